@@ -1,0 +1,176 @@
+/**
+ * Backend choice for TensorFlow.js: pick the best backend that actually loads on this machine.
+ *
+ * Order tried by default: `tensorflow` (the native `@tensorflow/tfjs-node-gpu` / `@tensorflow/tfjs-node`
+ * bindings, on the GPU when CUDA loads), `webgpu` (only when both `webgpu` (Dawn) and
+ * `@tensorflow/tfjs-backend-webgpu` are installed and an adapter exists), `wasm` (always shipped: the
+ * WebAssembly build with SIMD), `cpu` (plain JavaScript). `TUNEBOOK_BACKEND` or `initBackend({backend})`
+ * forces one. One line says which was chosen and why (`backendReport()`).
+ *
+ * Trap on this machine kind: `@tensorflow/tfjs-node` may resolve to plain tfjs (danfojs-node's npm
+ * override aliases it), so a native backend counts only if it registered a `tensorflow` backend factory.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** The backends tunebook knows, best first. */
+export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendChoice {
+  /** The backend now active in tfjs. */
+  name: BackendName;
+  /** Why it was chosen (one short sentence). */
+  reason: string;
+  /** What was tried before it, with the reason each was passed over. */
+  skipped: { name: BackendName; why: string }[];
+  /** True when the native backend runs on a CUDA GPU. */
+  gpu: boolean;
+}
+
+export interface InitBackendOptions {
+  /** Force a backend; default: `process.env.TUNEBOOK_BACKEND`, else the best available. */
+  backend?: string;
+  /** Print the one-line report (default true). */
+  verbose?: boolean;
+}
+
+let current: BackendChoice | undefined;
+let pending: Promise<BackendChoice> | undefined;
+
+/** Error for an unknown `TUNEBOOK_BACKEND` / `backend` value: names the valid ones. */
+export class BackendError extends Error {
+  override name = "BackendError";
+}
+
+/** Parse a backend name (case-insensitive); throws a BackendError listing the valid names. */
+export function parseBackendName(value: string, source = "TUNEBOOK_BACKEND"): BackendName {
+  const v = value.trim().toLowerCase();
+  if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
+  throw new BackendError(
+    `${source}=${JSON.stringify(value)} is not a backend tunebook knows; use one of: ${BACKENDS.join(", ")}`,
+  );
+}
+
+function tryRequire(id: string): { ok: true; mod: any } | { ok: false; why: string } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return { ok: true, mod: require(id) };
+  } catch (e: any) {
+    const msg = String(e?.message ?? e).split("\n")[0];
+    return { ok: false, why: e?.code === "MODULE_NOT_FOUND" && msg.includes(id) ? `${id} is not installed` : msg };
+  }
+}
+
+async function tryNative(): Promise<{ ok: boolean; why: string; gpu: boolean }> {
+  let lastWhy = "";
+  for (const id of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    const r = tryRequire(id);
+    if (!r.ok) {
+      lastWhy = r.why;
+      continue;
+    }
+    if (!tf.findBackendFactory("tensorflow")) {
+      lastWhy = `${id} resolved to a package without native bindings`;
+      continue;
+    }
+    if (await tf.setBackend("tensorflow")) {
+      const gpu = id.endsWith("-gpu");
+      return { ok: true, why: `${id} loaded${gpu ? " (CUDA)" : ""}`, gpu };
+    }
+    lastWhy = `${id} is installed but its backend failed to start`;
+  }
+  return { ok: false, why: lastWhy || "no native TensorFlow binding installed", gpu: false };
+}
+
+async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
+  const dawn = tryRequire("webgpu");
+  if (!dawn.ok) return { ok: false, why: "the `webgpu` package is not installed (opt-in)" };
+  const be = tryRequire("@tensorflow/tfjs-backend-webgpu");
+  if (!be.ok) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
+  try {
+    const g: any = globalThis as any;
+    if (!g.navigator?.gpu) {
+      Object.assign(g, dawn.mod.globals ?? {});
+      const gpu = dawn.mod.create([]);
+      if (!g.navigator) g.navigator = {};
+      g.navigator.gpu = gpu;
+    }
+    const adapter = await g.navigator.gpu.requestAdapter();
+    if (!adapter) return { ok: false, why: "no WebGPU adapter found (Dawn/Vulkan)" };
+    if (await tf.setBackend("webgpu")) return { ok: true, why: "WebGPU adapter found" };
+    return { ok: false, why: "the webgpu backend failed to start" };
+  } catch (e: any) {
+    return { ok: false, why: `WebGPU failed: ${String(e?.message ?? e).split("\n")[0]}` };
+  }
+}
+
+async function tryWasm(): Promise<{ ok: boolean; why: string }> {
+  const r = tryRequire("@tensorflow/tfjs-backend-wasm");
+  if (!r.ok) return { ok: false, why: r.why };
+  try {
+    if (await tf.setBackend("wasm")) {
+      await tf.ready();
+      const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, single-threaded` };
+    }
+  } catch (e: any) {
+    return { ok: false, why: `wasm failed: ${String(e?.message ?? e).split("\n")[0]}` };
+  }
+  return { ok: false, why: "the wasm backend failed to start" };
+}
+
+async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
+  const requested = opts.backend ?? process.env.TUNEBOOK_BACKEND;
+  const forced = requested && requested.trim() !== "" ? parseBackendName(requested, opts.backend ? "backend" : "TUNEBOOK_BACKEND") : undefined;
+  const skipped: BackendChoice["skipped"] = [];
+  const order: BackendName[] = forced ? [forced] : [...BACKENDS];
+  for (const name of order) {
+    let r: { ok: boolean; why: string; gpu?: boolean };
+    if (name === "tensorflow") r = await tryNative();
+    else if (name === "webgpu") r = await tryWebgpu();
+    else if (name === "wasm") r = await tryWasm();
+    else r = { ok: await tf.setBackend("cpu"), why: "plain JavaScript" };
+    if (r.ok) {
+      const reason = forced ? `forced by ${opts.backend ? "option" : "TUNEBOOK_BACKEND"}; ${r.why}` : r.why;
+      return { name, reason, skipped, gpu: !!r.gpu };
+    }
+    skipped.push({ name, why: r.why });
+  }
+  if (forced) {
+    throw new BackendError(`backend "${forced}" was requested but cannot start here: ${skipped[0]?.why}`);
+  }
+  throw new BackendError(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join("; ")}`);
+}
+
+/**
+ * Choose and activate the backend once per process (later calls return the same choice unless a
+ * different `backend` is forced).
+ *
+ * @example
+ * const choice = await initBackend();          // prints e.g. "tunebook backend: wasm (WebAssembly with SIMD ...)"
+ * await initBackend({ backend: "cpu" });        // switch explicitly
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendChoice> {
+  if (current && (!opts.backend || parseBackendName(opts.backend, "backend") === current.name)) return current;
+  if (pending && !opts.backend) return pending;
+  pending = choose(opts);
+  try {
+    current = await pending;
+  } finally {
+    pending = undefined;
+  }
+  if (opts.verbose ?? true) console.log(backendReport());
+  return current;
+}
+
+/** The active choice, or undefined before `initBackend()`. */
+export function currentBackend(): BackendChoice | undefined {
+  return current;
+}
+
+/** One line: which backend and why, and what was passed over. */
+export function backendReport(choice: BackendChoice | undefined = current): string {
+  if (!choice) return "tunebook backend: not initialised (call initBackend())";
+  const skipped = choice.skipped.length ? ` [skipped: ${choice.skipped.map((s) => `${s.name} (${s.why})`).join("; ")}]` : "";
+  return `tunebook backend: ${choice.name} (${choice.reason})${skipped}`;
+}
