@@ -1,0 +1,181 @@
+/**
+ * A real HTTP server on 127.0.0.1 that behaves like the Hugging Face hub for the requests tunebook makes:
+ * `HEAD/GET /{org}/{name}/resolve/{revision}/{path}`. Small files answer 200 with `ETag: "<git blob sha1>"`;
+ * LFS files answer `302` to a second server (the "CDN", another origin) with `X-Linked-Etag` (sha256) and
+ * `X-Linked-Size`, as the real hub does. Every answer carries `X-Repo-Commit`. GET honours `Range: bytes=N-`.
+ * Errors carry `X-Error-Code`: RepoNotFound (401), RevisionNotFound (404), EntryNotFound (404), GatedRepo (401).
+ *
+ * Faults for tests: `dropAfter(file, n)` closes the socket after n body bytes; `corrupt(file)` serves altered
+ * bytes while advertising the true hashes. Every request is logged in `requests`.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as path from "path";
+
+export interface FixtureFile {
+  content: Buffer;
+  /** Stored in LFS (served through the CDN redirect, etag = sha256). */
+  lfs?: boolean;
+}
+export interface FixtureRepo {
+  id: string;
+  /** commit -> repo path -> file */
+  commits: Record<string, Record<string, FixtureFile>>;
+  /** branch or tag -> commit */
+  refs: Record<string, string>;
+}
+export interface RequestRecord {
+  server: "hub" | "cdn";
+  method: string;
+  url: string;
+  range?: string;
+  authorization?: string;
+}
+export interface HubServer {
+  /** Use as HF_ENDPOINT / `endpoint`. */
+  url: string;
+  cdnUrl: string;
+  requests: RequestRecord[];
+  /** The next `times` GETs of `file` send only `bytes` bytes of the body, then the socket is destroyed. */
+  dropAfter(file: string, bytes: number, times?: number): void;
+  /** The next `times` GETs of `file` send altered bytes (same length) with the true headers. */
+  corrupt(file: string, times?: number): void;
+  close(): Promise<void>;
+}
+
+export const sha256hex = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
+export const gitBlobSha1 = (b: Buffer): string => createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
+/** A deterministic fake 40-hex commit id. */
+export const fakeCommit = (seed: string): string => createHash("sha1").update(`commit ${seed}`).digest("hex");
+
+/** Read files from a folder into a commit: name in repo -> path on disk, with the LFS flag. */
+export function filesFrom(entries: Record<string, { from: string; lfs?: boolean } | { content: Buffer; lfs?: boolean }>): Record<string, FixtureFile> {
+  const out: Record<string, FixtureFile> = {};
+  for (const [name, e] of Object.entries(entries)) {
+    out[name] = { content: "from" in e ? fs.readFileSync(e.from) : e.content, lfs: e.lfs };
+  }
+  return out;
+}
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Start the hub and its CDN. Pass `token` to make every repo gated (401 GatedRepo without `Bearer <token>`).
+ *
+ * @example
+ * const hub = await startHubServer({ repos: [repo] });
+ * try { ... resolveRepoFiles(repo.id, ["config.json"], { endpoint: hub.url }) ... } finally { await hub.close(); }
+ */
+export async function startHubServer(opts: { repos: FixtureRepo[]; token?: string }): Promise<HubServer> {
+  const requests: RequestRecord[] = [];
+  const drops = new Map<string, { bytes: number; times: number }>();
+  const corrupts = new Map<string, number>();
+  const bySha = new Map<string, { file: string; content: Buffer }>();
+  for (const r of opts.repos) {
+    for (const files of Object.values(r.commits)) {
+      for (const [file, f] of Object.entries(files)) if (f.lfs) bySha.set(sha256hex(f.content), { file, content: f.content });
+    }
+  }
+
+  /** Send `content` (or its Range) honouring faults registered for `file`. */
+  function sendBody(req: http.IncomingMessage, res: http.ServerResponse, file: string, content: Buffer, headers: Record<string, string>): void {
+    let body = content;
+    const corruptLeft = corrupts.get(file) ?? 0;
+    if (req.method === "GET" && corruptLeft > 0) {
+      corrupts.set(file, corruptLeft - 1);
+      body = Buffer.from(content);
+      body[body.length >> 1] ^= 0xff;
+    }
+    let status = 200;
+    const m = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ""));
+    if (m) {
+      const start = Number(m[1]);
+      if (start >= body.length) {
+        res.writeHead(416, { ...headers, "Content-Range": `bytes */${body.length}` });
+        res.end();
+        return;
+      }
+      headers = { ...headers, "Content-Range": `bytes ${start}-${body.length - 1}/${body.length}` };
+      body = body.subarray(start);
+      status = 206;
+    }
+    res.writeHead(status, { ...headers, "Content-Length": String(body.length), "Accept-Ranges": "bytes" });
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    const drop = drops.get(file);
+    if (drop && drop.times > 0) {
+      drop.times--;
+      res.write(body.subarray(0, Math.min(drop.bytes, body.length)), () => res.socket?.destroy());
+      return;
+    }
+    res.end(body);
+  }
+
+  const cdn = http.createServer((req, res) => {
+    requests.push({ server: "cdn", method: req.method ?? "", url: req.url ?? "", range: req.headers.range, authorization: req.headers.authorization });
+    const sha = (req.url ?? "").split("?")[0].split("/").pop() ?? "";
+    const blob = bySha.get(sha);
+    if (!blob) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    sendBody(req, res, blob.file, blob.content, { ETag: `"${sha}"` });
+  });
+  const cdnUrl = await listen(cdn);
+
+  const hub = http.createServer((req, res) => {
+    requests.push({ server: "hub", method: req.method ?? "", url: req.url ?? "", range: req.headers.range, authorization: req.headers.authorization });
+    const fail = (status: number, code: string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { "X-Error-Code": code, "Content-Type": "text/plain", ...extra });
+      res.end(req.method === "HEAD" ? undefined : `${code}\n`);
+    };
+    const parts = (req.url ?? "").split("?")[0].split("/").slice(1).map(decodeURIComponent);
+    const [org, name, verb, rev, ...rest] = parts;
+    const repo = opts.repos.find((r) => r.id === `${org}/${name}`);
+    if (!repo || verb !== "resolve" || rev === undefined) return fail(401, "RepoNotFound");
+    if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return fail(401, "GatedRepo");
+    const commit = repo.commits[rev] ? rev : repo.refs[rev];
+    if (!commit || !repo.commits[commit]) return fail(404, "RevisionNotFound");
+    const file = rest.join("/");
+    const f = repo.commits[commit][file];
+    if (!f) return fail(404, "EntryNotFound", { "X-Repo-Commit": commit });
+    if (f.lfs) {
+      const sha = sha256hex(f.content);
+      const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${f.content.length}\n`);
+      res.writeHead(302, {
+        Location: `${cdnUrl}/blobs/${sha}?file=${encodeURIComponent(path.basename(file))}`,
+        "X-Repo-Commit": commit,
+        "X-Linked-Etag": `"${sha}"`,
+        "X-Linked-Size": String(f.content.length),
+        ETag: `"${gitBlobSha1(pointer)}"`,
+        "Content-Length": "0",
+      });
+      res.end();
+      return;
+    }
+    sendBody(req, res, file, f.content, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(f.content)}"` });
+  });
+  const url = await listen(hub);
+
+  return {
+    url,
+    cdnUrl,
+    requests,
+    dropAfter: (file, bytes, times = 1) => void drops.set(file, { bytes, times }),
+    corrupt: (file, times = 1) => void corrupts.set(file, times),
+    close: async () => {
+      for (const s of [hub, cdn]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    },
+  };
+}
