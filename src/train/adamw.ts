@@ -1,0 +1,91 @@
+/**
+ * AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay Regularization",
+ * ICLR 2019, arXiv:1711.05101), with the exact semantics of PyTorch's `torch.optim.AdamW`
+ * (non-amsgrad, non-maximize). For update t = 1, 2, ... with gradient g:
+ *
+ *   p ← p · (1 − lr · wd)                       (decoupled decay, only where `decays(name, shape)`)
+ *   m ← β1 · m + (1 − β1) · g
+ *   v ← β2 · v + (1 − β2) · g²
+ *   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)     (ε outside the square root)
+ *
+ * State per parameter: `<name>.exp_avg` (m) and `<name>.exp_avg_sq` (v), the names PyTorch uses.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BaseOptimizer, DEFAULT_NO_DECAY_PATTERN } from "./optimizer";
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled weight decay coefficient (PyTorch's default 0.01). */
+  weightDecay: number;
+  /** Names matching this (case-insensitive) get no decay; rank < 2 never does. */
+  noDecayPattern: string;
+}
+
+/** PyTorch's defaults. */
+export const DEFAULT_ADAMW: AdamWOptions = {
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  noDecayPattern: DEFAULT_NO_DECAY_PATTERN,
+};
+
+/**
+ * AdamW over named variables.
+ * @example
+ * const opt = new AdamW(model.trainableVariables(), { weightDecay: 0.1 });
+ * tf.tidy(() => opt.apply(grads, 1e-3));
+ */
+export class AdamW extends BaseOptimizer {
+  readonly name = "adamw" as const;
+  readonly opts: AdamWOptions;
+
+  constructor(params: Map<string, tf.Variable>, opts: Partial<AdamWOptions> = {}) {
+    const o = { ...DEFAULT_ADAMW, ...opts };
+    super(params, o.noDecayPattern);
+    for (const k of ["beta1", "beta2"] as const)
+      if (!(o[k] >= 0 && o[k] < 1)) throw new RangeError(`adamw ${k}: expected a number in [0, 1), found ${o[k]}`);
+    if (!(o.eps >= 0)) throw new RangeError(`adamw eps: expected a number ≥ 0, found ${o.eps}`);
+    if (!(o.weightDecay >= 0)) throw new RangeError(`adamw weightDecay: expected a number ≥ 0, found ${o.weightDecay}`);
+    this.opts = o;
+    for (const [name, p] of params) {
+      this.addState(name, "exp_avg", p.shape);
+      this.addState(name, "exp_avg_sq", p.shape);
+    }
+    for (const x of [o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps]) this.constant(x);
+  }
+
+  apply(grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
+    const t = ++this.step;
+    const { beta1, beta2, eps, weightDecay } = this.opts;
+    const bc1 = 1 - Math.pow(beta1, t);
+    const bc2 = 1 - Math.pow(beta2, t);
+    const [b1, c1, b2, c2, e] = [beta1, 1 - beta1, beta2, 1 - beta2, eps].map((x) => this.constant(x));
+    tf.tidy(() => {
+      const stepSize = tf.scalar(lr / bc1);
+      const invSqrtBc2 = tf.scalar(1 / Math.sqrt(bc2));
+      const decay = tf.scalar(1 - lr * weightDecay);
+      const scale = gradScale === 1 ? null : tf.scalar(gradScale);
+      for (const [name, p] of this.params) {
+        const g0 = grads.get(name);
+        if (!g0) continue;
+        // one parameter at a time, each stage in its own tidy: peak memory is a few copies of ONE tensor
+        tf.tidy(() => {
+          const g = scale ? g0.mul(scale) : g0; // [...shape]
+          const m = this.slot(name, "exp_avg")!;
+          const v = this.slot(name, "exp_avg_sq")!;
+          m.assign(tf.tidy(() => m.mul(b1).add(g.mul(c1)))); // m ← β1 m + (1-β1) g
+          v.assign(tf.tidy(() => v.mul(b2).add(g.square().mul(c2)))); // v ← β2 v + (1-β2) g²
+          const update = tf.tidy(() => m.div(v.sqrt().mul(invSqrtBc2).add(e)).mul(stepSize));
+          p.assign(tf.tidy(() => (weightDecay !== 0 && this.decayed.get(name) ? p.mul(decay) : p).sub(update)));
+        });
+      }
+    });
+  }
+
+  describe(): Record<string, unknown> {
+    return { name: this.name, step: this.step, ...this.opts };
+  }
+}

@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useTestBackend } from "../helpers/backend";
+import { AdamW } from "../../src/train/adamw";
+import { decays } from "../../src/train/optimizer";
+
+// Reference: torch.optim.AdamW's update, written out element by element in float64 (independent of the code).
+function torchAdamW(p0: number[], grads: number[][], lrs: number[], o: { b1: number; b2: number; eps: number; wd: number }) {
+  const p = p0.slice(), m = p0.map(() => 0), v = p0.map(() => 0);
+  grads.forEach((g, k) => {
+    const t = k + 1, lr = lrs[k];
+    const bc1 = 1 - o.b1 ** t, bc2 = 1 - o.b2 ** t;
+    for (let i = 0; i < p.length; i++) {
+      p[i] *= 1 - lr * o.wd;
+      m[i] = o.b1 * m[i] + (1 - o.b1) * g[i];
+      v[i] = o.b2 * v[i] + (1 - o.b2) * g[i] * g[i];
+      p[i] -= (lr / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + o.eps));
+    }
+  });
+  return { p, m, v };
+}
+
+const near = (got: ArrayLike<number>, want: number[], tol: number, what: string) => {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+};
+
+test("first AdamW step by hand: p(1 - lr·wd) - lr·g/(|g| + eps)", async () => {
+  await useTestBackend();
+  const w = tf.variable(tf.tensor2d([[1, -2]]));
+  const opt = new AdamW(new Map([["w", w]]), { weightDecay: 0.01 });
+  tf.tidy(() => opt.apply(new Map([["w", tf.tensor2d([[0.5, 0.25]])]]), 0.1));
+  // 1·0.999 − 0.1·0.5/(0.5+1e-8) = 0.899000002;  −2·0.999 − 0.1·0.25/(0.25+1e-8) = −2.098
+  near(w.dataSync(), [0.899000002, -2.098], 1e-7, "w");
+  opt.dispose(); w.dispose();
+});
+
+test("three AdamW steps match torch.optim.AdamW semantics (decay on matrices only)", async () => {
+  await useTestBackend();
+  const W0 = [0.3, -0.7, 1.2, 0.05, -1.5, 0.9];
+  const b0 = [0.1, -0.2, 0.3];
+  const gW = [[0.2, -0.1, 0.05, 0.3, -0.4, 0.01], [-0.3, 0.2, 0.1, -0.05, 0.2, 0.4], [0.01, 0.02, -0.5, 0.6, 0.1, -0.2]];
+  const gb = [[0.5, -0.5, 0.1], [0.3, 0.1, -0.2], [-0.1, 0.4, 0.2]];
+  const lrs = [1e-2, 5e-3, 2e-3];
+  const o = { b1: 0.8, b2: 0.95, eps: 1e-6, wd: 0.1 };
+  const W = tf.variable(tf.tensor2d(W0, [2, 3]));
+  const b = tf.variable(tf.tensor1d(b0));
+  const opt = new AdamW(new Map([["layer.weight", W], ["layer.bias", b]]), { beta1: o.b1, beta2: o.b2, eps: o.eps, weightDecay: o.wd });
+  const before = tf.memory().numTensors;
+  for (let k = 0; k < 3; k++)
+    tf.tidy(() => opt.apply(new Map([["layer.weight", tf.tensor2d(gW[k], [2, 3])], ["layer.bias", tf.tensor1d(gb[k])]]), lrs[k]));
+  assert.equal(tf.memory().numTensors, before, "no tensors leak across steps");
+  const wantW = torchAdamW(W0, gW, lrs, o);
+  const wantB = torchAdamW(b0, gb, lrs, { ...o, wd: 0 });
+  near(W.dataSync(), wantW.p, 2e-6, "W");
+  near(b.dataSync(), wantB.p, 2e-6, "b");
+  const st = opt.stateVariables();
+  near(st.get("layer.weight.exp_avg")!.dataSync(), wantW.m, 1e-6, "exp_avg");
+  near(st.get("layer.weight.exp_avg_sq")!.dataSync(), wantW.v, 1e-6, "exp_avg_sq");
+  assert.equal(opt.step, 3);
+  // the bias must really differ from what decay would give (the test can tell)
+  const decayedB = torchAdamW(b0, gb, lrs, o).p;
+  assert.ok(Math.abs(decayedB[2] - b.dataSync()[2]) > 1e-5);
+  opt.dispose(); W.dispose(); b.dispose();
+});
+
+test("a parameter without a gradient is left alone", async () => {
+  await useTestBackend();
+  const a = tf.variable(tf.tensor2d([[1, 2]])), c = tf.variable(tf.tensor2d([[3, 4]]));
+  const opt = new AdamW(new Map([["a", a], ["c", c]]), { weightDecay: 0.5 });
+  tf.tidy(() => opt.apply(new Map([["a", tf.tensor2d([[1, 1]])]]), 0.1));
+  assert.deepEqual([...c.dataSync()], [3, 4]);
+  assert.notDeepEqual([...a.dataSync()], [1, 2]);
+  opt.dispose(); a.dispose(); c.dispose();
+});
+
+test("decay rule: rank ≥ 2 and not a bias/norm name", () => {
+  assert.equal(decays("gpt_neox.layers.0.attention.query_key_value.weight", [96, 32]), true);
+  assert.equal(decays("gpt_neox.embed_in.weight", [128, 32]), true);
+  assert.equal(decays("gpt_neox.layers.0.attention.query_key_value.bias", [96]), false);
+  assert.equal(decays("gpt_neox.layers.0.input_layernorm.weight", [32]), false);
+  assert.equal(decays("gpt_neox.final_layer_norm.weight", [32]), false);
+  assert.equal(decays("some.norm_proj.weight", [4, 4]), false); // matrices with a norm name: no decay
+  assert.equal(decays("some.norm_proj.weight", [4, 4], ""), true); // pattern off: rank decides
+});
+
+test("bad hyper-parameters and state are reported by name", async () => {
+  await useTestBackend();
+  const w = tf.variable(tf.zeros([2, 2]));
+  assert.throws(() => new AdamW(new Map([["w", w]]), { beta1: 1 }), /adamw beta1/);
+  assert.throws(() => new AdamW(new Map([["w", w]]), { noDecayPattern: "(" }), /noDecayPattern/);
+  const opt = new AdamW(new Map([["w", w]]));
+  assert.throws(() => opt.loadState(new Map([["w.exp_avg", { shape: [2, 2], data: new Float32Array(4) }]]), 1), /"w.exp_avg_sq" is missing/);
+  assert.throws(
+    () => opt.loadState(new Map([["w.exp_avg", { shape: [4], data: new Float32Array(4) }], ["w.exp_avg_sq", { shape: [2, 2], data: new Float32Array(4) }]]), 1),
+    /"w.exp_avg": expected shape \[2,2\], found \[4\]/,
+  );
+  opt.dispose(); w.dispose();
+});
