@@ -11,3 +11,76 @@
 export { initBackend, backendReport, currentBackend, parseBackendName, BACKENDS, BackendError } from "./runtime/backend";
 export type { BackendName, BackendChoice, InitBackendOptions } from "./runtime/backend";
 export { Rng } from "./runtime/seed";
+export { environmentReport, formatEnvironment } from "./runtime/environment";
+export type { EnvironmentReport, EnvironmentOptions } from "./runtime/environment";
+
+// display (notebooks, CLI and callbacks; the library's core never imports it)
+export { show, table, markdown, html, toBundle, displayable, isDisplayable, DISPLAY } from "./display/show";
+export type { Displayable } from "./display/show";
+export { Figure } from "./display/figure";
+export type { FigureOptions } from "./display/figure";
+export { progress, liveChart } from "./display/live";
+export type { Progress, ProgressExtra, ProgressOptions, LiveChart, LiveChartOptions } from "./display/live";
+export { plotlyBundle, isPlotlyFigure } from "./display/plotly";
+export type { PlotlyFigure, PlotlyTrace } from "./display/plotly";
+export { tableBundle } from "./display/table";
+export type { TableOptions } from "./display/table";
+export { inKernel, sendBundle } from "./display/kernel";
+export type { MimeBundle } from "./display/kernel";
+
+// notebooks (headless execution)
+export { runNotebook, runNotebooks, formatFailure } from "./notebooks/runner";
+export type { NotebookResult, RunOptions } from "./notebooks/runner";
+
+// hub
+export { hubCacheDir, isOffline, isHubReachable, resolveRepoFiles, resolveModelDir, parseModelSource, textProgress, HubError, DEFAULT_RESOLVE_OPTIONS } from "./hub";
+export type { ResolveOptions, ResolvedFiles, ResolveModelOptions, DownloadProgress, ProgressCallback, HubErrorCode, ModelSource } from "./hub";
+
+// tokenizer
+export { loadTokenizer, tokenizerFromJSON, padAndTruncate, TokenizerError, DEFAULT_PAD_TRUNC } from "./tokenizer";
+export type { Tokenizer, PadTruncOptions, BatchEncoding } from "./tokenizer";
+export { trainByteLevelBPE } from "./tokenizer/train-bpe";
+
+// model
+export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, readSafetensorsHeader, loadCheckpointTensors, SafetensorsError } from "./model/safetensors";
+export type { SafeTensor, SafetensorsDType, SafetensorsContents } from "./model/safetensors";
+export { configFromHF, configToHF, makeConfig, validateConfig, headDim, rotaryDims, ConfigError, DEFAULT_GPTNEOX_CONFIG, HIDDEN_ACTS } from "./model/config";
+export type { GPTNeoXConfig, HiddenAct } from "./model/config";
+export { PYTHIA_PRESETS, PRESET_NAMES, getPreset, findPreset, countParameters } from "./model/presets";
+export type { ParameterCount } from "./model/presets";
+export { GPTNeoXForCausalLM } from "./model/gptneox";
+export type { ForwardOptions, ForwardOutput } from "./model/gptneox";
+export { loadPretrained, saveModel, modelFromTensors, modelStateDict, readConfigFile, CheckpointError } from "./model/load";
+export { KVCache } from "./model/kvcache";
+export { causalLMLoss, tokenLogProbs, countLossTokens, IGNORE_INDEX } from "./model/loss";
+export { generate, generateDetailed, DEFAULT_GENERATE_OPTIONS } from "./model/generate";
+export type { GenerateOptions, GenerateResult, FinishReason } from "./model/generate";
+export { DEFAULT_SAMPLING } from "./model/sampling";
+export type { SamplingOptions } from "./model/sampling";
+export { scoreSequence } from "./model/score";
+export type { SequenceScore } from "./model/score";
+export { loadModel, loadTokenizerFrom, loadConfig, resolveModel, courseModelId, defaultModelDir, DEFAULT_MODEL, PYTHIA_70M } from "./model/pretrained";
+export type { LoadModelOptions, LoadedModel } from "./model/pretrained";
+
+// train
+export { train, Trainer, TrainingDivergedError } from "./train/trainer";
+export type { StepResult, TrainerHooks } from "./train/trainer";
+export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError } from "./train/config";
+export type { TrainConfig, TrainCallbacks, StepInfo, EvalInfo, CheckpointInfo, TrainSummary } from "./train/config";
+export type { TrainableModel, Batch, TokenizedExample } from "./train/types";
+export { causalLMTrainable } from "./train/causal-lm";
+export type { CausalLM, CausalLMTrainableOptions } from "./train/causal-lm";
+export { AdamW, DEFAULT_ADAMW } from "./train/adamw";
+export { Adafactor, DEFAULT_ADAFACTOR } from "./train/adafactor";
+export { createOptimizer } from "./train/create-optimizer";
+export { decays, OPTIMIZERS } from "./train/optimizer";
+export type { Optimizer, OptimizerName } from "./train/optimizer";
+export { lrAt, lrMultiplier, SCHEDULES } from "./train/schedule";
+export type { ScheduleName } from "./train/schedule";
+export { BatchStream, collate, prepareExamples, TrainDataError } from "./train/data";
+export { findLatestCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, TrainCheckpointError } from "./train/checkpoint";
+export { Linear, LayerNorm, embedding, activation } from "./model/layers";
+export type { LinearLike } from "./model/layers";
+export { parameterShapes, blockLinearNames } from "./model/gptneox";
+export type { SaveOptions } from "./model/load";
+export { nextToken } from "./model/sampling";

@@ -1,0 +1,163 @@
+/**
+ * Weights in and out of a `GPTNeoXForCausalLM`: HF tensor names ↔ model variables, a strict check of
+ * names and shapes (one error listing every problem), legacy buffers ignored, and saving as a folder
+ * transformers can load (`config.json` + `model.safetensors`, written atomically).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { ConfigError, configFromHF, configToHF, GPTNeoXConfig } from "./config";
+import { GPTNeoXForCausalLM, parameterShapes } from "./gptneox";
+import { FLOAT_DTYPES } from "./dtype";
+import { loadCheckpointTensors, SafeTensor, SAFETENSORS_FILE, writeSafetensorsFile } from "./safetensors";
+
+/** Buffers older transformers saved next to the weights; they are recomputed, so loading skips them. */
+export const LEGACY_BUFFER_SUFFIXES = [".attention.bias", ".attention.masked_bias", ".attention.rotary_emb.inv_freq"];
+
+/** A checkpoint whose tensors do not fit the config; `problems` has one line per tensor. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(message);
+  }
+}
+
+function isLegacy(name: string): boolean {
+  return LEGACY_BUFFER_SUFFIXES.some((s) => name.endsWith(s));
+}
+
+/**
+ * Build a model from HF-named tensors (e.g. from `loadCheckpointTensors`). Every expected tensor must be present
+ * with its shape and a float dtype (F16/BF16/F64 are held as float32); any missing, unexpected or mis-shaped
+ * tensor is reported, all together, in one CheckpointError naming `source`.
+ *
+ * @example
+ * const model = modelFromTensors(cfg, (await readSafetensorsFile("A/model.safetensors")).tensors, "A/model.safetensors");
+ */
+export function modelFromTensors(config: GPTNeoXConfig, tensors: Map<string, SafeTensor>, source = "checkpoint"): GPTNeoXForCausalLM {
+  const expected = parameterShapes(config);
+  const problems: string[] = [];
+  const fmt = (s: number[]) => `[${s.join(", ")}]`;
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (!t) problems.push(`${name}: missing (expected ${fmt(shape)})`);
+    else if (t.shape.join(",") !== shape.join(",")) problems.push(`${name}: expected ${fmt(shape)}, found ${fmt(t.shape)}`);
+    else if (!FLOAT_DTYPES.has(t.dtype) || !(t.data instanceof Float32Array)) problems.push(`${name}: dtype ${t.dtype}, expected a float tensor (F32, F16, BF16 or F64)`);
+  }
+  for (const [name, t] of tensors) {
+    if (expected.has(name) || isLegacy(name)) continue;
+    if (name === "embed_out.weight" && config.tieWordEmbeddings) continue; // tied: the input embedding is used
+    problems.push(`${name}: unexpected (found ${fmt(t.shape)})`);
+  }
+  if (problems.length) {
+    const n = problems.length;
+    throw new CheckpointError(
+      `${source}: ${n} tensor${n > 1 ? "s do" : " does"} not match the GPT-NeoX config:\n  ${problems.join("\n  ")}`,
+      source,
+      problems,
+    );
+  }
+  const params = new Map<string, tf.Variable>();
+  try {
+    for (const [name, shape] of expected) {
+      const t = tensors.get(name)!;
+      params.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, shape, "float32"), true)));
+    }
+  } catch (e) {
+    for (const v of params.values()) v.dispose();
+    throw e;
+  }
+  return new GPTNeoXForCausalLM(config, params);
+}
+
+/**
+ * Read and map a `config.json`; errors name the file.
+ *
+ * @example
+ * const cfg = readConfigFile("pythia-70m/config.json");
+ */
+export function readConfigFile(file: string): GPTNeoXConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e: any) {
+    throw new ConfigError(`${file}: cannot read the model config (${e?.code === "ENOENT" ? "no such file" : e?.message ?? e})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e: any) {
+    throw new ConfigError(`${file}: not valid JSON (${e?.message ?? e})`);
+  }
+  return configFromHF(json, file);
+}
+
+/**
+ * Load a model from a local folder (`config.json` + `model.safetensors`, or a sharded
+ * `model.safetensors.index.json`) or from a `.safetensors` file next to its `config.json`.
+ *
+ * @example
+ * const model = await loadPretrained("/path/to/pythia-70m");
+ */
+export async function loadPretrained(dirOrFile: string): Promise<GPTNeoXForCausalLM> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(dirOrFile);
+  } catch {
+    throw new Error(`${dirOrFile}: no such model folder or file`);
+  }
+  const dir = st.isDirectory() ? dirOrFile : path.dirname(dirOrFile);
+  const config = readConfigFile(path.join(dir, "config.json"));
+  const tensors = await loadCheckpointTensors(dirOrFile);
+  return modelFromTensors(config, tensors, dirOrFile);
+}
+
+/**
+ * The model's weights as F32 safetensors entries keyed by HF name (copies; tied `embed_out` not repeated).
+ *
+ * @example
+ * await writeSafetensorsFile("out/model.safetensors", modelStateDict(model));
+ */
+export function modelStateDict(model: GPTNeoXForCausalLM): Map<string, SafeTensor> {
+  const out = new Map<string, SafeTensor>();
+  for (const [name, v] of model.parameters()) {
+    out.set(name, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
+  }
+  return out;
+}
+
+/** Options of `saveModel`. */
+export interface SaveOptions {
+  /** On-disk float type of the weights (default F32; F16 halves the size, as the Hub's Pythia files). */
+  dtype?: "F32" | "F16" | "BF16";
+}
+
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Save as a folder transformers and `loadPretrained` read: `config.json` and `model.safetensors` (each written
+ * to a temp file and renamed into place).
+ *
+ * @example
+ * await saveModel(model, "out/my-model", { dtype: "F16" });
+ */
+export async function saveModel(model: GPTNeoXForCausalLM, dir: string, opts: SaveOptions = {}): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const dtype = opts.dtype ?? "F32";
+  await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), modelStateDict(model), { format: "pt" }, { dtype });
+  const torchDtype = { F32: "float32", F16: "float16", BF16: "bfloat16" }[dtype];
+  writeFileAtomic(path.join(dir, "config.json"), JSON.stringify({ ...configToHF(model.config), torch_dtype: torchDtype }, null, 2) + "\n");
+}

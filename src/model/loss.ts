@@ -1,0 +1,133 @@
+/**
+ * Next-token cross-entropy with Hugging Face's causal-LM semantics: `logits[:, :-1]` is scored against
+ * `labels[:, 1:]`, averaged over the positions whose label is not -100. Numerically stable
+ * (`logsumexp(z) − z[label]`), with a fused gradient `(softmax(z) − onehot(label)) · w` that needs no
+ * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Label value the loss skips (PyTorch / Hugging Face convention). */
+export const IGNORE_INDEX = -100;
+
+/** Shifted, flattened labels and their weights: what the loss and the log-probs both need. */
+interface Targets {
+  /** `[B·T, 2]` (row, label) pairs for gatherND/scatterND, label 0 where ignored. */
+  index: tf.Tensor2D;
+  /** `[B·T]` 1 where scored, 0 where ignored (and at each row's last position). */
+  weight: tf.Tensor1D;
+  /** Scored positions. */
+  count: number;
+}
+
+function labelArray(labels: tf.Tensor | number[][], B: number, T: number): Int32Array {
+  if (labels instanceof tf.Tensor) {
+    if (labels.rank !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
+      throw new Error(`causalLMLoss: labels have shape [${labels.shape}], expected [${B}, ${T}] like the logits' [B, T]`);
+    }
+    return Int32Array.from(labels.dataSync());
+  }
+  if (!Array.isArray(labels) || labels.length !== B || !labels.every((r) => Array.isArray(r) && r.length === T)) {
+    throw new Error(`causalLMLoss: labels must be ${B} rows of ${T} ids, like the logits' [B, T]`);
+  }
+  return Int32Array.from(labels.flat());
+}
+
+/**
+ * Targets for every one of the B·T logit rows: row (b, t) is scored against `labels[b][t+1]`; the last position
+ * of each row and labels of -100 get weight 0. (Scoring all rows avoids slicing `logits[:, :-1]`, a copy of the
+ * whole `[B, T, V]` tensor, and the padding copy its gradient would need.)
+ */
+function targets(labels: tf.Tensor | number[][], B: number, T: number, V: number): Targets {
+  const lab = labelArray(labels, B, T);
+  const n = B * T;
+  const index = new Int32Array(2 * n);
+  const weight = new Float32Array(n);
+  let count = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const row = b * T + t;
+      index[2 * row] = row;
+      if (t === T - 1) continue;
+      const y = lab[b * T + t + 1];
+      if (y === IGNORE_INDEX) continue;
+      if (!(Number.isInteger(y) && y >= 0 && y < V)) {
+        throw new Error(`causalLMLoss: labels[${b}][${t + 1}] = ${y} is neither -100 nor a token id in [0, ${V})`);
+      }
+      index[2 * row + 1] = y;
+      weight[row] = 1;
+      count++;
+    }
+  }
+  return { index: tf.tensor2d(index, [n, 2], "int32"), weight: tf.tensor1d(weight), count };
+}
+
+function rows(logits: tf.Tensor): tf.Tensor2D {
+  const [B, T, V] = logits.shape as [number, number, number];
+  return tf.reshape(logits, [B * T, V]) as tf.Tensor2D; // [B·T, V], no copy
+}
+
+function checkLogits(logits: tf.Tensor, fn: string): [number, number, number] {
+  if (logits.rank !== 3) throw new Error(`${fn}: logits must be [B, T, V], got shape [${logits.shape}]`);
+  const [B, T, V] = logits.shape as [number, number, number];
+  if (T < 2) throw new Error(`${fn}: need at least 2 positions to predict a next token, got T = ${T}`);
+  return [B, T, V];
+}
+
+/** `−log p(label)·weight` per row of `z` `[N, V]`, with the fused cross-entropy gradient. */
+const crossEntropyRows = (index: tf.Tensor2D, weight: tf.Tensor1D) =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const z = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const lse = tf.logSumExp(z, -1); // [N]
+    const picked = tf.gatherND(z, index); // [N]
+    save([z, index, weight]); // kept for the backward pass (the caller's tidy frees the originals)
+    return {
+      value: tf.mul(tf.sub(lse, picked), weight), // [N], 0 where ignored
+      gradFunc: (dy: tf.Tensor, [sz, sIndex, sWeight]: tf.Tensor[]) => {
+        const w = tf.mul(dy, sWeight); // [N]
+        const soft = tf.mul(tf.softmax(sz, -1), tf.expandDims(w, 1)); // [N, V]
+        return [tf.sub(soft, tf.scatterND(sIndex, w, sz.shape))]; // [N, V]
+      },
+    };
+  });
+
+/**
+ * Mean next-token cross-entropy (HF `labels=` semantics): position t's logits predict `labels[:, t+1]`; labels
+ * equal to -100 are skipped; pass the input ids themselves as labels for plain language modelling.
+ * Returns a scalar (0 when no position is scored, never NaN).
+ *
+ * @example
+ * const loss = tf.tidy(() => causalLMLoss(model.forward(ids).logits, ids)); // scalar
+ */
+export function causalLMLoss(logits: tf.Tensor, labels: tf.Tensor | number[][]): tf.Scalar {
+  const [B, T, V] = checkLogits(logits, "causalLMLoss");
+  return tf.tidy(() => {
+    const tg = targets(labels, B, T, V);
+    const nll = crossEntropyRows(tg.index, tg.weight)(rows(logits)); // [B·T]
+    return tf.div(tf.sum(nll), Math.max(tg.count, 1)) as tf.Scalar;
+  });
+}
+
+/** Number of positions `causalLMLoss` averages over for these labels (`labels[:, 1:] != -100`). */
+export function countLossTokens(labels: number[][]): number {
+  let n = 0;
+  for (const row of labels) for (let t = 1; t < row.length; t++) if (row[t] !== IGNORE_INDEX) n++;
+  return n;
+}
+
+/**
+ * Log-probability of each next token, `[B, T−1]`: entry (b, t) is `log p(labels[b][t+1] | ids[b][..t])`, 0 where
+ * the label is -100. Sum a row for a sequence's log-likelihood; `exp(−mean)` over scored positions is perplexity.
+ *
+ * @example
+ * const lp = tf.tidy(() => tokenLogProbs(model.forward([[5, 6, 7]]).logits, [[5, 6, 7]])); // [1, 2]
+ */
+export function tokenLogProbs(logits: tf.Tensor, labels: tf.Tensor | number[][]): tf.Tensor2D {
+  const [B, T, V] = checkLogits(logits, "tokenLogProbs");
+  return tf.tidy(() => {
+    const tg = targets(labels, B, T, V);
+    const z = rows(logits); // [B·T, V]
+    const lp = tf.mul(tf.sub(tf.gatherND(z, tg.index), tf.logSumExp(z, -1)), tg.weight); // [B·T]
+    return tf.slice(tf.reshape(lp, [B, T]), [0, 0], [B, T - 1]) as tf.Tensor2D; // [B, T−1]
+  });
+}

@@ -1,0 +1,132 @@
+// Loading and saving weights: strict name/shape checks (one error listing every problem), legacy buffers,
+// F16 checkpoints, and save → load round trips.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { useTestBackend } from "../helpers/backend";
+import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
+import { CheckpointError, LEGACY_BUFFER_SUFFIXES, modelFromTensors, readConfigFile } from "../../src/model/load";
+import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../../src/model/safetensors";
+import { ConfigError, makeConfig } from "../../src/model/config";
+import { modelDir } from "./helpers/neox-fixtures";
+
+const A = modelDir("A");
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-load-"));
+
+test("the fixture checkpoint carries legacy inv_freq buffers and loads anyway", async () => {
+  await useTestBackend();
+  const { tensors } = await readSafetensorsFile(path.join(A, "model.safetensors"));
+  const legacy = [...tensors.keys()].filter((k) => LEGACY_BUFFER_SUFFIXES.some((s) => k.endsWith(s)));
+  assert.ok(legacy.length >= 2, "expected rotary_emb.inv_freq buffers in the fixture");
+  const before = tf.memory().numTensors;
+  const model = modelFromTensors(readConfigFile(path.join(A, "config.json")), tensors, "A");
+  assert.equal(model.parameters().size, tensors.size - legacy.length);
+  // embed_in + embed_out, per layer (qkv, dense, h→4h, 4h→h, two LayerNorms), final LayerNorm
+  const perLayer = 3 * 32 * 32 + 96 + 32 * 32 + 32 + 32 * 64 + 64 + 64 * 32 + 32 + 4 * 32;
+  assert.equal(model.numParameters(), 2 * 128 * 32 + 2 * perLayer + 2 * 32);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, "dispose freed every variable");
+});
+
+test("a mis-shaped, a missing and an unexpected tensor give ONE error naming each, with shapes and file", async () => {
+  await useTestBackend();
+  const file = path.join(A, "model.safetensors");
+  const { tensors } = await readSafetensorsFile(file);
+  const bad = new Map(tensors);
+  const qkv = "gpt_neox.layers.1.attention.query_key_value.weight";
+  bad.set(qkv, { dtype: "F32", shape: [96, 31], data: new Float32Array(96 * 31) });
+  bad.delete("gpt_neox.final_layer_norm.bias");
+  bad.set("lm_head.weight", { dtype: "F32", shape: [2, 2], data: new Float32Array(4) });
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => modelFromTensors(readConfigFile(path.join(A, "config.json")), bad, file),
+    (e: any) => {
+      assert.ok(e instanceof CheckpointError);
+      assert.equal(e.problems.length, 3);
+      assert.match(e.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: 3 tensors do not match the GPT-NeoX config:`));
+      assert.match(e.message, /gpt_neox\.layers\.1\.attention\.query_key_value\.weight: expected \[96, 32\], found \[96, 31\]/);
+      assert.match(e.message, /gpt_neox\.final_layer_norm\.bias: missing \(expected \[32\]\)/);
+      assert.match(e.message, /lm_head\.weight: unexpected \(found \[2, 2\]\)/);
+      return true;
+    },
+  );
+  assert.equal(tf.memory().numTensors, before, "a failed load allocates nothing");
+  // An integer tensor where a weight belongs is named too.
+  const ints = new Map(tensors);
+  ints.set("embed_out.weight", { dtype: "I32", shape: [128, 32], data: new Int32Array(128 * 32) });
+  assert.throws(() => modelFromTensors(readConfigFile(path.join(A, "config.json")), ints, "x"), /embed_out\.weight: dtype I32, expected a float tensor/);
+});
+
+test("fromPretrained: missing folder and bad config.json are clear errors", async () => {
+  await useTestBackend();
+  await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained("/nonexistent/model"), /\/nonexistent\/model: no such model folder or file/);
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "llama" }));
+  await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained(dir), (e: any) => e instanceof ConfigError && e.message.includes(path.join(dir, "config.json")) && /not supported/.test(e.message));
+  fs.writeFileSync(path.join(dir, "config.json"), "{oops");
+  await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained(dir), /config\.json: not valid JSON/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test("save → load round-trips exactly (F32) and through F16 as float16 rounding", async () => {
+  await useTestBackend();
+  const model = await GPTNeoXForCausalLM.fromPretrained(A);
+  const dir = tmpDir();
+  try {
+    await model.save(path.join(dir, "f32"));
+    assert.deepEqual(fs.readdirSync(path.join(dir, "f32")).sort(), ["config.json", "model.safetensors"]);
+    const again = await GPTNeoXForCausalLM.fromPretrained(path.join(dir, "f32"));
+    assert.deepEqual(again.config, model.config);
+    const p0 = model.stateDict();
+    const p1 = again.stateDict();
+    assert.deepEqual([...p1.keys()], [...p0.keys()]);
+    for (const [k, t] of p0) assert.deepEqual(p1.get(k)!.data, t.data, k);
+    const ids = [[71, 41, 86, 49, 100]];
+    const l0 = tf.tidy(() => model.forward(ids).logits.dataSync());
+    const l1 = tf.tidy(() => again.forward(ids).logits.dataSync());
+    assert.deepEqual(l1, l0);
+    again.dispose();
+
+    await model.save(path.join(dir, "f16"), { dtype: "F16" });
+    const { tensors } = await readSafetensorsFile(path.join(dir, "f16", "model.safetensors"));
+    assert.ok([...tensors.values()].every((t) => t.dtype === "F16"));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "f16", "config.json"), "utf8")).torch_dtype, "float16");
+    const half = await GPTNeoXForCausalLM.fromPretrained(path.join(dir, "f16"));
+    // The fixture's own F16 file is HF's model.half() of the same weights: same values.
+    const ref = (await readSafetensorsFile(path.join(A, "model.f16.safetensors"))).tensors;
+    for (const [k, t] of half.stateDict()) assert.deepEqual(t.data, ref.get(k)!.data, k);
+    half.dispose();
+  } finally {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test("tied embeddings: no embed_out tensor is saved or needed, and a present one is tolerated", async () => {
+  await useTestBackend();
+  const cfg = makeConfig({ vocabSize: 40, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, tieWordEmbeddings: true });
+  const model = GPTNeoXForCausalLM.create(cfg, { seed: 1 });
+  const dir = tmpDir();
+  try {
+    const sd = model.stateDict();
+    assert.ok(!sd.has("embed_out.weight"));
+    assert.ok(model.linearNames().includes("embed_out"));
+    await model.save(dir);
+    const again = await GPTNeoXForCausalLM.fromPretrained(dir);
+    const ids = [[1, 2, 3]];
+    assert.deepEqual(tf.tidy(() => again.forward(ids).logits.dataSync()), tf.tidy(() => model.forward(ids).logits.dataSync()));
+    again.dispose();
+    const withOut = new Map<string, SafeTensor>(sd);
+    withOut.set("embed_out.weight", sd.get("gpt_neox.embed_in.weight")!);
+    modelFromTensors(cfg, withOut, "tied").dispose();
+    // writeSafetensorsFile + a sharded-free folder written by someone else loads as well.
+    await writeSafetensorsFile(path.join(dir, "model.safetensors"), withOut);
+    (await GPTNeoXForCausalLM.fromPretrained(dir)).dispose();
+  } finally {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true });
+  }
+});
