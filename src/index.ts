@@ -84,3 +84,7 @@ export type { LinearLike } from "./model/layers";
 export { parameterShapes, blockLinearNames } from "./model/gptneox";
 export type { SaveOptions } from "./model/load";
 export { nextToken } from "./model/sampling";
+
+// sizing
+export { estimateMemory, resolveJob, defaultLoraTargets, DEFAULT_JOB, JOBS, BREAKDOWN_PARTS, modelShape, loadModelShape, knownModelNames, REFERENCE_MODELS, makeShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams, targetLinears, weightBytes, kvCacheBytes, activationBytesFor, trainingBytesPerParam, qloraBaseBytes, loraParams, flopsPerToken, NF4_BITS_PER_PARAM, SIZING_OPTIMIZERS, CONVENTIONS, RECOMPUTE, GPU_CATALOG, THIS_MACHINE, thisMachine, gpuIds, getGpu, usableBytes, peakTflops, maxParamsFor, gpuReport, gpuReportRows, fitMatrix, sizingPlan, DEFAULT_FIT_JOBS, COURSE_TABLE, courseTableCheck, courseTableRows, LORA_PAPER_GPT3, loraPaperCheck, loraPaperRows, kvBytesPerToken, kvCacheRows, compareToMeasured, formatEstimate, breakdownRows, estimateJson, breakdownChart, fitHeatmap, maxParamsChart, gpuCatalogRows, comparisonRows, SizingError, parseParamCount, formatGiB, formatParams } from "./sizing";
+export type { Job, JobOptions, Breakdown, SizingResult, ComputeEstimate, ModelShape, ShapeDims, Gpu, GpuReport, FitCell, PlanRow, Measurement, MeasurementError, CourseRow, CourseCheckRow, LoraPaperCheck, SizingOptimizer, Convention, Recompute, FigureSpec } from "./sizing";
