@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   env: { summary: "backend, threads, versions, memory, hub reachability", load: () => import("./cli/env") },
   start: { summary: "register the tslab kernel and open the course in Jupyter", load: () => import("./cli/start") },
   notebooks: { summary: "notebooks run [NAME...] [--out DIR] | strip [--check]: execute or strip notebooks", load: () => import("./cli/notebooks") },
+  data: { summary: "data validate FILE... [--schema qa|instruction|classification|extraction] [--lenient] [--json] | stats FILE | list", load: () => import("./cli/data") },
   datagen: { summary: "datagen expand|model|dedup|filter INPUT... --out OUT.jsonl [--report R.jsonl]: generate, dedup, filter Q&A JSONL", load: () => import("./cli/datagen") },
   sizing: { summary: "sizing --model M | --params N [--job inference|train|lora|qlora] [--gpu ID] [--json] | --gpu ID --json: memory, time, largest model per GPU", load: () => import("./cli/sizing") },
   params: { summary: "params MODEL [--json]: parameter count", load: () => import("./cli/params") },

@@ -96,3 +96,7 @@ export { dedup, normalizeText, shingles, jaccard, DEFAULT_DEDUP } from "./data/d
 export type { DedupOptions, DedupResult, DuplicateRecord } from "./data/dedup";
 export { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS, DEFAULT_FILTERS } from "./data/filters";
 export type { FilterOptions, FilterResult, DroppedItem, FilterReason, CustomFilter } from "./data/filters";
+
+// data
+export { SCHEMA_NAMES, SCHEMAS, validateRecord, inferSchema, parseJsonl, readJsonl, readJsonlSync, writeJsonl, toJsonl, formatIssue, JsonlError, DEFAULT_JSONL_OPTIONS, QA_TEMPLATE, INSTRUCTION_TEMPLATE, classificationTemplate, extractionTemplate, stringTemplate, templateFor, placeholders, renderExamples, TemplateError, chatTemplate, tokenizeExample, tokenizeDataset, padBatch, tokenTable, DEFAULT_PREPARE, splitTrainTest, nestedSubsets, sampleItems, DEFAULT_SPLIT, DEFAULT_SUBSET_FRACTIONS, lengthStats, labelCounts, datasetStats, fieldLengths, loadDataset, loadDatasetSync, datasetTemplate, datasetOverview, dataDir, DATASETS, DATASET_NAMES, parseEmail, emailHeader, decodeEncodedWords, htmlToText, truncateWords } from "./data";
+export type { SchemaName, DataRecord, QARecord, InstructionRecord, ClassificationRecord, ExtractionRecord, RecordIssue, JsonlOptions, JsonlIssue, JsonlResult, PromptTemplate, RenderedExample, ChatMessage, ChatTemplateConfig, ChatTemplateOptions, PrepareOptions, PreparedRecord, PrepareStats, PaddedBatch, SplitOptions, Subset, LengthStats, DatasetStats, Dataset, DatasetInfo, ParsedEmail } from "./data";
