@@ -14,6 +14,8 @@ const COMMANDS: Record<string, Command> = {
   notebooks: { summary: "notebooks run [NAME...] [--out DIR] | strip [--check]: execute or strip notebooks", load: () => import("./cli/notebooks") },
   data: { summary: "data validate FILE... [--schema qa|instruction|classification|extraction] [--lenient] [--json] | stats FILE | list", load: () => import("./cli/data") },
   datagen: { summary: "datagen expand|model|dedup|filter INPUT... --out OUT.jsonl [--report R.jsonl]: generate, dedup, filter Q&A JSONL", load: () => import("./cli/datagen") },
+  train: { summary: "train --config FILE.json | --model M --data FILE --out DIR [--steps N] [--resume] [--lora r=8,alpha=16]: fine-tune, checkpoints, JSON summary", load: () => import("./cli/train") },
+  eval: { summary: "eval --model M [--adapter A] --data FILE|DATASET [--template T] [--limit N] [--max-new-tokens N] [--json]: EM, F1, accuracy, perplexity, errors", load: () => import("./cli/eval") },
   sizing: { summary: "sizing --model M | --params N [--job inference|train|lora|qlora] [--gpu ID] [--json] | --gpu ID --json: memory, time, largest model per GPU", load: () => import("./cli/sizing") },
   params: { summary: "params MODEL [--json]: parameter count", load: () => import("./cli/params") },
   tokenize: { summary: "tokenize --tokenizer PATH_OR_ID [--json] [--] TEXT", load: () => import("./cli/tokenize") },

@@ -1,0 +1,119 @@
+import { test, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { useTestBackend } from "../helpers/backend";
+import { captureIO, makeTinyTask, type TinyTask } from "../eval/helpers/tiny-task";
+import { formatProgress, resolveTrainJob, run } from "../../src/cli/train";
+import { loadModel } from "../../src/model/pretrained";
+import { listCheckpoints } from "../../src/train/checkpoint";
+
+let t: TinyTask;
+before(async () => {
+  await useTestBackend();
+  t = await makeTinyTask();
+});
+after(() => {
+  t.model.dispose();
+  fs.rmSync(t.dir, { recursive: true, force: true });
+});
+
+const common = () => ["--model", t.modelDir, "--data", t.trainFile, "--batch-size", "4", "--lr", "0.01", "--seed", "3"];
+
+async function trainJSON(args: string[]): Promise<{ summary: any; stderr: string }> {
+  const io = captureIO();
+  assert.equal(await run(args, io), 0);
+  return { summary: JSON.parse(io.stdout()), stderr: io.stderr() };
+}
+
+test("tunebook train: N steps, progress on stderr, checkpoints, final model folder, JSON summary", async () => {
+  const out = path.join(t.dir, "run-a");
+  const { summary, stderr } = await trainJSON([...common(), "--out", out, "--steps", "3", "--checkpoint-every", "2", "--eval-data", t.testFile]);
+  assert.equal(summary.step, 3);
+  assert.equal(summary.stepsRun, 3);
+  assert.equal(summary.losses.length, 3);
+  assert.ok(Number.isFinite(summary.finalLoss) && Number.isFinite(summary.evalLoss));
+  assert.ok(summary.tokensPerSec > 0);
+  assert.equal(summary.trainExamples, 24);
+  assert.equal(summary.resumedFrom, null);
+  assert.deepEqual(listCheckpoints(path.join(out, "checkpoints")).map((c) => c.step), [2, 3]);
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "train_summary.json"]) assert.ok(fs.existsSync(path.join(out, f)), f);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, "train_summary.json"), "utf8")), summary);
+  assert.match(stderr, /step 1\/3 \[.*\] .*loss \d+\.\d{4} lr .* tok\/s ETA /);
+  assert.match(stderr, /step 3\/3 \[#{20}\] 100%/);
+  assert.match(stderr, /eval loss after step 3: \d+\.\d{4}/);
+  assert.match(stderr, /checkpoint: .*step-000002/);
+  // the saved folder loads, with its tokenizer, and holds trained (changed) weights
+  const before = tf.memory().numTensors;
+  const saved = await loadModel(out);
+  const w = saved.model.parameters().get("embed_out.weight")!.dataSync();
+  const w0 = t.model.parameters().get("embed_out.weight")!.dataSync();
+  assert.ok(w.some((x, i) => x !== w0[i]));
+  assert.equal(saved.tokenizer.encode("What color").length > 0, true);
+  saved.model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("tunebook train --resume continues from the checkpoint: the step counts add up, the losses match an uninterrupted run", async () => {
+  // a constant learning rate: with a decaying schedule, a 3-step run's lr differs from a 5-step run's
+  const args = [...common(), "--schedule", "constant", "--quiet"];
+  const straight = await trainJSON([...args, "--out", path.join(t.dir, "straight"), "--steps", "5"]);
+  const out = path.join(t.dir, "resumed");
+  const first = await trainJSON([...args, "--out", out, "--steps", "3"]);
+  assert.equal(first.stderr, "");
+  const second = await trainJSON([...args, "--out", out, "--steps", "5", "--resume"]);
+  assert.equal(second.summary.step, 5);
+  assert.equal(second.summary.stepsRun, 2);
+  assert.match(second.summary.resumedFrom, /step-000003$/);
+  assert.deepEqual(second.summary.losses.slice(0, 3), first.summary.losses);
+  assert.deepEqual(second.summary.losses, straight.summary.losses);
+  await assert.rejects(run([...common(), "--out", path.join(t.dir, "never"), "--resume"], captureIO()), /--resume but .*never.*checkpoints does not exist/);
+});
+
+test("tunebook train --config FILE.json; flags override it; unknown or bad fields are named", async () => {
+  const cfg = path.join(t.dir, "train.json");
+  const out = path.join(t.dir, "run-cfg");
+  fs.writeFileSync(cfg, JSON.stringify({ model: t.modelDir, data: t.trainFile, out, numSteps: 2, batchSize: 2, lr: 0.005, limit: 6, schedule: "cosine", warmupSteps: 1 }));
+  const { summary } = await trainJSON(["--config", cfg, "--quiet"]);
+  assert.equal(summary.step, 2);
+  assert.equal(summary.trainExamples, 6);
+  const job = resolveTrainJob(["--config", cfg, "--steps", "7", "--out", path.join(t.dir, "other")]);
+  assert.ok(job !== "help");
+  assert.equal(job.train.numSteps, 7);
+  assert.equal(job.train.lr, 0.005);
+  assert.equal(job.train.checkpointDir, path.join(t.dir, "other", "checkpoints"));
+
+  fs.writeFileSync(cfg, JSON.stringify({ model: t.modelDir, data: t.trainFile, out, numStep: 2 }));
+  await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: unknown field "numStep"/);
+  fs.writeFileSync(cfg, JSON.stringify({ model: t.modelDir, data: t.trainFile, out, lr: "fast" }));
+  await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: train config lr: expected a finite number/);
+  fs.writeFileSync(cfg, "{ not json");
+  await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: not valid JSON/);
+  await assert.rejects(run(["--config", path.join(t.dir, "missing.json")], captureIO()), /missing\.json: no such file/);
+  await assert.rejects(run(["--model", t.modelDir, "--data", t.trainFile], captureIO()), /--out required/);
+  await assert.rejects(run([...common(), "--out", out, "--steps", "0"], captureIO()), /--steps must be an integer >= 1/);
+  await assert.rejects(run([...common(), "--out", out, "--lora", "alpha"], captureIO()), /--lora/);
+  const bad = path.join(t.dir, "bad-train.jsonl");
+  fs.writeFileSync(bad, '{"question":"Q?","answer":"A"}\n{"question":"Q?","answer":""}\n');
+  await assert.rejects(run(["--model", t.modelDir, "--data", bad, "--out", out], captureIO()), /bad-train\.jsonl:2: field "answer"/);
+});
+
+test("tunebook train --lora trains an adapter through the LoRA hook (or says LoRA is not there yet)", async () => {
+  const out = path.join(t.dir, "run-lora");
+  const loraThere = fs.existsSync(path.join(__dirname, "..", "..", "src", "lora", "index.ts"));
+  const args = [...common(), "--out", out, "--steps", "2", "--quiet", "--lora", "r=2,alpha=4"];
+  if (!loraThere) {
+    await assert.rejects(run(args, captureIO()), /LoRA adapters are not supported yet/);
+    return;
+  }
+  const { summary } = await trainJSON(args);
+  assert.equal(summary.step, 2);
+  assert.ok(fs.existsSync(path.join(out, "adapter", "adapter_config.json")));
+  assert.ok(!fs.existsSync(path.join(out, "model.safetensors")));
+});
+
+test("formatProgress draws a bar with loss, tokens/s and ETA", () => {
+  const line = formatProgress({ step: 5, numSteps: 10, loss: 2.5, lr: 1e-3, gradNorm: 1, tokensPerSec: 812.4, elapsed: 3, eta: 75, epoch: 0.5 });
+  assert.equal(line, "step 5/10 [##########----------]  50% loss 2.5000 lr 1.00e-3 812 tok/s ETA 1:15");
+});
