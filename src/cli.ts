@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   datagen: { summary: "datagen expand|model|dedup|filter INPUT... --out OUT.jsonl [--report R.jsonl]: generate, dedup, filter Q&A JSONL", load: () => import("./cli/datagen") },
   train: { summary: "train --config FILE.json | --model M --data FILE --out DIR [--steps N] [--resume] [--lora r=8,alpha=16]: fine-tune, checkpoints, JSON summary", load: () => import("./cli/train") },
   eval: { summary: "eval --model M [--adapter A] --data FILE|DATASET [--template T] [--limit N] [--max-new-tokens N] [--json]: EM, F1, accuracy, perplexity, errors", load: () => import("./cli/eval") },
+  merge: { summary: "merge --model M --adapter A --out DIR [--force] [--dtype F16]: merge a LoRA adapter into its base", load: () => import("./cli/merge") },
   sizing: { summary: "sizing --model M | --params N [--job inference|train|lora|qlora] [--gpu ID] [--json] | --gpu ID --json: memory, time, largest model per GPU", load: () => import("./cli/sizing") },
   params: { summary: "params MODEL [--json]: parameter count", load: () => import("./cli/params") },
   tokenize: { summary: "tokenize --tokenizer PATH_OR_ID [--json] [--] TEXT", load: () => import("./cli/tokenize") },

@@ -4,6 +4,7 @@ import { loadModelMaybeTokenizer } from "../model/pretrained";
 import { generate } from "../model/generate";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
+import { loadAdapter } from "../lora/peft";
 
 const HELP = `usage: tunebook generate --model M (--prompt TEXT | --prompt-ids 1,2,3) [options]
   --model M               "default" (embedded), a folder, or a repo id (EleutherAI/pythia-70m)
@@ -13,6 +14,7 @@ const HELP = `usage: tunebook generate --model M (--prompt TEXT | --prompt-ids 1
   --repetition-penalty R  default 1 (off)  --seed S   default 0
   --stop STR              stop when the new text contains STR (repeatable)
   --revision REV          hub revision (e.g. step3000)
+  --adapter DIR           a LoRA adapter (PEFT folder) to apply to the model
   --json                  {"ids": [...new ids], "text": "..."}; otherwise the text streams as it is generated`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -20,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     {
       booleans: ["json", "greedy", "help"],
-      values: ["model", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-k", "top-p", "repetition-penalty", "seed", "revision"],
+      values: ["model", "adapter", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-k", "top-p", "repetition-penalty", "seed", "revision"],
       repeat: ["stop"],
     },
     "tunebook generate",
@@ -39,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
   await initBackend({ verbose: false });
   const { model, tokenizer } = await loadModelMaybeTokenizer(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
   try {
+    const adapter = str(p, "adapter");
+    if (adapter) await loadAdapter(model, adapter);
     if (!tokenizer && (prompt !== undefined || stop.length)) throw new UsageError(`tunebook generate: ${modelId} has no tokenizer.json; use --prompt-ids`);
     const decode = (x: number[]) => (tokenizer ? tokenizer.decode(x) : "");
     const ids = promptIds ?? tokenizer!.encode(prompt!);

@@ -4,14 +4,16 @@ import { loadModelMaybeTokenizer } from "../model/pretrained";
 import { scoreSequence } from "../model/score";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
+import { loadAdapter } from "../lora/peft";
 
-const HELP = `usage: tunebook score --model M (--text TEXT | --ids 1,2,3) [--json]
+const HELP = `usage: tunebook score --model M (--text TEXT | --ids 1,2,3) [--adapter DIR] [--json]
   Next-token loss of the sequence as Hugging Face computes it with labels=input_ids: the mean cross-entropy
   of tokens 2..n given the ones before; perplexity = exp(loss).
+  --adapter DIR  a LoRA adapter (PEFT folder) to apply to the model
   --json  {"loss": x, "perplexity": y, "tokens": n, "scoredTokens": n-1}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { booleans: ["json", "help"], values: ["model", "text", "ids", "revision"] }, "tunebook score");
+  const p = parseArgs(argv, { booleans: ["json", "help"], values: ["model", "adapter", "text", "ids", "revision"] }, "tunebook score");
   if (bool(p, "help")) return console.log(HELP), 0;
   const modelId = str(p, "model");
   if (!modelId) throw new UsageError(`tunebook score: --model is required\n${HELP}`);
@@ -21,6 +23,8 @@ export async function run(argv: string[]): Promise<number> {
   await initBackend({ verbose: false });
   const { model, tokenizer } = await loadModelMaybeTokenizer(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
   try {
+    const adapter = str(p, "adapter");
+    if (adapter) await loadAdapter(model, adapter);
     if (!tokenizer && text !== undefined) throw new UsageError(`tunebook score: ${modelId} has no tokenizer.json; use --ids`);
     const ids = givenIds ?? tokenizer!.encode(text!);
     const r = scoreSequence(model, ids);

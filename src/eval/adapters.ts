@@ -1,37 +1,26 @@
 /**
  * The hook between the CLI (`tunebook eval --adapter A`, `tunebook train --lora r=8,alpha=16`) and LoRA
- * (src/lora/, written separately). Everything LoRA-specific goes through the two functions here, so wiring
- * LoRA in touches this file only:
+ * (src/lora/). Everything LoRA-specific the CLI needs goes through the functions here:
  *
+ * - `parseLoraOption(spec)`: parse `--lora` (src/lora's `parseLoraSpec`: r, alpha, targets, dropout, layers,
+ *   rslora), before anything is loaded, so a typo is reported first.
  * - `loadAdapterInto(model, dir)`: put a saved adapter (PEFT layout: `adapter_config.json` +
  *   `adapter_model.safetensors`) on a loaded model, for inference.
  * - `attachLora(model, options)`: wrap the model's target layers with fresh adapters and return what the
  *   trainer trains (the adapter variables only) and how to save the adapter.
- *
- * Until src/lora exists (or while it lacks `loadAdapter` / `applyLora`), both throw a clear
- * `AdapterSupportError` instead of silently evaluating or training the bare base model.
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import type { TrainableModel } from "../train/types";
+import { applyLora, loadAdapter, parseLoraSpec, LoraError } from "../lora";
+import type { LoraConfig } from "../lora";
 
+/** Errors of the adapter hook (bad `--lora` values, unusable adapter folders). */
 export class AdapterSupportError extends Error {
   override name = "AdapterSupportError";
 }
 
-/** What `--lora r=8,alpha=16,targets=query_key_value+dense,dropout=0` asks for (src/lora's parser may add
- * fields, e.g. `targetModules`, `useRslora`; they are passed through). */
-export interface LoraSpec {
-  /** Rank of A·B. */
-  r: number;
-  /** Scaling numerator: the update is scaled by alpha / r. */
-  alpha: number;
-  /** Module names to adapt (HF names such as `query_key_value`); undefined = the LoRA module's default. */
-  targets?: string[];
-  /** Dropout on the adapter's input (0 = none). */
-  dropout?: number;
-}
+/** What `--lora r=8,alpha=16,targets=query_key_value+dense,dropout=0` asks for (src/lora's `LoraConfig`). */
+export type LoraSpec = Partial<LoraConfig> & { r: number; alpha: number };
 
 /** What attaching LoRA gives the trainer and the CLI. */
 export interface LoraAttachment {
@@ -41,74 +30,22 @@ export interface LoraAttachment {
   save(dir: string): Promise<void>;
 }
 
+function rethrow(e: unknown): never {
+  if (e instanceof LoraError) throw new AdapterSupportError(e.message);
+  throw e;
+}
+
 /**
- * Parse a `--lora` value. With src/lora present, its own parser is used (it knows more keys, e.g. `rslora`,
- * `layers`); without it, the basic syntax `r=8,alpha=16[,targets=a+b][,dropout=0.05]` is checked here, so a
- * typo is reported before anything is loaded. Errors name the bad part.
+ * Parse a `--lora` value; errors name the bad part.
  * @example
- * parseLoraOption("r=8,alpha=16"); // { r: 8, alpha: 16, ... }
+ * parseLoraOption("r=8,alpha=16,targets=query_key_value+dense"); // { r: 8, alpha: 16, targetModules: [...], ... }
  */
 export function parseLoraOption(spec: string): LoraSpec {
-  const parse = loraModule()?.parseLoraSpec;
-  return typeof parse === "function" ? (parse as (s: string) => LoraSpec)(spec) : basicLoraSpec(spec);
-}
-
-/**
- * The basic `--lora` syntax, without src/lora: `r=8,alpha=16[,targets=a+b][,dropout=0.05]`.
- * @example
- * basicLoraSpec("r=8,alpha=16,targets=query_key_value+dense"); // { r: 8, alpha: 16, targets: ["query_key_value", "dense"] }
- */
-export function basicLoraSpec(spec: string): LoraSpec {
-  const out: Partial<LoraSpec> = {};
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new AdapterSupportError(`--lora: expected key=value, found ${JSON.stringify(part)} (e.g. r=8,alpha=16)`);
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    const n = Number(value);
-    switch (key) {
-      case "r":
-        if (!Number.isInteger(n) || n < 1) throw new AdapterSupportError(`--lora: r must be a positive integer, found ${JSON.stringify(value)}`);
-        out.r = n;
-        break;
-      case "alpha":
-        if (!Number.isFinite(n) || n <= 0) throw new AdapterSupportError(`--lora: alpha must be a positive number, found ${JSON.stringify(value)}`);
-        out.alpha = n;
-        break;
-      case "dropout":
-        if (!Number.isFinite(n) || n < 0 || n >= 1) throw new AdapterSupportError(`--lora: dropout must be in [0, 1), found ${JSON.stringify(value)}`);
-        out.dropout = n;
-        break;
-      case "targets":
-        out.targets = value.split("+").map((s) => s.trim()).filter(Boolean);
-        if (!out.targets.length) throw new AdapterSupportError("--lora: targets must name at least one module (a+b+c)");
-        break;
-      default:
-        throw new AdapterSupportError(`--lora: unknown key ${JSON.stringify(key)} (known: r, alpha, targets, dropout)`);
-    }
-  }
-  if (out.r === undefined) throw new AdapterSupportError("--lora: r is required (e.g. r=8,alpha=16)");
-  return { r: out.r, alpha: out.alpha ?? out.r, ...(out.targets ? { targets: out.targets } : {}), ...(out.dropout !== undefined ? { dropout: out.dropout } : {}) };
-}
-
-/** src/lora's module, when it exists (resolved at run time so this file compiles without it). */
-function loraModule(): Record<string, unknown> | undefined {
-  const dir = path.join(__dirname, "..", "lora");
-  if (!fs.existsSync(dir)) return undefined;
-  let entry: string;
   try {
-    entry = require.resolve(dir); // src/lora/index.ts (under tsx) or dist/lora/index.js
-  } catch {
-    return undefined; // the folder exists but has no index yet
+    return parseLoraSpec(spec) as LoraSpec;
+  } catch (e) {
+    rethrow(e);
   }
-  return require(entry); // a broken src/lora throws its own error here
-}
-
-function need(fn: string, what: string): (...args: any[]) => any {
-  const mod = loraModule();
-  const f = mod?.[fn];
-  if (typeof f !== "function") throw new AdapterSupportError(`LoRA adapters are not supported yet (${what} needs src/lora to export ${fn}())`);
-  return f as (...args: any[]) => any;
 }
 
 /**
@@ -117,7 +54,11 @@ function need(fn: string, what: string): (...args: any[]) => any {
  * await loadAdapterInto(model, "runs/spam-lora/adapter");
  */
 export async function loadAdapterInto(model: GPTNeoXForCausalLM, dir: string): Promise<void> {
-  await need("loadAdapter", `--adapter ${dir}`)(model, dir);
+  try {
+    await loadAdapter(model, dir);
+  } catch (e) {
+    rethrow(e);
+  }
 }
 
 /**
@@ -126,8 +67,10 @@ export async function loadAdapterInto(model: GPTNeoXForCausalLM, dir: string): P
  * const { trainable, save } = await attachLora(model, parseLoraOption("r=8,alpha=16"));
  */
 export async function attachLora(model: GPTNeoXForCausalLM, spec: LoraSpec, options: { baseModelNameOrPath?: string } = {}): Promise<LoraAttachment> {
-  const res = await need("applyLora", `--lora r=${spec.r},alpha=${spec.alpha}`)(model, spec, options);
-  if (!res || typeof res.trainable?.trainableVariables !== "function" || typeof res.save !== "function")
-    throw new AdapterSupportError("src/lora applyLora() must return { trainable: TrainableModel, save(dir) }");
-  return res as LoraAttachment;
+  try {
+    const { trainable, save } = applyLora(model, spec, options);
+    return { trainable, save };
+  } catch (e) {
+    rethrow(e);
+  }
 }

@@ -17,5 +17,5 @@ export { sweepFigure, errorFigure, comparisonFigure } from "./figures";
 export type { EvalFigure, SweepMetric } from "./figures";
 export { loadTask, TaskError, TEMPLATE_NAMES } from "./task";
 export type { TaskSpec, Task } from "./task";
-export { parseLoraOption, basicLoraSpec, loadAdapterInto, attachLora, AdapterSupportError } from "./adapters";
+export { parseLoraOption, loadAdapterInto, attachLora, AdapterSupportError } from "./adapters";
 export type { LoraSpec, LoraAttachment } from "./adapters";

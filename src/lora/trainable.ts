@@ -1,0 +1,90 @@
+/**
+ * Train one LoRA adapter with the course's trainer: `loraTrainable(model, name)` hands the trainer only that
+ * adapter's A and B (keyed by their PEFT file names), and runs the forward pass with the adapter active,
+ * dropout on, and every other dense layer behind a `FrozenLinear` — a stand-in with the same forward pass
+ * whose backward pass computes only the input gradient, so no time or memory goes to weight gradients of the
+ * frozen base (tfjs's custom ops compute all their input gradients eagerly). The layers are put back after
+ * each call.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { GPTNeoXForCausalLM } from "../model/gptneox";
+import { Linear, LinearLike } from "../model/layers";
+import { causalLMLoss } from "../model/loss";
+import type { Batch, TrainableModel } from "../train/types";
+import { LoraError } from "./config";
+import { LoraModel } from "./model";
+
+/** A frozen `Linear`: same output, gradient for the input only (W and b are read from the closure). */
+export class FrozenLinear implements LinearLike {
+  constructor(readonly base: Linear) {}
+  apply(x: tf.Tensor): tf.Tensor {
+    const lead = x.shape.slice(0, -1);
+    const inF = x.shape[x.rank - 1];
+    if (inF !== this.base.inFeatures) throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
+    const n = lead.reduce((a, b) => a * b, 1);
+    const W = this.base.weight; // [out, in]
+    const b = this.base.bias; // [out] | null
+    const op = tf.customGrad(((x2d: tf.Tensor) => {
+      const z = tf.transpose(tf.matMul(W, tf.transpose(x2d))); // (W·xᵀ)ᵀ: [N, out]
+      return { value: b ? tf.add(z, b) : z, gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, W)] }; // dx: [N, out]·[out, in]
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+    const y = op(tf.reshape(x, [n, inF])); // [N, out]
+    return tf.reshape(y, [...lead, this.base.outFeatures]);
+  }
+}
+
+/**
+ * Run `fn` with every plain `Linear` of the model replaced by a `FrozenLinear` (restored afterwards).
+ *
+ * @example
+ * const loss = withFrozenBase(model, () => causalLMLoss(model.forward(ids).logits, ids));
+ */
+export function withFrozenBase<T>(model: GPTNeoXForCausalLM, fn: () => T): T {
+  const swapped: [string, LinearLike][] = [];
+  try {
+    for (const name of model.linearNames()) {
+      const l = model.getLinear(name);
+      if (l instanceof Linear) swapped.push([name, model.setLinear(name, new FrozenLinear(l))]);
+    }
+    return fn();
+  } finally {
+    for (const [name, l] of swapped) model.setLinear(name, l);
+  }
+}
+
+/** True inside `tf.variableGrads`/`tf.grads` (the trainer's step), false in a plain forward pass. */
+function inGradientPass(): boolean {
+  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth;
+  return depth === undefined ? true : depth > 0;
+}
+
+/**
+ * The trainer's view of one adapter: its variables only, the model's causal-LM loss with that adapter active
+ * and dropout on. (Freezing is by construction: the base's variables are not handed to the optimizer and
+ * their gradients are never computed.)
+ *
+ * @example
+ * LoraModel.of(model).addAdapter("customerA", { r: 8, alpha: 16 });
+ * await train(loraTrainable(model, "customerA"), examples, { lr: 1e-3, numSteps: 30 });
+ */
+export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): TrainableModel {
+  const lora = LoraModel.find(model);
+  if (!lora || !lora.has(adapter)) throw new LoraError(`loraTrainable: the model has no adapter named ${JSON.stringify(adapter)}; add one with LoraModel.of(model).addAdapter(${JSON.stringify(adapter)}, {...})`);
+  if (lora.isMerged(adapter)) throw new LoraError(`loraTrainable: adapter ${JSON.stringify(adapter)} is merged into the base; unmerge it before training`);
+  const vars = lora.adapterVariables(adapter);
+  return {
+    trainableVariables: () => vars,
+    loss: (batch: Batch) =>
+      lora.withActiveSync([adapter], () => {
+        lora.setTraining(inGradientPass()); // dropout while computing gradients, not in trainer.evaluate()
+        try {
+          return withFrozenBase(model, () => {
+            const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }); // [B, T, V]
+            return causalLMLoss(logits, batch.labels);
+          });
+        } finally {
+          lora.setTraining(false);
+        }
+      }),
+  };
+}
