@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: "train --config FILE.json | --model M --data FILE --out DIR [--steps N] [--resume] [--lora r=8,alpha=16]: fine-tune, checkpoints, JSON summary", load: () => import("./cli/train") },
   eval: { summary: "eval --model M [--adapter A] --data FILE|DATASET [--template T] [--limit N] [--max-new-tokens N] [--json]: EM, F1, accuracy, perplexity, errors", load: () => import("./cli/eval") },
   merge: { summary: "merge --model M --adapter A --out DIR [--force] [--dtype F16]: merge a LoRA adapter into its base", load: () => import("./cli/merge") },
+  export: { summary: "export --engine hf --out DIR (--config FILE.json | train flags) [--gpu ID] [--gpus N] [--force]: the same job for transformers/PEFT + accelerate (+ axolotl), planned by the sizing calculator", load: () => import("./cli/export") },
   sizing: { summary: "sizing --model M | --params N [--job inference|train|lora|qlora] [--gpu ID] [--json] | --gpu ID --json: memory, time, largest model per GPU", load: () => import("./cli/sizing") },
   params: { summary: "params MODEL [--json]: parameter count", load: () => import("./cli/params") },
   tokenize: { summary: "tokenize --tokenizer PATH_OR_ID [--json] [--] TEXT", load: () => import("./cli/tokenize") },

@@ -112,3 +112,7 @@ export type { LoraConfig, AdapterInfo, AdapterSelection, LoraParameterCount, Ste
 // scaling (measured step time/memory across sizes, fits, recorded GPU numbers)
 export { measureScaling, resolveScalingModel, DEFAULT_SCALING_OPTIONS, asyncTrainStep, fitPowerLaw, predictPowerLaw, extrapolate, fitStepTime, gpuStepEstimates, measuredMfu, recordedVsEstimate, DEFAULT_GPU_ESTIMATE, loadRecordings, validateRecording, recordedDir, recordedRows, RecordingError, RECORD_FORMAT, RECORD_VERSION, TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart, backendRows, scalingTableRows, recordedTableRows, scalingChart } from "./scaling";
 export type { ScalingOptions, ScalingRow, ScalingResult, ScalingProgress, ScalingModel, PowerLawFit, Extrapolation, GpuEstimateOptions, GpuStepEstimate, RecordedVsEstimate, Recording, RecordedRow, TaskPlacement, TaskKind, ScalingChartOptions } from "./scaling";
+
+// export (the same job for transformers/PEFT + accelerate, axolotl)
+export { exportJob, DEFAULT_EXPORT, ENGINES, ExportError, clusterPlan, planAttemptRows, planSummaryRows, DEFAULT_CLUSTER_PLAN, PRECISIONS, ExportPlanError, toHfArgs, recordsHash, renderRows, recordsFromRows, datasetCard, ExportDataError, trainScript, accelerateConfig, deepspeedConfig, axolotlConfig, exportReadme, evalCommand, exportSummary } from "./export";
+export type { ExportOptions, ExportResult, ExportHooks, Engine, ClusterPlan, ClusterPlanOptions, PlanAttempt, Precision, ExportedJob, HfArgs, PeftLora, SplitInfo, CardInfo } from "./export";
