@@ -14,6 +14,7 @@ import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
 import { loadAdapter } from "../lora/peft";
 import { LoraModel } from "../lora/model";
+import { replaceDir } from "../runtime/atomic";
 
 const HELP = `usage: tunebook merge --model M --adapter A --out DIR [--force] [--dtype F32|F16|BF16] [--json]
   Merge a LoRA adapter into its base model: W + (alpha/r)·B·A in every adapted layer.
@@ -74,16 +75,4 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Move the finished `tmp` folder to `out`, replacing an existing `out` (set aside first, removed after). */
-function replaceDir(tmp: string, out: string): void {
-  if (!fs.existsSync(out)) return fs.renameSync(tmp, out);
-  const old = `${out}.old-${process.pid}-${Date.now()}`;
-  fs.renameSync(out, old);
-  try {
-    fs.renameSync(tmp, out);
-  } catch (e) {
-    fs.renameSync(old, out); // put the previous folder back
-    throw e;
-  }
-  fs.rmSync(old, { recursive: true, force: true });
-}
+

@@ -22,6 +22,7 @@ import { trainScript } from "./hf-script";
 import { JOB_FORMAT, JOB_VERSION, recordsHash, sha256, toHfArgs, type ExportedJob, type SplitInfo } from "./job";
 import { clusterPlan, type ClusterPlan, type Precision } from "./plan";
 import { exportReadme } from "./readme";
+import { replaceDir } from "../runtime/atomic";
 
 /** Engines `exportJob` writes. */
 export const ENGINES = ["hf"] as const;
@@ -239,17 +240,7 @@ export async function exportJob(options: Partial<ExportOptions> & Pick<ExportOpt
       for (const f of loc.files) fs.copyFileSync(path.join(loc.dir!, f), path.join(tmp, "model", f));
     }
     hooks.beforeRename?.(tmp);
-    if (fs.existsSync(out)) {
-      const old = tempSibling(out, "old");
-      fs.renameSync(out, old);
-      try {
-        fs.renameSync(tmp, out);
-      } catch (e) {
-        fs.renameSync(old, out); // put the previous export back
-        throw e;
-      }
-      fs.rmSync(old, { recursive: true, force: true });
-    } else fs.renameSync(tmp, out);
+    replaceDir(tmp, out);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;

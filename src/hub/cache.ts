@@ -14,6 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { HubError } from "./errors";
+import { writeFileAtomic } from "../runtime/atomic";
 
 /** A 40-hex git commit id. */
 export const COMMIT_RE = /^[0-9a-f]{40}$/;
@@ -106,18 +107,7 @@ function tempName(p: string): string {
   return path.join(path.dirname(p), `.${path.basename(p)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-/** Write a file atomically (temp file in the same folder, then rename); creates the folder. */
-export function writeFileAtomic(p: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  const tmp = tempName(p);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, p);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 /**
  * Reject repo file names that would escape the snapshot folder (`..`, absolute, drive or UNC paths, backslashes):

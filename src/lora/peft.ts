@@ -15,6 +15,7 @@ import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../model/safetensors";
 import { LoraConfig, LoraError, resolveLoraConfig, selectTargets } from "./config";
 import { LoraModel } from "./model";
+import { writeFileAtomic } from "../runtime/atomic";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -98,17 +99,6 @@ export function fromPeftConfig(json: unknown, source = ADAPTER_CONFIG_FILE): Lor
   );
 }
 
-/** Write a file atomically (temp file in the same folder, then rename). */
-function writeTextAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Save one adapter as PEFT does (`adapter_config.json` + `adapter_model.safetensors`, both atomic).
@@ -126,7 +116,7 @@ export async function saveAdapter(model: GPTNeoXForCausalLM, dir: string, name =
   for (const [key, v] of lora.adapterVariables(name)) tensors.set(key, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
   fs.mkdirSync(dir, { recursive: true });
   await writeSafetensorsFile(path.join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: "pt" }, { dtype: "F32" });
-  writeTextAtomic(path.join(dir, ADAPTER_CONFIG_FILE), peftConfigText(cfg));
+  writeFileAtomic(path.join(dir, ADAPTER_CONFIG_FILE), peftConfigText(cfg));
 }
 
 /** Options of `loadAdapter`. */

@@ -10,6 +10,7 @@ import { ConfigError, configFromHF, configToHF, GPTNeoXConfig } from "./config";
 import { GPTNeoXForCausalLM, parameterShapes } from "./gptneox";
 import { FLOAT_DTYPES } from "./dtype";
 import { loadCheckpointTensors, SafeTensor, SAFETENSORS_FILE, writeSafetensorsFile } from "./safetensors";
+import { writeFileAtomic } from "../runtime/atomic";
 
 /** Buffers older transformers saved next to the weights; they are recomputed, so loading skips them. */
 export const LEGACY_BUFFER_SUFFIXES = [".attention.bias", ".attention.masked_bias", ".attention.rotary_emb.inv_freq"];
@@ -134,17 +135,6 @@ export function modelStateDict(model: GPTNeoXForCausalLM): Map<string, SafeTenso
 export interface SaveOptions {
   /** On-disk float type of the weights (default F32; F16 halves the size, as the Hub's Pythia files). */
   dtype?: "F32" | "F16" | "BF16";
-}
-
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { projectRoot } from "./paths";
+import { writeFileAtomic } from "../runtime/atomic";
 
 export const KERNEL_NAME = "tslab";
 
@@ -48,9 +49,7 @@ export function writeKernelSpec(jupyterDir: string = localJupyterDir(), spec: Re
   const dir = path.join(jupyterDir, "kernels", KERNEL_NAME);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "kernel.json");
-  const tmp = path.join(dir, `.kernel.json.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(spec, null, 1) + "\n");
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(spec, null, 1) + "\n");
   return dir;
 }
 

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "../runtime/atomic";
 
 /** The parts of an .ipynb we touch. */
 export interface NotebookJson {
@@ -70,8 +71,6 @@ export function stripNotebook(nb: NotebookJson): NotebookJson {
 export function stripFile(file: string): boolean {
   const nb = readNotebook(file);
   if (!notebookDirt(nb).length) return false;
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(stripNotebook(nb), null, 1) + "\n");
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(stripNotebook(nb), null, 1) + "\n");
   return true;
 }

@@ -19,6 +19,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { readSafetensorsFile, writeSafetensorsFile, type SafeTensor } from "../model/safetensors";
+import { fsyncPath } from "../runtime/atomic";
 
 export const MODEL_FILE = "model.safetensors";
 export const OPTIMIZER_FILE = "optimizer.safetensors";
@@ -61,20 +62,9 @@ export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, "0")}`;
 }
 
-function fsyncPath(p: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(p, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // directories cannot be fsynced on some platforms (Windows): best effort
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 /**
- * Write a small file durably: temp file in the same directory, fsync, rename, fsync the directory.
+ * Write a small file durably: temp file in the same directory, fsync, rename, fsync the directory. (Like
+ * runtime/atomic's `writeFileAtomic`, but with the `.tmp-` prefix that `pruneLeftovers` cleans after a crash.)
  * @example
  * writeFileAtomic("runs/a/latest", "step-000100\n");
  */
