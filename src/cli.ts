@@ -11,7 +11,7 @@ type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Pro
 const COMMANDS: Record<string, Command> = {
   env: { summary: "backend, threads, versions, memory, hub reachability", load: () => import("./cli/env") },
   start: { summary: "register the tslab kernel and open the course in Jupyter", load: () => import("./cli/start") },
-  notebooks: { summary: "notebooks run [NAME...] [--out DIR] | strip [--check]: execute or strip notebooks", load: () => import("./cli/notebooks") },
+  notebooks: { summary: "notebooks run [NAME...] [--out DIR] | strip [--check] | render [--out DIR] [--executed DIR]: execute, strip or publish notebooks", load: () => import("./cli/notebooks") },
   data: { summary: "data validate FILE... [--schema qa|instruction|classification|extraction] [--lenient] [--json] | stats FILE | list", load: () => import("./cli/data") },
   datagen: { summary: "datagen expand|model|dedup|filter INPUT... --out OUT.jsonl [--report R.jsonl]: generate, dedup, filter Q&A JSONL", load: () => import("./cli/datagen") },
   train: { summary: "train --config FILE.json | --model M --data FILE --out DIR [--steps N] [--resume] [--lora r=8,alpha=16]: fine-tune, checkpoints, JSON summary", load: () => import("./cli/train") },

@@ -116,3 +116,7 @@ export type { ScalingOptions, ScalingRow, ScalingResult, ScalingProgress, Scalin
 // export (the same job for transformers/PEFT + accelerate, axolotl)
 export { exportJob, DEFAULT_EXPORT, ENGINES, ExportError, clusterPlan, planAttemptRows, planSummaryRows, DEFAULT_CLUSTER_PLAN, PRECISIONS, ExportPlanError, toHfArgs, recordsHash, renderRows, recordsFromRows, datasetCard, ExportDataError, trainScript, accelerateConfig, deepspeedConfig, axolotlConfig, exportReadme, evalCommand, exportSummary } from "./export";
 export type { ExportOptions, ExportResult, ExportHooks, Engine, ClusterPlan, ClusterPlanOptions, PlanAttempt, Precision, ExportedJob, HfArgs, PeftLora, SplitInfo, CardInfo } from "./export";
+
+// static course site
+export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./site/render";
+export type { SiteOptions, SiteResult } from "./site/render";
