@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: "eval --model M [--adapter A] --data FILE|DATASET [--template T] [--limit N] [--max-new-tokens N] [--json]: EM, F1, accuracy, perplexity, errors", load: () => import("./cli/eval") },
   merge: { summary: "merge --model M --adapter A --out DIR [--force] [--dtype F16]: merge a LoRA adapter into its base", load: () => import("./cli/merge") },
   export: { summary: "export --engine hf --out DIR (--config FILE.json | train flags) [--gpu ID] [--gpus N] [--force]: the same job for transformers/PEFT + accelerate (+ axolotl), planned by the sizing calculator", load: () => import("./cli/export") },
+  bench: { summary: "bench [--json] [--mode full|lora|generate|load|all] [--model pythia-70m] [--iters N] [--warmup N] [--threads N] [--no-torch]: throughput, memory, load time, MFU vs PyTorch", load: () => import("./cli/bench") },
   sizing: { summary: "sizing --model M | --params N [--job inference|train|lora|qlora] [--gpu ID] [--json] | --gpu ID --json: memory, time, largest model per GPU", load: () => import("./cli/sizing") },
   params: { summary: "params MODEL [--json]: parameter count", load: () => import("./cli/params") },
   tokenize: { summary: "tokenize --tokenizer PATH_OR_ID [--json] [--] TEXT", load: () => import("./cli/tokenize") },

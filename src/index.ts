@@ -120,3 +120,11 @@ export type { ExportOptions, ExportResult, ExportHooks, Engine, ClusterPlan, Clu
 // static course site
 export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./site/render";
 export type { SiteOptions, SiteResult } from "./site/render";
+
+// bench (tunebook vs PyTorch on the same CPU) and backend internals
+export { runBench, DEFAULT_BENCH } from "./bench/run";
+export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./bench/workloads";
+export { benchLines, formatTable, METRICS } from "./bench/report";
+export { machinePeak } from "./bench/peak";
+export { withTransposedWeights } from "./model/layers";
+export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";

@@ -4,13 +4,14 @@
  * Order tried by default: `tensorflow` (the native `@tensorflow/tfjs-node-gpu` / `@tensorflow/tfjs-node`
  * bindings, on the GPU when CUDA loads), `webgpu` (only when both `webgpu` (Dawn) and
  * `@tensorflow/tfjs-backend-webgpu` are installed and an adapter exists), `wasm` (always shipped: the
- * WebAssembly build with SIMD), `cpu` (plain JavaScript). `TUNEBOOK_BACKEND` or `initBackend({backend})`
+ * WebAssembly build with SIMD, multi-threaded through wasm-threads.ts), `cpu` (plain JavaScript). `TUNEBOOK_BACKEND` or `initBackend({backend})`
  * forces one. One line says which was chosen and why (`backendReport()`).
  *
  * Trap on this machine kind: `@tensorflow/tfjs-node` may resolve to plain tfjs (danfojs-node's npm
  * override aliases it), so a native backend counts only if it registered a `tensorflow` backend factory.
  */
 import * as tf from "@tensorflow/tfjs";
+import { defaultWasmThreads, startThreadedWasm } from "./wasm-threads";
 
 /** The backends tunebook knows, best first. */
 export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
@@ -32,6 +33,11 @@ export interface InitBackendOptions {
   backend?: string;
   /** Print the one-line report (default true). */
   verbose?: boolean;
+  /**
+   * XNNPACK threads of the wasm backend (1 = the single-threaded build). Default: `TUNEBOOK_WASM_THREADS`, else
+   * the number of cores (at most 8). Only the first start of the wasm backend in a process can choose it.
+   */
+  wasmThreads?: number;
 }
 
 let current: BackendChoice | undefined;
@@ -82,36 +88,80 @@ async function tryNative(): Promise<{ ok: boolean; why: string; gpu: boolean }> 
   return { ok: false, why: lastWhy || "no native TensorFlow binding installed", gpu: false };
 }
 
+/** Resolve a package without loading it (false when it is not installed). */
+function isInstalled(id: string): boolean {
+  try {
+    require.resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Load the `webgpu` package (ESM): `require` on Node ≥ 20.19 / 22.12, else a real dynamic import. */
+async function loadDawn(): Promise<any> {
+  try {
+    return require("webgpu");
+  } catch (e: any) {
+    if (e?.code !== "ERR_REQUIRE_ESM") throw e;
+    // tsc turns `import()` into `require()` under CommonJS; keep a real dynamic import here.
+    const dynamicImport = new Function("id", "return import(id)") as (id: string) => Promise<any>;
+    return dynamicImport("webgpu");
+  }
+}
+
+/**
+ * WebGPU in Node: Dawn's `dawn.node` (the `webgpu` package; Vulkan on Linux, Metal on macOS, D3D12 on
+ * Windows) installed as `navigator.gpu`, then `@tensorflow/tfjs-backend-webgpu`. Order matters: that
+ * package registers its backend at load time only if `navigator.gpu` already exists.
+ */
 async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
-  const dawn = tryRequire("webgpu");
-  if (!dawn.ok) return { ok: false, why: "the `webgpu` package is not installed (opt-in)" };
-  const be = tryRequire("@tensorflow/tfjs-backend-webgpu");
-  if (!be.ok) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
+  if (!isInstalled("webgpu")) return { ok: false, why: "the `webgpu` package is not installed (opt-in)" };
+  if (!isInstalled("@tensorflow/tfjs-backend-webgpu")) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
   try {
     const g: any = globalThis as any;
     if (!g.navigator?.gpu) {
-      Object.assign(g, dawn.mod.globals ?? {});
-      const gpu = dawn.mod.create([]);
+      const dawn = await loadDawn();
+      for (const [k, v] of Object.entries(dawn.globals ?? {})) if (!(k in g)) g[k] = v;
+      const gpu = dawn.create((process.env.TUNEBOOK_DAWN_FLAGS ?? "").split(",").filter(Boolean));
       if (!g.navigator) g.navigator = {};
-      g.navigator.gpu = gpu;
+      // Node ≥ 21 has its own `navigator` object: define the property rather than assign it.
+      Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true, enumerable: true });
     }
     const adapter = await g.navigator.gpu.requestAdapter();
-    if (!adapter) return { ok: false, why: "no WebGPU adapter found (Dawn/Vulkan)" };
-    if (await tf.setBackend("webgpu")) return { ok: true, why: "WebGPU adapter found" };
+    if (!adapter) return { ok: false, why: "no WebGPU adapter found (Dawn found no usable Vulkan/Metal/D3D12 device)" };
+    require("@tensorflow/tfjs-backend-webgpu");
+    if (!tf.findBackendFactory("webgpu")) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu did not register a backend" };
+    if (await tf.setBackend("webgpu")) {
+      const info = adapter.info ?? {};
+      const desc = [info.vendor, info.description || info.device].filter(Boolean).join(" ");
+      return { ok: true, why: `WebGPU adapter found${desc ? `: ${desc}` : ""}` };
+    }
     return { ok: false, why: "the webgpu backend failed to start" };
   } catch (e: any) {
     return { ok: false, why: `WebGPU failed: ${String(e?.message ?? e).split("\n")[0]}` };
   }
 }
 
-async function tryWasm(): Promise<{ ok: boolean; why: string }> {
+let wasmStarted = false;
+
+async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
   const r = tryRequire("@tensorflow/tfjs-backend-wasm");
   if (!r.ok) return { ok: false, why: r.why };
   try {
+    let note = "single-threaded";
+    if (!wasmStarted && threads > 1 && (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))) {
+      const t = await startThreadedWasm(threads);
+      wasmStarted = true;
+      if (t.ok) return { ok: true, why: `WebAssembly with SIMD, ${t.threads} threads` };
+      note = `single-threaded (${t.why})`;
+    }
     if (await tf.setBackend("wasm")) {
+      wasmStarted = true;
       await tf.ready();
       const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
-      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, single-threaded` };
+      const n = r.mod.getThreadsCount?.() ?? 1;
+      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, ${n > 1 ? `${n} threads` : note}` };
     }
   } catch (e: any) {
     return { ok: false, why: `wasm failed: ${String(e?.message ?? e).split("\n")[0]}` };
@@ -128,7 +178,7 @@ async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
     let r: { ok: boolean; why: string; gpu?: boolean };
     if (name === "tensorflow") r = await tryNative();
     else if (name === "webgpu") r = await tryWebgpu();
-    else if (name === "wasm") r = await tryWasm();
+    else if (name === "wasm") r = await tryWasm(opts.wasmThreads ?? defaultWasmThreads());
     else r = { ok: await tf.setBackend("cpu"), why: "plain JavaScript" };
     if (r.ok) {
       const reason = forced ? `forced by ${opts.backend ? "option" : "TUNEBOOK_BACKEND"}; ${r.why}` : r.why;
