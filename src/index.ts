@@ -128,3 +128,7 @@ export { benchLines, formatTable, METRICS } from "./bench/report";
 export { machinePeak } from "./bench/peak";
 export { withTransposedWeights } from "./model/layers";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
+
+// course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
+export { parameterRows, familyPoints, familyFigure, trainingMonitor, DEFAULT_MONITOR_OPTIONS, beforeAfterRows, predictionRows, metricRows, promptInput, percent, comparisonSummary, DEFAULT_ROW_OPTIONS, saveFineTuned, TOKENIZER_FILES, tasksFigure } from "./course";
+export type { ParameterRow, FamilyPoint, MonitorOptions, TrainingMonitor, BeforeAfterRow, PredictionRow, MetricRow, RowOptions, SaveFineTunedOptions, SavedFile } from "./course";

@@ -1,0 +1,15 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { tasksFigure } from "../../src/course/figures";
+import type { Comparison } from "../../src/eval/compare";
+
+const cmp = (metrics: [string, number, number][]) => ({ metrics: metrics.map(([metric, base, tuned]) => ({ metric, base, tuned, change: tuned - base })) }) as unknown as Comparison;
+
+test("tasksFigure: one bar pair per task and metric, missing metrics skipped, unknown ones rejected", () => {
+  const fig = tasksFigure({ a: cmp([["exactMatch", 0, 0.5], ["f1", 0.1, 0.7], ["perplexity", 100, 10]]), b: cmp([["accuracy", 0.5, 0.8]]) }, { b: ["accuracy"] });
+  assert.deepEqual((fig.data[0] as any).x, ["a: exact match", "a: token F1", "b: accuracy"]);
+  assert.deepEqual((fig.data[0] as any).y, [0, 0.1, 0.5]);
+  assert.deepEqual((fig.data[1] as any).y, [0.5, 0.7, 0.8]);
+  assert.throws(() => tasksFigure({ a: cmp([]) }, { a: ["perplexity"] }), /perplexity.*not a 0\.\.1 score/);
+  assert.throws(() => tasksFigure({ a: cmp([]) }), /no metrics/);
+});
