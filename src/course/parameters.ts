@@ -81,7 +81,7 @@ export function familyFigure(extra: Record<string, number> = {}, title = "Parame
       xaxis: { title: { text: "model" }, categoryorder: "array", categoryarray: pts.map((p) => p.name) },
       yaxis: { title: { text: "parameters" }, type: "log" },
       barmode: "overlay",
-      legend: { orientation: "h" },
+      legend: { orientation: "h", x: 0, y: 1.08 }, // above the plot: below, it collides with the rotated model names
       height: 420,
     },
   };
