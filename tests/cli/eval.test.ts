@@ -1,21 +1,12 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { useTestBackend } from "../helpers/backend";
-import { captureIO, makeTinyTask, writeJsonlFile, type TinyTask } from "../eval/helpers/tiny-task";
+import { captureIO, writeJsonlFile, useTinyTask } from "../eval/helpers/tiny-task";
 import { run } from "../../src/cli/eval";
 import { ERROR_CATEGORIES } from "../../src/eval/errors";
 
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 test("tunebook eval --json prints the metrics of a QA test file", async () => {
   const io = captureIO();

@@ -1,23 +1,14 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend } from "../helpers/backend";
-import { captureIO, makeTinyTask, type TinyTask } from "../eval/helpers/tiny-task";
+import { captureIO, useTinyTask } from "../eval/helpers/tiny-task";
 import { formatProgress, resolveTrainJob, run } from "../../src/cli/train";
 import { loadModel } from "../../src/model/pretrained";
 import { listCheckpoints } from "../../src/train/checkpoint";
 
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 const common = () => ["--model", t.modelDir, "--data", t.trainFile, "--batch-size", "4", "--lr", "0.01", "--seed", "3"];
 

@@ -1,9 +1,7 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend } from "../helpers/backend";
-import { makeTinyTask, qaRecords, classRecords, type TinyTask } from "./helpers/tiny-task";
+import { qaRecords, classRecords, useTinyTask } from "./helpers/tiny-task";
 import { QA_TEMPLATE, classificationTemplate } from "../../src/data/templates";
 import { tokenizeDataset } from "../../src/data/prepare";
 import { generate } from "../../src/model/generate";
@@ -18,15 +16,7 @@ import { cloneModel, fineTune } from "../../src/eval/finetune";
 import { classifyByLikelihood, scoreCompletions, scoreExamples } from "../../src/eval/likelihood";
 import { exactMatch, perplexity, tokenF1 } from "../../src/eval/metrics";
 
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 test("scoreExamples: batched (padded) scores equal one-at-a-time scores; perplexity = exp(trainer eval loss)", () => {
   const { examples } = tokenizeDataset(QA_TEMPLATE, t.tokenizer, qaRecords(5));

@@ -1,23 +1,13 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend } from "../helpers/backend";
-import { makeTinyTask, qaRecords, type TinyTask } from "./helpers/tiny-task";
+import { qaRecords, useTinyTask } from "./helpers/tiny-task";
 import { QA_TEMPLATE } from "../../src/data/templates";
 import { dataSizeSweep, type SweepRow } from "../../src/eval/sweep";
 import { comparisonFigure, errorFigure, sweepFigure } from "../../src/eval/figures";
 import { errorTable } from "../../src/eval/errors";
 
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 test("dataSizeSweep: nested subsets of growing size, finite metrics, base model untouched, no leaks", async () => {
   const baseWeights = t.model.parameters().get("gpt_neox.embed_in.weight")!.dataSync().slice();

@@ -1,10 +1,9 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { useTestBackend } from "../helpers/backend";
-import { captureIO, makeTinyTask, type TinyTask } from "../eval/helpers/tiny-task";
+import { captureIO, useTinyTask } from "../eval/helpers/tiny-task";
 import { exportJob, ExportError } from "../../src/export/export";
 import { ExportPlanError } from "../../src/export/plan";
 import { recordsFromRows } from "../../src/export/dataset";
@@ -17,15 +16,7 @@ import { tokenizeExample, padBatch } from "../../src/data/prepare";
 import { resolveTrainConfig } from "../../src/train/config";
 
 const PY = "/usr/bin/python3";
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 const jobArgs = () => ["--model", t.modelDir, "--data", t.trainFile, "--eval-data", t.testFile, "--template", "qa",
   "--lr", "0.003", "--steps", "7", "--batch-size", "2", "--grad-accum", "3", "--warmup", "2", "--schedule", "cosine",

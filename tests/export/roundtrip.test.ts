@@ -1,13 +1,13 @@
 // "The exported job's outputs come back": what the cluster writes — a PEFT adapter (the fixture made by
 // Hugging Face PEFT itself) or a full checkpoint (config.json + safetensors + tokenizer) — loads through
 // tunebook's loaders and `tunebook eval` runs on it, with the command the export's README prints.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend, FIXTURES } from "../helpers/backend";
-import { captureIO, makeTinyTask, qaRecords, type TinyTask } from "../eval/helpers/tiny-task";
+import { FIXTURES } from "../helpers/backend";
+import { captureIO, qaRecords, useTinyTask } from "../eval/helpers/tiny-task";
 import { exportJob } from "../../src/export/export";
 import { evalCommand } from "../../src/export/readme";
 import { run as evalCli } from "../../src/cli/eval";
@@ -23,15 +23,7 @@ import type { Tokenizer } from "../../src/tokenizer/types";
 const MODEL_A = path.join(FIXTURES, "neox-tiny", "A");
 const LORA_A = path.join(MODEL_A, "lora");
 
-let t: TinyTask;
-before(async () => {
-  await useTestBackend();
-  t = await makeTinyTask();
-});
-after(() => {
-  t.model.dispose();
-  fs.rmSync(t.dir, { recursive: true, force: true });
-});
+const t = useTinyTask();
 
 /** A character tokenizer for the 128-token fixture model (its vocabulary has no text). */
 function charTokenizer(): Tokenizer {

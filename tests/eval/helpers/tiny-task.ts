@@ -1,3 +1,5 @@
+import { useTestBackend } from "../../helpers/backend";
+import { before, after } from "node:test";
 // A tiny model folder (random GPT-NeoX + a byte-level BPE trained on the task's own text) and tiny JSONL
 // tasks in a temp dir, for evaluation, sweep and CLI tests that must run in seconds.
 import * as fs from "fs";
@@ -70,4 +72,21 @@ export function captureIO(): { out: (t: string) => void; err: (t: string) => voi
   let o = "";
   let e = "";
   return { out: (t) => void (o += t), err: (t) => void (e += t), stdout: () => o, stderr: () => e };
+}
+
+/**
+ * Registers this test file's before/after hooks: the test backend and one tiny task, disposed and deleted after
+ * the file's tests. Returns the task object, filled in once `before` has run.
+ */
+export function useTinyTask(seed = 1): TinyTask {
+  const task = {} as TinyTask;
+  before(async () => {
+    await useTestBackend();
+    Object.assign(task, await makeTinyTask(seed));
+  });
+  after(() => {
+    task.model.dispose();
+    fs.rmSync(task.dir, { recursive: true, force: true });
+  });
+  return task;
 }
