@@ -8,8 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { Linear, LinearLike } from "../model/layers";
-import { causalLMLoss } from "../model/loss";
+import { DenseWeights, Linear, LinearLike } from "../model/layers";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
 import { LoraModel } from "./model";
@@ -17,6 +16,10 @@ import { LoraModel } from "./model";
 /** A frozen `Linear`: same output, gradient for the input only (W and b are read from the closure). */
 export class FrozenLinear implements LinearLike {
   constructor(readonly base: Linear) {}
+  /** The base's weights, marked frozen: a fused output layer + loss computes no weight gradient for them. */
+  denseWeights(): DenseWeights {
+    return { ...this.base.denseWeights(), trainable: false };
+  }
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const inF = x.shape[x.rank - 1];
@@ -78,10 +81,8 @@ export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): T
       lora.withActiveSync([adapter], () => {
         lora.setTraining(inGradientPass()); // dropout while computing gradients, not in trainer.evaluate()
         try {
-          return withFrozenBase(model, () => {
-            const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }); // [B, T, V]
-            return causalLMLoss(logits, batch.labels);
-          });
+          // the fused output layer + loss when embed_out is frozen (no [B, T, V] logits); logits + loss otherwise
+          return withFrozenBase(model, () => model.causalLMLoss(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask }));
         } finally {
           lora.setTraining(false);
         }

@@ -15,7 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
 import { GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import { KVCache } from "./kvcache";
-import { activation, bmm, embedding, LayerNorm, Linear, LinearLike } from "./layers";
+import { activation, bmm, embedding, LayerNorm, Linear, LinearLike, shareClonesOnWasm } from "./layers";
+import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
 import { loadPretrained, modelFromTensors, modelStateDict, saveModel, SaveOptions } from "./load";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
 import { applyRotary, rotaryTables, RotaryTables } from "./rotary";
@@ -118,6 +119,26 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** Return logits for the last position only (`[B, 1, V]`), as generation needs. */
   lastOnly?: boolean;
+}
+
+/** Options of `causalLMLoss` (the model method). */
+export interface CausalLMLossOptions {
+  /** `[B, T]`, 1 for real tokens and 0 for padding. Default: all ones. */
+  attentionMask?: tf.Tensor | number[][];
+  /** `[B, T]` positions for rotary. Default: `0 … T−1` for every row. */
+  positionIds?: tf.Tensor | number[][];
+  /** Logit rows computed at a time by the fused output layer + loss (see `causalLMLossFromHidden`). */
+  chunkRows?: number;
+  /** false: always `embed_out` → `[B, T, V]` logits → `causalLMLoss` (the unfused reference path). Default true. */
+  fused?: boolean;
+}
+
+/** What `hiddenStates` returns. */
+export interface HiddenStatesOutput {
+  /** `[B, T, C]` after the final LayerNorm (or `[B, 1, C]` with `lastOnly`): what `embed_out` maps to logits. */
+  hiddenStates: tf.Tensor3D;
+  /** The cache passed in, now extended by T positions. */
+  cache?: KVCache;
 }
 
 export interface ForwardOutput {
@@ -284,6 +305,20 @@ export class GPTNeoXForCausalLM {
    * const { logits } = model.forward([[1, 2, 3], [4, 5, 1]], { attentionMask: [[1, 1, 1], [1, 1, 0]] }); // [2, 3, V]
    */
   forward(inputIds: tf.Tensor | number[][], opts: ForwardOptions = {}): ForwardOutput {
+    const { hiddenStates, cache } = this.hiddenStates(inputIds, opts);
+    const logits = tf.tidy(() => this.embedOut.apply(hiddenStates) as tf.Tensor3D); // [B, T, V]
+    hiddenStates.dispose();
+    return cache ? { logits, cache } : { logits };
+  }
+
+  /**
+   * The final hidden states `[B, T, C]` (after the final LayerNorm, before `embed_out`) for `inputIds`; options
+   * as `forward`. The returned tensors belong to the caller.
+   *
+   * @example
+   * const { hiddenStates } = model.hiddenStates([[1, 2, 3]]); // [1, 3, hiddenSize]
+   */
+  hiddenStates(inputIds: tf.Tensor | number[][], opts: ForwardOptions = {}): HiddenStatesOutput {
     this.check();
     const cfg = this.config;
     const ids = toIdTensor(inputIds, "inputIds", cfg.vocabSize);
@@ -295,19 +330,45 @@ export class GPTNeoXForCausalLM {
       if (cache && past > 0 && cache.batchSize !== B) throw new Error(`forward: cache holds batch ${cache.batchSize}, inputIds has batch ${B}`);
       const positions = positionValues(opts.positionIds, B, T, past);
       const mask = maskValues(opts.attentionMask, B, past + T);
-      const logits = tf.tidy(() => {
+      const hiddenStates = tf.tidy(() => {
         const rotary = rotaryTables(positions, B, T, rotaryDims(cfg), cfg.rotaryEmbBase, cfg.ropeScaling?.factor ?? 1);
         const bias = attentionBias(mask, B, T, past);
         const ctx: AttentionContext = { rotary, bias, cache };
         let x = embedding(this.params.get("gpt_neox.embed_in.weight")!, ids.t); // [B, T, C]
-        for (const block of this.blocks) x = block.apply(x, ctx); // [B, T, C]
+        // one tidy per block: what a block's backward pass needs is saved by its ops; the rest is freed here
+        // instead of living until the whole forward pass ends
+        for (const block of this.blocks) x = tf.tidy(() => block.apply(x, ctx)); // [B, T, C]
         if (opts.lastOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, cfg.hiddenSize]); // [B, 1, C]
-        x = this.finalLayerNorm.apply(x); // [B, T, C]
-        return this.embedOut.apply(x) as tf.Tensor3D; // [B, T, V]
+        return this.finalLayerNorm.apply(x) as tf.Tensor3D; // [B, T, C]
       });
-      return cache ? { logits, cache } : { logits };
+      return cache ? { hiddenStates, cache } : { hiddenStates };
     } finally {
       if (ids.owned) ids.t.dispose();
+    }
+  }
+
+  /**
+   * Mean next-token loss (HF `labels=` semantics, as `causalLMLoss` in loss.ts) without materialising the
+   * `[B, T, V]` logits: when `embed_out` is a plain bias-free dense layer (a `Linear`, or a frozen stand-in that
+   * reports its weights), the output layer and the loss run fused and chunked over the scored rows only
+   * (`causalLMLossFromHidden`); otherwise (e.g. a LoRA wrapper on `embed_out`) it falls back to logits +
+   * `causalLMLoss`. Same value and gradients either way; this is what the trainer calls.
+   *
+   * @example
+   * const { value, grads } = tf.variableGrads(() => model.causalLMLoss(ids, ids)); // ids: [B, T]
+   */
+  causalLMLoss(inputIds: tf.Tensor | number[][], labels: tf.Tensor | number[][], opts: CausalLMLossOptions = {}): tf.Scalar {
+    shareClonesOnWasm(); // the tensors saved for the backward pass are not copied (layers.ts)
+    const { hiddenStates } = this.hiddenStates(inputIds, { attentionMask: opts.attentionMask, positionIds: opts.positionIds });
+    try {
+      const dense = opts.fused === false ? null : this.embedOut.denseWeights?.() ?? null;
+      if (dense && !dense.bias) {
+        const fusedOpts: FusedLossOptions = { trainWeight: dense.trainable, chunkRows: opts.chunkRows };
+        return causalLMLossFromHidden(hiddenStates, dense.weight, labels, fusedOpts);
+      }
+      return tf.tidy(() => causalLMLoss(this.embedOut.apply(hiddenStates), labels));
+    } finally {
+      hiddenStates.dispose();
     }
   }
 

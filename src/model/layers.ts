@@ -16,6 +16,22 @@ import { ConfigError, HIDDEN_ACTS, HiddenAct } from "./config";
 export interface LinearLike {
   /** `[..., in]` → `[..., out]`. */
   apply(x: tf.Tensor): tf.Tensor;
+  /**
+   * For fused consumers (the output layer + loss of `GPTNeoXForCausalLM.causalLMLoss`): the plain weight
+   * `[out, in]` and bias this layer computes `x·Wᵀ + b` with, and whether a gradient must flow to the weight.
+   * Absent (or null) when the layer is more than that (e.g. a LoRA wrapper): callers then use `apply`.
+   */
+  denseWeights?(): DenseWeights | null;
+}
+
+/** What `LinearLike.denseWeights` returns. */
+export interface DenseWeights {
+  /** `[out, in]`. */
+  weight: tf.Tensor2D;
+  /** `[out]`, or null. */
+  bias: tf.Tensor1D | null;
+  /** False for a frozen layer: no weight gradient is wanted. */
+  trainable: boolean;
 }
 
 type GradResult<T extends tf.Tensor> = { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] };
@@ -51,6 +67,39 @@ const linearBias = customOp<tf.Tensor2D>(([x, w, b], save) => {
     ],
   };
 });
+
+/** Backends whose `Identity` kernel now shares the input's buffer (see `shareClonesOnWasm`). */
+const sharedIdentity = new Set<string>();
+
+/**
+ * Make `tf.clone` (the `Identity` kernel) share the input's buffer on the WebAssembly backend, as the CPU and
+ * WebGL backends already do (a reference count, like wasm's own `Reshape`), instead of copying it. tfjs clones
+ * every tensor an op saves for its gradient (`keep(clone(t))`), so during a training step on wasm every saved
+ * activation, and every weight a `Linear` saves, was a full copy — the largest memory holder of a step once the
+ * logits are gone. Tensors are immutable (a `Variable.assign` swaps the buffer, it never writes into it), so
+ * sharing is safe. Idempotent; does nothing on other backends. Called by the trainer and the training loss.
+ *
+ * @example
+ * shareClonesOnWasm(); // then tf.clone(x) costs no copy on wasm
+ */
+export function shareClonesOnWasm(): void {
+  const backend = tf.getBackend();
+  if (backend !== "wasm" || sharedIdentity.has(backend)) return;
+  const original = tf.getKernel("Identity", backend);
+  if (!original) return;
+  tf.unregisterKernel("Identity", backend);
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName: backend,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string") return original.kernelFunc(args); // strings live outside the heap
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId); // freed when the last holder is disposed
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  sharedIdentity.add(backend);
+}
 
 /**
  * Transposed weights `[in, out]`, kept while a decoding loop runs (`withTransposedWeights`), keyed by the
@@ -123,6 +172,9 @@ export class Linear implements LinearLike {
   get outFeatures(): number {
     return this.weight.shape[0] as number;
   }
+  denseWeights(): DenseWeights {
+    return { weight: this.weight as tf.Tensor as tf.Tensor2D, bias: this.bias as tf.Tensor as tf.Tensor1D | null, trainable: true };
+  }
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const inF = x.shape[x.rank - 1];
@@ -168,11 +220,48 @@ export class LayerNorm {
     readonly eps: number,
   ) {}
   apply(x: tf.Tensor): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
-    const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))); // [B, T, C]
-    return tf.add(tf.mul(xhat, this.weight), this.bias); // [B, T, C]
+    return layerNormOp(this.eps)(x, this.weight, this.bias);
   }
 }
+
+/**
+ * LayerNorm as one custom op that saves only `x̂` and `1/σ` for its gradient (autodiff through the formula kept
+ * `x − μ` twice, `x̂` and `x̂·w` alive per call: four `[B, T, C]` tensors instead of one). Backward, per row:
+ * `dx̂ = dy·w`, `dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) / σ`, `dw = Σ dy·x̂`, `db = Σ dy`.
+ */
+function layerNormOp(eps: number): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  return customOp<tf.Tensor>(([x, w, b], save) => {
+    const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
+    const rstd = tf.rsqrt(tf.add(variance, eps)); // [B, T, 1]
+    const xhat = tf.mul(tf.sub(x, mean), rstd); // [B, T, C]
+    save([xhat, rstd]);
+    return {
+      value: tf.add(tf.mul(xhat, w), b), // [B, T, C]
+      gradFunc: (dy, [sxhat, srstd]) => {
+        const C = dy.shape[dy.rank - 1];
+        const dxhat = tf.mul(dy, w); // [B, T, C]
+        const meanD = tf.mean(dxhat, -1, true); // [B, T, 1]
+        const meanDX = tf.mean(tf.mul(dxhat, sxhat), -1, true); // [B, T, 1]
+        const dx = tf.mul(tf.sub(tf.sub(dxhat, meanD), tf.mul(sxhat, meanDX)), srstd); // [B, T, C]
+        const dy2 = tf.reshape(dy, [-1, C]); // [N, C]
+        return [dx, tf.sum(tf.mul(dy2, tf.reshape(sxhat, [-1, C])), 0), tf.sum(dy2, 0)]; // dx, dw [C], db [C]
+      },
+    };
+  });
+}
+
+/** The exact GELU `x·Φ(x)`, `Φ(x) = (1 + erf(x/√2))/2`, saving only x; gradient `Φ(x) + x·φ(x)`, φ the normal pdf. */
+const geluExact = customOp<tf.Tensor>(([x], save) => {
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), // the formula autodiff used: same values
+    gradFunc: (dy, [sx]) => {
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5); // Φ(x)
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // φ(x)
+      return [tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)))];
+    },
+  };
+});
 
 /**
  * Token embedding lookup `W[ids]`, differentiable on every backend: the weight gradient is a
@@ -210,7 +299,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 export function activation(name: HiddenAct | string): (x: tf.Tensor) => tf.Tensor {
   switch (name) {
     case "gelu":
-      return (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+      return (x) => geluExact(x); // one custom op: only x is kept for the backward pass (the MLP's widest tensors)
     case "gelu_new":
     case "gelu_pytorch_tanh":
       return (x) => {

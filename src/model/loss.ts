@@ -131,3 +131,142 @@ export function tokenLogProbs(logits: tf.Tensor, labels: tf.Tensor | number[][])
     return tf.slice(tf.reshape(lp, [B, T]), [0, 0], [B, T - 1]) as tf.Tensor2D; // [B, T−1]
   });
 }
+
+/** Rows of logits the fused loss computes at a time: `[rows, V]` (256 × 50304 × 4 B ≈ 52 MB per temporary). */
+export const FUSED_LOSS_CHUNK_ROWS = 256;
+
+/** Options of `causalLMLossFromHidden`. */
+export interface FusedLossOptions {
+  /** Compute a gradient for `weight` (false for a frozen output layer, e.g. under LoRA). Default true. */
+  trainWeight?: boolean;
+  /** Logit rows per chunk (default `FUSED_LOSS_CHUNK_ROWS`). */
+  chunkRows?: number;
+}
+
+/** True while `tf.variableGrads`/`tf.grads` records (the trainer's step); false in a plain forward pass. */
+function recordingGradients(): boolean {
+  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth;
+  return depth === undefined ? true : depth > 0;
+}
+
+/** The scored rows after the causal shift: row `b·T + t` predicts `labels[b][t+1]` (never -100). */
+function scoredRows(labels: tf.Tensor | number[][], B: number, T: number, V: number): { rows: Int32Array; ids: Int32Array } {
+  const lab = labelArray(labels, B, T);
+  const rows: number[] = [];
+  const ids: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T - 1; t++) {
+      const y = lab[b * T + t + 1];
+      if (y === IGNORE_INDEX) continue;
+      if (!(Number.isInteger(y) && y >= 0 && y < V)) {
+        throw new Error(`causalLMLossFromHidden: labels[${b}][${t + 1}] = ${y} is neither -100 nor a token id in [0, ${V})`);
+      }
+      rows.push(b * T + t);
+      ids.push(y);
+    }
+  }
+  return { rows: Int32Array.from(rows), ids: Int32Array.from(ids) };
+}
+
+/**
+ * Causal-LM loss straight from the final hidden states, for training: the output layer (`logits = h·Wᵀ`,
+ * bias-free) and the loss fused into one custom op that never builds the `[B, T, V]` logits. Only the rows whose
+ * shifted label is scored are computed, `chunkRows` at a time; each chunk's `[rows, V]` logits, softmax and
+ * gradient are freed before the next. Same value and gradients as `causalLMLoss(h·Wᵀ, labels)` (float32
+ * rounding aside).
+ *
+ * While gradients are being recorded, the gradients are computed in the same pass as the loss (the softmax is at
+ * hand there), so the backward pass does not recompute the logits — a third of the output layer's FLOPs saved; the
+ * extra memory is `dW` (`[V, C]`, which the step keeps anyway) and `dH` (`[B·T, C]`). Outside a gradient pass
+ * (evaluation) only the loss is computed.
+ *
+ * @example
+ * const h = model.hiddenStates(ids).hiddenStates;                        // [B, T, C], after the final LayerNorm
+ * const loss = causalLMLossFromHidden(h, model.parameters().get("embed_out.weight")!, ids); // scalar
+ */
+export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, labels: tf.Tensor | number[][], opts: FusedLossOptions = {}): tf.Scalar {
+  if (hidden.rank !== 3) throw new Error(`causalLMLossFromHidden: hidden states must be [B, T, C], got shape [${hidden.shape}]`);
+  const [B, T, C] = hidden.shape as [number, number, number];
+  if (weight.rank !== 2 || weight.shape[1] !== C) throw new Error(`causalLMLossFromHidden: weight must be [V, ${C}] (HF layout [out, in]), got shape [${weight.shape}]`);
+  if (T < 2) throw new Error(`causalLMLossFromHidden: need at least 2 positions to predict a next token, got T = ${T}`);
+  const V = weight.shape[0];
+  const chunk = opts.chunkRows ?? FUSED_LOSS_CHUNK_ROWS;
+  if (!(Number.isInteger(chunk) && chunk > 0)) throw new Error(`causalLMLossFromHidden: chunkRows must be a positive integer, got ${chunk}`);
+  const trainWeight = opts.trainWeight ?? true;
+  const { rows, ids } = scoredRows(labels, B, T, V);
+  const M = rows.length;
+  const N = B * T;
+  const withGrads = recordingGradients();
+
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const h = args[0] as tf.Tensor2D; // [N, C]
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const w = (trainWeight ? args[1] : weight) as tf.Tensor2D; // [V, C]
+    const inv = 1 / Math.max(M, 1); // the mean's 1/M, folded into the small operands below
+    const parts: tf.Scalar[] = [];
+    const dHParts: tf.Tensor2D[] = [];
+    let dWt: tf.Tensor2D | null = null; // Σ_chunks hcᵀ·dZ: [C, V] (transposed once at the end)
+    for (let s = 0; s < M; s += chunk) {
+      const R = Math.min(chunk, M - s);
+      const rowIdx = tf.tensor1d(rows.subarray(s, s + R), "int32");
+      const pick = new Int32Array(2 * R);
+      for (let r = 0; r < R; r++) {
+        pick[2 * r] = r;
+        pick[2 * r + 1] = ids[s + r];
+      }
+      const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
+      const hc = tf.gather(h, rowIdx); // [R, C]
+      const z = tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc)))) as tf.Tensor2D; // (W·hcᵀ)ᵀ: [R, V] (plain matmul, see layers.ts)
+      const lse = tf.logSumExp(z, -1); // [R]
+      parts.push(tf.tidy(() => tf.sum(tf.sub(lse, tf.gatherND(z, pickIdx)))) as tf.Scalar); // Σ −log p(label)
+      if (withGrads) {
+        const p = tf.tidy(() => tf.exp(tf.sub(z, tf.expandDims(lse, 1)))); // softmax: [R, V]
+        z.dispose();
+        const dz = tf.tidy(() => tf.sub(p, tf.scatterND(pickIdx, tf.fill([R], 1), [R, V]))); // softmax − onehot: [R, V]
+        p.dispose();
+        dHParts.push(tf.tidy(() => tf.mul(tf.matMul(dz, w), inv)) as tf.Tensor2D); // [R, C]
+        if (trainWeight) {
+          const part = tf.tidy(() => tf.matMul(tf.transpose(tf.mul(hc, inv)), dz)) as tf.Tensor2D; // [C, R]·[R, V] = [C, V]
+          if (dWt) {
+            const prev: tf.Tensor2D = dWt;
+            dWt = tf.add(prev, part) as tf.Tensor2D;
+            prev.dispose();
+            part.dispose();
+          } else dWt = part;
+        }
+        dz.dispose();
+      }
+      tf.dispose([rowIdx, pickIdx, hc, z, lse]);
+    }
+    const value = tf.tidy(() => tf.mul(parts.length ? tf.addN(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
+    tf.dispose(parts);
+    if (withGrads) {
+      const dH = tf.tidy(() => {
+        if (M === 0) return tf.zeros([N, C]);
+        const sel = dHParts.length === 1 ? dHParts[0] : tf.concat(dHParts, 0); // [M, C]
+        return tf.scatterND(tf.tensor2d(rows, [M, 1], "int32"), sel, [N, C]); // [N, C], 0 on unscored rows
+      });
+      tf.dispose(dHParts);
+      const saved: tf.Tensor[] = [dH];
+      if (trainWeight) {
+        const wt = dWt as tf.Tensor2D | null;
+        saved.push(wt ? tf.transpose(wt) : tf.zeros([V, C])); // [V, C]
+        wt?.dispose();
+      }
+      save(saved);
+    }
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, grads: tf.Tensor[]) => {
+        if (grads.length === 0) throw new Error("causalLMLossFromHidden: no gradients were computed in the forward pass (it ran outside tf.grads/variableGrads)");
+        const s = dy.dataSync()[0]; // 1 for a loss being minimised
+        return grads.map((g) => (s === 1 ? tf.clone(g) : tf.mul(g, dy))); // clones share the buffer of the saved gradient
+      },
+    };
+  });
+
+  return tf.tidy(() => {
+    const h2 = tf.reshape(hidden, [N, C]); // [N, C], no copy
+    return (trainWeight ? op(h2, weight) : op(h2)) as tf.Scalar;
+  });
+}

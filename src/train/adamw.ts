@@ -32,6 +32,86 @@ export const DEFAULT_ADAMW: AdamWOptions = {
   noDecayPattern: DEFAULT_NO_DECAY_PATTERN,
 };
 
+/** The numbers of one AdamW update (bias corrections folded in). */
+interface FusedStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 − β1^t). */
+  stepSize: number;
+  /** 1 / √(1 − β2^t). */
+  invSqrtBc2: number;
+  /** 1 − lr·wd, or 1 where the parameter is not decayed. */
+  decay: number;
+  gradScale: number;
+}
+
+/** Float32 view of a tensor's data on the WebAssembly heap, or null (another backend or dtype). */
+function heapView(t: tf.Tensor): Float32Array | null {
+  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
+  const backend = tf.backend() as unknown as { dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined }; wasm?: { HEAPU8: Uint8Array } };
+  const info = backend.dataIdMap?.get(t.dataId);
+  if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, info.memoryOffset, t.size);
+}
+
+/** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */
+function soleOwner(t: tf.Tensor): boolean {
+  const backend = tf.backend() as unknown as { refCount?(id: object): number };
+  return typeof backend.refCount === "function" && backend.refCount(t.dataId) === 1;
+}
+
+/**
+ * The whole AdamW update of one parameter in ONE pass on the WebAssembly heap: m and v are updated in place (no
+ * new buffers: the optimizer state stays where it is, so the heap does not fragment step after step) and the
+ * new parameter is written into one fresh buffer (not in place: the wasm backend caches XNNPACK's packed copy
+ * of a matmul operand by buffer, so a weight's values must never change under the same buffer). One
+ * parameter-sized temporary instead of the 12 element-wise ops of the tensor path. Returns false (nothing done)
+ * off wasm, or when m or v shares its buffer with another tensor; the caller then runs the tensor path.
+ */
+function fusedUpdate(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, k: FusedStep): boolean {
+  if (tf.getBackend() !== "wasm" || !soleOwner(m) || !soleOwner(v) || g.size !== p.size) return false;
+  const next = tf.fill(p.shape, 0, "float32"); // allocated on the heap before the views are taken (growth would move it)
+  const [pv, mv, vv, gv, nv] = [p, m, v, g, next].map(heapView);
+  if (!pv || !mv || !vv || !gv || !nv) {
+    next.dispose();
+    return false;
+  }
+  const { beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale } = k;
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  for (let i = 0; i < pv.length; i++) {
+    const gi = gv[i] * gradScale;
+    mv[i] = beta1 * mv[i] + c1 * gi; // m ← β1 m + (1-β1) g   (stored as float32)
+    vv[i] = beta2 * vv[i] + c2 * gi * gi; // v ← β2 v + (1-β2) g²
+    nv[i] = pv[i] * decay - (stepSize * mv[i]) / (Math.sqrt(vv[i]) * invSqrtBc2 + eps); // p(1 - lr·wd) - step·m/(√v̂ + ε)
+  }
+  p.assign(next);
+  next.dispose(); // the variable holds the buffer now
+  return true;
+}
+
+/** `a + b`, freeing both operands (temporaries) at once. */
+function addFree(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const y = tf.add(a, b);
+  tf.dispose([a, b]);
+  return y;
+}
+
+/** `a + s` (s a kept scalar), freeing `a`. */
+function addScalarFree(a: tf.Tensor, s: tf.Scalar): tf.Tensor {
+  const y = tf.add(a, s);
+  a.dispose();
+  return y;
+}
+
+/** `a · s` (s a kept scalar), freeing `a`. */
+function mulFree(a: tf.Tensor, s: tf.Scalar): tf.Tensor {
+  const y = tf.mul(a, s);
+  a.dispose();
+  return y;
+}
+
 /**
  * AdamW over named variables.
  * @example
@@ -71,15 +151,29 @@ export class AdamW extends BaseOptimizer {
       for (const [name, p] of this.params) {
         const g0 = grads.get(name);
         if (!g0) continue;
-        // one parameter at a time, each stage in its own tidy: peak memory is a few copies of ONE tensor
+        const m0 = this.slot(name, "exp_avg")!;
+        const v0 = this.slot(name, "exp_avg_sq")!;
+        const dec = weightDecay !== 0 && this.decayed.get(name) ? 1 - lr * weightDecay : 1;
+        if (fusedUpdate(p, m0, v0, g0, { beta1, beta2, eps, stepSize: lr / bc1, invSqrtBc2: 1 / Math.sqrt(bc2), decay: dec, gradScale })) continue;
+        // one parameter at a time, each temporary freed as soon as the next one exists: at most three
+        // parameter-sized temporaries are alive (was seven), which matters for the two [50304, 512] matrices
         tf.tidy(() => {
           const g = scale ? g0.mul(scale) : g0; // [...shape]
           const m = this.slot(name, "exp_avg")!;
           const v = this.slot(name, "exp_avg_sq")!;
-          m.assign(tf.tidy(() => m.mul(b1).add(g.mul(c1)))); // m ← β1 m + (1-β1) g
-          v.assign(tf.tidy(() => v.mul(b2).add(g.square().mul(c2)))); // v ← β2 v + (1-β2) g²
-          const update = tf.tidy(() => m.div(v.sqrt().mul(invSqrtBc2).add(e)).mul(stepSize));
-          p.assign(tf.tidy(() => (weightDecay !== 0 && this.decayed.get(name) ? p.mul(decay) : p).sub(update)));
+          m.assign(addFree(m.mul(b1), g.mul(c1))); // m ← β1 m + (1-β1) g
+          v.assign(addFree(v.mul(b2), mulFree(g.square(), c2))); // v ← β2 v + (1-β2) g²
+          if (g !== g0) g.dispose();
+          // update = stepSize · m / (√v / √(1-β2^t) + ε)
+          const denom = addScalarFree(mulFree(v.sqrt(), invSqrtBc2), e);
+          const ratio = m.div(denom);
+          denom.dispose();
+          const update = mulFree(ratio, stepSize);
+          const decayed = weightDecay !== 0 && this.decayed.get(name) ? p.mul(decay) : null;
+          const next = (decayed ?? p).sub(update);
+          tf.dispose([update, ...(decayed ? [decayed] : [])]);
+          p.assign(next);
+          next.dispose(); // the variable holds the buffer now
         });
       }
     });

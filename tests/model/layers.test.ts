@@ -162,3 +162,29 @@ test("LayerNorm normalises over the last axis with biased variance", async () =>
   assert.ok(maxAbsDiff(y, ref) < 1e-5);
   tf.dispose([ln.weight, ln.bias]);
 });
+
+test("LayerNorm and exact GELU: their custom gradients equal autodiff through the formulas", async () => {
+  await useTestBackend();
+  const rng = new Rng(9);
+  const x = tf.variable(randn([2, 3, 8], rng));
+  const w = tf.variable(randn([8], rng));
+  const b = tf.variable(randn([8], rng));
+  const dy = randn([2, 3, 8], rng);
+  const ln = new LayerNorm("ln", w, b, 1e-5);
+  const formula = (t: tf.Tensor) => {
+    const { mean, variance } = tf.moments(t, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, 1e-5))), w), b);
+  };
+  const before = tf.memory().numTensors;
+  const grads = (f: () => tf.Tensor) => tf.tidy(() => Object.values(tf.variableGrads(() => tf.sum(tf.mul(f(), dy)) as tf.Scalar, [x, w, b]).grads).map((g) => g.dataSync()));
+  const mine = grads(() => ln.apply(x));
+  const ref = grads(() => formula(x));
+  for (let i = 0; i < 3; i++) assert.ok(maxAbsDiff(mine[i], ref[i]) < 1e-4, `LayerNorm gradient ${["dx", "dw", "db"][i]}: ${maxAbsDiff(mine[i], ref[i])}`);
+  const gelu = activation("gelu");
+  const geluFormula = (t: tf.Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(tf.erf(tf.mul(t, Math.SQRT1_2)), 1));
+  const gx = (f: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(x).dataSync());
+  assert.ok(maxAbsDiff(gx(gelu), gx(geluFormula)) < 1e-5, "GELU gradient");
+  assert.ok(maxAbsDiff(tf.tidy(() => gelu(x).dataSync()), tf.tidy(() => geluFormula(x).dataSync())) === 0, "GELU values unchanged");
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, w, b, dy]);
+});

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { shareClonesOnWasm } from "../../src/model/layers";
 import { useTestBackend } from "../helpers/backend";
 import { AdamW } from "../../src/train/adamw";
 import { decays } from "../../src/train/optimizer";
@@ -97,4 +98,35 @@ test("bad hyper-parameters and state are reported by name", async () => {
     /"w.exp_avg": expected shape \[2,2\], found \[4\]/,
   );
   opt.dispose(); w.dispose();
+});
+
+test("the fused one-pass update (wasm) and the tensor path give the same numbers, with and without a grad scale", async () => {
+  await useTestBackend();
+  const n = 1000;
+  shareClonesOnWasm(); // so that tf.clone shares the state's buffer (on wasm) instead of copying it
+  const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5);
+  const run = (forceTensorPath: boolean) => {
+    const W = tf.tidy(() => tf.variable(tf.tensor2d(init, [40, 25])));
+    const b = tf.tidy(() => tf.variable(tf.tensor1d(init.slice(0, 25))));
+    const opt = new AdamW(new Map([["w.weight", W], ["w.bias", b]]), { weightDecay: 0.1 });
+    for (let k = 0; k < 3; k++) {
+      // a second holder of the state's buffers makes the in-place update unsafe, so it must fall back
+      const holders = forceTensorPath ? [...opt.stateVariables().values()].map((v) => tf.clone(v)) : [];
+      const kept = holders.map((h) => h.dataSync().slice());
+      const buffer = opt.stateVariables().get("w.weight.exp_avg")!.dataId;
+      tf.tidy(() => opt.apply(new Map([["w.weight", tf.mul(tf.cos(W), 0.3 + k)], ["w.bias", tf.sin(b)]]), 1e-2, k === 1 ? 0.5 : 1));
+      const inPlace = opt.stateVariables().get("w.weight.exp_avg")!.dataId === buffer;
+      assert.equal(inPlace, !forceTensorPath && tf.getBackend() === "wasm", "wasm updates the state in place unless it is shared");
+      holders.forEach((h, i) => assert.deepEqual([...h.dataSync()], [...kept[i]], "a tensor sharing the state's buffer is not changed"));
+      tf.dispose(holders);
+    }
+    const out = [W.dataSync(), b.dataSync(), ...[...opt.stateVariables().values()].map((v) => v.dataSync())];
+    opt.dispose(); W.dispose(); b.dispose();
+    return out;
+  };
+  const before = tf.memory().numTensors;
+  const fused = run(false);
+  const tensor = run(true);
+  assert.equal(tf.memory().numTensors, before);
+  fused.forEach((f, i) => near(f, tensor[i], 1e-6, `tensor ${i}`));
 });

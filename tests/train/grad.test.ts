@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { TinyLM, toyExamples } from "./helpers/tiny-lm";
-import { accumulateGradients, clipByGlobalNorm, clipCoefficient, scaleGradients, stepNumbers } from "../../src/train/grad";
+import { accumulateGradients, clipByGlobalNorm, clipCoefficient, leanVariableGrads, scaleGradients, stepNumbers } from "../../src/train/grad";
 import { collate, prepareExamples } from "../../src/train/data";
 
 const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -78,4 +78,24 @@ test("stepNumbers reports the pre-clip norm and folds clipping into one scale", 
   assert.equal(r.clipped.gradNorm, r.free.gradNorm);
   assert.ok(Math.abs(r.after - r.free.gradNorm / 4) < 1e-4 * r.free.gradNorm);
   model.dispose();
+});
+
+test("leanVariableGrads: the same loss and gradients as tf.variableGrads, nothing left behind, errors cleaned up", async () => {
+  await useTestBackend();
+  const model = new TinyLM();
+  const vars = [...model.trainableVariables().values()];
+  const { examples } = prepareExamples(toyExamples(3, 10, 7), 16);
+  const batch = collate(examples, 0);
+  const before = tf.memory().numTensors;
+  const lean = leanVariableGrads(() => model.loss(batch), vars);
+  const ref = tf.variableGrads(() => model.loss(batch), vars);
+  assert.equal(lean.value.dataSync()[0], ref.value.dataSync()[0]);
+  assert.deepEqual(Object.keys(lean.grads).sort(), Object.keys(ref.grads).sort());
+  for (const k of Object.keys(ref.grads)) assert.deepEqual([...lean.grads[k].dataSync()], [...ref.grads[k].dataSync()], k);
+  tf.dispose([lean.value, ref.value, ...Object.values(lean.grads), ...Object.values(ref.grads)]);
+  assert.equal(tf.memory().numTensors, before, "only the value and the gradients were returned");
+  assert.throws(() => leanVariableGrads(() => { model.loss(batch); throw new Error("boom"); }, vars), /boom/);
+  assert.equal(tf.memory().numTensors, before, "a failing loss leaves nothing behind");
+  assert.equal((tf.engine() as any).state.activeTape, null, "the tape is dropped");
+  tf.dispose([batch.inputIds, batch.labels, ...(batch.attentionMask ? [batch.attentionMask] : [])]);
 });
