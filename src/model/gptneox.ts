@@ -131,6 +131,12 @@ export interface CausalLMLossOptions {
   chunkRows?: number;
   /** false: always `embed_out` → `[B, T, V]` logits → `causalLMLoss` (the unfused reference path). Default true. */
   fused?: boolean;
+  /**
+   * Whether the caller wants a gradient for the output layer's weight (default true). false (e.g. a trainable
+   * filter that leaves `embed_out` out) skips the `[V, C]` weight gradient in the fused path: one of its three
+   * large matmuls and its memory. A weight whose variable is not trainable is treated as frozen either way.
+   */
+  trainOutput?: boolean;
 }
 
 /** What `hiddenStates` returns. */
@@ -306,9 +312,12 @@ export class GPTNeoXForCausalLM {
    */
   forward(inputIds: tf.Tensor | number[][], opts: ForwardOptions = {}): ForwardOutput {
     const { hiddenStates, cache } = this.hiddenStates(inputIds, opts);
-    const logits = tf.tidy(() => this.embedOut.apply(hiddenStates) as tf.Tensor3D); // [B, T, V]
-    hiddenStates.dispose();
-    return cache ? { logits, cache } : { logits };
+    try {
+      const logits = tf.tidy(() => this.embedOut.apply(hiddenStates) as tf.Tensor3D); // [B, T, V]
+      return cache ? { logits, cache } : { logits };
+    } finally {
+      hiddenStates.dispose();
+    }
   }
 
   /**
@@ -361,9 +370,13 @@ export class GPTNeoXForCausalLM {
     shareClonesOnWasm(); // the tensors saved for the backward pass are not copied (layers.ts)
     const { hiddenStates } = this.hiddenStates(inputIds, { attentionMask: opts.attentionMask, positionIds: opts.positionIds });
     try {
-      const dense = opts.fused === false ? null : this.embedOut.denseWeights?.() ?? null;
+      // the fused op gives first-order gradients only: inside a gradient of a gradient, use plain autodiff
+      const higherOrder = ((tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth ?? 0) > 1;
+      const dense = opts.fused === false || higherOrder ? null : this.embedOut.denseWeights?.() ?? null;
       if (dense && !dense.bias) {
-        const fusedOpts: FusedLossOptions = { trainWeight: dense.trainable, chunkRows: opts.chunkRows };
+        const weightIsTrainable = !(dense.weight instanceof tf.Variable) || dense.weight.trainable;
+        const trainWeight = dense.trainable && weightIsTrainable && opts.trainOutput !== false;
+        const fusedOpts: FusedLossOptions = { trainWeight, chunkRows: opts.chunkRows };
         return causalLMLossFromHidden(hiddenStates, dense.weight, labels, fusedOpts);
       }
       return tf.tidy(() => causalLMLoss(this.embedOut.apply(hiddenStates), labels));

@@ -36,7 +36,11 @@ export interface DenseWeights {
 
 type GradResult<T extends tf.Tensor> = { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] };
 
-/** `tf.customGrad` with the inputs as an array and the save function apart (typed). */
+/**
+ * `tf.customGrad` with the inputs as an array and the save function apart (typed). The ops built on it (Linear,
+ * LayerNorm, exact GELU) give first-order gradients: their backward is not itself differentiated correctly, so
+ * do not take a gradient of a gradient through them.
+ */
 function customOp<T extends tf.Tensor>(fn: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => GradResult<T>): (...xs: tf.Tensor[]) => T {
   return tf.customGrad<T>((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
@@ -77,7 +81,8 @@ const sharedIdentity = new Set<string>();
  * every tensor an op saves for its gradient (`keep(clone(t))`), so during a training step on wasm every saved
  * activation, and every weight a `Linear` saves, was a full copy — the largest memory holder of a step once the
  * logits are gone. Tensors are immutable (a `Variable.assign` swaps the buffer, it never writes into it), so
- * sharing is safe. Idempotent; does nothing on other backends. Called by the trainer and the training loss.
+ * sharing is safe. The one in-place writer, AdamW's wasm update of its own m and v (src/train/adamw.ts), first
+ * checks that nothing shares their buffers (reference count 1). Idempotent; does nothing on other backends. Called by the trainer and the training loss.
  *
  * @example
  * shareClonesOnWasm(); // then tf.clone(x) costs no copy on wasm

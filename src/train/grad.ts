@@ -81,16 +81,19 @@ export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): {
   const xs = varList.filter((v) => v.trainable);
   if (xs.length === 0) throw new Error(`leanVariableGrads: none of the ${varList.length} variables is trainable`);
   let tape: TapeNode[] | null = null;
+  let grad: Map<number, tf.Tensor> | null = null; // tensor id → its gradient so far
+  let ok = false;
   try {
     const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy("forward", f));
     tape = engine.state.activeTape ?? [];
     if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`leanVariableGrads: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`);
     const path = nodesBetween(tape, xs, y);
     const xIds = new Set(xs.map((x) => x.id));
-    const grad = new Map<number, tf.Tensor>([[y.id, tf.onesLike(y)]]); // tensor id → its gradient so far
+    const g = new Map<number, tf.Tensor>([[y.id, tf.onesLike(y)]]);
+    grad = g;
     for (let i = path.length - 1; i >= 0; i--) {
       const { node, inputs } = path[i];
-      const dys = node.outputs.map((o) => grad.get(o.id) ?? null);
+      const dys = node.outputs.map((o) => g.get(o.id) ?? null);
       if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
       const gradient = node.gradient;
       const dxs = tf.tidy(() => {
@@ -105,11 +108,11 @@ export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): {
         if (dx.dtype !== "float32" || dx.shape.join(",") !== x.shape.join(",")) {
           throw new Error(`Error in gradient for op ${node.kernelName}: the gradient of input '${name}' is ${dx.dtype} [${dx.shape}], expected float32 [${x.shape}]`);
         }
-        const prev = grad.get(x.id);
+        const prev = g.get(x.id);
         if (prev) {
-          grad.set(x.id, tf.add(prev, dx));
+          g.set(x.id, tf.add(prev, dx));
           tf.dispose(prev === dx ? [prev] : [prev, dx]);
-        } else grad.set(x.id, dx);
+        } else g.set(x.id, dx);
       });
       // this op is done: its saved tensors and its outputs' gradients are needed by nobody else
       for (const o of node.outputs) {
@@ -128,11 +131,14 @@ export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): {
     }
     tf.dispose([...new Set(grad.values())]); // gradients of tensors no path needed (e.g. the ones of y alone)
     if (Object.keys(grads).length === 0) {
-      y.dispose();
+      // free y only if the forward pass made it (a function may return a variable or a tensor it keeps)
+      if (tape.some((n) => n.outputs.some((o) => o.id === y.id))) y.dispose();
       throw new Error("Cannot find a connection between any variable and the result of the loss function y=f(x)");
     }
+    ok = true;
     return { value: y as tf.Scalar, grads };
   } finally {
+    if (!ok && grad) tf.dispose([...new Set(grad.values())]); // a gradient function threw: free what was built
     // what tfjs's engine.gradients does at the end: free everything the tape saved, drop the tape
     for (const node of tape ?? engine.state.activeTape ?? []) if (node.saved) for (const t of node.saved) t.dispose();
     if (engine.state.gradientDepth === 0) engine.state.activeTape = null;

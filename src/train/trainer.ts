@@ -9,7 +9,9 @@
  * Determinism: the data order comes from `seed` alone and every operation is deterministic on a given
  * backend, so the same seed (and the same initial weights) gives the same losses. Resume restores the
  * trainable tensors, the optimizer state and step, the data position (epoch, index, RNG state), the loss and
- * eval history — a run of 3 + 3 steps gives bit-identical losses to a run of 6.
+ * eval history — a run of 3 + 3 steps gives bit-identical losses to a run of 6 on the same backend. (AdamW's
+ * one-pass wasm update computes in float64 and stores float32, the tensor path used elsewhere in float32: a run
+ * resumed on another backend agrees to ≈ 1e-7, not bit for bit.)
  *
  * A non-finite loss or gradient norm stops training before the update (the weights stay as they were) with a
  * `TrainingDivergedError` that names the step and the last good checkpoint; no checkpoint is written then.

@@ -109,3 +109,36 @@ test("causalLMLossFromHidden with a frozen weight: input gradient only, equal to
   assert.throws(() => causalLMLossFromHidden(h, w, [[1, 2, 3, 99, 4, 5], [0, 0, 0, 0, 0, 0]]), /labels\[0\]\[3\] = 99/);
   tf.dispose([h, w]);
 });
+
+test("trainOutput: false (or a trainer filter without embed_out): no output-weight gradient, the others unchanged", async () => {
+  await useTestBackend();
+  const model = GPTNeoXForCausalLM.create(CFG, { seed: 6 });
+  const want = unfused(model);
+  want.grads.delete("embed_out.weight");
+  const got = lossAndGrads(model, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, trainOutput: false }));
+  assertClose(got, want, "trainOutput false");
+  // through the trainer adapter: a filter that leaves embed_out out asks for no output-weight gradient either
+  const { causalLMTrainable } = await import("../../src/train/causal-lm");
+  const seen: (boolean | undefined)[] = [];
+  const spy = { parameters: () => model.parameters(), forward: model.forward.bind(model), causalLMLoss: (i: tf.Tensor2D, l: tf.Tensor2D, o?: { trainOutput?: boolean }) => (seen.push(o?.trainOutput), model.causalLMLoss(i, l, o)) };
+  const ids = tf.tensor2d(IDS, undefined, "int32");
+  const labels = tf.tensor2d(LABELS, undefined, "int32");
+  for (const keep of [(n: string) => !n.startsWith("embed_out"), () => true]) tf.dispose(causalLMTrainable(spy, { trainable: keep }).loss({ inputIds: ids, labels } as never));
+  tf.dispose([ids, labels]);
+  assert.deepEqual(seen, [false, true]);
+  model.dispose();
+});
+
+test("inside a gradient of a gradient the model's loss uses plain autodiff (the fused op is first-order only)", async () => {
+  await useTestBackend();
+  const model = GPTNeoXForCausalLM.create(CFG, { seed: 7 });
+  const w = model.parameters().get("embed_out.weight")!;
+  // d/dW of ‖∂L/∂W‖²: needs second-order gradients through the loss
+  const g2 = tf.tidy(() => tf.grad((x: tf.Tensor) => {
+    const inner = tf.grad((_x: tf.Tensor) => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK }))(x);
+    return tf.sum(tf.square(inner));
+  })(w));
+  assert.deepEqual(g2.shape, w.shape);
+  g2.dispose();
+  model.dispose();
+});
