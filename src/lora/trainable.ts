@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { DenseWeights, Linear, LinearLike } from "../model/layers";
+import { DenseWeights, gradientDepth, Linear, LinearLike } from "../model/layers";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
 import { LoraModel } from "./model";
@@ -55,12 +55,6 @@ export function withFrozenBase<T>(model: GPTNeoXForCausalLM, fn: () => T): T {
   }
 }
 
-/** True inside `tf.variableGrads`/`tf.grads` (the trainer's step), false in a plain forward pass. */
-function inGradientPass(): boolean {
-  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth;
-  return depth === undefined ? true : depth > 0;
-}
-
 /**
  * The trainer's view of one adapter: its variables only, the model's causal-LM loss with that adapter active
  * and dropout on. (Freezing is by construction: the base's variables are not handed to the optimizer and
@@ -79,7 +73,7 @@ export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): T
     trainableVariables: () => vars,
     loss: (batch: Batch) =>
       lora.withActiveSync([adapter], () => {
-        lora.setTraining(inGradientPass()); // dropout while computing gradients, not in trainer.evaluate()
+        lora.setTraining(gradientDepth() > 0); // dropout while computing gradients, not in trainer.evaluate()
         try {
           // the fused output layer + loss when embed_out is frozen (no [B, T, V] logits); logits + loss otherwise
           return withFrozenBase(model, () => model.causalLMLoss(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask }));

@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
 import { GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import { KVCache } from "./kvcache";
-import { activation, bmm, embedding, LayerNorm, Linear, LinearLike, shareClonesOnWasm } from "./layers";
+import { activation, bmm, embedding, gradientDepth, LayerNorm, Linear, LinearLike, shareClonesOnWasm } from "./layers";
 import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
 import { loadPretrained, modelFromTensors, modelStateDict, saveModel, SaveOptions } from "./load";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
@@ -371,7 +371,7 @@ export class GPTNeoXForCausalLM {
     const { hiddenStates } = this.hiddenStates(inputIds, { attentionMask: opts.attentionMask, positionIds: opts.positionIds });
     try {
       // the fused op gives first-order gradients only: inside a gradient of a gradient, use plain autodiff
-      const higherOrder = ((tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth ?? 0) > 1;
+      const higherOrder = gradientDepth() > 1;
       const dense = opts.fused === false || higherOrder ? null : this.embedOut.denseWeights?.() ?? null;
       if (dense && !dense.bias) {
         const weightIsTrainable = !(dense.weight instanceof tf.Variable) || dense.weight.trainable;

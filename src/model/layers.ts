@@ -72,6 +72,19 @@ const linearBias = customOp<tf.Tensor2D>(([x, w, b], save) => {
   };
 });
 
+/**
+ * How many gradient computations (`tf.grad`, `tf.variableGrads`, ...) are recording right now: 0 in a plain
+ * forward pass, 1 in a training step, 2 inside a gradient of a gradient. Read from tfjs's engine; if a tfjs
+ * version hides it, 1 (assume a gradient pass: computing gradients that are not needed is safe, skipping them
+ * is not).
+ *
+ * @example
+ * if (gradientDepth() > 0) { ... } // the trainer's step
+ */
+export function gradientDepth(): number {
+  return (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth ?? 1;
+}
+
 /** Backends whose `Identity` kernel now shares the input's buffer (see `shareClonesOnWasm`). */
 const sharedIdentity = new Set<string>();
 

@@ -5,6 +5,7 @@
  * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradientDepth } from "./layers";
 
 /** Label value the loss skips (PyTorch / Hugging Face convention). */
 export const IGNORE_INDEX = -100;
@@ -143,12 +144,6 @@ export interface FusedLossOptions {
   chunkRows?: number;
 }
 
-/** True while `tf.variableGrads`/`tf.grads` records (the trainer's step); false in a plain forward pass. */
-function recordingGradients(): boolean {
-  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth;
-  return depth === undefined ? true : depth > 0;
-}
-
 /** The scored rows after the causal shift: row `b·T + t` predicts `labels[b][t+1]` (never -100). */
 function scoredRows(labels: tf.Tensor | number[][], B: number, T: number, V: number): { rows: Int32Array; ids: Int32Array } {
   const lab = labelArray(labels, B, T);
@@ -196,7 +191,7 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
   const { rows, ids } = scoredRows(labels, B, T, V);
   const M = rows.length;
   const N = B * T;
-  const withGrads = recordingGradients();
+  const withGrads = gradientDepth() > 0; // in the trainer's step: gradients in the same pass
 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const h = args[0] as tf.Tensor2D; // [N, C]
