@@ -26,6 +26,7 @@ import type { TokenizedExample } from "../../src/train/types";
 import { Rng } from "../../src/runtime/seed";
 import { writeFileAtomic } from "../../src/runtime/atomic";
 import { readCorpus } from "../lib/corpus";
+import { RANDOM_IDS, repeatedSpan } from "../lib/induction";
 
 const args = process.argv.slice(2);
 const num = (name: string, def: number): number => {
@@ -55,19 +56,7 @@ function parseFlags(): void {
   if (REPEATS < 2 || MIN_SPAN < 2 || MAX_SPAN < MIN_SPAN) throw new Error("need --repeats ≥ 2 and 2 ≤ --min-span ≤ --max-span");
 }
 const TEXT_WINDOW = 32;
-const RANDOM_IDS = 4000; // ids 2..4001: no special tokens (0 = <|endoftext|>, 1 = <|padding|>)
 const HOLDOUT_EVERY = 40; // as scripts/build-default-model.ts: every 40th document is held out
-
-/** A span of random ids, repeated: training scores every repetition after the first, evaluation the second only. */
-function repeatedSpan(rng: Rng, repeats: number, scoreOnlySecond: boolean): TokenizedExample {
-  const L = MIN_SPAN + Math.floor(rng.next() * (MAX_SPAN - MIN_SPAN + 1));
-  const span = Array.from({ length: L }, () => 2 + Math.floor(rng.next() * RANDOM_IDS));
-  const inputIds = Array.from({ length: repeats }, () => span).flat();
-  // labels are not shifted (the loss shifts them): the label at i is what the prediction at i − 1 is scored on.
-  // Evaluation scores the second copy after its first token (which nothing in the sequence announces).
-  const labels = inputIds.map((t, i) => ((scoreOnlySecond ? i > L && i < 2 * L : i >= L) ? t : -100));
-  return { inputIds, labels };
-}
 
 async function main(): Promise<void> {
   parseFlags();
@@ -78,14 +67,14 @@ async function main(): Promise<void> {
   const rng = new Rng(SEED + 1);
   const train: TokenizedExample[] = [];
   for (let i = 0; i < STEPS * BATCH; i++) {
-    if (rng.next() >= TEXT_FRACTION) train.push(repeatedSpan(rng, REPEATS, false));
+    if (rng.next() >= TEXT_FRACTION) train.push(repeatedSpan(rng, REPEATS, MIN_SPAN, MAX_SPAN));
     else {
       const s = Math.floor(rng.next() * (ids.length - TEXT_WINDOW));
       train.push({ inputIds: ids.slice(s, s + TEXT_WINDOW) });
     }
   }
   const evalRng = new Rng(SEED + 7);
-  const evalData = Array.from({ length: 16 }, () => repeatedSpan(evalRng, 2, true));
+  const evalData = Array.from({ length: 16 }, () => repeatedSpan(evalRng, 2, MIN_SPAN, MAX_SPAN, true));
   fs.mkdirSync(OUT, { recursive: true });
   const curve: { step: number; copyLoss: number }[] = [];
   const trainer = new Trainer(

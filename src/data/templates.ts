@@ -150,13 +150,20 @@ export function classificationTemplate(labels: readonly string[], options: Class
 /**
  * An extraction task: the answer is copied from the input. The question comes from the record's `question`
  * field when it has one, else from `question` here. Reads `text`, or `input` when there is no `text`.
+ *
+ * The answer follows `### Answer:` on the same line, after a space (`completion` = " " + answer), unlike the
+ * Q&A template's new line. Byte-level BPE tokenizers (GPT-2's, Pythia's, the embedded model's) fold a leading
+ * space into the next word: in the input, "Subject: Lunch at noon" holds the tokens " Lunch", " at", " noon";
+ * an answer on a new line would start with "Lunch" — a different token — so the model could not simply
+ * continue copying the tokens that follow the ones it has just written. With the space, the answer is the
+ * same token sequence as in the input (tests/data/templates.test.ts checks this with Pythia's tokenizer).
  * @example
  * const t = extractionTemplate("What is the subject line?");
- * t.render({ text: "Subject: Lunch?\nFrom: a@b.c", answer: "Lunch?" }).prompt;
- * // "### Input:\nSubject: Lunch?\nFrom: a@b.c\n\n### Question:\nWhat is the subject line?\n\n### Answer:\n"
+ * t.render({ text: "Subject: Lunch?\nFrom: a@b.c", answer: "Lunch?" });
+ * // { prompt: "### Input:\nSubject: Lunch?\nFrom: a@b.c\n\n### Question:\nWhat is the subject line?\n\n### Answer:", completion: " Lunch?" }
  */
 export function extractionTemplate(question = "What is the answer?"): PromptTemplate {
-  const t = stringTemplate("### Input:\n{text}\n\n### Question:\n{question}\n\n### Answer:\n", "answer", { name: "extraction", schema: "extraction" });
+  const t = stringTemplate("### Input:\n{text}\n\n### Question:\n{question}\n\n### Answer:", "answer", { name: "extraction", schema: "extraction", completionPrefix: " " });
   const norm = (r: Record<string, unknown>) => {
     if (typeof r !== "object" || r === null) throw new TemplateError(`template "extraction": expected a record object`);
     const text = r.text ?? r.input;

@@ -5,6 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { QA_TEMPLATE, INSTRUCTION_TEMPLATE, classificationTemplate, extractionTemplate, stringTemplate, templateFor, placeholders, TemplateError } from "../../src/data/templates";
 import { chatTemplate } from "../../src/data/chat-template";
+import { loadTokenizer } from "../../src/tokenizer";
+import { FIXTURES } from "../helpers/backend";
 
 test("Q&A template: the course's ### Question / ### Answer format, split at the answer", () => {
   const r = QA_TEMPLATE.render({ question: "What does sqrt do?", answer: "It takes a square root." });
@@ -44,10 +46,27 @@ test("classification template lists the labels and refuses a label outside the s
 test("extraction template: question from the record or the default; text or input", () => {
   const t = extractionTemplate("What is the subject?");
   const r = t.render({ text: "Subject: Lunch?", answer: "Lunch?" });
-  assert.equal(r.prompt, "### Input:\nSubject: Lunch?\n\n### Question:\nWhat is the subject?\n\n### Answer:\n");
-  assert.equal(r.completion, "Lunch?");
+  assert.equal(r.prompt, "### Input:\nSubject: Lunch?\n\n### Question:\nWhat is the subject?\n\n### Answer:");
+  assert.equal(r.completion, " Lunch?");
   assert.match(t.render({ input: "From: a", question: "Who?", answer: "a" }).prompt, /### Input:\nFrom: a\n\n### Question:\nWho\?/);
   assert.throws(() => t.render({ answer: "x" }), /no field "text" \(or "input"\)/);
+});
+
+test("extraction template: with Pythia's tokenizer the answer is the same tokens as in the input (a newline would break that)", async () => {
+  const tok = await loadTokenizer(path.join(FIXTURES, "pythia", "20B_tokenizer.json"));
+  const t = extractionTemplate("What is the subject line of this e-mail?");
+  const contains = (hay: number[], needle: number[]) => hay.some((_, i) => needle.every((x, j) => hay[i + j] === x));
+  for (const subject of ["[ILUG] Re: Problems with RAID1", "Lunch at noon?", "Order Viagra Online - Safely"]) {
+    const { prompt, completion } = t.render({ text: `From: a@b.c\nSubject: ${subject}\nDate: Thu, 22 Aug 2002`, answer: subject });
+    const full = tok.encode(prompt + completion);
+    const promptIds = tok.encode(prompt);
+    assert.deepEqual(full.slice(0, promptIds.length), promptIds, "the prompt's tokens are a prefix of prompt + completion");
+    const answerIds = full.slice(promptIds.length);
+    assert.ok(contains(promptIds, answerIds), `the answer's ${answerIds.length} tokens occur in the prompt: ${JSON.stringify(subject)}`);
+    // the old layout, answer on its own line, starts with a token that is not in the input
+    const lineIds = tok.encode(`${prompt}\n${subject}`).slice(tok.encode(`${prompt}\n`).length);
+    assert.ok(!contains(promptIds, lineIds), `on a new line the answer's tokens differ from the input's: ${JSON.stringify(subject)}`);
+  }
 });
 
 test("string templates: placeholders, literal braces, completion prefix", () => {
