@@ -328,7 +328,9 @@ async function main(): Promise<void> {
     await save(built.induction);
   } else {
     if (!FROM) await save(); // the first stage's model, so that an interrupted second stage can resume with --from
-    await inductionStage(model, tok, trainIds, evalIds, evalEx, built.induction, save);
+    const before = built.induction?.phases.length ?? 0;
+    const after = (await inductionStage(model, tok, trainIds, evalIds, evalEx, built.induction, save)).phases.length;
+    if (after === before) console.log(`nothing to do: ${FROM} has every induction phase already; ${OUT} was not written`);
   }
   model.dispose();
 }
@@ -432,6 +434,6 @@ Tiny and trained on little text: it does not know facts, follow instructions or 
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(`build-default-model: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
