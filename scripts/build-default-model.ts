@@ -284,7 +284,7 @@ async function inductionStage(
 }
 
 async function main(): Promise<void> {
-  if (![MINUTES, MAX_STEPS, SEED, COPY_STEPS, TRANSFER_STEPS].every(Number.isFinite)) throw new Error("build-default-model: --minutes, --steps, --seed, --copy-steps and --transfer-steps take numbers");
+  if (![MINUTES, MAX_STEPS, SEED, COPY_STEPS, TRANSFER_STEPS].every(Number.isFinite)) throw new Error("--minutes, --steps, --seed, --copy-steps and --transfer-steps take numbers");
   await initBackend();
   const docs = readCorpus();
   const trainDocs = docs.filter((_, i) => i % HOLDOUT_EVERY !== HOLDOUT_EVERY - 1);
