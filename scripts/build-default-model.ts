@@ -161,7 +161,7 @@ async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: nu
     evals,
     losses: summary.losses.filter((_, i) => i % 10 === 0),
   };
-  return { model, tok, tokJson, tokConfig, record };
+  return { model, tok, tokJson, tokConfig, record, streams: { trainIds, evalIds, trainEx, evalEx } };
 }
 
 function corpusRecord(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: number, trainTokens: number, heldOutTokens: number): Record<string, number> {
@@ -292,7 +292,7 @@ async function main(): Promise<void> {
   const chars = docs.reduce((a, d) => a + d.text.length, 0);
   console.log(`corpus: ${docs.length} documents, ${(chars / 1e6).toFixed(1)}M characters (${evalDocs.length} held out)`);
 
-  let built: { model: GPTNeoXForCausalLM; tok: Tokenizer; tokJson: unknown; tokConfig: unknown; record: PretrainRecord; induction?: InductionRecord };
+  let built: { model: GPTNeoXForCausalLM; tok: Tokenizer; tokJson: unknown; tokConfig: unknown; record: PretrainRecord; induction?: InductionRecord; streams?: ReturnType<typeof tokenStreams> };
   if (FROM) {
     const dir = path.resolve(FROM);
     const read = (f: string) => {
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     built = await pretrain(trainDocs, evalDocs, chars);
   }
   const { model, tok, tokJson, tokConfig, record } = built;
-  const { trainIds, evalIds, evalEx } = tokenStreams(tok, trainDocs, evalDocs);
+  const { trainIds, evalIds, evalEx } = built.streams ?? tokenStreams(tok, trainDocs, evalDocs); // pretrain() has them already
   record.corpus = corpusRecord(trainDocs, evalDocs, chars, trainIds.length, evalIds.length);
   const save = (induction?: InductionRecord) => writeModelFolder(model, tok, tokJson, tokConfig, record, induction);
   if (!INDUCTION) {
