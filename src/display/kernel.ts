@@ -10,6 +10,7 @@
  * project's tslab or a global one. Outside a kernel (plain node, the CLI) there is none and callers fall
  * back to printing `text/plain`.
  */
+import { guardKernelSends } from "./send-guard";
 
 /** The Deno / Jupyter convention: `x[DISPLAY]()` (`Symbol.for("Jupyter.display")`) returns a MIME bundle. */
 export const DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -28,6 +29,7 @@ function writer(): WriteDisplayData | null {
   const cache = (typeof require !== "undefined" ? require.cache : undefined) ?? {};
   for (const [file, mod] of Object.entries(cache)) {
     if (!mod || !/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) continue;
+    guardKernelSends(file); // once: see send-guard.ts (a chatty cell could otherwise crash the kernel)
     const w = (mod.exports as { lastWriteDisplayData?: unknown })?.lastWriteDisplayData;
     if (typeof w === "function") return w as WriteDisplayData;
   }
@@ -88,3 +90,6 @@ export function newDisplayId(): string {
   for (let i = 0; i < 16; i++) s += Math.floor(Math.random() * 16).toString(16);
   return s;
 }
+
+// Loaded inside a tslab kernel: guard its sockets now, before the first cell sends hundreds of messages.
+writer();

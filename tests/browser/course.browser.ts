@@ -38,7 +38,7 @@ let browser: Browser | undefined;
 before(async () => {
   fs.mkdirSync(RUN_DIR, { recursive: true });
   for (const f of NOTEBOOKS) fs.writeFileSync(path.join(RUN_DIR, path.basename(f)), JSON.stringify(stripNotebook(readNotebook(f)), null, 1));
-  server = await startJupyter(RUN_DIR);
+  server = await startJupyter(RUN_DIR, { logFile: path.join(ARTIFACTS, "jupyter-server.log") });
   browser = await launchChromium();
 });
 

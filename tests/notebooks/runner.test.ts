@@ -93,6 +93,30 @@ test("passing cells produce outputs in the executed copy; TUNEBOOK_BACKEND reach
   assert.deepEqual(nb.cells.map((c) => c.execution_count), [1, 2]);
 });
 
+test("a cell that sends over a thousand display messages back to back does not crash the kernel (send guard)", async () => {
+  // Without src/display/send-guard.ts, zeromq.js makes the 513th message wait for the event loop and the
+  // next send throws EBUSY inside tslab: the kernel dies and the cells after this one never run.
+  const dir = tmpdir();
+  const dist = JSON.stringify(path.join(projectRoot(), "dist", "index.js"));
+  const src = notebook(dir, "chatty.ipynb", [
+    `const { sendBundle } = require(${dist});\n` +
+      `for (let i = 0; i < 700; i++) {\n` +
+      `  sendBundle({ "text/plain": "chart " + i }, { displayId: "chart", update: i > 0 });\n` +
+      `  sendBundle({ "text/plain": "progress " + i }, { displayId: "bar", update: i > 0 });\n` +
+      `  await null;\n` +
+      `}\n` +
+      `console.log("sent 1400");`,
+    "console.log('next cell ran');",
+  ]);
+  const r = await runNotebook(src, { outDir: path.join(dir, "out"), log: () => {}, timeoutS: 120 });
+  assert.equal(r.ok, true, r.error);
+  const nb = readNotebook(r.out);
+  const shown = (nb.cells[0].outputs as { data?: Record<string, unknown> }[]).map((o) => joined(o.data?.["text/plain"])).filter(Boolean);
+  assert.deepEqual(shown, ["chart 699", "progress 699"], "each display holds its last update");
+  assert.match(outputsText(r.out, 0), /sent 1400/);
+  assert.equal(outputsText(r.out, 1), "next cell ran\n");
+});
+
 test("notebook 01 runs and its executed copy holds a plotly chart and a DataFrame table", async () => {
   const out = tmpdir();
   const r = await runNotebook(path.join(projectRoot(), "notebooks", "01_task_definition.ipynb"), { outDir: out, log: () => {}, env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" } });

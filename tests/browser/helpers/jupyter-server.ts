@@ -77,7 +77,7 @@ export function pidsMentioning(marker: string): number[] {
  * const server = await startJupyter(runDir);
  * try { ... } finally { await server.stop(); }
  */
-export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv; startupMs?: number } = {}): Promise<JupyterServer> {
+export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv; startupMs?: number; logFile?: string } = {}): Promise<JupyterServer> {
   const baseEnv = opts.env ?? process.env;
   const found = requireJupyterPython("start", baseEnv);
   if (!found.modules.notebook)
@@ -106,7 +106,12 @@ export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv
   ];
   const child: ChildProcess = spawn(python, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let logText = "";
-  const onData = (d: Buffer) => (logText = (logText + d.toString("utf8")).slice(-8000));
+  // The whole log (kernel restarts, a kernel's own stderr) also goes to opts.logFile when given.
+  if (opts.logFile) fs.writeFileSync(opts.logFile, "");
+  const onData = (d: Buffer) => {
+    logText = (logText + d.toString("utf8")).slice(-8000);
+    if (opts.logFile) fs.appendFileSync(opts.logFile, d);
+  };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
   let exited = false;

@@ -33,6 +33,8 @@ interface PageState {
   running: number;
   busy: boolean;
   connected: boolean;
+  /** Kernel restarts/deaths seen since Run All (the Notebook then silently drops the queued cells). */
+  kernelEvents: string[];
 }
 
 async function pageState(page: Page): Promise<PageState> {
@@ -43,6 +45,7 @@ async function pageState(page: Page): Promise<PageState> {
       running: document.querySelectorAll(".code_cell.running").length,
       busy: !!(nb && nb.kernel_busy),
       connected: !!(nb && nb.kernel && nb.kernel.is_connected()),
+      kernelEvents: ((window as any).__tunebookKernelEvents ?? []) as string[],
     };
   });
 }
@@ -66,6 +69,13 @@ export async function runNotebookInUi(page: Page, server: JupyterServer, name: s
   ).catch((e: Error) => {
     throw new Error(`${name}: the notebook did not open with a connected, idle tslab kernel within 120s (${e.message.split("\n")[0]}); server log:\n${server.log().slice(-2000)}`);
   });
+  // A kernel that dies mid-run is restarted by Jupyter; the page then clears the queued cells without an
+  // error. Record it, so the failure names the cause (the server log has the kernel's last words).
+  await page.evaluate(() => {
+    const w = window as any;
+    w.__tunebookKernelEvents = [];
+    for (const ev of ["kernel_restarting.Kernel", "kernel_dead.Kernel"]) w.Jupyter.notebook.events.on(ev, () => w.__tunebookKernelEvents.push(ev));
+  });
   // Cell → Run All, through the menu.
   await page.click("#celllink");
   await page.click("#run_all_cells > a");
@@ -75,6 +85,8 @@ export async function runNotebookInUi(page: Page, server: JupyterServer, name: s
   let started = false;
   for (;;) {
     const s = await pageState(page);
+    if (s.kernelEvents.length)
+      throw new Error(`${name}: the kernel died while running (${s.kernelEvents.join(", ")}); Jupyter restarted it and the queued cells never ran; server log:\n${server.log().slice(-3000)}`);
     if (s.running > 0 || s.busy) started = true;
     quiet = started && s.running === 0 && !s.busy ? quiet + 1 : 0;
     if (quiet >= 3) break;
