@@ -5,8 +5,9 @@
  * allows one pending send per socket, and after 512 sends in a row that completed at once
  * (`max_sync_operations` in its socket.cc) it makes the next send wait for the event loop, so the event
  * loop is not starved; a second send in that moment throws EBUSY ("Socket is busy writing; only one send
- * operation may be in progress at any time"). Nothing catches it: the kernel process exits, Jupyter
- * restarts it, and Run All loses every queued cell without an error. A fine-tuning cell with a live
+ * operation may be in progress at any time"). Nothing handles it: thrown from a cell's display call, the
+ * cell fails with no message (its error report is a send too); thrown from tslab's own status message,
+ * the kernel process exits, Jupyter restarts it, and Run All loses every queued cell. A fine-tuning cell with a live
  * chart sends two display updates per step, so a few hundred steps reach the 513th message — found when
  * notebook 03 at 240 updates died at step 236 of 240 in the browser test (the server log had the EBUSY
  * stack), while shorter runs passed.
@@ -34,6 +35,8 @@ interface QueueState {
 }
 
 const noop = () => undefined;
+const MAX_RETRIES = 1000;
+const isBusy = (e: unknown) => (e as { code?: string } | null)?.code === "EBUSY";
 
 function report(e: unknown): void {
   try {
@@ -67,17 +70,25 @@ export function guardSocketSends(proto: { send: SendFn }): boolean {
         st.last = sent;
         return sent;
       } catch (e) {
-        if ((e as { code?: string })?.code !== "EBUSY" || !st.last) throw e;
+        if (!isBusy(e)) throw e;
         // fall through: wait for the pending send
       }
     }
     st.queued++;
+    // Hand the message over once the pending send is done; if the socket is still busy (a send from before the
+    // guard was installed, which we cannot wait on), try again on the next turns of the event loop.
+    const attempt = (tries: number): Promise<void> => {
+      try {
+        const s = original.apply(this, args);
+        st.last = s;
+        return s;
+      } catch (e) {
+        if (!isBusy(e) || tries >= MAX_RETRIES) throw e;
+        return new Promise<void>((r) => setImmediate(r)).then(() => attempt(tries + 1));
+      }
+    };
     const after = st.tail ?? st.last ?? Promise.resolve();
-    const sent = after.then(noop, noop).then(() => {
-      const s = original.apply(this, args);
-      st.last = s;
-      return s;
-    });
+    const sent = after.then(noop, noop).then(() => attempt(0));
     const done = sent.then(noop, report).finally(() => {
       if (--st.queued === 0 && st.tail === done) st.tail = undefined;
     });

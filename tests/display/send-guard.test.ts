@@ -76,6 +76,23 @@ test("a queued send that fails is reported, not thrown into the kernel; other er
   assert.throws(() => new Failing().send("closed"), /Socket is closed/);
 });
 
+test("a socket already busy when the guard arrives (no send of its own to wait on): retried on the next turns", async () => {
+  class BusyAtFirst {
+    delivered: unknown[] = [];
+    calls = 0;
+    send(msg: unknown): Promise<void> {
+      if (++this.calls <= 3) throw Object.assign(new Error("Socket is busy writing"), { code: "EBUSY" }); // the first 3 tries
+      this.delivered.push(msg);
+      return Promise.resolve();
+    }
+  }
+  guardSocketSends(BusyAtFirst.prototype as unknown as { send: SendFn });
+  const s = new BusyAtFirst();
+  await Promise.all([s.send(1), s.send(2), s.send(3)]);
+  assert.deepEqual(s.delivered, [1, 2, 3]);
+  assert.equal(s.calls, 6, "three busy tries, then one send each");
+});
+
 test("real zeromq (tslab's own copy): the bare socket throws EBUSY; guarded, 900 back-to-back messages reach a Subscriber in order", async () => {
   // tslab is a dependency, so its zeromq is always there.
   const zmq = createRequire(require.resolve("tslab/package.json"))("zeromq") as typeof import("zeromq");
