@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { DenseWeights, gradientDepth, Linear, LinearLike } from "../model/layers";
+import { nativeMatMulActive } from "../runtime/native-blas";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
 import { LoraModel } from "./model";
@@ -28,7 +29,7 @@ export class FrozenLinear implements LinearLike {
     const W = this.base.weight; // [out, in]
     const b = this.base.bias; // [out] | null
     const op = tf.customGrad(((x2d: tf.Tensor) => {
-      const z = tf.transpose(tf.matMul(W, tf.transpose(x2d))); // (W·xᵀ)ᵀ: [N, out]
+      const z = nativeMatMulActive() ? tf.matMul(x2d, W, false, true) : tf.transpose(tf.matMul(W, tf.transpose(x2d))); // x·Wᵀ = (W·xᵀ)ᵀ: [N, out]
       return { value: b ? tf.add(z, b) : z, gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, W)] }; // dx: [N, out]·[out, in]
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
     const y = op(tf.reshape(x, [n, inF])); // [N, out]

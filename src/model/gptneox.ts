@@ -13,6 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
+import { nativeMatMulActive } from "../runtime/native-blas";
 import { GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import { KVCache } from "./kvcache";
 import { activation, bmm, embedding, gradientDepth, LayerNorm, Linear, LinearLike, shareClonesOnWasm } from "./layers";
@@ -62,7 +63,10 @@ export class GPTNeoXAttention {
     let v = v0 as tf.Tensor4D;
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.append(this.layerIndex, k, v)); // [B, H, past+T, D]
     const Tk = k.shape[2];
-    let scores = bmm(tf.reshape(tf.mul(q, this.scale), [B * H, T, D]), tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, D, Tk])); // [BH, T, Tk]
+    const qs = tf.reshape(tf.mul(q, this.scale), [B * H, T, D]); // [BH, T, D]
+    let scores = nativeMatMulActive()
+      ? tf.matMul(qs, tf.reshape(k, [B * H, Tk, D]), false, true) // q·kᵀ with kᵀ as a BLAS flag (runtime/native-blas.ts)
+      : bmm(qs, tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, D, Tk])); // [BH, T, Tk]
     scores = tf.reshape(scores, [B, H, T, Tk]); // [B, H, T, Tk]
     if (ctx.bias) scores = tf.add(scores, ctx.bias);
     const probs = tf.reshape(tf.softmax(scores, -1), [B * H, T, Tk]); // [BH, T, Tk]

@@ -6,6 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { gradientDepth } from "./layers";
+import { nativeMatMulActive } from "../runtime/native-blas";
+import { heapView, soleOwner } from "../runtime/wasm-heap";
 
 /** Label value the loss skips (PyTorch / Hugging Face convention). */
 export const IGNORE_INDEX = -100;
@@ -164,6 +166,20 @@ function scoredRows(labels: tf.Tensor | number[][], B: number, T: number, V: num
 }
 
 /**
+ * `p − onehot(labels)` for a chunk's softmax `p` `[R, V]` (`pick` = (row, label) pairs): on the WebAssembly heap
+ * the R entries are decremented in place when `p` owns its buffer (no `[R, V]` one-hot, no subtraction pass),
+ * otherwise with tensor ops. Returns `p` itself in the first case, a new tensor in the second.
+ */
+function softmaxMinusOneHot(p: tf.Tensor2D, pick: Int32Array, R: number, V: number): tf.Tensor2D {
+  const view = soleOwner(p) ? heapView(p) : null;
+  if (view) {
+    for (let r = 0; r < R; r++) view[r * V + pick[2 * r + 1]] -= 1;
+    return p;
+  }
+  return tf.tidy(() => tf.sub(p, tf.scatterND(tf.tensor2d(pick, [R, 2], "int32"), tf.fill([R], 1), [R, V]))) as tf.Tensor2D;
+}
+
+/**
  * Causal-LM loss straight from the final hidden states, for training: the output layer (`logits = h·Wᵀ`,
  * bias-free) and the loss fused into one custom op that never builds the `[B, T, V]` logits. Only the rows whose
  * shifted label is scored are computed, `chunkRows` at a time; each chunk's `[rows, V]` logits, softmax and
@@ -198,9 +214,12 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const w = (trainWeight ? args[1] : weight) as tf.Tensor2D; // [V, C]
     const inv = 1 / Math.max(M, 1); // the mean's 1/M, folded into the small operands below
+    // With a native BLAS behind the wasm matmul, transposed operands are free: no transpose ops, and dW is
+    // accumulated directly in its [V, C] layout. Without it, plain matmuls with explicit transposes (layers.ts).
+    const native = nativeMatMulActive();
     const parts: tf.Scalar[] = [];
     const dHParts: tf.Tensor2D[] = [];
-    let dWt: tf.Tensor2D | null = null; // Σ_chunks hcᵀ·dZ: [C, V] (transposed once at the end)
+    let dWacc: tf.Tensor2D | null = null; // Σ_chunks: dZᵀ·hc [V, C] (native) or hcᵀ·dZ [C, V] (transposed once at the end)
     for (let s = 0; s < M; s += chunk) {
       const R = Math.min(chunk, M - s);
       const rowIdx = tf.tensor1d(rows.subarray(s, s + R), "int32");
@@ -211,27 +230,33 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
       }
       const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
       const hc = tf.gather(h, rowIdx); // [R, C]
-      const z = tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc)))) as tf.Tensor2D; // (W·hcᵀ)ᵀ: [R, V] (plain matmul, see layers.ts)
-      const lse = tf.logSumExp(z, -1); // [R]
-      parts.push(tf.tidy(() => tf.sum(tf.sub(lse, tf.gatherND(z, pickIdx)))) as tf.Scalar); // Σ −log p(label)
+      const z = (native ? tf.matMul(hc, w, false, true) : tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc))))) as tf.Tensor2D; // [R, V]
+      // The softmax kernel (XNNPACK's vectorised exp on wasm) gives p; the loss needs log Σ exp(z) per row, which
+      // is max(z) − log(max(p)) (max p = 1/Σ exp(z − max z) ≥ 1/V, so it never underflows). One pass of exp
+      // over [R, V] instead of two scalar ones (logSumExp, then exp(z − lse)).
+      const p = tf.softmax(z) as tf.Tensor2D; // [R, V]
+      parts.push(
+        tf.tidy(() => tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx)))) as tf.Scalar,
+      ); // Σ −log p(label)
+      z.dispose();
       if (withGrads) {
-        const p = tf.tidy(() => tf.exp(tf.sub(z, tf.expandDims(lse, 1)))); // softmax: [R, V]
-        z.dispose();
-        const dz = tf.tidy(() => tf.sub(p, tf.scatterND(pickIdx, tf.fill([R], 1), [R, V]))); // softmax − onehot: [R, V]
-        p.dispose();
+        const dz = softmaxMinusOneHot(p, pick, R, V); // softmax − onehot: [R, V] (p itself when it could be written in place)
+        if (dz !== p) p.dispose();
         dHParts.push(tf.tidy(() => tf.mul(tf.matMul(dz, w), inv)) as tf.Tensor2D); // [R, C]
         if (trainWeight) {
-          const part = tf.tidy(() => tf.matMul(tf.transpose(tf.mul(hc, inv)), dz)) as tf.Tensor2D; // [C, R]·[R, V] = [C, V]
-          if (dWt) {
-            const prev: tf.Tensor2D = dWt;
-            dWt = tf.add(prev, part) as tf.Tensor2D;
+          const part = tf.tidy(() =>
+            native ? tf.matMul(dz, tf.mul(hc, inv), true, false) : tf.matMul(tf.transpose(tf.mul(hc, inv)), dz),
+          ) as tf.Tensor2D; // [V, R]·[R, C] = [V, C] (native) or [C, R]·[R, V] = [C, V]
+          if (dWacc) {
+            const prev: tf.Tensor2D = dWacc;
+            dWacc = tf.add(prev, part) as tf.Tensor2D;
             prev.dispose();
             part.dispose();
-          } else dWt = part;
+          } else dWacc = part;
         }
         dz.dispose();
-      }
-      tf.dispose([rowIdx, pickIdx, hc, z, lse]);
+      } else p.dispose();
+      tf.dispose([rowIdx, pickIdx, hc]);
     }
     const value = tf.tidy(() => tf.mul(parts.length ? tf.addN(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
     tf.dispose(parts);
@@ -244,9 +269,13 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
       tf.dispose(dHParts);
       const saved: tf.Tensor[] = [dH];
       if (trainWeight) {
-        const wt = dWt as tf.Tensor2D | null;
-        saved.push(wt ? tf.transpose(wt) : tf.zeros([V, C])); // [V, C]
-        wt?.dispose();
+        const acc = dWacc as tf.Tensor2D | null;
+        if (!acc) saved.push(tf.zeros([V, C]));
+        else if (native) saved.push(acc); // already [V, C]
+        else {
+          saved.push(tf.transpose(acc)); // [C, V] → [V, C]
+          acc.dispose();
+        }
       }
       save(saved);
     }

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { defaultWasmThreads, startThreadedWasm } from "./wasm-threads";
+import { installNativeMatMul } from "./native-blas";
 
 /** The backends tunebook knows, best first. */
 export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
@@ -145,6 +146,12 @@ async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
 
 let wasmStarted = false;
 
+/** Route the wasm backend's matmuls to a native BLAS when one is installed (native-blas.ts); the report's tail. */
+function blasNote(threads: number): string {
+  const s = installNativeMatMul(threads);
+  return s.active ? `; ${s.why}` : `; matmuls on wasm (${s.why})`;
+}
+
 async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
   const r = tryRequire("@tensorflow/tfjs-backend-wasm");
   if (!r.ok) return { ok: false, why: r.why };
@@ -153,7 +160,7 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
     if (!wasmStarted && threads > 1 && (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))) {
       const t = await startThreadedWasm(threads);
       wasmStarted = true;
-      if (t.ok) return { ok: true, why: `WebAssembly with SIMD, ${t.threads} threads` };
+      if (t.ok) return { ok: true, why: `WebAssembly with SIMD, ${t.threads} threads${blasNote(threads)}` };
       note = `single-threaded (${t.why})`;
     }
     if (await tf.setBackend("wasm")) {
@@ -161,7 +168,7 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
       await tf.ready();
       const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
       const n = r.mod.getThreadsCount?.() ?? 1;
-      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, ${n > 1 ? `${n} threads` : note}` };
+      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, ${n > 1 ? `${n} threads` : note}${blasNote(threads)}` };
     }
   } catch (e: any) {
     return { ok: false, why: `wasm failed: ${String(e?.message ?? e).split("\n")[0]}` };

@@ -11,6 +11,7 @@
  * State per parameter: `<name>.exp_avg` (m) and `<name>.exp_avg_sq` (v), the names PyTorch uses.
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapView, soleOwner } from "../runtime/wasm-heap";
 import { BaseOptimizer, DEFAULT_NO_DECAY_PATTERN } from "./optimizer";
 
 export interface AdamWOptions {
@@ -44,21 +45,6 @@ interface FusedStep {
   /** 1 − lr·wd, or 1 where the parameter is not decayed. */
   decay: number;
   gradScale: number;
-}
-
-/** Float32 view of a tensor's data on the WebAssembly heap, or null (another backend or dtype). */
-function heapView(t: tf.Tensor): Float32Array | null {
-  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
-  const backend = tf.backend() as unknown as { dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined }; wasm?: { HEAPU8: Uint8Array } };
-  const info = backend.dataIdMap?.get(t.dataId);
-  if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
-  return new Float32Array(backend.wasm.HEAPU8.buffer, info.memoryOffset, t.size);
-}
-
-/** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */
-function soleOwner(t: tf.Tensor): boolean {
-  const backend = tf.backend() as unknown as { refCount?(id: object): number };
-  return typeof backend.refCount === "function" && backend.refCount(t.dataId) === 1;
 }
 
 /**

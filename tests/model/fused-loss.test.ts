@@ -5,6 +5,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
+import { assertGradsClose, lossAndGrads as lossAndGradsOf, type Grads } from "../helpers/grads";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig, type GPTNeoXConfig } from "../../src/model/config";
 import { causalLMLoss, causalLMLossFromHidden } from "../../src/model/loss";
@@ -23,29 +24,8 @@ const LABELS = [
   [8, 8, 36, -100, 12, 19, 6, 25],
 ];
 
-type Grads = { loss: number; grads: Map<string, Float32Array> };
-
 function lossAndGrads(model: GPTNeoXForCausalLM, f: () => tf.Scalar): Grads {
-  const vars = model.parameters();
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(f, [...vars.values()]);
-    const byVar = new Map([...vars].map(([k, v]) => [v.name, k]));
-    const out = new Map<string, Float32Array>();
-    for (const [n, g] of Object.entries(grads)) out.set(byVar.get(n)!, g.dataSync() as Float32Array);
-    return { loss: value.dataSync()[0], grads: out };
-  });
-}
-
-function assertClose(got: Grads, want: Grads, what: string): void {
-  assert.ok(Math.abs(got.loss - want.loss) < 1e-5 * Math.max(1, Math.abs(want.loss)), `${what}: loss ${got.loss} vs ${want.loss}`);
-  assert.deepEqual([...got.grads.keys()].sort(), [...want.grads.keys()].sort(), `${what}: the same parameters get gradients`);
-  for (const [name, w] of want.grads) {
-    const g = got.grads.get(name)!;
-    const scale = Math.max(1e-3, ...w.map(Math.abs));
-    let worst = 0;
-    for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]));
-    assert.ok(worst < 1e-4 * scale, `${what}: ${name} max diff ${worst} (scale ${scale})`);
-  }
+  return lossAndGradsOf(model.parameters(), f);
 }
 
 function unfused(model: GPTNeoXForCausalLM): Grads {
@@ -60,7 +40,7 @@ for (const chunkRows of [1, 5, 256]) {
     const before = tf.memory().numTensors;
     const got = lossAndGrads(model, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows }));
     assert.equal(tf.memory().numTensors, before, "the fused step leaks no tensor");
-    assertClose(got, want, `chunkRows ${chunkRows}`);
+    assertGradsClose(got, want, `chunkRows ${chunkRows}`);
     assert.ok(want.grads.has("embed_out.weight"));
     model.dispose();
   });
@@ -82,7 +62,7 @@ test("fused loss: tied embeddings get both gradients; every label masked gives 0
   await useTestBackend();
   const tied: GPTNeoXConfig = { ...CFG, tieWordEmbeddings: true };
   const model = GPTNeoXForCausalLM.create(tied, { seed: 6 });
-  assertClose(lossAndGrads(model, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows: 4 })), unfused(model), "tied");
+  assertGradsClose(lossAndGrads(model, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows: 4 })), unfused(model), "tied");
   const none = IDS.map((r) => r.map(() => -100));
   const z = lossAndGrads(model, () => model.causalLMLoss(IDS, none));
   assert.equal(z.loss, 0);
@@ -116,7 +96,7 @@ test("trainOutput: false (or a trainer filter without embed_out): no output-weig
   const want = unfused(model);
   want.grads.delete("embed_out.weight");
   const got = lossAndGrads(model, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, trainOutput: false }));
-  assertClose(got, want, "trainOutput false");
+  assertGradsClose(got, want, "trainOutput false");
   // through the trainer adapter: a filter that leaves embed_out out asks for no output-weight gradient either
   const { causalLMTrainable } = await import("../../src/train/causal-lm");
   const seen: (boolean | undefined)[] = [];

@@ -1,0 +1,299 @@
+/**
+ * Native matrix products for the WebAssembly backend: the wasm backend's `BatchMatMul` kernel runs on the
+ * machine's BLAS (`cblas_sgemm`) when one is installed, straight on the backend's memory, no copies.
+ *
+ * Why: WebAssembly SIMD is 4 lanes wide with separate multiply and add; the best wasm matmul (XNNPACK) on
+ * this machine kind reaches ≈ 31 GFLOP/s on 2 threads, while OpenBLAS (AVX-512 FMA, what Debian's PyTorch
+ * itself calls) reaches ≈ 200 GFLOP/s on the same 2 cores; and tfjs-wasm sends every transposed or batched
+ * product (attention, most gradients) to a scalar single-threaded loop (≈ 2 GFLOP/s). A training step is
+ * matmul-bound, so this is the lever that moves it (docs/performance.md, version 7). Everything else —
+ * element-wise ops, reductions, softmax, the optimizer — stays on wasm.
+ *
+ * How: the FFI is `koffi` (an optional npm dependency that ships prebuilt binaries for every common
+ * platform, so nothing is compiled at install). The BLAS is found by name: `TUNEBOOK_BLAS` (a path or a
+ * library name), else OpenBLAS (`libopenblas.so.0` — Debian/Ubuntu `libopenblas0`, Fedora `openblas`,
+ * Homebrew's `openblas`), else Apple's Accelerate on macOS. The reference BLAS (`libblas.so.3` from
+ * netlib) is never picked by itself: it is slower than XNNPACK. `TUNEBOOK_BLAS=off` keeps the pure-wasm
+ * kernel. Anything missing → the wasm kernel, with the reason in the backend report.
+ *
+ * The kernel reads the operands where the wasm backend keeps them (`memoryOffset` into the module's
+ * memory, a SharedArrayBuffer in the threaded build) and writes the result into a freshly made output the
+ * same way; koffi passes a typed array's address to C without copying. Transposed operands are BLAS flags
+ * (no transpose op), batches are a loop of `sgemm` calls over the blocks, with NumPy-style broadcasting of
+ * the batch dims. (tfjs 4.22's own cpu and wasm kernels index the batches modulo each operand's batch count,
+ * which gives the right shape but wrong values for general broadcasting such as `[2,1,M,K]·[1,5,K,N]`; the
+ * model never multiplies such shapes; tests/runtime/native-blas.test.ts checks NumPy's values.) Other dtypes,
+ * incompatible shapes (tfjs's own error messages) and decoding's few-row products go to the wasm kernel it
+ * replaced.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Environment variable: `off` (or `0`) to keep the wasm matmul; a path or library name to choose a BLAS. */
+export const BLAS_ENV = "TUNEBOOK_BLAS";
+
+type Sgemm = (
+  order: number, transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+) => void;
+
+export interface NativeBlas {
+  /** Library as loaded (path or name). */
+  library: string;
+  /** Short description, e.g. "OpenBLAS 0.3.21 (Cooperlake), 2 threads". */
+  describe: string;
+  sgemm: Sgemm;
+}
+
+export interface NativeBlasStatus {
+  /** True when the wasm backend's BatchMatMul now runs on the native BLAS. */
+  active: boolean;
+  /** What is used, or why not (one short sentence). */
+  why: string;
+  blas?: NativeBlas;
+}
+
+/** Plain 2-D products with at most this many rows stay on the wasm kernel (see the kernel). */
+const SMALL_ROWS = 8;
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+let status: NativeBlasStatus = { active: false, why: "not tried (the wasm backend has not started)" };
+
+/** Whether matmuls on the wasm backend run on a native BLAS now, and why (not). */
+export function nativeBlasStatus(): NativeBlasStatus {
+  return status;
+}
+
+/** True when the wasm backend is active and its matmuls run on the native BLAS (transposed operands are free). */
+export function nativeMatMulActive(): boolean {
+  return status.active && tf.getBackend() === "wasm";
+}
+
+function candidates(): string[] {
+  const env = process.env[BLAS_ENV]?.trim();
+  if (env) return [env];
+  if (process.platform === "darwin") {
+    return [
+      "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+      "/usr/local/opt/openblas/lib/libopenblas.dylib",
+      "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+    ];
+  }
+  if (process.platform === "win32") return ["libopenblas.dll", "openblas.dll"];
+  return ["libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "/usr/lib64/libopenblas.so.0"];
+}
+
+/** Load a native BLAS through koffi; `threads` sets OpenBLAS's thread count. Returns why not on failure. */
+export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } | { ok: false; why: string } {
+  const env = process.env[BLAS_ENV]?.trim().toLowerCase();
+  if (env === "off" || env === "0" || env === "false" || env === "none") return { ok: false, why: `${BLAS_ENV}=${env}` };
+  let koffi: any;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    koffi = require("koffi");
+  } catch (e: any) {
+    return { ok: false, why: `koffi (the optional FFI package) is not installed: ${String(e?.message ?? e).split("\n")[0]}` };
+  }
+  const tried: string[] = [];
+  for (const name of candidates()) {
+    let lib: any;
+    try {
+      lib = koffi.load(name);
+    } catch (e: any) {
+      tried.push(`${name}: ${String(e?.message ?? e).split("\n")[0]}`);
+      continue;
+    }
+    let sgemm: Sgemm;
+    try {
+      sgemm = lib.func(
+        "void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)",
+      );
+    } catch (e: any) {
+      tried.push(`${name}: no cblas_sgemm (${String(e?.message ?? e).split("\n")[0]})`);
+      continue;
+    }
+    let describe = /Accelerate/.test(name) ? "Apple Accelerate" : name;
+    try {
+      const config = lib.func("const char *openblas_get_config()")() as string;
+      const setThreads = lib.func("void openblas_set_num_threads(int)");
+      setThreads(Math.max(1, threads));
+      const m = /OpenBLAS\s+(\S+).*?\b(\w+)\s+MAX_THREADS/.exec(config);
+      describe = m ? `OpenBLAS ${m[1]} (${m[2]}), ${threads} thread${threads === 1 ? "" : "s"}` : `OpenBLAS, ${threads} threads`;
+    } catch {
+      // not OpenBLAS: it manages its own threads
+    }
+    const blas = { library: name, describe, sgemm };
+    const check = selfCheck(blas);
+    if (check) {
+      tried.push(`${name}: ${check}`);
+      continue;
+    }
+    return { ok: true, blas };
+  }
+  return { ok: false, why: `no native BLAS found (${tried.join("; ")}); install OpenBLAS (e.g. apt install libopenblas0) for faster training` };
+}
+
+/** A 3×4·4×2 product with each transpose flag, checked against a plain loop; returns an error or "". */
+function selfCheck(blas: NativeBlas): string {
+  const M = 3, K = 4, N = 2;
+  const a = Float32Array.from({ length: M * K }, (_, i) => (i % 5) - 2);
+  const b = Float32Array.from({ length: K * N }, (_, i) => (i % 3) + 0.5);
+  const want = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) want[i * N + j] += a[i * K + k] * b[k * N + j];
+  const aT = new Float32Array(K * M), bT = new Float32Array(N * K);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const c = new Float32Array(M * N).fill(NaN);
+    blas.sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, M, N, K, 1, ta ? aT : a, ta ? M : K, tb ? bT : b, tb ? K : N, 0, c, N);
+    for (let i = 0; i < c.length; i++) if (Math.abs(c[i] - want[i]) > 1e-4) return `self-check failed (transA=${ta}, transB=${tb}: ${c[i]} vs ${want[i]})`;
+  }
+  return "";
+}
+
+interface WasmBackendLike {
+  dataIdMap: { get(id: object): { memoryOffset: number | null } | undefined };
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+}
+
+function heap(backend: WasmBackendLike): ArrayBufferLike {
+  return backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * NumPy-style broadcasting of two batch shapes: the output's batch shape and, for output batch i, the batch
+ * index in each operand. Null when the shapes are incompatible.
+ */
+export function broadcastBatches(
+  outerA: readonly number[],
+  outerB: readonly number[],
+): { outer: number[]; indexA: (i: number) => number; indexB: (i: number) => number } | null {
+  const rank = Math.max(outerA.length, outerB.length);
+  const pa = [...Array(rank - outerA.length).fill(1), ...outerA];
+  const pb = [...Array(rank - outerB.length).fill(1), ...outerB];
+  const outer: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    if (pa[d] !== pb[d] && pa[d] !== 1 && pb[d] !== 1) return null;
+    outer.push(pa[d] === 1 ? pb[d] : pa[d]);
+  }
+  const same = (p: number[]) => p.every((d, i) => d === outer[i]);
+  const map = (p: number[]): ((i: number) => number) => {
+    if (same(p)) return (i) => i;
+    if (sizeOf(p) === 1) return () => 0;
+    return (i) => {
+      let idx = 0, stride = 1;
+      for (let d = rank - 1; d >= 0; d--) {
+        const k = i % outer[d];
+        i = Math.floor(i / outer[d]);
+        if (p[d] !== 1) idx += k * stride;
+        stride *= p[d];
+      }
+      return idx;
+    };
+  };
+  return { outer, indexA: map(pa), indexB: map(pb) };
+}
+
+/** The BatchMatMul kernel on a native BLAS; `fallback` is the wasm kernel it replaces. */
+function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as unknown as WasmBackendLike;
+    const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
+    const transposeA = !!(attrs as any)?.transposeA, transposeB = !!(attrs as any)?.transposeB;
+    if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
+    const ra = a.shape.length, rb = b.shape.length;
+    const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const Kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (K !== Kb) return fallback(args); // tfjs's own error message
+    // Decoding's few-row products against a weight (one token through a layer): XNNPACK keeps the weight packed
+    // between calls and wakes no BLAS threads — measured faster than sgemm for these (bench --mode generate).
+    if (M <= SMALL_ROWS && K > 0 && N > 0 && !transposeA && !transposeB && ra === 2 && rb === 2) return fallback(args);
+    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+    const batchA = sizeOf(outerA), batchB = sizeOf(outerB);
+    const bcast = broadcastBatches(outerA, outerB);
+    if (!bcast) return fallback(args); // incompatible batch dims: tfjs's own error message
+    const { outer, indexA, indexB } = bcast;
+    const batch = sizeOf(outer);
+    const out = backend.makeOutput([...outer, M, N], "float32");
+    const size = batch * M * N;
+    if (size === 0) return out;
+    const memory = heap(backend);
+    const offOut = backend.dataIdMap.get(out.dataId)!.memoryOffset!;
+    const c = new Float32Array(memory, offOut, size);
+    if (K === 0) {
+      c.fill(0);
+      return out;
+    }
+    const offA = backend.dataIdMap.get(a.dataId)?.memoryOffset;
+    const offB = backend.dataIdMap.get(b.dataId)?.memoryOffset;
+    if (typeof offA !== "number" || typeof offB !== "number") {
+      // not on the heap (cannot happen for float32 on wasm): let the wasm kernel do it
+      (args.backend as any).disposeData(out.dataId);
+      return fallback(args);
+    }
+    const A = new Float32Array(memory, offA, batchA * M * K);
+    const B = new Float32Array(memory, offB, batchB * K * N);
+    const ta = transposeA ? TRANS : NO_TRANS, tb = transposeB ? TRANS : NO_TRANS;
+    const lda = transposeA ? M : K, ldb = transposeB ? K : N;
+    if (batch === 1) {
+      blas.sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, A, lda, B, ldb, 0, c, N);
+      return out;
+    }
+    for (let i = 0; i < batch; i++) {
+      const ia = indexA(i), ib = indexB(i);
+      blas.sgemm(
+        ROW_MAJOR, ta, tb, M, N, K, 1,
+        A.subarray(ia * M * K, (ia + 1) * M * K), lda,
+        B.subarray(ib * K * N, (ib + 1) * K * N), ldb,
+        0, c.subarray(i * M * N, (i + 1) * M * N), N,
+      );
+    }
+    return out;
+  };
+}
+
+let original: tf.KernelConfig | undefined;
+
+/**
+ * Route the wasm backend's BatchMatMul to a native BLAS (once per process; call after the wasm backend has
+ * started). Returns the status, also kept for `nativeBlasStatus()` and the backend report.
+ */
+export function installNativeMatMul(threads: number): NativeBlasStatus {
+  if (status.active) return status;
+  const loaded = loadNativeBlas(threads);
+  if (!loaded.ok) {
+    status = { active: false, why: loaded.why };
+    return status;
+  }
+  const current = tf.getKernel("BatchMatMul", "wasm");
+  if (!current) {
+    status = { active: false, why: "the wasm backend has no BatchMatMul kernel to replace" };
+    return status;
+  }
+  original = current;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({ ...current, kernelFunc: blasBatchMatMul(loaded.blas, current.kernelFunc) });
+  status = { active: true, why: `matmuls on ${loaded.blas.describe}`, blas: loaded.blas };
+  return status;
+}
+
+/** Put the wasm backend's own BatchMatMul kernel back (tests, benchmarks of the pure-wasm path). */
+export function uninstallNativeMatMul(): void {
+  if (!original) return;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel(original);
+  original = undefined;
+  status = { active: false, why: "switched off by uninstallNativeMatMul()" };
+}

@@ -1,0 +1,30 @@
+/**
+ * Direct access to a tensor's data on the WebAssembly backend's heap, for the few places that write into a
+ * buffer they own (AdamW's state, the fused loss's softmax) or hand it to native code (native-blas.ts).
+ *
+ * The heap is read from the module's `wasmMemory` when it is exposed: in the threaded build the memory is a
+ * growable SharedArrayBuffer, and a view made from a stale `HEAPU8` would end at the old size.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+interface WasmBackendHeap {
+  dataIdMap?: { get(id: object): { memoryOffset?: number | null } | undefined };
+  wasm?: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+  refCount?(id: object): number;
+}
+
+/** Float32 view of a tensor's data on the WebAssembly heap, or null (another backend or dtype). */
+export function heapView(t: tf.Tensor): Float32Array | null {
+  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
+  const backend = tf.backend() as unknown as WasmBackendHeap;
+  const info = backend.dataIdMap?.get(t.dataId);
+  if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
+  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, info.memoryOffset, t.size);
+}
+
+/** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */
+export function soleOwner(t: tf.Tensor): boolean {
+  const backend = tf.backend() as unknown as WasmBackendHeap;
+  return typeof backend.refCount === "function" && backend.refCount(t.dataId) === 1;
+}

@@ -1,0 +1,215 @@
+// Matmuls on a native BLAS behind the wasm backend (src/runtime/native-blas.ts): the kernel against a plain
+// double-precision loop for every layout it handles (transposes, batches, broadcast batch, the fallbacks), and
+// the model's native code paths (Linear, fused loss, rotary, attention, LoRA, generation) against the pure-wasm
+// ones, value and every gradient. Where no BLAS is installed the native cases are skipped with the reason;
+// CI installs OpenBLAS and sets TUNEBOOK_REQUIRE_BLAS=1, which turns a missing BLAS into a failure.
+import { test, type TestContext } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { useTestBackend } from "../helpers/backend";
+import { assertGradsClose, lossAndGrads } from "../helpers/grads";
+import { installNativeMatMul, loadNativeBlas, nativeBlasStatus, nativeMatMulActive, uninstallNativeMatMul, BLAS_ENV } from "../../src/runtime/native-blas";
+import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
+import { makeConfig } from "../../src/model/config";
+import { generate } from "../../src/model/generate";
+import { applyLora } from "../../src/lora";
+import { Rng } from "../../src/runtime/seed";
+
+/** Native matmul on, or skip (fail when CI requires it). */
+async function needNative(t: TestContext): Promise<boolean> {
+  await useTestBackend();
+  if (tf.getBackend() !== "wasm") {
+    t.skip(`runs on the wasm backend only (active: ${tf.getBackend()})`);
+    return false;
+  }
+  const s = installNativeMatMul(2);
+  if (s.active) return true;
+  if (process.env.TUNEBOOK_REQUIRE_BLAS === "1") assert.fail(`TUNEBOOK_REQUIRE_BLAS=1 but no native BLAS: ${s.why}`);
+  t.skip(`no native BLAS here: ${s.why}`);
+  return false;
+}
+
+function randn(rng: Rng, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
+}
+
+/** `a·b` for `[..., M, K]·[..., K, N]` with transposes and numpy-style batch broadcasting, in float64. */
+function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { shape: number[]; values: Float64Array } {
+  const av = a.dataSync(), bv = b.dataSync();
+  const ra = a.rank, rb = b.rank;
+  const M = ta ? a.shape[ra - 1] : a.shape[ra - 2], K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const N = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+  const oa = a.shape.slice(0, -2), ob = b.shape.slice(0, -2);
+  const rank = Math.max(oa.length, ob.length);
+  const pa = [...Array(rank - oa.length).fill(1), ...oa], pb = [...Array(rank - ob.length).fill(1), ...ob];
+  const outer = pa.map((d, i) => Math.max(d, pb[i]));
+  const batch = outer.reduce((x, y) => x * y, 1);
+  const values = new Float64Array(batch * M * N);
+  for (let bi = 0; bi < batch; bi++) {
+    let rem = bi, ia = 0, ib = 0, sa = 1, sb = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      const idx = rem % outer[d];
+      rem = Math.floor(rem / outer[d]);
+      ia += (pa[d] === 1 ? 0 : idx) * sa;
+      ib += (pb[d] === 1 ? 0 : idx) * sb;
+      sa *= pa[d];
+      sb *= pb[d];
+    }
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) {
+          const x = av[ia * M * K + (ta ? k * M + i : i * K + k)];
+          const y = bv[ib * K * N + (tb ? j * K + k : k * N + j)];
+          acc += x * y;
+        }
+        values[bi * M * N + i * N + j] = acc;
+      }
+  }
+  return { shape: [...outer, M, N], values };
+}
+
+const CASES: Array<{ a: number[]; b: number[]; ta?: boolean; tb?: boolean; what: string }> = [
+  { a: [7, 5], b: [5, 3], what: "2-D" },
+  { a: [5, 7], b: [5, 3], ta: true, what: "2-D, aᵀ" },
+  { a: [7, 5], b: [3, 5], tb: true, what: "2-D, bᵀ" },
+  { a: [5, 7], b: [3, 5], ta: true, tb: true, what: "2-D, aᵀ and bᵀ" },
+  { a: [33, 64], b: [64, 40], what: "2-D, larger than a block" },
+  { a: [4, 6, 5], b: [4, 5, 3], what: "batched" },
+  { a: [4, 6, 5], b: [4, 3, 5], tb: true, what: "batched, bᵀ (attention scores)" },
+  { a: [4, 5, 6], b: [4, 5, 3], ta: true, what: "batched, aᵀ" },
+  { a: [2, 3, 6, 5], b: [2, 3, 5, 4], what: "rank 4" },
+  { a: [4, 6, 5], b: [5, 3], what: "batch × 2-D weight (broadcast)" },
+  { a: [6, 5], b: [4, 5, 3], what: "2-D × batch (broadcast)" },
+  { a: [1, 6, 5], b: [4, 5, 3], what: "batch 1 × batch 4" },
+  { a: [2, 1, 3, 4], b: [1, 5, 4, 2], what: "general broadcasting, NumPy's values (tfjs's cpu/wasm kernels index batches modulo)" },
+  { a: [3, 4], b: [4, 9], what: "few rows (decoding: the wasm kernel's case)" },
+  { a: [0, 4], b: [4, 3], what: "no rows" },
+  { a: [5, 0], b: [0, 3], what: "K = 0 (zeros)" },
+];
+
+for (const c of CASES) {
+  test(`native BatchMatMul = float64 reference: ${c.what} [${c.a}]${c.ta ? "ᵀ" : ""}·[${c.b}]${c.tb ? "ᵀ" : ""}`, async (t) => {
+    if (!(await needNative(t))) return;
+    const rng = new Rng(c.a.length * 31 + c.b.length);
+    const a = tf.tensor(randn(rng, c.a.reduce((x, y) => x * y, 1)), c.a);
+    const b = tf.tensor(randn(rng, c.b.reduce((x, y) => x * y, 1)), c.b);
+    const before = tf.memory().numTensors;
+    const y = tf.matMul(a, b, c.ta, c.tb);
+    const want = reference(a, b, !!c.ta, !!c.tb);
+    assert.deepEqual(y.shape, want.shape);
+    const got = y.dataSync();
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want.values[i]) < 1e-5 * (1 + Math.abs(want.values[i])), `element ${i}: ${got[i]} vs ${want.values[i]}`);
+    y.dispose();
+    assert.equal(tf.memory().numTensors, before, "the kernel leaves no tensor behind");
+    tf.dispose([a, b]);
+  });
+}
+
+test("native BatchMatMul: a shape mismatch gives tfjs's own error", async (t) => {
+  if (!(await needNative(t))) return;
+  assert.throws(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 2])), /inner shapes \(4\) and \(5\)/);
+});
+
+test("native BatchMatMul: gradients through transposed operands (tfjs's matMul gradient)", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(9);
+  const a = tf.tensor(randn(rng, 24), [2, 3, 4]), b = tf.tensor(randn(rng, 40), [2, 5, 4]), r = tf.tensor(randn(rng, 30), [2, 3, 5]);
+  const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, false, true), r));
+  const native = tf.grads(f)([a, b]).map((g) => g.dataSync());
+  uninstallNativeMatMul();
+  try {
+    const wasm = tf.grads(f)([a, b]).map((g) => g.dataSync());
+    for (let i = 0; i < 2; i++) for (let j = 0; j < wasm[i].length; j++) assert.ok(Math.abs(native[i][j] - wasm[i][j]) < 1e-5, `grad ${i}[${j}]`);
+  } finally {
+    installNativeMatMul(2);
+  }
+});
+
+// A tiny GPT-NeoX with partial rotary (rotaryPct 0.5 of 8 dims) and a bias everywhere, as Pythia.
+const CFG = makeConfig({ vocabSize: 41, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32, rotaryPct: 0.5, initializerRange: 0.3 });
+const IDS = [
+  [3, 17, 5, 9, 22, 3, 17, 5],
+  [4, 11, 30, 2, 1, 1, 1, 1],
+];
+const MASK = [[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0]];
+const LABELS = [
+  [-100, -100, 5, 9, 22, 3, 17, 5],
+  [4, 11, 30, 2, -100, -100, -100, -100],
+];
+
+/** Run `f` on the native path, then on the pure-wasm path (kernel and model branches), and return both. */
+function bothPaths<T>(f: () => T): { native: T; wasm: T } {
+  assert.ok(nativeMatMulActive());
+  const native = f();
+  uninstallNativeMatMul();
+  try {
+    assert.ok(!nativeMatMulActive());
+    return { native, wasm: f() };
+  } finally {
+    installNativeMatMul(2);
+  }
+}
+
+test("full fine-tuning: the fused loss and every gradient are the same on the native and the wasm path", async (t) => {
+  if (!(await needNative(t))) return;
+  const model = GPTNeoXForCausalLM.create(CFG, { seed: 3 });
+  const vars = model.parameters();
+  const before = tf.memory().numTensors;
+  const r = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK })));
+  assert.equal(tf.memory().numTensors, before, "no tensor leaked on either path");
+  assertGradsClose(r.native, r.wasm, "full");
+  assert.ok(r.native.grads.has("embed_out.weight") && r.native.grads.has("gpt_neox.layers.0.attention.query_key_value.bias"));
+  model.dispose();
+});
+
+test("LoRA: loss and the adapters' gradients are the same on the native and the wasm path", async (t) => {
+  if (!(await needNative(t))) return;
+  const model = GPTNeoXForCausalLM.create(CFG, { seed: 5 });
+  const { trainable } = applyLora(model, { r: 4, alpha: 8, targets: ["query_key_value", "dense"] }, { seed: 1 });
+  const vars = trainable.trainableVariables();
+  // B starts at zero (PEFT's init): give it values so every product of the adapter carries signal
+  const rng = new Rng(2);
+  for (const [name, v] of vars) if (/lora_B/.test(name)) v.assign(tf.tensor(randn(rng, v.size), v.shape));
+  const batch = { inputIds: tf.tensor2d(IDS, undefined, "int32"), attentionMask: tf.tensor2d(MASK, undefined, "int32"), labels: tf.tensor2d(LABELS, undefined, "int32"), numTokens: 10 };
+  const r = bothPaths(() => lossAndGrads(vars, () => trainable.loss(batch)));
+  assertGradsClose(r.native, r.wasm, "lora");
+  tf.dispose([batch.inputIds, batch.attentionMask, batch.labels]);
+  model.dispose();
+});
+
+test("greedy generation gives the same tokens on the native and the wasm path", async (t) => {
+  if (!(await needNative(t))) return;
+  const model = GPTNeoXForCausalLM.create(CFG, { seed: 7 });
+  const before = tf.memory().numTensors;
+  const native = (await generate(model, [[3, 17, 5, 9], [4, 11, 30, 2]], { maxNewTokens: 12, eosTokenId: null, doSample: false })) as number[][];
+  uninstallNativeMatMul();
+  let wasm: number[][];
+  try {
+    wasm = (await generate(model, [[3, 17, 5, 9], [4, 11, 30, 2]], { maxNewTokens: 12, eosTokenId: null, doSample: false })) as number[][];
+  } finally {
+    installNativeMatMul(2);
+  }
+  assert.deepEqual(native, wasm);
+  assert.equal(tf.memory().numTensors, before, "generation leaks no tensor");
+  model.dispose();
+});
+
+test(`${BLAS_ENV}=off keeps the wasm kernel; a bad path is named in the reason`, async () => {
+  await useTestBackend();
+  const saved = process.env[BLAS_ENV];
+  try {
+    process.env[BLAS_ENV] = "off";
+    const off = loadNativeBlas(1);
+    assert.equal(off.ok, false);
+    assert.match((off as { why: string }).why, /TUNEBOOK_BLAS=off/);
+    process.env[BLAS_ENV] = "/nonexistent/libopenblas.so.0";
+    const bad = loadNativeBlas(1);
+    assert.equal(bad.ok, false);
+    assert.match((bad as { why: string }).why, /\/nonexistent\/libopenblas\.so\.0/);
+  } finally {
+    if (saved === undefined) delete process.env[BLAS_ENV];
+    else process.env[BLAS_ENV] = saved;
+  }
+  assert.equal(typeof nativeBlasStatus().why, "string");
+});
