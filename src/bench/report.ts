@@ -23,6 +23,8 @@ export interface BenchLine {
   metric: MetricName;
   value: number;
   backend: string;
+  /** What ran the matmuls (the native BLAS behind the wasm backend, or the backend itself). */
+  matmul?: string;
   /** The PyTorch reference's value, where it ran and has this metric. */
   torch?: number;
   /** value / torch. */
@@ -77,7 +79,7 @@ export function benchLines(model: string, ours: Map<BenchMode, WorkloadResult>, 
     const r = ours.get(s.mode);
     const v = r ? s.ours(r) : undefined;
     if (!r || v === undefined || !Number.isFinite(v)) continue;
-    const line: BenchLine = { metric: s.metric, value: round(v), backend: r.backend, unit: s.unit, model, target: targetText(s.target) };
+    const line: BenchLine = { metric: s.metric, value: round(v), backend: r.backend, ...(r.matmul ? { matmul: r.matmul } : {}), unit: s.unit, model, target: targetText(s.target) };
     const t = theirs.get(s.mode);
     const tv = t && s.theirs ? s.theirs(t, peakFlopsPerS) : undefined;
     if (tv !== undefined && Number.isFinite(tv) && tv > 0) {

@@ -108,7 +108,7 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
     try {
       const r = await runChild(mode, o);
       ours.set(mode, r);
-      o.log(`  ${mode}: ${r.value.toPrecision(4)} (${r.backend}), median of ${r.runs.all.length}, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      o.log(`  ${mode}: ${r.value.toPrecision(4)} (${r.backend}${r.matmul && r.matmul !== r.backend ? `, matmuls on ${r.matmul}` : ""}), median of ${r.runs.all.length}, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
     } catch (e: any) {
       errors.push(String(e?.message ?? e));
       o.log(`  ${String(e?.message ?? e)}`);

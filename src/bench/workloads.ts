@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GPTNeoXForCausalLM } from "../model/gptneox";
 import { generate } from "../model/generate";
 import { getPreset } from "../model/presets";
+import { matmulEngine } from "../runtime/native-blas";
 import { Rng } from "../runtime/seed";
 import { causalLMTrainable } from "../train/causal-lm";
 import { Trainer } from "../train/trainer";
@@ -70,6 +71,8 @@ export interface WorkloadResult {
   runs: Summary;
   peakRssMiB: number;
   backend: string;
+  /** What ran the matmuls: the native BLAS behind the wasm backend (e.g. "OpenBLAS 0.3.21 (Cooperlake), 2 threads") or the backend itself. */
+  matmul?: string;
   /** Model FLOP/s and MFU (training modes; 6·N per token full, 4·N per token LoRA as the reference). */
   modelFlopsPerS?: number;
   mfu?: number;
@@ -111,7 +114,7 @@ async function trainWorkload(o: WorkloadOptions, lora: boolean): Promise<Workloa
     value: tps,
     runs,
     peakRssMiB: peakRssMiB(),
-    backend: tf.getBackend(),
+    backend: tf.getBackend(), matmul: matmulEngine(),
     modelFlopsPerS: flopsPerS,
     mfu: flopsPerS / machinePeak().flopsPerS,
     details: { tokensPerStep: tokens, lossFirst: losses[0], lossLast: losses[losses.length - 1], trainableParams, tensorsLeakedPerRun: leaked / steps },
@@ -131,7 +134,7 @@ async function generateWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   if (produced !== o.newTokens) throw new Error(`bench generate: expected ${o.newTokens} new tokens, got ${produced}`);
   const runs = summarize(secs);
   model.dispose();
-  return { mode: "generate", value: o.newTokens / runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), details: { promptTokens: o.prompt, newTokens: o.newTokens } };
+  return { mode: "generate", value: o.newTokens / runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(), details: { promptTokens: o.prompt, newTokens: o.newTokens } };
 }
 
 async function loadWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
@@ -144,7 +147,7 @@ async function loadWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     const bytes = fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
     const secs = await timeRuns(async () => (await GPTNeoXForCausalLM.fromPretrained(dir)).dispose(), o);
     const runs = summarize(secs);
-    return { mode: "load", value: runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), details: { dtype: "F16", bytesOnDisk: bytes } };
+    return { mode: "load", value: runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(), details: { dtype: "F16", bytesOnDisk: bytes } };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
