@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { gradientDepth } from "./layers";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { matMulAccumulate, nativeMatMulActive } from "../runtime/native-blas";
 import { heapView, soleOwner } from "../runtime/wasm-heap";
 
 /** Label value the loss skips (PyTorch / Hugging Face convention). */
@@ -243,7 +243,8 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
         const dz = softmaxMinusOneHot(p, pick, R, V); // softmax − onehot: [R, V] (p itself when it could be written in place)
         if (dz !== p) p.dispose();
         dHParts.push(tf.tidy(() => tf.mul(tf.matMul(dz, w), inv)) as tf.Tensor2D); // [R, C]
-        if (trainWeight) {
+        if (trainWeight && !(native && dWacc && matMulAccumulate(dWacc, dz, hc, true, false, inv))) {
+          // (native: later chunks are added into the accumulator by one sgemm with β = 1, no partial product)
           const part = tf.tidy(() =>
             native ? tf.matMul(dz, tf.mul(hc, inv), true, false) : tf.matMul(tf.transpose(tf.mul(hc, inv)), dz),
           ) as tf.Tensor2D; // [V, R]·[R, C] = [V, C] (native) or [C, R]·[R, V] = [C, V]

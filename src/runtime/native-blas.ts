@@ -27,6 +27,7 @@
  * replaced.
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapView, soleOwner } from "./wasm-heap";
 
 /** Environment variable: `off` (or `0`) to keep the wasm matmul; a path or library name to choose a BLAS. */
 export const BLAS_ENV = "TUNEBOOK_BLAS";
@@ -42,6 +43,8 @@ export interface NativeBlas {
   /** Short description, e.g. "OpenBLAS 0.3.21 (Cooperlake), 2 threads". */
   describe: string;
   sgemm: Sgemm;
+  /** `Σ x[i]·y[i]` of float32 vectors with a double result (null when the library lacks `cblas_dsdot`). */
+  dsdot: ((n: number, x: Float32Array, incx: number, y: Float32Array, incy: number) => number) | null;
 }
 
 export interface NativeBlasStatus {
@@ -69,6 +72,11 @@ export function nativeBlasStatus(): NativeBlasStatus {
 /** True when the wasm backend is active and its matmuls run on the native BLAS (transposed operands are free). */
 export function nativeMatMulActive(): boolean {
   return status.active && tf.getBackend() === "wasm";
+}
+
+/** What runs matmuls now: the native BLAS's description, or the active backend's name. */
+export function matmulEngine(): string {
+  return nativeMatMulActive() && status.blas ? status.blas.describe : tf.getBackend();
 }
 
 function candidates(): string[] {
@@ -124,7 +132,13 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     } catch {
       // not OpenBLAS: it manages its own threads
     }
-    const blas = { library: name, describe, sgemm };
+    let dsdot: NativeBlas["dsdot"] = null;
+    try {
+      dsdot = lib.func("double cblas_dsdot(int n, const float *x, int incx, const float *y, int incy)");
+    } catch {
+      // optional
+    }
+    const blas = { library: name, describe, sgemm, dsdot };
     const check = selfCheck(blas);
     if (check) {
       tried.push(`${name}: ${check}`);
@@ -296,4 +310,36 @@ export function uninstallNativeMatMul(): void {
   tf.registerKernel(original);
   original = undefined;
   status = { active: false, why: "switched off by uninstallNativeMatMul()" };
+}
+
+/**
+ * `acc ← acc + alpha·op(a)·op(b)` written into `acc`'s own buffer (one `sgemm` with β = 1: no partial product
+ * and no sum tensor). Only when the native BLAS is active and `acc` is a float32 tensor that alone holds its
+ * buffer on the wasm heap; returns false otherwise (nothing done). The caller owns `acc` and must not have
+ * shared it (`tf.clone` shares buffers on wasm).
+ */
+export function matMulAccumulate(acc: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean, alpha = 1): boolean {
+  if (!nativeMatMulActive() || !status.blas) return false;
+  const [M, N] = acc.shape;
+  const K = transposeA ? a.shape[0] : a.shape[1];
+  if ((transposeA ? a.shape[1] : a.shape[0]) !== M || (transposeB ? b.shape[0] : b.shape[1]) !== N || (transposeB ? b.shape[1] : b.shape[0]) !== K) {
+    throw new Error(`matMulAccumulate: [${acc.shape}] += [${a.shape}]${transposeA ? "ᵀ" : ""}·[${b.shape}]${transposeB ? "ᵀ" : ""} do not fit`);
+  }
+  if (!soleOwner(acc)) return false;
+  const [c, av, bv] = [acc, a, b].map(heapView);
+  if (!c || !av || !bv) return false;
+  if (M * N === 0 || K === 0) return true;
+  status.blas.sgemm(ROW_MAJOR, transposeA ? TRANS : NO_TRANS, transposeB ? TRANS : NO_TRANS, M, N, K, alpha, av, transposeA ? M : K, bv, transposeB ? K : N, 1, c, N);
+  return true;
+}
+
+/**
+ * `Σ x²` of a float32 tensor on the native BLAS (`cblas_dsdot`, read in place), or null when it cannot. Measured
+ * on 1,000 values: 4e-9 relative to a float64 sum (tf.sum of the squares: 5e-7).
+ */
+export function sumOfSquares(x: tf.Tensor): number | null {
+  if (!nativeMatMulActive() || !status.blas?.dsdot) return null;
+  const v = heapView(x);
+  if (!v) return null;
+  return v.length === 0 ? 0 : status.blas.dsdot(v.length, v, 1, v, 1);
 }

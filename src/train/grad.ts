@@ -13,6 +13,7 @@
  * coefficient = min(1, maxNorm / (total + 1e-6)); the reported norm is the one before clipping.
  */
 import * as tf from "@tensorflow/tfjs";
+import { sumOfSquares } from "../runtime/native-blas";
 import { shareClonesOnWasm } from "../model/layers";
 import type { Batch, TrainableModel } from "./types";
 
@@ -235,6 +236,9 @@ function replace<T extends tf.Tensor>(x: T, old: tf.Tensor[]): T {
  */
 export function globalNormSquared(grads: Map<string, tf.Tensor>): tf.Scalar {
   return tf.tidy(() => {
+    // with a native BLAS: one dot product per gradient, read in place (no square tensor; cblas_dsdot)
+    const native = [...grads.values()].map(sumOfSquares);
+    if (native.every((x): x is number => x !== null)) return tf.scalar(native.reduce((a, b) => a + b, 0));
     const parts = [...grads.values()].map((g) => tf.tidy(() => g.square().sum())); // no full-size squares kept
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
   });

@@ -8,7 +8,10 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { assertGradsClose, lossAndGrads } from "../helpers/grads";
-import { installNativeMatMul, loadNativeBlas, nativeBlasStatus, nativeMatMulActive, uninstallNativeMatMul, BLAS_ENV } from "../../src/runtime/native-blas";
+import {
+  installNativeMatMul, loadNativeBlas, matMulAccumulate, nativeBlasStatus, nativeMatMulActive, sumOfSquares, uninstallNativeMatMul, BLAS_ENV,
+} from "../../src/runtime/native-blas";
+import { globalNormSquared } from "../../src/train/grad";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
 import { generate } from "../../src/model/generate";
@@ -156,9 +159,13 @@ test("full fine-tuning: the fused loss and every gradient are the same on the na
   const model = GPTNeoXForCausalLM.create(CFG, { seed: 3 });
   const vars = model.parameters();
   const before = tf.memory().numTensors;
-  const r = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK })));
+  // chunkRows 3: several chunks, so the native path adds into the output layer's dW accumulator (sgemm, β = 1)
+  const r = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows: 3 })));
   assert.equal(tf.memory().numTensors, before, "no tensor leaked on either path");
   assertGradsClose(r.native, r.wasm, "full");
+  const one = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK })));
+  assertGradsClose(one.native, one.wasm, "full, one chunk");
+  assertGradsClose(r.native, one.native, "3-row chunks vs one chunk (native)");
   assert.ok(r.native.grads.has("embed_out.weight") && r.native.grads.has("gpt_neox.layers.0.attention.query_key_value.bias"));
   model.dispose();
 });
@@ -212,4 +219,47 @@ test(`${BLAS_ENV}=off keeps the wasm kernel; a bad path is named in the reason`,
     else process.env[BLAS_ENV] = saved;
   }
   assert.equal(typeof nativeBlasStatus().why, "string");
+});
+
+test("matMulAccumulate adds op(a)·op(b)·alpha into the accumulator's own buffer, and refuses a shared one", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(4);
+  const acc = tf.tensor2d(randn(rng, 12), [3, 4]);
+  const a = tf.tensor2d(randn(rng, 15), [5, 3]); // used transposed: [3, 5]
+  const b = tf.tensor2d(randn(rng, 20), [5, 4]);
+  const want = tf.tidy(() => tf.add(acc, tf.mul(tf.matMul(a, b, true, false), 0.5)).dataSync());
+  const id = acc.dataId;
+  assert.equal(matMulAccumulate(acc, a, b, true, false, 0.5), true);
+  assert.equal(acc.dataId, id, "same buffer");
+  const got = acc.dataSync();
+  for (let i = 0; i < 12; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}: ${got[i]} vs ${want[i]}`);
+  const shared = tf.clone(acc); // shares the buffer on wasm: writing into it would change `shared` too
+  const kept = shared.dataSync().slice();
+  assert.equal(matMulAccumulate(acc, a, b, true, false), false);
+  assert.deepEqual([...shared.dataSync()], [...kept]);
+  assert.throws(() => matMulAccumulate(acc, a, b, false, false), /\[3,4\] \+= \[5,3\]·\[5,4\] do not fit/);
+  tf.dispose([acc, a, b, shared]);
+});
+
+test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(6);
+  const grads = new Map([["a", tf.tensor(randn(rng, 1000), [40, 25])], ["b", tf.tensor(randn(rng, 7), [7])], ["c", tf.zeros([0])]]);
+  let want = 0;
+  for (const g of grads.values()) for (const x of g.dataSync()) want += x * x;
+  const exact = [...grads.get("a")!.dataSync()].reduce((s, x) => s + x * x, 0); // float64
+  assert.ok(Math.abs((sumOfSquares(grads.get("a")!) ?? NaN) - exact) < 1e-7 * exact, "cblas_dsdot: close to a float64 sum");
+  const native = globalNormSquared(grads);
+  assert.ok(Math.abs(native.dataSync()[0] - want) < 1e-4 * want, `${native.dataSync()[0]} vs ${want}`);
+  uninstallNativeMatMul();
+  try {
+    assert.equal(sumOfSquares(grads.get("a")!), null, "off without the native BLAS");
+    const wasm = globalNormSquared(grads);
+    assert.ok(Math.abs(wasm.dataSync()[0] - want) < 1e-4 * want);
+    wasm.dispose();
+  } finally {
+    installNativeMatMul(2);
+  }
+  native.dispose();
+  tf.dispose([...grads.values()]);
 });

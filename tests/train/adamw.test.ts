@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { shareClonesOnWasm } from "../../src/model/layers";
 import { useTestBackend } from "../helpers/backend";
+import { heapWorkerStats } from "../../src/runtime/heap-workers";
 import { AdamW } from "../../src/train/adamw";
 import { decays } from "../../src/train/optimizer";
 
@@ -129,4 +130,42 @@ test("the fused one-pass update (wasm) and the tensor path give the same numbers
   const tensor = run(true);
   assert.equal(tf.memory().numTensors, before);
   fused.forEach((f, i) => near(f, tensor[i], 1e-6, `tensor ${i}`));
+});
+
+test("a large parameter's update is split across the heap workers and equals the one-thread loop exactly", async () => {
+  await useTestBackend();
+  shareClonesOnWasm();
+  const [rows, cols] = [300, 700]; // 210,000 elements: above MIN_SPLIT, not a multiple of the slice size
+  const init = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * 0.5);
+  const grad = (k: number) => Float32Array.from({ length: rows * cols }, (_, i) => Math.cos(i * 0.11 + k) * (0.2 + k));
+  const W = tf.variable(tf.tensor2d(init, [rows, cols]));
+  const opt = new AdamW(new Map([["w.weight", W]]), { weightDecay: 0.1 });
+  const before = heapWorkerStats().splits;
+  // the same arithmetic, one thread, float32 stores: what every slice must produce
+  const p = init.slice(), m = new Float32Array(p.length), v = new Float32Array(p.length);
+  const [b1, b2, eps, lr, wd] = [0.9, 0.999, 1e-8, 1e-2, 0.1];
+  for (let k = 0; k < 3; k++) {
+    const g = grad(k);
+    tf.tidy(() => opt.apply(new Map([["w.weight", tf.tensor2d(g, [rows, cols])]]), lr));
+    const t = k + 1;
+    const stepSize = lr / (1 - b1 ** t), invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t), decay = 1 - lr * wd;
+    for (let i = 0; i < p.length; i++) {
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      p[i] = p[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) * invSqrtBc2 + eps);
+    }
+  }
+  const got = W.dataSync();
+  let diff = 0;
+  for (let i = 0; i < p.length; i++) if (got[i] !== p[i]) diff++;
+  assert.equal(diff, 0, `${diff} of ${p.length} elements differ from the one-thread loop`);
+  const stats = heapWorkerStats();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const threads = tf.getBackend() === "wasm" ? require("@tensorflow/tfjs-backend-wasm").getThreadsCount() : 1;
+  if (threads > 1 && process.env.TUNEBOOK_HEAP_WORKERS !== "0") {
+    assert.equal(stats.splits - before, 3, "each of the 3 updates was split");
+    assert.ok(stats.workers >= 1);
+  }
+  opt.dispose();
+  W.dispose();
 });
