@@ -128,6 +128,9 @@ export { benchLines, formatTable, METRICS } from "./bench/report";
 export { machinePeak } from "./bench/peak";
 export { withTransposedWeights } from "./model/layers";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
+export { nativeBlasStatus, nativeMatMulActive, matmulEngine, installNativeMatMul, uninstallNativeMatMul, BLAS_ENV } from "./runtime/native-blas";
+export type { NativeBlasStatus } from "./runtime/native-blas";
+export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
 
 // course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
 export { parameterRows, familyPoints, familyFigure, trainingMonitor, DEFAULT_MONITOR_OPTIONS, beforeAfterRows, predictionRows, metricRows, promptInput, percent, comparisonSummary, DEFAULT_ROW_OPTIONS, saveFineTuned, TOKENIZER_FILES, tasksFigure } from "./course";
