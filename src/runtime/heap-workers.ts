@@ -107,6 +107,9 @@ function getPool(): Pool | null {
       const ctrlBuffer = new SharedArrayBuffer(32 + 8 * (MAX_OFFSETS + MAX_ARGS));
       const worker = new Worker(workerSource(), { eval: true, workerData: { memory, ctrlBuffer } });
       worker.unref();
+      // a worker that dies is noticed by its control block (it never reports ready, or never finishes a slice);
+      // without a listener its 'error' event would crash the process
+      worker.on("error", () => undefined);
       const ctrl = new Int32Array(ctrlBuffer, 0, 8);
       workers.push({ worker, ctrl, nums: new Float64Array(ctrlBuffer, 32, MAX_OFFSETS + MAX_ARGS) });
       if (Atomics.wait(ctrl, 0, IDLE, 5000) === "timed-out" && Atomics.load(ctrl, 0) !== READY) throw new Error("a heap worker did not start within 5 s");
