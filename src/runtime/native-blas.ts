@@ -105,12 +105,15 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     return { ok: false, why: `koffi (the optional FFI package) is not installed: ${String(e?.message ?? e).split("\n")[0]}` };
   }
   const tried: string[] = [];
+  const missing: string[] = []; // names that are simply not installed: listed once, without the loader's message
   for (const name of candidates()) {
     let lib: any;
     try {
       lib = koffi.load(name);
     } catch (e: any) {
-      tried.push(`${name}: ${String(e?.message ?? e).split("\n")[0]}`);
+      const msg = String(e?.message ?? e).split("\n")[0];
+      if (/cannot open shared object|no such file|image not found|could not be found|not found/i.test(msg)) missing.push(name);
+      else tried.push(`${name}: ${msg}`);
       continue;
     }
     let sgemm: Sgemm;
@@ -146,7 +149,8 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     }
     return { ok: true, blas };
   }
-  return { ok: false, why: `no native BLAS found (${tried.join("; ")}); install OpenBLAS (e.g. apt install libopenblas0) for faster training` };
+  const found = [missing.length ? `${missing.join(", ")}: not found` : "", ...tried].filter(Boolean).join("; ");
+  return { ok: false, why: `no native BLAS (${found}); install OpenBLAS (e.g. apt install libopenblas0) for faster training` };
 }
 
 /** A 3×4·4×2 product with each transpose flag, checked against a plain loop; returns an error or "". */
