@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Worker } from "worker_threads";
+import { wasmMemory } from "./wasm-heap";
 
 /** Environment variable: `0` to keep the loops on the main thread. */
 export const HEAP_WORKERS_ENV = "TUNEBOOK_HEAP_WORKERS";
@@ -98,7 +99,7 @@ function getPool(): Pool | null {
   if (pool !== undefined) return pool;
   if (tf.getBackend() !== "wasm") return null; // not decided yet: the backend may still become wasm
   pool = null;
-  const memory = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm?.wasmMemory;
+  const memory = wasmMemory();
   const n = wantedWorkers();
   if (!memory || !(memory.buffer instanceof SharedArrayBuffer) || n === 0) return null;
   const workers: PoolWorker[] = [];

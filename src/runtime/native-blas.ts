@@ -171,21 +171,7 @@ function selfCheck(blas: NativeBlas): string {
   return "";
 }
 
-interface WasmBackendLike {
-  dataIdMap: { get(id: object): { memoryOffset: number | null } | undefined };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
-}
-
-function heap(backend: WasmBackendLike): ArrayBufferLike {
-  return backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+const sizeOf = (shape: readonly number[]): number => tf.util.sizeFromShape(shape as number[]);
 
 /**
  * NumPy-style broadcasting of two batch shapes: the output's batch shape and, for output batch i, the batch
@@ -225,7 +211,6 @@ export function broadcastBatches(
 function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, attrs } = args;
-    const backend = args.backend as unknown as WasmBackendLike;
     const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
     const transposeA = !!(attrs as any)?.transposeA, transposeB = !!(attrs as any)?.transposeB;
     if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
@@ -238,31 +223,23 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
     // Decoding's few-row products against a weight (one token through a layer): XNNPACK keeps the weight packed
     // between calls and wakes no BLAS threads — measured faster than sgemm for these (bench --mode generate).
     if (M <= SMALL_ROWS && K > 0 && N > 0 && !transposeA && !transposeB && ra === 2 && rb === 2) return fallback(args);
-    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
-    const batchA = sizeOf(outerA), batchB = sizeOf(outerB);
-    const bcast = broadcastBatches(outerA, outerB);
+    const bcast = broadcastBatches(a.shape.slice(0, -2), b.shape.slice(0, -2));
     if (!bcast) return fallback(args); // incompatible batch dims: tfjs's own error message
     const { outer, indexA, indexB } = bcast;
     const batch = sizeOf(outer);
+    const backend = args.backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo; disposeData(id: object): void };
     const out = backend.makeOutput([...outer, M, N], "float32");
-    const size = batch * M * N;
-    if (size === 0) return out;
-    const memory = heap(backend);
-    const offOut = backend.dataIdMap.get(out.dataId)!.memoryOffset!;
-    const c = new Float32Array(memory, offOut, size);
+    if (batch * M * N === 0) return out;
+    const [A, B, c] = [a, b, out].map(heapView); // where the wasm backend keeps them (made after `out`: growth)
+    if (!A || !B || !c) {
+      // not on the heap (cannot happen for float32 on wasm): let the wasm kernel do it
+      backend.disposeData(out.dataId);
+      return fallback(args);
+    }
     if (K === 0) {
       c.fill(0);
       return out;
     }
-    const offA = backend.dataIdMap.get(a.dataId)?.memoryOffset;
-    const offB = backend.dataIdMap.get(b.dataId)?.memoryOffset;
-    if (typeof offA !== "number" || typeof offB !== "number") {
-      // not on the heap (cannot happen for float32 on wasm): let the wasm kernel do it
-      (args.backend as any).disposeData(out.dataId);
-      return fallback(args);
-    }
-    const A = new Float32Array(memory, offA, batchA * M * K);
-    const B = new Float32Array(memory, offB, batchB * K * N);
     const ta = transposeA ? TRANS : NO_TRANS, tb = transposeB ? TRANS : NO_TRANS;
     const lda = transposeA ? M : K, ldb = transposeB ? K : N;
     if (batch === 1) {

@@ -13,14 +13,22 @@ interface WasmBackendHeap {
   refCount?(id: object): number;
 }
 
-/** Float32 view of a tensor's data on the WebAssembly heap, or null (another backend or dtype). */
-export function heapView(t: tf.Tensor): Float32Array | null {
+/** The wasm backend's module memory, or undefined (another backend, or a build that does not expose it). */
+export function wasmMemory(): WebAssembly.Memory | undefined {
+  return tf.getBackend() === "wasm" ? (tf.backend() as unknown as WasmBackendHeap).wasm?.wasmMemory : undefined;
+}
+
+/**
+ * Float32 view of a tensor's data on the WebAssembly heap, or null (another backend or dtype). Takes a tensor or
+ * a kernel's `TensorInfo` (dataId, shape, dtype).
+ */
+export function heapView(t: { dataId: object; shape: readonly number[]; dtype: string }): Float32Array | null {
   if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
   const backend = tf.backend() as unknown as WasmBackendHeap;
   const info = backend.dataIdMap?.get(t.dataId);
   if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
   const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, info.memoryOffset, t.size);
+  return new Float32Array(buffer, info.memoryOffset, tf.util.sizeFromShape(t.shape as number[]));
 }
 
 /** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */
