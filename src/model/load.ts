@@ -11,6 +11,7 @@ import { GPTNeoXForCausalLM, parameterShapes } from "./gptneox";
 import { FLOAT_DTYPES } from "./dtype";
 import { loadCheckpointTensors, SafeTensor, SAFETENSORS_FILE, writeSafetensorsFile } from "./safetensors";
 import { writeFileAtomic } from "../runtime/atomic";
+import { FileAccessError, readRegularFileSync } from "../runtime/files";
 
 /** Buffers older transformers saved next to the weights; they are recomputed, so loading skips them. */
 export const LEGACY_BUFFER_SUFFIXES = [".attention.bias", ".attention.masked_bias", ".attention.rotary_emb.inv_freq"];
@@ -84,9 +85,10 @@ export function modelFromTensors(config: GPTNeoXConfig, tensors: Map<string, Saf
 export function readConfigFile(file: string): GPTNeoXConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readRegularFileSync(file, "the model config").toString("utf8");
   } catch (e: any) {
-    throw new ConfigError(`${file}: cannot read the model config (${e?.code === "ENOENT" ? "no such file" : e?.message ?? e})`);
+    if (e instanceof FileAccessError && e.kind === "missing") throw new ConfigError(`${file}: cannot read the model config (no such file)`);
+    throw new ConfigError(e?.message ?? String(e));
   }
   let json: unknown;
   try {
@@ -138,8 +140,46 @@ export interface SaveOptions {
 }
 
 /**
+ * The rotary `inv_freq` buffer of one attention block, `1 / base^(arange(0, rotaryNdims, 2) / rotaryNdims)`,
+ * as transformers computes it (f32 arithmetic, `rotaryNdims = int(headDim · rotaryPct)`).
+ *
+ * @example
+ * rotaryInvFreq(getPreset("pythia-70m")); // Float32Array(8) [1, 0.3162…, 0.1, …]
+ */
+export function rotaryInvFreq(config: GPTNeoXConfig): Float32Array {
+  const headDim = config.hiddenSize / config.numAttentionHeads;
+  const ndims = Math.floor(headDim * config.rotaryPct);
+  const out = new Float32Array(Math.ceil(ndims / 2));
+  // torch: arange(0, dim, 2).float() / dim, then base ** that (f32), then 1.0 / it (f32).
+  for (let i = 0; i < out.length; i++) {
+    const exponent = Math.fround(Math.fround(2 * i) / ndims);
+    out[i] = Math.fround(1 / Math.fround(Math.pow(config.rotaryEmbBase, exponent)));
+  }
+  return out;
+}
+
+/**
+ * What `saveModel` writes: the weights in `dtype`, plus `gpt_neox.layers.N.attention.rotary_emb.inv_freq` in F32.
+ * transformers 4.31 registers inv_freq as a persistent buffer, so a checkpoint without it loads with the warning
+ * that the model is "newly initialized … TRAIN this model"; 4.32–4.47 keep a per-layer non-persistent buffer
+ * (and drop checkpoint keys matching a buffer), and ≥ 4.48 moved rotary to the model and drops every
+ * `rotary_emb.inv_freq` key of an old checkpoint without a word. So writing it is silent everywhere, and
+ * omitting it is not. F32 even in an F16 file: the value is used as stored, and F16 would move the angles.
+ */
+export function savedTensors(model: GPTNeoXForCausalLM, dtype: "F32" | "F16" | "BF16" = "F32"): Map<string, SafeTensor> {
+  const out = modelStateDict(model);
+  for (const t of out.values()) t.dtype = dtype;
+  const invFreq = rotaryInvFreq(model.config);
+  for (let i = 0; i < model.config.numHiddenLayers; i++) {
+    out.set(`gpt_neox.layers.${i}.attention.rotary_emb.inv_freq`, { dtype: "F32", shape: [invFreq.length], data: invFreq.slice() });
+  }
+  return out;
+}
+
+/**
  * Save as a folder transformers and `loadPretrained` read: `config.json` and `model.safetensors` (each written
- * to a temp file and renamed into place).
+ * to a temp file and renamed into place). The file carries the rotary `inv_freq` buffers the way transformers
+ * 4.31 saves them (see `savedTensors`), so every transformers release loads it without a warning.
  *
  * @example
  * await saveModel(model, "out/my-model", { dtype: "F16" });
@@ -147,7 +187,7 @@ export interface SaveOptions {
 export async function saveModel(model: GPTNeoXForCausalLM, dir: string, opts: SaveOptions = {}): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const dtype = opts.dtype ?? "F32";
-  await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), modelStateDict(model), { format: "pt" }, { dtype });
+  await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), savedTensors(model, dtype), { format: "pt" });
   const torchDtype = { F32: "float32", F16: "float16", BF16: "bfloat16" }[dtype];
   writeFileAtomic(path.join(dir, "config.json"), JSON.stringify({ ...configToHF(model.config), torch_dtype: torchDtype }, null, 2) + "\n");
 }

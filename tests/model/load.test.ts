@@ -92,7 +92,14 @@ test("save → load round-trips exactly (F32) and through F16 as float16 roundin
 
     await model.save(path.join(dir, "f16"), { dtype: "F16" });
     const { tensors } = await readSafetensorsFile(path.join(dir, "f16", "model.safetensors"));
-    assert.ok([...tensors.values()].every((t) => t.dtype === "F16"));
+    // Weights in F16; the rotary inv_freq buffers stay F32 (used as stored by transformers 4.31).
+    for (const [k, t] of tensors) assert.equal(t.dtype, k.endsWith(".rotary_emb.inv_freq") ? "F32" : "F16", k);
+    // inv_freq is what torch computed for the fixture (transformers 4.31 saved it in A/model.safetensors).
+    const hfA = (await readSafetensorsFile(path.join(A, "model.safetensors"))).tensors;
+    for (const i of [0, 1]) {
+      const k = `gpt_neox.layers.${i}.attention.rotary_emb.inv_freq`;
+      assert.deepEqual(tensors.get(k)!.data, hfA.get(k)!.data, k);
+    }
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "f16", "config.json"), "utf8")).torch_dtype, "float16");
     const half = await GPTNeoXForCausalLM.fromPretrained(path.join(dir, "f16"));
     // The fixture's own F16 file is HF's model.half() of the same weights: same values.
