@@ -5,6 +5,11 @@
  *   (`json.dumps(..., indent=2, sort_keys=True)`), `use_rslora` added only when on (newer PEFT's field);
  * - `adapter_model.safetensors`: F32 tensors `base_model.model.<module>.lora_A.weight` `[r, in]` and
  *   `...lora_B.weight` `[out, r]`, metadata `{"format": "pt"}`.
+ * - `README.md`: what the adapter is and which PEFT release loads it (≥ 0.8 for rsLoRA: older releases ignore
+ *   `use_rslora` and scale by `alpha / r` without a word).
+ * A regular-expression target is saved as the explicit list of the wrapped modules' full names: PEFT matches a
+ * regex against every module (dropout and activation included) and refuses the non-Linear ones, while a full
+ * name in a list matches exactly that module in every PEFT release.
  * Loading checks everything before touching the model: a field PEFT has but this code cannot honour, a
  * target module the model lacks, a missing or unexpected tensor, a rank that differs from `r`, or a shape
  * that does not fit the base layer is a `LoraError` naming the file and the field or tensor.
@@ -13,12 +18,49 @@ import * as fs from "fs";
 import * as path from "path";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../model/safetensors";
-import { LoraConfig, LoraError, resolveLoraConfig, selectTargets } from "./config";
+import { LoraConfig, LoraError, loraScaling, resolveLoraConfig, selectTargets } from "./config";
 import { LoraModel } from "./model";
 import { writeFileAtomic } from "../runtime/atomic";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
+export const ADAPTER_README_FILE = "README.md";
+
+/** The oldest PEFT release that loads an adapter with this config as tunebook computes it. */
+export function peftFloor(c: Pick<LoraConfig, "useRslora">): string {
+  return c.useRslora ? "0.8" : "0.5"; // use_rslora arrived in PEFT 0.8.0; 0.5 is what the fixtures were made with
+}
+
+/**
+ * The adapter folder's README.md: base model, settings, the scaling rule, and the PEFT floor.
+ *
+ * @example
+ * adapterReadme(resolveLoraConfig({ r: 8, alpha: 16, useRslora: true })); // "… needs PEFT ≥ 0.8 …"
+ */
+export function adapterReadme(c: LoraConfig): string {
+  const floor = peftFloor(c);
+  const targets = Array.isArray(c.targetModules) ? c.targetModules : [c.targetModules];
+  return [
+    "---",
+    "library_name: peft",
+    ...(c.baseModelNameOrPath ? [`base_model: ${JSON.stringify(c.baseModelNameOrPath)}`] : []),
+    "---",
+    "",
+    "# LoRA adapter (saved by tunebook)",
+    "",
+    `A PEFT LoRA adapter: r=${c.r}, lora_alpha=${c.alpha}, ${c.useRslora ? `rsLoRA scaling lora_alpha/sqrt(r) = ${loraScaling(c)}` : `scaling lora_alpha/r = ${loraScaling(c)}`}, on ${targets.length} module(s): ${targets.map((t) => "`" + t + "`").join(", ")}.`,
+    "",
+    `**Requires PEFT >= ${floor}** (\`pip install "peft>=${floor}"\`).` +
+      (c.useRslora ? " PEFT before 0.8 ignores `use_rslora` and loads this adapter with lora_alpha/r scaling: no error, wrong outputs." : ""),
+    "",
+    "```python",
+    "from transformers import AutoModelForCausalLM",
+    "from peft import PeftModel",
+    `model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(${JSON.stringify(c.baseModelNameOrPath ?? "BASE_MODEL")}), "path/to/this/folder")`,
+    "```",
+    "",
+  ].join("\n");
+}
 const PREFIX = "base_model.model.";
 
 /**
@@ -112,11 +154,17 @@ export async function saveAdapter(model: GPTNeoXForCausalLM, dir: string, name =
   if (lora.isMerged(name)) throw new LoraError(`saveAdapter: adapter ${JSON.stringify(name)} is merged into the base; unmerge it first`);
   const cfg = lora.config(name);
   if (opts.baseModelNameOrPath !== undefined) cfg.baseModelNameOrPath = opts.baseModelNameOrPath;
+  if (typeof cfg.targetModules === "string") {
+    // The modules the pattern picked, by full name: what PEFT matches exactly (and layers are then implied).
+    cfg.targetModules = lora.targetModules(name);
+    cfg.layersToTransform = null;
+  }
   const tensors = new Map<string, SafeTensor>();
   for (const [key, v] of lora.adapterVariables(name)) tensors.set(key, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
   fs.mkdirSync(dir, { recursive: true });
   await writeSafetensorsFile(path.join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: "pt" }, { dtype: "F32" });
   writeFileAtomic(path.join(dir, ADAPTER_CONFIG_FILE), peftConfigText(cfg));
+  writeFileAtomic(path.join(dir, ADAPTER_README_FILE), adapterReadme(cfg));
 }
 
 /** Options of `loadAdapter`. */

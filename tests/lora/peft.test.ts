@@ -13,6 +13,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from "../../src/model/safet
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
 import { LoraModel } from "../../src/lora/model";
+import { resolveLoraConfig } from "../../src/lora/config";
 import { loadAdapter, saveAdapter, fromPeftConfig, peftConfigText } from "../../src/lora/peft";
 import { Linear } from "../../src/model/layers";
 import { LORA_A, MODEL_A, copyAdapter, loadLoraCases, maxAbsDiff } from "./helpers/fixtures";
@@ -151,4 +152,34 @@ test("an adapter for another base model is refused naming the tensor and the bas
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 1 });
   await assert.rejects(loadAdapter(model, LORA_A), /query_key_value\.lora_A\.weight has shape \[4,32\], but the base layer .* takes 16 inputs/);
   model.dispose();
+});
+
+test("a regex target saves as the explicit full module names PEFT matches exactly; README states the PEFT floor", async () => {
+  await useTestBackend();
+  const model = await loadPretrained(MODEL_A);
+  const dir = tmp();
+  try {
+    const lora = LoraModel.of(model);
+    lora.addAdapter("default", resolveLoraConfig({ r: 2, alpha: 4, targetModules: ".+mlp.+", layersToTransform: [1] }));
+    await saveAdapter(model, dir);
+    const j = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
+    assert.deepEqual(j.target_modules, ["gpt_neox.layers.1.mlp.dense_h_to_4h", "gpt_neox.layers.1.mlp.dense_4h_to_h"]);
+    assert.equal(j.layers_to_transform, null);
+    assert.match(fs.readFileSync(path.join(dir, "README.md"), "utf8"), /Requires PEFT >= 0\.5/);
+    // it loads back onto the same modules
+    const again = await loadPretrained(MODEL_A);
+    await loadAdapter(again, dir);
+    assert.deepEqual(LoraModel.of(again).targetModules("default"), j.target_modules);
+    again.dispose();
+
+    lora.addAdapter("rs", resolveLoraConfig({ r: 4, alpha: 8, useRslora: true }));
+    const rs = tmp();
+    await saveAdapter(model, rs, "rs");
+    const readme = fs.readFileSync(path.join(rs, "README.md"), "utf8");
+    assert.match(readme, /Requires PEFT >= 0\.8/);
+    assert.match(readme, /ignores `use_rslora`/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(rs, "adapter_config.json"), "utf8")).use_rslora, true);
+  } finally {
+    model.dispose();
+  }
 });
