@@ -74,8 +74,8 @@ export function accelerateConfig(job: ExportedJob): string {
         }
       : undefined;
   const cfg: Record<string, unknown> = {
+    // No `debug:` key: accelerate < 0.22 refuses any field it does not know, and false is the default anyway.
     compute_environment: "LOCAL_MACHINE",
-    debug: false,
     distributed_type: c.distributedType,
     ...(ds ? { deepspeed_config: ds } : {}),
     downcast_bf16: "no",

@@ -19,7 +19,7 @@ import { resolveTrainConfig, TrainConfigError, type TrainConfig } from "../train
 import { accelerateConfig, axolotlConfig, deepspeedConfig } from "./configs";
 import { datasetCard, renderRows } from "./dataset";
 import { trainScript } from "./hf-script";
-import { JOB_FORMAT, JOB_VERSION, recordsHash, sha256, toHfArgs, type ExportedJob, type SplitInfo } from "./job";
+import { JOB_FORMAT, JOB_VERSION, jobRequirements, recordsHash, sha256, toHfArgs, type ExportedJob, type SplitInfo } from "./job";
 import { clusterPlan, type ClusterPlan, type Precision } from "./plan";
 import { exportReadme } from "./readme";
 import { replaceDir } from "../runtime/atomic";
@@ -203,6 +203,7 @@ export async function exportJob(options: Partial<ExportOptions> & Pick<ExportOpt
       bytesPerGpu: plan.estimate.totalBytes, usableBytesPerGpu: plan.gpu.usableBytes, reason: plan.reason,
     },
     hf,
+    requires: jobRequirements(lora),
     notes,
   };
 

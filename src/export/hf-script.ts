@@ -47,7 +47,9 @@ export const JOB_END = "# --- end of job ---";
  */
 export function trainScript(job: ExportedJob): string {
   const lora = job.hf.lora !== null;
-  const needs = ["torch", "transformers (>= 4.31)", "accelerate", ...(lora ? ["peft (>= 0.5)"] : []), ...(job.cluster.zeroStage > 0 ? ["deepspeed"] : [])];
+  const req = job.requires;
+  const needs = ["torch", ...Object.entries(req).map(([p, v]) => `${p} >= ${v}`), ...(job.cluster.zeroStage > 0 ? ["deepspeed"] : [])];
+  const why = job.hf.lora?.use_rslora ? { peft: "rsLoRA (use_rslora) arrived in PEFT 0.8; older releases ignore it and scale by lora_alpha/r" } : {};
   return `#!/usr/bin/env python3
 """Fine-tune ${job.model.source} on ${job.task.dataset ?? job.task.data} (template ${job.task.template}) — ${lora ? "a LoRA adapter (PEFT)" : "every weight"}.
 
@@ -63,10 +65,42 @@ files and train_summary.json (losses per step).
 import dataclasses
 import json
 import os
+import re
+import sys
+from importlib import metadata
 
-import torch
-import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
+# Oldest releases this job runs on (checked before importing them: an older one fails later, or silently).
+REQUIRES = ${pyLiteral(req)}
+WHY = ${pyLiteral(why)}
+
+
+def release(text):
+    """'4.31.0' -> (4, 31, 0); '1.13.0a0+git' -> (1, 13, 0)."""
+    return tuple(int(re.match(r"\d*", part).group() or 0) for part in text.split("+")[0].split(".")[:3])
+
+
+def check_requirements():
+    """One line naming each package below its floor (installed version, required floor) and the pip command."""
+    bad, pins = [], []
+    for pkg, floor in REQUIRES.items():
+        try:
+            have = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            have = None
+        if have is None or release(have) < release(floor):
+            reason = f" ({WHY[pkg]})" if pkg in WHY else ""
+            bad.append(f"{pkg} {have or 'not installed'} (needs >= {floor}{reason})")
+            pins.append(f'"{pkg}>={floor}"')
+    if bad:
+        sys.exit(f"train.py: {'; '.join(bad)}. Fix: pip install -U {' '.join(pins)}")
+
+
+if __name__ == "__main__":  # first, before the imports below can fail on an old release
+    check_requirements()
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IGNORE_INDEX = -100
@@ -170,11 +204,24 @@ def training_arguments(out_dir):
     return TrainingArguments(**{k: v for k, v in args.items() if k in known})
 
 
-def lora_config():
+def target_modules(model, targets):
+    """A regular expression (one string) becomes the full names of the Linear layers it matches entirely, as
+    tunebook matches it: PEFT would match it against every module, dropout and activation included, and refuse
+    those. A full name in a list matches exactly that module in every PEFT release."""
+    if not isinstance(targets, str):
+        return targets
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and re.fullmatch(targets, n)]
+    if not names:
+        sys.exit(f"train.py: JOB['lora']['target_modules'] {targets!r} matches none of the model's Linear layers")
+    return names
+
+
+def lora_config(model):
     from peft import LoraConfig
 
     lora = JOB["lora"]
     kwargs = {k: v for k, v in lora.items() if k not in ("use_rslora", "layers_to_transform")}
+    kwargs["target_modules"] = target_modules(model, lora["target_modules"])
     if lora["use_rslora"]:
         kwargs["use_rslora"] = True  # older PEFT has no use_rslora: passed only when on
     if lora["layers_to_transform"] is not None:
@@ -212,7 +259,7 @@ def main():
     if JOB["lora"] is not None:
         from peft import get_peft_model
 
-        model = get_peft_model(model, lora_config())
+        model = get_peft_model(model, lora_config(model))
         model.print_trainable_parameters()
     trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=test, data_collator=Collator(pad_id))
     result = trainer.train()
@@ -235,7 +282,7 @@ def main():
             "train_examples": len(train),
             "dropped_examples": train.dropped,
             "world_size": args.world_size,
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+            "versions": {"torch": torch.__version__, **{pkg: metadata.version(pkg) for pkg in REQUIRES}},
         })
         print(f"saved {target}")
 

@@ -64,6 +64,27 @@ export interface HfArgs {
   lora: PeftLora | null;
 }
 
+/**
+ * The oldest releases the exported job is known to run on, by package: transformers 4.31 / accelerate 0.21 /
+ * PEFT 0.5 are the versions CI runs train.py and loads the files with (tests/interop); PEFT 0.8 added
+ * `use_rslora`, and older releases ignore the field (wrong scaling, no error).
+ */
+export type Requirements = Record<string, string>;
+
+/**
+ * The floors for a job: transformers and accelerate always, PEFT for LoRA (0.8 with rsLoRA).
+ * @example
+ * jobRequirements({ useRslora: true }); // { transformers: "4.31", accelerate: "0.21", peft: "0.8" }
+ */
+export function jobRequirements(lora: Pick<LoraConfig, "useRslora"> | null): Requirements {
+  return { transformers: "4.31", accelerate: "0.21", ...(lora ? { peft: lora.useRslora ? "0.8" : "0.5" } : {}) };
+}
+
+/** `pip install` arguments for the floors: `"transformers>=4.31" "accelerate>=0.21"`. */
+export function pipRequirements(req: Requirements): string[] {
+  return Object.entries(req).map(([pkg, v]) => `"${pkg}>=${v}"`);
+}
+
 /** job.json. */
 export interface ExportedJob {
   format: typeof JOB_FORMAT;
@@ -96,6 +117,8 @@ export interface ExportedJob {
     effectiveBatch: number; precision: Precision; bytesPerGpu: number; usableBytesPerGpu: number; reason: string;
   };
   hf: HfArgs;
+  /** Oldest package releases the job runs on (train.py checks them before anything else). */
+  requires: Requirements;
   /** Where the exported run differs from the local one, in words. */
   notes: string[];
 }

@@ -5,23 +5,24 @@
  */
 import { formatEstimate } from "../sizing/report";
 import { formatGiB } from "../sizing/units";
-import type { ExportedJob } from "./job";
+import { pipRequirements, type ExportedJob } from "./job";
 import type { ClusterPlan } from "./plan";
 import { accelerateConfig } from "./configs";
 
 const code = (s: string) => "`" + s + "`";
 
-/** The `tunebook eval` command that scores the exported run's result, from the export folder. */
+/**
+ * The `tunebook eval` command that scores the exported run's result, run from the export folder: it reads the
+ * export's own files (`data/test.jsonl`, `model/`, `output/`) or absolute paths, never a path as typed where the
+ * export ran. The template is the one the job used (a shipped dataset's name brings its template and labels).
+ */
 export function evalCommand(job: ExportedJob): string {
-  const model = job.model.copied ? "model" : job.model.source;
-  const spec = job.task.spec;
-  const data = spec.evalData ?? "YOUR_TEST.jsonl";
-  const named = (x: string | null) => x !== null && job.task.dataset === x; // a shipped dataset brings its template and labels
-  const template = spec.template ? ` --template ${spec.template}` : named(spec.evalData) ? "" : ` --template ${job.task.schema}`;
-  const labels = job.task.labels && !named(spec.template) && !named(spec.evalData) ? ` --labels ${job.task.labels.join(",")}` : "";
-  return job.lora
-    ? `tunebook eval --model ${model} --adapter output/adapter --data ${data}${template}${labels}`
-    : `tunebook eval --model output --data ${data}${template}${labels}`;
+  const model = job.model.copied ? "model" : job.model.path; // an absolute folder or a hub repo id
+  const data = job.data.test ? job.data.test.file : "YOUR_TEST.jsonl";
+  const template = job.task.spec.template ?? job.task.dataset ?? job.task.schema;
+  const labels = job.task.labels && !job.task.dataset ? ` --labels ${job.task.labels.join(",")}` : "";
+  const args = `--data ${data} --template ${template}${labels}`;
+  return job.lora ? `tunebook eval --model ${model} --adapter output/adapter ${args}` : `tunebook eval --model output ${args}`;
 }
 
 /**
@@ -33,7 +34,7 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
   const h = job.hf;
   const t = job.train;
   const c = job.cluster;
-  const pip = ["torch", "transformers", "accelerate", ...(job.lora ? ["peft"] : []), ...(c.zeroStage ? ["deepspeed"] : [])];
+  const pip = ["torch", ...pipRequirements(job.requires), ...(c.zeroStage ? ["deepspeed"] : [])];
   const rows: [string, string, unknown][] = [
     ["lr", "learning_rate", h.learning_rate],
     [t.numEpochs > 0 ? `numEpochs ${t.numEpochs} → numSteps` : "numSteps", "max_steps", h.max_steps],
@@ -70,6 +71,8 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
     "cd <this folder>",
     "accelerate launch --config_file accelerate_config.yaml train.py",
     "```",
+    "",
+    `Oldest releases it runs on: ${Object.entries(job.requires).map(([p, v]) => `${p} ${v}`).join(", ")}${job.hf.lora?.use_rslora ? " (PEFT 0.8 added rsLoRA's use_rslora; older releases ignore it and scale by lora_alpha/r)" : ""}; ${code("train.py")} checks them first and says what to install.`,
     "",
     `The result lands in ${code("output/")} (or ${code("$TUNEBOOK_OUT")}): ${job.lora ? `${code("output/adapter/")} — a PEFT adapter (${code("adapter_config.json")} + ${code("adapter_model.safetensors")})` : `${code("config.json")} + ${code("model.safetensors")}`},`,
     `the tokenizer files and ${code("train_summary.json")} (the loss of every step).`,

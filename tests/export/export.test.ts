@@ -62,7 +62,12 @@ test("tunebook export: the file structure, and job.json holds the local run's ex
   assert.equal(fs.existsSync(path.join(out, "ds_config.json")), false);
   const readme = fs.readFileSync(path.join(out, "README.md"), "utf8");
   assert.match(readme, /accelerate launch --config_file accelerate_config.yaml train.py/);
-  assert.match(readme, /tunebook eval --model output --data .*test\.jsonl --template qa/);
+  // The bring-back command reads the export's own copy of the test split, relative to the export folder.
+  assert.match(readme, /tunebook eval --model output --data data\/test\.jsonl --template qa\n/);
+  assert.match(readme, /pip install torch "transformers>=4\.31" "accelerate>=0\.21"\n/);
+  assert.deepEqual(job.requires, { transformers: "4.31", accelerate: "0.21" });
+  assert.match(fs.readFileSync(path.join(out, "train.py"), "utf8"), /^REQUIRES = \{\n    "transformers": "4\.31",\n    "accelerate": "0\.21",\n\}$/m);
+  assert.doesNotMatch(fs.readFileSync(path.join(out, "accelerate_config.yaml"), "utf8"), /^debug:/m, "accelerate < 0.22 refuses a debug key");
   assert.match(readme, /What the sizing calculator chose/);
   assert.match(fs.readFileSync(path.join(out, "data", "README.md"), "utf8"), /^---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: train.jsonl\n  - split: test\n    path: test.jsonl\n/);
 });
