@@ -15,6 +15,9 @@ export type HubErrorCode =
   | "offline-missing" //   offline (or hub unreachable) and the cache lacks files
   | "interrupted" //       the connection dropped and retries were spent; the partial file is kept
   | "checksum" //          downloaded bytes do not match the advertised sha256 / git hash / size
+  | "bad-header" //        the hub sent a commit, etag, size or redirect that is not what a hub sends (never used as a path)
+  | "disk-full" //         no room for a download (checked before it starts, and on ENOSPC)
+  | "locked" //            another process holds the download's lock and a caller's wait limit ran out
   | "http" //              any other HTTP failure
   | "no-safetensors"; //   the revision carries only PyTorch pickles
 

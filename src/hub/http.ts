@@ -7,7 +7,11 @@
  * stripped; the size from `X-Linked-Size` or `Content-Length`. Only relative redirects (renamed repos) are
  * followed for metadata: LFS files answer with a 302 to a CDN, and the headers that matter are on that first
  * response.
+ *
+ * Nothing a server sends becomes a path unchecked: the commit must be 40 hex, the etag a hex digest (X-Linked-Etag
+ * a sha256), the size a plain integer, a redirect http(s); anything else is refused with the header named.
  */
+import { checkCommit, checkEtag } from "./cache";
 import { HubError } from "./errors";
 import { etagTimeoutMs, hubEndpoint, isOffline } from "./env";
 
@@ -75,7 +79,16 @@ export async function hubFetch(url: string, opts: HubFetchOptions): Promise<Resp
     const isRelative = !/^[a-z][a-z0-9+.-]*:\/\//i.test(location);
     if (opts.follow === "relative" && !isRelative) return res;
     await res.body?.cancel().catch(() => undefined);
-    current = new URL(location, current).toString();
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new HubError("bad-header", `${current} redirected to ${JSON.stringify(location)} (Location header), which is not a URL`);
+    }
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new HubError("bad-header", `${current} redirected to ${next.protocol} URL ${JSON.stringify(location)} (Location header): only http and https are followed`);
+    }
+    current = next.toString();
   }
   throw new HubError("http", `too many redirects starting at ${url}`);
 }
@@ -106,7 +119,8 @@ export async function fetchFileMetadata(
   const where = `${repoId} (revision ${revision}) on ${endpoint}`;
   if (res.status >= 500 || res.status === 429) throw new HubUnreachable(`${endpoint} answered HTTP ${res.status}`);
   if (code === "EntryNotFound" || (res.status === 404 && !code)) {
-    return { kind: "absent", commit: res.headers.get("x-repo-commit") ?? undefined };
+    const c = res.headers.get("x-repo-commit") ?? undefined;
+    return { kind: "absent", commit: c === undefined ? undefined : checkCommit(c, `X-Repo-Commit header from ${url}`) };
   }
   if (code === "RevisionNotFound") {
     throw new HubError("revision-not-found", `revision "${revision}" not found in ${repoId} on ${endpoint}: check the branch, tag or commit name (Pythia checkpoints are branches like "step3000")`);
@@ -122,12 +136,23 @@ export async function fetchFileMetadata(
   const commit = res.headers.get("x-repo-commit");
   const linked = normalizeEtag(res.headers.get("x-linked-etag"));
   const etag = linked ?? normalizeEtag(res.headers.get("etag"));
-  const size = Number(res.headers.get("x-linked-size") ?? res.headers.get("content-length"));
-  if (!commit || !etag || !Number.isFinite(size)) {
-    const missing = [!commit && "X-Repo-Commit", !etag && "ETag", !Number.isFinite(size) && "size"].filter(Boolean).join(", ");
+  const sizeHeader = res.headers.has("x-linked-size") ? "X-Linked-Size" : "Content-Length";
+  const sizeText = res.headers.get(sizeHeader);
+  if (!commit || !etag || sizeText === null) {
+    const missing = [!commit && "X-Repo-Commit", !etag && "ETag", sizeText === null && "size"].filter(Boolean).join(", ");
     throw new HubError("http", `${url} answered without ${missing}: is ${endpoint} (HF_ENDPOINT) a Hugging Face hub?`);
   }
-  return { kind: "found", meta: { commit, etag, size, lfs: linked !== undefined } };
+  checkCommit(commit, `X-Repo-Commit header from ${url}`);
+  const lfs = linked !== undefined;
+  checkEtag(etag, `${lfs ? "X-Linked-Etag" : "ETag"} header from ${url}`);
+  if (lfs && etag.length !== 64) {
+    throw new HubError("bad-header", `X-Linked-Etag header from ${url}: "${etag}" is not a sha256 (expected 64 lowercase hex digits for an LFS file)`);
+  }
+  const size = /^\d{1,16}$/.test(sizeText.trim()) ? Number(sizeText.trim()) : NaN;
+  if (!Number.isSafeInteger(size)) {
+    throw new HubError("bad-header", `${sizeHeader} header from ${url}: ${JSON.stringify(sizeText.slice(0, 40))} is not a size in bytes`);
+  }
+  return { kind: "found", meta: { commit, etag, size, lfs } };
 }
 
 /**

@@ -22,7 +22,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkRepoFilename, COMMIT_RE, RepoCache } from "./cache";
+import { checkRepoFilename, checkRevision, COMMIT_RE, RepoCache } from "./cache";
 import { downloadBlob, ProgressCallback } from "./download";
 import { downloadTimeoutMs, hubCacheDir, hubEndpoint, hubToken, isOffline } from "./env";
 import { HubError } from "./errors";
@@ -194,7 +194,7 @@ export async function resolveRepoFiles(idOrPath: string, files: string[], opts: 
   const source = parseModelSource(idOrPath);
   if (source.kind === "local") return resolveLocal(source.dir, required, optional);
 
-  const revision = o.revision || "main";
+  const revision = checkRevision(o.revision || "main");
   const repo = new RepoCache(o.cacheDir ?? hubCacheDir(), source.repoId);
   const cached = lookupCache(repo, revision, required, optional);
   if (!o.refresh && cached.commit && cached.missingRequired.length === 0 && cached.unknown.length === 0) {

@@ -6,7 +6,9 @@
  * Errors carry `X-Error-Code`: RepoNotFound (401), RevisionNotFound (404), EntryNotFound (404), GatedRepo (401).
  *
  * Faults for tests: `dropAfter(file, n)` closes the socket after n body bytes; `corrupt(file)` serves altered
- * bytes while advertising the true hashes. Every request is logged in `requests`.
+ * bytes while advertising the true hashes; `throttle(file, ...)` sends the body slowly (to overlap two
+ * downloads); `hostile(file, headers)` replaces or removes headers of the hub's answer for a file (a hostile or
+ * broken server: path-like etags and commits, bad sizes, odd redirects). Every request is logged in `requests`.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -42,6 +44,10 @@ export interface HubServer {
   dropAfter(file: string, bytes: number, times?: number): void;
   /** The next `times` GETs of `file` send altered bytes (same length) with the true headers. */
   corrupt(file: string, times?: number): void;
+  /** Bodies of `file` go out `chunkBytes` at a time, `delayMs` apart. */
+  throttle(file: string, chunkBytes: number, delayMs: number): void;
+  /** Every hub answer for `file` (HEAD and GET, not the CDN) gets these headers; `null` removes one. */
+  hostile(file: string, headers: Record<string, string | null>): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +81,17 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
   const requests: RequestRecord[] = [];
   const drops = new Map<string, { bytes: number; times: number }>();
   const corrupts = new Map<string, number>();
+  const throttles = new Map<string, { chunkBytes: number; delayMs: number }>();
+  const hostiles = new Map<string, Record<string, string | null>>();
+  /** `headers` with the hostile overrides for `file` applied. */
+  const withHostile = (file: string, headers: Record<string, string>): Record<string, string> => {
+    const out: Record<string, string> = { ...headers };
+    for (const [k, v] of Object.entries(hostiles.get(file) ?? {})) {
+      for (const have of Object.keys(out)) if (have.toLowerCase() === k.toLowerCase()) delete out[have];
+      if (v !== null) out[k] = v;
+    }
+    return out;
+  };
   const bySha = new Map<string, { file: string; content: Buffer }>();
   for (const r of opts.repos) {
     for (const files of Object.values(r.commits)) {
@@ -115,6 +132,19 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
       res.write(body.subarray(0, Math.min(drop.bytes, body.length)), () => res.socket?.destroy());
       return;
     }
+    const slow = throttles.get(file);
+    if (slow) {
+      let at = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (at >= body.length) return void res.end();
+        res.write(body.subarray(at, at + slow.chunkBytes));
+        at += slow.chunkBytes;
+        setTimeout(next, slow.delayMs);
+      };
+      next();
+      return;
+    }
     res.end(body);
   }
 
@@ -146,22 +176,25 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
     if (!commit || !repo.commits[commit]) return fail(404, "RevisionNotFound");
     const file = rest.join("/");
     const f = repo.commits[commit][file];
-    if (!f) return fail(404, "EntryNotFound", { "X-Repo-Commit": commit });
+    if (!f) {
+      const extra = withHostile(file, { "X-Repo-Commit": commit });
+      return fail(404, "EntryNotFound", extra);
+    }
     if (f.lfs) {
       const sha = sha256hex(f.content);
       const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${f.content.length}\n`);
-      res.writeHead(302, {
+      res.writeHead(302, withHostile(file, {
         Location: `${cdnUrl}/blobs/${sha}?file=${encodeURIComponent(path.basename(file))}`,
         "X-Repo-Commit": commit,
         "X-Linked-Etag": `"${sha}"`,
         "X-Linked-Size": String(f.content.length),
         ETag: `"${gitBlobSha1(pointer)}"`,
         "Content-Length": "0",
-      });
+      }));
       res.end();
       return;
     }
-    sendBody(req, res, file, f.content, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(f.content)}"` });
+    sendBody(req, res, file, f.content, withHostile(file, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(f.content)}"` }));
   });
   const url = await listen(hub);
 
@@ -171,6 +204,8 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
     requests,
     dropAfter: (file, bytes, times = 1) => void drops.set(file, { bytes, times }),
     corrupt: (file, times = 1) => void corrupts.set(file, times),
+    throttle: (file, chunkBytes, delayMs) => void throttles.set(file, { chunkBytes, delayMs }),
+    hostile: (file, headers) => void hostiles.set(file, headers),
     close: async () => {
       for (const s of [hub, cdn]) {
         s.closeAllConnections();
