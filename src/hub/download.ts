@@ -8,11 +8,17 @@
  *   file kept, so the next call resumes.
  * - Before the rename into `blobs/{etag}` the size is checked, and the content hash: sha256 when the etag is a
  *   64-hex LFS oid, the git blob sha1 when it is a 40-hex git oid. A mismatch deletes the partial file: nothing
- *   corrupt ever reaches `blobs/`.
+ *   corrupt ever reaches `blobs/`. An etag that is not such a hex digest never gets here (http.ts refuses it).
+ * - Processes share the cache: a download holds `.locks/{repo}/{etag}.tunebook.lock` (runtime/file-lock.ts) from
+ *   the first byte to the rename, so a second process downloading the same blob waits (reporting the other's
+ *   progress) and then uses the finished blob; a lock left by a crashed process is taken over.
+ * - The blob is fsynced before the rename and its folder after, so a power cut leaves either no blob or a whole one.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { fsyncPath } from "../runtime/atomic";
+import { acquireFileLock, describeOwner, FileLockError, FileLockOptions, HeldLock } from "../runtime/file-lock";
 import { HubError } from "./errors";
 import { FileMetadata, hubFetch, HubUnreachable } from "./http";
 
@@ -21,6 +27,8 @@ export interface DownloadProgress {
   file: string;
   loaded: number;
   total: number;
+  /** Set while another process downloads this file: who ("pid 123 on host since …"); `loaded` is its progress. */
+  waitingFor?: string;
 }
 export type ProgressCallback = (p: DownloadProgress) => void;
 
@@ -34,6 +42,10 @@ export interface BlobDownload {
   /** "org/name@revision", for messages. */
   label: string;
   meta: FileMetadata;
+  /** The inter-process lock file for this blob (none: no lock, e.g. a private cache). */
+  lockPath?: string;
+  /** Lock tuning (stale age, poll interval); mainly for tests. */
+  lock?: Omit<FileLockOptions, "purpose" | "onWait">;
   retries: number;
   readTimeoutMs: number;
   onProgress?: ProgressCallback;
@@ -71,8 +83,50 @@ function sizeOf(p: string): number | undefined {
 async function download(d: BlobDownload): Promise<void> {
   if (fs.existsSync(d.blobPath)) return;
   const incomplete = `${d.blobPath}.incomplete`;
+  let lock: HeldLock | undefined;
+  if (d.lockPath) {
+    try {
+      lock = await acquireFileLock(d.lockPath, {
+        ...d.lock,
+        purpose: `download of ${d.file} of ${d.label}`,
+        onWait: (owner) => d.onProgress?.({ file: d.file, loaded: sizeOf(incomplete) ?? 0, total: d.meta.size, waitingFor: describeOwner(owner) }),
+      });
+    } catch (e) {
+      if (e instanceof FileLockError) throw new HubError("locked", e.message);
+      throw e;
+    }
+  }
+  try {
+    // another process may have finished it while we waited
+    if (!fs.existsSync(d.blobPath)) await downloadLocked(d, incomplete);
+    else d.onProgress?.({ file: d.file, loaded: d.meta.size, total: d.meta.size });
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Free bytes where `dir` lives, or undefined where the platform cannot tell. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+async function downloadLocked(d: BlobDownload, incomplete: string): Promise<void> {
   fs.mkdirSync(path.dirname(d.blobPath), { recursive: true });
   const total = d.meta.size;
+  const need = total - Math.min(sizeOf(incomplete) ?? 0, total);
+  const free = freeBytes(path.dirname(d.blobPath));
+  if (free !== undefined && free < need) {
+    throw new HubError(
+      "disk-full",
+      `not enough disk space for ${d.file} of ${d.label}: ${need} bytes needed, ${free} free in ${path.dirname(d.blobPath)}; ` +
+        `free some space or point HF_HUB_CACHE at a larger disk`,
+    );
+  }
   for (let attempt = 0; ; attempt++) {
     let have = sizeOf(incomplete);
     if (have !== undefined && have > total) {
@@ -97,7 +151,9 @@ async function download(d: BlobDownload): Promise<void> {
     }
   }
   await verify(d, incomplete);
+  fsyncPath(incomplete);
   fs.renameSync(incomplete, d.blobPath);
+  fsyncPath(path.dirname(d.blobPath));
 }
 
 async function fetchInto(d: BlobDownload, incomplete: string, start: number): Promise<void> {
@@ -141,7 +197,11 @@ async function fetchInto(d: BlobDownload, incomplete: string, start: number): Pr
   try {
     if (res.body) {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        fs.writeSync(fd, chunk);
+        try {
+          fs.writeSync(fd, chunk);
+        } catch (e: any) {
+          throw writeFailed(d, incomplete, loaded, e);
+        }
         loaded += chunk.byteLength;
         clearTimeout(timer);
         timer = setTimeout(() => ac.abort(), d.readTimeoutMs);
@@ -149,6 +209,7 @@ async function fetchInto(d: BlobDownload, incomplete: string, start: number): Pr
       }
     }
   } catch (e: any) {
+    if (e instanceof HubError) throw e;
     const why = ac.signal.aborted ? `no data for ${d.readTimeoutMs / 1000} s` : e?.cause?.code ?? e?.message ?? String(e);
     throw new Interrupted(`connection lost: ${why}`);
   } finally {
@@ -156,6 +217,16 @@ async function fetchInto(d: BlobDownload, incomplete: string, start: number): Pr
     fs.closeSync(fd);
   }
   if (loaded < d.meta.size) throw new Interrupted(`connection closed early`);
+}
+
+/** A failed write to the partial file: ENOSPC and friends, named, with the partial file kept for a resume. */
+function writeFailed(d: BlobDownload, incomplete: string, loaded: number, e: any): HubError {
+  const code = e?.code ?? "";
+  return new HubError(
+    code === "ENOSPC" || code === "EDQUOT" ? "disk-full" : "interrupted",
+    `writing ${incomplete} (${d.file} of ${d.label}) failed after ${loaded} of ${d.meta.size} bytes: ${code || e?.message || e}` +
+      `${code === "ENOSPC" || code === "EDQUOT" ? " (the disk is full)" : ""}. The partial file is kept: free space and run again to resume.`,
+  );
 }
 
 function hashFile(p: string, algo: "sha256" | "sha1", prefix?: string): Promise<string> {
@@ -183,9 +254,12 @@ async function verify(d: BlobDownload, incomplete: string): Promise<void> {
   const etag = d.meta.etag;
   if (/^[0-9a-f]{64}$/.test(etag)) {
     const got = await hashFile(incomplete, "sha256");
-    if (got !== etag) discard(`its sha256 is ${got}, the hub advertised ${etag} (X-Linked-Etag)`);
+    if (got !== etag) discard(`its sha256 is ${got}, the hub advertised ${etag} (${d.meta.lfs ? "X-Linked-Etag" : "ETag"})`);
   } else if (/^[0-9a-f]{40}$/.test(etag) && !d.meta.lfs) {
     const got = await hashFile(incomplete, "sha1", `blob ${size}\0`);
     if (got !== etag) discard(`its git blob hash is ${got}, the hub advertised ${etag} (ETag)`);
+  } else {
+    // http.ts refuses such etags; never let an unverifiable file into blobs/ if a caller bypasses it
+    discard(`its etag ${JSON.stringify(etag)} is not a sha256 or git blob sha1 to check it against`);
   }
 }

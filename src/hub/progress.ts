@@ -1,7 +1,8 @@
 /**
  * A plain-text progress printer for downloads, for terminals and logs (the notebook side draws its own).
  * On a TTY it redraws one line per file in place (throttled) and ends it when the file completes; elsewhere
- * (CI logs, pipes) it prints exactly one line per file, when the file completes.
+ * (CI logs, pipes) it prints exactly one line per file, when the file completes. While another process downloads
+ * the same file, it says so once ("waiting for another download …"), then shows that download's progress.
  */
 import type { DownloadProgress, ProgressCallback } from "./download";
 
@@ -39,7 +40,13 @@ export function progressLine(p: DownloadProgress, barWidth = DEFAULT_TEXT_PROGRE
   const frac = p.total > 0 ? Math.min(1, p.loaded / p.total) : 1;
   const filled = Math.round(frac * barWidth);
   const bar = "#".repeat(filled) + "-".repeat(barWidth - filled);
-  return `${p.file} [${bar}] ${formatBytes(p.loaded)} / ${formatBytes(p.total)} ${Math.floor(frac * 100)}%`;
+  const line = `${p.file} [${bar}] ${formatBytes(p.loaded)} / ${formatBytes(p.total)} ${Math.floor(frac * 100)}%`;
+  return p.waitingFor ? `${line} (another download: ${p.waitingFor})` : line;
+}
+
+/** "model.safetensors: waiting for another download (pid 12 on host-a since …)" */
+export function waitingLine(p: DownloadProgress): string {
+  return `${p.file}: waiting for another download (${p.waitingFor}) to finish`;
 }
 
 /**
@@ -55,8 +62,15 @@ export function textProgress(opts: TextProgressOptions = {}): ProgressCallback {
   const tty = Boolean(stream.isTTY);
   const lastDraw = new Map<string, number>();
   const done = new Set<string>();
+  const waitNoted = new Set<string>();
   return (p) => {
     const key = p.file;
+    if (p.waitingFor && !waitNoted.has(key)) {
+      waitNoted.add(key);
+      stream.write(tty ? `\r\x1b[2K${waitingLine(p)}\n` : `${waitingLine(p)}\n`);
+      lastDraw.set(key, o.now());
+      return;
+    }
     const complete = p.loaded >= p.total;
     if (complete) {
       if (done.has(key)) return;

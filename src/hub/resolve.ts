@@ -253,6 +253,7 @@ async function resolveOnline(
           file: f,
           label: `${repo.repoId}@${revision}`,
           meta: r.meta,
+          lockPath: repo.blobLock(r.meta.etag),
           retries: o.retries,
           readTimeoutMs: downloadTimeoutMs(),
           onProgress: o.onProgress,
