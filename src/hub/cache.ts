@@ -8,6 +8,8 @@
  *     snapshots/{commit}/{path}         relative symlink -> ../../blobs/{etag} (a copy where symlinks fail)
  *     refs/{revision}                   the commit hash a branch/tag pointed to (none for commit revisions)
  *     .no_exist/{commit}/{path}         empty marker: the file is known not to exist at that commit
+ *   {cache}/.locks/models--{org}--{name}/{etag}.tunebook.lock
+ *                                       held while blobs/{etag} downloads (Python's flock files are {etag}.lock)
  *
  * Every write here is atomic: a temporary name in the same folder, then a rename.
  *

@@ -9,7 +9,8 @@
  *  2. Offline (HF_HUB_OFFLINE=1 or `offline: true`): whatever the cache has, or one error naming the missing
  *     files, the cache folder and how to get them.
  *  3. Online: HEAD each file (the first at the revision, which pins the commit; the rest at that commit, so all
- *     files come from one snapshot), download missing blobs (download.ts), link them into the snapshot, write
+ *     files come from one snapshot), download missing blobs (download.ts; one
+ *     process per blob, others wait), link them into the snapshot, write
  *     refs/{revision}. If the hub cannot be reached, fall back to step 2's answer.
  *
  * Why not `@huggingface/hub`'s `downloadFileToCacheDir`/`snapshotDownload` (2.17.5, installed)? They resolve

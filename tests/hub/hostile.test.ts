@@ -183,3 +183,13 @@ test("checkCommit and checkEtag take exactly what the hub sends", () => {
     assert.throws(() => checkEtag(bad, "ETag header"), (e: any) => e.code === "bad-header" && /ETag header: .* is not a content hash/.test(e.message), bad);
   }
 });
+
+test("a size larger than the free disk space is refused before the download starts, naming the file and the folder", async (t) => {
+  const box = sandbox();
+  const hub = await startHubServer({ repos: [tinyRepo()] });
+  t.after(async () => { await hub.close(); box.cleanup(); });
+  hub.hostile("model.safetensors", { "X-Linked-Size": "9000000000000000" }); // 9 PB
+  await assert.rejects(resolveRepoFiles(REPO, ["model.safetensors"], { endpoint: hub.url, offline: false, cacheDir: box.cache }), (e: any) =>
+    e.code === "disk-full" && /not enough disk space for model\.safetensors of tiny-org\/neox-tiny-a@main: 9000000000000000 bytes needed, \d+ free in .*blobs; .*HF_HUB_CACHE/.test(e.message) && oneLine(e));
+  assert.equal(hub.requests.filter((q) => q.server === "cdn").length, 0, "nothing was downloaded");
+});

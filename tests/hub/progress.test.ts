@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { formatBytes, progressLine, textProgress } from "../../src/hub/progress";
+import { formatBytes, progressLine, textProgress, waitingLine } from "../../src/hub/progress";
 
 function sink(isTTY: boolean) {
   const out: string[] = [];
@@ -41,4 +41,21 @@ test("textProgress on a terminal redraws in place, throttled, and ends each file
   assert.ok(out[1].includes("600 B / 1.0 KB 60%"));
   assert.ok(out[2].endsWith("100%\n"));
   assert.ok(!out[0].endsWith("\n") && !out[1].endsWith("\n"));
+});
+
+test("textProgress says once that it waits for another process's download, then shows that download's progress", () => {
+  const who = "pid 12 on host-a since 2026-01-01T00:00:00.000Z";
+  for (const isTTY of [false, true]) {
+    const { out, stream } = sink(isTTY);
+    const p = textProgress({ stream, intervalMs: 0 });
+    p({ file: "w.bin", loaded: 0, total: 100, waitingFor: who });
+    p({ file: "w.bin", loaded: 50, total: 100, waitingFor: who });
+    p({ file: "w.bin", loaded: 100, total: 100 });
+    const text = out.join("");
+    assert.equal(text.split("waiting for another download").length - 1, 1, text);
+    assert.ok(text.includes(`w.bin: waiting for another download (${who}) to finish`), text);
+    assert.ok(text.endsWith("100%\n"), text);
+    if (isTTY) assert.ok(text.includes("50 B / 100 B 50% (another download: pid 12"), text);
+  }
+  assert.equal(waitingLine({ file: "a", loaded: 0, total: 1, waitingFor: "x" }), "a: waiting for another download (x) to finish");
 });
