@@ -193,3 +193,18 @@ test("a size larger than the free disk space is refused before the download star
     e.code === "disk-full" && /not enough disk space for model\.safetensors of tiny-org\/neox-tiny-a@main: 9000000000000000 bytes needed, \d+ free in .*blobs; .*HF_HUB_CACHE/.test(e.message) && oneLine(e));
   assert.equal(hub.requests.filter((q) => q.server === "cdn").length, 0, "nothing was downloaded");
 });
+
+test("a disk that fills up during the download (ENOSPC) is named: the file, the partial file, what to do", { skip: !fs.existsSync("/dev/full") && "no /dev/full" }, async (t) => {
+  const box = sandbox();
+  const hub = await startHubServer({ repos: [tinyRepo()] });
+  t.after(async () => { await hub.close(); box.cleanup(); });
+  // writes to /dev/full fail with ENOSPC: stand it in for the partial file
+  const blobs = path.join(box.cache, "models--tiny-org--neox-tiny-a", "blobs");
+  fs.mkdirSync(blobs, { recursive: true });
+  const partial = path.join(blobs, `${sha256hex(WEIGHTS)}.incomplete`);
+  fs.symlinkSync("/dev/full", partial);
+  await assert.rejects(resolveRepoFiles(REPO, ["model.safetensors"], { endpoint: hub.url, offline: false, cacheDir: box.cache }), (e: any) =>
+    e.code === "disk-full" && e.message.startsWith(`writing ${partial} (model.safetensors of tiny-org/neox-tiny-a@main) failed after 0 of ${WEIGHTS.length} bytes: ENOSPC (the disk is full)`) &&
+    /free space and run again to resume/.test(e.message) && oneLine(e));
+  assert.ok(!fs.existsSync(path.join(blobs, sha256hex(WEIGHTS))));
+});
