@@ -10,16 +10,20 @@
  *   latest                    the name of the newest complete checkpoint ("step-000100\n")
  * ```
  *
- * A save writes everything into a hidden temp directory in `checkpointDir`, fsyncs each file and the
- * directory, renames it to `step-NNNNNN` and only then replaces `latest` (temp file + fsync + rename). A crash
- * at any point leaves the previous checkpoint and pointer as they were; leftover temp directories are ignored
- * and removed by the next save. `latest` is the commit point: `findLatestCheckpoint` trusts it when it names a
- * complete checkpoint, and otherwise falls back to the highest-numbered complete one.
+ * A save writes everything into a hidden temp directory (`.tmp-step-NNNNNN-<pid>-…`) in `checkpointDir`,
+ * fsyncs each file and the directory, renames it to `step-NNNNNN` and only then replaces `latest` (temp file +
+ * fsync + rename: runtime/atomic). Replacing or pruning a checkpoint renames it aside (`.old-…`) before
+ * deleting it. A crash at any point leaves the previous checkpoint and pointer as they were; the leftovers are
+ * ignored by every reader, and `cleanCheckpointLeftovers` removes them. A save never deletes temp files it did
+ * not make (another process may be writing them): cleaning is for the one writer, e.g. `tunebook train` while it
+ * holds the run lock. `latest` is the commit point: `findLatestCheckpoint` trusts it when it names a complete
+ * checkpoint, and otherwise falls back to the highest-numbered complete one. A failed write (ENOSPC, ...) throws
+ * a `CheckpointWriteError` that names the file and the newest intact checkpoint.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { readSafetensorsFile, writeSafetensorsFile, type SafeTensor } from "../model/safetensors";
-import { fsyncPath } from "../runtime/atomic";
+import { fsyncPath, writeFileAtomic } from "../runtime/atomic";
 
 export const MODEL_FILE = "model.safetensors";
 export const OPTIMIZER_FILE = "optimizer.safetensors";
@@ -27,12 +31,53 @@ export const STATE_FILE = "trainer_state.json";
 export const LATEST_FILE = "latest";
 const TMP_PREFIX = ".tmp-";
 const OLD_PREFIX = ".old-";
+/** runtime/atomic's temp name for the pointer (`.latest.tmp-<pid>-…`). */
+const POINTER_TMP = /^\.latest\.tmp-\d+-[0-9a-z]+$/;
 
-/** Stages a save passes through (for `faultInjection` in tests: throw or kill the process there). */
-export type SaveStage = "model-written" | "optimizer-written" | "state-written" | "renamed" | "latest-written";
+/**
+ * Stages a save passes through (for `faultInjection` in tests: throw or kill the process there).
+ * "pruned-aside": an old checkpoint was renamed aside by pruning and is about to be deleted.
+ */
+export type SaveStage = "model-written" | "optimizer-written" | "state-written" | "renamed" | "latest-written" | "pruned-aside";
 
 export class TrainCheckpointError extends Error {
   override name = "TrainCheckpointError";
+}
+
+const FS_ERRORS: Record<string, string> = {
+  ENOSPC: "no space left on device", EDQUOT: "disk quota exceeded", EROFS: "read-only file system", EACCES: "permission denied",
+  EPERM: "operation not permitted", EIO: "I/O error", EFBIG: "file too large", EMFILE: "too many open files", ENOENT: "folder vanished",
+};
+
+/**
+ * The code of a failed file-system call (`ENOSPC`, ...), also when a library wrapped it in its message.
+ * @example
+ * fsErrorCode(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })); // "ENOSPC"
+ */
+export function fsErrorCode(e: unknown): string | undefined {
+  const code = (e as any)?.code;
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
+  return /\b(E(?:NOSPC|DQUOT|ROFS|ACCES|PERM|IO|FBIG|MFILE))\b/.exec(String((e as any)?.message ?? ""))?.[1];
+}
+
+/** "no space left on device (ENOSPC)" */
+export function fsErrorText(code: string): string {
+  return FS_ERRORS[code] ? `${FS_ERRORS[code]} (${code})` : code;
+}
+
+/** A checkpoint file could not be written; nothing half-written became `latest`. */
+export class CheckpointWriteError extends TrainCheckpointError {
+  override name = "CheckpointWriteError";
+  constructor(
+    /** The file being written when it failed. */
+    readonly file: string,
+    readonly code: string,
+    /** The newest complete checkpoint (what `latest` resolves to now), if any. */
+    readonly intact: string | undefined,
+    step: number,
+  ) {
+    super(`cannot write ${file}: ${fsErrorText(code)} while saving the checkpoint of step ${step}; newest intact checkpoint: ${intact ?? "none"}`);
+  }
 }
 
 /** What a checkpoint holds, as plain data. */
@@ -60,25 +105,6 @@ export const DEFAULT_CHECKPOINT_SAVE_OPTIONS: CheckpointSaveOptions = { keepLast
  */
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, "0")}`;
-}
-
-/**
- * Write a small file durably: temp file in the same directory, fsync, rename, fsync the directory. (Like
- * runtime/atomic's `writeFileAtomic`, but with the `.tmp-` prefix that `pruneLeftovers` cleans after a crash.)
- * @example
- * writeFileAtomic("runs/a/latest", "step-000100\n");
- */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `${TMP_PREFIX}${path.basename(file)}.${process.pid}.${Date.now().toString(36)}`);
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncPath(path.dirname(file));
 }
 
 /** Whether `dir` holds a complete checkpoint (all three files, the state parsing as JSON with a step). */
@@ -135,56 +161,121 @@ export async function saveCheckpoint(
   opts: Partial<CheckpointSaveOptions> = {},
 ): Promise<string> {
   const o = { ...DEFAULT_CHECKPOINT_SAVE_OPTIONS, ...opts };
-  fs.mkdirSync(dir, { recursive: true });
-  removeStale(dir);
   const name = checkpointName(step);
   const final = path.join(dir, name);
-  const tmp = fs.mkdtempSync(path.join(dir, `${TMP_PREFIX}${name}-`));
-  const hook = (stage: SaveStage) => o.faultInjection?.(stage, tmp);
+  let writing = dir; // the file being written, for the error message
+  let tmp: string | undefined;
   try {
-    await writeSafetensorsFile(path.join(tmp, MODEL_FILE), contents.model, { format: "pt", step: String(step) });
+    fs.mkdirSync(dir, { recursive: true });
+    writing = path.join(dir, `${TMP_PREFIX}${name}-${process.pid}-`);
+    tmp = fs.mkdtempSync(writing);
+    const hook = (stage: SaveStage) => o.faultInjection?.(stage, tmp!);
+    writing = path.join(tmp, MODEL_FILE);
+    await writeSafetensorsFile(writing, contents.model, { format: "pt", step: String(step) });
     hook("model-written");
-    await writeSafetensorsFile(path.join(tmp, OPTIMIZER_FILE), contents.optimizer, { format: "pt", ...contents.optimizerMetadata });
+    writing = path.join(tmp, OPTIMIZER_FILE);
+    await writeSafetensorsFile(writing, contents.optimizer, { format: "pt", ...contents.optimizerMetadata });
     hook("optimizer-written");
-    writeFileAtomic(path.join(tmp, STATE_FILE), JSON.stringify(contents.state, null, 1) + "\n");
+    writing = path.join(tmp, STATE_FILE);
+    writeFileAtomic(writing, JSON.stringify(contents.state, null, 1) + "\n");
     fsyncPath(tmp);
     hook("state-written");
+    writing = final;
     if (fs.existsSync(final)) {
-      // re-saving a step (after resuming from an earlier one): move the old one aside, then swap
-      const old = path.join(dir, `${OLD_PREFIX}${name}-${process.pid}-${Date.now().toString(36)}`);
+      // re-saving a step (after resuming from an earlier one): move the old one aside, swap, then delete it
+      const old = asideName(dir, name);
       fs.renameSync(final, old);
-      fs.renameSync(tmp, final);
+      try {
+        fs.renameSync(tmp, final);
+      } catch (e) {
+        fs.renameSync(old, final);
+        throw e;
+      }
       fs.rmSync(old, { recursive: true, force: true });
     } else {
       fs.renameSync(tmp, final);
     }
+    tmp = undefined;
     fsyncPath(dir);
+    o.faultInjection?.("renamed", final);
+    writing = path.join(dir, LATEST_FILE);
+    writeFileAtomic(writing, name + "\n");
+    o.faultInjection?.("latest-written", final);
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    const code = fsErrorCode(e);
+    if (code) throw new CheckpointWriteError(writing, code, findLatestCheckpoint(dir), step);
     throw e;
   }
-  hook("renamed");
-  writeFileAtomic(path.join(dir, LATEST_FILE), name + "\n");
-  hook("latest-written");
-  if (o.keepLast > 0) pruneCheckpoints(dir, o.keepLast);
+  if (o.keepLast > 0) pruneCheckpoints(dir, o.keepLast, o.faultInjection);
   return final;
 }
 
-/** Remove temp/old directories left by an interrupted save. */
-function removeStale(dir: string): void {
-  for (const n of fs.readdirSync(dir))
-    if (n.startsWith(TMP_PREFIX) || n.startsWith(OLD_PREFIX)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+const asideName = (dir: string, name: string) => path.join(dir, `${OLD_PREFIX}${name}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
+
+/**
+ * Remove what interrupted saves and prunes left in `dir` (`.tmp-*`, `.old-*`); returns the names removed. A
+ * checkpoint set aside for a re-save whose swap never happened is put back instead when `latest` names it.
+ * Call it only while no other process writes to `dir` (it would delete that process's save in progress).
+ * @example
+ * cleanCheckpointLeftovers("runs/a/checkpoints"); // [".tmp-step-000004-1234-Ab3xYz"]
+ */
+export function cleanCheckpointLeftovers(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  let pointer = "";
+  try {
+    pointer = fs.readFileSync(path.join(dir, LATEST_FILE), "utf8").trim();
+  } catch {
+    // no pointer
+  }
+  const removed: string[] = [];
+  for (const n of fs.readdirSync(dir).sort()) {
+    const m = /^\.old-(step-\d+)-/.exec(n);
+    if (m && m[1] === pointer && !fs.existsSync(path.join(dir, m[1])) && isCompleteCheckpoint(path.join(dir, n))) {
+      fs.renameSync(path.join(dir, n), path.join(dir, m[1]));
+      continue;
+    }
+    if (n.startsWith(TMP_PREFIX) || n.startsWith(OLD_PREFIX) || POINTER_TMP.test(n)) {
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      removed.push(n);
+    }
+  }
+  if (removed.length) fsyncPath(dir);
+  return removed;
 }
 
 /**
- * Delete all but the newest `keepLast` complete checkpoints (never the one `latest` names).
+ * Delete all but the newest `keepLast` complete checkpoints (never the one `latest` names). Each is renamed
+ * aside first, so a crash mid-delete leaves a hidden leftover, never a half-deleted `step-*`.
  * @example
  * pruneCheckpoints("runs/a", 2);
  */
-export function pruneCheckpoints(dir: string, keepLast: number): void {
+export function pruneCheckpoints(dir: string, keepLast: number, faultInjection?: CheckpointSaveOptions["faultInjection"]): void {
   const latest = findLatestCheckpoint(dir);
   const all = listCheckpoints(dir);
-  for (const c of all.slice(0, Math.max(0, all.length - keepLast))) if (c.path !== latest) fs.rmSync(c.path, { recursive: true, force: true });
+  for (const c of all.slice(0, Math.max(0, all.length - keepLast))) {
+    if (c.path === latest) continue;
+    const old = asideName(dir, path.basename(c.path));
+    fs.renameSync(c.path, old);
+    fsyncPath(dir);
+    faultInjection?.("pruned-aside", old);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Delete every checkpoint in `dir` and its pointer (starting a run over), each set aside before it is deleted.
+ * @example
+ * removeAllCheckpoints("runs/a/checkpoints");
+ */
+export function removeAllCheckpoints(dir: string): void {
+  fs.rmSync(path.join(dir, LATEST_FILE), { force: true });
+  for (const c of listCheckpoints(dir)) {
+    const old = asideName(dir, path.basename(c.path));
+    fs.renameSync(c.path, old);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+  fsyncPath(dir);
 }
 
 /**

@@ -1,11 +1,12 @@
 import { test, after } from "node:test";
 import * as assert from "node:assert/strict";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-  TrainCheckpointError, LATEST_FILE, checkpointName, findLatestCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint,
-  type CheckpointContents,
+  CheckpointWriteError, TrainCheckpointError, LATEST_FILE, checkpointName, cleanCheckpointLeftovers, findLatestCheckpoint, listCheckpoints, loadCheckpoint,
+  removeAllCheckpoints, saveCheckpoint, type CheckpointContents,
 } from "../../src/train/checkpoint";
 
 const dirs: string[] = [];
@@ -16,9 +17,12 @@ const tmpDir = () => {
 };
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-function contents(step: number): CheckpointContents {
+function contents(step: number, extra = 0): CheckpointContents {
   return {
-    model: new Map([["w", { dtype: "F32", shape: [2, 2], data: new Float32Array([step, 1, 2, 3]) }]]),
+    model: new Map([
+      ["w", { dtype: "F32", shape: [2, 2], data: new Float32Array([step, 1, 2, 3]) }],
+      ...(extra ? [["big", { dtype: "F32", shape: [extra], data: new Float32Array(extra).fill(step) }] as const] : []),
+    ]),
     optimizer: new Map([["w.exp_avg", { dtype: "F32", shape: [2, 2], data: new Float32Array([0.5, step, 0, 0]) }]]),
     optimizerMetadata: { optimizer: "adamw", step: String(step) },
     state: { step, lossHistory: [3, 2, 1] },
@@ -66,20 +70,112 @@ test("a crash at any stage of a save leaves the previous checkpoint as the one t
   assert.equal(findLatestCheckpoint(dir), path.join(dir, checkpointName(2)));
 });
 
-test("leftover temp dirs are ignored and cleaned; a missing or broken pointer falls back to the newest complete one", async () => {
+test("leftovers are ignored; a save leaves other saves' temp dirs alone; cleanCheckpointLeftovers removes them", async () => {
   const dir = tmpDir();
   await saveCheckpoint(dir, 2, contents(2), { keepLast: 0 });
   await saveCheckpoint(dir, 4, contents(4), { keepLast: 0 });
-  fs.mkdirSync(path.join(dir, ".tmp-step-000006-abc"));
-  fs.writeFileSync(path.join(dir, ".tmp-step-000006-abc", "model.safetensors"), "partial");
+  fs.mkdirSync(path.join(dir, ".tmp-step-000006-999999-abc"));
+  fs.writeFileSync(path.join(dir, ".tmp-step-000006-999999-abc", "model.safetensors"), "partial");
+  fs.mkdirSync(path.join(dir, ".old-step-000001-999999-xyz"));
+  fs.writeFileSync(path.join(dir, ".latest.tmp-999999-k3j2h1"), "step-00"); // a pointer write cut short
   fs.mkdirSync(path.join(dir, "step-000009")); // incomplete (no files): never chosen
   fs.writeFileSync(path.join(dir, LATEST_FILE), "step-000099\n");
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
   fs.rmSync(path.join(dir, LATEST_FILE));
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
+  // another process may be writing that temp dir right now: a save must not delete it
   await saveCheckpoint(dir, 6, contents(6), { keepLast: 0 });
-  assert.ok(!fs.existsSync(path.join(dir, ".tmp-step-000006-abc")), "stale temp dir removed by the next save");
+  assert.ok(fs.existsSync(path.join(dir, ".tmp-step-000006-999999-abc")), "a save deletes no temp dir it did not make");
+  assert.deepEqual(cleanCheckpointLeftovers(dir), [".latest.tmp-999999-k3j2h1", ".old-step-000001-999999-xyz", ".tmp-step-000006-999999-abc"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000002", "step-000004", "step-000006", "step-000009"]);
+  assert.deepEqual(cleanCheckpointLeftovers(path.join(dir, "missing")), []);
   assert.equal(findLatestCheckpoint(tmpDir()), undefined);
+});
+
+test("a crash while pruning leaves no half-deleted step folder; the next start cleans the leftover", async () => {
+  const dir = tmpDir();
+  for (const s of [2, 4]) await saveCheckpoint(dir, s, contents(s), { keepLast: 2 });
+  let aside = "";
+  await assert.rejects(
+    saveCheckpoint(dir, 6, contents(6), {
+      keepLast: 2,
+      faultInjection: (stage, d) => {
+        if (stage === "pruned-aside") {
+          aside = d;
+          fs.rmSync(path.join(d, "optimizer.safetensors")); // the delete got this far when the process died
+          throw new Error("killed while pruning");
+        }
+      },
+    }),
+    /killed while pruning/,
+  );
+  assert.match(path.basename(aside), /^\.old-step-000002-/);
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [4, 6], "step-000002 is gone under its real name, not half there");
+  assert.ok(!fs.existsSync(path.join(dir, "step-000002")));
+  assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000006"));
+  assert.deepEqual(cleanCheckpointLeftovers(dir), [path.basename(aside)]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000004", "step-000006"]);
+  // the crashed save of step 8 (killed after its temp dir was written) is cleaned the same way
+  await assert.rejects(saveCheckpoint(dir, 8, contents(8), { faultInjection: (s) => { if (s === "optimizer-written") throw new Error("killed"); } }), /killed/);
+  fs.mkdirSync(path.join(dir, ".tmp-step-000008-424242-crashd")); // what a SIGKILL leaves (a throw cleans up itself)
+  assert.deepEqual(cleanCheckpointLeftovers(dir), [".tmp-step-000008-424242-crashd"]);
+  assert.equal((await loadCheckpoint(findLatestCheckpoint(dir)!)).state.step, 6);
+});
+
+test("a re-save killed between setting the old copy aside and the swap: the next start puts the old copy back", async () => {
+  const dir = tmpDir();
+  await saveCheckpoint(dir, 4, contents(4));
+  // the state a kill between the two renames leaves: latest names step-000004, which sits under its aside name
+  fs.renameSync(path.join(dir, "step-000004"), path.join(dir, ".old-step-000004-777-abc"));
+  fs.mkdirSync(path.join(dir, ".tmp-step-000004-777-def"));
+  assert.deepEqual(cleanCheckpointLeftovers(dir), [".tmp-step-000004-777-def"]);
+  assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
+  assert.equal((await loadCheckpoint(path.join(dir, "step-000004"))).state.step, 4);
+});
+
+test("removeAllCheckpoints deletes the checkpoints and the pointer, nothing else", async () => {
+  const dir = tmpDir();
+  for (const s of [1, 2]) await saveCheckpoint(dir, s, contents(s), { keepLast: 0 });
+  fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
+  removeAllCheckpoints(dir);
+  assert.deepEqual(fs.readdirSync(dir), ["notes.txt"]);
+});
+
+/** A small tmpfs (we are root in CI), or undefined where mounting is not allowed. */
+function smallTmpfs(bytes: number): string | undefined {
+  const dir = tmpDir();
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  after(() => execFileSync("umount", [dir], { stdio: "ignore" }));
+  return dir;
+}
+
+test("a full disk mid-save: one error naming the file and the intact checkpoint, nothing half-written, latest unchanged", async (t) => {
+  const floats = 64 * 1024; // 256 KiB per tensor copy: one checkpoint (weights + optimizer state) ≈ 256 KiB + headers
+  const disk = smallTmpfs(400 * 1024);
+  let dir: string;
+  let opts = {};
+  if (disk) {
+    dir = path.join(disk, "ckpt");
+  } else {
+    // no mount here: the same error, injected where the disk would fill
+    t.diagnostic("mount -t tmpfs is not allowed here: ENOSPC is injected through faultInjection instead of a full tmpfs");
+    dir = path.join(tmpDir(), "ckpt");
+    opts = { faultInjection: (stage: string, d: string) => { if (stage === "model-written" && d.includes("step-000002")) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }); } };
+  }
+  await saveCheckpoint(dir, 1, contents(1, floats), { keepLast: 1, ...opts });
+  const err = await saveCheckpoint(dir, 2, contents(2, floats), { keepLast: 1, ...opts }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof CheckpointWriteError, `expected a CheckpointWriteError, got ${err}`);
+  assert.equal(err.code, "ENOSPC");
+  assert.match(err.message, /^cannot write \S*\.tmp-step-000002-\S*\/model\.safetensors: no space left on device \(ENOSPC\) while saving the checkpoint of step 2; newest intact checkpoint: \S*step-000001$/);
+  assert.equal(err.intact, path.join(dir, "step-000001"));
+  assert.ok(!err.message.includes("\n"));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000001"], "no temp dir or partial file left");
+  assert.equal(fs.readFileSync(path.join(dir, LATEST_FILE), "utf8"), "step-000001\n");
+  assert.equal((await loadCheckpoint(findLatestCheckpoint(dir)!)).model.get("big")!.data[0], 1);
 });
 
 test("re-saving an existing step replaces it whole", async () => {
