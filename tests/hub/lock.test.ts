@@ -37,7 +37,7 @@ test("two processes downloading the same file at once: both succeed, the body is
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
   t.after(async () => { await hub.close(); cache.cleanup(); });
-  hub.throttle("model.safetensors", 8192, 60); // ~0.8 s: the second process arrives while the first downloads
+  hub.throttle("model.safetensors", 8192, 150); // ~2 s: the second process arrives while the first downloads
   const barrier = path.join(cache.dir, "go");
   const child = path.join(__dirname, "download-child.ts");
   const runs = [0, 1].map(() => {
