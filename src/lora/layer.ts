@@ -12,12 +12,14 @@
  * (transposed-operand matmuls are 10–40× slower on the WebAssembly backend):
  *   forward  v = A·x̃ᵀ [r, N];  Z = W·xᵀ + s·B·v [out, N];  y = Zᵀ + b
  *   backward g = Bᵀ·dyᵀ [r, N];  dB = s·dyᵀ·vᵀ;  dA = s·g·x̃;  dx = dy·W + s·(gᵀ·A)⊙mask
- * (x̃ = dropout(x) = x ⊙ mask, mask ∈ {0, 1/(1−p)}, drawn from a seeded generator in training mode only.)
+ * (x̃ = dropout(x) = x ⊙ mask, mask ∈ {0, 1/(1−p)}, drawn in training mode only from the adapter's own seeded
+ * generator on this layer: layers never share masks, and a checkpoint saves each generator's state so a resumed
+ * run draws the masks an uninterrupted one would have.)
  */
 import * as tf from "@tensorflow/tfjs";
 import { Linear, LinearLike } from "../model/layers";
 import { nativeMatMulActive } from "../runtime/native-blas";
-import { Rng } from "../runtime/seed";
+import { Rng, deriveSeed } from "../runtime/seed";
 import { LoraConfig, LoraError, loraScaling } from "./config";
 
 /** One adapter on one layer. */
@@ -30,7 +32,12 @@ export interface LoraAdapter {
   readonly r: number;
   readonly scaling: number;
   readonly dropout: number;
+  /** Draws this adapter's dropout masks on this layer; `dropoutRng.state` is what a training checkpoint saves. */
+  readonly dropoutRng: Rng;
 }
+
+/** Tag of the dropout stream in `deriveSeed`, so it never repeats the draws that initialised A and B. */
+const DROPOUT_STREAM = 0x44524f50; // "DROP"
 
 /** How the wrapped layer runs. */
 interface ActiveTerm {
@@ -60,15 +67,13 @@ export class LoraLinear implements LinearLike {
   private readonly merged: string[] = [];
   /** Dropout applies only while true (set by `loraTrainable` around the training forward pass). */
   training = false;
-  private dropoutRng: Rng;
 
   constructor(
     /** The frozen dense layer (its variables are the model's own). */
     readonly base: Linear,
-    dropoutSeed = 0,
-  ) {
-    this.dropoutRng = new Rng(dropoutSeed);
-  }
+    /** Mixed with each adapter's seed into its dropout generator's seed. */
+    private readonly dropoutSeed = 0,
+  ) {}
 
   get name(): string {
     return this.base.name;
@@ -98,6 +103,7 @@ export class LoraLinear implements LinearLike {
       r: cfg.r,
       scaling: loraScaling(cfg),
       dropout: cfg.dropout,
+      dropoutRng: new Rng(deriveSeed(this.dropoutSeed, seed, DROPOUT_STREAM)),
     };
     this.adapters.set(name, adapter);
     return adapter;
@@ -188,7 +194,7 @@ export class LoraLinear implements LinearLike {
     const inF = x.shape[x.rank - 1];
     if (inF !== this.inFeatures) throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
-    const masks = terms.map((t) => (this.training && t.adapter.dropout > 0 ? this.dropoutMask(n, t.adapter.dropout) : null));
+    const masks = terms.map((t) => (this.training && t.adapter.dropout > 0 ? this.dropoutMask(n, t.adapter) : null));
     const op = loraOp(this.base, terms.map((t) => t.adapter.scaling * t.weight), masks, nativeMatMulActive() ? ROW_MAJOR : TRANSPOSED);
     const inputs = [tf.reshape(x, [n, inF])]; // [N, in]
     for (const t of terms) inputs.push(t.adapter.A, t.adapter.B);
@@ -196,9 +202,10 @@ export class LoraLinear implements LinearLike {
     return tf.reshape(y, [...lead, this.outFeatures]);
   }
 
-  /** Inverted-dropout mask `[N, in]`: 0 with probability p, else 1/(1−p); one seed per call from the layer's generator. */
-  private dropoutMask(n: number, p: number): tf.Tensor2D {
-    const seed = Math.floor(this.dropoutRng.next() * 2 ** 31);
+  /** Inverted-dropout mask `[N, in]`: 0 with probability p, else 1/(1−p); one seed per call from the adapter's generator. */
+  private dropoutMask(n: number, ad: LoraAdapter): tf.Tensor2D {
+    const p = ad.dropout;
+    const seed = Math.floor(ad.dropoutRng.next() * 2 ** 31); // tfjs's seeded randomUniform draws in JS: the same on every backend
     return tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform([n, this.inFeatures], 0, 1, "float32", seed), p), "float32"), 1 / (1 - p)) as tf.Tensor2D);
   }
 

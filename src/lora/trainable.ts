@@ -4,7 +4,7 @@
  * dropout on, and every other dense layer behind a `FrozenLinear` — a stand-in with the same forward pass
  * whose backward pass computes only the input gradient, so no time or memory goes to weight gradients of the
  * frozen base (tfjs's custom ops compute all their input gradients eagerly). The layers are put back after
- * each call.
+ * each call. Its `rngState()` is the adapter's dropout generators, which the trainer checkpoints.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
@@ -70,8 +70,21 @@ export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): T
   if (!lora || !lora.has(adapter)) throw new LoraError(`loraTrainable: the model has no adapter named ${JSON.stringify(adapter)}; add one with LoraModel.of(model).addAdapter(${JSON.stringify(adapter)}, {...})`);
   if (lora.isMerged(adapter)) throw new LoraError(`loraTrainable: adapter ${JSON.stringify(adapter)} is merged into the base; unmerge it before training`);
   const vars = lora.adapterVariables(adapter);
+  // one dropout generator per wrapped layer, keyed by its PEFT module name (none when dropout is 0)
+  const rngs = new Map(lora.config(adapter).dropout > 0 ? lora.targetModules(adapter).map((m) => [`${m}.lora_dropout`, lora.layer(m).get(adapter).dropoutRng]) : []);
   return {
     trainableVariables: () => vars,
+    rngState: () => Object.fromEntries([...rngs].map(([k, r]) => [k, r.state])),
+    setRngState: (state: Record<string, number>, source: string) => {
+      const given = state && typeof state === "object" ? Object.keys(state) : [];
+      const unknown = given.filter((k) => !rngs.has(k));
+      if (unknown.length) throw new LoraError(`${source}: dropout generator ${JSON.stringify(unknown[0])} is not one of adapter ${JSON.stringify(adapter)}'s (${[...rngs.keys()].join(", ") || "it has no dropout"})`);
+      for (const k of rngs.keys()) {
+        const v = state[k];
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new LoraError(`${source}: dropout generator ${JSON.stringify(k)}: expected a uint32 state, found ${JSON.stringify(v)}`);
+      }
+      for (const [k, r] of rngs) r.state = state[k];
+    },
     loss: (batch: Batch) =>
       lora.withActiveSync([adapter], () => {
         lora.setTraining(gradientDepth() > 0); // dropout while computing gradients, not in trainer.evaluate()

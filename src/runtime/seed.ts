@@ -1,6 +1,8 @@
 /**
  * Seeded randomness: one small, fast PRNG (mulberry32) used wherever tunebook draws numbers itself
- * (data shuffles, splits, sampling, initialisation), so the same seed gives the same result.
+ * (data shuffles, splits, sampling, initialisation, LoRA dropout masks), so the same seed gives the same
+ * result. Its whole state is one uint32 (`rng.state`): a training checkpoint saves it, and a generator
+ * restored from it continues with exactly the numbers the original would have drawn.
  */
 
 /** A seeded generator of floats in [0, 1). State is one uint32, so it can be saved and restored. */
@@ -34,4 +36,25 @@ export class Rng {
     }
     return xs;
   }
+}
+
+/**
+ * One uint32 seed from several numbers (murmur3's mixing and finaliser), for independent streams from one
+ * user seed: `deriveSeed(seed, layer, STREAM)` differs per layer and per purpose, so e.g. a dropout stream
+ * never repeats the draws that initialised the same layer's weights.
+ * @example
+ * new Rng(deriveSeed(42, 3, 0x44524f50)); // layer 3's dropout stream for seed 42
+ */
+export function deriveSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    let k = Math.imul(p >>> 0, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h = Math.imul(((h ^ k) << 13) | ((h ^ k) >>> 19), 5) + 0xe6546b64;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -42,4 +42,12 @@ export interface TrainableModel {
   trainableVariables(): Map<string, tf.Variable>;
   /** Scalar loss for a batch: the mean over its `numTokens` loss positions. Called inside tf.tidy/variableGrads. */
   loss(batch: Batch): tf.Scalar;
+  /**
+   * The states of the generators `loss` draws from while training (dropout masks), keyed by stable names, each a
+   * uint32 (`Rng.state`). Required when the loss is random: the trainer saves them in `trainer_state.json`
+   * (`rng.model`) and a resumed run sets them back, so it draws what an uninterrupted run would have.
+   */
+  rngState?(): Record<string, number>;
+  /** Restore what `rngState()` returned; throws naming a key that is missing, unknown or not a uint32. */
+  setRngState?(state: Record<string, number>, source: string): void;
 }
