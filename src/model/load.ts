@@ -119,6 +119,33 @@ export async function loadPretrained(dirOrFile: string): Promise<GPTNeoXForCausa
   return modelFromTensors(config, tensors, dirOrFile);
 }
 
+/** Where a set of weights first holds NaN or ±Infinity. */
+export interface NonFiniteWeight {
+  name: string;
+  /** Flat index of the first bad value, and the value. */
+  index: number;
+  value: number;
+}
+
+/**
+ * The first tensor, in the order given, with a NaN or ±Infinity value (or undefined when every value is finite).
+ * One tensor is read at a time, so the check needs no more memory than the largest tensor.
+ *
+ * @example
+ * const bad = findNonFinite(model.parameters());
+ * if (bad) throw new Error(`${dir}: ${bad.name} holds ${bad.value} at index ${bad.index}`);
+ */
+export function findNonFinite(tensors: Iterable<[string, tf.Tensor]>): NonFiniteWeight | undefined {
+  for (const [name, t] of tensors) {
+    const data = t.dataSync() as Float32Array;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v - v !== 0) return { name, index: i, value: v }; // NaN - NaN and Inf - Inf are NaN
+    }
+  }
+  return undefined;
+}
+
 /**
  * The model's weights as F32 safetensors entries keyed by HF name (copies; tied `embed_out` not repeated).
  *

@@ -14,6 +14,23 @@ import { GPTNeoXConfig, configFromHF } from "./config";
 import { GPTNeoXForCausalLM } from "./gptneox";
 import { findPreset } from "./presets";
 import { loadPretrained } from "./load";
+import { assertRegularFile, describeFileKind, FileAccessError, readRegularFileSync } from "../runtime/files";
+
+/** The tokenizer files a model folder may hold; any that exists must be a regular file (a FIFO would block the read). */
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+function checkTokenizerFiles(dir: string): void {
+  for (const f of TOKENIZER_FILES) {
+    const p = path.join(dir, f);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue; // absent: the tokenizer loader decides whether it needs it
+    }
+    if (!st.isFile()) assertRegularFile(p, `the tokenizer file ${f}`);
+  }
+}
 
 /** The name that selects the embedded default model. */
 export const DEFAULT_MODEL = "default";
@@ -43,7 +60,9 @@ export async function resolveModel(idOrPath: string, opts: LoadModelOptions = {}
     }
     return dir;
   }
-  if (fs.existsSync(idOrPath) && fs.statSync(idOrPath).isDirectory()) {
+  const st = fs.statSync(idOrPath, { throwIfNoEntry: false });
+  if (st && !st.isDirectory() && !st.isFile()) throw new Error(`${idOrPath}: is a ${describeFileKind(st)}, expected a model folder`);
+  if (st?.isDirectory()) {
     // a local folder is used as it is; the loaders name whatever is missing (tokenizer.json is optional here)
     if (!fs.existsSync(path.join(idOrPath, "config.json"))) throw new Error(`local folder ${idOrPath} has no config.json`);
     return idOrPath;
@@ -69,6 +88,7 @@ export interface LoadedModel {
  */
 export async function loadModel(idOrPath: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = await resolveModel(idOrPath, opts);
+  checkTokenizerFiles(dir);
   const tokenizer = await loadTokenizer(dir);
   const model = await loadPretrained(dir);
   return { model, tokenizer, dir, name: idOrPath };
@@ -80,6 +100,7 @@ export async function loadModel(idOrPath: string, opts: LoadModelOptions = {}): 
  */
 export async function loadModelMaybeTokenizer(idOrPath: string, opts: LoadModelOptions = {}): Promise<Omit<LoadedModel, "tokenizer"> & { tokenizer?: Tokenizer }> {
   const dir = await resolveModel(idOrPath, opts);
+  checkTokenizerFiles(dir);
   const tokenizer = fs.existsSync(path.join(dir, "tokenizer.json")) ? await loadTokenizer(dir) : undefined;
   const model = await loadPretrained(dir);
   return { model, tokenizer, dir, name: idOrPath };
@@ -88,7 +109,11 @@ export async function loadModelMaybeTokenizer(idOrPath: string, opts: LoadModelO
 /** Load only a tokenizer: a tokenizer.json file, a folder, "default", or a repo id. */
 export async function loadTokenizerFrom(idOrPath: string, opts: LoadModelOptions = {}): Promise<Tokenizer> {
   if (idOrPath === DEFAULT_MODEL) return loadTokenizer(defaultModelDir());
-  if (fs.existsSync(idOrPath)) return loadTokenizer(idOrPath);
+  if (fs.existsSync(idOrPath)) {
+    if (fs.statSync(idOrPath).isDirectory()) checkTokenizerFiles(idOrPath);
+    else assertRegularFile(idOrPath, "the tokenizer file");
+    return loadTokenizer(idOrPath);
+  }
   const src = parseModelSource(idOrPath);
   if (src.kind === "local") return loadTokenizer(src.dir);
   const r = await resolveRepoFiles(idOrPath, ["tokenizer.json"], {
@@ -117,9 +142,10 @@ export async function loadConfig(idOrPath: string, opts: LoadModelOptions = {}):
   }
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, "utf8"));
+    json = JSON.parse(readRegularFileSync(file, "the model config").toString("utf8"));
   } catch (e: any) {
-    throw new Error(`${file}: ${e.code === "ENOENT" ? "no such file" : `not valid JSON (${e.message})`}`);
+    if (e instanceof FileAccessError) throw new Error(e.kind === "missing" ? `${file}: no such file` : e.message);
+    throw new Error(`${file}: not valid JSON (${e.message})`);
   }
   return configFromHF(json, file);
 }

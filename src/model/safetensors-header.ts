@@ -6,6 +6,7 @@
  * object, duplicate keys, `__metadata__` that is not an object of strings, unknown dtypes, bad shapes or
  * offsets, a byte span ≠ numel × dtype size, offsets that are not contiguous from 0, and trailing bytes.
  */
+import { findDuplicateKey } from "../runtime/json-keys";
 
 /** The dtypes of the safetensors format that tunebook reads and writes. */
 export type SafetensorsDType =
@@ -76,28 +77,10 @@ export function checkHeaderLength(first8: Uint8Array, fileBytes: number, source:
 /** Throw on the first key that appears twice in one JSON object (JSON.parse would keep the last silently).
  * `text` must already be valid JSON. */
 function checkDuplicateKeys(text: string, source: string): void {
-  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      let j = i + 1;
-      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
-      const top = stack[stack.length - 1];
-      if (top && top.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) {
-          const where = stack.length === 1 ? `key "${key}"` : `key "${key}" inside an entry`;
-          throw new SafetensorsError(`${source}: header has a duplicate ${where}; each tensor and field must appear once`, source, key);
-        }
-        top.keys.add(key);
-        top.expectKey = false;
-      }
-      i = j;
-    } else if (c === 0x7b /* { */) stack.push({ keys: new Set(), expectKey: true });
-    else if (c === 0x5b /* [ */) stack.push({ keys: null, expectKey: false });
-    else if (c === 0x7d || c === 0x5d /* } ] */) stack.pop();
-    else if (c === 0x2c /* , */ && stack.length && stack[stack.length - 1].keys) stack[stack.length - 1].expectKey = true;
-  }
+  const dup = findDuplicateKey(text);
+  if (!dup) return;
+  const where = dup.path === "" ? `key "${dup.key}"` : `key "${dup.key}" inside an entry`;
+  throw new SafetensorsError(`${source}: header has a duplicate ${where}; each tensor and field must appear once`, source, dup.key);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -13,6 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { FileAccessError, openRegularFile, readRegularFile, describeFileKind } from "../runtime/files";
 import { decodeTensorBytes, encodeTensorBytes, FLOAT_DTYPES, type SafeTensorData } from "./dtype";
 import {
   DTYPE_BYTES, SafetensorsError, checkHeaderLength, describe, parseHeader,
@@ -79,13 +80,13 @@ async function readExactly(fh: fs.promises.FileHandle, buf: Uint8Array, position
 async function withFile<T>(file: string, fn: (fh: fs.promises.FileHandle, size: number) => Promise<T>): Promise<T> {
   let fh: fs.promises.FileHandle;
   try {
-    fh = await fs.promises.open(file, "r");
+    fh = await openRegularFile(file, "the safetensors file"); // a FIFO or device is refused before it can block
   } catch (e: any) {
-    throw new SafetensorsError(`${file}: cannot open safetensors file (${e?.code ?? e?.message ?? e})`, file);
+    const notAFile = e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable";
+    throw new SafetensorsError(notAFile ? e.message : `${file}: cannot open safetensors file (${e?.code ?? e?.message ?? e})`, file);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new SafetensorsError(`${file}: not a regular file`, file);
     return await fn(fh, st.size);
   } finally {
     await fh.close();
@@ -258,9 +259,9 @@ async function statOrNull(p: string): Promise<fs.Stats | null> {
 async function loadSharded(dir: string, indexPath: string): Promise<Map<string, SafeTensor>> {
   let index: any;
   try {
-    index = JSON.parse(await fs.promises.readFile(indexPath, "utf8"));
+    index = JSON.parse((await readRegularFile(indexPath, "the shard index")).toString("utf8"));
   } catch (e: any) {
-    throw new SafetensorsError(`${indexPath}: cannot read the shard index (${e?.message ?? e})`, indexPath, undefined, "index");
+    throw new SafetensorsError(e instanceof FileAccessError ? e.message : `${indexPath}: cannot read the shard index (${e?.message ?? e})`, indexPath, undefined, "index");
   }
   const map = index?.weight_map;
   if (typeof map !== "object" || map === null || Array.isArray(map))
@@ -297,6 +298,7 @@ export async function loadCheckpointTensors(dirOrFile: string): Promise<Map<stri
   const st = await statOrNull(dirOrFile);
   if (!st) throw new SafetensorsError(`${dirOrFile}: no such file or folder`, dirOrFile);
   if (st.isFile()) return (await readSafetensorsFile(dirOrFile)).tensors;
+  if (!st.isDirectory()) throw new SafetensorsError(`${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`, dirOrFile);
   const index = path.join(dirOrFile, SAFETENSORS_INDEX_FILE);
   if (await statOrNull(index)) return loadSharded(dirOrFile, index);
   const single = path.join(dirOrFile, SAFETENSORS_FILE);

@@ -8,7 +8,9 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
-import { CheckpointError, LEGACY_BUFFER_SUFFIXES, modelFromTensors, readConfigFile } from "../../src/model/load";
+import { CheckpointError, findNonFinite, LEGACY_BUFFER_SUFFIXES, loadPretrained, modelFromTensors, readConfigFile } from "../../src/model/load";
+import { loadConfig, loadModelMaybeTokenizer, loadTokenizerFrom } from "../../src/model/pretrained";
+import { makeFifo, type TestFifo } from "../helpers/fifo";
 import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../../src/model/safetensors";
 import { ConfigError, makeConfig } from "../../src/model/config";
 import { modelDir } from "./helpers/neox-fixtures";
@@ -135,5 +137,54 @@ test("tied embeddings: no embed_out tensor is saved or needed, and a present one
   } finally {
     model.dispose();
     fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test("non-regular weights, config and tokenizer files are refused at once, naming the path (a FIFO would block)", async () => {
+  await useTestBackend();
+  const dir = tmpDir();
+  const fifos: TestFifo[] = [];
+  try {
+    const t0 = Date.now();
+    fs.copyFileSync(path.join(A, "config.json"), path.join(dir, "config.json"));
+    fifos.push(makeFifo(path.join(dir, "model.safetensors")));
+    await assert.rejects(loadPretrained(dir), (e: any) => /model\.safetensors: the safetensors file is a FIFO \(named pipe\), not a regular file$/.test(e.message));
+    await assert.rejects(loadPretrained(path.join(dir, "model.safetensors")), /model\.safetensors: is a FIFO \(named pipe\), expected a \.safetensors file or a model folder$/);
+    // a folder where the config should be
+    const cfgDir = tmpDir();
+    fs.mkdirSync(path.join(cfgDir, "config.json"));
+    assert.throws(() => readConfigFile(path.join(cfgDir, "config.json")), (e: any) => e instanceof ConfigError && /config\.json: the model config is a folder, not a regular file$/.test(e.message));
+    fs.rmSync(cfgDir, { recursive: true });
+    // a FIFO as the config, as a tokenizer file, as the model path itself
+    const m2 = tmpDir();
+    fs.copyFileSync(path.join(A, "model.safetensors"), path.join(m2, "model.safetensors"));
+    fifos.push(makeFifo(path.join(m2, "config.json")));
+    assert.throws(() => readConfigFile(path.join(m2, "config.json")), /config\.json: the model config is a FIFO \(named pipe\)/);
+    await assert.rejects(loadConfig(path.join(m2, "config.json")), /config\.json: the model config is a FIFO \(named pipe\)/);
+    const m3 = tmpDir();
+    for (const f of ["config.json", "model.safetensors"]) fs.copyFileSync(path.join(A, f), path.join(m3, f));
+    fifos.push(makeFifo(path.join(m3, "tokenizer.json")));
+    await assert.rejects(loadModelMaybeTokenizer(m3), /tokenizer\.json: the tokenizer file tokenizer\.json is a FIFO \(named pipe\), not a regular file$/);
+    await assert.rejects(loadTokenizerFrom(path.join(m3, "tokenizer.json")), /tokenizer\.json: the tokenizer file is a FIFO/);
+    await assert.rejects(loadModelMaybeTokenizer(path.join(m3, "tokenizer.json")), /tokenizer\.json: is a FIFO \(named pipe\), expected a model folder/);
+    assert.ok(Date.now() - t0 < 2500, "every refusal came at once, not after the FIFOs were unblocked");
+    for (const d of [m2, m3]) fs.rmSync(d, { recursive: true });
+  } finally {
+    fifos.forEach((f) => f.close());
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("findNonFinite names the first tensor holding NaN or Infinity, with the index and value", async () => {
+  await useTestBackend();
+  const a = tf.tensor([1, 2, 3]);
+  const b = tf.tensor([0, Infinity, NaN]);
+  const c = tf.tensor([NaN]);
+  try {
+    assert.equal(findNonFinite([["a", a]]), undefined);
+    assert.deepEqual(findNonFinite([["a", a], ["b", b], ["c", c]]), { name: "b", index: 1, value: Infinity });
+    assert.ok(Number.isNaN(findNonFinite([["c", c]])!.value));
+  } finally {
+    tf.dispose([a, b, c]);
   }
 });
