@@ -2,7 +2,8 @@
  * Text generation with a GPT-NeoX model, as Hugging Face's `generate` does it: prompts of different lengths
  * are LEFT-padded, with `attention_mask` and `position_ids = cumsum(mask) − 1` (pads at 1); one forward pass
  * over the prompts fills the KV cache, then one token per step. Greedy or seeded sampling (sampling.ts);
- * stops per sequence on EOS, on a stop string, or after `maxNewTokens`; streams each token to `onToken`.
+ * stops per sequence on EOS, on a stop string, or after `maxNewTokens`, which the model's context caps
+ * (`maxPositionEmbeddings` minus the prompt length: a `GenerateLimitError` above it); streams each token to `onToken`.
  * No tensors outlive a call.
  */
 import { Rng } from "../runtime/seed";
@@ -11,11 +12,23 @@ import { KVCache } from "./kvcache";
 import { withTransposedWeights } from "./layers";
 import { DEFAULT_SAMPLING, nextToken, SamplingOptions, validateSampling } from "./sampling";
 
+/** `maxNewTokens` does not fit in the model's context after the prompt; `limit` is what would. */
+export class GenerateLimitError extends Error {
+  override name = "GenerateLimitError";
+  constructor(
+    message: string,
+    readonly maxNewTokens: number,
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Why a sequence stopped. */
 export type FinishReason = "eos" | "stop" | "length";
 
 export interface GenerateOptions extends SamplingOptions {
-  /** New tokens per sequence at most. */
+  /** New tokens per sequence at most; with the prompt, at most the model's `maxPositionEmbeddings`. */
   maxNewTokens: number;
   /** Stop a sequence when it produces one of these ids (kept in the output, as HF). Default: the config's
    * `eosTokenId`; `null` disables EOS stopping. */
@@ -84,6 +97,16 @@ export async function generateDetailed(model: GPTNeoXForCausalLM, promptIds: num
   const rng = o.rng ?? new Rng(o.seed ?? Math.floor(Math.random() * 2 ** 32));
   const B = prompts.length;
   const L = Math.max(...prompts.map((p) => p.length));
+  // Positions past the context have no meaning for the model (and the loop would run as long as asked).
+  const room = cfg.maxPositionEmbeddings - L;
+  if (o.maxNewTokens > room)
+    throw new GenerateLimitError(
+      room > 0
+        ? `generate: maxNewTokens ${o.maxNewTokens} is over the limit of ${room}: the model's context is ${cfg.maxPositionEmbeddings} tokens (maxPositionEmbeddings) and the prompt${B > 1 ? " (longest)" : ""} has ${L}`
+        : `generate: the prompt${B > 1 ? " (longest)" : ""} has ${L} tokens, which fills the model's context of ${cfg.maxPositionEmbeddings} (maxPositionEmbeddings): no room for new tokens`,
+      o.maxNewTokens,
+      Math.max(0, room),
+    );
 
   // Left padding, mask and positions as HF's generate builds them.
   const ids = prompts.map((p) => [...new Array(L - p.length).fill(pad), ...p]);

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
-import { generate, generateDetailed } from "../../src/model/generate";
+import { generate, generateDetailed, GenerateLimitError } from "../../src/model/generate";
 import { makeConfig } from "../../src/model/config";
 import { loadCases, modelDir } from "./helpers/neox-fixtures";
 
@@ -97,6 +97,25 @@ test("sampling is reproducible for a seed, varies across seeds, and honours topK
     const greedy = await generate(model, [1, 2, 3], { maxNewTokens: 12, eosTokenId: null });
     assert.deepEqual(await generate(model, [1, 2, 3], { ...opts, topK: 1 }), greedy);
     assert.deepEqual(await generate(model, [1, 2, 3], { ...opts, topP: 1e-6 }), greedy);
+  } finally {
+    model.dispose();
+  }
+});
+
+test("maxNewTokens is capped by the context: prompt + new tokens ≤ maxPositionEmbeddings, else a GenerateLimitError", async () => {
+  await useTestBackend();
+  const model = GPTNeoXForCausalLM.create(makeConfig({ vocabSize: 64, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 }), { seed: 0 });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(generate(model, [1, 2, 3], { maxNewTokens: 1e9 }), (e: unknown) =>
+      e instanceof GenerateLimitError && e.limit === 13 && /maxNewTokens 1000000000 is over the limit of 13: the model's context is 16 tokens \(maxPositionEmbeddings\) and the prompt has 3$/.test(e.message));
+    assert.ok(Date.now() - t0 < 1000, "refused before generating anything");
+    // a batch is limited by its longest prompt
+    await assert.rejects(generate(model, [[1], [1, 2, 3, 4, 5, 6]], { maxNewTokens: 11 }), /over the limit of 10: .* the prompt \(longest\) has 6/);
+    await assert.rejects(generate(model, Array.from({ length: 16 }, (_, i) => i), { maxNewTokens: 1 }), /fills the model's context of 16/);
+    // exactly filling the context is fine
+    const out = await generate(model, [1, 2, 3], { maxNewTokens: 13, eosTokenId: null });
+    assert.equal(out.length, 13);
   } finally {
     model.dispose();
   }
