@@ -7,6 +7,7 @@
  *   `JSON.parse` would choke on it; the BOM is not part of the data). A BOM at the start of any later line is an
  *   error: it means files were concatenated byte-wise, and the line would otherwise fail as "bad JSON".
  * - Blank lines: skipped with a warning (a final newline at the end of the file is not a blank line).
+ * - A key that appears twice in one object (`JSON.parse` would keep the last silently): an error naming the key.
  * - Invalid UTF-8, bad JSON, a value that is not an object, a missing, mistyped or empty field, a label outside
  *   the allowed set, a line longer than `maxLineBytes`: errors, each naming FILE:LINE, the field and what was
  *   expected.
@@ -15,8 +16,9 @@
  * Strict mode (the default) throws a `JsonlError` at the first error; lenient mode keeps the good records and
  * returns every issue. Writing is atomic: a temp file in the same folder, then a rename.
  */
-import * as fs from "fs";
 import { writeFileAtomic } from "../hub/cache";
+import { FileAccessError, readRegularFile, readRegularFileSync } from "../runtime/files";
+import { findDuplicateKey } from "../runtime/json-keys";
 import { inferSchema, isSchemaName, validateRecord, SCHEMA_NAMES, type RecordIssue, type SchemaName, type ValidateOptions } from "./schema";
 
 /** Options of `parseJsonl` / `readJsonl`, merged over `DEFAULT_JSONL_OPTIONS`. */
@@ -159,6 +161,12 @@ export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8A
       bad({ message: `invalid JSON: ${e?.message ?? e} (expected one JSON object per line)` });
       continue;
     }
+    const dup = findDuplicateKey(text);
+    if (dup) {
+      const field = dup.path === "" ? dup.key : `${dup.path}.${dup.key}`;
+      bad({ field, message: `duplicate key ${JSON.stringify(dup.key)}${dup.path ? ` in ${dup.path}` : ""}: each field must appear once (JSON would keep only the last value)` });
+      continue;
+    }
     if (o.schema === "auto" && schema === undefined) {
       schema = inferSchema(value);
       if (schema === undefined) {
@@ -183,6 +191,13 @@ export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8A
   return res;
 }
 
+/** A file that cannot be read (missing, unreadable, a FIFO or folder) as a `JsonlError` at line 0. */
+function unreadable(file: string, e: any): JsonlError {
+  const notAFile = e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable";
+  const why = notAFile ? `is a ${e.kind}, not a regular file (expected a JSONL data file)` : `cannot read the file (${e?.code ?? e?.message ?? e})`;
+  return new JsonlError([{ file, line: 0, severity: "error", message: why }], `${file}: ${why}`);
+}
+
 /**
  * Read and validate a JSONL file. A file that cannot be read throws a `JsonlError` naming it.
  * @example
@@ -191,9 +206,9 @@ export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8A
 export async function readJsonl<T = Record<string, unknown>>(file: string, options: JsonlOptions = {}): Promise<JsonlResult<T>> {
   let bytes: Buffer;
   try {
-    bytes = await fs.promises.readFile(file);
+    bytes = await readRegularFile(file, "the data file");
   } catch (e: any) {
-    throw new JsonlError([{ file, line: 0, severity: "error", message: `cannot read the file (${e?.code ?? e?.message ?? e})` }], `${file}: cannot read the file (${e?.code ?? e?.message ?? e})`);
+    throw unreadable(file, e);
   }
   return parseJsonl<T>(bytes, file, options);
 }
@@ -202,9 +217,9 @@ export async function readJsonl<T = Record<string, unknown>>(file: string, optio
 export function readJsonlSync<T = Record<string, unknown>>(file: string, options: JsonlOptions = {}): JsonlResult<T> {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readRegularFileSync(file, "the data file");
   } catch (e: any) {
-    throw new JsonlError([{ file, line: 0, severity: "error", message: `cannot read the file (${e?.code ?? e?.message ?? e})` }], `${file}: cannot read the file (${e?.code ?? e?.message ?? e})`);
+    throw unreadable(file, e);
   }
   return parseJsonl<T>(bytes, file, options);
 }

@@ -3,7 +3,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseJsonl, readJsonl, writeJsonl, toJsonl, formatIssue, JsonlError } from "../../src/data/jsonl";
+import { parseJsonl, readJsonl, readJsonlSync, writeJsonl, toJsonl, formatIssue, JsonlError } from "../../src/data/jsonl";
+import { makeFifo } from "../helpers/fifo";
 import { validateRecord, inferSchema } from "../../src/data/schema";
 
 const QA = (q: string, a: string) => JSON.stringify({ question: q, answer: a });
@@ -131,4 +132,47 @@ test("writeJsonl is atomic: it validates first, leaves no temp file, and never h
 
 test("a missing file is a clear error naming it", async () => {
   await assert.rejects(readJsonl("/nonexistent/x.jsonl"), /\/nonexistent\/x\.jsonl: cannot read the file \(ENOENT\)/);
+});
+
+test("a key that appears twice in a record is an error naming FILE:LINE and the key, at any depth", async () => {
+  const text = [QA("a?", "A."), '{"question": "b?", "answer": "B.", "answer": "C."}', '{"question": "c?", "answer": "C.", "meta": {"src": "x", "src": "y"}}', QA("d?", "D.")].join("\n") + "\n";
+  assert.throws(() => parseJsonl(text, "dup.jsonl", { schema: "qa" }), (e: unknown) => {
+    assert.ok(e instanceof JsonlError);
+    assert.equal(formatIssue(e.issues[0]), 'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)');
+    assert.equal(e.field, "answer");
+    return true;
+  });
+  const r = parseJsonl(text, "dup.jsonl", { schema: "qa", mode: "lenient" });
+  assert.deepEqual(r.lineNumbers, [1, 4]);
+  assert.equal(r.badLines, 2);
+  assert.deepEqual(errorsOf(r).map((i) => formatIssue(i as any)), [
+    'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)',
+    'dup.jsonl:3: duplicate key "src" in meta: each field must appear once (JSON would keep only the last value)',
+  ]);
+  // the same key in two records, or inside two different objects, is fine
+  assert.equal(parseJsonl('{"question":"a?","answer":"A","m":{"k":1},"n":{"k":1}}\n' + QA("a?", "A"), "ok.jsonl", { schema: "qa" }).records.length, 2);
+});
+
+test("the duplicate-key check keeps reading fast: 20,000 records in well under a second", () => {
+  const line = JSON.stringify({ question: "What does the flag --max-new-tokens do? ".repeat(4), answer: "It caps the new tokens. ".repeat(10), id: "x", meta: { a: [1, 2, 3], b: "z" } });
+  const text = Array.from({ length: 20_000 }, () => line).join("\n");
+  const t0 = performance.now();
+  const r = parseJsonl(text, "big.jsonl");
+  assert.equal(r.records.length, 20_000);
+  assert.ok(performance.now() - t0 < 2000, `took ${performance.now() - t0} ms`);
+});
+
+test("a data file that is a FIFO or a folder is refused at once, naming it (a FIFO would block the read)", async () => {
+  const dir = tmpDir();
+  const fifo = makeFifo(path.join(dir, "train.jsonl"));
+  try {
+    const t0 = Date.now();
+    await assert.rejects(readJsonl(fifo.path), (e: unknown) => e instanceof JsonlError && e.message === `${fifo.path}: is a FIFO (named pipe), not a regular file (expected a JSONL data file)`);
+    assert.throws(() => readJsonlSync(fifo.path), /train\.jsonl: is a FIFO \(named pipe\), not a regular file/);
+    await assert.rejects(readJsonl(dir), (e: unknown) => e instanceof JsonlError && e.message === `${dir}: is a folder, not a regular file (expected a JSONL data file)`);
+    assert.ok(Date.now() - t0 < 2500, "refused at once");
+  } finally {
+    fifo.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
