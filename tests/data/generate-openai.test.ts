@@ -15,7 +15,7 @@ const fast = { maxRetries: 3, baseDelayMs: 10, maxDelayMs: 40 };
 const unlimited = { requestsPerMinute: Infinity, concurrency: 4 };
 
 function client(baseUrl: string, extra: Partial<ConstructorParameters<typeof OpenAIGenerator>[0]> = {}) {
-  return new OpenAIGenerator({ baseUrl, model: "test-model", apiKeyEnv: "TEST_KEY", env, retry: fast, rateLimit: unlimited, timeoutMs: 2000, ...extra });
+  return new OpenAIGenerator({ baseUrl, model: "test-model", apiKeyEnv: "TEST_KEY", env, retry: fast, rateLimit: unlimited, timeoutMs: 2000, onProgress: () => {}, ...extra });
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp): Promise<GeneratorError> {
@@ -148,6 +148,48 @@ test("a server that never answers gives a timeout error within the configured ti
     const [g] = await client(s.baseUrl, { timeoutMs: 300 }).generate(["again"]);
     assert.equal(g.text, "echo: again");
     assert.equal(g.attempts, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a stalled server: a progress line names the URL while waiting, each retry is announced, the timeout names the URL; never the key", async () => {
+  const s = await startOpenAIServer({ apiKey: KEY });
+  try {
+    s.plan({ hang: true }, { hang: true });
+    const lines: string[] = [];
+    const gen = client(s.baseUrl, { timeoutMs: 450, progressEveryMs: 100, retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10 }, onProgress: (l) => lines.push(l) });
+    const url = `${s.baseUrl}/chat/completions`;
+    const e = await rejectsWith(gen.generate(["x"]), "timeout", new RegExp(`^${url.replace(/[./]/g, "\\$&")}: no reply within 450 ms: gave up after 2 attempts$`));
+    assert.ok(!e.message.includes("\n"));
+    const waiting = lines.filter((l) => l.startsWith(`${url}: waiting for a reply, `));
+    assert.ok(waiting.length >= 4, `expected a waiting line every 100 ms over two 450 ms attempts, got ${JSON.stringify(lines)}`);
+    assert.match(waiting[0], /waiting for a reply, 0 s so far \(attempt 1 of 2; gives up on it after 0\.45 s\)$/);
+    assert.ok(waiting.some((l) => /attempt 2 of 2/.test(l)));
+    assert.ok(lines.some((l) => l.startsWith(`${url}: no reply within 450 ms; retrying in `) && /\(attempt 2 of 2\)$/.test(l)), JSON.stringify(lines));
+    for (const l of lines) assert.ok(!l.includes(KEY), `the API key leaked into a progress line: ${l}`);
+    assert.equal(s.requests[0].authorization, `Bearer ${KEY}`, "the key was sent, so it was there to leak");
+  } finally {
+    await s.close();
+  }
+});
+
+test("the per-attempt timeout: an option, else $TUNEBOOK_OPENAI_TIMEOUT_S seconds, else 60 s; bad values are named", async () => {
+  const base = { baseUrl: "http://127.0.0.1:9/v1", model: "m", onProgress: () => {} };
+  assert.equal(new OpenAIGenerator({ ...base, env: {} }).timeoutMs, 60_000);
+  assert.equal(new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: "2.5" } }).timeoutMs, 2500);
+  assert.equal(new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: "2.5" }, timeoutMs: 700 }).timeoutMs, 700);
+  for (const bad of ["soon", "0", "-1", "Infinity"])
+    assert.throws(() => new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: bad } }), (e: any) => e instanceof GeneratorError && e.message === `OpenAIGenerator: $TUNEBOOK_OPENAI_TIMEOUT_S must be a number of seconds > 0, got ${JSON.stringify(bad)}`, bad);
+  assert.throws(() => new OpenAIGenerator({ ...base, env: {}, timeoutMs: Infinity }), /timeoutMs must be a finite number > 0/);
+  assert.throws(() => new OpenAIGenerator({ ...base, env: {}, progressEveryMs: -1 }), /progressEveryMs must be a number >= 0/);
+  // the environment's timeout reaches a client made from the environment, and is enforced
+  const s = await startOpenAIServer();
+  try {
+    s.plan({ hang: true });
+    const gen = openAIGeneratorFromEnv({ retry: { maxRetries: 0 }, onProgress: () => {} }, { OPENAI_BASE_URL: s.baseUrl, TUNEBOOK_OPENAI_TIMEOUT_S: "0.3" })!;
+    assert.equal(gen.timeoutMs, 300);
+    await rejectsWith(gen.generate(["x"]), "timeout", /no reply within 300 ms/);
   } finally {
     await s.close();
   }

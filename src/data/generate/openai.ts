@@ -4,7 +4,9 @@
  *
  * - The API key comes from an environment variable (`OPENAI_API_KEY` unless told otherwise); it is kept in a
  *   private field, sent only in the Authorization header, and scrubbed from every error message.
- * - Each attempt has a timeout (AbortController), covering the reply's body too.
+ * - Each attempt has a timeout (AbortController), covering the reply's body too: `timeoutMs`, else
+ *   `$TUNEBOOK_OPENAI_TIMEOUT_S` seconds, else 60 s. While a request waits, a line goes to `onProgress` (stderr by
+ *   default) every `progressEveryMs`, naming the URL, so a stalled server is never silent; so does each retry.
  * - 408/409/429/5xx, network errors and timeouts are retried with exponential back-off and full jitter; a
  *   `Retry-After` header (429/503) is honoured instead, up to `maxRetryAfterMs`. 401/403 and other 4xx are not
  *   retried. Retries are bounded by `maxRetries`.
@@ -23,8 +25,12 @@ export interface OpenAIGeneratorOptions {
   /** Environment variable holding the API key (default "OPENAI_API_KEY"); unset = no Authorization header
    * (fine for local servers). */
   apiKeyEnv?: string;
-  /** Milliseconds one attempt may take, reply body included. */
+  /** Milliseconds one attempt may take, reply body included (default: `$TUNEBOOK_OPENAI_TIMEOUT_S` seconds, else 60 s). */
   timeoutMs?: number;
+  /** Where waiting and retry notes go, one line each (default: stderr). Never given the API key. */
+  onProgress?: (line: string) => void;
+  /** Milliseconds between "still waiting" lines while a request is open (0 = none; default 10 s). */
+  progressEveryMs?: number;
   retry?: RetryOptions;
   rateLimit?: RateLimitOptions;
   /** Generation defaults for every call. */
@@ -52,6 +58,12 @@ export interface OpenAIStats {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The environment variable that sets the default per-attempt timeout, in seconds. */
+export const OPENAI_TIMEOUT_ENV = "TUNEBOOK_OPENAI_TIMEOUT_S";
+/** Defaults of the client's waiting behaviour. */
+export const DEFAULT_OPENAI_TIMEOUT_MS = 60_000; // a long completion on a busy server takes tens of seconds
+export const DEFAULT_OPENAI_PROGRESS_EVERY_MS = 10_000; // often enough to see it is alive, rare enough not to flood
 
 /**
  * The endpoint named by `OPENAI_BASE_URL` (and `OPENAI_MODEL`, default "gpt-4o-mini"), or null when it is not
@@ -81,12 +93,14 @@ export class OpenAIGenerator implements Generator {
   readonly model: string;
   readonly apiKeyEnv: string;
   readonly timeoutMs: number;
+  readonly progressEveryMs: number;
   readonly stats: OpenAIStats = { requests: 0, retries: 0, failures: 0 };
   readonly #key: string | undefined;
   private readonly retry: Required<RetryOptions>;
   private readonly limiter: RateLimiter;
   private readonly defaults: GenerationOptions;
   private readonly random: () => number;
+  private readonly progress: (line: string) => void;
 
   constructor(opts: OpenAIGeneratorOptions) {
     if (!opts || typeof opts.baseUrl !== "string" || !/^https?:\/\/[^/]/.test(opts.baseUrl)) {
@@ -99,8 +113,18 @@ export class OpenAIGenerator implements Generator {
     this.apiKeyEnv = opts.apiKeyEnv ?? "OPENAI_API_KEY";
     const key = (opts.env ?? process.env)[this.apiKeyEnv];
     this.#key = key && key.trim() !== "" ? key.trim() : undefined;
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
-    if (!(this.timeoutMs > 0)) throw new GeneratorError(`OpenAIGenerator: timeoutMs must be > 0, got ${this.timeoutMs}`, "config");
+    const env = opts.env ?? process.env;
+    const fromEnv = env[OPENAI_TIMEOUT_ENV];
+    if (opts.timeoutMs === undefined && fromEnv !== undefined && fromEnv.trim() !== "") {
+      const sec = /^\s*\d+(\.\d+)?\s*$/.test(fromEnv) ? Number(fromEnv) : NaN;
+      if (!(sec > 0)) throw new GeneratorError(`OpenAIGenerator: $${OPENAI_TIMEOUT_ENV} must be a number of seconds > 0, got ${JSON.stringify(fromEnv)}`, "config");
+      this.timeoutMs = sec * 1000;
+    } else this.timeoutMs = opts.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
+    if (!(this.timeoutMs > 0 && Number.isFinite(this.timeoutMs))) throw new GeneratorError(`OpenAIGenerator: timeoutMs must be a finite number > 0, got ${this.timeoutMs}`, "config");
+    this.progressEveryMs = opts.progressEveryMs ?? DEFAULT_OPENAI_PROGRESS_EVERY_MS;
+    if (!(this.progressEveryMs >= 0 && Number.isFinite(this.progressEveryMs))) throw new GeneratorError(`OpenAIGenerator: progressEveryMs must be a number >= 0, got ${this.progressEveryMs}`, "config");
+    const sink = opts.onProgress ?? ((line: string) => void process.stderr.write(line + "\n"));
+    this.progress = (line) => sink(this.scrub(line));
     this.retry = { ...DEFAULT_RETRY, ...(opts.retry ?? {}) };
     if (!(Number.isInteger(this.retry.maxRetries) && this.retry.maxRetries >= 0)) throw new GeneratorError(`OpenAIGenerator: retry.maxRetries must be an integer >= 0, got ${this.retry.maxRetries}`, "config");
     this.limiter = new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...(opts.rateLimit ?? {}) });
@@ -189,6 +213,14 @@ export class OpenAIGenerator implements Generator {
         this.stats.requests++;
         const ctl = new AbortController();
         const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
+        const started = Date.now();
+        const ticker =
+          this.progressEveryMs > 0
+            ? setInterval(() => {
+                const s = Math.round((Date.now() - started) / 1000);
+                this.progress(`${url}: waiting for a reply, ${s} s so far (attempt ${attempt} of ${total}; gives up on it after ${this.timeoutMs / 1000} s)`);
+              }, this.progressEveryMs)
+            : undefined;
         try {
           const res = await fetch(url, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload), signal: ctl.signal });
           const text = await res.text(); // inside the timeout: a server that stalls mid-body times out too
@@ -198,6 +230,7 @@ export class OpenAIGenerator implements Generator {
           return { error: new GeneratorError(`${url}: network error: ${this.scrub(String(e?.cause?.message ?? e?.message ?? e))} (attempt ${attempt} of ${total})`, "network", undefined, attempt) };
         } finally {
           clearTimeout(timer);
+          clearInterval(ticker);
         }
       });
       if ("error" in outcome) {
@@ -230,7 +263,11 @@ export class OpenAIGenerator implements Generator {
           throw new GeneratorError(`${url}: HTTP ${res.status}: the server asks to wait ${Math.round(waitMs / 1000)} s (Retry-After), more than retry.maxRetryAfterMs = ${this.retry.maxRetryAfterMs} ms`, code, res.status, attempt);
         }
       }
-      if (attempt < total) await sleep(waitMs ?? backoffDelay(attempt, this.retry, this.random));
+      if (attempt < total) {
+        const delay = waitMs ?? backoffDelay(attempt, this.retry, this.random);
+        if (this.progressEveryMs > 0) this.progress(`${last!.message.replace(/ \(attempt \d+ of \d+\)$/, "")}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${total})`);
+        await sleep(delay);
+      }
     }
     this.stats.failures++;
     throw new GeneratorError(`${last!.message.replace(/ \(attempt \d+ of \d+\)$/, "")}: gave up after ${total} attempt${total > 1 ? "s" : ""}`, last!.code, last!.status, total);
