@@ -11,6 +11,7 @@ import { spawn } from "child_process";
 import { projectRoot } from "./paths";
 import { requireJupyterPython } from "./jupyter";
 import { KERNEL_NAME, localJupyterDir, writeKernelSpec } from "./kernelspec";
+import { readNotebook } from "./strip";
 
 export interface RunOptions {
   /** Folder for executed copies (created). */
@@ -99,6 +100,11 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
   const o: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...opts };
   const root = projectRoot();
   const out = executedPath(src, o.outDir);
+  try {
+    readNotebook(src); // a malformed notebook is named with its cell here, not by a Python traceback
+  } catch (e: any) {
+    return { notebook: src, out, ok: false, seconds: 0, kind: "read", error: e?.message ?? String(e) };
+  }
   const python = o.python ?? requireJupyterPython("run", o.env).python;
   const jupyterDir = localJupyterDir(root);
   writeKernelSpec(jupyterDir);
@@ -155,7 +161,11 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
 export async function runNotebooks(files: string[], opts: Partial<RunOptions> = {}): Promise<NotebookResult[]> {
   const o: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...opts };
   const python = o.python ?? requireJupyterPython("run", o.env).python;
-  for (const f of files) executedPath(f, o.outDir); // refuse before running anything
+  for (const f of files) {
+    // refuse before running anything
+    executedPath(f, o.outDir);
+    readNotebook(f);
+  }
   const results: NotebookResult[] = [];
   for (const f of files) {
     o.log(`running ${path.relative(process.cwd(), f) || f}`);

@@ -3,9 +3,8 @@
  * cells and the execution timing metadata that nbclient records; `notebookDirt` says what a notebook
  * still carries (the test over notebooks/ uses it).
  */
-import * as fs from "fs";
-import * as path from "path";
 import { writeFileAtomic } from "../runtime/atomic";
+import { FileAccessError, readRegularFileSync } from "../runtime/files";
 
 /** The parts of an .ipynb we touch. */
 export interface NotebookJson {
@@ -15,16 +14,41 @@ export interface NotebookJson {
   nbformat_minor?: number;
 }
 
-/** Parse an .ipynb file with a clear error. */
+const describeValue = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60));
+
+/**
+ * Check the parts of a parsed notebook that strip and run rely on; one line naming the file and the cell
+ * (1-based, as Jupyter numbers cells, and its index in `cells`) when something is off.
+ */
+export function validateNotebook(nb: unknown, file: string): NotebookJson {
+  if (nb === null || typeof nb !== "object" || Array.isArray(nb)) throw new Error(`${file}: not a notebook (expected a JSON object, found ${describeValue(nb)})`);
+  const cells = (nb as { cells?: unknown }).cells;
+  if (!Array.isArray(cells)) throw new Error(`${file}: not a notebook (no "cells" array${cells === undefined ? "" : `; found ${describeValue(cells)}`})`);
+  cells.forEach((c: unknown, i) => {
+    const where = `${file}: cell ${i + 1} (cells[${i}])`;
+    if (c === null || typeof c !== "object" || Array.isArray(c)) throw new Error(`${where} is ${describeValue(c)}, expected an object with "cell_type" and "source"`);
+    const cell = c as Record<string, unknown>;
+    if (typeof cell.cell_type !== "string") throw new Error(`${where}: "cell_type" must be a string ("code", "markdown" or "raw"), found ${describeValue(cell.cell_type)}`);
+    const src = cell.source;
+    if (!(typeof src === "string" || (Array.isArray(src) && src.every((l) => typeof l === "string"))))
+      throw new Error(`${where}: "source" must be a string or a list of strings, found ${describeValue(src)}`);
+    if (cell.outputs !== undefined && !Array.isArray(cell.outputs)) throw new Error(`${where}: "outputs" must be a list, found ${describeValue(cell.outputs)}`);
+    if (cell.metadata !== undefined && (cell.metadata === null || typeof cell.metadata !== "object" || Array.isArray(cell.metadata)))
+      throw new Error(`${where}: "metadata" must be an object, found ${describeValue(cell.metadata)}`);
+  });
+  return nb as NotebookJson;
+}
+
+/** Parse and check an .ipynb file; errors are one line naming the file (and the cell). */
 export function readNotebook(file: string): NotebookJson {
-  let nb: NotebookJson;
+  let nb: unknown;
   try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8"));
+    nb = JSON.parse(readRegularFileSync(file, "the notebook").toString("utf8"));
   } catch (e) {
+    if (e instanceof FileAccessError) throw new Error(e.message);
     throw new Error(`${file}: not a readable notebook (${(e as Error).message})`);
   }
-  if (!nb || !Array.isArray(nb.cells)) throw new Error(`${file}: not a notebook (no "cells" array)`);
-  return nb;
+  return validateNotebook(nb, file);
 }
 
 /**
