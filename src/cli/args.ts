@@ -63,22 +63,53 @@ export function str(p: ParsedArgs, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** A positive integer flag (or default); errors name the flag and the bad value. */
-export function int(p: ParsedArgs, name: string, def?: number, min = 1): number | undefined {
-  const v = str(p, name);
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+/** A plain decimal number as a person types it: `12`, `-3`, `0.5`, `.5`, `3e-4`, `1e9` — not `""`, `0x10`,
+ * `Infinity`, ` 5` or `1_000`, which `Number()` would turn into numbers silently. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** Bounds of a numeric flag. */
+export interface NumberBounds {
+  min?: number;
+  max?: number;
+  /** `min` itself is not allowed (e.g. a temperature > 0). */
+  exclusiveMin?: boolean;
+}
+
+function range(b: NumberBounds): string {
+  const lo = b.min === undefined ? "" : `${b.exclusiveMin ? ">" : ">="} ${b.min}`;
+  const hi = b.max === undefined ? "" : `<= ${b.max}`;
+  return [lo, hi].filter(Boolean).join(" and ");
+}
+
+/**
+ * Parse one numeric flag value; errors name the flag, the value and what was expected.
+ * @example
+ * parseNumberFlag("0.5", "top-p", { min: 0, exclusiveMin: true, max: 1 }); // 0.5
+ * parseNumberFlag("1.5", "limit", { min: 1 }, true); // throws "--limit must be an integer >= 1, got \"1.5\""
+ */
+export function parseNumberFlag(v: string, name: string, bounds: NumberBounds = {}, integer = false): number {
+  const n = DECIMAL.test(v) ? Number(v) : NaN;
+  const tooLow = bounds.min !== undefined && (bounds.exclusiveMin ? n <= bounds.min : n < bounds.min);
+  const tooHigh = bounds.max !== undefined && n > bounds.max;
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || tooLow || tooHigh) {
+    const what = [integer ? "an integer" : "a number", range(bounds)].filter(Boolean).join(" ");
+    throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(v)}`);
+  }
   return n;
 }
 
-/** A finite number flag (or default). */
-export function num(p: ParsedArgs, name: string, def?: number): number | undefined {
+/** An integer flag >= `min` (default 1), or the default; errors name the flag and the bad value. */
+export function int(p: ParsedArgs, name: string, def?: number, min = 1, max?: number): number | undefined {
   const v = str(p, name);
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
-  return n;
+  return parseNumberFlag(v, name, { min, max }, true);
+}
+
+/** A finite number flag (or default), optionally bounded. */
+export function num(p: ParsedArgs, name: string, def?: number, bounds: NumberBounds = {}): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return def;
+  return parseNumberFlag(v, name, bounds);
 }
 
 /** Comma-separated integers, e.g. `--prompt-ids 1,2,3`. */

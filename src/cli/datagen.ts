@@ -14,6 +14,7 @@ import { openAIGeneratorFromEnv } from "../data/generate/openai";
 import type { Generator } from "../data/generate/types";
 import { dedup } from "../data/dedup";
 import { filterPairs } from "../data/filters";
+import { describeFileKind, readRegularFileSync } from "../runtime/files";
 
 const HELP = `usage: tunebook datagen STEP INPUT... --out OUT.jsonl [options]
 steps:
@@ -56,14 +57,18 @@ export async function run(argv: string[]): Promise<number> {
   const out = str(p, "out");
   if (!out) throw new UsageError(`tunebook datagen ${step}: --out is required\n${HELP}`);
   if (inputs.length === 0) throw new UsageError(`tunebook datagen ${step}: no INPUT file given\n${HELP}`);
-  for (const f of inputs) if (!fs.existsSync(f)) throw new UsageError(`tunebook datagen ${step}: input ${f} does not exist`);
+  for (const f of inputs) {
+    const st = fs.statSync(f, { throwIfNoEntry: false });
+    if (!st) throw new UsageError(`tunebook datagen ${step}: input ${f} does not exist`);
+    if (!st.isFile()) throw new UsageError(`tunebook datagen ${step}: input ${f} is a ${describeFileKind(st)}, not a regular file`);
+  }
   const seed = int(p, "seed", 0, 0)!;
   let result: unknown[];
   let report: unknown[] = [];
   let summary: Record<string, number>;
   if (step === "expand") {
     const md = inputs.filter((f) => /\.(md|markdown)$/i.test(f));
-    const sections = md.flatMap((f) => sectionsFromMarkdown(fs.readFileSync(f, "utf8"), f));
+    const sections = md.flatMap((f) => sectionsFromMarkdown(readRegularFileSync(f, "the markdown input").toString("utf8"), f));
     const pairs = await readPairs(inputs.filter((f) => !md.includes(f)));
     const o = { perItem: int(p, "per-item", 3)!, seed };
     result = [...expandPairs(pairs, o), ...questionsFromSections(sections, o)];
@@ -71,13 +76,13 @@ export async function run(argv: string[]): Promise<number> {
   } else if (step === "model") {
     const gen = await generatorFor(p);
     const pairs = await readPairs(inputs);
-    const o = { maxNewTokens: int(p, "max-new-tokens"), temperature: num(p, "temperature"), seed };
+    const o = { maxNewTokens: int(p, "max-new-tokens"), temperature: num(p, "temperature", undefined, { min: 0 }), seed };
     const clean = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
     const mode = str(p, "mode") ?? "answer";
     if (mode === "answer") {
       result = await answerWithModel(gen, pairs, clean);
     } else if (mode === "pairs") {
-      const r = await pairsWithModel(gen, pairs, { ...clean, count: int(p, "count", 8, 0)!, shots: int(p, "shots", 3)! });
+      const r = await pairsWithModel(gen, pairs, { ...clean, count: int(p, "count", 8)!, shots: int(p, "shots", 3)! });
       result = r.pairs;
       report = r.rejected;
     } else throw new UsageError(`tunebook datagen model: --mode must be answer or pairs, got ${JSON.stringify(mode)}`);
@@ -87,14 +92,17 @@ export async function run(argv: string[]): Promise<number> {
     if (key !== "question" && key !== "pair") throw new UsageError(`tunebook datagen dedup: --key must be question or pair, got ${JSON.stringify(key)}`);
     const unit = str(p, "unit") ?? "word";
     if (unit !== "word" && unit !== "char") throw new UsageError(`tunebook datagen dedup: --unit must be word or char, got ${JSON.stringify(unit)}`);
-    const r = dedup(await readPairs(inputs), { key: key === "question" ? (x) => x.question : (x) => `${x.question}\n${x.answer}`, threshold: num(p, "threshold", 0.8), unit });
+    const r = dedup(await readPairs(inputs), { key: key === "question" ? (x) => x.question : (x) => `${x.question}\n${x.answer}`, threshold: num(p, "threshold", 0.8, { min: 0, exclusiveMin: true, max: 1 }), unit });
     result = r.kept;
     report = r.removed.map((x) => ({ index: x.index, reason: x.kind === "exact" ? "exact-duplicate" : "near-duplicate", duplicateOf: x.duplicateOf, similarity: x.similarity, item: x.item }));
     summary = r.counts;
   } else if (step === "filter") {
     const lang = str(p, "lang");
     if (lang !== undefined && lang !== "en") throw new UsageError(`tunebook datagen filter: --lang supports only en, got ${JSON.stringify(lang)}`);
-    const r = filterPairs(await readPairs(inputs), { language: lang === "en" ? "en" : null, minAnswerChars: int(p, "min-answer-chars", 2, 0), maxAnswerChars: int(p, "max-answer-chars", 2000) });
+    const minAnswerChars = int(p, "min-answer-chars", 2, 0)!;
+    const maxAnswerChars = int(p, "max-answer-chars", 2000)!;
+    if (maxAnswerChars < minAnswerChars) throw new UsageError(`tunebook datagen filter: --max-answer-chars ${maxAnswerChars} is below --min-answer-chars ${minAnswerChars}`);
+    const r = filterPairs(await readPairs(inputs), { language: lang === "en" ? "en" : null, minAnswerChars, maxAnswerChars });
     result = r.kept;
     report = r.dropped;
     summary = r.counts;

@@ -11,6 +11,7 @@ import { loadAdapterInto } from "../eval/adapters";
 import { ERROR_CATEGORIES } from "../eval/errors";
 import { evaluateModel, DEFAULT_EVAL_OPTIONS, type EvalResult } from "../eval/run";
 import { loadTask, TEMPLATE_NAMES } from "../eval/task";
+import { assertFiniteWeights } from "./score";
 
 /** New tokens for classification when not given: enough for a label and a little more to see what follows. */
 const CLASSIFICATION_MAX_NEW_TOKENS = 8;
@@ -81,7 +82,7 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   if (labelMethod !== "likelihood" && labelMethod !== "generation") throw new UsageError(`--label-method must be likelihood or generation, got ${JSON.stringify(labelMethod)}`);
   const labels = str(p, "labels")?.split(",").map((s) => s.trim()).filter(Boolean);
   const options = {
-    limit: int(p, "limit", 0, 0)!,
+    limit: int(p, "limit", 0)!, // 0 (all) only as the default: `--limit 0` is refused, not read as "all"
     maxNewTokens: int(p, "max-new-tokens"),
     batchSize: int(p, "batch-size", DEFAULT_EVAL_OPTIONS.batchSize)!,
     stopStrings: (p.flags["stop"] as string[] | undefined) ?? DEFAULT_EVAL_OPTIONS.stopStrings,
@@ -92,10 +93,14 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   // Read and check the data before the (slow) model load: a bad line fails fast with FILE:LINE.
   const task = await loadTask({ data, template: str(p, "template"), labels, split: "test" });
   await initBackend({ verbose: false });
-  const { model, tokenizer } = await loadModel(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
+  const { model, tokenizer, dir } = await loadModel(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
   try {
+    const ctx = model.config.maxPositionEmbeddings;
+    if (options.maxNewTokens !== undefined && options.maxNewTokens >= ctx)
+      throw new UsageError(`--max-new-tokens ${options.maxNewTokens} is over the limit of ${ctx - 1}: ${modelId}'s context is ${ctx} tokens (max_position_embeddings) and a prompt needs at least one`);
     const adapter = str(p, "adapter");
     if (adapter) await loadAdapterInto(model, adapter);
+    assertFiniteWeights(model, dir, adapter);
     const r = await evaluateModel(model, tokenizer, task.template, task.records, {
       ...options,
       maxNewTokens: options.maxNewTokens ?? (task.labels ? CLASSIFICATION_MAX_NEW_TOKENS : DEFAULT_EVAL_OPTIONS.maxNewTokens),

@@ -5,7 +5,7 @@
  * summary (JSON with `--json`). The job's own flags and config file are exactly `tunebook train`'s.
  */
 import * as path from "path";
-import { UsageError } from "./args";
+import { parseNumberFlag, UsageError } from "./args";
 import type { CliIO } from "./eval";
 import { resolveTrainJob } from "./train";
 import { exportJob, ExportError, ENGINES } from "../export/export";
@@ -50,9 +50,11 @@ export function splitExportArgs(argv: string[]): { own: Record<string, string | 
 }
 
 function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer${flag === "gpus" ? " or auto" : ""}, got ${JSON.stringify(v)}`);
-  return n;
+  try {
+    return parseNumberFlag(v, flag, { min: 1 }, true);
+  } catch {
+    throw new UsageError(`--${flag} must be a positive integer${flag === "gpus" ? " or auto" : ""}, got ${JSON.stringify(v)}`);
+  }
 }
 
 const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };

@@ -8,7 +8,7 @@ import { loadAdapter } from "../lora/peft";
 
 const HELP = `usage: tunebook generate --model M (--prompt TEXT | --prompt-ids 1,2,3) [options]
   --model M               "default" (embedded), a folder, or a repo id (EleutherAI/pythia-70m)
-  --max-new-tokens N      default 32
+  --max-new-tokens N      default 32; at most the model's context (max_position_embeddings) minus the prompt
   --greedy                take the most likely token (default: sample with --temperature/--top-k/--top-p)
   --temperature T         default 0.8     --top-k K   default 50     --top-p P   default 0.95
   --repetition-penalty R  default 1 (off)  --seed S   default 0
@@ -35,7 +35,14 @@ export async function run(argv: string[]): Promise<number> {
   if ((prompt === undefined) === (promptIds === undefined)) throw new UsageError("tunebook generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
   if (p.positional.length) throw new UsageError(`tunebook generate: unexpected argument ${JSON.stringify(p.positional[0])} (put the text in --prompt)`);
   const json = bool(p, "json");
-  const maxNewTokens = int(p, "max-new-tokens", 32, 0)!;
+  const maxNewTokens = int(p, "max-new-tokens", 32)!;
+  const sampling = {
+    temperature: num(p, "temperature", 0.8, { min: 0, exclusiveMin: true })!,
+    topK: int(p, "top-k", 50, 0)!,
+    topP: num(p, "top-p", 0.95, { min: 0, exclusiveMin: true, max: 1 })!,
+    repetitionPenalty: num(p, "repetition-penalty", 1, { min: 0, exclusiveMin: true })!,
+    seed: int(p, "seed", 0, 0)!,
+  };
   const stop = (p.flags["stop"] as string[] | undefined) ?? [];
 
   await initBackend({ verbose: false });
@@ -47,16 +54,22 @@ export async function run(argv: string[]): Promise<number> {
     const decode = (x: number[]) => (tokenizer ? tokenizer.decode(x) : "");
     const ids = promptIds ?? tokenizer!.encode(prompt!);
     for (const id of ids) if (id >= model.config.vocabSize) throw new UsageError(`--prompt-ids: id ${id} is outside the model's vocabulary (${model.config.vocabSize})`);
+    const ctx = model.config.maxPositionEmbeddings;
+    const promptLength = Math.max(ids.length, 1); // an empty prompt starts from BOS
+    if (promptLength + maxNewTokens > ctx) {
+      const room = ctx - promptLength;
+      throw new UsageError(
+        room > 0
+          ? `--max-new-tokens ${maxNewTokens} is over the limit of ${room}: ${modelId}'s context is ${ctx} tokens (max_position_embeddings) and the prompt has ${ids.length}`
+          : `tunebook generate: the prompt has ${ids.length} tokens and fills ${modelId}'s context of ${ctx} (max_position_embeddings); shorten it`,
+      );
+    }
     const streamed: number[] = [];
     let printed = "";
     const out = await generate(model, ids, {
       maxNewTokens,
       doSample: !bool(p, "greedy"),
-      temperature: num(p, "temperature", 0.8)!,
-      topK: int(p, "top-k", 50, 0)!,
-      topP: num(p, "top-p", 0.95)!,
-      repetitionPenalty: num(p, "repetition-penalty", 1)!,
-      seed: int(p, "seed", 0, 0)!,
+      ...sampling,
       stopStrings: stop.length ? stop : undefined,
       decode,
       onToken: json

@@ -30,9 +30,7 @@ const USAGE = `usage: tunebook notebooks run [NAME...] [--out DIR] [--timeout SE
   NAME    01 | 01_task_definition | 01_task_definition.ipynb | a path`;
 
 function positiveSeconds(p: ReturnType<typeof parseArgs>, name: string, def: number): number {
-  const v = num(p, name, def)!;
-  if (!(v > 0)) throw new UsageError(`--${name} must be a number of seconds > 0, got ${str(p, name)}`);
-  return v;
+  return num(p, name, def, { min: 0, exclusiveMin: true })!;
 }
 
 async function runCmd(argv: string[]): Promise<number> {

@@ -61,6 +61,19 @@ const SPEC = {
   values: ["model", "params", "job", "dtype", "gpu", "gpus", "zero", "batch", "seq", "optimizer", "convention", "recompute", "rank", "targets", "overhead", "mfu", "tokens", "revision"],
 };
 
+/**
+ * A count flag such as `--params 70m` or `--tokens 2e9`: `parseParamCount`'s forms, but only whole numbers
+ * (it rounds, and `--params 1.5` must not become 2 parameters).
+ */
+function wholeCount(v: string, flag: string): number {
+  const n = parseParamCount(v, `--${flag}`);
+  const m = /^\s*([+-]?[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*$/i.exec(v);
+  const exact = m ? Number(m[1]) * { "": 1, k: 1e3, m: 1e6, b: 1e9, t: 1e12 }[m[2].toLowerCase() as "" | "k" | "m" | "b" | "t"] : n;
+  // 1.4b is 1.4 × 1e9 = 1399999999.9999998 in floating point: allow a few units in the last place
+  if (Math.abs(exact - n) > Math.max(1e-6, 8 * Number.EPSILON * n)) throw new UsageError(`--${flag} must be a whole number of ${flag === "params" ? "parameters" : "tokens"} (e.g. 70m, 1.4b, 7e9), got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag} ${JSON.stringify(v)} is not known; use one of: ${allowed.join(", ")}`);
@@ -84,8 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     if (model !== undefined && params !== undefined) throw new UsageError("tunebook sizing: give --model or --params, not both");
     const gpuId = str(p, "gpu");
     const gpu = gpuId !== undefined ? getGpu(gpuId) : undefined;
-    const zero = int(p, "zero", undefined, 0);
-    if (zero !== undefined && zero > 3) throw new UsageError(`--zero must be 1, 2 or 3, got ${zero}`);
+    const zero = int(p, "zero", undefined, 0, 3);
     const targets = str(p, "targets");
     const tokens = str(p, "tokens");
     const job: Partial<JobOptions> = {
@@ -100,9 +112,9 @@ export async function run(argv: string[]): Promise<number> {
       seq: int(p, "seq"),
       loraRank: int(p, "rank"),
       loraTargets: targets === undefined ? undefined : targets === "all-linear" ? "all-linear" : targets.split(",").map((s) => s.trim()).filter(Boolean),
-      overhead: num(p, "overhead"),
-      mfu: num(p, "mfu"),
-      tokens: tokens === undefined ? undefined : parseParamCount(tokens, "--tokens"),
+      overhead: num(p, "overhead", undefined, { min: 0 }),
+      mfu: num(p, "mfu", undefined, { min: 0, exclusiveMin: true, max: 1 }),
+      tokens: tokens === undefined ? undefined : wholeCount(tokens, "tokens"),
     };
     if (model === undefined && params === undefined) {
       if (!gpu) throw new UsageError(`tunebook sizing: give --model M or --params N (or --gpu ID alone for the largest models it holds)\n${HELP}`);
@@ -115,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const shape = params !== undefined ? shapeFromParams(parseParamCount(params, "--params")) : await loadModelShape(model as string, { revision: str(p, "revision") });
+    const shape = params !== undefined ? shapeFromParams(wholeCount(params, "params")) : await loadModelShape(model as string, { revision: str(p, "revision") });
     const result = estimateMemory(shape, job, gpu);
     if (json) console.log(JSON.stringify(estimateJson(result), null, 2));
     else console.log(formatEstimate(result).replace(/\*\*/g, ""));

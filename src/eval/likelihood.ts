@@ -58,7 +58,10 @@ export function scoreExamples(model: GPTNeoXForCausalLM, examples: readonly Toke
   for (let s = 0; s < scored.length; s += o.batchSize) {
     const idx = scored.slice(s, s + o.batchSize);
     const sums = scoreBatch(model, idx.map((i) => examples[i]));
-    idx.forEach((i, k) => (out[i] = sums[k]));
+    idx.forEach((i, k) => {
+      if (!Number.isFinite(sums[k].logProb)) throw new Error(`scoreExamples: example ${i}'s log-likelihood is ${sums[k].logProb}: the model's outputs are not finite (NaN or Infinity in its weights?)`);
+      out[i] = sums[k];
+    });
   }
   return out;
 }

@@ -96,7 +96,7 @@ test("bad input: clear usage errors for each case", async () => {
     [["--gpu", "x100-1gb"], /known: t4-16gb/],
     [["--params", "7b", "--job", "pretrain"], /--job "pretrain" is not known; use one of: inference, train, lora, qlora/],
     [["--params", "7b", "--dtype", "fp8"], /--dtype "fp8" is not known/],
-    [["--params", "7b", "--job", "train", "--zero", "4"], /--zero must be 1, 2 or 3/],
+    [["--params", "7b", "--job", "train", "--zero", "4"], /--zero must be an integer >= 0 and <= 3, got "4"/],
     [["--params", "7b", "--zero", "2"], /training jobs/],
     [["--params", "7b", "--batch", "0"], /--batch must be an integer >= 1/],
     [["--params", "7b", "--seq", "-3"], /--seq/],
@@ -108,6 +108,23 @@ test("bad input: clear usage errors for each case", async () => {
     [[], /give --model M or --params N/],
     [["--params", "7b", "--bogus"], /unknown option --bogus/],
     [["7b"], /unexpected argument/],
+    // counts are whole numbers: parseParamCount rounds, and 1.5 parameters must not become 2
+    [["--params", "1.5"], /--params must be a whole number of parameters \(e\.g\. 70m, 1\.4b, 7e9\), got "1\.5"/],
+    [["--params", "1000000.5"], /--params must be a whole number/],
+    [["--params", "7b", "--tokens", "2.5"], /--tokens must be a whole number of tokens/],
+    [["--params", "7b", "--mfu", "0"], /--mfu must be a number > 0 and <= 1, got "0"/],
+    [["--params", "7b", "--mfu", "NaN"], /--mfu must be a number/],
+    [["--params", "7b", "--overhead", "-0.1"], /--overhead must be a number >= 0/],
+    [["--params", "7b", "--batch", "0x10"], /--batch must be an integer >= 1, got "0x10"/],
+    [["--params", "7b", "--batch", ""], /--batch must be an integer >= 1, got ""/],
+    [["--params", "7b", "--seq", "Infinity"], /--seq must be an integer >= 1, got "Infinity"/],
   ];
   for (const [argv, re] of cases) await assert.rejects(cli(...argv), (e: unknown) => e instanceof UsageError && re.test((e as Error).message), argv.join(" "));
+});
+
+test("--params accepts whole counts in every written form: 70m, 1.4b, 7e9, 123", async () => {
+  for (const [v, n] of [["70m", 70e6], ["1.4b", 1.4e9], ["7e9", 7e9], ["123", 123], ["2.5k", 2500]] as const) {
+    const j = JSON.parse((await cli("--params", v, "--json")).out);
+    assert.equal(j.model.params, n, v);
+  }
 });
