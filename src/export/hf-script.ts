@@ -76,7 +76,7 @@ WHY = ${pyLiteral(why)}
 
 def release(text):
     """'4.31.0' -> (4, 31, 0); '1.13.0a0+git' -> (1, 13, 0)."""
-    return tuple(int(re.match(r"\d*", part).group() or 0) for part in text.split("+")[0].split(".")[:3])
+    return tuple(int(re.match(r"\\d*", part).group() or 0) for part in text.split("+")[0].split(".")[:3])
 
 
 def check_requirements():
