@@ -4,6 +4,7 @@
  * is given. Every field except `evalData` is JSON, so a config file (`tunebook train --config FILE.json`)
  * and `trainer_state.json` hold the same thing.
  */
+import { DEFAULT_DIVERGENCE, divergenceProblem, type DivergenceConfig } from "./divergence";
 import { OPTIMIZERS, type OptimizerName } from "./optimizer";
 import { SCHEDULES, scheduleProblem, type ScheduleName } from "./schedule";
 import type { TokenizedExample } from "./types";
@@ -61,6 +62,11 @@ export interface TrainConfig {
    * numSteps); the optimizer and the training data must be the ones the checkpoint was made with.
    */
   resume: boolean | string;
+  /**
+   * When to stop a run whose loss explodes (see divergence.ts); a NaN/Infinity loss always stops it. Given
+   * fields are merged over `DEFAULT_DIVERGENCE` (`{ patience: 20 }` keeps the default factor and floor).
+   */
+  divergence: DivergenceConfig;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -89,6 +95,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   keepCheckpoints: 2,
   logEvery: 1,
   resume: false,
+  divergence: DEFAULT_DIVERGENCE, // factor 4, patience 5, floor 1: the reasons are in divergence.ts
 };
 
 /** What `onStep` receives. Times are in seconds and count this run only (not the run before a resume). */
@@ -178,6 +185,11 @@ export function resolveTrainConfig(opts: Partial<TrainConfig> = {}): TrainConfig
   if (unknown.length) throw new TrainConfigError(`train config: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(", ")})`);
   const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (c as any)[k] = v;
+  if (!c.divergence || typeof c.divergence !== "object" || Array.isArray(c.divergence))
+    throw new TrainConfigError(`train config divergence: expected an object like ${JSON.stringify(DEFAULT_DIVERGENCE)}, found ${JSON.stringify(c.divergence)}`);
+  c.divergence = { ...DEFAULT_DIVERGENCE, ...Object.fromEntries(Object.entries(c.divergence).filter(([, v]) => v !== undefined)) };
+  const dp = divergenceProblem(c.divergence as unknown as Record<string, unknown>);
+  if (dp) throw new TrainConfigError(`train config ${dp}`);
   numAtLeast(c, "lr", 0);
   intAtLeast(c, "numSteps", 1);
   numAtLeast(c, "numEpochs", 0);

@@ -6,26 +6,36 @@
  * (loss and gradient norm together), then the update in place on the variables and the optimizer's state
  * variables — nothing outlives the step, so `tf.memory().numTensors` is the same after every step.
  *
- * Determinism: the data order comes from `seed` alone and every operation is deterministic on a given
- * backend, so the same seed (and the same initial weights) gives the same losses. Resume restores the
- * trainable tensors, the optimizer state and step, the data position (epoch, index, RNG state), the loss and
- * eval history — a run of 3 + 3 steps gives bit-identical losses to a run of 6 on the same backend. (AdamW's
- * one-pass wasm update computes in float64 and stores float32, the tensor path used elsewhere in float32: a run
- * resumed on another backend agrees to ≈ 1e-7, not bit for bit.)
+ * Determinism: the data order comes from `seed` alone, the model's own random draws (LoRA dropout) from
+ * generators it exposes as `rngState()`, and every operation is deterministic on a given backend, so the same
+ * seed (and the same initial weights) gives the same losses. Resume restores the trainable tensors, the
+ * optimizer state and step, the data position (epoch, index, RNG state), the model's generators, the loss and
+ * eval history — a run of 3 + 3 steps gives bit-identical losses and weights to a run of 6 on the same backend.
+ * (AdamW's one-pass wasm update computes in float64 and stores float32, the tensor path used elsewhere in
+ * float32: a run resumed on another backend agrees to ≈ 1e-7, not bit for bit.)
  *
- * A non-finite loss or gradient norm stops training before the update (the weights stay as they were) with a
- * `TrainingDivergedError` that names the step and the last good checkpoint; no checkpoint is written then.
+ * Divergence (divergence.ts): a non-finite loss or gradient norm stops training before the update (the weights
+ * stay as they were); a loss above `divergence.factor` × its running minimum for `divergence.patience` updates,
+ * or still above it when the run ends, stops it after the update. Either way a `TrainingDivergedError` names
+ * the step, the loss and the last good checkpoint. A checkpoint counts as good once the next update's loss, which
+ * its weights produced, was finite and below the bar (a checkpoint saved just before a NaN may already hold
+ * weights of 1e19). No checkpoint is saved while the loss is above the bar (so a long explosion cannot prune the
+ * good ones) or when a weight is not finite.
  *
  * `trainer_state.json`: see trainer-state.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { TrainCheckpointError, findLatestCheckpoint, loadCheckpoint, saveCheckpoint, type SaveStage } from "./checkpoint";
-import { TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, TrainingDivergedError, checkCheckpointFits } from "./trainer-state";
+import { TrainCheckpointError, findLatestCheckpoint, isCompleteCheckpoint, loadCheckpoint, saveCheckpoint, type SaveStage } from "./checkpoint";
+import {
+  TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, TrainingDivergedError, checkCheckpointFits, firstNonFinite, restoreModelRng,
+  type DivergenceDetails,
+} from "./trainer-state";
 import {
   configForState, resolveTrainConfig,
   type EvalInfo, type TrainCallbacks, type TrainConfig, type TrainSummary,
 } from "./config";
 import { createOptimizer } from "./create-optimizer";
+import { DivergenceMonitor } from "./divergence";
 import { BatchStream, collate, lossTokenCount, prepareExamples, sequentialBatches, type PreparedExample } from "./data";
 import { accumulateGradients, stepNumbers } from "./grad";
 import type { Optimizer } from "./optimizer";
@@ -73,6 +83,12 @@ export class Trainer {
   /** Real input tokens seen since step 0 (restored on resume). */
   tokensSeen = 0;
   lastCheckpoint: string | undefined;
+  /** Judges each update's loss (its state follows from `lossHistory`). */
+  readonly divergence: DivergenceMonitor;
+  /** The newest checkpoint whose weights then gave a finite loss below the bar; what errors name. */
+  private goodCheckpoint: string | undefined;
+  /** A checkpoint saved (or resumed from) after the last judged update: good if the next loss is. */
+  private unjudgedCheckpoint: string | undefined;
   private readonly vars: Map<string, tf.Variable>;
   private readonly evalExamples: PreparedExample[];
   private stopRequested = false;
@@ -93,6 +109,13 @@ export class Trainer {
     this.evalExamples = c.evalData.length ? prepareExamples(c.evalData, c.maxLength, "evalData").examples : [];
     this.numSteps = c.numEpochs > 0 ? Math.max(1, Math.ceil((c.numEpochs * this.stream.size) / (c.batchSize * c.gradAccumSteps))) : c.numSteps;
     this.optimizer = createOptimizer(c.optimizer, vars, { weightDecay: c.weightDecay, noDecayPattern: c.noDecayPattern, ...c.optimizerOptions });
+    this.divergence = new DivergenceMonitor(c.divergence);
+  }
+
+  private diverged(d: Omit<DivergenceDetails, "lastCheckpoint">): TrainingDivergedError {
+    const good = this.goodCheckpoint;
+    const gone = good !== undefined && !isCompleteCheckpoint(good);
+    return new TrainingDivergedError({ ...d, lastCheckpoint: gone ? undefined : good, prunedGood: gone ? good : undefined, unjudged: this.unjudgedCheckpoint });
   }
 
   /** The schedule this run follows. */
@@ -110,8 +133,9 @@ export class Trainer {
   }
 
   /**
-   * One optimizer update over `gradAccumSteps` micro-batches. Throws `TrainingDivergedError` (without
-   * updating) on a non-finite loss or gradient norm.
+   * One optimizer update over `gradAccumSteps` micro-batches. Throws `TrainingDivergedError` on a non-finite
+   * loss or gradient norm (without updating), and when the loss has been above the divergence bar for
+   * `divergence.patience` updates (after updating: `step` and `lossHistory` include that update).
    */
   trainStep(): StepResult {
     const c = this.config;
@@ -123,14 +147,26 @@ export class Trainer {
       const acc = accumulateGradients(this.model, this.vars, micro.map((exs) => () => collate(exs, c.padId, pad)));
       const n = stepNumbers(acc, c.maxGradNorm);
       if (!Number.isFinite(n.loss) || !Number.isFinite(n.gradNorm))
-        throw new TrainingDivergedError(stepNo, n.loss, n.gradNorm, this.lastCheckpoint ?? (c.checkpointDir ? findLatestCheckpoint(c.checkpointDir) : undefined));
+        throw this.diverged({ reason: Number.isFinite(n.loss) ? "non-finite-grad-norm" : "non-finite-loss", step: stepNo, loss: n.loss, gradNorm: n.gradNorm });
       this.optimizer.apply(acc.gradSums, lr, n.scale);
       return { loss: n.loss, gradNorm: n.gradNorm, numTokens: acc.numTokens, numInputTokens: acc.numInputTokens };
     });
     this.step = stepNo;
     this.lossHistory.push(r.loss);
     this.tokensSeen += r.numInputTokens;
+    const v = this.divergence.observe(r.loss, r.gradNorm);
+    if (!v.above && this.unjudgedCheckpoint) this.goodCheckpoint = this.unjudgedCheckpoint; // its weights gave this loss
+    this.unjudgedCheckpoint = undefined;
+    if (v.diverged) throw this.exploded(stepNo, r.loss, r.gradNorm, false);
     return { step: stepNo, lr, ...r };
+  }
+
+  private exploded(step: number, loss: number, gradNorm: number, atEnd: boolean): TrainingDivergedError {
+    const d = this.divergence;
+    return this.diverged({
+      reason: "exploded", step, loss, gradNorm, atEnd,
+      bar: d.bar, runningMin: d.runningMin, streak: d.streak, factor: d.config.factor, patience: d.config.patience,
+    });
   }
 
   /**
@@ -163,7 +199,7 @@ export class Trainer {
       numSteps: this.numSteps,
       schedule: { name: this.config.schedule, lr: this.config.lr, warmupSteps: this.config.warmupSteps, numSteps: this.numSteps, nextLr: lrAt(this.step, this.schedule) },
       optimizer: this.optimizer.describe(),
-      rng: { seed: this.config.seed, epochRngState: pos.epochRngState },
+      rng: { seed: this.config.seed, epochRngState: pos.epochRngState, model: this.model.rngState?.() ?? {} },
       data: { ...pos, size: this.stream.size, dropped: this.stream.dropped },
       lossHistory: this.lossHistory,
       evalHistory: this.evalHistory,
@@ -174,13 +210,18 @@ export class Trainer {
     };
   }
 
-  /** Save a checkpoint of the current state into `checkpointDir` (or `dir`); returns its path. */
+  /**
+   * Save a checkpoint of the current state into `checkpointDir` (or `dir`); returns its path. Refuses (with a
+   * `TrainingDivergedError`, writing nothing) when a weight or optimizer state holds NaN or Infinity.
+   */
   async saveCheckpoint(dir: string = this.config.checkpointDir): Promise<string> {
     if (!dir) throw new TrainCheckpointError("saveCheckpoint: no checkpointDir configured");
     const model = new Map<string, { dtype: "F32"; shape: number[]; data: Float32Array }>();
     for (const [k, v] of this.vars) model.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
     const optimizer = new Map<string, { dtype: "F32"; shape: number[]; data: Float32Array }>();
     for (const [k, v] of this.optimizer.stateVariables()) optimizer.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
+    const bad = firstNonFinite(model) ?? firstNonFinite(optimizer);
+    if (bad) throw this.nonFiniteWeights(bad);
     const path = await saveCheckpoint(
       dir,
       this.step,
@@ -188,7 +229,21 @@ export class Trainer {
       { keepLast: this.config.keepCheckpoints, faultInjection: this.hooks.faultInjection },
     );
     this.lastCheckpoint = path;
+    this.unjudgedCheckpoint = this.divergence.streak === 0 ? path : undefined;
     return path;
+  }
+
+  private nonFiniteWeights(tensor: string): TrainingDivergedError {
+    const loss = this.lossHistory.length ? this.lossHistory[this.lossHistory.length - 1] : NaN;
+    return this.diverged({ reason: "non-finite-weights", step: this.step, loss, gradNorm: NaN, tensor });
+  }
+
+  /** Throw if a trainable weight holds NaN or Infinity (one device read; for runs that end without a save). */
+  private checkWeightsFinite(): void {
+    const names = [...this.vars.keys()];
+    const bad = tf.tidy(() => tf.stack(names.map((k) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(this.vars.get(k)!)), "float32")))).dataSync());
+    const i = bad.findIndex((x) => x !== 0);
+    if (i >= 0) throw this.nonFiniteWeights(names[i]);
   }
 
   /** Restore model tensors, optimizer state, data position and history from a checkpoint directory. */
@@ -196,6 +251,7 @@ export class Trainer {
     const ck = await loadCheckpoint(ckptDir);
     const s = ck.state as any;
     const optState = checkCheckpointFits(ckptDir, ck, this.vars, this.optimizer.name, this.stream.size);
+    restoreModelRng(ckptDir, s, this.model); // checked (and set) before anything else changes
     this.optimizer.loadState(optState, Number(ck.optimizerMetadata.step ?? s.optimizer.step));
     for (const [k, v] of this.vars) {
       const t = ck.model.get(k)!;
@@ -204,9 +260,12 @@ export class Trainer {
     this.stream.setPosition({ epoch: s.data.epoch, index: s.data.index, epochRngState: s.data.epochRngState });
     this.step = s.step;
     this.lossHistory = Array.isArray(s.lossHistory) ? s.lossHistory.slice() : [];
+    this.divergence.replay(this.lossHistory);
     this.evalHistory = Array.isArray(s.evalHistory) ? s.evalHistory.slice() : [];
     this.tokensSeen = Number(s.tokensSeen) || 0;
     this.lastCheckpoint = ckptDir;
+    this.goodCheckpoint = undefined;
+    this.unjudgedCheckpoint = ckptDir; // its tensors are finite (checkCheckpointFits); the next loss judges them
   }
 
   /** Run to `numSteps` (resuming first if `config.resume`), with evaluation, checkpoints and callbacks. */
@@ -247,7 +306,8 @@ export class Trainer {
         this.evalHistory.push(info);
         await cb.onEval?.(info);
       }
-      if (c.checkpointDir && ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0) || last)) {
+      const healthy = this.divergence.streak === 0; // an exploding run's weights are not worth a checkpoint
+      if (healthy && c.checkpointDir && ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0) || last)) {
         const saved = await this.saveCheckpoint(); // (not inside `onCheckpoint?.(...)`: that would skip the save without a callback)
         savedAt = step;
         await cb.onCheckpoint?.({ step, path: saved });
@@ -255,10 +315,16 @@ export class Trainer {
       await nextTick(); // let displays update and Ctrl-C handlers run
     }
     const stopped = this.step < this.numSteps;
+    if (this.divergence.streak > 0) {
+      const lastLoss = this.lossHistory[this.lossHistory.length - 1];
+      throw this.exploded(this.step, lastLoss, NaN, true);
+    }
     if (stopped && c.checkpointDir && savedAt !== this.step && this.step > startStep) {
       const saved = await this.saveCheckpoint();
+      savedAt = this.step;
       await cb.onCheckpoint?.({ step: this.step, path: saved });
     }
+    if (savedAt !== this.step && this.step > startStep) this.checkWeightsFinite();
     const elapsed = (now() - t0) / 1000;
     const summary: TrainSummary = {
       step: this.step,

@@ -1,8 +1,7 @@
-import { test, after } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
@@ -11,14 +10,9 @@ import { TrainConfigError, type StepInfo, type EvalInfo } from "../../src/train/
 import { findLatestCheckpoint, listCheckpoints, loadCheckpoint } from "../../src/train/checkpoint";
 import { TinyLM, toyExamples } from "./helpers/tiny-lm";
 import { BASE_CONFIG, CRASH_CONFIG } from "./helpers/trainer-setup";
+import { tmpDirs } from "./helpers/tmp-dirs";
 
-const dirs: string[] = [];
-const tmpDir = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-train-"));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmpDir = tmpDirs("tunebook-train-");
 
 const data = toyExamples(10);
 
@@ -87,7 +81,7 @@ test("resume: 3 steps + resume for 3 gives exactly the losses and weights of 6 s
   }
 });
 
-test("a NaN loss stops training with the step named, leaves the weights alone and keeps the last good checkpoint", async () => {
+test("a NaN loss stops training with the step named, leaves the weights alone; the last good checkpoint is the one before the NaN's weights", async () => {
   await useTestBackend();
   const dir = tmpDir();
   const model = new TinyLM();
@@ -97,7 +91,10 @@ test("a NaN loss stops training with the step named, leaves the weights alone an
   assert.ok(err instanceof TrainingDivergedError, String(err));
   assert.equal(err.step, 5);
   assert.match(err.message, /training stopped at step 5: the loss is NaN/);
-  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000004`));
+  // step 4's checkpoint holds the weights whose loss was NaN, so it is not named as good
+  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(the newer .*step-000004 holds the weights that gave this loss\\)`));
+  assert.equal(err.lastCheckpoint, path.join(dir, "step-000002"));
+  assert.doesNotMatch(err.message, /\n/);
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
   assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2, 4]);
   const saved = await loadCheckpoint(path.join(dir, "step-000004"));
@@ -125,7 +122,7 @@ test("a non-finite gradient norm with a finite loss is caught too", async () => 
   poison = true;
   const w0 = [...model.vars.get("out.weight")!.dataSync()];
   assert.throws(() => t.trainStep(), (e: any) => e instanceof TrainingDivergedError && e.step === 2 && Number.isFinite(e.loss) && !Number.isFinite(e.gradNorm)
-    && /the gradient norm is (Infinity|NaN)/.test(e.message) && /No checkpoint was saved/.test(e.message));
+    && /the gradient norm is (Infinity|NaN)/.test(e.message) && /No good checkpoint was saved/.test(e.message));
   assert.deepEqual([...model.vars.get("out.weight")!.dataSync()], w0, "the bad step was not applied");
   t.dispose();
   model.dispose();

@@ -1,0 +1,16 @@
+// Temporary folders for a test file, removed when the file's tests are done.
+import { after } from "node:test";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** A maker of fresh temp folders named `<prefix>XXXXXX`, all removed after the calling file's tests. */
+export function tmpDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  return () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}
