@@ -7,14 +7,20 @@
  * The config file holds the trainer's fields (`lr`, `numSteps`, `batchSize`, ... as in `DEFAULT_TRAIN_CONFIG`)
  * plus `model`, `data`, `evalData` (a JSONL path or dataset name), `template`, `labels`, `out`, `limit`,
  * `lora` and `dtype`. Flags override the file; an unknown field is an error that names it.
+ *
+ * The run folder is guarded (src/train/run-folder.ts, run-lock.ts): OUT must be new, empty or a tunebook run
+ * (a non-empty other folder needs --force; the model's own folder is always refused); a fresh run does not
+ * replace an earlier run's results without --force; `--resume` refuses changed data or hyper-parameters
+ * without --force; one run at a time holds OUT/tunebook_run.lock, and only the lock holder cleans what a
+ * crashed save left behind.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import type { CliIO } from "./eval";
-import { writeFileAtomic, tempSibling, replaceDir } from "../runtime/atomic";
-import { textProgress } from "../hub";
-import { loadModel } from "../model/pretrained";
+import { writeFileAtomic, tempSibling, replaceDir, fsyncPath } from "../runtime/atomic";
+import { hubCacheDir, textProgress } from "../hub";
+import { DEFAULT_MODEL, defaultModelDir, loadModel } from "../model/pretrained";
 import { saveModel } from "../model/load";
 import { initBackend } from "../runtime/backend";
 import { SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../tokenizer";
@@ -22,6 +28,14 @@ import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError, type StepIn
 import { attachLora, parseLoraOption } from "../eval/adapters";
 import { fineTune } from "../eval/finetune";
 import { loadTask, TEMPLATE_NAMES } from "../eval/task";
+import type { GPTNeoXForCausalLM } from "../model/gptneox";
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../lora";
+import { CheckpointWriteError, cleanCheckpointLeftovers, findLatestCheckpoint, fsErrorCode, fsErrorText, removeAllCheckpoints } from "../train/checkpoint";
+import { acquireRunLock, type RunLock } from "../train/run-lock";
+import {
+  RUN_FILE, RUN_FORMAT, RUN_VERSION, SUMMARY_FILE, checkFolderPath, checkNotModelFolder, cleanRunLeftovers, compareRunSettings, dataHash, describeChanges,
+  inspectRunFolder, realPathLoose, type RunRecord, type RunSettings,
+} from "../train/run-folder";
 
 const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|DATASET --out DIR) [options]
   --config FILE.json     trainer fields (lr, numSteps, batchSize, ...) + model, data, evalData, template, labels, out, limit, lora, dtype
@@ -33,9 +47,19 @@ const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|
   --lr X --steps N --epochs N --batch-size N --grad-accum N --max-length N --warmup N --schedule S
   --optimizer adamw|adafactor --weight-decay X --max-grad-norm X --seed N
   --eval-every N --checkpoint-every N --keep-checkpoints N
-  --resume               continue from the newest checkpoint in OUT/checkpoints
+  --resume               continue from the newest checkpoint in OUT/checkpoints (refused if the data or a
+                         hyper-parameter differs from the run's tunebook_run.json)
+  --force                write into a non-empty folder that is not a tunebook run, start over in a finished
+                         run's folder (its checkpoints are deleted), or resume with changed settings
   --lora r=8,alpha=16[,targets=a+b][,dropout=0.05]   train a LoRA adapter instead of every weight
   --dtype F32|F16|BF16   saved weights (default F32)      --quiet   no progress bar`;
+
+/** Flags whose value is a name, path or spec: an empty value is a mistake, never "use the default". */
+const NON_EMPTY_FLAGS: Record<string, string> = {
+  config: "a JSON config file", model: '"default", a folder or a repo id', data: "a JSONL file or a dataset name", "eval-data": "a JSONL file or a dataset name",
+  template: TEMPLATE_NAMES.join("|"), labels: "labels joined by commas (a,b)", out: "a folder", lora: "a LoRA spec such as r=8,alpha=16 (leave the flag out for a full fine-tune)",
+  dtype: "F32, F16 or BF16", schedule: "a schedule name", optimizer: "adamw or adafactor",
+};
 
 const CLI_FIELDS = ["model", "data", "evalData", "template", "labels", "out", "limit", "lora", "dtype"] as const;
 type CliField = (typeof CLI_FIELDS)[number];
@@ -52,6 +76,8 @@ export interface TrainJob {
   dtype: "F32" | "F16" | "BF16";
   /** No progress output. */
   quiet: boolean;
+  /** Override the run folder's safety checks (never the model-folder one). */
+  force: boolean;
   train: Partial<TrainConfig>;
 }
 
@@ -79,12 +105,16 @@ function fieldStr(src: string, o: Record<string, unknown>, k: CliField): string 
 /** Config file + flags → one job (flags win). Checks the trainer fields before anything is loaded. */
 export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   const p = parseArgs(argv, {
-    booleans: ["resume", "quiet", "help"],
+    booleans: ["resume", "quiet", "help", "force"],
     values: ["config", "model", "data", "eval-data", "template", "labels", "out", "limit", "lora", "dtype", "lr", "steps", "epochs", "batch-size",
       "grad-accum", "max-length", "warmup", "schedule", "optimizer", "weight-decay", "max-grad-norm", "seed", "eval-every", "checkpoint-every", "keep-checkpoints"],
   }, "tunebook train");
   if (bool(p, "help")) return "help";
   if (p.positional.length) throw new UsageError(`tunebook train: unexpected argument ${JSON.stringify(p.positional[0])}`);
+  for (const [flag, expected] of Object.entries(NON_EMPTY_FLAGS)) {
+    const v = str(p, flag);
+    if (v !== undefined && v.trim() === "") throw new UsageError(`tunebook train: --${flag} is empty; expected ${expected}`);
+  }
   const cfgFile = str(p, "config");
   const file = cfgFile ? readTrainConfigFile(cfgFile) : {};
   const src = cfgFile ?? "flags";
@@ -121,6 +151,7 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
     throw e;
   }
   let labels = str(p, "labels")?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (labels?.length === 0) throw new UsageError(`tunebook train: --labels has no labels; expected labels joined by commas (a,b)`);
   if (!labels && fileLabels !== undefined) {
     if (!Array.isArray(fileLabels) || !fileLabels.every((l) => typeof l === "string")) throw new UsageError(`${src}: field "labels" must be an array of strings`);
     labels = fileLabels as string[];
@@ -134,7 +165,7 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   if (lora) parseLoraOption(lora); // syntax errors before loading anything
   return {
     model: model!, data: data!, out: out!, evalData: str(p, "eval-data") ?? fieldStr(src, file, "evalData"), template: str(p, "template") ?? fieldStr(src, file, "template"),
-    labels, limit, lora, dtype, quiet: bool(p, "quiet"), train: train as Partial<TrainConfig>,
+    labels, limit, lora, dtype, quiet: bool(p, "quiet"), force: bool(p, "force"), train: train as Partial<TrainConfig>,
   };
 }
 
@@ -159,12 +190,108 @@ export function formatProgress(s: StepInfo, width = 20): string {
   return `step ${s.step}/${s.numSteps} [${"#".repeat(done)}${"-".repeat(width - done)}] ${pct} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s ETA ${clock(s.eta)}`;
 }
 
-function copyTokenizerFiles(fromDir: string, toDir: string): string[] {
+/** Where the model's weights live, to keep --out away from them; and the model's identity for the run record. */
+function modelLocation(model: string): { id: string; modelDir?: string; cacheDir?: string } {
+  if (model === DEFAULT_MODEL) return { id: DEFAULT_MODEL, modelDir: defaultModelDir() };
+  if (fs.statSync(model, { throwIfNoEntry: false })?.isDirectory()) return { id: fs.realpathSync(model), modelDir: model };
+  return { id: model, cacheDir: hubCacheDir() }; // a repo id: its weights are (or will be) in the hub cache
+}
+
+function runSettings(job: TrainJob, modelId: string, source: string, template: string, labels: string[] | undefined, records: readonly Record<string, unknown>[]): RunSettings {
+  const c = resolveTrainConfig({ ...job.train, evalData: [], evalEvery: 0 });
+  return {
+    model: modelId, data: dataHash(records), dataSource: source, records: records.length, template, labels: labels ?? null, maxLength: c.maxLength,
+    batchSize: c.batchSize, gradAccumSteps: c.gradAccumSteps, lr: c.lr, schedule: c.schedule, warmupSteps: c.warmupSteps, numSteps: c.numSteps,
+    numEpochs: c.numEpochs, optimizer: c.optimizer, weightDecay: c.weightDecay, optimizerOptions: c.optimizerOptions,
+    lora: job.lora ? JSON.stringify(parseLoraOption(job.lora)) : null,
+  };
+}
+
+/**
+ * Under the lock: clean what a crashed save left, then decide whether this run may write here (fresh vs
+ * resume, --force) and record its settings. Returns notes for stderr.
+ */
+function prepareRunFolder(job: TrainJob, settings: RunSettings): string[] {
+  const notes: string[] = [];
+  const ckptDir = job.train.checkpointDir ?? "";
+  const cleaned = [...cleanRunLeftovers(job.out), ...(ckptDir ? cleanCheckpointLeftovers(ckptDir).map((n) => path.join(path.relative(job.out, ckptDir), n)) : [])];
+  if (cleaned.length) notes.push(`${job.out}: removed what an interrupted save left behind (${cleaned.join(", ")})`);
+  const state = inspectRunFolder(job.out, ckptDir);
+  const now = new Date().toISOString();
+  let record: RunRecord = { format: RUN_FORMAT, version: RUN_VERSION, createdAt: now, updatedAt: now, settings };
+  if (job.train.resume) {
+    if (job.train.resume === true && !fs.existsSync(ckptDir)) throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
+    if (!state.record) {
+      notes.push(`${job.out}: no ${RUN_FILE} (a run from an older tunebook): its data and settings cannot be checked; recording this run's now`);
+    } else {
+      const before = state.record.settings;
+      const changes = compareRunSettings(before, settings);
+      if (changes.length && !job.force)
+        throw new UsageError(
+          `tunebook train --resume: ${job.out} was trained with other settings (${describeChanges(changes, before, settings)}); use the run's values, or --force to continue with the new ones`,
+        );
+      record = { ...state.record, updatedAt: now, settings };
+      if (changes.length) {
+        record.forced = [...(state.record.forced ?? []), { at: now, changed: changes.map((c) => c.field) }];
+        notes.push(`${job.out}: --force: resuming with changed settings (${describeChanges(changes, before, settings)})`);
+      }
+    }
+  } else if (state.checkpoints.length || state.finished) {
+    const what = [state.checkpoints.length && `checkpoints up to step ${state.checkpoints[state.checkpoints.length - 1]}`, state.finished && "a finished model"].filter(Boolean).join(" and ");
+    if (!job.force) throw new UsageError(`tunebook train: ${job.out} holds a tunebook run (${what}): continue it with --resume, or start over with --force (its checkpoints are deleted)`);
+    if (ckptDir) removeAllCheckpoints(ckptDir);
+    fs.rmSync(path.join(job.out, SUMMARY_FILE), { force: true });
+    notes.push(`${job.out}: --force: starting over (the earlier run's checkpoints and summary were deleted)`);
+  }
+  writeFileAtomic(path.join(job.out, RUN_FILE), JSON.stringify(record, null, 2) + "\n");
+  return notes;
+}
+
+/** A failed write of the final files: one line naming the file, and where the trained weights are safe. */
+function finalWriteError(e: unknown, file: string, ckptDir: string): Error {
+  const code = fsErrorCode(e);
+  if (!code) return e as Error;
+  const intact = ckptDir ? findLatestCheckpoint(ckptDir) : undefined;
+  return new Error(
+    `cannot write ${file}: ${fsErrorText(code)}; ` +
+      (intact
+        ? `the trained weights are in the newest intact checkpoint ${intact}: free some space, then run the same command with --resume to write the final files`
+        : "no checkpoint holds the trained weights (checkpoints are off)"),
+  );
+}
+
+/** The first of `files` that a failed save had not finished in `dir` (saves write them in this order). */
+const unfinished = (dir: string, files: string[]) => files.find((f) => !fs.existsSync(path.join(dir, f))) ?? files[files.length - 1];
+
+/** The final model (or adapter) into OUT, built in a hidden folder first; errors name the file. Returns the files written. */
+async function saveFinal(job: TrainJob, model: GPTNeoXForCausalLM, lora: Awaited<ReturnType<typeof attachLora>> | undefined): Promise<string[]> {
+  const target = lora ? path.join(job.out, "adapter") : job.out;
+  const names = lora ? [ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE] : ["model.safetensors", "config.json"]; // the order the savers write in
+  const tmp = tempSibling(path.join(job.out, lora ? "adapter" : "final"));
+  try {
+    if (lora) await lora.save(tmp);
+    else await saveModel(model, tmp, { dtype: job.dtype });
+    if (lora) replaceDir(tmp, target); // a crash never leaves new weights next to an old run's config
+    else {
+      for (const f of names) fs.renameSync(path.join(tmp, f), path.join(job.out, f));
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fsyncPath(job.out);
+    }
+  } catch (e) {
+    const file = path.join(target, unfinished(tmp, names));
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw finalWriteError(e, file, job.train.checkpointDir ?? "");
+  }
+  return lora ? ["adapter"] : names;
+}
+
+/** Copy the tokenizer files next to the model (`toDir` is never the model's folder: `checkNotModelFolder`). */
+function copyTokenizerFiles(fromDir: string, toDir: string, onFile: (file: string) => void): string[] {
   const copied: string[] = [];
-  if (path.resolve(fromDir) === path.resolve(toDir)) return [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE].filter((f) => fs.existsSync(path.join(toDir, f)));
   for (const f of [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE]) {
     const src = path.join(fromDir, f);
     if (!fs.existsSync(src)) continue;
+    onFile(path.join(toDir, f));
     writeFileAtomic(path.join(toDir, f), fs.readFileSync(src));
     copied.push(f);
   }
@@ -177,72 +304,99 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);
   if (job === "help") return io.out(HELP + "\n"), 0;
   const quiet = job.quiet;
+  const ckptDir = job.train.checkpointDir ?? "";
+  // Paths first: nothing is read or loaded for a run that could not write its results.
+  const where = modelLocation(job.model);
+  const rel = path.relative(realPathLoose(job.out), realPathLoose(ckptDir));
+  const ckptOutside = ckptDir !== "" && (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+  const targets = [{ flag: "--out", dir: job.out }, ...(ckptOutside ? [{ flag: "checkpointDir", dir: ckptDir }] : [])]; // each gets checked and locked
+  for (const t of targets) checkFolderPath(t.flag, t.dir);
+  checkNotModelFolder(targets, where);
   const trainTask = await loadTask({ data: job.data, template: job.template, labels: job.labels, split: "train" });
   const evalTask = job.evalData ? await loadTask({ data: job.evalData, template: job.template ?? trainTask.dataset, labels: trainTask.labels, split: "test" }) : undefined;
-  if (job.train.resume === true && !fs.existsSync(job.train.checkpointDir!)) throw new UsageError(`tunebook train: --resume but ${job.train.checkpointDir} does not exist`);
   const records = job.limit ? trainTask.records.slice(0, job.limit) : trainTask.records;
+  const settings = runSettings(job, where.id, trainTask.file, trainTask.template.name, trainTask.labels, records);
+  const first = inspectRunFolder(job.out, ckptDir);
+  if (!first.isRun && !first.empty && !job.force)
+    throw new UsageError(`tunebook train: --out ${job.out} is not empty and is not a tunebook run folder (no ${RUN_FILE}): choose a new folder, or --force to write into it`);
+  if (job.train.resume === true && !fs.existsSync(ckptDir)) throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
 
-  await initBackend({ verbose: false });
-  const loaded = await loadModel(job.model, { onProgress: textProgress() });
-  const { model, tokenizer } = loaded;
-  const tty = !quiet && io === STD_IO && Boolean(process.stderr.isTTY); // redraw one line in a terminal
-  let lastLine = 0;
-  const onSigint = () => stopper?.();
+  const locks: RunLock[] = [];
+  const release = () => locks.splice(0).reverse().forEach((l) => l.release());
   let stopper: (() => void) | undefined;
-  process.once("SIGINT", onSigint);
-  try {
-    const lora = job.lora ? await attachLora(model, parseLoraOption(job.lora), { baseModelNameOrPath: job.model }) : undefined;
-    const result = await fineTune(model, tokenizer, trainTask.template, records, job.train, {
-      evalRecords: evalTask?.records,
-      trainable: lora?.trainable,
-      onTrainer: (t) => (stopper = () => (io.err("\nstopping after this step (a checkpoint is saved)…\n"), t.stop())),
-      callbacks: quiet ? {} : {
-        onStep: (s) => {
-          const every = Math.max(1, Math.floor(s.numSteps / 20));
-          if (tty) io.err(`\r${formatProgress(s)}${s.step === s.numSteps ? "\n" : ""}`);
-          else if (s.step % every === 0 || s.step === s.numSteps || s.step - lastLine >= every) {
-            io.err(formatProgress(s) + "\n");
-            lastLine = s.step;
-          }
-        },
-        onEval: (e) => io.err(`${tty ? "\n" : ""}eval at step ${e.step}: loss ${e.evalLoss.toFixed(4)} (${e.numTokens} tokens)\n`),
-        onCheckpoint: (c) => io.err(`${tty ? "\n" : ""}checkpoint: ${c.path}\n`),
-      },
-    });
-    if (!quiet && result.evalLoss !== undefined) io.err(`eval loss after step ${result.summary.step}: ${result.evalLoss.toFixed(4)}\n`);
-    fs.mkdirSync(job.out, { recursive: true });
-    const files: string[] = [];
-    if (lora) {
-      // written beside, then swapped in: a crash never leaves new weights next to an old run's config
-      const adapterDir = path.join(job.out, "adapter");
-      const tmp = tempSibling(adapterDir);
-      try {
-        await lora.save(tmp);
-        replaceDir(tmp, adapterDir);
-      } catch (e) {
-        fs.rmSync(tmp, { recursive: true, force: true });
-        throw e;
-      }
-      files.push("adapter");
-    } else {
-      await saveModel(model, job.out, { dtype: job.dtype });
-      files.push("config.json", "model.safetensors");
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopper && !stopping) {
+      stopping = true;
+      return stopper();
     }
-    files.push(...copyTokenizerFiles(loaded.dir, job.out));
-    const s = result.summary;
-    const summary = {
-      model: job.model, data: trainTask.file, evalData: evalTask?.file ?? null, template: trainTask.template.name, out: job.out,
-      step: s.step, stepsRun: s.stepsRun, finalLoss: s.finalLoss, evalLoss: result.evalLoss ?? null,
-      firstLoss: s.losses[0] ?? null, tokensPerSec: s.tokensPerSec, tokens: s.tokens, elapsed: s.elapsed, trainExamples: result.trainStats.count,
-      droppedExamples: s.droppedExamples, stopped: s.stopped, resumedFrom: s.resumedFrom ?? null, lastCheckpoint: s.lastCheckpoint ?? null,
-      checkpointDir: result.config.checkpointDir || null, files, losses: s.losses,
-    };
-    const text = JSON.stringify(summary, null, 2) + "\n";
-    writeFileAtomic(path.join(job.out, "train_summary.json"), text);
-    io.out(text);
+    release(); // a second signal, or one before training started: leave now, folder unlocked
+    io.err(`\n${sig}: stopped${stopper ? " without a final checkpoint" : ""}\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let model: GPTNeoXForCausalLM | undefined;
+  try {
+    const note = (line: string) => io.err(line + "\n");
+    for (const t of targets) locks.push(acquireRunLock(t.dir, { onStale: note }));
+    prepareRunFolder(job, settings).forEach(note);
+
+    await initBackend({ verbose: false });
+    const loaded = await loadModel(job.model, { onProgress: textProgress() });
+    model = loaded.model;
+    const tokenizer = loaded.tokenizer;
+    const tty = !quiet && io === STD_IO && Boolean(process.stderr.isTTY); // redraw one line in a terminal
+    let lastLine = 0;
+    const lora = job.lora ? await attachLora(model, parseLoraOption(job.lora), { baseModelNameOrPath: job.model }) : undefined;
+    let result: Awaited<ReturnType<typeof fineTune>>;
+    try {
+      result = await fineTune(model, tokenizer, trainTask.template, records, job.train, {
+        evalRecords: evalTask?.records,
+        trainable: lora?.trainable,
+        onTrainer: (t) => (stopper = () => (io.err("\nstopping after this step (a checkpoint is saved; signal again to quit now)…\n"), t.stop())),
+        callbacks: quiet ? {} : {
+          onStep: (s) => {
+            const every = Math.max(1, Math.floor(s.numSteps / 20));
+            if (tty) io.err(`\r${formatProgress(s)}${s.step === s.numSteps ? "\n" : ""}`);
+            else if (s.step % every === 0 || s.step === s.numSteps || s.step - lastLine >= every) {
+              io.err(formatProgress(s) + "\n");
+              lastLine = s.step;
+            }
+          },
+          onEval: (e) => io.err(`${tty ? "\n" : ""}eval at step ${e.step}: loss ${e.evalLoss.toFixed(4)} (${e.numTokens} tokens)\n`),
+          onCheckpoint: (c) => io.err(`${tty ? "\n" : ""}checkpoint: ${c.path}\n`),
+        },
+      });
+    } catch (e) {
+      if (e instanceof CheckpointWriteError && e.intact) throw new Error(`${e.message} (free some space, then continue from it with --resume)`);
+      throw e;
+    }
+    if (!quiet && result.evalLoss !== undefined) io.err(`eval loss after step ${result.summary.step}: ${result.evalLoss.toFixed(4)}\n`);
+    const files = await saveFinal(job, model, lora);
+    let writing = job.out;
+    try {
+      files.push(...copyTokenizerFiles(loaded.dir, job.out, (f) => (writing = f)));
+      const s = result.summary;
+      const summary = {
+        model: job.model, data: trainTask.file, evalData: evalTask?.file ?? null, template: trainTask.template.name, out: job.out,
+        step: s.step, stepsRun: s.stepsRun, finalLoss: s.finalLoss, evalLoss: result.evalLoss ?? null,
+        firstLoss: s.losses[0] ?? null, tokensPerSec: s.tokensPerSec, tokens: s.tokens, elapsed: s.elapsed, trainExamples: result.trainStats.count,
+        droppedExamples: s.droppedExamples, stopped: s.stopped, resumedFrom: s.resumedFrom ?? null, lastCheckpoint: s.lastCheckpoint ?? null,
+        checkpointDir: result.config.checkpointDir || null, files, losses: s.losses,
+      };
+      const text = JSON.stringify(summary, null, 2) + "\n";
+      writing = path.join(job.out, SUMMARY_FILE);
+      writeFileAtomic(writing, text);
+      io.out(text);
+    } catch (e) {
+      throw finalWriteError(e, writing, ckptDir);
+    }
   } finally {
-    process.removeListener("SIGINT", onSigint);
-    model.dispose();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    release();
+    model?.dispose();
   }
   return 0;
 }

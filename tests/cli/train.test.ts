@@ -60,6 +60,7 @@ test("tunebook train --resume continues from the checkpoint: the step counts add
   assert.deepEqual(second.summary.losses.slice(0, 3), first.summary.losses);
   assert.deepEqual(second.summary.losses, straight.summary.losses);
   await assert.rejects(run([...common(), "--out", path.join(t.dir, "never"), "--resume"], captureIO()), /--resume but .*never.*checkpoints does not exist/);
+  assert.ok(!fs.existsSync(path.join(t.dir, "never")), "refused before the folder is made");
 });
 
 test("tunebook train --config FILE.json; flags override it; unknown or bad fields are named", async () => {
