@@ -221,3 +221,33 @@ test("bad input names what is wrong", async () => {
   await assert.rejects(run(["--model", t.modelDir, "--data", t.trainFile], captureIO()), /--out DIR is required/);
   await assert.rejects(run(["--out", out, "--model", t.modelDir, "--data", t.trainFile, "--bogus", "1"], captureIO()), /unknown option --bogus/);
 });
+
+test("train.py's floor check: parses releases like 1.13.0a0+git, and names each package below its floor in one line", async () => {
+  const out = path.join(t.dir, "exp-floors");
+  await exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", lora: "r=2,alpha=4,rslora" });
+  assert.deepEqual(readJob(out).requires, { transformers: "4.31", accelerate: "0.21", peft: "0.8" });
+  const harness = [
+    "import importlib.util, json, sys, types",
+    "fake = types.ModuleType('transformers')",
+    "for n in ['AutoModelForCausalLM', 'AutoTokenizer', 'Trainer', 'TrainingArguments']: setattr(fake, n, object)",
+    "fake.set_seed = lambda s: None",
+    "sys.modules['transformers'] = fake",
+    "spec = importlib.util.spec_from_file_location('train', sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+    "versions = {'transformers': '4.30.2', 'accelerate': '0.21.0'}",
+    "def version(pkg):",
+    "    if pkg not in versions: raise m.metadata.PackageNotFoundError(pkg)",
+    "    return versions[pkg]",
+    "m.metadata.version = version",
+    "try:",
+    "    m.check_requirements(); msg = None",
+    "except SystemExit as e:",
+    "    msg = str(e)",
+    "print(json.dumps({'release': [m.release(v) for v in ['1.13.0a0+git', '4.31.0', '0.8', '2.1.0.dev20240101']], 'msg': msg}))",
+  ].join("\n");
+  const res = JSON.parse(execFileSync(PY, ["-c", harness, path.join(out, "train.py")], { encoding: "utf8" }));
+  assert.deepEqual(res.release, [[1, 13, 0], [4, 31, 0], [0, 8], [2, 1, 0]]);
+  assert.equal(
+    res.msg,
+    'train.py: transformers 4.30.2 (needs >= 4.31); peft not installed (needs >= 0.8 (rsLoRA (use_rslora) arrived in PEFT 0.8; older releases ignore it and scale by lora_alpha/r)). Fix: pip install -U "transformers>=4.31" "peft>=0.8"',
+  );
+});
