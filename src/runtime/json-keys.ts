@@ -18,6 +18,7 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0
 function stringEnd(text: string, start: number): number {
   let j = text.indexOf('"', start + 1);
   for (;;) {
+    if (j < 0) return text.length; // unterminated (not valid JSON): stop scanning rather than loop
     // a quote preceded by an odd number of backslashes is escaped
     let k = j - 1;
     while (text.charCodeAt(k) === BACKSLASH) k--;

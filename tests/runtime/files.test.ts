@@ -54,3 +54,8 @@ test("findDuplicateKey: the first repeated key at any depth, with its path; esca
     assert.deepEqual(findDuplicateKey(text), want, text);
   }
 });
+
+test("findDuplicateKey ends on text that is not valid JSON (an unterminated string)", () => {
+  assert.equal(findDuplicateKey('{"a":1,"b'), undefined);
+  assert.equal(findDuplicateKey('{"a":"x'), undefined);
+});
