@@ -8,10 +8,12 @@ import { captureIO, useTinyTask, writeJsonlFile, qaRecords } from "../eval/helpe
 import { parseNumberFlag, UsageError } from "../../src/cli/args";
 import { run as evalCli } from "../../src/cli/eval";
 import { run as generateCli } from "../../src/cli/generate";
-import { run as scoreCli } from "../../src/cli/score";
+import { assertFiniteWeights, run as scoreCli } from "../../src/cli/score";
 import { run as datagenCli } from "../../src/cli/datagen";
 import { run as exportCli } from "../../src/cli/export";
-import { modelStateDict } from "../../src/model/load";
+import * as tf from "@tensorflow/tfjs";
+import { loadPretrained, modelStateDict } from "../../src/model/load";
+import { LoraModel } from "../../src/lora/model";
 import { writeSafetensorsFile } from "../../src/model/safetensors";
 import { makeFifo } from "../helpers/fifo";
 
@@ -110,4 +112,19 @@ test("datagen and export: numeric flags in range; an input that is a FIFO is ref
     fifo.close();
   }
   assert.ok(!fs.existsSync(out));
+});
+
+test("assertFiniteWeights also checks the adapters put on the model, naming the adapter's folder", async () => {
+  const model = await loadPretrained(t.modelDir);
+  try {
+    assert.doesNotThrow(() => assertFiniteWeights(model, t.modelDir));
+    const lora = LoraModel.of(model);
+    lora.addAdapter("default", { r: 2, alpha: 4 });
+    assert.doesNotThrow(() => assertFiniteWeights(model, t.modelDir, "runs/x/adapter"));
+    const [name, v] = [...lora.adapterVariables("default")].find(([n]) => n.endsWith("lora_B.weight"))!;
+    v.assign(tf.fill(v.shape, Infinity));
+    assert.throws(() => assertFiniteWeights(model, t.modelDir, "runs/x/adapter"), (e: any) => e.message === `runs/x/adapter: adapter weight ${name} holds Infinity (first at index 0); the adapter is corrupt or comes from a run that diverged`);
+  } finally {
+    model.dispose();
+  }
 });
