@@ -243,7 +243,13 @@ function prepareRunFolder(job: TrainJob, settings: RunSettings): string[] {
     fs.rmSync(path.join(job.out, SUMMARY_FILE), { force: true });
     notes.push(`${job.out}: --force: starting over (the earlier run's checkpoints and summary were deleted)`);
   }
-  writeFileAtomic(path.join(job.out, RUN_FILE), JSON.stringify(record, null, 2) + "\n");
+  const file = path.join(job.out, RUN_FILE);
+  try {
+    writeFileAtomic(file, JSON.stringify(record, null, 2) + "\n");
+  } catch (e) {
+    const code = fsErrorCode(e);
+    throw code ? new Error(`cannot write ${file}: ${fsErrorText(code)}`) : e;
+  }
   return notes;
 }
 
