@@ -227,11 +227,12 @@ export function checkNotModelFolder(targets: { flag: string; dir: string }[], mo
   for (const t of targets) {
     const real = realPathLoose(t.dir);
     for (const g of guarded) {
-      const how = real === g.real ? "is" : within(real, g.real) ? "is inside" : within(g.real, real) ? "contains" : undefined;
-      if (how)
-        throw new RunFolderError(
-          `${t.flag} ${t.dir} ${how} ${g.what}: training writes model.safetensors, config.json and checkpoints there and could overwrite the weights it starts from; choose another ${t.flag} (--force does not change this)`,
-        );
+      const why =
+        real === g.real ? ["is", "training writes model.safetensors, config.json and checkpoints there, over the weights it starts from"]
+        : within(real, g.real) ? ["is inside", "the run's files would be mixed into the model's"]
+        : within(g.real, real) ? ["contains", "a run folder must not hold the model it starts from (starting over there deletes and replaces files)"]
+        : undefined;
+      if (why) throw new RunFolderError(`${t.flag} ${t.dir} ${why[0]} ${g.what}: ${why[1]}; choose another ${t.flag} (--force does not change this)`);
     }
   }
 }

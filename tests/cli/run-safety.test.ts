@@ -45,7 +45,7 @@ test("--out that is a file, or below one, fails in one line before the data or t
 test("the --model folder is refused as --out, even with --force (the error says why); so is a folder inside or around it", async () => {
   const weights = fs.readFileSync(path.join(t.modelDir, "model.safetensors"));
   for (const force of [[], ["--force"]])
-    assert.match(await refusal([...common(), "--out", t.modelDir, ...force]), /--out .*model is the --model folder \(.*\): training writes model\.safetensors.*could overwrite the weights it starts from; choose another --out \(--force does not change this\)/);
+    assert.match(await refusal([...common(), "--out", t.modelDir, ...force]), /--out .*model is the --model folder \(.*\): training writes model\.safetensors, config\.json and checkpoints there, over the weights it starts from; choose another --out \(--force does not change this\)/);
   assert.match(await refusal([...common(), "--out", path.join(t.modelDir, "ft")]), /is inside the --model folder/);
   assert.match(await refusal([...common(), "--out", t.dir, "--force"]), /contains the --model folder/);
   assert.deepEqual(fs.readFileSync(path.join(t.modelDir, "model.safetensors")), weights);

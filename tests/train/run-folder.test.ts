@@ -79,10 +79,10 @@ test("checkNotModelFolder refuses the model folder, a folder inside it or around
   fs.symlinkSync(path.join(root, "blobs", "abc123"), path.join(model, "model.safetensors")); // as in a hub snapshot
   fs.symlinkSync(model, path.join(root, "alias"));
   const refused = (dir: string, how: RegExp) => assert.throws(() => checkNotModelFolder([{ flag: "--out", dir }], { modelDir: model }), how);
-  refused(model, /^RunFolderError: --out .*models\/base is the --model folder \(.*\): training writes model\.safetensors, config\.json and checkpoints there and could overwrite the weights it starts from; choose another --out \(--force does not change this\)$/);
+  refused(model, /^RunFolderError: --out .*models\/base is the --model folder \(.*\): training writes model\.safetensors, config\.json and checkpoints there, over the weights it starts from; choose another --out \(--force does not change this\)$/);
   refused(path.join(root, "alias"), /--out .*alias is the --model folder/); // real paths are compared
-  refused(path.join(model, "ft"), /is inside the --model folder/);
-  refused(path.join(root, "models"), /contains the --model folder/);
+  refused(path.join(model, "ft"), /is inside the --model folder .*: the run's files would be mixed into the model's; choose another --out/);
+  refused(path.join(root, "models"), /contains the --model folder .*: a run folder must not hold the model it starts from/);
   refused(path.join(root, "blobs"), /is the folder holding the --model weights \(.*blobs\)/);
   checkNotModelFolder([{ flag: "--out", dir: path.join(root, "runs", "a") }], { modelDir: model });
   assert.throws(() => checkNotModelFolder([{ flag: "checkpointDir", dir: path.join(root, "hf", "hub", "x") }], { cacheDir: path.join(root, "hf", "hub") }), /checkpointDir .* is inside the Hugging Face cache/);
