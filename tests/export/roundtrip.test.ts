@@ -105,3 +105,20 @@ test("a LoRA job's adapter folder (PEFT layout) evaluates with the README's tune
   assert.equal(withAdapter.adapter, "output/adapter");
   assert.notEqual(withAdapter.perplexity, bare.perplexity, "the adapter changed nothing: it was not loaded");
 });
+
+test("the bring-back command reads the export's own data/test.jsonl, not --eval-data as typed where the export ran", async () => {
+  const out = path.join(t.dir, "exp-relative-back");
+  const cwd = process.cwd();
+  process.chdir(t.dir); // `tunebook export --eval-data test.jsonl` typed in the data's folder
+  let r: Awaited<ReturnType<typeof exportJob>>;
+  try {
+    r = await exportJob({ out, model: t.modelDir, data: "train.jsonl", evalData: "test.jsonl", template: "qa" });
+  } finally {
+    process.chdir(cwd);
+  }
+  await saveModel(t.model, path.join(out, "output"));
+  fs.copyFileSync(path.join(t.modelDir, "tokenizer.json"), path.join(out, "output", "tokenizer.json"));
+  const cmd = evalCommand(r.job);
+  assert.equal(cmd, "tunebook eval --model output --data data/test.jsonl --template qa");
+  assert.equal((await evalFromReadme(out, cmd)).count, 2);
+});
