@@ -161,6 +161,8 @@ export function toHfArgs(
   if (train.noDecayPattern !== "(^|\\.)bias$|norm")
     notes.push(`noDecayPattern ${JSON.stringify(train.noDecayPattern)} is not carried over: transformers decays every weight except biases and LayerNorm parameters`);
   if (!train.shuffle) notes.push("shuffle=false is not carried over: transformers' Trainer always shuffles the training data (seeded)");
+  if (lora && typeof lora.targetModules === "string")
+    notes.push(`LoRA targets ${JSON.stringify(lora.targetModules)} (a regular expression): train.py passes PEFT the full names of the Linear layers it matches, as tunebook does; PEFT itself would match the pattern against every module (dropout and activation included) and refuse them`);
   notes.push("data order: the same seed, but PyTorch's sampler, not tunebook's, so the examples come in another order and losses match in distribution, not step by step");
   notes.push(
     "loss averaging: tunebook averages the loss over every answer token of an update; transformers ≥ 4.46 does the same across accumulation steps, older versions average the per-micro-batch means",
