@@ -14,11 +14,12 @@
  * fsyncs each file and the directory, renames it to `step-NNNNNN` and only then replaces `latest` (temp file +
  * fsync + rename: runtime/atomic). Replacing or pruning a checkpoint renames it aside (`.old-…`) before
  * deleting it. A crash at any point leaves the previous checkpoint and pointer as they were; the leftovers are
- * ignored by every reader, and `cleanCheckpointLeftovers` removes them. A save never deletes temp files it did
- * not make (another process may be writing them): cleaning is for the one writer, e.g. `tunebook train` while it
- * holds the run lock. `latest` is the commit point: `findLatestCheckpoint` trusts it when it names a complete
- * checkpoint, and otherwise falls back to the highest-numbered complete one. A failed write (ENOSPC, ...) throws
- * a `CheckpointWriteError` that names the file and the newest intact checkpoint.
+ * ignored by every reader; a save removes those of processes that are gone (the pid is in the name), never
+ * those of a live one (it may be writing them); `cleanCheckpointLeftovers` removes all of them, for the one
+ * writer, e.g. `tunebook train` while it holds the run lock. `latest` is the commit point:
+ * `findLatestCheckpoint` trusts it when it names a complete checkpoint, and otherwise falls back to the
+ * highest-numbered complete one. A failed write (ENOSPC, ...) throws a `CheckpointWriteError` that names the
+ * file and the newest intact checkpoint.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -167,6 +168,7 @@ export async function saveCheckpoint(
   let tmp: string | undefined;
   try {
     fs.mkdirSync(dir, { recursive: true });
+    removeDeadLeftovers(dir);
     writing = path.join(dir, `${TMP_PREFIX}${name}-${process.pid}-`);
     tmp = fs.mkdtempSync(writing);
     const hook = (stage: SaveStage) => o.faultInjection?.(stage, tmp!);
@@ -209,6 +211,30 @@ export async function saveCheckpoint(
   }
   if (o.keepLast > 0) pruneCheckpoints(dir, o.keepLast, o.faultInjection);
   return final;
+}
+
+/** The pid in a leftover's name (`.tmp-step-…-<pid>-…`, `.old-step-…-<pid>-…`, `.latest.tmp-<pid>-…`). */
+const LEFTOVER_PID = /^(?:\.(?:tmp|old)-step-\d+-|\.latest\.tmp-)(\d+)-/;
+
+const processGone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e: any) {
+    return e?.code === "ESRCH";
+  }
+};
+
+/**
+ * What saves by processes that no longer exist left behind (their pid is in the name): safe to remove without
+ * a lock, since nobody is writing them. (Assumes one host per checkpoint folder; under `tunebook train`'s lock
+ * `cleanCheckpointLeftovers` removes the rest.)
+ */
+function removeDeadLeftovers(dir: string): void {
+  for (const n of fs.readdirSync(dir)) {
+    const m = LEFTOVER_PID.exec(n);
+    if (m && Number(m[1]) !== process.pid && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
 }
 
 const asideName = (dir: string, name: string) => path.join(dir, `${OLD_PREFIX}${name}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);

@@ -70,23 +70,34 @@ test("a crash at any stage of a save leaves the previous checkpoint as the one t
   assert.equal(findLatestCheckpoint(dir), path.join(dir, checkpointName(2)));
 });
 
-test("leftovers are ignored; a save leaves other saves' temp dirs alone; cleanCheckpointLeftovers removes them", async () => {
+/** The pid of a process that has exited. */
+const deadPid = () => Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
+
+test("leftovers are ignored; a save removes a gone process's, never a live one's; cleanCheckpointLeftovers removes all", async () => {
   const dir = tmpDir();
   await saveCheckpoint(dir, 2, contents(2), { keepLast: 0 });
   await saveCheckpoint(dir, 4, contents(4), { keepLast: 0 });
-  fs.mkdirSync(path.join(dir, ".tmp-step-000006-999999-abc"));
-  fs.writeFileSync(path.join(dir, ".tmp-step-000006-999999-abc", "model.safetensors"), "partial");
-  fs.mkdirSync(path.join(dir, ".old-step-000001-999999-xyz"));
-  fs.writeFileSync(path.join(dir, ".latest.tmp-999999-k3j2h1"), "step-00"); // a pointer write cut short
+  const live = process.ppid; // alive, and not us: as if another process were saving into this folder right now
+  const dead = deadPid();
+  const names = {
+    live: `.tmp-step-000006-${live}-abcdef`,
+    dead: `.tmp-step-000006-${dead}-abcdef`,
+    deadOld: `.old-step-000001-${dead}-xyz`,
+    deadPointer: `.latest.tmp-${dead}-k3j2h1`, // a pointer write cut short
+    legacy: ".tmp-step-000005-Zq81Ab", // an older tunebook's name: no pid, so only the lock holder may remove it
+  };
+  for (const n of Object.values(names)) fs.mkdirSync(path.join(dir, n));
+  fs.writeFileSync(path.join(dir, names.live, "model.safetensors"), "partial");
   fs.mkdirSync(path.join(dir, "step-000009")); // incomplete (no files): never chosen
   fs.writeFileSync(path.join(dir, LATEST_FILE), "step-000099\n");
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
   fs.rmSync(path.join(dir, LATEST_FILE));
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
-  // another process may be writing that temp dir right now: a save must not delete it
   await saveCheckpoint(dir, 6, contents(6), { keepLast: 0 });
-  assert.ok(fs.existsSync(path.join(dir, ".tmp-step-000006-999999-abc")), "a save deletes no temp dir it did not make");
-  assert.deepEqual(cleanCheckpointLeftovers(dir), [".latest.tmp-999999-k3j2h1", ".old-step-000001-999999-xyz", ".tmp-step-000006-999999-abc"]);
+  assert.ok(fs.existsSync(path.join(dir, names.live)), "a save deletes no temp dir of a live process");
+  assert.ok(fs.existsSync(path.join(dir, names.legacy)));
+  for (const n of [names.dead, names.deadOld, names.deadPointer]) assert.ok(!fs.existsSync(path.join(dir, n)), `${n}: its process is gone, the save removed it`);
+  assert.deepEqual(cleanCheckpointLeftovers(dir), [names.legacy, names.live]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000002", "step-000004", "step-000006", "step-000009"]);
   assert.deepEqual(cleanCheckpointLeftovers(path.join(dir, "missing")), []);
   assert.equal(findLatestCheckpoint(tmpDir()), undefined);
