@@ -9,6 +9,7 @@ import { DEFAULT_ADAMW } from "../train/adamw";
 import { DEFAULT_PREPARE } from "../data/prepare";
 import type { TrainConfig } from "../train/config";
 import type { LoraConfig } from "../lora/config";
+import { peftFloor } from "../lora/peft";
 import type { ClusterPlan, Precision } from "./plan";
 
 export const JOB_FORMAT = "tunebook-export";
@@ -77,7 +78,7 @@ export type Requirements = Record<string, string>;
  * jobRequirements({ useRslora: true }); // { transformers: "4.31", accelerate: "0.21", peft: "0.8" }
  */
 export function jobRequirements(lora: Pick<LoraConfig, "useRslora"> | null): Requirements {
-  return { transformers: "4.31", accelerate: "0.21", ...(lora ? { peft: lora.useRslora ? "0.8" : "0.5" } : {}) };
+  return { transformers: "4.31", accelerate: "0.21", ...(lora ? { peft: peftFloor(lora) } : {}) };
 }
 
 /** `pip install` arguments for the floors: `"transformers>=4.31" "accelerate>=0.21"`. */
