@@ -35,8 +35,8 @@ export interface DivergenceDetails {
   lastCheckpoint: string | undefined;
   /** The last good checkpoint when `keepCheckpoints` has pruned it since. */
   prunedGood?: string;
-  /** A newer checkpoint, saved after the update that produced this loss (so not good). */
-  unjudged?: string;
+  /** A newer checkpoint than the good one, whose weights gave a non-finite loss or one above the divergence bar: not to resume from. */
+  badCheckpoint?: string;
   /** "exploded": the bar the loss was above, its running minimum, updates in a row above it, and the setting. */
   bar?: number;
   runningMin?: number;
@@ -74,10 +74,13 @@ export class TrainingDivergedError extends Error {
       : `the loss ${fmt(d.loss)} has been above ${fmt(d.bar!)} (divergence.factor ${d.factor} × its running minimum ${fmt(d.runningMin!)}) ` +
         `for ${d.streak} update${d.streak === 1 ? "" : "s"} in a row` +
         (d.atEnd ? ` when the run ended (divergence.patience ${d.patience} not reached); its weights were not saved` : ` (divergence.patience ${d.patience})`);
-    const last =
-      (d.lastCheckpoint ? `Last good checkpoint: ${d.lastCheckpoint}` : d.prunedGood ? `The last good checkpoint, ${d.prunedGood}, was pruned (keepCheckpoints)` : "No good checkpoint was saved before it") +
-      (d.unjudged ? ` (the newer ${d.unjudged} holds the weights that gave this loss).` : ".");
-    super(`training stopped at step ${d.step}: ${cause}. ${last} Try a lower lr, some warmupSteps or maxGradNorm > 0.`.replace(/[\r\n]+/g, " "));
+    const good = d.lastCheckpoint ? `Last good checkpoint: ${d.lastCheckpoint}`
+      : d.prunedGood ? `The last good checkpoint, ${d.prunedGood}, was pruned by keepCheckpoints`
+      : "No good checkpoint was saved before it";
+    const bad = !d.badCheckpoint ? ""
+      : d.lastCheckpoint ? ` (not the newer ${d.badCheckpoint}: its weights gave a diverging loss)`
+      : ` (${d.badCheckpoint}'s weights gave a diverging loss)`;
+    super(`training stopped at step ${d.step}: ${cause}. ${good}${bad}. Try a lower lr, some warmupSteps or maxGradNorm > 0.`.replace(/[\r\n]+/g, " "));
     this.details = d;
     this.reason = d.reason;
     this.step = d.step;

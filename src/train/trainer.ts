@@ -89,6 +89,8 @@ export class Trainer {
   private goodCheckpoint: string | undefined;
   /** A checkpoint saved (or resumed from) after the last judged update: good if the next loss is. */
   private unjudgedCheckpoint: string | undefined;
+  /** The newest checkpoint whose weights then gave a loss above the bar (errors warn against resuming from it). */
+  private badCheckpoint: string | undefined;
   private readonly vars: Map<string, tf.Variable>;
   private readonly evalExamples: PreparedExample[];
   private stopRequested = false;
@@ -115,7 +117,8 @@ export class Trainer {
   private diverged(d: Omit<DivergenceDetails, "lastCheckpoint">): TrainingDivergedError {
     const good = this.goodCheckpoint;
     const gone = good !== undefined && !isCompleteCheckpoint(good);
-    return new TrainingDivergedError({ ...d, lastCheckpoint: gone ? undefined : good, prunedGood: gone ? good : undefined, unjudged: this.unjudgedCheckpoint });
+    const bad = this.unjudgedCheckpoint ?? this.badCheckpoint; // unjudged only when this very loss is non-finite
+    return new TrainingDivergedError({ ...d, lastCheckpoint: gone ? undefined : good, prunedGood: gone ? good : undefined, badCheckpoint: bad });
   }
 
   /** The schedule this run follows. */
@@ -155,7 +158,10 @@ export class Trainer {
     this.lossHistory.push(r.loss);
     this.tokensSeen += r.numInputTokens;
     const v = this.divergence.observe(r.loss, r.gradNorm);
-    if (!v.above && this.unjudgedCheckpoint) this.goodCheckpoint = this.unjudgedCheckpoint; // its weights gave this loss
+    if (this.unjudgedCheckpoint) {
+      if (v.above) this.badCheckpoint = this.unjudgedCheckpoint;
+      else [this.goodCheckpoint, this.badCheckpoint] = [this.unjudgedCheckpoint, undefined]; // its weights gave this loss
+    }
     this.unjudgedCheckpoint = undefined;
     if (v.diverged) throw this.exploded(stepNo, r.loss, r.gradNorm, false);
     return { step: stepNo, lr, ...r };
@@ -265,6 +271,7 @@ export class Trainer {
     this.tokensSeen = Number(s.tokensSeen) || 0;
     this.lastCheckpoint = ckptDir;
     this.goodCheckpoint = undefined;
+    this.badCheckpoint = undefined;
     this.unjudgedCheckpoint = ckptDir; // its tensors are finite (checkCheckpointFits); the next loss judges them
   }
 

@@ -92,7 +92,7 @@ test("a NaN loss stops training with the step named, leaves the weights alone; t
   assert.equal(err.step, 5);
   assert.match(err.message, /training stopped at step 5: the loss is NaN/);
   // step 4's checkpoint holds the weights whose loss was NaN, so it is not named as good
-  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(the newer .*step-000004 holds the weights that gave this loss\\)`));
+  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(not the newer .*step-000004: its weights gave a diverging loss\\)`));
   assert.equal(err.lastCheckpoint, path.join(dir, "step-000002"));
   assert.doesNotMatch(err.message, /\n/);
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
