@@ -238,7 +238,7 @@ export function checkNotModelFolder(targets: { flag: string; dir: string }[], mo
 }
 
 /** Temp names that tunebook's atomic writes use for the files a run writes into OUT. */
-const OUT_NAMES = ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", SUMMARY_FILE, RUN_FILE, "adapter", "final", "checkpoints"];
+const OUT_NAMES = ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", SUMMARY_FILE, RUN_FILE, "adapter", "final"];
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const LEFTOVER = new RegExp(
   `^\\.(?:(?:${OUT_NAMES.map(escape).join("|")})\\.(?:tmp|old)-\\d+-[0-9a-z]+` + // runtime/atomic's tempSibling
@@ -257,18 +257,6 @@ export function cleanRunLeftovers(out: string): string[] {
   for (const n of removed) fs.rmSync(path.join(out, n), { recursive: true, force: true });
   if (removed.length) fsyncPath(out);
   return removed;
-}
-
-/**
- * Set a folder aside under a hidden name and delete it: a crash in between leaves a leftover that
- * `cleanRunLeftovers` removes, never a half-deleted folder under its real name.
- */
-export function removeAside(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  const aside = path.join(path.dirname(dir), `.${path.basename(dir)}.old-${process.pid}-${Date.now().toString(36)}`);
-  fs.renameSync(dir, aside);
-  fsyncPath(path.dirname(dir));
-  fs.rmSync(aside, { recursive: true, force: true });
 }
 
 /**
