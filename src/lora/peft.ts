@@ -16,6 +16,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { readRegularFileSync } from "../runtime/files";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../model/safetensors";
 import { LoraConfig, LoraError, loraScaling, resolveLoraConfig, selectTargets } from "./config";
@@ -192,9 +193,15 @@ export async function loadAdapter(model: GPTNeoXForCausalLM, dir: string, opts: 
     const bin = fs.existsSync(path.join(dir, "adapter_model.bin")) ? " (adapter_model.bin is a pickle: re-save it with safe_serialization=True)" : "";
     throw new LoraError(`${dir}: no ${ADAPTER_WEIGHTS_FILE}${bin}`);
   }
+  let text: string;
+  try {
+    text = readRegularFileSync(cfgFile, "the adapter config").toString("utf8");
+  } catch (e: any) {
+    throw new LoraError(e.message);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(cfgFile, "utf8"));
+    json = JSON.parse(text);
   } catch (e: any) {
     throw new LoraError(`${cfgFile}: not valid JSON (${e.message})`);
   }

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
+import { makeFifo, type TestFifo } from "../helpers/fifo";
 import { loadPretrained } from "../../src/model/load";
 import { causalLMLoss } from "../../src/model/loss";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../src/model/safetensors";
@@ -144,6 +145,16 @@ test("config mismatches are clear errors naming the field or tensor", async () =
     /layers\.0\.attention\.query_key_value\.lora_A\.weight has shape \[4,64\].*takes 32 inputs.*another base model/,
   );
   await expectLoadError((d) => fs.rmSync(path.join(d, "adapter_model.safetensors")), /no adapter_model\.safetensors/);
+  // a FIFO in place of the config is refused before it is opened (reading it would block until a writer comes)
+  let fifo: TestFifo | undefined;
+  try {
+    await expectLoadError((d) => {
+      fs.rmSync(path.join(d, "adapter_config.json"));
+      fifo = makeFifo(path.join(d, "adapter_config.json"));
+    }, /adapter_config\.json: the adapter config is a FIFO/);
+  } finally {
+    fifo?.close();
+  }
 });
 
 test("an adapter for another base model is refused naming the tensor and the base layer", async () => {
