@@ -19,6 +19,8 @@ import * as path from "path";
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import type { CliIO } from "./eval";
 import { writeFileAtomic, tempSibling, replaceDir, fsyncPath } from "../runtime/atomic";
+import { readRegularFileSync } from "../runtime/files";
+import { findDuplicateKey } from "../runtime/json-keys";
 import { hubCacheDir, textProgress } from "../hub";
 import { DEFAULT_MODEL, defaultModelDir, loadModel } from "../model/pretrained";
 import { saveModel } from "../model/load";
@@ -47,6 +49,8 @@ const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|
   --lr X --steps N --epochs N --batch-size N --grad-accum N --max-length N --warmup N --schedule S
   --optimizer adamw|adafactor --weight-decay X --max-grad-norm X --seed N
   --eval-every N --checkpoint-every N --keep-checkpoints N
+  --divergence-factor X  stop when the loss stays above X × its running minimum (default 4; 0 = only NaN/Inf stop)
+  --divergence-patience N  … for N updates in a row (default 5)     --divergence-floor X  losses ≤ X never count (default 1)
   --resume               continue from the newest checkpoint in OUT/checkpoints (refused if the data or a
                          hyper-parameter differs from the run's tunebook_run.json)
   --force                write into a non-empty folder that is not a tunebook run, start over in a finished
@@ -83,12 +87,20 @@ export interface TrainJob {
 
 /** Read a config file: trainer fields and CLI fields, every other field refused by name. */
 export function readTrainConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readRegularFileSync(file, "the config file").toString("utf8");
+  } catch (e: any) {
+    throw new UsageError(e?.message ?? String(e));
+  }
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, "utf8"));
+    json = JSON.parse(text);
   } catch (e: any) {
-    throw new UsageError(`${file}: ${e?.code === "ENOENT" ? "no such file" : `not valid JSON (${e?.message ?? e})`}`);
+    throw new UsageError(`${file}: not valid JSON (${e?.message ?? e})`);
   }
+  const dup = findDuplicateKey(text);
+  if (dup) throw new UsageError(`${file}: duplicate key "${dup.key}"${dup.path ? ` in ${dup.path}` : ""} (JSON would silently keep the last)`);
   if (!json || typeof json !== "object" || Array.isArray(json)) throw new UsageError(`${file}: expected a JSON object of fields`);
   const known = new Set<string>([...Object.keys(DEFAULT_TRAIN_CONFIG).filter((k) => k !== "evalData"), ...CLI_FIELDS]);
   for (const k of Object.keys(json)) if (!known.has(k)) throw new UsageError(`${file}: unknown field "${k}" (known: ${[...known].join(", ")})`);
@@ -107,7 +119,8 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   const p = parseArgs(argv, {
     booleans: ["resume", "quiet", "help", "force"],
     values: ["config", "model", "data", "eval-data", "template", "labels", "out", "limit", "lora", "dtype", "lr", "steps", "epochs", "batch-size",
-      "grad-accum", "max-length", "warmup", "schedule", "optimizer", "weight-decay", "max-grad-norm", "seed", "eval-every", "checkpoint-every", "keep-checkpoints"],
+      "grad-accum", "max-length", "warmup", "schedule", "optimizer", "weight-decay", "max-grad-norm", "seed", "eval-every", "checkpoint-every", "keep-checkpoints",
+      "divergence-factor", "divergence-patience", "divergence-floor"],
   }, "tunebook train");
   if (bool(p, "help")) return "help";
   if (p.positional.length) throw new UsageError(`tunebook train: unexpected argument ${JSON.stringify(p.positional[0])}`);
@@ -137,6 +150,13 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   set("checkpointEvery", int(p, "checkpoint-every", undefined, 0));
   set("keepCheckpoints", int(p, "keep-checkpoints", undefined, 0));
   if (bool(p, "resume")) train.resume = true;
+  const divergence = Object.fromEntries(
+    Object.entries({ factor: num(p, "divergence-factor"), patience: int(p, "divergence-patience"), floor: num(p, "divergence-floor") }).filter(([, v]) => v !== undefined),
+  );
+  if (Object.keys(divergence).length) {
+    const fromFile = train.divergence && typeof train.divergence === "object" ? (train.divergence as Record<string, unknown>) : {};
+    train.divergence = { ...fromFile, ...divergence };
+  }
 
   const model = str(p, "model") ?? fieldStr(src, file, "model");
   const data = str(p, "data") ?? fieldStr(src, file, "data");

@@ -80,9 +80,11 @@ test("tunebook train --config FILE.json; flags override it; unknown or bad field
   await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: unknown field "numStep"/);
   fs.writeFileSync(cfg, JSON.stringify({ model: t.modelDir, data: t.trainFile, out, lr: "fast" }));
   await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: train config lr: expected a finite number/);
+  fs.writeFileSync(cfg, `{"model": ${JSON.stringify(t.modelDir)}, "data": ${JSON.stringify(t.trainFile)}, "out": ${JSON.stringify(out)}, "lr": 0.1, "lr": 0.2}`);
+  await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: duplicate key "lr"/);
   fs.writeFileSync(cfg, "{ not json");
   await assert.rejects(run(["--config", cfg], captureIO()), /train\.json: not valid JSON/);
-  await assert.rejects(run(["--config", path.join(t.dir, "missing.json")], captureIO()), /missing\.json: no such file/);
+  await assert.rejects(run(["--config", path.join(t.dir, "missing.json")], captureIO()), /missing\.json: the config file does not exist/);
   await assert.rejects(run(["--model", t.modelDir, "--data", t.trainFile], captureIO()), /--out required/);
   await assert.rejects(run([...common(), "--out", out, "--steps", "0"], captureIO()), /--steps must be an integer >= 1/);
   await assert.rejects(run([...common(), "--out", out, "--lora", "alpha"], captureIO()), /--lora/);
@@ -103,4 +105,24 @@ test("tunebook train --lora trains an adapter through the LoRA hook", async () =
 test("formatProgress draws a bar with loss, tokens/s and ETA", () => {
   const line = formatProgress({ step: 5, numSteps: 10, loss: 2.5, lr: 1e-3, gradNorm: 1, tokensPerSec: 812.4, elapsed: 3, eta: 75, epoch: 0.5 });
   assert.equal(line, "step 5/10 [##########----------]  50% loss 2.5000 lr 1.00e-3 812 tok/s ETA 1:15");
+});
+
+test("tunebook train --divergence-*: flags reach the trainer, bad values are named, lr 1e3 stops with one line and exit non-zero", async () => {
+  const job = resolveTrainJob([...common(), "--out", path.join(t.dir, "div-a"), "--divergence-factor", "8", "--divergence-patience", "2"]);
+  assert.ok(job !== "help");
+  assert.deepEqual(job.train.divergence, { factor: 8, patience: 2 });
+  await assert.rejects(run([...common(), "--out", path.join(t.dir, "div-b"), "--divergence-factor", "-1"], captureIO()), /divergence\.factor/);
+  await assert.rejects(run([...common(), "--out", path.join(t.dir, "div-b"), "--divergence-patience", "0"], captureIO()), /--divergence-patience/);
+  const io = captureIO();
+  const args = ["--model", t.modelDir, "--data", t.trainFile, "--batch-size", "4", "--seed", "3", "--lr", "1e3", "--steps", "12", "--divergence-patience", "2", "--quiet"];
+  let message = "";
+  try {
+    const code = await run([...args, "--out", path.join(t.dir, "div-c")], io);
+    assert.notEqual(code, 0, "a diverging run must not exit 0");
+    message = io.stderr();
+  } catch (e: any) {
+    message = e.message;
+  }
+  assert.match(message, /training stopped at step \d+: the loss/);
+  assert.equal(message.trim().split("\n").length, 1, message);
 });
