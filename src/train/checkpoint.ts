@@ -290,6 +290,16 @@ export function pruneCheckpoints(dir: string, keepLast: number, faultInjection?:
 }
 
 /**
+ * Point `latest` at an existing complete checkpoint (for example back at the last good one after a newer
+ * checkpoint turned out to diverge), so a plain resume takes that one. Written atomically.
+ */
+export function pointLatestAt(dir: string, ckptDir: string): void {
+  if (path.resolve(path.dirname(ckptDir)) !== path.resolve(dir) || !isCompleteCheckpoint(ckptDir))
+    throw new TrainCheckpointError(`${ckptDir}: not a complete checkpoint in ${dir}`);
+  writeFileAtomic(path.join(dir, LATEST_FILE), path.basename(ckptDir) + "\n");
+}
+
+/**
  * Delete every checkpoint in `dir` and its pointer (starting a run over), each set aside before it is deleted.
  * @example
  * removeAllCheckpoints("runs/a/checkpoints");

@@ -78,7 +78,7 @@ export class TrainingDivergedError extends Error {
       : d.prunedGood ? `The last good checkpoint, ${d.prunedGood}, was pruned by keepCheckpoints`
       : "No good checkpoint was saved before it";
     const bad = !d.badCheckpoint ? ""
-      : d.lastCheckpoint ? ` (not the newer ${d.badCheckpoint}: its weights gave a diverging loss)`
+      : d.lastCheckpoint ? ` (not the newer ${d.badCheckpoint}: its weights gave a diverging loss; \`latest\` now points at the good one)`
       : ` (${d.badCheckpoint}'s weights gave a diverging loss)`;
     super(`training stopped at step ${d.step}: ${cause}. ${good}${bad}. Try a lower lr, some warmupSteps or maxGradNorm > 0.`.replace(/[\r\n]+/g, " "));
     this.details = d;

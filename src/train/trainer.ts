@@ -24,8 +24,9 @@
  *
  * `trainer_state.json`: see trainer-state.ts.
  */
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { TrainCheckpointError, findLatestCheckpoint, isCompleteCheckpoint, loadCheckpoint, saveCheckpoint, type SaveStage } from "./checkpoint";
+import { TrainCheckpointError, findLatestCheckpoint, isCompleteCheckpoint, loadCheckpoint, pointLatestAt, saveCheckpoint, type SaveStage } from "./checkpoint";
 import {
   TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, TrainingDivergedError, checkCheckpointFits, firstNonFinite, restoreModelRng,
   type DivergenceDetails,
@@ -118,6 +119,8 @@ export class Trainer {
     const good = this.goodCheckpoint;
     const gone = good !== undefined && !isCompleteCheckpoint(good);
     const bad = this.unjudgedCheckpoint ?? this.badCheckpoint; // unjudged only when this very loss is non-finite
+    // a plain resume takes `latest`: point it back at the good checkpoint rather than the newer diverging one
+    if (good !== undefined && !gone && bad !== undefined) pointLatestAt(path.dirname(good), good);
     return new TrainingDivergedError({ ...d, lastCheckpoint: gone ? undefined : good, prunedGood: gone ? good : undefined, badCheckpoint: bad });
   }
 

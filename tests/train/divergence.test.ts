@@ -131,7 +131,7 @@ test("an exploding loss stops after `patience` updates; no checkpoint is saved d
   assert.equal(err.step, 7);
   assert.equal(err.details.streak, 3);
   assert.doesNotMatch(err.message, /[\r\n]/);
-  assert.match(err.message, /^training stopped at step 7: the loss \d\.\d+e\+6 has been above \d+(\.\d+)? \(divergence\.factor 4 × its running minimum \d+(\.\d+)?\) for 3 updates in a row \(divergence\.patience 3\)\. Last good checkpoint: .*step-000003 \(not the newer .*step-000004: its weights gave a diverging loss\)\. Try a lower lr/);
+  assert.match(err.message, /^training stopped at step 7: the loss \d\.\d+e\+6 has been above \d+(\.\d+)? \(divergence\.factor 4 × its running minimum \d+(\.\d+)?\) for 3 updates in a row \(divergence\.patience 3\)\. Last good checkpoint: .*step-000003 \(not the newer .*step-000004: its weights gave a diverging loss; `latest` now points at the good one\)\. Try a lower lr/);
   // step 4's weights gave the first exploded loss, so step 3 is the last good one; nothing saved from 5 on
   assert.equal(err.lastCheckpoint, path.join(dir, "step-000003"));
   assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [1, 2, 3, 4]);
@@ -159,7 +159,7 @@ test("a run that ends while its loss is exploding fails instead of saving; diver
   assert.ok(err instanceof TrainingDivergedError, String(err));
   assert.equal(err.step, 6);
   assert.equal(err.details.atEnd, true);
-  assert.match(err.message, /for 2 updates in a row when the run ended \(divergence\.patience 5 not reached\); its weights were not saved\. Last good checkpoint: .*step-000002 \(not the newer .*step-000004: its weights gave a diverging loss\)\./);
+  assert.match(err.message, /for 2 updates in a row when the run ended \(divergence\.patience 5 not reached\); its weights were not saved\. Last good checkpoint: .*step-000002 \(not the newer .*step-000004: its weights gave a diverging loss; `latest` now points at the good one\)\./);
   assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2, 4], "no step-6 checkpoint");
   const off = await train(exploding(new TinyLM(), 8), data, { ...cfg, checkpointDir: tmpDir(), divergence: { factor: 0 } as any });
   assert.equal(off.step, 6);
@@ -175,7 +175,7 @@ test("a NaN loss after checkpoints: every checkpoint is finite, and the named la
   assert.ok(err instanceof TrainingDivergedError && err.reason === "non-finite-loss", String(err));
   assert.equal(err.step, 6);
   assert.equal(err.lastCheckpoint, path.join(dir, "step-000004"));
-  assert.match(err.message, /Last good checkpoint: .*step-000004 \(not the newer .*step-000005: its weights gave a diverging loss\)\./);
+  assert.match(err.message, /Last good checkpoint: .*step-000004 \(not the newer .*step-000005: its weights gave a diverging loss; `latest` now points at the good one\)\./);
   await assertAllFinite(dir);
   const ck = await loadCheckpoint(err.lastCheckpoint);
   assert.equal(ck.state.step, 4);

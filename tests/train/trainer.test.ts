@@ -92,10 +92,11 @@ test("a NaN loss stops training with the step named, leaves the weights alone; t
   assert.equal(err.step, 5);
   assert.match(err.message, /training stopped at step 5: the loss is NaN/);
   // step 4's checkpoint holds the weights whose loss was NaN, so it is not named as good
-  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(not the newer .*step-000004: its weights gave a diverging loss\\)`));
+  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(not the newer .*step-000004: its weights gave a diverging loss; .latest. now points at the good one\\)`));
   assert.equal(err.lastCheckpoint, path.join(dir, "step-000002"));
   assert.doesNotMatch(err.message, /\n/);
-  assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000004"));
+  // `latest` points back at the good one, so a plain resume does not start from the NaN's weights
+  assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000002"));
   assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2, 4]);
   const saved = await loadCheckpoint(path.join(dir, "step-000004"));
   for (const [k, v] of model.snapshot()) assert.deepEqual([...v], [...saved.model.get(k)!.data], `${k}: the NaN step changed nothing`);
