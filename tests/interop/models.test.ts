@@ -1,6 +1,6 @@
 // Merged and fully fine-tuned models saved by tunebook load in the real transformers 4.31 with no key warning,
 // and give tunebook's logits (≤ 1e-4).
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
@@ -12,12 +12,21 @@ import { writeSafetensorsFile } from "../../src/model/safetensors";
 import type { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { applyLora } from "../../src/lora";
 import { LoraModel } from "../../src/lora/model";
-import { assertNoLoadWarnings, hfStack, hfTool, maxAbsDiff } from "./helpers";
+import { assertNoLoadWarnings, hfStack, hfTool, maxAbsDiff, type HfStack } from "./helpers";
 
 const MODEL = (n: "A" | "B") => path.join(FIXTURES, "neox-tiny", n);
 const IDS = [[71, 41, 86, 49, 100, 3, 17], [5, 9, 120, 33, 64, 2, 88]];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-interop-"));
 const logits = (m: GPTNeoXForCausalLM) => tf.tidy(() => m.forward(IDS).logits.dataSync() as Float32Array);
+
+/** The saved folder loads in transformers with no key warning and gives `ours` (≤ 1e-4); the difference goes to the test's diagnostics. */
+function assertTransformersMatches(t: TestContext, hf: HfStack, dir: string, ours: Float32Array, label: string): void {
+  const { json, stderr } = hfTool(hf, ["model", dir, JSON.stringify(IDS)]);
+  assertNoLoadWarnings(stderr, `transformers ${json.versions.transformers} loading ${dir}`);
+  const d = maxAbsDiff(json.logits.data, ours);
+  t.diagnostic(`${label}: max |logits tunebook − transformers ${json.versions.transformers}| = ${d.toExponential(2)}`);
+  assert.ok(d <= 1e-4, `${label}: max |Δlogits| = ${d}`);
+}
 
 function randomize(vars: Iterable<tf.Variable>, seed: number, std: number): void {
   let s = seed;
@@ -38,11 +47,7 @@ test("a merged model (tunebook merge → saveModel) loads in transformers 4.31 w
     await saveModel(plain, dir);
     const ours = logits(plain);
     assert.ok(maxAbsDiff(ours, adapted) <= 1e-5, "merging changed the outputs");
-    const { json, stderr } = hfTool(hf, ["model", dir, JSON.stringify(IDS)]);
-    assertNoLoadWarnings(stderr, `transformers ${json.versions.transformers} loading ${dir}`);
-    const d = maxAbsDiff(json.logits.data, ours);
-    t.diagnostic(`merged model A: max |logits tunebook − transformers ${json.versions.transformers}| = ${d.toExponential(2)}`);
-    assert.ok(d <= 1e-4, `max |Δlogits| = ${d}`);
+    assertTransformersMatches(t, hf, dir, ours, "merged model A");
   } finally {
     model.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -64,11 +69,7 @@ test("a fully fine-tuned model (F32 and F16 files, sequential residual, half rot
       const back = await loadPretrained(dir); // F16: the logits of the rounded weights
       const ours = logits(back);
       back.dispose();
-      const { json, stderr } = hfTool(hf, ["model", dir, JSON.stringify(IDS)]);
-      assertNoLoadWarnings(stderr, `transformers ${json.versions.transformers} loading ${dir}`);
-      const d = maxAbsDiff(json.logits.data, ours);
-      t.diagnostic(`fine-tuned model B (${dtype}): max |logits tunebook − transformers ${json.versions.transformers}| = ${d.toExponential(2)}`);
-      assert.ok(d <= 1e-4, `${dtype}: max |Δlogits| = ${d}`);
+      assertTransformersMatches(t, hf, dir, ours, `fine-tuned model B (${dtype})`);
     }
   } finally {
     model.dispose();
