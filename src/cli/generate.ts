@@ -5,6 +5,7 @@ import { generate } from "../model/generate";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
 import { loadAdapter } from "../lora/peft";
+import { LoraModel } from "../lora/model";
 
 const HELP = `usage: tunebook generate --model M (--prompt TEXT | --prompt-ids 1,2,3) [options]
   --model M               "default" (embedded), a folder, or a repo id (EleutherAI/pythia-70m)
@@ -90,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) console.log(JSON.stringify({ ids: out, text: tokenizer ? text : null }));
     else process.stdout.write((tokenizer ? text.slice(printed.length) : "") + "\n");
   } finally {
+    LoraModel.find(model)?.unload(); // an --adapter's variables are not the model's
     model.dispose();
   }
   return 0;

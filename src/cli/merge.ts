@@ -70,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
   } finally {
+    LoraModel.find(model)?.unload(); // set when the merge failed half-way
     model.dispose();
   }
   return 0;

@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     if (bool(p, "json")) console.log(JSON.stringify(r));
     else console.log(`loss ${r.loss.toFixed(4)}  perplexity ${r.perplexity.toFixed(2)}  tokens ${r.tokens}`);
   } finally {
+    LoraModel.find(model)?.unload(); // an --adapter's variables are not the model's
     model.dispose();
   }
   return 0;

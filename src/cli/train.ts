@@ -32,6 +32,7 @@ import { fineTune } from "../eval/finetune";
 import { loadTask, TEMPLATE_NAMES } from "../eval/task";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../lora";
+import { LoraModel } from "../lora/model";
 import { CheckpointWriteError, cleanCheckpointLeftovers, findLatestCheckpoint, fsErrorCode, fsErrorText, removeAllCheckpoints } from "../train/checkpoint";
 import { acquireRunLock, type RunLock } from "../train/run-lock";
 import {
@@ -422,6 +423,8 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     release();
+    // LoRA adapters are variables of their own: unload them with the model
+    if (model) LoraModel.find(model)?.unload();
     model?.dispose();
   }
   return 0;

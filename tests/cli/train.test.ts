@@ -96,7 +96,9 @@ test("tunebook train --config FILE.json; flags override it; unknown or bad field
 test("tunebook train --lora trains an adapter through the LoRA hook", async () => {
   const out = path.join(t.dir, "run-lora");
   const args = [...common(), "--out", out, "--steps", "2", "--quiet", "--lora", "r=2,alpha=4"];
+  const before = tf.memory().numTensors;
   const { summary } = await trainJSON(args);
+  assert.equal(tf.memory().numTensors, before, "the adapters are disposed with the model");
   assert.equal(summary.step, 2);
   assert.ok(fs.existsSync(path.join(out, "adapter", "adapter_config.json")));
   assert.ok(!fs.existsSync(path.join(out, "model.safetensors")));
