@@ -139,6 +139,26 @@ export function decodeTensorBytes(dtype: SafetensorsDType, raw: Uint8Array): Saf
   }
 }
 
+/**
+ * Decode float tensor bytes (F16, BF16, F32, F64) into `out`, which must hold exactly their values; `raw` must start
+ * at a multiple of the dtype's size. For streaming a tensor straight into its final buffer (e.g. the wasm heap) in
+ * chunks, without a float32 copy of its own: the same values as `decodeTensorBytes`.
+ * @example
+ * decodeFloatInto("F16", new Uint8Array([0x00, 0x3c]), new Float32Array(1)); // Float32Array [1]
+ */
+export function decodeFloatInto(dtype: SafetensorsDType, raw: Uint8Array, out: Float32Array): void {
+  const size = dtype === "F64" ? 8 : dtype === "F32" ? 4 : 2;
+  if (raw.byteLength !== out.length * size) throw new RangeError(`decodeFloatInto: ${raw.byteLength} bytes of ${dtype} for ${out.length} values`);
+  if (raw.byteOffset % size) throw new RangeError(`decodeFloatInto: ${dtype} bytes must start at a multiple of ${size}`);
+  switch (dtype) {
+    case "F16": decodeF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out); return;
+    case "BF16": decodeBF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out); return;
+    case "F32": out.set(new Float32Array(raw.buffer, raw.byteOffset, out.length)); return;
+    case "F64": out.set(new Float64Array(raw.buffer, raw.byteOffset, out.length)); return;
+    default: throw new SafetensorsError(`decodeFloatInto: ${dtype} is not a float dtype`);
+  }
+}
+
 const INT_ARRAYS = {
   I64: BigInt64Array, U64: BigUint64Array, I32: Int32Array, U32: Uint32Array, I16: Int16Array, U16: Uint16Array,
   I8: Int8Array, U8: Uint8Array, BOOL: Uint8Array,

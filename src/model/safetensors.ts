@@ -14,10 +14,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FileAccessError, openRegularFile, readRegularFile, describeFileKind } from "../runtime/files";
-import { decodeTensorBytes, encodeTensorBytes, FLOAT_DTYPES, type SafeTensorData } from "./dtype";
+import { decodeFloatInto, decodeTensorBytes, encodeTensorBytes, FLOAT_DTYPES, type SafeTensorData } from "./dtype";
 import {
   DTYPE_BYTES, SafetensorsError, checkHeaderLength, describe, parseHeader,
-  type SafetensorsDType, type SafetensorsHeader,
+  type SafetensorsDType, type SafetensorsHeader, type SafeTensorInfo,
 } from "./safetensors-header";
 
 export { SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, DTYPE_BYTES } from "./safetensors-header";
@@ -130,6 +130,50 @@ export async function readSafetensorsFile(file: string): Promise<SafetensorsCont
       tensors.set(name, { dtype: info.dtype, shape: info.shape.slice(), data: decodeTensorBytes(info.dtype, raw) });
     }
     return { tensors, metadata: header.metadata };
+  });
+}
+
+/** Bytes read at a time by `readFloat32Into` (one reused buffer: its pages are touched once per call). */
+export const STREAM_CHUNK_BYTES = 8 << 20;
+
+/**
+ * Stream float tensors of a file into buffers the caller provides, through one reused chunk buffer: no per-tensor
+ * byte array and no float32 copy of each tensor (fresh memory is what a load pays for most on some machines:
+ * every new page faults once). `target(name, info)` is called for each tensor in file order and returns null to
+ * skip it, or a function giving the tensor's destination (`numel` float32 values); that function is called
+ * again for every chunk, after the read, so a destination on a heap that may grow in between is taken afresh.
+ * `chunkBytes` (a multiple of 8) is the read size. Float dtypes only (F16, BF16, F32, F64); another dtype asked for is a `SafetensorsError`.
+ * @example
+ * const h = await readSafetensorsHeader(file);
+ * const out = new Map<string, Float32Array>();
+ * await readFloat32Into(file, h, (name, info) => { const a = new Float32Array(info.shape.reduce((x, y) => x * y, 1)); out.set(name, a); return () => a; });
+ */
+export async function readFloat32Into(
+  file: string,
+  header: SafetensorsHeader,
+  target: (name: string, info: SafeTensorInfo) => (() => Float32Array) | null,
+  chunkBytes = STREAM_CHUNK_BYTES,
+): Promise<void> {
+  assertLittleEndian(file);
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 8 || chunkBytes % 8) throw new RangeError(`readFloat32Into: chunkBytes must be a positive multiple of 8, got ${chunkBytes}`);
+  await withFile(file, async (fh) => {
+    let chunk: Uint8Array | undefined;
+    for (const [name, info] of header.tensors) {
+      const dest = target(name, info);
+      if (!dest) continue;
+      if (!FLOAT_DTYPES.has(info.dtype)) throw new SafetensorsError(`${file}: tensor "${name}" is ${info.dtype}, not a float tensor`, file, name, "dtype");
+      const size = DTYPE_BYTES[info.dtype];
+      const bytes = info.dataOffsets[1] - info.dataOffsets[0];
+      chunk ??= new Uint8Array(chunkBytes); // a multiple of every dtype's size; pages touched only as used
+      for (let at = 0; at < bytes; at += chunk.byteLength) {
+        const n = Math.min(chunk.byteLength, bytes - at);
+        const part = chunk.subarray(0, n);
+        await readExactly(fh, part, header.dataStart + info.dataOffsets[0] + at, file);
+        const out = dest();
+        if (out.length * size !== bytes) throw new SafetensorsError(`${file}: tensor "${name}": destination holds ${out.length} values, the file ${bytes / size}`, file, name);
+        decodeFloatInto(info.dtype, part, out.subarray(at / size, (at + n) / size));
+      }
+    }
   });
 }
 
@@ -255,8 +299,8 @@ async function statOrNull(p: string): Promise<fs.Stats | null> {
   return fs.promises.stat(p).catch(() => null);
 }
 
-/** Read a sharded checkpoint through its index: every tensor of `weight_map`, from the shard it names. */
-async function loadSharded(dir: string, indexPath: string): Promise<Map<string, SafeTensor>> {
+/** A sharded checkpoint's index: shard file name → the tensor names `weight_map` assigns to it. */
+async function readShardIndex(dir: string, indexPath: string): Promise<Map<string, string[]>> {
   let index: any;
   try {
     index = JSON.parse((await readRegularFile(indexPath, "the shard index")).toString("utf8"));
@@ -272,8 +316,13 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
       throw new SafetensorsError(`${indexPath}: weight_map["${name}"] must be a shard file name inside ${dir}, found ${describe(shard)}`, indexPath, name, "weight_map");
     byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
   }
+  return byShard;
+}
+
+/** Read a sharded checkpoint through its index: every tensor of `weight_map`, from the shard it names. */
+async function loadSharded(dir: string, indexPath: string): Promise<Map<string, SafeTensor>> {
   const out = new Map<string, SafeTensor>();
-  for (const [shard, names] of byShard) {
+  for (const [shard, names] of await readShardIndex(dir, indexPath)) {
     const file = path.join(dir, shard);
     if (!(await statOrNull(file)))
       throw new SafetensorsError(`${file}: shard listed in ${indexPath} (for ${names.length} tensors, e.g. "${names[0]}") is missing`, file, names[0]);
@@ -285,6 +334,56 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
     }
   }
   return out;
+}
+
+/** One file of a checkpoint: its validated header and the tensors to take from it (a shard's share of the index). */
+export interface CheckpointPart {
+  file: string;
+  header: SafetensorsHeader;
+  names: Set<string>;
+}
+
+/**
+ * Where a checkpoint's tensors are, from the headers alone (no tensor data read): the same inputs and errors as
+ * `loadCheckpointTensors`, for loaders that stream the data into buffers of their own (`readFloat32Into`).
+ * @example
+ * for (const part of await checkpointParts("pythia-70m")) console.log(part.file, part.names.size);
+ */
+export async function checkpointParts(dirOrFile: string): Promise<CheckpointPart[]> {
+  const whole = async (file: string): Promise<CheckpointPart> => {
+    const header = await readSafetensorsHeader(file);
+    return { file, header, names: new Set(header.tensors.keys()) };
+  };
+  const st = await statOrNull(dirOrFile);
+  if (!st) throw new SafetensorsError(`${dirOrFile}: no such file or folder`, dirOrFile);
+  if (st.isFile()) return [await whole(dirOrFile)];
+  if (!st.isDirectory()) throw new SafetensorsError(`${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`, dirOrFile);
+  const index = path.join(dirOrFile, SAFETENSORS_INDEX_FILE);
+  if (await statOrNull(index)) {
+    const parts: CheckpointPart[] = [];
+    for (const [shard, names] of await readShardIndex(dirOrFile, index)) {
+      const file = path.join(dirOrFile, shard);
+      if (!(await statOrNull(file)))
+        throw new SafetensorsError(`${file}: shard listed in ${index} (for ${names.length} tensors, e.g. "${names[0]}") is missing`, file, names[0]);
+      const header = await readSafetensorsHeader(file);
+      for (const name of names)
+        if (!header.tensors.has(name)) throw new SafetensorsError(`${file}: tensor "${name}" is listed in ${index} for this shard but absent from it`, file, name);
+      parts.push({ file, header, names: new Set(names) });
+    }
+    return parts;
+  }
+  const single = path.join(dirOrFile, SAFETENSORS_FILE);
+  if (await statOrNull(single)) return [await whole(single)];
+  throw await noCheckpointError(dirOrFile);
+}
+
+async function noCheckpointError(dirOrFile: string): Promise<SafetensorsError> {
+  const found = (await fs.promises.readdir(dirOrFile)).filter((f) => f.endsWith(".safetensors"));
+  return new SafetensorsError(
+    `${dirOrFile}: no ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE} in this folder` +
+      (found.length ? ` (found ${found.join(", ")}; pass one of them as a file path)` : " (and no .safetensors files)"),
+    dirOrFile,
+  );
 }
 
 /**
@@ -303,10 +402,5 @@ export async function loadCheckpointTensors(dirOrFile: string): Promise<Map<stri
   if (await statOrNull(index)) return loadSharded(dirOrFile, index);
   const single = path.join(dirOrFile, SAFETENSORS_FILE);
   if (await statOrNull(single)) return (await readSafetensorsFile(single)).tensors;
-  const found = (await fs.promises.readdir(dirOrFile)).filter((f) => f.endsWith(".safetensors"));
-  throw new SafetensorsError(
-    `${dirOrFile}: no ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE} in this folder` +
-      (found.length ? ` (found ${found.join(", ")}; pass one of them as a file path)` : " (and no .safetensors files)"),
-    dirOrFile,
-  );
+  throw await noCheckpointError(dirOrFile);
 }

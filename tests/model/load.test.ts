@@ -11,7 +11,7 @@ import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { CheckpointError, findNonFinite, LEGACY_BUFFER_SUFFIXES, loadPretrained, modelFromTensors, readConfigFile } from "../../src/model/load";
 import { loadConfig, loadModelMaybeTokenizer, loadTokenizerFrom } from "../../src/model/pretrained";
 import { makeFifo, type TestFifo } from "../helpers/fifo";
-import { readSafetensorsFile, SafeTensor, writeSafetensorsFile } from "../../src/model/safetensors";
+import { readFloat32Into, readSafetensorsFile, readSafetensorsHeader, SafeTensor, writeSafetensorsFile } from "../../src/model/safetensors";
 import { ConfigError, makeConfig } from "../../src/model/config";
 import { modelDir } from "./helpers/neox-fixtures";
 
@@ -186,5 +186,84 @@ test("findNonFinite names the first tensor holding NaN or Infinity, with the ind
     assert.ok(Number.isNaN(findNonFinite([["c", c]])!.value));
   } finally {
     tf.dispose([a, b, c]);
+  }
+});
+
+const bitsOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test("readFloat32Into streams every float dtype in chunks into given buffers: the values readSafetensorsFile decodes, bit for bit", async () => {
+  const dir = tmpDir();
+  try {
+    const n = 37; // not a multiple of the chunk's values
+    const vals = Float32Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (i + 0.3) * 2 ** (i % 9 - 4));
+    vals[3] = 6e-8; // an F16 subnormal
+    vals[5] = -0;
+    const file = path.join(dir, "m.safetensors");
+    await writeSafetensorsFile(file, {
+      f16: { dtype: "F16", shape: [n], data: vals }, bf16: { dtype: "BF16", shape: [n], data: vals },
+      f32: { dtype: "F32", shape: [n], data: vals }, f64: { dtype: "F64", shape: [n], data: vals },
+      ids: { dtype: "I32", shape: [2], data: new Int32Array([1, 2]) }, empty: { dtype: "F16", shape: [0], data: new Float32Array(0) },
+    });
+    const want = (await readSafetensorsFile(file)).tensors;
+    const header = await readSafetensorsHeader(file);
+    for (const chunk of [8, 24, 1 << 20]) {
+      const got = new Map<string, Float32Array>();
+      let calls = 0;
+      await readFloat32Into(file, header, (name, info) => {
+        if (name === "ids") return null;
+        const a = new Float32Array(info.shape.reduce((x, y) => x * y, 1)).fill(NaN);
+        got.set(name, a);
+        return () => (calls++, a);
+      }, chunk);
+      assert.deepEqual([...got.keys()].sort(), ["bf16", "empty", "f16", "f32", "f64"]);
+      for (const [name, a] of got) assert.ok(bitsOf(a).equals(bitsOf(want.get(name)!.data as Float32Array)), `${name}, chunks of ${chunk} bytes`);
+      if (chunk === 8) assert.ok(calls > 4 * n / 4, "the destination is asked for again at every chunk");
+    }
+    await assert.rejects(readFloat32Into(file, header, () => () => new Float32Array(n)), /tensor "(empty|ids)"/);
+    await assert.rejects(readFloat32Into(file, header, () => null, 12), /chunkBytes must be a positive multiple of 8/);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test("fromPretrained streams the checkpoint into the model: the same weights as modelFromTensors, sharded folders too, nothing left on failure", async () => {
+  await useTestBackend();
+  const dir = tmpDir();
+  try {
+    const file = path.join(A, "model.f16.safetensors");
+    const cfg = readConfigFile(path.join(A, "config.json"));
+    const viaMap = modelFromTensors(cfg, (await readSafetensorsFile(file)).tensors, file);
+    const want = viaMap.stateDict();
+    viaMap.dispose();
+    const before = tf.memory().numTensors;
+    const streamed = await loadPretrained(file);
+    for (const [k, t] of streamed.stateDict()) assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), k);
+    streamed.dispose();
+    assert.equal(tf.memory().numTensors, before, "dispose freed every variable and nothing else was kept");
+
+    // the same weights split over two shards through an index
+    const all = (await readSafetensorsFile(file)).tensors;
+    const names = [...all.keys()];
+    const half = Math.ceil(names.length / 2);
+    const shard = (i: number) => `model-0000${i}-of-00002.safetensors`;
+    await writeSafetensorsFile(path.join(dir, shard(1)), new Map(names.slice(0, half).map((k) => [k, all.get(k)!])));
+    await writeSafetensorsFile(path.join(dir, shard(2)), new Map(names.slice(half).map((k) => [k, all.get(k)!])));
+    fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: Object.fromEntries(names.map((k, i) => [k, shard(i < half ? 1 : 2)])) }));
+    fs.copyFileSync(path.join(A, "config.json"), path.join(dir, "config.json"));
+    const sharded = await loadPretrained(dir);
+    for (const [k, t] of sharded.stateDict()) assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), `sharded ${k}`);
+    sharded.dispose();
+
+    // a mismatch is reported from the headers, before any tensor is made
+    const bad = new Map(all);
+    bad.set("embed_out.weight", { dtype: "I32", shape: [128, 32], data: new Int32Array(128 * 32) });
+    const badDir = tmpDir();
+    fs.copyFileSync(path.join(A, "config.json"), path.join(badDir, "config.json"));
+    await writeSafetensorsFile(path.join(badDir, "model.safetensors"), bad);
+    await assert.rejects(loadPretrained(badDir), (e: any) => e instanceof CheckpointError && /embed_out\.weight: dtype I32, expected a float tensor/.test(e.message));
+    assert.equal(tf.memory().numTensors, before);
+    fs.rmSync(badDir, { recursive: true });
+  } finally {
+    fs.rmSync(dir, { recursive: true });
   }
 });
