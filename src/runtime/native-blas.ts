@@ -32,6 +32,72 @@ import { heapView, soleOwner } from "./wasm-heap";
 /** Environment variable: `off` (or `0`) to keep the wasm matmul; a path or library name to choose a BLAS. */
 export const BLAS_ENV = "TUNEBOOK_BLAS";
 
+/**
+ * Environment variable: which OpenBLAS kernel set ("core") tunebook's own OpenBLAS runs. Unset or `auto`: the one
+ * OpenBLAS detects for this CPU, even when `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` are set in the environment;
+ * `env`: whatever the environment says; a core name (e.g. `Haswell`, `SkylakeX`, `Cooperlake`): that core.
+ */
+export const CORETYPE_ENV = "TUNEBOOK_BLAS_CORETYPE";
+
+/** The variables a DYNAMIC_ARCH OpenBLAS reads once, while the library loads, to pick its kernels and blocking. */
+export const OPENBLAS_CORE_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] as const;
+
+/** How the core is chosen: the variables to set (a string) or remove (undefined) while OpenBLAS loads, and why. */
+export interface CoreTypePlan {
+  overrides: Record<string, string | undefined>;
+  /** Why this core, for the backend line (the core's name itself comes from OpenBLAS after loading). */
+  why: string;
+}
+
+/**
+ * Decide OpenBLAS's core-selection variables for tunebook's in-process library from an environment.
+ *
+ * Why: a machine-wide `OPENBLAS_CORETYPE` is often set for another program or an older CPU (this machine kind sets
+ * `Haswell` on a Zen 5 that has AVX-512), and it makes OpenBLAS run AVX2 kernels at a fraction of the speed. The
+ * override only holds while `koffi` loads the library (`withEnv`): child processes and other programs keep the
+ * user's environment.
+ *
+ * @example
+ * coreTypePlan({ OPENBLAS_CORETYPE: "Haswell" }).overrides; // { OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined }
+ * coreTypePlan({ TUNEBOOK_BLAS_CORETYPE: "SkylakeX" }).overrides; // { OPENBLAS_CORETYPE: "SkylakeX" }
+ */
+export function coreTypePlan(env: Record<string, string | undefined>): CoreTypePlan {
+  const want = env[CORETYPE_ENV]?.trim() ?? "";
+  const set = OPENBLAS_CORE_VARS.filter((k) => (env[k] ?? "") !== "").map((k) => `${k}=${env[k]}`);
+  if (want.toLowerCase() === "env") {
+    return { overrides: {}, why: set.length ? `${set.join(", ")} from the environment, as ${CORETYPE_ENV}=env asks` : "detected by OpenBLAS for this CPU" };
+  }
+  if (want !== "" && want.toLowerCase() !== "auto") return { overrides: { OPENBLAS_CORETYPE: want }, why: `forced by ${CORETYPE_ENV}=${want}` };
+  if (!set.length) return { overrides: {}, why: "detected by OpenBLAS for this CPU" };
+  const overrides: Record<string, string | undefined> = {};
+  for (const k of OPENBLAS_CORE_VARS) overrides[k] = undefined;
+  return { overrides, why: `detected by OpenBLAS for this CPU; the environment's ${set.join(", ")} not applied in this process, ${CORETYPE_ENV}=env keeps it` };
+}
+
+/**
+ * Run `fn` with `overrides` applied to `env` (a string sets, undefined removes), then put every variable back as it
+ * was, also when `fn` throws. With `process.env`, native code started in `fn` sees the change (Node writes through
+ * to the C environment); nothing after it does.
+ *
+ * @example
+ * const lib = withEnv(process.env, { OPENBLAS_CORETYPE: undefined }, () => koffi.load("libopenblas.so.0"));
+ */
+export function withEnv<T>(env: Record<string, string | undefined>, overrides: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.keys(overrides).map((k) => [k, Object.prototype.hasOwnProperty.call(env, k), env[k]] as const);
+  try {
+    for (const [k, v] of Object.entries(overrides)) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    return fn();
+  } finally {
+    for (const [k, had, v] of saved) {
+      if (had) env[k] = v;
+      else delete env[k];
+    }
+  }
+}
+
 type Sgemm = (
   order: number, transA: number, transB: number, m: number, n: number, k: number, alpha: number,
   a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
@@ -42,6 +108,12 @@ export interface NativeBlas {
   library: string;
   /** Short description, e.g. "OpenBLAS 0.3.21 (Cooperlake), 2 threads". */
   describe: string;
+  /** OpenBLAS's kernel set as it reports it (`openblas_get_corename`), when the library is OpenBLAS. */
+  coreType?: string;
+  /** Why that core (see `coreTypePlan`), when the library is OpenBLAS. */
+  coreWhy?: string;
+  /** Threads the library was told to use. */
+  threads: number;
   sgemm: Sgemm;
   /** `Σ x[i]·y[i]` of float32 vectors with a double result (null when the library lacks `cblas_dsdot`). */
   dsdot: ((n: number, x: Float32Array, incx: number, y: Float32Array, incy: number) => number) | null;
@@ -104,12 +176,13 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
   } catch (e: any) {
     return { ok: false, why: `koffi (the optional FFI package) is not installed: ${String(e?.message ?? e).split("\n")[0]}` };
   }
+  const plan = coreTypePlan(process.env);
   const tried: string[] = [];
   const missing: string[] = []; // names that are simply not installed: listed once, without the loader's message
   for (const name of candidates()) {
     let lib: any;
     try {
-      lib = koffi.load(name);
+      lib = withEnv(process.env, plan.overrides, () => koffi.load(name));
     } catch (e: any) {
       const msg = String(e?.message ?? e).split("\n")[0];
       if (/cannot open shared object|no such file|image not found|could not be found|not found/i.test(msg)) missing.push(name);
@@ -126,12 +199,24 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
       continue;
     }
     let describe = /Accelerate/.test(name) ? "Apple Accelerate" : name;
+    let coreType: string | undefined;
+    let coreWhy: string | undefined;
     try {
       const config = lib.func("const char *openblas_get_config()")() as string;
       const setThreads = lib.func("void openblas_set_num_threads(int)");
       setThreads(Math.max(1, threads));
       const m = /OpenBLAS\s+(\S+).*?\b(\w+)\s+MAX_THREADS/.exec(config);
-      describe = m ? `OpenBLAS ${m[1]} (${m[2]}), ${threads} thread${threads === 1 ? "" : "s"}` : `OpenBLAS, ${threads} threads`;
+      try {
+        coreType = String(lib.func("const char *openblas_get_corename()")() ?? "") || undefined;
+      } catch {
+        coreType = m?.[2];
+      }
+      coreType ??= m?.[2];
+      const forced = plan.overrides.OPENBLAS_CORETYPE;
+      // the library may have been loaded before in this process (the variables are read only once), or the name unknown
+      coreWhy = forced && coreType && coreType.toLowerCase() !== forced.toLowerCase() ? `${plan.why}, but OpenBLAS runs ${coreType}` : plan.why;
+      const core = coreType ?? m?.[2];
+      describe = m ? `OpenBLAS ${m[1]}${core ? ` (${core})` : ""}, ${threads} thread${threads === 1 ? "" : "s"}` : `OpenBLAS, ${threads} threads`;
     } catch {
       // not OpenBLAS: it manages its own threads
     }
@@ -141,7 +226,7 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     } catch {
       // optional
     }
-    const blas = { library: name, describe, sgemm, dsdot };
+    const blas: NativeBlas = { library: name, describe, sgemm, dsdot, threads, ...(coreType ? { coreType } : {}), ...(coreWhy ? { coreWhy } : {}) };
     const check = selfCheck(blas);
     if (check) {
       tried.push(`${name}: ${check}`);
@@ -280,7 +365,7 @@ export function installNativeMatMul(threads: number): NativeBlasStatus {
   original = current;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({ ...current, kernelFunc: blasBatchMatMul(loaded.blas, current.kernelFunc) });
-  status = { active: true, why: `matmuls on ${loaded.blas.describe}`, blas: loaded.blas };
+  status = { active: true, why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`, blas: loaded.blas };
   return status;
 }
 

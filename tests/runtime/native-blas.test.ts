@@ -8,8 +8,10 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { assertGradsClose, lossAndGrads } from "../helpers/grads";
+import { spawnSync } from "child_process";
 import {
   installNativeMatMul, loadNativeBlas, matMulAccumulate, nativeBlasStatus, nativeMatMulActive, sumOfSquares, uninstallNativeMatMul, BLAS_ENV,
+  CORETYPE_ENV, OPENBLAS_CORE_VARS, coreTypePlan, withEnv,
 } from "../../src/runtime/native-blas";
 import { globalNormSquared } from "../../src/train/grad";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
@@ -262,4 +264,64 @@ test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum",
   }
   native.dispose();
   tf.dispose([...grads.values()]);
+});
+
+test("OpenBLAS core choice: the CPU's own by default, the environment's on request, a forced name as given", () => {
+  const machine = { OPENBLAS_CORETYPE: "Haswell", OPENBLAS_L2_SIZE: "512" };
+  const auto = coreTypePlan(machine);
+  assert.deepEqual(auto.overrides, { OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
+  assert.match(auto.why, /detected by OpenBLAS for this CPU; the environment's OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 not applied/);
+  assert.deepEqual(coreTypePlan({ ...machine, [CORETYPE_ENV]: "auto" }).overrides, auto.overrides);
+  const keep = coreTypePlan({ ...machine, [CORETYPE_ENV]: "env" });
+  assert.deepEqual(keep.overrides, {});
+  assert.match(keep.why, /OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 from the environment/);
+  const forced = coreTypePlan({ ...machine, [CORETYPE_ENV]: " SkylakeX " });
+  assert.deepEqual(forced.overrides, { OPENBLAS_CORETYPE: "SkylakeX" }, "the user's L2 size is kept when a core is forced");
+  assert.match(forced.why, /forced by TUNEBOOK_BLAS_CORETYPE=SkylakeX/);
+  assert.deepEqual(coreTypePlan({}).overrides, {}, "nothing to undo when the environment sets nothing");
+  assert.deepEqual([...OPENBLAS_CORE_VARS], ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]);
+});
+
+test("withEnv: the override holds inside (native code sees it too) and the environment is restored after, also on a throw", () => {
+  const env: Record<string, string | undefined> = { KEEP: "1", GONE: "x" };
+  const seen = withEnv(env, { GONE: undefined, NEW: "n", KEEP: "2" }, () => ({ ...env }));
+  assert.deepEqual(seen, { KEEP: "2", NEW: "n" });
+  assert.deepEqual(env, { KEEP: "1", GONE: "x" });
+  assert.ok(!("NEW" in env), "a variable that was absent is removed again, not left as undefined");
+  assert.throws(() => withEnv(env, { KEEP: "3" }, () => { throw new Error("boom"); }), /boom/);
+  assert.deepEqual(env, { KEEP: "1", GONE: "x" });
+
+  // On process.env: C's getenv sees the change while it holds (what OpenBLAS reads at load), child processes never do.
+  const name = "TUNEBOOK_TEST_WITH_ENV";
+  process.env[name] = "outer";
+  try {
+    let getenv: ((k: string) => string | null) | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      getenv = require("koffi").load(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6").func("const char *getenv(const char *name)");
+    } catch {
+      getenv = undefined; // no koffi or libc by that name: the JS side is still checked
+    }
+    withEnv(process.env, { [name]: "inner" }, () => {
+      assert.equal(process.env[name], "inner");
+      if (getenv) assert.equal(getenv(name), "inner");
+    });
+    if (getenv) assert.equal(getenv(name), "outer");
+    const child = spawnSync(process.execPath, ["-e", `process.stdout.write(process.env.${name} ?? "unset")`], { encoding: "utf8" });
+    assert.equal(child.stdout, "outer");
+  } finally {
+    delete process.env[name];
+  }
+});
+
+test("the loaded OpenBLAS names its core and why; the process environment is as it was", async (t) => {
+  if (!(await needNative(t))) return;
+  const before = OPENBLAS_CORE_VARS.map((k) => process.env[k]);
+  const blas = nativeBlasStatus().blas!;
+  assert.equal(typeof blas.threads, "number");
+  if (!/OpenBLAS/.test(blas.describe)) return t.skip(`not OpenBLAS: ${blas.describe}`);
+  assert.equal(typeof blas.coreType, "string");
+  assert.ok(blas.describe.includes(`(${blas.coreType})`), blas.describe);
+  assert.match(nativeBlasStatus().why, /\(core: .+\)$/);
+  assert.deepEqual(OPENBLAS_CORE_VARS.map((k) => process.env[k]), before);
 });
