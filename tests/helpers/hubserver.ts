@@ -1,6 +1,8 @@
 /**
  * A real HTTP server on 127.0.0.1 that behaves like the Hugging Face hub for the requests tunebook makes:
- * `HEAD/GET /{org}/{name}/resolve/{revision}/{path}`. Small files answer 200 with `ETag: "<git blob sha1>"`;
+ * `HEAD/GET /{org}/{name}/resolve/{revision}/{path}` and the model info `GET /api/models/{org}/{name}[/revision/{rev}]`.
+ * Small files answer 200 with `ETag: "<git blob sha1>"`, or with `resolveCache` as today's hub does: a relative
+ * `307` to `/api/resolve-cache/models/{org}/{name}/{commit}/{path}`, which serves them with those headers.
  * LFS files answer `302` to a second server (the "CDN", another origin) with `X-Linked-Etag` (sha256) and
  * `X-Linked-Size`, as the real hub does. Every answer carries `X-Repo-Commit`. GET honours `Range: bytes=N-`.
  * Errors carry `X-Error-Code`: RepoNotFound (401), RevisionNotFound (404), EntryNotFound (404), GatedRepo (401).
@@ -77,7 +79,7 @@ async function listen(server: http.Server): Promise<string> {
  * const hub = await startHubServer({ repos: [repo] });
  * try { ... resolveRepoFiles(repo.id, ["config.json"], { endpoint: hub.url }) ... } finally { await hub.close(); }
  */
-export async function startHubServer(opts: { repos: FixtureRepo[]; token?: string }): Promise<HubServer> {
+export async function startHubServer(opts: { repos: FixtureRepo[]; token?: string; resolveCache?: boolean }): Promise<HubServer> {
   const requests: RequestRecord[] = [];
   const drops = new Map<string, { bytes: number; times: number }>();
   const corrupts = new Map<string, number>();
@@ -161,6 +163,24 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
   });
   const cdnUrl = await listen(cdn);
 
+  /**
+   * `GET /api/models/{org}/{name}[/revision/{rev}]`: the model info the hub API returns (id, the commit as `sha`,
+   * `siblings` listing the files of that commit), for clients that ask which files a revision holds.
+   */
+  function modelInfo(req: http.IncomingMessage, res: http.ServerResponse, p: string[], fail: (s: number, c: string) => void): void {
+    const [org, name, verb, ...revParts] = p;
+    const repo = opts.repos.find((r) => r.id === `${org}/${name}`);
+    if (!repo || (verb !== undefined && verb !== "revision")) return fail(404, "RepoNotFound");
+    if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return fail(401, "GatedRepo");
+    const rev = verb === "revision" ? revParts.join("/") : "main";
+    const commit = repo.commits[rev] ? rev : repo.refs[rev];
+    if (!commit || !repo.commits[commit]) return fail(404, "RevisionNotFound");
+    const siblings = Object.keys(repo.commits[commit]).sort().map((rfilename) => ({ rfilename }));
+    const body = JSON.stringify({ _id: commit.slice(0, 24), id: repo.id, modelId: repo.id, sha: commit, private: false, gated: opts.token ? "manual" : false, disabled: false, siblings });
+    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) });
+    res.end(req.method === "HEAD" ? undefined : body);
+  }
+
   const hub = http.createServer((req, res) => {
     requests.push({ server: "hub", method: req.method ?? "", url: req.url ?? "", range: req.headers.range, authorization: req.headers.authorization });
     const fail = (status: number, code: string, extra: Record<string, string> = {}) => {
@@ -168,6 +188,15 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
       res.end(req.method === "HEAD" ? undefined : `${code}\n`);
     };
     const parts = (req.url ?? "").split("?")[0].split("/").slice(1).map(decodeURIComponent);
+    if (parts[0] === "api" && parts[1] === "models") return modelInfo(req, res, parts.slice(2), fail);
+    if (parts[0] === "api" && parts[1] === "resolve-cache" && parts[2] === "models") {
+      const [o, n, c, ...p] = parts.slice(3);
+      const r = opts.repos.find((x) => x.id === `${o}/${n}`);
+      const file = p.join("/");
+      const cf = r?.commits[c]?.[file];
+      if (!cf || cf.lfs) return fail(404, "EntryNotFound");
+      return sendBody(req, res, file, cf.content, withHostile(file, { "X-Repo-Commit": c, ETag: `"${gitBlobSha1(cf.content)}"` }));
+    }
     const [org, name, verb, rev, ...rest] = parts;
     const repo = opts.repos.find((r) => r.id === `${org}/${name}`);
     if (!repo || verb !== "resolve" || rev === undefined) return fail(401, "RepoNotFound");
@@ -191,6 +220,14 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
         ETag: `"${gitBlobSha1(pointer)}"`,
         "Content-Length": "0",
       }));
+      res.end();
+      return;
+    }
+    if (opts.resolveCache) {
+      // today's hub: a relative 307 to a commit-pinned URL, which answers with the file and its headers
+      const pinned = `/api/resolve-cache/models/${repo.id}/${commit}/${file.split("/").map(encodeURIComponent).join("/")}`;
+      const query = `${encodeURIComponent(`/${repo.id}/resolve/${rev}/${file}`)}=&etag=${encodeURIComponent(`"${gitBlobSha1(f.content)}"`)}`;
+      res.writeHead(307, withHostile(file, { Location: `${pinned}?${query}`, "X-Repo-Commit": commit, "Content-Length": "0" }));
       res.end();
       return;
     }
