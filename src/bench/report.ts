@@ -4,6 +4,7 @@
  * interface (issue 8); `ratio` is always tunebook / PyTorch, so higher is better for throughput and MFU and
  * lower is better for memory. Extra fields: `unit`, `model`, `target`, `meets_target`, `runs` (the timed runs).
  */
+import { describeCpu, type MachineLimits } from "./limits";
 import type { TorchResult } from "./torch";
 import type { BenchMode, WorkloadResult } from "./workloads";
 
@@ -16,7 +17,28 @@ export const METRICS = [
   "peak_rss_lora_mib",
   "mfu",
 ] as const;
-export type MetricName = (typeof METRICS)[number];
+/**
+ * Added by issue 20: the machine's own limits measured in the same invocation (limits.ts) and tunebook against
+ * them, and the training metrics again with the matmuls on pure WebAssembly (`TUNEBOOK_BLAS=off` in the child),
+ * against the same PyTorch runs and the wasm kernel's own GEMM.
+ *   train_full_gemm_fraction  = 6·N·tokens/s ÷ gemm_gflops (N = parameters except the input embedding)
+ *   train_lora_gemm_fraction  = 4·N·tokens/s ÷ gemm_gflops (the frozen base computes no weight gradients: forward
+ *                               2·N + input gradients 2·N per token; the adapters' FLOPs are negligible)
+ *   generate_bandwidth_fraction = N·4 bytes (float32 weights read once per new token) · new tokens/s ÷ membw_gbps
+ */
+export const MACHINE_METRICS = [
+  "gemm_gflops",
+  "membw_gbps",
+  "train_full_gemm_fraction",
+  "train_lora_gemm_fraction",
+  "generate_bandwidth_fraction",
+  "pure_wasm_gemm_gflops",
+  "pure_wasm_train_full_tokens_per_s",
+  "pure_wasm_train_lora_tokens_per_s",
+  "pure_wasm_train_full_gemm_fraction",
+  "pure_wasm_train_lora_gemm_fraction",
+] as const;
+export type MetricName = (typeof METRICS)[number] | (typeof MACHINE_METRICS)[number];
 
 /** One JSON line. */
 export interface BenchLine {
@@ -36,6 +58,12 @@ export interface BenchLine {
   meets_target?: boolean;
   /** Timed runs in seconds (throughput and load metrics). */
   runs?: number[];
+  /** The CPU the limits were measured on, e.g. "AMD EPYC (AuthenticAMD family 26 model 2, Zen 5), 2 CPUs" (gemm_gflops). */
+  cpu?: string;
+  /** The BLAS's core type (OpenBLAS's kernel set, e.g. "Cooperlake") where the matmuls run on OpenBLAS (gemm_gflops). */
+  blas_core?: string;
+  /** How the value was obtained: the formula and its inputs (machine metrics). */
+  details?: Record<string, unknown>;
 }
 
 interface MetricSpec {
@@ -94,6 +122,84 @@ export function benchLines(model: string, ours: Map<BenchMode, WorkloadResult>, 
   return lines;
 }
 
+/** The machine's limits and the pure-wasm run, for `machineLines`. */
+export interface MachineInputs {
+  /** Limits measured with the same settings as the workloads (absent: not measured). */
+  limits?: MachineLimits;
+  /** The pure-WebAssembly run: its limits (the wasm kernel's GEMM) and training results. */
+  pureWasm?: { limits?: MachineLimits; ours: Map<BenchMode, WorkloadResult> };
+}
+
+/** Bytes of weights decoding reads per new token: every float32 parameter except the input embedding (a lookup). */
+export function weightBytesPerToken(flopParams: number): number {
+  return 4 * flopParams;
+}
+
+/**
+ * The issue-20 lines: the machine's limits and tunebook's throughput as a fraction of them (formulas at
+ * MACHINE_METRICS, repeated in each line's `details`), then the training metrics on pure wasm.
+ *
+ * @example
+ * const lines = [...benchLines(model, ours, theirs, peak), ...machineLines(model, ours, theirs, { limits })];
+ */
+export function machineLines(model: string, ours: Map<BenchMode, WorkloadResult>, theirs: Map<BenchMode, TorchResult>, m: MachineInputs): BenchLine[] {
+  const lines: BenchLine[] = [];
+  const base = (metric: MetricName, value: number, r: { backend: string; matmul?: string }, unit: string, target: string) =>
+    ({ metric, value: round(value), backend: r.backend, ...(r.matmul ? { matmul: r.matmul } : {}), unit, model, target }) as BenchLine;
+  const judge = (l: BenchLine, min?: number) => (min === undefined ? l : { ...l, meets_target: l.value >= min });
+  const limitLines = (prefix: "" | "pure_wasm_", L: MachineLimits, results: Map<BenchMode, WorkloadResult>) => {
+    const engine = { backend: [...results.values()][0]?.backend ?? "wasm", matmul: L.gemm.engine };
+    lines.push({
+      ...base(`${prefix}gemm_gflops` as MetricName, L.gemmGflops, engine, "GFLOP/s", "machine limit (no target)"),
+      cpu: describeCpu(L.cpu),
+      ...(L.blasCore ? { blas_core: L.blasCore } : {}),
+      details: { method: L.gemm.method, shapes: L.gemm.shapes.map((x) => ({ ...x, gflops: round(x.gflops) })), ...(L.blasCoreWhy ? { blas_core_why: L.blasCoreWhy } : {}), isa: L.cpu.isa },
+    });
+    for (const [mode, metric, k, min] of [["full", `${prefix}train_full_gemm_fraction`, 6, 0.6], ["lora", `${prefix}train_lora_gemm_fraction`, 4, 0.5]] as const) {
+      const r = results.get(mode);
+      if (!r || r.modelFlopsPerS === undefined || !(L.gemmGflops > 0)) continue;
+      const frac = r.modelFlopsPerS / (L.gemmGflops * 1e9);
+      lines.push(judge({
+        ...base(metric as MetricName, frac, r, "fraction of gemm_gflops", prefix ? "report only (pure wasm must not regress)" : `value >= ${min}`),
+        details: {
+          formula: `${k}·N·tokens/s ÷ ${prefix}gemm_gflops`, N: r.details.flopParams, tokens_per_s: round(r.value), model_flops_per_s: round(r.modelFlopsPerS), gemm_gflops: round(L.gemmGflops),
+          ...(mode === "lora" ? { why_4N: "the frozen base needs no weight gradient: forward 2·N + input gradients 2·N per token" } : {}),
+        },
+      }, prefix ? undefined : min));
+    }
+  };
+  if (m.limits) {
+    const L = m.limits;
+    const any = [...ours.values()][0];
+    lines.push({ ...base("membw_gbps", L.membwGbps, { backend: any?.backend ?? "wasm" }, "GB/s", "machine limit (no target)"), details: { method: L.membw.method } });
+    limitLines("", L, ours);
+    const g = ours.get("generate");
+    const bytes = g?.details.weightBytesPerToken;
+    if (g && typeof bytes === "number" && L.membwGbps > 0) {
+      lines.push(judge({
+        ...base("generate_bandwidth_fraction", (bytes * g.value) / (L.membwGbps * 1e9), g, "fraction of membw_gbps", "value >= 0.5"),
+        details: { formula: "weight bytes per token · new tokens/s ÷ membw_gbps", weight_bytes_per_token: bytes, new_tokens_per_s: round(g.value), membw_gbps: round(L.membwGbps) },
+      }, 0.5));
+    }
+  }
+  if (m.pureWasm) {
+    const W = m.pureWasm;
+    for (const [mode, metric] of [["full", "pure_wasm_train_full_tokens_per_s"], ["lora", "pure_wasm_train_lora_tokens_per_s"]] as const) {
+      const r = W.ours.get(mode);
+      if (!r) continue;
+      const line: BenchLine = { ...base(metric, r.value, r, "tokens/s", "report only (pure wasm must not regress)"), runs: r.runs.all.map((q) => round(q)), details: { peak_rss_mib: round(r.peakRssMiB) } };
+      const t = theirs.get(mode);
+      if (t && t.value > 0) {
+        line.torch = round(t.value);
+        line.ratio = round(r.value / t.value, 3);
+      }
+      lines.push(line);
+    }
+    if (W.limits) limitLines("pure_wasm_", W.limits, W.ours);
+  }
+  return lines;
+}
+
 /**
  * A short human-readable table of the lines.
  *
@@ -104,7 +210,7 @@ export function formatTable(lines: readonly BenchLine[]): string {
   const rows = [["metric", "tunebook", "PyTorch", "ratio", "target", "met"]];
   for (const l of lines) {
     rows.push([
-      l.metric, `${l.value} ${l.unit === "fraction of fp32 peak" ? "" : l.unit}`.trim(), l.torch === undefined ? "-" : String(l.torch),
+      l.metric, `${l.value} ${l.unit.startsWith("fraction of") ? "" : l.unit}`.trim(), l.torch === undefined ? "-" : String(l.torch),
       l.ratio === undefined ? "-" : `${l.ratio}x`, l.target, l.meets_target === undefined ? "?" : l.meets_target ? "yes" : "no",
     ]);
   }

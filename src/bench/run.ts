@@ -10,7 +10,8 @@ import { spawn } from "child_process";
 import * as os from "os";
 import * as path from "path";
 import { machinePeak } from "./peak";
-import { benchLines, type BenchLine } from "./report";
+import { describeCpu, type MachineLimits } from "./limits";
+import { benchLines, machineLines, type BenchLine } from "./report";
 import { findTorch, runTorch, type TorchResult } from "./torch";
 import { DEFAULT_WORKLOAD, type BenchMode, type WorkloadOptions, type WorkloadResult } from "./workloads";
 
@@ -25,6 +26,14 @@ export interface BenchOptions extends WorkloadOptions {
   backend?: string;
   /** Run the PyTorch reference when available (default true). */
   torch: boolean;
+  /** Measure the machine's limits (GEMM, memory bandwidth, CPU) in a child with the same settings (default true). */
+  limits: boolean;
+  /**
+   * Run the training modes (and the limits) again with the matmuls on pure WebAssembly (`TUNEBOOK_BLAS=off` in the
+   * children), when the first run's matmuls were on a native BLAS (default true; when they were not, the first run
+   * is the pure-wasm one and is reported as such).
+   */
+  pureWasm: boolean;
   /** Progress messages (stderr). */
   log: (msg: string) => void;
 }
@@ -34,8 +43,13 @@ export const DEFAULT_BENCH: BenchOptions = {
   modes: ["full", "lora", "generate", "load"],
   threads: Math.max(1, os.cpus().length),
   torch: true,
+  limits: true,
+  pureWasm: true,
   log: () => {},
 };
+
+/** The pseudo-mode of the child that measures the machine's limits (limits.ts). */
+export const LIMITS_CHILD = "limits";
 
 export interface BenchReport {
   lines: BenchLine[];
@@ -46,6 +60,9 @@ export interface BenchReport {
   /** Failures per mode (the other modes still report). */
   errors: string[];
   peakMethod: string;
+  /** The machine's limits with the workloads' settings, and the pure-wasm run (absent when not measured). */
+  limits?: MachineLimits;
+  pureWasm?: { limits?: MachineLimits; ours: Map<BenchMode, WorkloadResult> };
 }
 
 /** Arguments of the child command for one mode. */
@@ -63,11 +80,21 @@ export function parseChildOutput(stdout: string, mode: BenchMode): WorkloadResul
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkloadResult;
 }
 
-/** Run one mode in a fresh Node process. */
-export function runChild(mode: BenchMode, o: BenchOptions): Promise<WorkloadResult> {
+/** Run one mode in a fresh Node process (`extraEnv`: e.g. `TUNEBOOK_BLAS=off` for the pure-wasm run). */
+export function runChild(mode: BenchMode, o: BenchOptions, extraEnv: Record<string, string> = {}): Promise<WorkloadResult> {
+  return runChildJson(mode, childArgs(mode, o), o, extraEnv) as Promise<WorkloadResult>;
+}
+
+/** Measure the machine's limits in a fresh Node process with the workloads' backend settings. */
+export function runLimitsChild(o: BenchOptions, extraEnv: Record<string, string> = {}): Promise<MachineLimits> {
+  return runChildJson(LIMITS_CHILD, ["--child", LIMITS_CHILD], o, extraEnv) as Promise<MachineLimits>;
+}
+
+function runChildJson(what: string, args: string[], o: BenchOptions, extraEnv: Record<string, string>): Promise<unknown> {
+  const mode = what as BenchMode; // for the messages of parseChildOutput
   const cli = path.join(__dirname, "..", "cli", "bench"); // the command module itself: works before it is registered
-  const code = `require(${JSON.stringify(cli)}).run(${JSON.stringify(childArgs(mode, o))}).then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); })`;
-  const env = { ...process.env, TUNEBOOK_WASM_THREADS: String(o.threads), ...(o.backend ? { TUNEBOOK_BACKEND: o.backend } : {}) };
+  const code = `require(${JSON.stringify(cli)}).run(${JSON.stringify(args)}).then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); })`;
+  const env = { ...process.env, TUNEBOOK_WASM_THREADS: String(o.threads), ...(o.backend ? { TUNEBOOK_BACKEND: o.backend } : {}), ...extraEnv };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, "-e", code], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -125,13 +152,55 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
       }
     }
   }
+  let limits: MachineLimits | undefined;
+  if (o.limits) {
+    o.log("machine limits (GEMM, memory bandwidth) ...");
+    try {
+      limits = await runLimitsChild(o);
+      o.log(`  GEMM ${limits.gemmGflops.toFixed(1)} GFLOP/s (${limits.gemm.engine}), copy ${limits.membwGbps.toFixed(1)} GB/s, ${describeCpu(limits.cpu)}`);
+    } catch (e: any) {
+      errors.push(String(e?.message ?? e));
+      o.log(`  ${String(e?.message ?? e)}`);
+    }
+  }
+  let pureWasm: BenchReport["pureWasm"];
+  const training = o.modes.filter((m): m is "full" | "lora" => m === "full" || m === "lora");
+  const first = [...ours.values()][0];
+  if (o.pureWasm && training.length && first) {
+    if (first.matmul === "wasm") pureWasm = { limits, ours: new Map(training.filter((m) => ours.has(m)).map((m) => [m, ours.get(m)!])) }; // already pure wasm
+    else if (first.backend === "wasm") {
+      const off = { TUNEBOOK_BLAS: "off" };
+      pureWasm = { ours: new Map() };
+      for (const mode of training) {
+        o.log(`tunebook ${mode} on pure WebAssembly (TUNEBOOK_BLAS=off) ...`);
+        try {
+          const r = await runChild(mode, o, off);
+          pureWasm.ours.set(mode, r);
+          o.log(`  ${mode}: ${r.value.toPrecision(4)} (matmuls on ${r.matmul}), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+        } catch (e: any) {
+          errors.push(`pure wasm: ${String(e?.message ?? e)}`);
+          o.log(`  ${String(e?.message ?? e)}`);
+        }
+      }
+      if (o.limits) {
+        try {
+          pureWasm.limits = await runLimitsChild(o, off);
+          o.log(`  pure-wasm GEMM ${pureWasm.limits.gemmGflops.toFixed(1)} GFLOP/s (${pureWasm.limits.gemm.engine})`);
+        } catch (e: any) {
+          errors.push(`pure wasm: ${String(e?.message ?? e)}`);
+        }
+      }
+    }
+  }
   const peak = machinePeak();
   return {
-    lines: benchLines(o.model, ours, theirs, peak.flopsPerS),
+    lines: [...benchLines(o.model, ours, theirs, peak.flopsPerS), ...machineLines(o.model, ours, theirs, { limits, pureWasm })],
     ours,
     theirs,
     torchSkipped: torch.ok ? undefined : torch.why,
     errors,
     peakMethod: peak.method,
+    ...(limits ? { limits } : {}),
+    ...(pureWasm ? { pureWasm } : {}),
   };
 }

@@ -26,6 +26,7 @@ import { Trainer } from "../train/trainer";
 import type { TrainableModel } from "../train/types";
 import { applyLora } from "../lora";
 import { flopParams, machinePeak } from "./peak";
+import { weightBytesPerToken } from "./report";
 import { peakRssMiB, summarize, timeRuns, type Summary } from "./stats";
 
 export const BENCH_MODES = ["full", "lora", "generate", "load"] as const;
@@ -117,7 +118,7 @@ async function trainWorkload(o: WorkloadOptions, lora: boolean): Promise<Workloa
     backend: tf.getBackend(), matmul: matmulEngine(),
     modelFlopsPerS: flopsPerS,
     mfu: flopsPerS / machinePeak().flopsPerS,
-    details: { tokensPerStep: tokens, lossFirst: losses[0], lossLast: losses[losses.length - 1], trainableParams, tensorsLeakedPerRun: leaked / steps },
+    details: { tokensPerStep: tokens, lossFirst: losses[0], lossLast: losses[losses.length - 1], trainableParams, tensorsLeakedPerRun: leaked / steps, flopParams: N, flopsPerToken: (lora ? 4 : 6) * N },
   };
 }
 
@@ -134,7 +135,11 @@ async function generateWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   if (produced !== o.newTokens) throw new Error(`bench generate: expected ${o.newTokens} new tokens, got ${produced}`);
   const runs = summarize(secs);
   model.dispose();
-  return { mode: "generate", value: o.newTokens / runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(), details: { promptTokens: o.prompt, newTokens: o.newTokens } };
+  const N = flopParams(cfg);
+  return {
+    mode: "generate", value: o.newTokens / runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(),
+    details: { promptTokens: o.prompt, newTokens: o.newTokens, flopParams: N, weightBytesPerToken: weightBytesPerToken(N) },
+  };
 }
 
 async function loadWorkload(o: WorkloadOptions): Promise<WorkloadResult> {

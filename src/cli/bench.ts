@@ -6,11 +6,13 @@
 import { parseArgs, bool, int, str, UsageError } from "./args";
 import { initBackend } from "../runtime/backend";
 import { formatTable } from "../bench/report";
-import { DEFAULT_BENCH, RESULT_PREFIX, runBench } from "../bench/run";
+import { DEFAULT_BENCH, LIMITS_CHILD, RESULT_PREFIX, runBench } from "../bench/run";
+import { describeCpu, measureLimits } from "../bench/limits";
 import { BENCH_MODES, BenchMode, runWorkload } from "../bench/workloads";
 
 const HELP = `usage: tunebook bench [--json] [--mode full|lora|generate|load|all] [--model pythia-70m] [--iters N] [--warmup N]
-                      [--threads N] [--backend NAME] [--no-torch] [--batch 8] [--seq 128] [--prompt 32] [--new-tokens 64]
+                      [--threads N] [--backend NAME] [--no-torch] [--no-limits] [--no-pure-wasm]
+                      [--batch 8] [--seq 128] [--prompt 32] [--new-tokens 64]
   Measures, each mode in its own process (median of --iters timed runs after --warmup):
     full      training tokens/s of a full fine-tuning step (AdamW), batch × seq tokens
     lora      training tokens/s with LoRA r=8, alpha=16 on query_key_value
@@ -18,7 +20,13 @@ const HELP = `usage: tunebook bench [--json] [--mode full|lora|generate|load|all
     load      seconds to load the model from an F16 safetensors file
   plus peak RSS per mode and MFU (model FLOP/s / the machine's estimated fp32 peak). When /usr/bin/python3
   can import torch, the PyTorch reference runs the same shapes right after each mode and ratios
-  (tunebook / PyTorch) are printed. --json: one JSON line per metric (metric, value, backend, torch, ratio, ...).`;
+  (tunebook / PyTorch) are printed. --json: one JSON line per metric (metric, value, backend, torch, ratio, ...).
+  The machine's own limits are measured in the same run (--no-limits skips them): gemm_gflops (the BLAS's sgemm,
+  or the wasm kernel's matmul, with the backend's threads), membw_gbps (a 256 MiB copy), the CPU and the BLAS core;
+  then train_full_gemm_fraction = 6·N·tokens/s ÷ gemm_gflops, train_lora_gemm_fraction = 4·N·tokens/s ÷ gemm_gflops
+  (N = parameters except the input embedding) and generate_bandwidth_fraction = 4·N bytes · new tokens/s ÷ membw_gbps.
+  When the matmuls run on a native BLAS, full and lora run again on pure WebAssembly (TUNEBOOK_BLAS=off), reported as
+  pure_wasm_* lines (--no-pure-wasm skips them).`;
 
 function parseModes(v: string | undefined): BenchMode[] {
   if (v === undefined || v === "all") return [...BENCH_MODES];
@@ -30,7 +38,7 @@ function parseModes(v: string | undefined): BenchMode[] {
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(
     argv,
-    { booleans: ["json", "help", "no-torch"], values: ["mode", "model", "iters", "warmup", "threads", "backend", "child", "batch", "seq", "prompt", "new-tokens", "seed"] },
+    { booleans: ["json", "help", "no-torch", "no-limits", "no-pure-wasm"], values: ["mode", "model", "iters", "warmup", "threads", "backend", "child", "batch", "seq", "prompt", "new-tokens", "seed"] },
     "tunebook bench",
   );
   if (bool(p, "help")) return console.log(HELP), 0;
@@ -47,6 +55,11 @@ export async function run(argv: string[]): Promise<number> {
     seed: int(p, "seed", d.seed, 0)!,
   };
   const child = str(p, "child");
+  if (child === LIMITS_CHILD) {
+    await initBackend({ backend: str(p, "backend"), verbose: false });
+    console.log(RESULT_PREFIX + JSON.stringify(measureLimits()));
+    return 0;
+  }
   if (child !== undefined) {
     // one mode, in this process: the parent reads the result line
     const [mode] = parseModes(child);
@@ -62,12 +75,15 @@ export async function run(argv: string[]): Promise<number> {
     threads: int(p, "threads", d.threads)!,
     backend: str(p, "backend"),
     torch: !bool(p, "no-torch"),
+    limits: !bool(p, "no-limits"),
+    pureWasm: !bool(p, "no-pure-wasm"),
     log: (m) => console.error(m),
   });
   if (json) for (const l of report.lines) console.log(JSON.stringify(l));
   else {
     console.log(formatTable(report.lines));
     console.log(`\npeak: ${report.peakMethod}`);
+    if (report.limits) console.log(`machine: ${describeCpu(report.limits.cpu)}; GEMM on ${report.limits.gemm.engine}${report.limits.blasCoreWhy ? ` (core: ${report.limits.blasCoreWhy})` : ""}`);
     if (report.torchSkipped) console.log(`PyTorch reference not run: ${report.torchSkipped}`);
   }
   for (const e of report.errors) console.error(`error: ${e}`);

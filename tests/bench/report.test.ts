@@ -116,7 +116,11 @@ test("runBench end to end on a tiny preset: each mode in a child process, JSON-a
   const report = await runBench({ modes: ["generate", "load"], model: "pythia-14m", iters: 1, warmup: 0, prompt: 4, newTokens: 3, torch: false, threads: 1, backend: "wasm" });
   assert.deepEqual(report.errors, []);
   assert.equal(report.torchSkipped, "disabled (--no-torch)");
-  assert.deepEqual(report.lines.map((l) => l.metric), ["generate_tokens_per_s", "load_seconds"]);
+  // the existing lines, then the machine's limits measured in a child with the same settings (issue 20)
+  assert.deepEqual(report.lines.map((l) => l.metric), ["generate_tokens_per_s", "load_seconds", "membw_gbps", "gemm_gflops", "generate_bandwidth_fraction"]);
+  assert.ok(report.limits, "limits measured");
+  assert.equal(typeof report.limits!.cpu.model, "string");
+  assert.equal(report.pureWasm, undefined, "no training mode: no pure-wasm rerun");
   for (const l of report.lines) {
     assert.equal(l.backend, "wasm");
     assert.ok(l.value > 0 && Number.isFinite(l.value));
