@@ -155,7 +155,7 @@ export interface PythiaHub {
   /** Use as HF_ENDPOINT. */
   url: string;
   server: HubServer;
-  /** The temp folder holding the repo's files (deleted by `close`). */
+  /** The temp folder holding the repo's files (deleted by `dispose`). */
   dir: string;
   commit: string;
   /** File name -> its bytes' sha256. */
