@@ -6,14 +6,16 @@ the pre-tokenized corpus that scripts/corpus/build-corpus.ts writes to .tunebook
         [--members tunebook-2m,tunebook-9m,tunebook-20m] [--seed 0] [--tiny] [--steps N]
 
 For each member: a training budget of min(20 tokens/parameter, --max-passes passes over the corpus) tokens, cut
-further if the member's share of --budget-s (shares in proportion to 6·N·tokens) runs out; random 512-token
+further if the member's share of --budget-s runs out (shares in proportion to 6·N·tokens with a 10 % floor; a
+share left unused goes to the next member; steps 10–40 time a step); random 512-token
 windows of the training stream; AdamW (β 0.9/0.95, weight decay 0.1 on matrices), 2 % warm-up then cosine to
 10 %, clipping 1.0; bf16 autocast on CUDA (fp32 on the CPU); seeded. Then the held-out loss of each corpus source,
 the weights rounded to F16 and written as safetensors shards of at most --shard-mib MiB (no safetensors package
 needed), config.json, the tokenizer, and a check that transformers' from_pretrained reads the folder back to the
-same logits. Everything goes into family.tar, split into parts of at most --part-mib MiB in --out (the device
-returns at most 8 files of 16 MiB), plus pretrain-log.json. Unpack with
-`cat family.tar.part-* | tar -x -C DIR`.
+same logits. Each member is packed as soon as it is done, as NAME.tar cut into NAME.tar.part-NNN of at most
+--part-mib MiB in --out (the device returns at most 8 files of 16 MiB, 64 MiB in all; checked before training),
+and pretrain-log.json is rewritten after each member, so a run stopped by the time limit still returns the
+members it finished. Unpack with `cat NAME.tar.part-* | tar -x -C DIR` for each NAME.
 
 Runs on the device's stack (Python 3.12, PyTorch 2.x, transformers 5.x) and on Debian's torch with transformers
 4.31 (../shared/hf-python): only APIs both have.
@@ -38,6 +40,7 @@ import transformers
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 MANIFEST_FORMAT = "tunebook-pretrain-corpus"
+SHARE_FLOOR = 0.1  # each member's minimum share of --budget-s
 
 
 def fail(msg):
@@ -97,24 +100,35 @@ def rotary_fraction(config):
     return None
 
 
+def rotary_base(config):
+    """Rotary θ: `rotary_emb_base` (4.x) or `rope_theta` (attribute or inside `rope_parameters`, 5.x)."""
+    for name in ("rotary_emb_base", "rope_theta"):
+        v = getattr(config, name, None)
+        if isinstance(v, (int, float)):
+            return float(v)
+    rp = getattr(config, "rope_parameters", None) or {}
+    return float(rp["rope_theta"]) if isinstance(rp, dict) and "rope_theta" in rp else None
+
+
 def build_model(hf_config, seed):
     config = GPTNeoXConfig.from_dict(dict(hf_config))
-    got = rotary_fraction(config)
-    if got is None or abs(got - hf_config["rotary_pct"]) > 1e-9:
-        fail(f"transformers {transformers.__version__} read rotary_pct {hf_config['rotary_pct']} as {got}: the saved model would not match tunebook's")
+    # transformers 5 renamed both (rope_parameters); a release that dropped them would train another model
+    for what, got, want in (("rotary_pct", rotary_fraction(config), hf_config["rotary_pct"]), ("rotary_emb_base", rotary_base(config), hf_config["rotary_emb_base"])):
+        if got is None or abs(got - want) > 1e-9:
+            fail(f"transformers {transformers.__version__} read {what} {want} as {got}: the saved model would not match tunebook's")
     torch.manual_seed(seed)
     return GPTNeoXForCausalLM(config)
 
 
 def batches(data, batch, seq, seed):
-    """Endless random windows of seq+1 tokens (inputs and shifted labels come from the same window)."""
+    """Endless random windows of `seq` tokens of `data` (on its device); the model shifts the labels itself."""
     g = np.random.default_rng(seed)
-    hi = data.numel() - seq - 1
+    hi = data.numel() - seq
     if hi <= 0:
-        fail(f"the training stream has {data.numel()} tokens, fewer than one window of {seq + 1}")
-    offs = torch.arange(seq)
+        fail(f"the training stream has {data.numel()} tokens, fewer than one window of {seq}")
+    offs = torch.arange(seq, device=data.device)
     while True:
-        starts = torch.from_numpy(g.integers(0, hi, size=batch))
+        starts = torch.from_numpy(g.integers(0, hi, size=batch)).to(data.device)
         yield data[starts[:, None] + offs[None, :]]
 
 
@@ -241,7 +255,8 @@ def main():
     ap.add_argument("--tiny", action="store_true", help="one tiny member derived from the smallest, a few CPU steps: the end-to-end check")
     ap.add_argument("--shard-mib", type=float, default=15.0)
     ap.add_argument("--part-mib", type=float, default=15.5)
-    ap.add_argument("--max-files", type=int, default=8)
+    ap.add_argument("--max-files", type=int, default=8, help="the device returns at most 8 files")
+    ap.add_argument("--max-total-mib", type=float, default=63.0, help="the device returns at most 64 MiB in all")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args()
 
@@ -272,7 +287,20 @@ def main():
         n = sum(p.numel() for p in build_model(m["config"], 0).parameters())
         target = min(a.tokens_per_param * n, a.max_passes * corpus_tokens)
         plans.append({"m": m, "params": n, "target": target, "flops": 6 * n * target})
+    # What comes back must fit the device's limits: check before training, from the F16 sizes.
+    part = a.part_mib * 2**20
+    est = [2 * p["params"] + 0.5 * 2**20 for p in plans]  # F16 weights + tokenizer, config, training.json
+    files = sum(math.ceil(b / part) for b in est) + 1
+    if sum(est) > a.max_total_mib * 2**20 or files > a.max_files:
+        fail(f"{', '.join(p['m']['name'] for p in plans)} would come back as ≈ {sum(est) / 2**20:.0f} MiB in {files} files; "
+             f"the device returns at most {a.max_total_mib:.0f} MiB in {a.max_files} files: train fewer --members per call")
+    # Time shares: in proportion to 6·N·tokens, with a floor, since small models are bound by per-step overhead
+    # rather than FLOPs; time a member leaves unused goes to the ones after it.
     flops = sum(p["flops"] for p in plans)
+    for p in plans:
+        p["weight"] = SHARE_FLOOR + (1 - SHARE_FLOOR * len(plans)) * p["flops"] / flops if len(plans) * SHARE_FLOOR < 1 else 1 / len(plans)
+    train_dev = train.to(device)
+    t_budget = time.time()
     log = {
         "format": "tunebook-pretrain-log", "version": 1, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
@@ -283,23 +311,24 @@ def main():
     for i, p in enumerate(plans):
         m, cfg = p["m"], p["m"]["config"]
         seq, batch = m["seq"], m["batch"]
-        share = a.budget_s * p["flops"] / flops
+        left = a.budget_s - (time.time() - t_budget)
+        share = max(0.0, left) * p["weight"] / sum(q["weight"] for q in plans[i:])
         steps = a.steps or max(10, math.ceil(p["target"] / (batch * seq)))
         model = build_model(cfg, a.seed + i).to(device)
         model.train()
         decay = [q for q in model.parameters() if q.dim() >= 2]
         no_decay = [q for q in model.parameters() if q.dim() < 2]
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=m["lr"], betas=(0.9, 0.95), eps=1e-8)
-        data = batches(train, batch, seq, a.seed * 1000 + i)
+        data = batches(train_dev, batch, seq, a.seed * 1000 + i)
         print(f"== {m['name']}: {p['params']:,} parameters; plan {steps} steps × {batch} × {seq} = {steps * batch * seq / 1e6:.1f}M tokens "
               f"({steps * batch * seq / p['params']:.1f}/parameter, {steps * batch * seq / corpus_tokens:.2f} passes); time share {share:.0f} s", flush=True)
         t0 = time.time()
         losses, step, cut = [], 0, None
+        warmup = max(1, steps // 50)
         while step < steps:
-            warmup = max(1, steps // 50)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, steps, warmup, m["lr"])
-            x = next(data).to(device, non_blocking=True)
+            x = next(data)
             with amp():
                 loss = model(input_ids=x, labels=x).loss
             loss.backward()
@@ -307,15 +336,18 @@ def main():
             opt.step()
             opt.zero_grad(set_to_none=True)
             step += 1
-            if step == 20 and not a.steps:  # the time share decides the final step count once a step's cost is known
+            if step in (10, 40) and not a.steps:  # steps 10–40 time a step (the first ones include CUDA's start-up)
                 if cuda:
                     torch.cuda.synchronize()
-                per = (time.time() - t0) / step
-                fit = int(share / per)
-                if fit < steps:
-                    cut = {"plannedSteps": steps, "secondsPerStep": per}
-                    steps = max(step + 1, fit)
-                    print(f"   {per * 1000:.1f} ms/step: the time share allows {steps} steps", flush=True)
+                if step == 10:
+                    t10 = time.time()
+                else:
+                    per = (time.time() - t10) / 30
+                    fit = step + int((share - (time.time() - t0)) / per)
+                    if fit < steps:
+                        cut = {"plannedSteps": steps, "secondsPerStep": per}
+                        steps = max(step + 1, fit)
+                    print(f"   {per * 1000:.1f} ms/step, {batch * seq / per / 1e6:.2f}M tokens/s: {steps} steps fit the share", flush=True)
             if step % max(1, steps // 50) == 0 or step == steps:
                 lv = loss.item()
                 if not math.isfinite(lv):
@@ -350,6 +382,8 @@ def main():
         with open(os.path.join(folder, "training.json"), "w") as f:
             json.dump(dict(rec, builtBy="scripts/device/pretrain.py", env=log["env"], seed=a.seed, corpus=log["corpus"]), f, indent=1)
         log["members"].append(rec)
+        rec["packed"] = pack_member(folder, m["name"], a.out, int(a.part_mib * 2**20))
+        write_log(a.out, dict(log, seconds=round(time.time() - t_start, 1)))
         print(f"   done in {secs:.0f} s: {tokens / 1e6:.1f}M tokens, held-out loss {rec['heldOutAll']:.3f} "
               + " ".join(f"{k} {v['loss']:.2f}" for k, v in ho.items()) + f"; reload Δ {check['maxAbsDiff']:.1e}", flush=True)
         del model, opt
@@ -357,26 +391,28 @@ def main():
             torch.cuda.empty_cache()
 
     log["seconds"] = round(time.time() - t_start, 1)
-    os.makedirs(a.out, exist_ok=True)
-    log_bytes = json.dumps(log, indent=1).encode()
+    write_log(a.out, log)
+    print(f"done: {len(log['members'])} member(s) in {a.out}; {log['seconds']:.0f} s in all", flush=True)
+
+
+def write_log(out, log):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "pretrain-log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+
+
+def pack_member(folder, name, out, part_bytes):
+    """The member's folder as NAME.tar, cut into NAME.tar.part-000, -001, … of at most part_bytes (the device's file limit)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for m in log["members"]:
-            tar.add(os.path.join(a.work, "family", m["name"]), arcname=m["name"])
-        info = tarfile.TarInfo("pretrain-log.json")
-        info.size = len(log_bytes)
-        tar.addfile(info, io.BytesIO(log_bytes))
+        tar.add(folder, arcname=name)
     blob = buf.getvalue()
-    part = int(a.part_mib * 2**20)
-    nparts = max(1, math.ceil(len(blob) / part))
-    if nparts + 1 > a.max_files:
-        fail(f"the packed family is {len(blob) / 2**20:.1f} MiB = {nparts} parts + the log, more than --max-files {a.max_files}: train fewer --members per call")
-    for i in range(nparts):
-        with open(os.path.join(a.out, f"family.tar.part-{i:03d}"), "wb") as f:
-            f.write(blob[i * part : (i + 1) * part])
-    with open(os.path.join(a.out, "pretrain-log.json"), "wb") as f:
-        f.write(log_bytes)
-    print(f"wrote {nparts} part(s) of family.tar ({len(blob) / 2**20:.1f} MiB) and pretrain-log.json to {a.out}; {log['seconds']:.0f} s in all", flush=True)
+    os.makedirs(out, exist_ok=True)
+    n = max(1, math.ceil(len(blob) / part_bytes))
+    for i in range(n):
+        with open(os.path.join(out, f"{name}.tar.part-{i:03d}"), "wb") as f:
+            f.write(blob[i * part_bytes : (i + 1) * part_bytes])
+    return {"parts": n, "bytes": len(blob)}
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@
  * by `scripts/device/pretrain.py` on a GPU. Three sizes spanning ≈ 10× in parameters, so that the course can show
  * what model size buys.
  *
- * Sizing: the corpus is ≈ 22M tokens, so at most ≈ 4 passes give ≈ 90M training tokens. At ≥ 10 tokens per
- * parameter that trains up to ≈ 9M parameters well; the largest member takes the same ≈ 90M tokens (≈ 4 per
- * parameter: data-limited, and its datasheet says so). Reference: Biderman et al. 2023 (Pythia) for the shapes;
+ * Sizing: the corpus is ≈ 25M tokens (data/corpus/datasheet.md), so at most ≈ 4 passes give ≈ 100M training
+ * tokens. At ≥ 10 tokens per parameter that trains up to ≈ 10M parameters; the largest member takes the same
+ * ≈ 100M tokens (≈ 5 per parameter: data-limited, and its datasheet must say so). Reference: Biderman et al. 2023 (Pythia) for the shapes;
  * Hoffmann et al. 2022 (≈ 20 tokens/parameter is compute-optimal); Muennighoff et al. 2023 (up to ≈ 4 passes over
  * repeated data cost little against fresh data).
  */
@@ -15,7 +15,7 @@ import { DEFAULT_GPTNEOX_CONFIG, GPTNeoXConfig } from "./config";
 import { countParameters } from "./presets";
 
 /** The family tokenizer's vocabulary: 8,192 ids (byte-level BPE; `<|endoftext|>` = 0, `<|padding|>` = 1). */
-export const FAMILY_VOCAB_SIZE = 8192; // 2× the first embedded model's: the corpus has code and 19 times more text; a multiple of 128 for fast matmuls
+export const FAMILY_VOCAB_SIZE = 8192; // 2× the first embedded model's: the corpus has code and 25 times more tokens; a multiple of 128 for fast matmuls
 
 /** Training context of every member. */
 export const FAMILY_CONTEXT = 512; // long enough for a course prompt with its answer (spam prompts ≈ 200–330 tokens); attention stays cheap
@@ -53,9 +53,9 @@ export const FAMILY: readonly FamilyMember[] = Object.freeze([
   member("tunebook-2m", 96, 3, 3, 3e-3, 64,
     "the floor of the size curve: 32-dim heads as pythia-14m, mostly embeddings (1.6M of 1.9M), 20 tokens/parameter in well under a pass"),
   member("tunebook-9m", 256, 6, 4, 2e-3, 64,
-    "the new default: pythia-31m's body (6 × 256) on an 8k vocabulary; ≈ 10 tokens/parameter in ≈ 4 passes; F16 17.9 MB fits the 25 MB default budget"),
+    "the new default: pythia-31m's body (6 × 256) on an 8k vocabulary; 10 tokens/parameter in 3.6 passes; F16 17.9 MB fits the 25 MB default budget"),
   member("tunebook-20m", 384, 8, 6, 1e-3, 128,
-    "the top of the curve, 10.7× the smallest: the one larger member that may ship (F16 41 MB, sharded); data-limited at ≈ 4 tokens/parameter"),
+    "the top of the curve, 10.7× the smallest: the one larger member that may ship (F16 41 MB, sharded); data-limited at ≈ 5 tokens/parameter in 4 passes"),
 ]);
 
 /** Names accepted by `getFamilyMember`. */
