@@ -30,7 +30,7 @@ test("pretrain.py --tiny trains, shards, packs; tunebook loads the result with t
     // --shard-mib 0.03: the ~100 kB tiny model is written as several shards with an index, as the real members are.
     const r = runPython(hf, [SCRIPT, "--corpus", path.join(dir, "corpus", "device"), "--out", out, "--work", path.join(dir, "work"), "--tiny", "--shard-mib", "0.03", "--device", "cpu"], { timeoutMs: 300_000 });
     assert.equal(r.status, 0, `pretrain.py failed:\n${r.stderr.slice(-3000)}`);
-    const parts = fs.readdirSync(out).filter((f) => f.startsWith("family.tar.part-")).sort();
+    const parts = fs.readdirSync(out).filter((f) => f.startsWith("tunebook-2m-tiny.tar.part-")).sort();
     assert.ok(parts.length >= 1 && fs.existsSync(path.join(out, "pretrain-log.json")));
     const unpacked = path.join(dir, "family");
     fs.mkdirSync(unpacked);
