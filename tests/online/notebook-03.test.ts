@@ -1,6 +1,7 @@
 // Notebook 03 on its pythia-70m branch: real Jupyter (nbclient + tslab) with HF_ENDPOINT on the local
 // pythia-70m hub, so `courseModelId(PYTHIA_70M)` picks the hub model and the notebook downloads, fine-tunes and
-// saves it with the settings it ships. The notebook imports the built library (dist/), as a learner's does.
+// saves it with the settings it ships. The notebook imports the built library (dist/), as a learner's does:
+// `npm test` builds it first; run `npm run build` before running this file alone.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
