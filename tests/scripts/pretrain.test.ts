@@ -1,18 +1,17 @@
 // scripts/device/pretrain.py end to end at a tiny scale on the CPU (Debian's torch + transformers 4.31 from
 // ../shared/hf-python): a synthetic corpus built by scripts/corpus/build-corpus.ts → a few training steps → F16
-// safetensors shards, config and tokenizer packed in family.tar parts. The result loads in tunebook
-// (`loadModel(folder)`) with transformers' logits on the same ids (≤ 1e-4): the mechanism of the family's
-// parity record. In CI a missing torch fails; elsewhere the test is skipped with the reason.
+// safetensors shards, config and tokenizer packed as NAME.tar parts. The result loads in tunebook
+// (`loadModel(folder)`) with transformers' logits on the same ids (≤ 1e-4), through scripts/device/parity.ts: the
+// mechanism of the family's parity record. In CI a missing torch fails; elsewhere the test is skipped with the reason.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
-import { hfStack, hfTool, maxAbsDiff, runPython } from "../interop/helpers";
-import { loadModel } from "../../src/model/pretrained";
+import { hfStack, runPython } from "../interop/helpers";
+import { parityRecord } from "../../scripts/device/parity";
 import { buildCorpus, DEFAULT_BUILD } from "../../scripts/corpus/build-corpus";
 import { FAKE_SOURCES, makeFakeRoot } from "../corpus/helpers/fake-root";
 
@@ -48,20 +47,11 @@ test("pretrain.py --tiny trains, shards, packs; tunebook loads the result with t
     const folder = path.join(unpacked, m.name);
     assert.ok(fs.existsSync(path.join(folder, "model.safetensors.index.json")), "sharded, with an index");
 
-    const { model, tokenizer } = await loadModel(folder);
-    try {
-      const text = "The river near the stone kept its light.";
-      const ids = [tokenizer.encode(text).slice(0, 12), tokenizer.encode("Module fs: use fs.open() here.").slice(0, 12)];
-      const n = Math.min(ids[0].length, ids[1].length);
-      const batch = ids.map((x) => x.slice(0, n));
-      const ours = tf.tidy(() => model.forward(batch).logits.dataSync() as Float32Array);
-      const { json } = hfTool(hf, ["model", folder, JSON.stringify(batch)]);
-      const d = maxAbsDiff(json.logits.data, ours);
-      t.diagnostic(`max |logits tunebook − transformers ${json.versions.transformers}| = ${d.toExponential(2)} on ${batch.length}×${n} ids`);
-      assert.ok(d <= 1e-4, `max |Δlogits| = ${d}`);
-    } finally {
-      model.dispose();
-    }
+    // The parity record's mechanism (scripts/device/parity.ts): tunebook's loadModel(folder) vs transformers.
+    const rec = await parityRecord(folder, hf.env);
+    t.diagnostic(`max |logits tunebook − transformers ${rec.transformers}| = ${rec.maxAbsDiff.toExponential(2)} on ${rec.ids.length}×${rec.ids[0].length} ids`);
+    assert.ok(rec.ids.length === 4 && rec.ids[0].length >= 4, "fixed sentences, tokenized by the member's tokenizer");
+    assert.ok(rec.maxAbsDiff <= 1e-4, `max |Δlogits| = ${rec.maxAbsDiff}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
