@@ -9,11 +9,12 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { readCorpus } from "../lib/corpus";
 import { gcideEntryToText, htmlToText, markdownToText, normalizeWhitespace, roffToText, rstToText } from "./clean";
-import { CorpusSourceError, packageFiles, requireDebian, requireFile, requireNpm } from "./packages";
+import { CorpusSourceError, debianPackages, packageFiles, requireDebian, requireFile, requireNpm } from "./packages";
 
 export interface Doc {
   source: string;
@@ -213,26 +214,57 @@ const python: CorpusSource = {
   },
 };
 
+/**
+ * Where the Node.js docs' .deb is looked for when nodejs-doc is not installed. Installing nodejs-doc with apt on a
+ * machine whose Node.js comes from NodeSource (as these machines' does) makes apt *remove* that nodejs, so the
+ * safe way is to download the .deb and read it without installing it.
+ */
+export const NODEJS_DEB_DIR = process.env.TUNEBOOK_CORPUS_DEBS ?? path.join(".tunebook", "corpus", "debs");
+const NODEJS_DEB_HINT =
+  `run \`mkdir -p ${NODEJS_DEB_DIR} && (cd ${NODEJS_DEB_DIR} && apt-get download nodejs-doc)\` ` +
+  "(never `apt-get install nodejs-doc` where Node.js comes from NodeSource: apt removes that nodejs), or leave the source out with --skip nodejs-docs";
+
+/** nodejs-doc's API folder and version: the installed package, else its downloaded .deb unpacked into a temp folder. */
+function nodejsDocs(root: string): { dir: string; packages: Record<string, string>; cleanup?: () => void } {
+  const installed = debianPackages(root).get("nodejs-doc");
+  if (installed) return { dir: path.join(root, "usr", "share", "doc", "nodejs", "api"), packages: { "nodejs-doc": installed } };
+  const debs = fs.existsSync(NODEJS_DEB_DIR) ? fs.readdirSync(NODEJS_DEB_DIR).filter((f) => /^nodejs-doc_.*\.deb$/.test(f)).sort() : [];
+  if (!debs.length) throw new CorpusSourceError(`corpus source "nodejs-docs" needs the Debian package nodejs-doc, neither installed nor downloaded to ${NODEJS_DEB_DIR}: ${NODEJS_DEB_HINT}`);
+  const deb = path.join(NODEJS_DEB_DIR, debs[debs.length - 1]);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-nodejs-doc-"));
+  try {
+    execFileSync("dpkg-deb", ["-x", deb, out]);
+    const version = execFileSync("dpkg-deb", ["-f", deb, "Version"]).toString("utf8").trim();
+    return { dir: path.join(out, "usr", "share", "doc", "nodejs", "api"), packages: { "nodejs-doc": version }, cleanup: () => fs.rmSync(out, { recursive: true, force: true }) };
+  } catch (e: any) {
+    fs.rmSync(out, { recursive: true, force: true });
+    throw new CorpusSourceError(`corpus source "nodejs-docs": ${deb} could not be unpacked (${String(e?.message ?? e).split("\n")[0]}); download it again: ${NODEJS_DEB_HINT}`);
+  }
+}
+
 const nodejs: CorpusSource = {
   id: "nodejs-docs",
   title: "The Node.js API documentation (Markdown sources)",
-  install: "apt-get install nodejs-doc",
+  install: `apt-get download nodejs-doc (into ${NODEJS_DEB_DIR}; not apt-get install: it removes NodeSource's nodejs)`,
   license: "Expat (MIT), Node.js's licence (the package's copyright file: `Files: *`)",
   licenseClass: "permissive",
   why: "a permissive licence: it allows any use, with the notice kept",
   cleaning: "the `api/*.md.gz` sources except the concatenated `all`: HTML comments (the YAML history blocks), link definitions, heading marks, code fences and inline markup removed, link text kept, code kept; one document per module page",
   read(root) {
-    const packages = requireDebian(root, "nodejs-docs", ["nodejs-doc"]);
-    const dir = path.join(root, "usr", "share", "doc", "nodejs", "api");
-    const files = walk(dir, (f) => f.endsWith(".md.gz") && path.basename(f) !== "all.md.gz");
-    if (!files.length) throw new CorpusSourceError(`corpus source "nodejs-docs": no *.md.gz under ${dir}; reinstall it: \`apt-get install --reinstall nodejs-doc\``);
-    let rawChars = 0;
-    const docs = files.map((f) => {
-      const raw = gunzip(f);
-      rawChars += raw.length;
-      return { source: "nodejs-docs", name: `nodejs-docs/${path.basename(f, ".md.gz")}`, text: markdownToText(raw) };
-    });
-    return { docs, packages, rawChars };
+    const { dir, packages, cleanup } = nodejsDocs(root);
+    try {
+      const files = walk(dir, (f) => f.endsWith(".md.gz") && path.basename(f) !== "all.md.gz");
+      if (!files.length) throw new CorpusSourceError(`corpus source "nodejs-docs": no *.md.gz under ${dir}; ${NODEJS_DEB_HINT}`);
+      let rawChars = 0;
+      const docs = files.map((f) => {
+        const raw = gunzip(f);
+        rawChars += raw.length;
+        return { source: "nodejs-docs", name: `nodejs-docs/${path.basename(f, ".md.gz")}`, text: markdownToText(raw) };
+      });
+      return { docs, packages, rawChars };
+    } finally {
+      cleanup?.();
+    }
   },
 };
 
