@@ -7,7 +7,7 @@
 import * as path from "path";
 import { parseNumberFlag, UsageError } from "./args";
 import type { CliIO } from "./eval";
-import { resolveTrainJob } from "./train";
+import { resolveTrainJob } from "./train-job";
 import { exportJob, ExportError, ENGINES } from "../export/export";
 import { ExportPlanError, PRECISIONS, type Precision } from "../export/plan";
 import { evalCommand } from "../export/readme";
