@@ -5,7 +5,13 @@
  * The config file holds the trainer's fields (`lr`, `numSteps`, `batchSize`, ... as in `DEFAULT_TRAIN_CONFIG`)
  * plus `model`, `data`, `evalData` (a JSONL path or dataset name), `template`, `labels`, `out`, `limit`,
  * `lora` and `dtype`. Flags override the file; an unknown field is an error that names it.
+ *
+ * A model folder may carry a card (`model-card.json`, src/model/card.ts) with a recommended recipe per shipped
+ * dataset; for `--data <that dataset>` its lr, numSteps, batchSize (and warmupSteps, maxLength when given) fill
+ * the fields that neither a flag nor the config file set. The trainer's own defaults (transformers' lr 5e-5) suit
+ * a 70M+ model, not the course's small ones, so a learner who gives no flag should get the measured recipe.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import { readRegularFileSync } from "../runtime/files";
@@ -13,6 +19,9 @@ import { findDuplicateKey } from "../runtime/json-keys";
 import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError, type TrainConfig } from "../train/config";
 import { parseLoraOption } from "../eval/adapters";
 import { TEMPLATE_NAMES } from "../eval/task";
+import { DATASET_NAMES } from "../data/datasets";
+import { CARD_FILE, ModelCardError, readModelCard, RECIPE_FIELDS, type RecipeField } from "../model/card";
+import { DEFAULT_MODEL, defaultModelDir } from "../model/pretrained";
 
 export const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|DATASET --out DIR) [options]
   --config FILE.json     trainer fields (lr, numSteps, batchSize, ...) + model, data, evalData, template, labels, out, limit, lora, dtype
@@ -58,6 +67,73 @@ export interface TrainJob {
   /** Override the run folder's safety checks (never the model-folder one). */
   force: boolean;
   train: Partial<TrainConfig>;
+  /** Where each recipe field's value came from, when the model's card supplied at least one. */
+  recipe?: RecipeOrigin;
+}
+
+export interface RecipeOrigin {
+  /** The card file and the recipe's key, e.g. `data/default-model/model-card.json` and `email-subject`. */
+  card: string;
+  dataset: string;
+  /** Where the card's recipe was measured (its `source`). */
+  measured: string;
+  fields: Record<RecipeField, { value: unknown; from: "flag" | "config" | "card" | "tunebook default" }>;
+}
+
+/** The folder a model name points at on this machine, if any: "default" or an existing folder (hub repo ids carry no card). */
+function localModelDir(model: string): string | undefined {
+  if (model === DEFAULT_MODEL) return defaultModelDir();
+  return fs.statSync(model, { throwIfNoEntry: false })?.isDirectory() ? model : undefined;
+}
+
+/**
+ * Fill the recipe fields that `train` (flags + config file) leaves unset from the model card's recipe for
+ * `data`; returns where each value came from, or undefined when no card recipe applies.
+ */
+function applyCardRecipe(model: string, data: string, train: Record<string, unknown>, fromFile: Set<string>, fromFlags: Set<string>): RecipeOrigin | undefined {
+  if (!DATASET_NAMES.includes(data)) return undefined;
+  const dir = localModelDir(model);
+  if (!dir) return undefined;
+  let card;
+  try {
+    card = readModelCard(dir);
+  } catch (e) {
+    if (e instanceof ModelCardError) throw new UsageError(`tunebook train: ${e.message}`);
+    throw e;
+  }
+  const r = card?.recipes[data];
+  if (!r) return undefined;
+  const epochs = typeof train.numEpochs === "number" && train.numEpochs > 0; // steps then follow from the epochs
+  const fields = {} as RecipeOrigin["fields"];
+  for (const f of RECIPE_FIELDS) {
+    const given = fromFlags.has(f) ? "flag" : fromFile.has(f) ? "config" : undefined;
+    if (given) fields[f] = { value: train[f], from: given };
+    else if (r[f] !== undefined && !(f === "numSteps" && epochs)) {
+      train[f] = r[f];
+      fields[f] = { value: r[f], from: "card" };
+    } else fields[f] = { value: (DEFAULT_TRAIN_CONFIG as any)[f], from: "tunebook default" };
+  }
+  if (!Object.values(fields).some((v) => v.from === "card")) return undefined;
+  const rel = path.relative(process.cwd(), path.join(dir, CARD_FILE));
+  return { card: rel.startsWith("..") ? path.join(dir, CARD_FILE) : rel, dataset: data, measured: r.source, fields };
+}
+
+/**
+ * The first line `tunebook train` prints when a model card supplied part of the recipe: every recipe field with
+ * its value and where it came from.
+ *
+ * @example
+ * recipeLine(job.recipe!);
+ * // "recipe for email-subject: lr 0.005 (model card), numSteps 240 (model card), batchSize 4 (--batch-size), ...; model card: data/default-model/model-card.json, measured in ..."
+ */
+export function recipeLine(o: RecipeOrigin): string {
+  const flag: Record<RecipeField, string> = { lr: "--lr", numSteps: "--steps", batchSize: "--batch-size", warmupSteps: "--warmup", maxLength: "--max-length" };
+  const parts = RECIPE_FIELDS.map((f) => {
+    const { value, from } = o.fields[f];
+    const why = from === "flag" ? flag[f] : from === "config" ? "config file" : from === "card" ? "model card" : "tunebook default";
+    return `${f} ${value} (${why})`;
+  });
+  return `recipe for ${o.dataset}: ${parts.join(", ")}; model card: ${o.card}, measured in ${o.measured}`;
 }
 
 /** Read a config file: trainer fields and CLI fields, every other field refused by name. */
@@ -139,6 +215,8 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   const missing = [!model && "model", !data && "data", !out && "out"].filter(Boolean);
   if (missing.length) throw new UsageError(`tunebook train: ${missing.map((m) => `--${m}`).join(", ")} required (as flags or config fields)\n${HELP}`);
   if (train.checkpointDir === undefined) train.checkpointDir = path.join(out!, "checkpoints");
+  const flagFields = new Set(Object.entries({ lr: "lr", numSteps: "steps", batchSize: "batch-size", warmupSteps: "warmup", maxLength: "max-length" }).filter(([, f]) => str(p, f) !== undefined).map(([k]) => k));
+  const recipe = applyCardRecipe(model!, data!, train, new Set(Object.keys(trainFile)), flagFields);
   try {
     resolveTrainConfig({ ...(train as Partial<TrainConfig>), evalData: [], evalEvery: 0 });
   } catch (e: any) {
@@ -160,6 +238,6 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   if (lora) parseLoraOption(lora); // syntax errors before loading anything
   return {
     model: model!, data: data!, out: out!, evalData: str(p, "eval-data") ?? fieldStr(src, file, "evalData"), template: str(p, "template") ?? fieldStr(src, file, "template"),
-    labels, limit, lora, dtype, quiet: bool(p, "quiet"), force: bool(p, "force"), train: train as Partial<TrainConfig>,
+    labels, limit, lora, dtype, quiet: bool(p, "quiet"), force: bool(p, "force"), train: train as Partial<TrainConfig>, ...(recipe ? { recipe } : {}),
   };
 }

@@ -13,9 +13,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError } from "./args";
-import { HELP, resolveTrainJob, type TrainJob } from "./train-job";
+import { HELP, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 
-export { readTrainConfigFile, resolveTrainJob, type TrainJob } from "./train-job";
+export { readTrainConfigFile, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 import type { CliIO } from "./eval";
 import { writeFileAtomic, tempSibling, replaceDir, fsyncPath } from "../runtime/atomic";
 import { hubCacheDir, textProgress } from "../hub";
@@ -178,6 +178,7 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);
   if (job === "help") return io.out(HELP + "\n"), 0;
   const quiet = job.quiet;
+  if (job.recipe && !quiet) io.err(recipeLine(job.recipe) + "\n"); // first, so a learner sees which lr, steps and batch run and why
   const ckptDir = job.train.checkpointDir ?? "";
   // Paths first: nothing is read or loaded for a run that could not write its results.
   const where = modelLocation(job.model);

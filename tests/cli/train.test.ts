@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { captureIO, useTinyTask } from "../eval/helpers/tiny-task";
-import { formatProgress, resolveTrainJob, run } from "../../src/cli/train";
+import { formatProgress, recipeLine, resolveTrainJob, run } from "../../src/cli/train";
 import { loadModel } from "../../src/model/pretrained";
 import { listCheckpoints } from "../../src/train/checkpoint";
 
@@ -127,4 +127,56 @@ test("tunebook train --divergence-*: flags reach the trainer, bad values are nam
   }
   assert.match(message, /training stopped at step \d+: the loss/);
   assert.equal(message.trim().split("\n").length, 1, message);
+});
+
+/** A copy of the tiny model with a card whose `docs-qa` recipe is `recipe`. */
+function modelWithCard(name: string, recipe: Record<string, unknown> | string): string {
+  const dir = path.join(t.dir, name);
+  fs.cpSync(t.modelDir, dir, { recursive: true });
+  const card = typeof recipe === "string" ? recipe : JSON.stringify({ format: "tunebook-model-card", version: 1, name, recipes: { "docs-qa": recipe } });
+  fs.writeFileSync(path.join(dir, "model-card.json"), card);
+  return dir;
+}
+
+const RECIPE = { lr: 0.003, numSteps: 2, batchSize: 2, warmupSteps: 1, maxLength: 48, source: "a test" };
+
+test("tunebook train takes the model card's recipe for the flags not given, and names each field's origin in its first line", async () => {
+  const model = modelWithCard("carded", RECIPE);
+  const out = path.join(t.dir, "run-card");
+  const { summary, stderr } = await trainJSON(["--model", model, "--data", "docs-qa", "--limit", "4", "--batch-size", "1", "--seed", "0", "--out", out]);
+  const first = stderr.split("\n")[0]; // the card is outside the working directory: named by its absolute path
+  assert.equal(first, `recipe for docs-qa: lr 0.003 (model card), numSteps 2 (model card), batchSize 1 (--batch-size), warmupSteps 1 (model card), maxLength 48 (model card); model card: ${path.join(model, "model-card.json")}, measured in a test`);
+  assert.equal(summary.step, 2, "numSteps from the card");
+  const settings = JSON.parse(fs.readFileSync(path.join(out, "tunebook_run.json"), "utf8")).settings;
+  assert.deepEqual([settings.lr, settings.numSteps, settings.batchSize, settings.warmupSteps, settings.maxLength], [0.003, 2, 1, 1, 48]);
+  // A config file's field counts as given; --epochs leaves numSteps to the epochs.
+  const cfg = path.join(t.dir, "card-cfg.json");
+  fs.writeFileSync(cfg, JSON.stringify({ lr: 0.01 }));
+  const job = resolveTrainJob(["--config", cfg, "--model", model, "--data", "docs-qa", "--epochs", "1", "--out", path.join(t.dir, "x")]) as any;
+  assert.equal(job.train.lr, 0.01);
+  assert.equal(job.train.numSteps, undefined);
+  assert.deepEqual(job.recipe.fields.lr, { value: 0.01, from: "config" });
+  assert.deepEqual(job.recipe.fields.numSteps, { value: 100, from: "tunebook default" });
+  // Data that is not the recipe's dataset, or every field given: no recipe, no line.
+  assert.equal((resolveTrainJob(["--model", model, "--data", t.trainFile, "--out", path.join(t.dir, "x")]) as any).recipe, undefined);
+  const all = ["--lr", "1e-3", "--steps", "3", "--batch-size", "2", "--warmup", "0", "--max-length", "64"];
+  assert.equal((resolveTrainJob(["--model", model, "--data", "docs-qa", ...all, "--out", path.join(t.dir, "x")]) as any).recipe, undefined);
+});
+
+test("tunebook train: a malformed model card is one line naming the file and the field", () => {
+  const bad = modelWithCard("bad-card", { ...RECIPE, lr: 5 });
+  assert.throws(() => resolveTrainJob(["--model", bad, "--data", "docs-qa", "--out", path.join(t.dir, "y")]), (e: Error) => {
+    assert.equal(e.message, `tunebook train: ${path.join(bad, "model-card.json")}: recipes.docs-qa.lr: expected a learning rate in (0, 1), found 5`);
+    return true;
+  });
+  const broken = modelWithCard("broken-card", "{ nope");
+  assert.throws(() => resolveTrainJob(["--model", broken, "--data", "docs-qa", "--out", path.join(t.dir, "y")]), /broken-card\/model-card\.json: not valid JSON/);
+});
+
+test("the embedded default model's card: notebook 03/04's recipes, applied to `train --model default --data email-subject`", () => {
+  const job = resolveTrainJob(["--model", "default", "--data", "email-subject", "--out", path.join(t.dir, "z")]) as any;
+  assert.deepEqual([job.train.lr, job.train.numSteps, job.train.batchSize, job.train.warmupSteps, job.train.maxLength], [5e-3, 240, 8, 24, 160]);
+  assert.match(recipeLine(job.recipe), /^recipe for email-subject: lr 0\.005 \(model card\), numSteps 240 \(model card\), batchSize 8 \(model card\), .*measured in notebooks 03 and 04/);
+  const spam = (resolveTrainJob(["--model", "default", "--data", "spam", "--out", path.join(t.dir, "z")]) as any).train;
+  assert.deepEqual([spam.lr, spam.numSteps, spam.batchSize, spam.maxLength], [2e-3, 120, 8, 128]);
 });
