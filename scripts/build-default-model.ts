@@ -5,6 +5,10 @@
  *
  *   npm run build:default-model -- [--minutes 30] [--steps N] [--out data/default-model] [--seed 0]
  *       [--copy-steps 1200] [--transfer-steps 200] [--no-induction] [--from DIR]
+ *   npm run build:default-model -- --family tunebook-2m --corpus .tunebook/corpus [--steps N] ...
+ *
+ * `--family NAME` builds a member of the model family instead, on the CPU, from the corpus builder's token packs
+ * (scripts/lib/family-pretrain.ts has its options); everything below is the embedded default model's build.
  *
  * Steps: read the corpus → hold out every 40th document → train a byte-level BPE tokenizer (vocab 4096) →
  * cut the token stream into 128-token windows → train with AdamW + warm-up/cosine for a time budget →
@@ -33,6 +37,7 @@ import { generate } from "../src/model/generate";
 import type { TokenizedExample } from "../src/train/types";
 import { Rng } from "../src/runtime/seed";
 import { readCorpus, type CorpusDoc } from "./lib/corpus";
+import { buildFamilyMember, parseFamilyArgs } from "./lib/family-pretrain";
 import { COPY_PHASE, TRANSFER_PHASE, RANDOM_IDS, inductionExamples, inductionProbes, type InductionMix } from "./lib/induction";
 
 const args = process.argv.slice(2);
@@ -433,7 +438,10 @@ Tiny and trained on little text: it does not know facts, follow instructions or 
 `;
 }
 
-main().catch((e) => {
+const run = args.includes("--family")
+  ? () => initBackend().then(() => buildFamilyMember(parseFamilyArgs(args))).then(() => undefined)
+  : main;
+run().catch((e) => {
   console.error(`build-default-model: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
