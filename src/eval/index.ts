@@ -19,3 +19,5 @@ export { loadTask, TaskError, TEMPLATE_NAMES } from "./task";
 export type { TaskSpec, Task } from "./task";
 export { parseLoraOption, loadAdapterInto, attachLora, AdapterSupportError } from "./adapters";
 export type { LoraSpec, LoraAttachment } from "./adapters";
+export { confusionMatrix, confusionFromRecords, confusionFigure } from "./confusion";
+export type { ConfusionMatrix } from "./confusion";
