@@ -12,3 +12,5 @@ export type { BeforeAfterRow, PredictionRow, MetricRow, RowOptions } from "./row
 export { saveFineTuned, TOKENIZER_FILES } from "./save";
 export type { SaveFineTunedOptions, SavedFile } from "./save";
 export { tasksFigure } from "./figures";
+export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./heldout";
+export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./heldout";
