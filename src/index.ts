@@ -135,3 +135,7 @@ export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
 // course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
 export { parameterRows, familyPoints, familyFigure, trainingMonitor, DEFAULT_MONITOR_OPTIONS, beforeAfterRows, predictionRows, metricRows, promptInput, percent, comparisonSummary, DEFAULT_ROW_OPTIONS, saveFineTuned, TOKENIZER_FILES, tasksFigure } from "./course";
 export type { ParameterRow, FamilyPoint, MonitorOptions, TrainingMonitor, BeforeAfterRow, PredictionRow, MetricRow, RowOptions, SaveFineTunedOptions, SavedFile } from "./course";
+export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./course";
+export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./course";
+export { confusionMatrix, confusionFromRecords, confusionFigure } from "./eval";
+export type { ConfusionMatrix } from "./eval";
