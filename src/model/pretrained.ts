@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { resolveModelDir, resolveRepoFiles, isHubReachable, isOffline, parseModelSource } from "../hub";
+import { checkRevision } from "../hub/cache";
 import type { ProgressCallback } from "../hub";
 import { loadTokenizer } from "../tokenizer";
 import type { Tokenizer } from "../tokenizer";
@@ -130,6 +131,8 @@ export async function loadTokenizerFrom(idOrPath: string, opts: LoadModelOptions
  * "default", a config.json file, a folder, or another repo id (only config.json is fetched).
  */
 export async function loadConfig(idOrPath: string, opts: LoadModelOptions = {}): Promise<GPTNeoXConfig> {
+  // checked even when a preset answers without the hub, so a bad --revision is never silently ignored
+  if (opts.revision !== undefined) checkRevision(opts.revision, "--revision");
   const preset = fs.existsSync(idOrPath) ? undefined : findPreset(idOrPath);
   if (preset) return preset;
   let file: string;

@@ -128,3 +128,17 @@ test("assertFiniteWeights also checks the adapters put on the model, naming the 
     model.dispose();
   }
 });
+
+test("params --revision: checked even when a preset answers (a bad revision is never silently ignored)", async () => {
+  const { run: paramsCli } = await import("../../src/cli/params");
+  await assert.rejects(paramsCli(["EleutherAI/pythia-70m", "--revision", "../.."]), /invalid --revision "\.\.\/\.\.": it contains "\.\."/);
+  const log = console.log;
+  let printed = "";
+  console.log = (t: unknown) => void (printed += String(t));
+  try {
+    assert.equal(await paramsCli(["EleutherAI/pythia-70m", "--revision", "step3000"]), 0);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(printed, "70426624");
+});
