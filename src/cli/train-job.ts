@@ -32,6 +32,8 @@ export const HELP = `usage: tunebook train (--config FILE.json | --model M --dat
   --template T           ${TEMPLATE_NAMES.join("|")}     --labels a,b   --limit N (first N records)
   --lr X --steps N --epochs N --batch-size N --grad-accum N --max-length N --warmup N --schedule S
   --optimizer adamw|adafactor --weight-decay X --max-grad-norm X --seed N
+                         (lr, steps, batch size, warm-up and max length not given come from the model's
+                         model-card.json recipe for a shipped dataset, when it has one; the first line says so)
   --eval-every N --checkpoint-every N --keep-checkpoints N
   --divergence-factor X  stop when the loss stays above X × its running minimum (default 4; 0 = only NaN/Inf stop)
   --divergence-patience N  … for N updates in a row (default 5)     --divergence-floor X  losses ≤ X never count (default 1)
