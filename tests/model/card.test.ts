@@ -73,3 +73,13 @@ test("datasheet.md must hold the block rendered from the card; a hand edit is na
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("every model folder in data/ with a card validates; one with a datasheet.md is a shipped member and must be complete", () => {
+  const data = path.resolve(__dirname, "..", "..", "data");
+  for (const d of fs.readdirSync(data)) {
+    const dir = path.join(data, d);
+    if (!fs.existsSync(path.join(dir, "model-card.json"))) continue;
+    if (fs.existsSync(path.join(dir, "datasheet.md")) && fs.existsSync(path.join(dir, "config.json"))) validateModelFolder(dir, { shipped: true });
+    else readModelCard(dir);
+  }
+});
