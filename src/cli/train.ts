@@ -178,7 +178,6 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);
   if (job === "help") return io.out(HELP + "\n"), 0;
   const quiet = job.quiet;
-  if (job.recipe && !quiet) io.err(recipeLine(job.recipe) + "\n"); // first, so a learner sees which lr, steps and batch run and why
   const ckptDir = job.train.checkpointDir ?? "";
   // Paths first: nothing is read or loaded for a run that could not write its results.
   const where = modelLocation(job.model);
@@ -195,6 +194,9 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   if (!first.isRun && !first.empty && !job.force)
     throw new UsageError(`tunebook train: --out ${job.out} is not empty and is not a tunebook run folder (no ${RUN_FILE}): choose a new folder, or --force to write into it`);
   if (job.train.resume === true && !fs.existsSync(ckptDir)) throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
+  // the first line of a run that can go ahead (bad input gets its one error line alone), so a learner sees which
+  // lr, steps and batch run and why
+  if (job.recipe && !quiet) io.err(recipeLine(job.recipe) + "\n");
 
   const locks: RunLock[] = [];
   const release = () => locks.splice(0).reverse().forEach((l) => l.release());
