@@ -2,7 +2,7 @@
  * Backend choice for TensorFlow.js: pick the best backend that actually loads on this machine.
  *
  * Order tried by default: `tensorflow` (the native `@tensorflow/tfjs-node-gpu` / `@tensorflow/tfjs-node`
- * bindings, on the GPU when CUDA loads), `webgpu` (only when both `webgpu` (Dawn) and
+ * bindings, only when they drive a GPU: `nativeVerdict`), `webgpu` (only when both `webgpu` (Dawn) and
  * `@tensorflow/tfjs-backend-webgpu` are installed and an adapter exists), `wasm` (always shipped: the
  * WebAssembly build with SIMD, multi-threaded through wasm-threads.ts), `cpu` (plain JavaScript). `TUNEBOOK_BACKEND` or `initBackend({backend})`
  * forces one. One line says which was chosen and why (`backendReport()`).
@@ -68,7 +68,20 @@ function tryRequire(id: string): { ok: true; mod: any } | { ok: false; why: stri
   }
 }
 
-async function tryNative(): Promise<{ ok: boolean; why: string; gpu: boolean }> {
+/**
+ * Whether a started native backend may be used. It has never been run in this project's tests or CI, so it is
+ * chosen by itself only when it drives a GPU (tfjs-node's `isGPUPackage` and `isUsingGpuDevice`); on a CPU the
+ * tested wasm path stays the default. A forced `TUNEBOOK_BACKEND=tensorflow` always takes it.
+ */
+export function nativeVerdict(id: string, backend: { isGPUPackage?: boolean; isUsingGpuDevice?: boolean }, forced: boolean): { ok: boolean; why: string; gpu: boolean } {
+  const gpu = backend.isGPUPackage === true && backend.isUsingGpuDevice === true;
+  if (gpu) return { ok: true, why: `${id} loaded, on the GPU (CUDA)`, gpu };
+  const where = id.endsWith("-gpu") ? "it found no GPU (isUsingGpuDevice is false)" : "it is the CPU build";
+  if (forced) return { ok: true, why: `${id} loaded, on the CPU: ${where}`, gpu: false };
+  return { ok: false, why: `${id} loads but ${where}, and the native backend is used by itself only on a GPU (TUNEBOOK_BACKEND=tensorflow forces it)`, gpu: false };
+}
+
+async function tryNative(forced: boolean): Promise<{ ok: boolean; why: string; gpu: boolean }> {
   let lastWhy = "";
   for (const id of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     const r = tryRequire(id);
@@ -81,8 +94,10 @@ async function tryNative(): Promise<{ ok: boolean; why: string; gpu: boolean }> 
       continue;
     }
     if (await tf.setBackend("tensorflow")) {
-      const gpu = id.endsWith("-gpu");
-      return { ok: true, why: `${id} loaded${gpu ? " (CUDA)" : ""}`, gpu };
+      const verdict = nativeVerdict(id, tf.backend() as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean }, forced);
+      if (verdict.ok) return verdict;
+      lastWhy = verdict.why;
+      continue;
     }
     lastWhy = `${id} is installed but its backend failed to start`;
   }
@@ -183,7 +198,7 @@ async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
   const order: BackendName[] = forced ? [forced] : [...BACKENDS];
   for (const name of order) {
     let r: { ok: boolean; why: string; gpu?: boolean };
-    if (name === "tensorflow") r = await tryNative();
+    if (name === "tensorflow") r = await tryNative(forced === "tensorflow");
     else if (name === "webgpu") r = await tryWebgpu();
     else if (name === "wasm") r = await tryWasm(opts.wasmThreads ?? defaultWasmThreads());
     else r = { ok: await tf.setBackend("cpu"), why: "plain JavaScript" };

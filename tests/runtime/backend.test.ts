@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { parseBackendName, initBackend, backendReport, BackendError } from "../../src/runtime/backend";
+import { parseBackendName, initBackend, backendReport, BackendError, nativeVerdict } from "../../src/runtime/backend";
 import { Rng } from "../../src/runtime/seed";
 
 test("parseBackendName accepts known names case-insensitively", () => {
@@ -32,4 +32,20 @@ test("Rng is deterministic for a seed and restores from its state", () => {
   c.state = a.state;
   assert.equal(c.next(), a.next());
   assert.notDeepEqual(new Rng(1).next(), new Rng(2).next());
+});
+
+test("the native backend is taken by itself only on a GPU; forced, it runs on the CPU too; the line says why", () => {
+  const onGpu = nativeVerdict("@tensorflow/tfjs-node-gpu", { isGPUPackage: true, isUsingGpuDevice: true }, false);
+  assert.deepEqual([onGpu.ok, onGpu.gpu], [true, true]);
+  assert.match(onGpu.why, /on the GPU/);
+  const noGpu = nativeVerdict("@tensorflow/tfjs-node-gpu", { isGPUPackage: true, isUsingGpuDevice: false }, false);
+  assert.equal(noGpu.ok, false);
+  assert.match(noGpu.why, /found no GPU.*only on a GPU \(TUNEBOOK_BACKEND=tensorflow forces it\)/);
+  const cpuBuild = nativeVerdict("@tensorflow/tfjs-node", { isGPUPackage: false, isUsingGpuDevice: false }, false);
+  assert.equal(cpuBuild.ok, false);
+  assert.match(cpuBuild.why, /it is the CPU build/);
+  assert.equal(nativeVerdict("@tensorflow/tfjs-node", {}, false).ok, false, "a backend that reports nothing is not a GPU");
+  const forced = nativeVerdict("@tensorflow/tfjs-node", { isGPUPackage: false }, true);
+  assert.deepEqual([forced.ok, forced.gpu], [true, false]);
+  assert.match(forced.why, /on the CPU/);
 });
