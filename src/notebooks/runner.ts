@@ -12,6 +12,7 @@ import { projectRoot } from "./paths";
 import { requireJupyterPython } from "./jupyter";
 import { KERNEL_NAME, localJupyterDir, writeKernelSpec } from "./kernelspec";
 import { readNotebook } from "./strip";
+import { unsupportedClaims } from "./claims";
 
 export interface RunOptions {
   /** Folder for executed copies (created). */
@@ -28,6 +29,8 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Source lines of the failing cell to show. */
   sourceHeadLines: number;
+  /** Fail a notebook whose markdown states a number its run does not support (`./claims.ts`). */
+  checkClaims: boolean;
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {
@@ -37,6 +40,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   env: process.env,
   log: (line) => process.stderr.write(line + "\n"),
   sourceHeadLines: 8,
+  checkClaims: true,
 };
 
 /** The outcome of one notebook. */
@@ -50,7 +54,7 @@ export interface NotebookResult {
   codeCell?: number;
   source?: string;
   error?: string;
-  kind?: "error" | "timeout" | "dead" | "start" | "read" | "write" | "missing" | "runner";
+  kind?: "error" | "timeout" | "dead" | "start" | "read" | "write" | "missing" | "runner" | "claims";
 }
 
 /** The executed copy's path; refuses a path that is the source itself. */
@@ -147,7 +151,16 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
         resolve({ ...base, seconds, ok: false, kind: "runner", error: `the notebook runner (${python} scripts/run_notebook.py) exited with code ${code} and no result; its last message: ${errTail.trim().split("\n").pop() ?? "(none)"} (full output above)` });
         return;
       }
-      resolve({ ...base, seconds, ...parsed, notebook: src, out, ok: parsed.ok === true && code === 0 });
+      const ok = parsed.ok === true && code === 0;
+      if (ok && o.checkClaims) {
+        // the executed copy is the evidence: prose numbers are checked against this run's outputs
+        const bad = unsupportedClaims(readNotebook(out), path.basename(src));
+        if (bad.length) {
+          resolve({ ...base, seconds, notebook: src, out, ok: false, kind: "claims", error: `${bad.length} number(s) in the markdown are not backed by this run:\n${bad.join("\n")}` });
+          return;
+        }
+      }
+      resolve({ ...base, seconds, ...parsed, notebook: src, out, ok });
     });
   });
 }

@@ -134,3 +134,14 @@ test("notebook 01 runs and its executed copy holds a plotly chart and a DataFram
   assert.ok(df, "a DataFrame table output");
   assert.match(joined(df.data!["text/plain"]), /^\s*task\s+kind\s+input\s+output/);
 });
+
+test("a notebook whose markdown states a number its run contradicts fails with kind \"claims\", naming cell and number", async () => {
+  const dir = tmpdir();
+  const src = notebook(dir, "claims.ipynb", [{ md: "The model scores 18.8 % here." }, "console.log('exact match ' + (10.9).toFixed(1) + ' %');"]);
+  const r = await runNotebook(src, { outDir: path.join(dir, "out"), log: () => {} });
+  assert.equal(r.ok, false);
+  assert.equal(r.kind, "claims");
+  assert.match(r.error ?? "", /claims\.ipynb: cell 1: "18\.8 %"/);
+  const unchecked = await runNotebook(src, { outDir: path.join(dir, "out2"), log: () => {}, checkClaims: false });
+  assert.equal(unchecked.ok, true, unchecked.error);
+});
