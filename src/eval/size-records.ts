@@ -6,9 +6,9 @@
  * the file and the field that is wrong; notebook 04 plots the metric against model size from these files.
  * scripts/device/README.md ("What model size buys") describes the run that writes them.
  */
-import * as fs from "fs";
 import * as path from "path";
 import type { EvalFigure } from "./figures";
+import { readJsonRecords } from "../runtime/json-records";
 
 export const SIZE_RECORD_FORMAT = "tunebook-size-record";
 export const SIZE_RECORD_VERSION = 1;
@@ -149,21 +149,7 @@ export function sizeRecordsDir(): string {
  * const recs = loadSizeRecords(); // [] until a GPU session has recorded a sweep
  */
 export function loadSizeRecords(dir: string = sizeRecordsDir()): SizeRecord[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => {
-      const file = path.join(dir, f);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-      } catch (e: any) {
-        throw new SizeRecordError(`${file}: not valid JSON (${String(e?.message ?? e).split("\n")[0]})`);
-      }
-      return { ...validateSizeRecord(parsed, file), file };
-    });
+  return readJsonRecords(dir, validateSizeRecord, (m) => new SizeRecordError(m));
 }
 
 export const NO_SIZE_SWEEP = "no recorded size sweep yet";

@@ -4,8 +4,8 @@
  * with which software and how it measured; the loader checks each field and names the one that is wrong.
  * Files come from scripts/device/gpu-scaling.sh (PyTorch, and tunebook itself on WebGPU).
  */
-import * as fs from "fs";
 import * as path from "path";
+import { readJsonRecords } from "../runtime/json-records";
 
 export const RECORD_FORMAT = "tunebook-scaling-record";
 export const RECORD_VERSION = 1;
@@ -96,21 +96,7 @@ export function recordedDir(): string {
  * recs.map((r) => `${r.label} (${r.date})`);
  */
 export function loadRecordings(dir: string = recordedDir()): Recording[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => {
-      const file = path.join(dir, f);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-      } catch (e: any) {
-        throw new RecordingError(`${file}: not valid JSON (${String(e?.message ?? e).split("\n")[0]})`);
-      }
-      return { ...validateRecording(parsed, file), file };
-    });
+  return readJsonRecords(dir, validateRecording, (m) => new RecordingError(m));
 }
 
 /** Rows of all recordings flattened for a table or plot, each with its recording's label and date. */
