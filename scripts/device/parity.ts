@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { loadModel } from "../../src/model/pretrained";
+import type { ParitySummary } from "../../src/model/card";
 
 export const PARITY_TOLERANCE = 1e-4;
 export const PARITY_TEXTS = [
@@ -23,14 +24,9 @@ export const PARITY_TEXTS = [
 ];
 const HF_TOOL = path.join(__dirname, "..", "..", "tests", "interop", "hf_tool.py");
 
-export interface ParityRecord {
+/** A member's parity record: the card's parity summary plus the token ids it was measured on. */
+export interface ParityRecord extends ParitySummary {
   ids: number[][];
-  maxAbsDiff: number;
-  tolerance: number;
-  transformers: string;
-  torch?: string;
-  tunebookBackend: string;
-  date: string;
 }
 
 /** Compares the member in `dir` with transformers (python3 with the Hugging Face stack on PYTHONPATH). */
