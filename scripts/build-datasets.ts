@@ -11,14 +11,20 @@
  * and datasheet.md. Every file is written atomically. The output is a pure function of the installed corpus
  * packages and the seed: running it twice gives byte-identical files.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { writeFileAtomic } from "../src/hub/cache";
 import { writeJsonl } from "../src/data/jsonl";
 import { splitTrainTest } from "../src/data/split";
 import { datasetStats, type LengthStats } from "../src/data/stats";
 import { DATASETS } from "../src/data/datasets";
-import { spamClassification, subjectExtraction, DEFAULT_SPAM_OPTIONS, DEFAULT_SUBJECT_OPTIONS, type CorpusEmail } from "../src/data/corpora/spam";
+import {
+  spamClassification,
+  subjectExtraction,
+  DEFAULT_SPAM_OPTIONS,
+  DEFAULT_SUBJECT_OPTIONS,
+  type CorpusEmail,
+} from "../src/data/corpora/spam";
 import { docsQA, DEFAULT_DOCS_QA, type DocFile } from "../src/data/corpora/docs-qa";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -42,13 +48,23 @@ function pkgInfo(name: string): { name: string; version: string; license: string
 
 const fmt = (s: LengthStats) => `${s.min} / ${s.mean.toFixed(0)} / ${s.p50} / ${s.p90} / ${s.max}`;
 
-function statsTable(parts: Record<string, Record<string, unknown>[]>, schema: (typeof DATASETS)[string]["schema"]): string {
-  const rows = ["| split | records | field | chars min / mean / p50 / p90 / max | words mean |", "| --- | ---: | --- | --- | ---: |"];
+function statsTable(
+  parts: Record<string, Record<string, unknown>[]>,
+  schema: (typeof DATASETS)[string]["schema"],
+): string {
+  const rows = [
+    "| split | records | field | chars min / mean / p50 / p90 / max | words mean |",
+    "| --- | ---: | --- | --- | ---: |",
+  ];
   for (const [split, recs] of Object.entries(parts)) {
     const st = datasetStats(recs, schema);
     for (const [field, s] of Object.entries(st.chars)) {
-      const words = recs.filter((r) => typeof r[field] === "string").map((r) => (r[field] as string).split(/\s+/).filter(Boolean).length);
-      rows.push(`| ${split} | ${recs.length} | ${field} | ${fmt(s)} | ${(words.reduce((a, b) => a + b, 0) / Math.max(1, words.length)).toFixed(1)} |`);
+      const words = recs
+        .filter((r) => typeof r[field] === "string")
+        .map((r) => (r[field] as string).split(/\s+/).filter(Boolean).length);
+      rows.push(
+        `| ${split} | ${recs.length} | ${field} | ${fmt(s)} | ${(words.reduce((a, b) => a + b, 0) / Math.max(1, words.length)).toFixed(1)} |`,
+      );
     }
   }
   return rows.join("\n");
@@ -132,7 +148,15 @@ ${SPAM_LICENSE(pkg)}
 ## Counts
 | split | records | ham | spam | majority-class rate |
 | --- | ---: | ---: | ---: | ---: |
-${[["train", train], ["test", test]].map(([n, r]) => { const s = datasetStats(r as Record<string, unknown>[], "classification"); return `| ${n} | ${s.records} | ${s.labels?.ham ?? 0} | ${s.labels?.spam ?? 0} | ${((s.majorityRate ?? 0) * 100).toFixed(1)} % |`; }).join("\n")}
+${[
+  ["train", train],
+  ["test", test],
+]
+  .map(([n, r]) => {
+    const s = datasetStats(r as Record<string, unknown>[], "classification");
+    return `| ${n} | ${s.records} | ${s.labels?.ham ?? 0} | ${s.labels?.spam ?? 0} | ${((s.majorityRate ?? 0) * 100).toFixed(1)} % |`;
+  })
+  .join("\n")}
 
 Always answering the majority class scores the majority-class rate: a classifier must beat it to have learned anything.
 
@@ -197,14 +221,19 @@ function buildDocsQA(): Built {
   const docsRoot = path.join(pkg.dir, "docs");
   const files: string[] = [];
   const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const e of fs
+      .readdirSync(d, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (p.endsWith(".md")) files.push(p);
     }
   };
   walk(docsRoot);
-  const docs: DocFile[] = files.map((f) => ({ path: "mathjs/docs/" + path.relative(docsRoot, f).split(path.sep).join("/"), text: fs.readFileSync(f, "utf8") }));
+  const docs: DocFile[] = files.map((f) => ({
+    path: "mathjs/docs/" + path.relative(docsRoot, f).split(path.sep).join("/"),
+    text: fs.readFileSync(f, "utf8"),
+  }));
   const records = docsQA(docs);
   const byRule: Record<string, number> = {};
   for (const r of records) byRule[r.provenance.rule] = (byRule[r.provenance.rule] ?? 0) + 1;
@@ -262,7 +291,8 @@ ${statsTable({ train, test }, "qa")}
 
 function main(): void {
   const want = (n: string) => !ONLY || ONLY === n;
-  if (ONLY && !DATASETS[ONLY]) throw new Error(`--only: unknown dataset ${JSON.stringify(ONLY)} (known: ${Object.keys(DATASETS).join(", ")})`);
+  if (ONLY && !DATASETS[ONLY])
+    throw new Error(`--only: unknown dataset ${JSON.stringify(ONLY)} (known: ${Object.keys(DATASETS).join(", ")})`);
   if (want("spam") || want("email-subject")) {
     const { corpus, pkg } = loadSpamCorpus();
     if (want("spam")) write(buildSpam(corpus, pkg));

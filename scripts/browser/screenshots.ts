@@ -5,9 +5,9 @@
 //   SITE_DIR defaults to .tunebook/site (made by `tunebook notebooks render`); NAME is the chapter's
 //   file name without .html (default: the first chapter with a chart); N is the chart's index (default 0).
 // Each PNG must stay under 200 KB (they are committed); the script fails otherwise.
-import * as fs from "fs";
-import * as path from "path";
-import { pathToFileURL } from "url";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { projectRoot } from "../../src/notebooks/paths";
 import { launchChromium } from "../../tests/browser/helpers/chromium";
 
@@ -36,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
     const indexPng = path.join(outDir, "course-index.png");
     await page.screenshot({ path: indexPng });
 
-    const chapters = fs.readdirSync(site).filter((f) => f.endsWith(".html") && f !== "index.html").sort();
+    const chapters = fs
+      .readdirSync(site)
+      .filter((f) => f.endsWith(".html") && f !== "index.html")
+      .sort();
     const candidates = pageName ? [`${pageName}.html`] : chapters;
     let chartPng = "";
     for (const c of candidates) {
@@ -68,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -4,9 +4,9 @@
 // render command and the server's shutdown (tests/browser/course.browser.ts). Needs Debian's
 // `chromium` (or TUNEBOOK_CHROMIUM) and `jupyter-notebook`; artifacts in $TUNEBOOK_ARTIFACTS or
 // .tunebook/artifacts/browser/. Extra args are passed to node's test runner (e.g. --test-name-pattern).
-"use strict";
-const path = require("path");
-const { spawnSync } = require("child_process");
+
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..", "..");
 function run(argv, env) {
@@ -21,7 +21,15 @@ if (status !== 0) {
   process.exit(status);
 }
 status = run(
-  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...process.argv.slice(2), path.join("tests", "browser", "course.browser.ts")],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=1",
+    "--test-reporter=spec",
+    ...process.argv.slice(2),
+    path.join("tests", "browser", "course.browser.ts"),
+  ],
   { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
 );
 process.exit(status);

@@ -12,8 +12,8 @@
  * be evidence of anything; their inputs are still checked by rule 2. Hashes are verified against the words, so a
  * hash collision cannot drop a paragraph.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface ContaminationOptions {
   minAnswerChars: number;
@@ -45,7 +45,7 @@ export interface ContaminationHit {
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
-const words = (s: string): string[] => (s.toLowerCase().match(WORD) ?? []);
+const words = (s: string): string[] => s.toLowerCase().match(WORD) ?? [];
 
 function fnv(s: string): number {
   let h = 0x811c9dc5;
@@ -61,29 +61,41 @@ const step = (h: number, w: number) => (h * 31 + w) % P;
 /** Every test split's items: `answer` (or `label`) and the input fields, from `DIR/<task>/test.jsonl`. */
 export function readTestItems(dataDir: string): TestItem[] {
   const items: TestItem[] = [];
-  if (!fs.existsSync(dataDir)) throw new Error(`contamination check: ${dataDir} does not exist (the course's datasets folder)`);
+  if (!fs.existsSync(dataDir))
+    throw new Error(`contamination check: ${dataDir} does not exist (the course's datasets folder)`);
   for (const task of fs.readdirSync(dataDir).sort()) {
     const file = path.join(dataDir, task, "test.jsonl");
     if (!fs.existsSync(file)) continue;
     const split = `${task}/test.jsonl`;
-    fs.readFileSync(file, "utf8").split("\n").forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(line);
-      } catch (e) {
-        throw new Error(`contamination check: ${file}:${i + 1} is not JSON (${(e as Error).message})`);
-      }
-      const str = (k: string) => (typeof r[k] === "string" ? (r[k] as string) : undefined);
-      const inputs = ["text", "question", "input", "instruction", "prompt"].map(str).filter((x): x is string => !!x);
-      items.push({ split, id: str("id") ?? `line ${i + 1}`, answer: str("answer") ?? str("output") ?? str("label"), inputs });
-    });
+    fs.readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        if (!line.trim()) return;
+        let r: Record<string, unknown>;
+        try {
+          r = JSON.parse(line);
+        } catch (e) {
+          throw new Error(`contamination check: ${file}:${i + 1} is not JSON (${(e as Error).message})`);
+        }
+        const str = (k: string) => (typeof r[k] === "string" ? (r[k] as string) : undefined);
+        const inputs = ["text", "question", "input", "instruction", "prompt"].map(str).filter((x): x is string => !!x);
+        items.push({
+          split,
+          id: str("id") ?? `line ${i + 1}`,
+          answer: str("answer") ?? str("output") ?? str("label"),
+          inputs,
+        });
+      });
   }
   if (!items.length) throw new Error(`contamination check: no */test.jsonl under ${dataDir}`);
   return items;
 }
 
-interface Needle { item: TestItem; rule: "answer" | "n-gram"; words: string[] }
+interface Needle {
+  item: TestItem;
+  rule: "answer" | "n-gram";
+  words: string[];
+}
 
 export class ContaminationIndex {
   /** hash of a word run → the runs with that hash, keyed by their length. */
@@ -93,7 +105,10 @@ export class ContaminationIndex {
   readonly answersTooShort: number;
   readonly ngrams: number;
 
-  constructor(items: TestItem[], readonly opts: ContaminationOptions = DEFAULT_CONTAMINATION) {
+  constructor(
+    items: TestItem[],
+    readonly opts: ContaminationOptions = DEFAULT_CONTAMINATION,
+  ) {
     const lengths = new Set<number>();
     let answersChecked = 0;
     let answersTooShort = 0;
@@ -118,7 +133,10 @@ export class ContaminationIndex {
       }
       for (const t of texts) {
         const ws = words(t);
-        for (let i = 0; i + opts.n <= ws.length; i++) { add(ws.slice(i, i + opts.n), item, "n-gram"); ngrams++; }
+        for (let i = 0; i + opts.n <= ws.length; i++) {
+          add(ws.slice(i, i + opts.n), item, "n-gram");
+          ngrams++;
+        }
       }
     }
     this.lengths = [...lengths].sort((a, b) => a - b);
@@ -148,7 +166,10 @@ export class ContaminationIndex {
 }
 
 /** Docs with every contaminated paragraph dropped (docs left empty go), and the hits. */
-export function removeContamination<D extends { source: string; name: string; text: string }>(docs: D[], index: ContaminationIndex): { docs: D[]; hits: ContaminationHit[] } {
+export function removeContamination<D extends { source: string; name: string; text: string }>(
+  docs: D[],
+  index: ContaminationIndex,
+): { docs: D[]; hits: ContaminationHit[] } {
   const hits: ContaminationHit[] = [];
   const out: D[] = [];
   for (const d of docs) {
@@ -156,7 +177,14 @@ export function removeContamination<D extends { source: string; name: string; te
     for (const p of d.text.split(/\n\n+/)) {
       const nd = index.find(p);
       if (nd) {
-        hits.push({ source: d.source, doc: d.name, split: nd.item.split, id: nd.item.id, rule: nd.rule, words: nd.words.slice(0, 20).join(" ") });
+        hits.push({
+          source: d.source,
+          doc: d.name,
+          split: nd.item.split,
+          id: nd.item.id,
+          rule: nd.rule,
+          words: nd.words.slice(0, 20).join(" "),
+        });
         continue;
       }
       kept.push(p);

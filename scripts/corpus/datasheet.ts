@@ -50,12 +50,20 @@ const m = (x: number) => `${(x / 1e6).toFixed(2)}M`;
 
 export function renderDatasheet(s: CorpusStats): string {
   const tot = (k: keyof SourceStats) => s.sources.reduce((a, x) => a + (x[k] as number), 0);
-  const rows = s.sources.map((x) =>
-    `| \`${x.id}\` | ${Object.entries(x.packages).map(([p, v]) => `\`${p}\` ${v}`).join(", ")} | ${x.licenseClass} | ${n(x.trainDocs)} / ${n(x.heldOutDocs)} | ${m(x.trainChars + x.heldOutChars)} | ${n(x.trainTokens)} | ${n(x.heldOutTokens)} | ${n(x.dedupParagraphs)} | ${n(x.contaminatedParagraphs)} |`);
+  const rows = s.sources.map(
+    (x) =>
+      `| \`${x.id}\` | ${Object.entries(x.packages)
+        .map(([p, v]) => `\`${p}\` ${v}`)
+        .join(
+          ", ",
+        )} | ${x.licenseClass} | ${n(x.trainDocs)} / ${n(x.heldOutDocs)} | ${m(x.trainChars + x.heldOutChars)} | ${n(x.trainTokens)} | ${n(x.heldOutTokens)} | ${n(x.dedupParagraphs)} | ${n(x.contaminatedParagraphs)} |`,
+  );
   const byRule = (r: string) => s.contamination.hits.filter((h) => h.rule === r).length;
   const bySplit = new Map<string, number>();
   for (const h of s.contamination.hits) bySplit.set(h.split, (bySplit.get(h.split) ?? 0) + 1);
-  const examples = s.contamination.hits.slice(0, 8).map((h) => `- \`${h.source}\` ${h.doc}: ${h.rule} of ${h.split} item \`${h.id}\` — “${h.words}”`);
+  const examples = s.contamination.hits
+    .slice(0, 8)
+    .map((h) => `- \`${h.source}\` ${h.doc}: ${h.rule} of ${h.split} item \`${h.id}\` — “${h.words}”`);
   const c = s.contamination.options;
   const man = s.manifest;
   return `# The family's pretraining corpus
@@ -96,7 +104,9 @@ whitespace ignored) is removed: ${n(tot("dedupParagraphs"))} paragraphs, ${m(tot
 ## Contamination check
 
 No answer of a course test split may occur in the corpus. Checked against ${n(s.contamination.testItems)} test items
-(${Object.entries(s.contamination.splits).map(([k, v]) => `\`data/${k}\` ${n(v)}`).join(", ")}), on normalised words (lower case,
+(${Object.entries(s.contamination.splits)
+    .map(([k, v]) => `\`data/${k}\` ${n(v)}`)
+    .join(", ")}), on normalised words (lower case,
 letters and digits only):
 
 1. every answer of ≥ ${c.minAnswerChars} characters and ≥ ${c.minAnswerWords} words (${n(s.contamination.answersChecked)} answers) must not occur

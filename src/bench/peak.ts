@@ -12,8 +12,8 @@
  * Model FLOPs follow the PyTorch reference's convention: 6·N per trained token, N = all parameters except
  * the input embedding (a lookup): non-embedding parameters + `embed_out`.
  */
-import * as fs from "fs";
-import * as os from "os";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import { countParameters } from "../model/presets";
 import type { GPTNeoXConfig } from "../model/config";
 
@@ -35,7 +35,13 @@ export function peakFromCpuinfo(text: string, cores: number): PeakEstimate | und
   const flags = /^flags\s*:\s*(.*)$/m.exec(text)?.[1].split(/\s+/) ?? [];
   if (!mhz) return undefined;
   const has = (f: string) => flags.includes(f);
-  const [isa, perCycle] = has("avx512f") ? ["AVX-512", 32] : has("avx2") && has("fma") ? ["AVX2+FMA", 32] : has("avx") ? ["AVX", 16] : ["SSE", 8];
+  const [isa, perCycle] = has("avx512f")
+    ? ["AVX-512", 32]
+    : has("avx2") && has("fma")
+      ? ["AVX2+FMA", 32]
+      : has("avx")
+        ? ["AVX", 16]
+        : ["SSE", 8];
   const ghz = Number(mhz[1]) / 1000;
   return {
     flopsPerS: cores * perCycle * ghz * 1e9,
@@ -62,7 +68,14 @@ export function machinePeak(): PeakEstimate {
     /* not Linux */
   }
   const ghz = (os.cpus()[0]?.speed ?? 2000) / 1000;
-  return { flopsPerS: cores * 32 * ghz * 1e9, cores, ghz, flopsPerCycle: 32, isa: "unknown", method: `estimated: ${cores} cores × 32 FLOP/cycle (assumed) × ${ghz.toFixed(2)} GHz` };
+  return {
+    flopsPerS: cores * 32 * ghz * 1e9,
+    cores,
+    ghz,
+    flopsPerCycle: 32,
+    isa: "unknown",
+    method: `estimated: ${cores} cores × 32 FLOP/cycle (assumed) × ${ghz.toFixed(2)} GHz`,
+  };
 }
 
 /**

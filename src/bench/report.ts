@@ -78,13 +78,68 @@ interface MetricSpec {
 }
 
 const SPECS: MetricSpec[] = [
-  { metric: "train_full_tokens_per_s", mode: "full", unit: "tokens/s", ours: (r) => r.value, theirs: (t) => t.value, target: { onRatio: true, min: 0.5 }, withRuns: true },
-  { metric: "train_lora_tokens_per_s", mode: "lora", unit: "tokens/s", ours: (r) => r.value, theirs: (t) => t.value, target: { onRatio: true, min: 0.5 }, withRuns: true },
-  { metric: "generate_tokens_per_s", mode: "generate", unit: "new tokens/s", ours: (r) => r.value, theirs: (t) => t.value, target: { onRatio: true, min: 1.0 }, withRuns: true },
-  { metric: "load_seconds", mode: "load", unit: "s", ours: (r) => r.value, target: { onRatio: false, max: 1.0 }, withRuns: true },
-  { metric: "peak_rss_full_mib", mode: "full", unit: "MiB", ours: (r) => r.peakRssMiB, theirs: (t) => t.peakRssMiB, target: { onRatio: true, max: 1.0 }, withRuns: false },
-  { metric: "peak_rss_lora_mib", mode: "lora", unit: "MiB", ours: (r) => r.peakRssMiB, theirs: (t) => t.peakRssMiB, target: { onRatio: true, max: 1.0 }, withRuns: false },
-  { metric: "mfu", mode: "full", unit: "fraction of fp32 peak", ours: (r) => r.mfu, theirs: (t, peak) => (t.modelFlopsPerS === undefined ? undefined : t.modelFlopsPerS / peak), target: { onRatio: true, min: 0.5 }, withRuns: false },
+  {
+    metric: "train_full_tokens_per_s",
+    mode: "full",
+    unit: "tokens/s",
+    ours: (r) => r.value,
+    theirs: (t) => t.value,
+    target: { onRatio: true, min: 0.5 },
+    withRuns: true,
+  },
+  {
+    metric: "train_lora_tokens_per_s",
+    mode: "lora",
+    unit: "tokens/s",
+    ours: (r) => r.value,
+    theirs: (t) => t.value,
+    target: { onRatio: true, min: 0.5 },
+    withRuns: true,
+  },
+  {
+    metric: "generate_tokens_per_s",
+    mode: "generate",
+    unit: "new tokens/s",
+    ours: (r) => r.value,
+    theirs: (t) => t.value,
+    target: { onRatio: true, min: 1.0 },
+    withRuns: true,
+  },
+  {
+    metric: "load_seconds",
+    mode: "load",
+    unit: "s",
+    ours: (r) => r.value,
+    target: { onRatio: false, max: 1.0 },
+    withRuns: true,
+  },
+  {
+    metric: "peak_rss_full_mib",
+    mode: "full",
+    unit: "MiB",
+    ours: (r) => r.peakRssMiB,
+    theirs: (t) => t.peakRssMiB,
+    target: { onRatio: true, max: 1.0 },
+    withRuns: false,
+  },
+  {
+    metric: "peak_rss_lora_mib",
+    mode: "lora",
+    unit: "MiB",
+    ours: (r) => r.peakRssMiB,
+    theirs: (t) => t.peakRssMiB,
+    target: { onRatio: true, max: 1.0 },
+    withRuns: false,
+  },
+  {
+    metric: "mfu",
+    mode: "full",
+    unit: "fraction of fp32 peak",
+    ours: (r) => r.mfu,
+    theirs: (t, peak) => (t.modelFlopsPerS === undefined ? undefined : t.modelFlopsPerS / peak),
+    target: { onRatio: true, min: 0.5 },
+    withRuns: false,
+  },
 ];
 
 function targetText(t: MetricSpec["target"]): string {
@@ -101,13 +156,26 @@ const round = (x: number, digits = 4) => Number(x.toPrecision(digits));
  * const lines = benchLines("pythia-70m", ours, theirs, machinePeak().flopsPerS);
  * for (const l of lines) console.log(JSON.stringify(l));
  */
-export function benchLines(model: string, ours: Map<BenchMode, WorkloadResult>, theirs: Map<BenchMode, TorchResult>, peakFlopsPerS: number): BenchLine[] {
+export function benchLines(
+  model: string,
+  ours: Map<BenchMode, WorkloadResult>,
+  theirs: Map<BenchMode, TorchResult>,
+  peakFlopsPerS: number,
+): BenchLine[] {
   const lines: BenchLine[] = [];
   for (const s of SPECS) {
     const r = ours.get(s.mode);
     const v = r ? s.ours(r) : undefined;
     if (!r || v === undefined || !Number.isFinite(v)) continue;
-    const line: BenchLine = { metric: s.metric, value: round(v), backend: r.backend, ...(r.matmul ? { matmul: r.matmul } : {}), unit: s.unit, model, target: targetText(s.target) };
+    const line: BenchLine = {
+      metric: s.metric,
+      value: round(v),
+      backend: r.backend,
+      ...(r.matmul ? { matmul: r.matmul } : {}),
+      unit: s.unit,
+      model,
+      target: targetText(s.target),
+    };
     const t = theirs.get(s.mode);
     const tv = t && s.theirs ? s.theirs(t, peakFlopsPerS) : undefined;
     if (tv !== undefined && Number.isFinite(tv) && tv > 0) {
@@ -115,7 +183,8 @@ export function benchLines(model: string, ours: Map<BenchMode, WorkloadResult>, 
       line.ratio = round(v / tv, 3);
     }
     const x = s.target.onRatio ? line.ratio : v;
-    if (x !== undefined) line.meets_target = s.target.min !== undefined ? x >= s.target.min : x <= (s.target.max as number);
+    if (x !== undefined)
+      line.meets_target = s.target.min !== undefined ? x >= s.target.min : x <= (s.target.max as number);
     if (s.withRuns) line.runs = r.runs.all.map((q) => round(q));
     lines.push(line);
   }
@@ -142,10 +211,29 @@ export function weightBytesPerToken(flopParams: number): number {
  * @example
  * const lines = [...benchLines(model, ours, theirs, peak), ...machineLines(model, ours, theirs, { limits })];
  */
-export function machineLines(model: string, ours: Map<BenchMode, WorkloadResult>, theirs: Map<BenchMode, TorchResult>, m: MachineInputs): BenchLine[] {
+export function machineLines(
+  model: string,
+  ours: Map<BenchMode, WorkloadResult>,
+  theirs: Map<BenchMode, TorchResult>,
+  m: MachineInputs,
+): BenchLine[] {
   const lines: BenchLine[] = [];
-  const base = (metric: MetricName, value: number, r: { backend: string; matmul?: string }, unit: string, target: string) =>
-    ({ metric, value: round(value), backend: r.backend, ...(r.matmul ? { matmul: r.matmul } : {}), unit, model, target }) as BenchLine;
+  const base = (
+    metric: MetricName,
+    value: number,
+    r: { backend: string; matmul?: string },
+    unit: string,
+    target: string,
+  ) =>
+    ({
+      metric,
+      value: round(value),
+      backend: r.backend,
+      ...(r.matmul ? { matmul: r.matmul } : {}),
+      unit,
+      model,
+      target,
+    }) as BenchLine;
   const judge = (l: BenchLine, min?: number) => (min === undefined ? l : { ...l, meets_target: l.value >= min });
   const limitLines = (prefix: "" | "pure_wasm_", L: MachineLimits, results: Map<BenchMode, WorkloadResult>) => {
     const engine = { backend: [...results.values()][0]?.backend ?? "wasm", matmul: L.gemm.engine };
@@ -153,41 +241,92 @@ export function machineLines(model: string, ours: Map<BenchMode, WorkloadResult>
       ...base(`${prefix}gemm_gflops` as MetricName, L.gemmGflops, engine, "GFLOP/s", "machine limit (no target)"),
       cpu: describeCpu(L.cpu),
       ...(L.blasCore ? { blas_core: L.blasCore } : {}),
-      details: { method: L.gemm.method, shapes: L.gemm.shapes.map((x) => ({ ...x, gflops: round(x.gflops) })), ...(L.blasCoreWhy ? { blas_core_why: L.blasCoreWhy } : {}), isa: L.cpu.isa },
+      details: {
+        method: L.gemm.method,
+        shapes: L.gemm.shapes.map((x) => ({ ...x, gflops: round(x.gflops) })),
+        ...(L.blasCoreWhy ? { blas_core_why: L.blasCoreWhy } : {}),
+        isa: L.cpu.isa,
+      },
     });
-    for (const [mode, metric, k, min] of [["full", `${prefix}train_full_gemm_fraction`, 6, 0.6], ["lora", `${prefix}train_lora_gemm_fraction`, 4, 0.5]] as const) {
+    for (const [mode, metric, k, min] of [
+      ["full", `${prefix}train_full_gemm_fraction`, 6, 0.6],
+      ["lora", `${prefix}train_lora_gemm_fraction`, 4, 0.5],
+    ] as const) {
       const r = results.get(mode);
       if (!r || r.modelFlopsPerS === undefined || !(L.gemmGflops > 0)) continue;
       const frac = r.modelFlopsPerS / (L.gemmGflops * 1e9);
-      lines.push(judge({
-        ...base(metric as MetricName, frac, r, "fraction of gemm_gflops", prefix ? "report only (pure wasm must not regress)" : `value >= ${min}`),
-        details: {
-          formula: `${k}·N·tokens/s ÷ ${prefix}gemm_gflops`, N: r.details.flopParams, tokens_per_s: round(r.value), model_flops_per_s: round(r.modelFlopsPerS), gemm_gflops: round(L.gemmGflops),
-          ...(mode === "lora" ? { why_4N: "the frozen base needs no weight gradient: forward 2·N + input gradients 2·N per token" } : {}),
-        },
-      }, prefix ? undefined : min));
+      lines.push(
+        judge(
+          {
+            ...base(
+              metric as MetricName,
+              frac,
+              r,
+              "fraction of gemm_gflops",
+              prefix ? "report only (pure wasm must not regress)" : `value >= ${min}`,
+            ),
+            details: {
+              formula: `${k}·N·tokens/s ÷ ${prefix}gemm_gflops`,
+              N: r.details.flopParams,
+              tokens_per_s: round(r.value),
+              model_flops_per_s: round(r.modelFlopsPerS),
+              gemm_gflops: round(L.gemmGflops),
+              ...(mode === "lora"
+                ? { why_4N: "the frozen base needs no weight gradient: forward 2·N + input gradients 2·N per token" }
+                : {}),
+            },
+          },
+          prefix ? undefined : min,
+        ),
+      );
     }
   };
   if (m.limits) {
     const L = m.limits;
     const any = [...ours.values()][0];
-    lines.push({ ...base("membw_gbps", L.membwGbps, { backend: any?.backend ?? "wasm" }, "GB/s", "machine limit (no target)"), details: { method: L.membw.method } });
+    lines.push({
+      ...base("membw_gbps", L.membwGbps, { backend: any?.backend ?? "wasm" }, "GB/s", "machine limit (no target)"),
+      details: { method: L.membw.method },
+    });
     limitLines("", L, ours);
     const g = ours.get("generate");
     const bytes = g?.details.weightBytesPerToken;
     if (g && typeof bytes === "number" && L.membwGbps > 0) {
-      lines.push(judge({
-        ...base("generate_bandwidth_fraction", (bytes * g.value) / (L.membwGbps * 1e9), g, "fraction of membw_gbps", "value >= 0.5"),
-        details: { formula: "weight bytes per token · new tokens/s ÷ membw_gbps", weight_bytes_per_token: bytes, new_tokens_per_s: round(g.value), membw_gbps: round(L.membwGbps) },
-      }, 0.5));
+      lines.push(
+        judge(
+          {
+            ...base(
+              "generate_bandwidth_fraction",
+              (bytes * g.value) / (L.membwGbps * 1e9),
+              g,
+              "fraction of membw_gbps",
+              "value >= 0.5",
+            ),
+            details: {
+              formula: "weight bytes per token · new tokens/s ÷ membw_gbps",
+              weight_bytes_per_token: bytes,
+              new_tokens_per_s: round(g.value),
+              membw_gbps: round(L.membwGbps),
+            },
+          },
+          0.5,
+        ),
+      );
     }
   }
   if (m.pureWasm) {
     const W = m.pureWasm;
-    for (const [mode, metric] of [["full", "pure_wasm_train_full_tokens_per_s"], ["lora", "pure_wasm_train_lora_tokens_per_s"]] as const) {
+    for (const [mode, metric] of [
+      ["full", "pure_wasm_train_full_tokens_per_s"],
+      ["lora", "pure_wasm_train_lora_tokens_per_s"],
+    ] as const) {
       const r = W.ours.get(mode);
       if (!r) continue;
-      const line: BenchLine = { ...base(metric, r.value, r, "tokens/s", "report only (pure wasm must not regress)"), runs: r.runs.all.map((q) => round(q)), details: { peak_rss_mib: round(r.peakRssMiB) } };
+      const line: BenchLine = {
+        ...base(metric, r.value, r, "tokens/s", "report only (pure wasm must not regress)"),
+        runs: r.runs.all.map((q) => round(q)),
+        details: { peak_rss_mib: round(r.peakRssMiB) },
+      };
       const t = theirs.get(mode);
       if (t && t.value > 0) {
         line.torch = round(t.value);
@@ -210,10 +349,21 @@ export function formatTable(lines: readonly BenchLine[]): string {
   const rows = [["metric", "tunebook", "PyTorch", "ratio", "target", "met"]];
   for (const l of lines) {
     rows.push([
-      l.metric, `${l.value} ${l.unit.startsWith("fraction of") ? "" : l.unit}`.trim(), l.torch === undefined ? "-" : String(l.torch),
-      l.ratio === undefined ? "-" : `${l.ratio}x`, l.target, l.meets_target === undefined ? "?" : l.meets_target ? "yes" : "no",
+      l.metric,
+      `${l.value} ${l.unit.startsWith("fraction of") ? "" : l.unit}`.trim(),
+      l.torch === undefined ? "-" : String(l.torch),
+      l.ratio === undefined ? "-" : `${l.ratio}x`,
+      l.target,
+      l.meets_target === undefined ? "?" : l.meets_target ? "yes" : "no",
     ]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

@@ -6,9 +6,9 @@
  * The child is this same library started with the same Node flags (`--import tsx` under the tests), running
  * `tunebook bench --child MODE` (src/cli/bench.ts); it prints one `@@tunebook-bench-result <json>` line that the parent reads.
  */
-import { spawn } from "child_process";
-import * as os from "os";
-import * as path from "path";
+import { spawn } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
 import { machinePeak } from "./peak";
 import { describeCpu, type MachineLimits } from "./limits";
 import { benchLines, machineLines, type BenchLine } from "./report";
@@ -68,20 +68,43 @@ export interface BenchReport {
 /** Arguments of the child command for one mode. */
 export function childArgs(mode: BenchMode, o: WorkloadOptions): string[] {
   return [
-    "--child", mode, "--model", o.model, "--iters", String(o.iters), "--warmup", String(o.warmup), "--batch", String(o.batch),
-    "--seq", String(o.seq), "--prompt", String(o.prompt), "--new-tokens", String(o.newTokens), "--seed", String(o.seed),
+    "--child",
+    mode,
+    "--model",
+    o.model,
+    "--iters",
+    String(o.iters),
+    "--warmup",
+    String(o.warmup),
+    "--batch",
+    String(o.batch),
+    "--seq",
+    String(o.seq),
+    "--prompt",
+    String(o.prompt),
+    "--new-tokens",
+    String(o.newTokens),
+    "--seed",
+    String(o.seed),
   ];
 }
 
 /** Read the child's result line; a clear error when there is none. */
 export function parseChildOutput(stdout: string, mode: BenchMode): WorkloadResult {
-  const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_PREFIX));
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) throw new Error(`bench ${mode}: the child process printed no result line`);
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkloadResult;
 }
 
 /** Run one mode in a fresh Node process (`extraEnv`: e.g. `TUNEBOOK_BLAS=off` for the pure-wasm run). */
-export function runChild(mode: BenchMode, o: BenchOptions, extraEnv: Record<string, string> = {}): Promise<WorkloadResult> {
+export function runChild(
+  mode: BenchMode,
+  o: BenchOptions,
+  extraEnv: Record<string, string> = {},
+): Promise<WorkloadResult> {
   return runChildJson(mode, childArgs(mode, o), o, extraEnv) as Promise<WorkloadResult>;
 }
 
@@ -90,13 +113,26 @@ export function runLimitsChild(o: BenchOptions, extraEnv: Record<string, string>
   return runChildJson(LIMITS_CHILD, ["--child", LIMITS_CHILD], o, extraEnv) as Promise<MachineLimits>;
 }
 
-function runChildJson(what: string, args: string[], o: BenchOptions, extraEnv: Record<string, string>): Promise<unknown> {
+function runChildJson(
+  what: string,
+  args: string[],
+  o: BenchOptions,
+  extraEnv: Record<string, string>,
+): Promise<unknown> {
   const mode = what as BenchMode; // for the messages of parseChildOutput
   const cli = path.join(__dirname, "..", "cli", "bench"); // the command module itself: works before it is registered
   const code = `require(${JSON.stringify(cli)}).run(${JSON.stringify(args)}).then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); })`;
-  const env = { ...process.env, TUNEBOOK_WASM_THREADS: String(o.threads), ...(o.backend ? { TUNEBOOK_BACKEND: o.backend } : {}), ...extraEnv };
+  const env = {
+    ...process.env,
+    TUNEBOOK_WASM_THREADS: String(o.threads),
+    ...(o.backend ? { TUNEBOOK_BACKEND: o.backend } : {}),
+    ...extraEnv,
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, "-e", code], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...process.execArgv, "-e", code], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -106,7 +142,10 @@ function runChildJson(what: string, args: string[], o: BenchOptions, extraEnv: R
     });
     child.on("error", reject);
     child.on("close", (status) => {
-      if (status !== 0) return reject(new Error(`bench ${mode}: child exited with ${status}: ${err.trim().split("\n").slice(-3).join(" | ")}`));
+      if (status !== 0)
+        return reject(
+          new Error(`bench ${mode}: child exited with ${status}: ${err.trim().split("\n").slice(-3).join(" | ")}`),
+        );
       try {
         resolve(parseChildOutput(out, mode));
       } catch (e) {
@@ -135,7 +174,9 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
     try {
       const r = await runChild(mode, o);
       ours.set(mode, r);
-      o.log(`  ${mode}: ${r.value.toPrecision(4)} (${r.backend}${r.matmul && r.matmul !== r.backend ? `, matmuls on ${r.matmul}` : ""}), median of ${r.runs.all.length}, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      o.log(
+        `  ${mode}: ${r.value.toPrecision(4)} (${r.backend}${r.matmul && r.matmul !== r.backend ? `, matmuls on ${r.matmul}` : ""}), median of ${r.runs.all.length}, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+      );
     } catch (e: any) {
       errors.push(String(e?.message ?? e));
       o.log(`  ${String(e?.message ?? e)}`);
@@ -157,7 +198,9 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
     o.log("machine limits (GEMM, memory bandwidth) ...");
     try {
       limits = await runLimitsChild(o);
-      o.log(`  GEMM ${limits.gemmGflops.toFixed(1)} GFLOP/s (${limits.gemm.engine}), copy ${limits.membwGbps.toFixed(1)} GB/s, ${describeCpu(limits.cpu)}`);
+      o.log(
+        `  GEMM ${limits.gemmGflops.toFixed(1)} GFLOP/s (${limits.gemm.engine}), copy ${limits.membwGbps.toFixed(1)} GB/s, ${describeCpu(limits.cpu)}`,
+      );
     } catch (e: any) {
       errors.push(String(e?.message ?? e));
       o.log(`  ${String(e?.message ?? e)}`);
@@ -167,7 +210,8 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
   const training = o.modes.filter((m): m is "full" | "lora" => m === "full" || m === "lora");
   const first = [...ours.values()][0];
   if (o.pureWasm && training.length && first) {
-    if (first.matmul === "wasm") pureWasm = { limits, ours: new Map(training.filter((m) => ours.has(m)).map((m) => [m, ours.get(m)!])) }; // already pure wasm
+    if (first.matmul === "wasm")
+      pureWasm = { limits, ours: new Map(training.filter((m) => ours.has(m)).map((m) => [m, ours.get(m)!])) }; // already pure wasm
     else if (first.backend === "wasm") {
       const off = { TUNEBOOK_BLAS: "off" };
       pureWasm = { ours: new Map() };
@@ -176,7 +220,9 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
         try {
           const r = await runChild(mode, o, off);
           pureWasm.ours.set(mode, r);
-          o.log(`  ${mode}: ${r.value.toPrecision(4)} (matmuls on ${r.matmul}), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+          o.log(
+            `  ${mode}: ${r.value.toPrecision(4)} (matmuls on ${r.matmul}), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+          );
         } catch (e: any) {
           errors.push(`pure wasm: ${String(e?.message ?? e)}`);
           o.log(`  ${String(e?.message ?? e)}`);
@@ -194,7 +240,10 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
   }
   const peak = machinePeak();
   return {
-    lines: [...benchLines(o.model, ours, theirs, peak.flopsPerS), ...machineLines(o.model, ours, theirs, { limits, pureWasm })],
+    lines: [
+      ...benchLines(o.model, ours, theirs, peak.flopsPerS),
+      ...machineLines(o.model, ours, theirs, { limits, pureWasm }),
+    ],
     ours,
     theirs,
     torchSkipped: torch.ok ? undefined : torch.why,

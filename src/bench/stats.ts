@@ -40,8 +40,10 @@ export async function timeRuns(
   fn: () => unknown | Promise<unknown>,
   opts: { warmup: number; iters: number; onRun?: (index: number, seconds: number, warmup: boolean) => void },
 ): Promise<number[]> {
-  if (!Number.isInteger(opts.iters) || opts.iters < 1) throw new Error(`timeRuns: iters must be an integer >= 1, got ${opts.iters}`);
-  if (!Number.isInteger(opts.warmup) || opts.warmup < 0) throw new Error(`timeRuns: warmup must be an integer >= 0, got ${opts.warmup}`);
+  if (!Number.isInteger(opts.iters) || opts.iters < 1)
+    throw new Error(`timeRuns: iters must be an integer >= 1, got ${opts.iters}`);
+  if (!Number.isInteger(opts.warmup) || opts.warmup < 0)
+    throw new Error(`timeRuns: warmup must be an integer >= 0, got ${opts.warmup}`);
   const out: number[] = [];
   for (let i = 0; i < opts.warmup + opts.iters; i++) {
     const t0 = performance.now();

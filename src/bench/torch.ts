@@ -5,9 +5,9 @@
  * inside the checkout, else the copy in this folder. The interpreter is `TUNEBOOK_TORCH_PYTHON`, else
  * `/usr/bin/python3` (Debian's python3-torch), and is used only if `import torch` works.
  */
-import { spawn, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { BenchMode, WorkloadOptions } from "./workloads";
 
 /** What the reference reported for one mode (only the fields the ratios need, plus the raw JSON). */
@@ -46,15 +46,33 @@ export function findTorch(): { ok: true; python: string; script: string } | { ok
 
 /** Parse the reference's `--json` output (its last JSON line) into a TorchResult. */
 export function parseTorchOutput(mode: BenchMode, stdout: string): TorchResult {
-  const line = stdout.trim().split("\n").reverse().find((l) => l.trim().startsWith("{"));
+  const line = stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.trim().startsWith("{"));
   if (!line) throw new Error(`PyTorch reference (${mode}) printed no JSON line`);
   const raw = JSON.parse(line) as Record<string, any>;
   const value = mode === "generate" ? raw.new_tokens_per_s : raw.tokens_per_s;
   if (typeof value !== "number" || typeof raw.peak_maxrss_mib !== "number") {
-    throw new Error(`PyTorch reference (${mode}): expected ${mode === "generate" ? "new_tokens_per_s" : "tokens_per_s"} and peak_maxrss_mib numbers in its JSON`);
+    throw new Error(
+      `PyTorch reference (${mode}): expected ${mode === "generate" ? "new_tokens_per_s" : "tokens_per_s"} and peak_maxrss_mib numbers in its JSON`,
+    );
   }
-  const flops = mode === "full" ? raw.model_flops_per_s : mode === "lora" && typeof raw.approx_gflops_per_s_4N === "number" ? raw.approx_gflops_per_s_4N * 1e9 : undefined;
-  return { mode, value, peakRssMiB: raw.peak_maxrss_mib, modelFlopsPerS: typeof flops === "number" ? flops : undefined, torchVersion: String(raw.torch_version ?? "?"), raw };
+  const flops =
+    mode === "full"
+      ? raw.model_flops_per_s
+      : mode === "lora" && typeof raw.approx_gflops_per_s_4N === "number"
+        ? raw.approx_gflops_per_s_4N * 1e9
+        : undefined;
+  return {
+    mode,
+    value,
+    peakRssMiB: raw.peak_maxrss_mib,
+    modelFlopsPerS: typeof flops === "number" ? flops : undefined,
+    torchVersion: String(raw.torch_version ?? "?"),
+    raw,
+  };
 }
 
 /**
@@ -63,12 +81,40 @@ export function parseTorchOutput(mode: BenchMode, stdout: string): TorchResult {
  * @example
  * const t = findTorch(); if (t.ok) console.log((await runTorch(t, "full", DEFAULT_WORKLOAD, 2)).value); // tokens/s
  */
-export function runTorch(where: { python: string; script: string }, mode: BenchMode, o: WorkloadOptions, threads: number): Promise<TorchResult> {
+export function runTorch(
+  where: { python: string; script: string },
+  mode: BenchMode,
+  o: WorkloadOptions,
+  threads: number,
+): Promise<TorchResult> {
   if (mode === "load") return Promise.reject(new Error("the PyTorch reference has no load mode"));
   const args = [
-    where.script, "--json", "--model", o.model, "--mode", mode, "--threads", String(threads), "--iters", String(o.iters),
-    "--warmup", String(o.warmup), "--batch", String(o.batch), "--seq", String(o.seq), "--prompt", String(o.prompt),
-    "--new-tokens", String(o.newTokens), "--lora-r", String(o.loraR), "--lora-alpha", String(o.loraAlpha), "--seed", String(o.seed),
+    where.script,
+    "--json",
+    "--model",
+    o.model,
+    "--mode",
+    mode,
+    "--threads",
+    String(threads),
+    "--iters",
+    String(o.iters),
+    "--warmup",
+    String(o.warmup),
+    "--batch",
+    String(o.batch),
+    "--seq",
+    String(o.seq),
+    "--prompt",
+    String(o.prompt),
+    "--new-tokens",
+    String(o.newTokens),
+    "--lora-r",
+    String(o.loraR),
+    "--lora-alpha",
+    String(o.loraAlpha),
+    "--seed",
+    String(o.seed),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(where.python, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -78,7 +124,10 @@ export function runTorch(where: { python: string; script: string }, mode: BenchM
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) return reject(new Error(`PyTorch reference (${mode}) exited with ${code}: ${err.trim().split("\n").slice(-3).join(" | ")}`));
+      if (code !== 0)
+        return reject(
+          new Error(`PyTorch reference (${mode}) exited with ${code}: ${err.trim().split("\n").slice(-3).join(" | ")}`),
+        );
       try {
         resolve(parseTorchOutput(mode, out));
       } catch (e) {

@@ -12,9 +12,9 @@
  * - `load`: `GPTNeoXForCausalLM.fromPretrained` of the preset saved as F16 safetensors (as the hub ships it)
  *   in a temporary folder; the write is not timed, the folder is removed afterwards.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { GPTNeoXForCausalLM } from "../model/gptneox";
 import { generate } from "../model/generate";
@@ -92,11 +92,24 @@ async function trainWorkload(o: WorkloadOptions, lora: boolean): Promise<Workloa
   const steps = o.warmup + o.iters;
   const examples = randomIds(rng, o.batch * steps, o.seq, cfg.vocabSize).map((inputIds) => ({ inputIds }));
   let trainable: TrainableModel;
-  if (lora) trainable = applyLora(model, { r: o.loraR, alpha: o.loraAlpha, targets: ["query_key_value"] }, { seed: o.seed }).trainable;
+  if (lora)
+    trainable = applyLora(
+      model,
+      { r: o.loraR, alpha: o.loraAlpha, targets: ["query_key_value"] },
+      { seed: o.seed },
+    ).trainable;
   else trainable = causalLMTrainable(model);
   const trainer = new Trainer(trainable, examples, {
-    lr: 1e-4, weightDecay: 0.01, maxGradNorm: 0, batchSize: o.batch, maxLength: o.seq, numSteps: steps,
-    shuffle: false, warmupSteps: 0, schedule: "constant", logEvery: steps,
+    lr: 1e-4,
+    weightDecay: 0.01,
+    maxGradNorm: 0,
+    batchSize: o.batch,
+    maxLength: o.seq,
+    numSteps: steps,
+    shuffle: false,
+    warmupSteps: 0,
+    schedule: "constant",
+    logEvery: steps,
   });
   const losses: number[] = [];
   const tensorsBefore = tf.memory().numTensors;
@@ -115,10 +128,19 @@ async function trainWorkload(o: WorkloadOptions, lora: boolean): Promise<Workloa
     value: tps,
     runs,
     peakRssMiB: peakRssMiB(),
-    backend: tf.getBackend(), matmul: matmulEngine(),
+    backend: tf.getBackend(),
+    matmul: matmulEngine(),
     modelFlopsPerS: flopsPerS,
     mfu: flopsPerS / machinePeak().flopsPerS,
-    details: { tokensPerStep: tokens, lossFirst: losses[0], lossLast: losses[losses.length - 1], trainableParams, tensorsLeakedPerRun: leaked / steps, flopParams: N, flopsPerToken: (lora ? 4 : 6) * N },
+    details: {
+      tokensPerStep: tokens,
+      lossFirst: losses[0],
+      lossLast: losses[losses.length - 1],
+      trainableParams,
+      tensorsLeakedPerRun: leaked / steps,
+      flopParams: N,
+      flopsPerToken: (lora ? 4 : 6) * N,
+    },
   };
 }
 
@@ -137,8 +159,18 @@ async function generateWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   model.dispose();
   const N = flopParams(cfg);
   return {
-    mode: "generate", value: o.newTokens / runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(),
-    details: { promptTokens: o.prompt, newTokens: o.newTokens, flopParams: N, weightBytesPerToken: weightBytesPerToken(N) },
+    mode: "generate",
+    value: o.newTokens / runs.median,
+    runs,
+    peakRssMiB: peakRssMiB(),
+    backend: tf.getBackend(),
+    matmul: matmulEngine(),
+    details: {
+      promptTokens: o.prompt,
+      newTokens: o.newTokens,
+      flopParams: N,
+      weightBytesPerToken: weightBytesPerToken(N),
+    },
   };
 }
 
@@ -152,7 +184,15 @@ async function loadWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     const bytes = fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
     const secs = await timeRuns(async () => (await GPTNeoXForCausalLM.fromPretrained(dir)).dispose(), o);
     const runs = summarize(secs);
-    return { mode: "load", value: runs.median, runs, peakRssMiB: peakRssMiB(), backend: tf.getBackend(), matmul: matmulEngine(), details: { dtype: "F16", bytesOnDisk: bytes } };
+    return {
+      mode: "load",
+      value: runs.median,
+      runs,
+      peakRssMiB: peakRssMiB(),
+      backend: tf.getBackend(),
+      matmul: matmulEngine(),
+      details: { dtype: "F16", bytesOnDisk: bytes },
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

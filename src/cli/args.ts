@@ -116,10 +116,14 @@ export function num(p: ParsedArgs, name: string, def?: number, bounds: NumberBou
 export function intList(p: ParsedArgs, name: string): number[] | undefined {
   const v = str(p, name);
   if (v === undefined) return undefined;
-  const parts = v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const parts = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const out = parts.map((s) => Number(s));
   const bad = parts.findIndex((s, i) => !/^\d+$/.test(s) || !Number.isSafeInteger(out[i]));
-  if (!parts.length || bad >= 0) throw new UsageError(`--${name} must be comma-separated non-negative integers, got ${JSON.stringify(v)}`);
+  if (!parts.length || bad >= 0)
+    throw new UsageError(`--${name} must be comma-separated non-negative integers, got ${JSON.stringify(v)}`);
   return out;
 }
 

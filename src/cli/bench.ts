@@ -8,7 +8,7 @@ import { initBackend } from "../runtime/backend";
 import { formatTable } from "../bench/report";
 import { DEFAULT_BENCH, LIMITS_CHILD, RESULT_PREFIX, runBench } from "../bench/run";
 import { describeCpu, measureLimits } from "../bench/limits";
-import { BENCH_MODES, BenchMode, runWorkload } from "../bench/workloads";
+import { BENCH_MODES, type BenchMode, runWorkload } from "../bench/workloads";
 
 const HELP = `usage: tunebook bench [--json] [--mode full|lora|generate|load|all] [--model pythia-70m] [--iters N] [--warmup N]
                       [--threads N] [--backend NAME] [--no-torch] [--no-limits] [--no-pure-wasm]
@@ -31,18 +31,37 @@ const HELP = `usage: tunebook bench [--json] [--mode full|lora|generate|load|all
 function parseModes(v: string | undefined): BenchMode[] {
   if (v === undefined || v === "all") return [...BENCH_MODES];
   const modes = v.split(",").map((s) => s.trim());
-  for (const m of modes) if (!(BENCH_MODES as readonly string[]).includes(m)) throw new UsageError(`tunebook bench: --mode ${JSON.stringify(m)} is not one of ${BENCH_MODES.join(", ")}, all`);
+  for (const m of modes)
+    if (!(BENCH_MODES as readonly string[]).includes(m))
+      throw new UsageError(`tunebook bench: --mode ${JSON.stringify(m)} is not one of ${BENCH_MODES.join(", ")}, all`);
   return modes as BenchMode[];
 }
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(
     argv,
-    { booleans: ["json", "help", "no-torch", "no-limits", "no-pure-wasm"], values: ["mode", "model", "iters", "warmup", "threads", "backend", "child", "batch", "seq", "prompt", "new-tokens", "seed"] },
+    {
+      booleans: ["json", "help", "no-torch", "no-limits", "no-pure-wasm"],
+      values: [
+        "mode",
+        "model",
+        "iters",
+        "warmup",
+        "threads",
+        "backend",
+        "child",
+        "batch",
+        "seq",
+        "prompt",
+        "new-tokens",
+        "seed",
+      ],
+    },
     "tunebook bench",
   );
-  if (bool(p, "help")) return console.log(HELP), 0;
-  if (p.positional.length) throw new UsageError(`tunebook bench: unexpected argument ${JSON.stringify(p.positional[0])}\n${HELP}`);
+  if (bool(p, "help")) return (console.log(HELP), 0);
+  if (p.positional.length)
+    throw new UsageError(`tunebook bench: unexpected argument ${JSON.stringify(p.positional[0])}\n${HELP}`);
   const d = DEFAULT_BENCH;
   const workload = {
     model: str(p, "model") ?? d.model,
@@ -64,7 +83,10 @@ export async function run(argv: string[]): Promise<number> {
     // one mode, in this process: the parent reads the result line
     const [mode] = parseModes(child);
     await initBackend({ backend: str(p, "backend"), verbose: false });
-    const r = await runWorkload(mode, { ...workload, onRun: (i, secs, w) => console.error(`  ${mode} run ${i + 1}${w ? " (warm-up)" : ""}: ${secs.toFixed(2)} s`) });
+    const r = await runWorkload(mode, {
+      ...workload,
+      onRun: (i, secs, w) => console.error(`  ${mode} run ${i + 1}${w ? " (warm-up)" : ""}: ${secs.toFixed(2)} s`),
+    });
     console.log(RESULT_PREFIX + JSON.stringify(r));
     return 0;
   }
@@ -83,7 +105,10 @@ export async function run(argv: string[]): Promise<number> {
   else {
     console.log(formatTable(report.lines));
     console.log(`\npeak: ${report.peakMethod}`);
-    if (report.limits) console.log(`machine: ${describeCpu(report.limits.cpu)}; GEMM on ${report.limits.gemm.engine}${report.limits.blasCoreWhy ? ` (core: ${report.limits.blasCoreWhy})` : ""}`);
+    if (report.limits)
+      console.log(
+        `machine: ${describeCpu(report.limits.cpu)}; GEMM on ${report.limits.gemm.engine}${report.limits.blasCoreWhy ? ` (core: ${report.limits.blasCoreWhy})` : ""}`,
+      );
     if (report.torchSkipped) console.log(`PyTorch reference not run: ${report.torchSkipped}`);
   }
   for (const e of report.errors) console.error(`error: ${e}`);

@@ -5,7 +5,9 @@ import { environmentReport, formatEnvironment } from "../runtime/environment";
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { booleans: ["json", "no-hub", "help"] }, "tunebook env");
   if (bool(p, "help")) {
-    console.log("usage: tunebook env [--json] [--no-hub]\n  --json    one JSON object\n  --no-hub  do not probe the Hugging Face hub");
+    console.log(
+      "usage: tunebook env [--json] [--no-hub]\n  --json    one JSON object\n  --no-hub  do not probe the Hugging Face hub",
+    );
     return 0;
   }
   const r = await environmentReport({ probeHub: !bool(p, "no-hub") });

@@ -53,10 +53,14 @@ export function formatEvalText(r: EvalResult, head: { model: string; data: strin
     ["token F1", pct(m.f1)],
   ];
   if (m.accuracy !== undefined) {
-    rows.push(["accuracy", `${pct(m.accuracy)} (likelihood ${pct(m.accuracyLikelihood)}, generation ${pct(m.accuracyGeneration)})`]);
+    rows.push([
+      "accuracy",
+      `${pct(m.accuracy)} (likelihood ${pct(m.accuracyLikelihood)}, generation ${pct(m.accuracyGeneration)})`,
+    ]);
     rows.push(["majority class", `${pct(m.majorityRate)} ("${m.majorityLabel}")`]);
   }
-  if (m.perplexity !== undefined) rows.push(["perplexity", `${m.perplexity.toFixed(3)} (eval loss ${m.evalLoss!.toFixed(4)})`]);
+  if (m.perplexity !== undefined)
+    rows.push(["perplexity", `${m.perplexity.toFixed(3)} (eval loss ${m.evalLoss!.toFixed(4)})`]);
   rows.push(["new tokens", `${m.meanNewTokens.toFixed(1)} per example`]);
   rows.push(["errors", ERROR_CATEGORIES.map((c) => `${c} ${r.errors[c]}`).join(", ")]);
   rows.push(["time", `${r.seconds.toFixed(1)} s`]);
@@ -69,24 +73,40 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     argv,
     {
       booleans: ["json", "help", "examples", "no-perplexity"],
-      values: ["model", "adapter", "data", "template", "labels", "label-method", "limit", "max-new-tokens", "batch-size", "revision"],
+      values: [
+        "model",
+        "adapter",
+        "data",
+        "template",
+        "labels",
+        "label-method",
+        "limit",
+        "max-new-tokens",
+        "batch-size",
+        "revision",
+      ],
       repeat: ["stop"],
     },
     "tunebook eval",
   );
-  if (bool(p, "help")) return io.out(HELP + "\n"), 0;
+  if (bool(p, "help")) return (io.out(HELP + "\n"), 0);
   const modelId = str(p, "model");
   const data = str(p, "data");
   if (!modelId || !data) throw new UsageError(`tunebook eval: --model and --data are required\n${HELP}`);
-  if (p.positional.length) throw new UsageError(`tunebook eval: unexpected argument ${JSON.stringify(p.positional[0])}`);
+  if (p.positional.length)
+    throw new UsageError(`tunebook eval: unexpected argument ${JSON.stringify(p.positional[0])}`);
   const labelMethod = str(p, "label-method") ?? "likelihood";
-  if (labelMethod !== "likelihood" && labelMethod !== "generation") throw new UsageError(`--label-method must be likelihood or generation, got ${JSON.stringify(labelMethod)}`);
-  const labels = str(p, "labels")?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (labelMethod !== "likelihood" && labelMethod !== "generation")
+    throw new UsageError(`--label-method must be likelihood or generation, got ${JSON.stringify(labelMethod)}`);
+  const labels = str(p, "labels")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const options = {
     limit: int(p, "limit", 0)!, // 0 (all) only as the default: `--limit 0` is refused, not read as "all"
     maxNewTokens: int(p, "max-new-tokens"),
     batchSize: int(p, "batch-size", DEFAULT_EVAL_OPTIONS.batchSize)!,
-    stopStrings: (p.flags["stop"] as string[] | undefined) ?? DEFAULT_EVAL_OPTIONS.stopStrings,
+    stopStrings: (p.flags.stop as string[] | undefined) ?? DEFAULT_EVAL_OPTIONS.stopStrings,
     perplexity: !bool(p, "no-perplexity"),
     labelMethod: labelMethod as "likelihood" | "generation",
   };
@@ -94,24 +114,36 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   // Read and check the data before the (slow) model load: a bad line fails fast with FILE:LINE.
   const task = await loadTask({ data, template: str(p, "template"), labels, split: "test" });
   await initBackend({ verbose: false });
-  const { model, tokenizer, dir } = await loadModel(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
+  const { model, tokenizer, dir } = await loadModel(modelId, {
+    revision: str(p, "revision"),
+    onProgress: textProgress(),
+  });
   try {
     const ctx = model.config.maxPositionEmbeddings;
     if (options.maxNewTokens !== undefined && options.maxNewTokens >= ctx)
-      throw new UsageError(`--max-new-tokens ${options.maxNewTokens} is over the limit of ${ctx - 1}: ${modelId}'s context is ${ctx} tokens (max_position_embeddings) and a prompt needs at least one`);
+      throw new UsageError(
+        `--max-new-tokens ${options.maxNewTokens} is over the limit of ${ctx - 1}: ${modelId}'s context is ${ctx} tokens (max_position_embeddings) and a prompt needs at least one`,
+      );
     const adapter = str(p, "adapter");
     if (adapter) await loadAdapterInto(model, adapter);
     assertFiniteWeights(model, dir, adapter);
     const r = await evaluateModel(model, tokenizer, task.template, task.records, {
       ...options,
-      maxNewTokens: options.maxNewTokens ?? (task.labels ? CLASSIFICATION_MAX_NEW_TOKENS : DEFAULT_EVAL_OPTIONS.maxNewTokens),
+      maxNewTokens:
+        options.maxNewTokens ?? (task.labels ? CLASSIFICATION_MAX_NEW_TOKENS : DEFAULT_EVAL_OPTIONS.maxNewTokens),
       labels: task.labels,
       onProgress: (done, total) => io.err(`eval ${done}/${total}\n`),
     });
     if (bool(p, "json")) {
       const out = {
-        model: modelId, adapter: adapter ?? null, data: task.file, template: task.template.name, schema: task.schema,
-        ...r.metrics, errors: r.errors, seconds: r.seconds,
+        model: modelId,
+        adapter: adapter ?? null,
+        data: task.file,
+        template: task.template.name,
+        schema: task.schema,
+        ...r.metrics,
+        errors: r.errors,
+        seconds: r.seconds,
         ...(bool(p, "examples") ? { examples: r.records } : {}),
       };
       io.out(JSON.stringify(out, null, 2) + "\n");

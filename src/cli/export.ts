@@ -4,7 +4,7 @@
  * (and axolotl config), with the GPU count, ZeRO stage and micro-batch from the sizing calculator. Prints a
  * summary (JSON with `--json`). The job's own flags and config file are exactly `tunebook train`'s.
  */
-import * as path from "path";
+import * as path from "node:path";
 import { parseNumberFlag, UsageError } from "./args";
 import type { CliIO } from "./eval";
 import { resolveTrainJob } from "./train-job";
@@ -53,7 +53,9 @@ function positiveInt(v: string, flag: string): number {
   try {
     return parseNumberFlag(v, flag, { min: 1 }, true);
   } catch {
-    throw new UsageError(`--${flag} must be a positive integer${flag === "gpus" ? " or auto" : ""}, got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `--${flag} must be a positive integer${flag === "gpus" ? " or auto" : ""}, got ${JSON.stringify(v)}`,
+    );
   }
 }
 
@@ -61,30 +63,56 @@ const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process
 
 export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const { own, rest } = splitExportArgs(argv);
-  if (own.help) return io.out(HELP + "\n"), 0;
+  if (own.help) return (io.out(HELP + "\n"), 0);
   const engine = (own.engine as string | undefined) ?? "hf";
-  if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`tunebook export: --engine ${JSON.stringify(engine)} is not supported (known: ${ENGINES.join(", ")})`);
+  if (!(ENGINES as readonly string[]).includes(engine))
+    throw new UsageError(
+      `tunebook export: --engine ${JSON.stringify(engine)} is not supported (known: ${ENGINES.join(", ")})`,
+    );
   const out = own.out as string | undefined;
   if (!out) throw new UsageError(`tunebook export: --out DIR is required\n${HELP}`);
   const precision = ((own.precision as string | undefined) ?? "auto").toLowerCase();
-  if (precision !== "auto" && !PRECISIONS.includes(precision as Precision)) throw new UsageError(`--precision must be auto or one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(precision)}`);
+  if (precision !== "auto" && !PRECISIONS.includes(precision as Precision))
+    throw new UsageError(
+      `--precision must be auto or one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(precision)}`,
+    );
   const gpusFlag = own.gpus as string | undefined;
   const gpus = gpusFlag === undefined || gpusFlag === "auto" ? "auto" : positiveInt(gpusFlag, "gpus");
   const maxGpus = own["max-gpus"] === undefined ? undefined : positiveInt(own["max-gpus"] as string, "max-gpus");
 
   // The job itself: exactly what `tunebook train` would resolve (its --out is ours here).
   const job = resolveTrainJob([...rest, "--out", out]);
-  if (job === "help") return io.out(HELP + "\n"), 0;
+  if (job === "help") return (io.out(HELP + "\n"), 0);
   const train = { ...job.train };
   if (train.checkpointDir === path.join(out, "checkpoints")) delete train.checkpointDir; // train's default, not a setting
   try {
     const r = await exportJob({
-      engine: engine as "hf", out, model: job.model, data: job.data, evalData: job.evalData, template: job.template, labels: job.labels, limit: job.limit,
-      lora: job.lora, train, gpu: own.gpu as string | undefined, gpus, maxGpus, precision: precision as Precision | "auto", force: own.force === true, axolotl: own["no-axolotl"] !== true,
+      engine: engine as "hf",
+      out,
+      model: job.model,
+      data: job.data,
+      evalData: job.evalData,
+      template: job.template,
+      labels: job.labels,
+      limit: job.limit,
+      lora: job.lora,
+      train,
+      gpu: own.gpu as string | undefined,
+      gpus,
+      maxGpus,
+      precision: precision as Precision | "auto",
+      force: own.force === true,
+      axolotl: own["no-axolotl"] !== true,
     });
     const c = r.job.cluster;
     if (own.json) {
-      io.out(JSON.stringify({ out: r.out, files: r.files, cluster: c, resolved: r.job.resolved, notes: r.job.notes }, null, 2) + "\n");
+      io.out(
+        JSON.stringify(
+          { out: r.out, files: r.files, cluster: c, resolved: r.job.resolved, notes: r.job.notes },
+          null,
+          2,
+        ) + "\n",
+      );
     } else {
       io.out(
         [

@@ -23,18 +23,34 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     {
       booleans: ["json", "greedy", "help"],
-      values: ["model", "adapter", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-k", "top-p", "repetition-penalty", "seed", "revision"],
+      values: [
+        "model",
+        "adapter",
+        "prompt",
+        "prompt-ids",
+        "max-new-tokens",
+        "temperature",
+        "top-k",
+        "top-p",
+        "repetition-penalty",
+        "seed",
+        "revision",
+      ],
       repeat: ["stop"],
     },
     "tunebook generate",
   );
-  if (bool(p, "help")) return console.log(HELP), 0;
+  if (bool(p, "help")) return (console.log(HELP), 0);
   const modelId = str(p, "model");
   if (!modelId) throw new UsageError(`tunebook generate: --model is required\n${HELP}`);
   const prompt = str(p, "prompt");
   const promptIds = intList(p, "prompt-ids");
-  if ((prompt === undefined) === (promptIds === undefined)) throw new UsageError("tunebook generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
-  if (p.positional.length) throw new UsageError(`tunebook generate: unexpected argument ${JSON.stringify(p.positional[0])} (put the text in --prompt)`);
+  if ((prompt === undefined) === (promptIds === undefined))
+    throw new UsageError("tunebook generate: give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
+  if (p.positional.length)
+    throw new UsageError(
+      `tunebook generate: unexpected argument ${JSON.stringify(p.positional[0])} (put the text in --prompt)`,
+    );
   const json = bool(p, "json");
   const maxNewTokens = int(p, "max-new-tokens", 32)!;
   const sampling = {
@@ -44,17 +60,23 @@ export async function run(argv: string[]): Promise<number> {
     repetitionPenalty: num(p, "repetition-penalty", 1, { min: 0, exclusiveMin: true })!,
     seed: int(p, "seed", 0, 0)!,
   };
-  const stop = (p.flags["stop"] as string[] | undefined) ?? [];
+  const stop = (p.flags.stop as string[] | undefined) ?? [];
 
   await initBackend({ verbose: false });
-  const { model, tokenizer } = await loadModelMaybeTokenizer(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
+  const { model, tokenizer } = await loadModelMaybeTokenizer(modelId, {
+    revision: str(p, "revision"),
+    onProgress: textProgress(),
+  });
   try {
     const adapter = str(p, "adapter");
     if (adapter) await loadAdapter(model, adapter);
-    if (!tokenizer && (prompt !== undefined || stop.length)) throw new UsageError(`tunebook generate: ${modelId} has no tokenizer.json; use --prompt-ids`);
+    if (!tokenizer && (prompt !== undefined || stop.length))
+      throw new UsageError(`tunebook generate: ${modelId} has no tokenizer.json; use --prompt-ids`);
     const decode = (x: number[]) => (tokenizer ? tokenizer.decode(x) : "");
     const ids = promptIds ?? tokenizer!.encode(prompt!);
-    for (const id of ids) if (id >= model.config.vocabSize) throw new UsageError(`--prompt-ids: id ${id} is outside the model's vocabulary (${model.config.vocabSize})`);
+    for (const id of ids)
+      if (id >= model.config.vocabSize)
+        throw new UsageError(`--prompt-ids: id ${id} is outside the model's vocabulary (${model.config.vocabSize})`);
     const ctx = model.config.maxPositionEmbeddings;
     const promptLength = Math.max(ids.length, 1); // an empty prompt starts from BOS
     if (promptLength + maxNewTokens > ctx) {
@@ -76,16 +98,16 @@ export async function run(argv: string[]): Promise<number> {
       onToken: json
         ? undefined
         : !tokenizer
-        ? (id) => process.stdout.write(`${id} `)
-        : (id) => {
-            streamed.push(id);
-            const text = decode(streamed);
-            // print only complete characters: a multi-byte character may span tokens
-            if (!text.endsWith("\uFFFD")) {
-              process.stdout.write(text.slice(printed.length));
-              printed = text;
-            }
-          },
+          ? (id) => process.stdout.write(`${id} `)
+          : (id) => {
+              streamed.push(id);
+              const text = decode(streamed);
+              // print only complete characters: a multi-byte character may span tokens
+              if (!text.endsWith("\uFFFD")) {
+                process.stdout.write(text.slice(printed.length));
+                printed = text;
+              }
+            },
     });
     const text = decode(out);
     if (json) console.log(JSON.stringify({ ids: out, text: tokenizer ? text : null }));

@@ -5,8 +5,8 @@
  * DIR and renamed into place, so DIR is either complete or untouched; an existing non-empty DIR is refused
  * unless --force.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs, bool, str, UsageError } from "./args";
 import { loadModelMaybeTokenizer } from "../model/pretrained";
 import { saveModel } from "../model/load";
@@ -23,22 +23,36 @@ const HELP = `usage: tunebook merge --model M --adapter A --out DIR [--force] [-
   --out DIR     where the merged model goes (refused if it exists and is not empty, unless --force)
   --dtype D     on-disk float type (default F32)`;
 
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "generation_config.json",
+];
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { booleans: ["force", "json", "help"], values: ["model", "adapter", "out", "dtype", "revision"] }, "tunebook merge");
-  if (bool(p, "help")) return console.log(HELP), 0;
+  const p = parseArgs(
+    argv,
+    { booleans: ["force", "json", "help"], values: ["model", "adapter", "out", "dtype", "revision"] },
+    "tunebook merge",
+  );
+  if (bool(p, "help")) return (console.log(HELP), 0);
   const modelId = str(p, "model");
   const adapter = str(p, "adapter");
   const out = str(p, "out");
-  if (!modelId || !adapter || !out) throw new UsageError(`tunebook merge: --model, --adapter and --out are required\n${HELP}`);
-  if (p.positional.length) throw new UsageError(`tunebook merge: unexpected argument ${JSON.stringify(p.positional[0])}`);
+  if (!modelId || !adapter || !out)
+    throw new UsageError(`tunebook merge: --model, --adapter and --out are required\n${HELP}`);
+  if (p.positional.length)
+    throw new UsageError(`tunebook merge: unexpected argument ${JSON.stringify(p.positional[0])}`);
   const dtype = (str(p, "dtype") ?? "F32").toUpperCase();
-  if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") throw new UsageError(`tunebook merge: --dtype must be F32, F16 or BF16, got ${JSON.stringify(str(p, "dtype"))}`);
+  if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16")
+    throw new UsageError(`tunebook merge: --dtype must be F32, F16 or BF16, got ${JSON.stringify(str(p, "dtype"))}`);
   const force = bool(p, "force");
   if (fs.existsSync(out)) {
-    if (!fs.statSync(out).isDirectory()) throw new UsageError(`tunebook merge: --out ${out} exists and is not a folder`);
-    if (fs.readdirSync(out).length > 0 && !force) throw new UsageError(`tunebook merge: --out ${out} exists and is not empty; pass --force to replace it`);
+    if (!fs.statSync(out).isDirectory())
+      throw new UsageError(`tunebook merge: --out ${out} exists and is not a folder`);
+    if (fs.readdirSync(out).length > 0 && !force)
+      throw new UsageError(`tunebook merge: --out ${out} exists and is not empty; pass --force to replace it`);
   }
   await initBackend({ verbose: false });
   const loaded = await loadModelMaybeTokenizer(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
@@ -62,9 +76,21 @@ export async function run(argv: string[]): Promise<number> {
         }
       }
       replaceDir(tmp, out);
-      const summary = { model: modelId, adapter, out, r: info.config.r, alpha: info.config.alpha, modules: info.modules.length, dtype, files: ["config.json", "model.safetensors", ...copied] };
+      const summary = {
+        model: modelId,
+        adapter,
+        out,
+        r: info.config.r,
+        alpha: info.config.alpha,
+        modules: info.modules.length,
+        dtype,
+        files: ["config.json", "model.safetensors", ...copied],
+      };
       if (bool(p, "json")) console.log(JSON.stringify(summary));
-      else console.log(`merged ${adapter} (r=${summary.r}, alpha=${summary.alpha}, ${summary.modules} layers) into ${modelId} → ${out}`);
+      else
+        console.log(
+          `merged ${adapter} (r=${summary.r}, alpha=${summary.alpha}, ${summary.modules} layers) into ${modelId} → ${out}`,
+        );
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw e;
@@ -75,5 +101,3 @@ export async function run(argv: string[]): Promise<number> {
   }
   return 0;
 }
-
-

@@ -9,11 +9,11 @@
  *   site to DIR (default .tunebook/site/); a failing notebook is named with its cell, exit 1, DIR untouched.
  * NAME: `01`, `01_task_definition`, a file name or a path. TUNEBOOK_BACKEND passes through to the kernel.
  */
-import * as path from "path";
-import { pathToFileURL } from "url";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs, str, num, bool, UsageError } from "./args";
 import { projectRoot, resolveNotebooks } from "../notebooks/paths";
-import { runNotebooks, formatFailure, DEFAULT_RUN_OPTIONS } from "../notebooks/runner";
+import { runNotebooks, formatFailure, DEFAULT_RUN_OPTIONS, type NotebookResult } from "../notebooks/runner";
 import { JupyterMissingError } from "../notebooks/jupyter";
 import { notebookDirt, readNotebook, stripFile } from "../notebooks/strip";
 import { renderSite, SiteRenderError, DEFAULT_SITE_OPTIONS } from "../site/render";
@@ -34,7 +34,11 @@ function positiveSeconds(p: ReturnType<typeof parseArgs>, name: string, def: num
 }
 
 async function runCmd(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { values: ["out", "timeout", "startup-timeout", "dir"], booleans: ["help"] }, "tunebook notebooks run");
+  const p = parseArgs(
+    argv,
+    { values: ["out", "timeout", "startup-timeout", "dir"], booleans: ["help"] },
+    "tunebook notebooks run",
+  );
   if (bool(p, "help")) return (console.log(USAGE), 0);
   const root = projectRoot();
   const dir = path.resolve(str(p, "dir") ?? path.join(root, "notebooks"));
@@ -46,7 +50,7 @@ async function runCmd(argv: string[]): Promise<number> {
   const outDir = path.resolve(str(p, "out") ?? path.join(root, DEFAULT_RUN_OPTIONS.outDir));
   const timeoutS = positiveSeconds(p, "timeout", DEFAULT_RUN_OPTIONS.timeoutS);
   const startupTimeoutS = positiveSeconds(p, "startup-timeout", DEFAULT_RUN_OPTIONS.startupTimeoutS);
-  let results;
+  let results: NotebookResult[];
   try {
     results = await runNotebooks(files, { outDir, timeoutS, startupTimeoutS, env: process.env });
   } catch (e) {
@@ -72,7 +76,7 @@ async function stripCmd(argv: string[]): Promise<number> {
     const rel = path.relative(process.cwd(), f) || f;
     if (bool(p, "check")) {
       const d = notebookDirt(readNotebook(f));
-      if (d.length) (dirty++, console.error(`${rel}: ${d.join("; ")}`));
+      if (d.length) dirty++, console.error(`${rel}: ${d.join("; ")}`);
     } else if (stripFile(f)) console.log(`stripped ${rel}`);
   }
   if (bool(p, "check")) {
@@ -84,11 +88,16 @@ async function stripCmd(argv: string[]): Promise<number> {
 }
 
 async function renderCmd(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { values: ["out", "executed", "dir", "timeout", "startup-timeout"], booleans: ["help"] }, "tunebook notebooks render");
+  const p = parseArgs(
+    argv,
+    { values: ["out", "executed", "dir", "timeout", "startup-timeout"], booleans: ["help"] },
+    "tunebook notebooks render",
+  );
   if (bool(p, "help")) return (console.log(USAGE), 0);
   const root = projectRoot();
   const executed = str(p, "executed");
-  if (executed !== undefined && str(p, "dir") !== undefined) throw new UsageError("tunebook notebooks render: give --executed DIR or --dir DIR, not both");
+  if (executed !== undefined && str(p, "dir") !== undefined)
+    throw new UsageError("tunebook notebooks render: give --executed DIR or --dir DIR, not both");
   const dir = path.resolve(executed ?? str(p, "dir") ?? path.join(root, "notebooks"));
   const files = resolveNotebooks(p.positional, dir);
   if (!files.length) {
@@ -99,7 +108,12 @@ async function renderCmd(argv: string[]): Promise<number> {
   const timeoutS = positiveSeconds(p, "timeout", DEFAULT_RUN_OPTIONS.timeoutS);
   const startupTimeoutS = positiveSeconds(p, "startup-timeout", DEFAULT_RUN_OPTIONS.startupTimeoutS);
   try {
-    const site = await renderSite({ notebooks: files, executed: executed !== undefined, outDir, run: { timeoutS, startupTimeoutS, env: process.env } });
+    const site = await renderSite({
+      notebooks: files,
+      executed: executed !== undefined,
+      outDir,
+      run: { timeoutS, startupTimeoutS, env: process.env },
+    });
     const plots = site.pages.reduce((n, x) => n + x.plots, 0);
     console.log(`${site.pages.length} chapter(s), ${plots} chart(s) → ${site.index}`);
     console.log(`open it in a browser: ${pathToFileURL(site.index).href}`);

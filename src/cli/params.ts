@@ -10,8 +10,9 @@ const HELP = `usage: tunebook params MODEL [--json] [--revision REV]
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { booleans: ["json", "help"], values: ["revision"] }, "tunebook params");
-  if (bool(p, "help")) return console.log(HELP), 0;
-  if (p.positional.length !== 1) throw new UsageError(`tunebook params: expected one MODEL, got ${p.positional.length}\n${HELP}`);
+  if (bool(p, "help")) return (console.log(HELP), 0);
+  if (p.positional.length !== 1)
+    throw new UsageError(`tunebook params: expected one MODEL, got ${p.positional.length}\n${HELP}`);
   const cfg = await loadConfig(p.positional[0], { revision: str(p, "revision") });
   const count = countParameters(cfg);
   if (bool(p, "json")) console.log(JSON.stringify(count));

@@ -15,11 +15,17 @@ import type { GPTNeoXForCausalLM } from "../model/gptneox";
  */
 export function assertFiniteWeights(model: GPTNeoXForCausalLM, modelPath: string, adapterPath?: string): void {
   const bad = findNonFinite(model.parameters());
-  if (bad) throw new Error(`${modelPath}: weight ${bad.name} holds ${bad.value} (first at index ${bad.index}); the checkpoint is corrupt or comes from a run that diverged`);
+  if (bad)
+    throw new Error(
+      `${modelPath}: weight ${bad.name} holds ${bad.value} (first at index ${bad.index}); the checkpoint is corrupt or comes from a run that diverged`,
+    );
   const lora = LoraModel.find(model);
   for (const a of lora?.listAdapters() ?? []) {
     const badA = findNonFinite(lora!.adapterVariables(a.name));
-    if (badA) throw new Error(`${adapterPath ?? a.name}: adapter weight ${badA.name} holds ${badA.value} (first at index ${badA.index}); the adapter is corrupt or comes from a run that diverged`);
+    if (badA)
+      throw new Error(
+        `${adapterPath ?? a.name}: adapter weight ${badA.name} holds ${badA.value} (first at index ${badA.index}); the adapter is corrupt or comes from a run that diverged`,
+      );
   }
 }
 
@@ -30,23 +36,35 @@ const HELP = `usage: tunebook score --model M (--text TEXT | --ids 1,2,3) [--ada
   --json  {"loss": x, "perplexity": y, "tokens": n, "scoredTokens": n-1}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { booleans: ["json", "help"], values: ["model", "adapter", "text", "ids", "revision"] }, "tunebook score");
-  if (bool(p, "help")) return console.log(HELP), 0;
+  const p = parseArgs(
+    argv,
+    { booleans: ["json", "help"], values: ["model", "adapter", "text", "ids", "revision"] },
+    "tunebook score",
+  );
+  if (bool(p, "help")) return (console.log(HELP), 0);
   const modelId = str(p, "model");
   if (!modelId) throw new UsageError(`tunebook score: --model is required\n${HELP}`);
   const text = str(p, "text");
   const givenIds = intList(p, "ids");
-  if ((text === undefined) === (givenIds === undefined)) throw new UsageError("tunebook score: give exactly one of --text TEXT or --ids 1,2,3");
+  if ((text === undefined) === (givenIds === undefined))
+    throw new UsageError("tunebook score: give exactly one of --text TEXT or --ids 1,2,3");
   await initBackend({ verbose: false });
-  const { model, tokenizer, dir } = await loadModelMaybeTokenizer(modelId, { revision: str(p, "revision"), onProgress: textProgress() });
+  const { model, tokenizer, dir } = await loadModelMaybeTokenizer(modelId, {
+    revision: str(p, "revision"),
+    onProgress: textProgress(),
+  });
   try {
     const adapter = str(p, "adapter");
     if (adapter) await loadAdapter(model, adapter);
     assertFiniteWeights(model, dir, adapter);
-    if (!tokenizer && text !== undefined) throw new UsageError(`tunebook score: ${modelId} has no tokenizer.json; use --ids`);
+    if (!tokenizer && text !== undefined)
+      throw new UsageError(`tunebook score: ${modelId} has no tokenizer.json; use --ids`);
     const ids = givenIds ?? tokenizer!.encode(text!);
     const r = scoreSequence(model, ids);
-    if (!Number.isFinite(r.loss)) throw new Error(`${dir}: the loss of this sequence is ${r.loss} although every weight is finite (the activations overflowed)`);
+    if (!Number.isFinite(r.loss))
+      throw new Error(
+        `${dir}: the loss of this sequence is ${r.loss} although every weight is finite (the activations overflowed)`,
+      );
     if (bool(p, "json")) console.log(JSON.stringify(r));
     else console.log(`loss ${r.loss.toFixed(4)}  perplexity ${r.perplexity.toFixed(2)}  tokens ${r.tokens}`);
   } finally {

@@ -9,7 +9,7 @@
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import {
   CONVENTIONS,
-  Convention,
+  type Convention,
   estimateJson,
   estimateMemory,
   formatEstimate,
@@ -19,16 +19,16 @@ import {
   GPU_CATALOG,
   gpuIds,
   gpuReport,
-  JobOptions,
+  type JobOptions,
   JOBS,
-  Job,
+  type Job,
   loadModelShape,
   parseDtype,
   parseParamCount,
   RECOMPUTE,
-  Recompute,
+  type Recompute,
   SIZING_OPTIMIZERS,
-  SizingOptimizer,
+  type SizingOptimizer,
   shapeFromParams,
   SizingError,
   thisMachine,
@@ -58,7 +58,26 @@ const HELP = `usage: tunebook sizing --model M | --params N [options] [--json]
 
 const SPEC = {
   booleans: ["json", "help", "list-gpus"],
-  values: ["model", "params", "job", "dtype", "gpu", "gpus", "zero", "batch", "seq", "optimizer", "convention", "recompute", "rank", "targets", "overhead", "mfu", "tokens", "revision"],
+  values: [
+    "model",
+    "params",
+    "job",
+    "dtype",
+    "gpu",
+    "gpus",
+    "zero",
+    "batch",
+    "seq",
+    "optimizer",
+    "convention",
+    "recompute",
+    "rank",
+    "targets",
+    "overhead",
+    "mfu",
+    "tokens",
+    "revision",
+  ],
 };
 
 /**
@@ -68,33 +87,47 @@ const SPEC = {
 function wholeCount(v: string, flag: string): number {
   const n = parseParamCount(v, `--${flag}`);
   const m = /^\s*([+-]?[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*$/i.exec(v);
-  const exact = m ? Number(m[1]) * { "": 1, k: 1e3, m: 1e6, b: 1e9, t: 1e12 }[m[2].toLowerCase() as "" | "k" | "m" | "b" | "t"] : n;
+  const exact = m
+    ? Number(m[1]) * { "": 1, k: 1e3, m: 1e6, b: 1e9, t: 1e12 }[m[2].toLowerCase() as "" | "k" | "m" | "b" | "t"]
+    : n;
   // 1.4b is 1.4 × 1e9 = 1399999999.9999998 in floating point: allow a few units in the last place
-  if (Math.abs(exact - n) > Math.max(1e-6, 8 * Number.EPSILON * n)) throw new UsageError(`--${flag} must be a whole number of ${flag === "params" ? "parameters" : "tokens"} (e.g. 70m, 1.4b, 7e9), got ${JSON.stringify(v)}`);
+  if (Math.abs(exact - n) > Math.max(1e-6, 8 * Number.EPSILON * n))
+    throw new UsageError(
+      `--${flag} must be a whole number of ${flag === "params" ? "parameters" : "tokens"} (e.g. 70m, 1.4b, 7e9), got ${JSON.stringify(v)}`,
+    );
   return n;
 }
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag} ${JSON.stringify(v)} is not known; use one of: ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${flag} ${JSON.stringify(v)} is not known; use one of: ${allowed.join(", ")}`);
   return v as T;
 }
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, SPEC, "tunebook sizing");
-  if (bool(p, "help")) return console.log(HELP), 0;
-  if (p.positional.length) throw new UsageError(`tunebook sizing: unexpected argument ${JSON.stringify(p.positional[0])}; use --model or --params\n${HELP}`);
+  if (bool(p, "help")) return (console.log(HELP), 0);
+  if (p.positional.length)
+    throw new UsageError(
+      `tunebook sizing: unexpected argument ${JSON.stringify(p.positional[0])}; use --model or --params\n${HELP}`,
+    );
   const json = bool(p, "json");
   try {
     if (bool(p, "list-gpus")) {
       const all = [...GPU_CATALOG, thisMachine()];
       if (json) console.log(JSON.stringify(all, null, 2));
-      else for (const g of all) console.log(`${g.id.padEnd(22)} ${formatGiB(g.memoryBytes, 0).padStart(8)}  ${g.fp16Tflops ?? "?"} TFLOPS fp16  ${g.name}`);
+      else
+        for (const g of all)
+          console.log(
+            `${g.id.padEnd(22)} ${formatGiB(g.memoryBytes, 0).padStart(8)}  ${g.fp16Tflops ?? "?"} TFLOPS fp16  ${g.name}`,
+          );
       return 0;
     }
     const model = str(p, "model");
     const params = str(p, "params");
-    if (model !== undefined && params !== undefined) throw new UsageError("tunebook sizing: give --model or --params, not both");
+    if (model !== undefined && params !== undefined)
+      throw new UsageError("tunebook sizing: give --model or --params, not both");
     const gpuId = str(p, "gpu");
     const gpu = gpuId !== undefined ? getGpu(gpuId) : undefined;
     const zero = int(p, "zero", undefined, 0, 3);
@@ -111,14 +144,28 @@ export async function run(argv: string[]): Promise<number> {
       batch: int(p, "batch"),
       seq: int(p, "seq"),
       loraRank: int(p, "rank"),
-      loraTargets: targets === undefined ? undefined : targets === "all-linear" ? "all-linear" : targets.split(",").map((s) => s.trim()).filter(Boolean),
+      loraTargets:
+        targets === undefined
+          ? undefined
+          : targets === "all-linear"
+            ? "all-linear"
+            : targets
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
       overhead: num(p, "overhead", undefined, { min: 0 }),
       mfu: num(p, "mfu", undefined, { min: 0, exclusiveMin: true, max: 1 }),
       tokens: tokens === undefined ? undefined : wholeCount(tokens, "tokens"),
     };
     if (model === undefined && params === undefined) {
-      if (!gpu) throw new UsageError(`tunebook sizing: give --model M or --params N (or --gpu ID alone for the largest models it holds)\n${HELP}`);
-      const report = gpuReport(gpu, Object.fromEntries(Object.entries(job).filter(([k, v]) => v !== undefined && k !== "job")));
+      if (!gpu)
+        throw new UsageError(
+          `tunebook sizing: give --model M or --params N (or --gpu ID alone for the largest models it holds)\n${HELP}`,
+        );
+      const report = gpuReport(
+        gpu,
+        Object.fromEntries(Object.entries(job).filter(([k, v]) => v !== undefined && k !== "job")),
+      );
       if (json) console.log(JSON.stringify(report, null, 2));
       else {
         console.log(`${report.gpu.name}: largest model that fits`);
@@ -127,7 +174,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const shape = params !== undefined ? shapeFromParams(wholeCount(params, "params")) : await loadModelShape(model as string, { revision: str(p, "revision") });
+    const shape =
+      params !== undefined
+        ? shapeFromParams(wholeCount(params, "params"))
+        : await loadModelShape(model as string, { revision: str(p, "revision") });
     const result = estimateMemory(shape, job, gpu);
     if (json) console.log(JSON.stringify(estimateJson(result), null, 2));
     else console.log(formatEstimate(result).replace(/\*\*/g, ""));

@@ -4,8 +4,8 @@
  * installed, else the classic Notebook. Where Jupyter is missing it prints exactly what to install
  * (apt, pip, conda) and exits 1. `--dry-run` prints the command instead of running it.
  */
-import * as path from "path";
-import { spawn } from "child_process";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
 import { parseArgs, bool, UsageError } from "./args";
 import { projectRoot } from "../notebooks/paths";
 import { findJupyterPython, jupyterInstallHint } from "../notebooks/jupyter";
@@ -26,11 +26,15 @@ export async function run(argv: string[]): Promise<number> {
   const hasLab = !!found.modules.jupyterlab;
   const hasClassic = !!found.modules.notebook;
   if (bool(p, "lab") && !hasLab) {
-    console.error(`tunebook start: JupyterLab is not installed for ${found.python}; install it (pip install jupyterlab) or drop --lab`);
+    console.error(
+      `tunebook start: JupyterLab is not installed for ${found.python}; install it (pip install jupyterlab) or drop --lab`,
+    );
     return 1;
   }
   if (bool(p, "classic") && !hasClassic) {
-    console.error(`tunebook start: the classic Notebook is not installed for ${found.python}; install it (pip install notebook) or drop --classic`);
+    console.error(
+      `tunebook start: the classic Notebook is not installed for ${found.python}; install it (pip install notebook) or drop --classic`,
+    );
     return 1;
   }
   const app = bool(p, "classic") || !hasLab ? "notebook" : "jupyterlab";
@@ -46,7 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const where = installUserKernel(found.python);
   console.log(`tunebook: tslab kernel registered for this user in ${where}`);
-  console.log(`tunebook: starting ${app === "jupyterlab" ? "JupyterLab" : "Jupyter Notebook"} on ${nbDir} (Ctrl-C to stop)`);
+  console.log(
+    `tunebook: starting ${app === "jupyterlab" ? "JupyterLab" : "Jupyter Notebook"} on ${nbDir} (Ctrl-C to stop)`,
+  );
   return new Promise<number>((resolve) => {
     const child = spawn(found.python, args, { stdio: "inherit", cwd: nbDir });
     child.on("error", (e) => {

@@ -9,8 +9,12 @@ const HELP = `usage: tunebook tokenize --tokenizer PATH_OR_ID [--json] [--no-spe
   TEXT after -- is taken verbatim (leading spaces and dashes kept); several words are joined by one space.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { booleans: ["json", "help", "no-special"], values: ["tokenizer", "revision"] }, "tunebook tokenize");
-  if (bool(p, "help")) return console.log(HELP), 0;
+  const p = parseArgs(
+    argv,
+    { booleans: ["json", "help", "no-special"], values: ["tokenizer", "revision"] },
+    "tunebook tokenize",
+  );
+  if (bool(p, "help")) return (console.log(HELP), 0);
   const id = str(p, "tokenizer");
   if (!id) throw new UsageError(`tunebook tokenize: --tokenizer is required\n${HELP}`);
   if (p.positional.length === 0) throw new UsageError(`tunebook tokenize: no TEXT given\n${HELP}`);

@@ -11,8 +11,8 @@
  * the fields that neither a flag nor the config file set. The trainer's own defaults (transformers' lr 5e-5) suit
  * a 70M+ model, not the course's small ones, so a learner who gives no flag should get the measured recipe.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import { readRegularFileSync } from "../runtime/files";
 import { findDuplicateKey } from "../runtime/json-keys";
@@ -20,7 +20,14 @@ import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError, type TrainC
 import { parseLoraOption } from "../eval/adapters";
 import { TEMPLATE_NAMES } from "../eval/task";
 import { DATASET_NAMES } from "../data/datasets";
-import { CARD_FILE, ModelCardError, readModelCard, RECIPE_FIELDS, type RecipeField } from "../model/card";
+import {
+  CARD_FILE,
+  ModelCardError,
+  readModelCard,
+  RECIPE_FIELDS,
+  type RecipeField,
+  type ModelCard,
+} from "../model/card";
 import { DEFAULT_MODEL, defaultModelDir } from "../model/pretrained";
 
 export const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|DATASET --out DIR) [options]
@@ -46,9 +53,17 @@ export const HELP = `usage: tunebook train (--config FILE.json | --model M --dat
 
 /** Flags whose value is a name, path or spec: an empty value is a mistake, never "use the default". */
 const NON_EMPTY_FLAGS: Record<string, string> = {
-  config: "a JSON config file", model: '"default", a folder or a repo id', data: "a JSONL file or a dataset name", "eval-data": "a JSONL file or a dataset name",
-  template: TEMPLATE_NAMES.join("|"), labels: "labels joined by commas (a,b)", out: "a folder", lora: "a LoRA spec such as r=8,alpha=16 (leave the flag out for a full fine-tune)",
-  dtype: "F32, F16 or BF16", schedule: "a schedule name", optimizer: "adamw or adafactor",
+  config: "a JSON config file",
+  model: '"default", a folder or a repo id',
+  data: "a JSONL file or a dataset name",
+  "eval-data": "a JSONL file or a dataset name",
+  template: TEMPLATE_NAMES.join("|"),
+  labels: "labels joined by commas (a,b)",
+  out: "a folder",
+  lora: "a LoRA spec such as r=8,alpha=16 (leave the flag out for a full fine-tune)",
+  dtype: "F32, F16 or BF16",
+  schedule: "a schedule name",
+  optimizer: "adamw or adafactor",
 };
 
 const CLI_FIELDS = ["model", "data", "evalData", "template", "labels", "out", "limit", "lora", "dtype"] as const;
@@ -92,11 +107,17 @@ function localModelDir(model: string): string | undefined {
  * Fill the recipe fields that `train` (flags + config file) leaves unset from the model card's recipe for
  * `data`; returns where each value came from, or undefined when no card recipe applies.
  */
-function applyCardRecipe(model: string, data: string, train: Record<string, unknown>, fromFile: Set<string>, fromFlags: Set<string>): RecipeOrigin | undefined {
+function applyCardRecipe(
+  model: string,
+  data: string,
+  train: Record<string, unknown>,
+  fromFile: Set<string>,
+  fromFlags: Set<string>,
+): RecipeOrigin | undefined {
   if (!DATASET_NAMES.includes(data)) return undefined;
   const dir = localModelDir(model);
   if (!dir) return undefined;
-  let card;
+  let card: ModelCard | undefined;
   try {
     card = readModelCard(dir);
   } catch (e) {
@@ -129,10 +150,23 @@ function applyCardRecipe(model: string, data: string, train: Record<string, unkn
  * // "recipe for email-subject: lr 0.005 (model card), numSteps 240 (model card), batchSize 4 (--batch-size), ...; model card: data/default-model/model-card.json, measured in ..."
  */
 export function recipeLine(o: RecipeOrigin): string {
-  const flag: Record<RecipeField, string> = { lr: "--lr", numSteps: "--steps", batchSize: "--batch-size", warmupSteps: "--warmup", maxLength: "--max-length" };
+  const flag: Record<RecipeField, string> = {
+    lr: "--lr",
+    numSteps: "--steps",
+    batchSize: "--batch-size",
+    warmupSteps: "--warmup",
+    maxLength: "--max-length",
+  };
   const parts = RECIPE_FIELDS.map((f) => {
     const { value, from } = o.fields[f];
-    const why = from === "flag" ? flag[f] : from === "config" ? "config file" : from === "card" ? "model card" : "tunebook default";
+    const why =
+      from === "flag"
+        ? flag[f]
+        : from === "config"
+          ? "config file"
+          : from === "card"
+            ? "model card"
+            : "tunebook default";
     return `${f} ${value} (${why})`;
   });
   return `recipe for ${o.dataset}: ${parts.join(", ")}; model card: ${o.card}, measured in ${o.measured}`;
@@ -153,38 +187,88 @@ export function readTrainConfigFile(file: string): Record<string, unknown> {
     throw new UsageError(`${file}: not valid JSON (${e?.message ?? e})`);
   }
   const dup = findDuplicateKey(text);
-  if (dup) throw new UsageError(`${file}: duplicate key "${dup.key}"${dup.path ? ` in ${dup.path}` : ""} (JSON would silently keep the last)`);
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new UsageError(`${file}: expected a JSON object of fields`);
+  if (dup)
+    throw new UsageError(
+      `${file}: duplicate key "${dup.key}"${dup.path ? ` in ${dup.path}` : ""} (JSON would silently keep the last)`,
+    );
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    throw new UsageError(`${file}: expected a JSON object of fields`);
   const known = new Set<string>([...Object.keys(DEFAULT_TRAIN_CONFIG).filter((k) => k !== "evalData"), ...CLI_FIELDS]);
-  for (const k of Object.keys(json)) if (!known.has(k)) throw new UsageError(`${file}: unknown field "${k}" (known: ${[...known].join(", ")})`);
+  for (const k of Object.keys(json))
+    if (!known.has(k)) throw new UsageError(`${file}: unknown field "${k}" (known: ${[...known].join(", ")})`);
   return json as Record<string, unknown>;
 }
 
 function fieldStr(src: string, o: Record<string, unknown>, k: CliField): string | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== "string" || v === "") throw new UsageError(`${src}: field "${k}" must be a non-empty string, found ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || v === "")
+    throw new UsageError(`${src}: field "${k}" must be a non-empty string, found ${JSON.stringify(v)}`);
   return v;
 }
 
 /** Config file + flags → one job (flags win). Checks the trainer fields before anything is loaded. */
 export function resolveTrainJob(argv: string[]): TrainJob | "help" {
-  const p = parseArgs(argv, {
-    booleans: ["resume", "quiet", "help", "force"],
-    values: ["config", "model", "data", "eval-data", "template", "labels", "out", "limit", "lora", "dtype", "lr", "steps", "epochs", "batch-size",
-      "grad-accum", "max-length", "warmup", "schedule", "optimizer", "weight-decay", "max-grad-norm", "seed", "eval-every", "checkpoint-every", "keep-checkpoints",
-      "divergence-factor", "divergence-patience", "divergence-floor"],
-  }, "tunebook train");
+  const p = parseArgs(
+    argv,
+    {
+      booleans: ["resume", "quiet", "help", "force"],
+      values: [
+        "config",
+        "model",
+        "data",
+        "eval-data",
+        "template",
+        "labels",
+        "out",
+        "limit",
+        "lora",
+        "dtype",
+        "lr",
+        "steps",
+        "epochs",
+        "batch-size",
+        "grad-accum",
+        "max-length",
+        "warmup",
+        "schedule",
+        "optimizer",
+        "weight-decay",
+        "max-grad-norm",
+        "seed",
+        "eval-every",
+        "checkpoint-every",
+        "keep-checkpoints",
+        "divergence-factor",
+        "divergence-patience",
+        "divergence-floor",
+      ],
+    },
+    "tunebook train",
+  );
   if (bool(p, "help")) return "help";
-  if (p.positional.length) throw new UsageError(`tunebook train: unexpected argument ${JSON.stringify(p.positional[0])}`);
+  if (p.positional.length)
+    throw new UsageError(`tunebook train: unexpected argument ${JSON.stringify(p.positional[0])}`);
   for (const [flag, expected] of Object.entries(NON_EMPTY_FLAGS)) {
     const v = str(p, flag);
-    if (v !== undefined && v.trim() === "") throw new UsageError(`tunebook train: --${flag} is empty; expected ${expected}`);
+    if (v !== undefined && v.trim() === "")
+      throw new UsageError(`tunebook train: --${flag} is empty; expected ${expected}`);
   }
   const cfgFile = str(p, "config");
   const file = cfgFile ? readTrainConfigFile(cfgFile) : {};
   const src = cfgFile ?? "flags";
-  const { model: _m, data: _d, evalData: _e, template: _t, labels: fileLabels, out: _o, limit: fileLimit, lora: _l, dtype: _dt, ...trainFile } = file;
+  const {
+    model: _m,
+    data: _d,
+    evalData: _e,
+    template: _t,
+    labels: fileLabels,
+    out: _o,
+    limit: fileLimit,
+    lora: _l,
+    dtype: _dt,
+    ...trainFile
+  } = file;
   const train: Record<string, unknown> = { ...trainFile };
   const set = (k: keyof TrainConfig, v: unknown) => v !== undefined && (train[k] = v);
   set("lr", num(p, "lr"));
@@ -204,10 +288,15 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   set("keepCheckpoints", int(p, "keep-checkpoints", undefined, 0));
   if (bool(p, "resume")) train.resume = true;
   const divergence = Object.fromEntries(
-    Object.entries({ factor: num(p, "divergence-factor"), patience: int(p, "divergence-patience"), floor: num(p, "divergence-floor") }).filter(([, v]) => v !== undefined),
+    Object.entries({
+      factor: num(p, "divergence-factor"),
+      patience: int(p, "divergence-patience"),
+      floor: num(p, "divergence-floor"),
+    }).filter(([, v]) => v !== undefined),
   );
   if (Object.keys(divergence).length) {
-    const fromFile = train.divergence && typeof train.divergence === "object" ? (train.divergence as Record<string, unknown>) : {};
+    const fromFile =
+      train.divergence && typeof train.divergence === "object" ? (train.divergence as Record<string, unknown>) : {};
     train.divergence = { ...fromFile, ...divergence };
   }
 
@@ -215,9 +304,22 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
   const data = str(p, "data") ?? fieldStr(src, file, "data");
   const out = str(p, "out") ?? fieldStr(src, file, "out");
   const missing = [!model && "model", !data && "data", !out && "out"].filter(Boolean);
-  if (missing.length) throw new UsageError(`tunebook train: ${missing.map((m) => `--${m}`).join(", ")} required (as flags or config fields)\n${HELP}`);
+  if (missing.length)
+    throw new UsageError(
+      `tunebook train: ${missing.map((m) => `--${m}`).join(", ")} required (as flags or config fields)\n${HELP}`,
+    );
   if (train.checkpointDir === undefined) train.checkpointDir = path.join(out!, "checkpoints");
-  const flagFields = new Set(Object.entries({ lr: "lr", numSteps: "steps", batchSize: "batch-size", warmupSteps: "warmup", maxLength: "max-length" }).filter(([, f]) => str(p, f) !== undefined).map(([k]) => k));
+  const flagFields = new Set(
+    Object.entries({
+      lr: "lr",
+      numSteps: "steps",
+      batchSize: "batch-size",
+      warmupSteps: "warmup",
+      maxLength: "max-length",
+    })
+      .filter(([, f]) => str(p, f) !== undefined)
+      .map(([k]) => k),
+  );
   const recipe = applyCardRecipe(model!, data!, train, new Set(Object.keys(trainFile)), flagFields);
   try {
     resolveTrainConfig({ ...(train as Partial<TrainConfig>), evalData: [], evalEvery: 0 });
@@ -225,21 +327,38 @@ export function resolveTrainJob(argv: string[]): TrainJob | "help" {
     if (e instanceof TrainConfigError) throw new UsageError(`${src}: ${e.message}`);
     throw e;
   }
-  let labels = str(p, "labels")?.split(",").map((s) => s.trim()).filter(Boolean);
-  if (labels?.length === 0) throw new UsageError(`tunebook train: --labels has no labels; expected labels joined by commas (a,b)`);
+  let labels = str(p, "labels")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (labels?.length === 0)
+    throw new UsageError(`tunebook train: --labels has no labels; expected labels joined by commas (a,b)`);
   if (!labels && fileLabels !== undefined) {
-    if (!Array.isArray(fileLabels) || !fileLabels.every((l) => typeof l === "string")) throw new UsageError(`${src}: field "labels" must be an array of strings`);
+    if (!Array.isArray(fileLabels) || !fileLabels.every((l) => typeof l === "string"))
+      throw new UsageError(`${src}: field "labels" must be an array of strings`);
     labels = fileLabels as string[];
   }
   if (fileLimit !== undefined && !(Number.isInteger(fileLimit) && (fileLimit as number) > 0))
     throw new UsageError(`${src}: field "limit" must be a positive integer, found ${JSON.stringify(fileLimit)}`);
   const limit = int(p, "limit") ?? (fileLimit as number | undefined);
   const dtype = (str(p, "dtype") ?? fieldStr(src, file, "dtype") ?? "F32").toUpperCase();
-  if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") throw new UsageError(`--dtype must be F32, F16 or BF16, got ${JSON.stringify(dtype)}`);
+  if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16")
+    throw new UsageError(`--dtype must be F32, F16 or BF16, got ${JSON.stringify(dtype)}`);
   const lora = str(p, "lora") ?? fieldStr(src, file, "lora");
   if (lora) parseLoraOption(lora); // syntax errors before loading anything
   return {
-    model: model!, data: data!, out: out!, evalData: str(p, "eval-data") ?? fieldStr(src, file, "evalData"), template: str(p, "template") ?? fieldStr(src, file, "template"),
-    labels, limit, lora, dtype, quiet: bool(p, "quiet"), force: bool(p, "force"), train: train as Partial<TrainConfig>, ...(recipe ? { recipe } : {}),
+    model: model!,
+    data: data!,
+    out: out!,
+    evalData: str(p, "eval-data") ?? fieldStr(src, file, "evalData"),
+    template: str(p, "template") ?? fieldStr(src, file, "template"),
+    labels,
+    limit,
+    lora,
+    dtype,
+    quiet: bool(p, "quiet"),
+    force: bool(p, "force"),
+    train: train as Partial<TrainConfig>,
+    ...(recipe ? { recipe } : {}),
   };
 }

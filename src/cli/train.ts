@@ -10,8 +10,8 @@
  * without --force; one run at a time holds OUT/tunebook_run.lock, and only the lock holder cleans what a
  * crashed save left behind.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { UsageError } from "./args";
 import { HELP, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 
@@ -30,11 +30,30 @@ import { loadTask } from "../eval/task";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../lora";
 import { LoraModel } from "../lora/model";
-import { CheckpointWriteError, cleanCheckpointLeftovers, findLatestCheckpoint, fsErrorCode, fsErrorText, removeAllCheckpoints } from "../train/checkpoint";
+import {
+  CheckpointWriteError,
+  cleanCheckpointLeftovers,
+  findLatestCheckpoint,
+  fsErrorCode,
+  fsErrorText,
+  removeAllCheckpoints,
+} from "../train/checkpoint";
 import { acquireRunLock, type RunLock } from "../train/run-lock";
 import {
-  RUN_FILE, RUN_FORMAT, RUN_VERSION, SUMMARY_FILE, checkFolderPath, checkNotModelFolder, cleanRunLeftovers, compareRunSettings, dataHash, describeChanges,
-  inspectRunFolder, realPathLoose, type RunRecord, type RunSettings,
+  RUN_FILE,
+  RUN_FORMAT,
+  RUN_VERSION,
+  SUMMARY_FILE,
+  checkFolderPath,
+  checkNotModelFolder,
+  cleanRunLeftovers,
+  compareRunSettings,
+  dataHash,
+  describeChanges,
+  inspectRunFolder,
+  realPathLoose,
+  type RunRecord,
+  type RunSettings,
 } from "../train/run-folder";
 
 const clock = (s: number) => {
@@ -61,16 +80,38 @@ export function formatProgress(s: StepInfo, width = 20): string {
 /** Where the model's weights live, to keep --out away from them; and the model's identity for the run record. */
 function modelLocation(model: string): { id: string; modelDir?: string; cacheDir?: string } {
   if (model === DEFAULT_MODEL) return { id: DEFAULT_MODEL, modelDir: defaultModelDir() };
-  if (fs.statSync(model, { throwIfNoEntry: false })?.isDirectory()) return { id: fs.realpathSync(model), modelDir: model };
+  if (fs.statSync(model, { throwIfNoEntry: false })?.isDirectory())
+    return { id: fs.realpathSync(model), modelDir: model };
   return { id: model, cacheDir: hubCacheDir() }; // a repo id: its weights are (or will be) in the hub cache
 }
 
-function runSettings(job: TrainJob, modelId: string, source: string, template: string, labels: string[] | undefined, records: readonly Record<string, unknown>[]): RunSettings {
+function runSettings(
+  job: TrainJob,
+  modelId: string,
+  source: string,
+  template: string,
+  labels: string[] | undefined,
+  records: readonly Record<string, unknown>[],
+): RunSettings {
   const c = resolveTrainConfig({ ...job.train, evalData: [], evalEvery: 0 });
   return {
-    model: modelId, data: dataHash(records), dataSource: source, records: records.length, template, labels: labels ?? null, maxLength: c.maxLength,
-    batchSize: c.batchSize, gradAccumSteps: c.gradAccumSteps, lr: c.lr, schedule: c.schedule, warmupSteps: c.warmupSteps, numSteps: c.numSteps,
-    numEpochs: c.numEpochs, optimizer: c.optimizer, weightDecay: c.weightDecay, optimizerOptions: c.optimizerOptions,
+    model: modelId,
+    data: dataHash(records),
+    dataSource: source,
+    records: records.length,
+    template,
+    labels: labels ?? null,
+    maxLength: c.maxLength,
+    batchSize: c.batchSize,
+    gradAccumSteps: c.gradAccumSteps,
+    lr: c.lr,
+    schedule: c.schedule,
+    warmupSteps: c.warmupSteps,
+    numSteps: c.numSteps,
+    numEpochs: c.numEpochs,
+    optimizer: c.optimizer,
+    weightDecay: c.weightDecay,
+    optimizerOptions: c.optimizerOptions,
     lora: job.lora ? JSON.stringify(parseLoraOption(job.lora)) : null,
   };
 }
@@ -82,15 +123,21 @@ function runSettings(job: TrainJob, modelId: string, source: string, template: s
 function prepareRunFolder(job: TrainJob, settings: RunSettings): string[] {
   const notes: string[] = [];
   const ckptDir = job.train.checkpointDir ?? "";
-  const cleaned = [...cleanRunLeftovers(job.out), ...(ckptDir ? cleanCheckpointLeftovers(ckptDir).map((n) => path.join(path.relative(job.out, ckptDir), n)) : [])];
+  const cleaned = [
+    ...cleanRunLeftovers(job.out),
+    ...(ckptDir ? cleanCheckpointLeftovers(ckptDir).map((n) => path.join(path.relative(job.out, ckptDir), n)) : []),
+  ];
   if (cleaned.length) notes.push(`${job.out}: removed what an interrupted save left behind (${cleaned.join(", ")})`);
   const state = inspectRunFolder(job.out, ckptDir);
   const now = new Date().toISOString();
   let record: RunRecord = { format: RUN_FORMAT, version: RUN_VERSION, createdAt: now, updatedAt: now, settings };
   if (job.train.resume) {
-    if (job.train.resume === true && !fs.existsSync(ckptDir)) throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
+    if (job.train.resume === true && !fs.existsSync(ckptDir))
+      throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
     if (!state.record) {
-      notes.push(`${job.out}: no ${RUN_FILE} (a run from an older tunebook): its data and settings cannot be checked; recording this run's now`);
+      notes.push(
+        `${job.out}: no ${RUN_FILE} (a run from an older tunebook): its data and settings cannot be checked; recording this run's now`,
+      );
     } else {
       const before = state.record.settings;
       const changes = compareRunSettings(before, settings);
@@ -101,12 +148,22 @@ function prepareRunFolder(job: TrainJob, settings: RunSettings): string[] {
       record = { ...state.record, updatedAt: now, settings };
       if (changes.length) {
         record.forced = [...(state.record.forced ?? []), { at: now, changed: changes.map((c) => c.field) }];
-        notes.push(`${job.out}: --force: resuming with changed settings (${describeChanges(changes, before, settings)})`);
+        notes.push(
+          `${job.out}: --force: resuming with changed settings (${describeChanges(changes, before, settings)})`,
+        );
       }
     }
   } else if (state.checkpoints.length || state.finished) {
-    const what = [state.checkpoints.length && `checkpoints up to step ${state.checkpoints[state.checkpoints.length - 1]}`, state.finished && "a finished model"].filter(Boolean).join(" and ");
-    if (!job.force) throw new UsageError(`tunebook train: ${job.out} holds a tunebook run (${what}): continue it with --resume, or start over with --force (its checkpoints are deleted)`);
+    const what = [
+      state.checkpoints.length && `checkpoints up to step ${state.checkpoints[state.checkpoints.length - 1]}`,
+      state.finished && "a finished model",
+    ]
+      .filter(Boolean)
+      .join(" and ");
+    if (!job.force)
+      throw new UsageError(
+        `tunebook train: ${job.out} holds a tunebook run (${what}): continue it with --resume, or start over with --force (its checkpoints are deleted)`,
+      );
     if (ckptDir) removeAllCheckpoints(ckptDir);
     fs.rmSync(path.join(job.out, SUMMARY_FILE), { force: true });
     notes.push(`${job.out}: --force: starting over (the earlier run's checkpoints and summary were deleted)`);
@@ -135,17 +192,23 @@ function finalWriteError(e: unknown, file: string, ckptDir: string): Error {
 }
 
 /** The first of `files` that a failed save had not finished in `dir` (saves write them in this order). */
-const unfinished = (dir: string, files: string[]) => files.find((f) => !fs.existsSync(path.join(dir, f))) ?? files[files.length - 1];
+const unfinished = (dir: string, files: string[]) =>
+  files.find((f) => !fs.existsSync(path.join(dir, f))) ?? files[files.length - 1];
 
 /** The final model (or adapter) into OUT, built in a hidden folder first; errors name the file. Returns the files written. */
-async function saveFinal(job: TrainJob, model: GPTNeoXForCausalLM, lora: Awaited<ReturnType<typeof attachLora>> | undefined): Promise<string[]> {
+async function saveFinal(
+  job: TrainJob,
+  model: GPTNeoXForCausalLM,
+  lora: Awaited<ReturnType<typeof attachLora>> | undefined,
+): Promise<string[]> {
   const target = lora ? path.join(job.out, "adapter") : job.out;
   const names = lora ? [ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE] : ["model.safetensors", "config.json"]; // the order the savers write in
   const tmp = tempSibling(path.join(job.out, lora ? "adapter" : "final"));
   try {
     if (lora) await lora.save(tmp);
     else await saveModel(model, tmp, { dtype: job.dtype });
-    if (lora) replaceDir(tmp, target); // a crash never leaves new weights next to an old run's config
+    if (lora)
+      replaceDir(tmp, target); // a crash never leaves new weights next to an old run's config
     else {
       for (const f of names) fs.renameSync(path.join(tmp, f), path.join(job.out, f));
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -176,7 +239,7 @@ const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process
 
 export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);
-  if (job === "help") return io.out(HELP + "\n"), 0;
+  if (job === "help") return (io.out(HELP + "\n"), 0);
   const quiet = job.quiet;
   const ckptDir = job.train.checkpointDir ?? "";
   // Paths first: nothing is read or loaded for a run that could not write its results.
@@ -187,19 +250,33 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   for (const t of targets) checkFolderPath(t.flag, t.dir);
   checkNotModelFolder(targets, where);
   const trainTask = await loadTask({ data: job.data, template: job.template, labels: job.labels, split: "train" });
-  const evalTask = job.evalData ? await loadTask({ data: job.evalData, template: job.template ?? trainTask.dataset, labels: trainTask.labels, split: "test" }) : undefined;
+  const evalTask = job.evalData
+    ? await loadTask({
+        data: job.evalData,
+        template: job.template ?? trainTask.dataset,
+        labels: trainTask.labels,
+        split: "test",
+      })
+    : undefined;
   const records = job.limit ? trainTask.records.slice(0, job.limit) : trainTask.records;
   const settings = runSettings(job, where.id, trainTask.file, trainTask.template.name, trainTask.labels, records);
   const first = inspectRunFolder(job.out, ckptDir);
   if (!first.isRun && !first.empty && !job.force)
-    throw new UsageError(`tunebook train: --out ${job.out} is not empty and is not a tunebook run folder (no ${RUN_FILE}): choose a new folder, or --force to write into it`);
-  if (job.train.resume === true && !fs.existsSync(ckptDir)) throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
+    throw new UsageError(
+      `tunebook train: --out ${job.out} is not empty and is not a tunebook run folder (no ${RUN_FILE}): choose a new folder, or --force to write into it`,
+    );
+  if (job.train.resume === true && !fs.existsSync(ckptDir))
+    throw new UsageError(`tunebook train: --resume but ${ckptDir} does not exist`);
   // the first line of a run that can go ahead (bad input gets its one error line alone), so a learner sees which
   // lr, steps and batch run and why
   if (job.recipe && !quiet) io.err(recipeLine(job.recipe) + "\n");
 
   const locks: RunLock[] = [];
-  const release = () => locks.splice(0).reverse().forEach((l) => l.release());
+  const release = () =>
+    locks
+      .splice(0)
+      .reverse()
+      .forEach((l) => l.release());
   let stopper: (() => void) | undefined;
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -225,42 +302,70 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     const tokenizer = loaded.tokenizer;
     const tty = !quiet && io === STD_IO && Boolean(process.stderr.isTTY); // redraw one line in a terminal
     let lastLine = 0;
-    const lora = job.lora ? await attachLora(model, parseLoraOption(job.lora), { baseModelNameOrPath: job.model }) : undefined;
+    const lora = job.lora
+      ? await attachLora(model, parseLoraOption(job.lora), { baseModelNameOrPath: job.model })
+      : undefined;
     let result: Awaited<ReturnType<typeof fineTune>>;
     try {
       result = await fineTune(model, tokenizer, trainTask.template, records, job.train, {
         evalRecords: evalTask?.records,
         trainable: lora?.trainable,
-        onTrainer: (t) => (stopper = () => (io.err("\nstopping after this step (a checkpoint is saved; signal again to quit now)…\n"), t.stop())),
-        callbacks: quiet ? {} : {
-          onStep: (s) => {
-            const every = Math.max(1, Math.floor(s.numSteps / 20));
-            if (tty) io.err(`\r${formatProgress(s)}${s.step === s.numSteps ? "\n" : ""}`);
-            else if (s.step % every === 0 || s.step === s.numSteps || s.step - lastLine >= every) {
-              io.err(formatProgress(s) + "\n");
-              lastLine = s.step;
-            }
-          },
-          onEval: (e) => io.err(`${tty ? "\n" : ""}eval at step ${e.step}: loss ${e.evalLoss.toFixed(4)} (${e.numTokens} tokens)\n`),
-          onCheckpoint: (c) => io.err(`${tty ? "\n" : ""}checkpoint: ${c.path}\n`),
-        },
+        onTrainer: (t) =>
+          (stopper = () => (
+            io.err("\nstopping after this step (a checkpoint is saved; signal again to quit now)…\n"), t.stop()
+          )),
+        callbacks: quiet
+          ? {}
+          : {
+              onStep: (s) => {
+                const every = Math.max(1, Math.floor(s.numSteps / 20));
+                if (tty) io.err(`\r${formatProgress(s)}${s.step === s.numSteps ? "\n" : ""}`);
+                else if (s.step % every === 0 || s.step === s.numSteps || s.step - lastLine >= every) {
+                  io.err(formatProgress(s) + "\n");
+                  lastLine = s.step;
+                }
+              },
+              onEval: (e) =>
+                io.err(
+                  `${tty ? "\n" : ""}eval at step ${e.step}: loss ${e.evalLoss.toFixed(4)} (${e.numTokens} tokens)\n`,
+                ),
+              onCheckpoint: (c) => io.err(`${tty ? "\n" : ""}checkpoint: ${c.path}\n`),
+            },
       });
     } catch (e) {
-      if (e instanceof CheckpointWriteError && e.intact) throw new Error(`${e.message} (free some space, then continue from it with --resume)`);
+      if (e instanceof CheckpointWriteError && e.intact)
+        throw new Error(`${e.message} (free some space, then continue from it with --resume)`);
       throw e;
     }
-    if (!quiet && result.evalLoss !== undefined) io.err(`eval loss after step ${result.summary.step}: ${result.evalLoss.toFixed(4)}\n`);
+    if (!quiet && result.evalLoss !== undefined)
+      io.err(`eval loss after step ${result.summary.step}: ${result.evalLoss.toFixed(4)}\n`);
     const files = await saveFinal(job, model, lora);
     let writing = job.out;
     try {
       files.push(...copyTokenizerFiles(loaded.dir, job.out, (f) => (writing = f)));
       const s = result.summary;
       const summary = {
-        model: job.model, data: trainTask.file, evalData: evalTask?.file ?? null, template: trainTask.template.name, out: job.out,
-        step: s.step, stepsRun: s.stepsRun, finalLoss: s.finalLoss, evalLoss: result.evalLoss ?? null,
-        firstLoss: s.losses[0] ?? null, tokensPerSec: s.tokensPerSec, tokens: s.tokens, elapsed: s.elapsed, trainExamples: result.trainStats.count,
-        droppedExamples: s.droppedExamples, stopped: s.stopped, resumedFrom: s.resumedFrom ?? null, lastCheckpoint: s.lastCheckpoint ?? null,
-        checkpointDir: result.config.checkpointDir || null, files, losses: s.losses,
+        model: job.model,
+        data: trainTask.file,
+        evalData: evalTask?.file ?? null,
+        template: trainTask.template.name,
+        out: job.out,
+        step: s.step,
+        stepsRun: s.stepsRun,
+        finalLoss: s.finalLoss,
+        evalLoss: result.evalLoss ?? null,
+        firstLoss: s.losses[0] ?? null,
+        tokensPerSec: s.tokensPerSec,
+        tokens: s.tokens,
+        elapsed: s.elapsed,
+        trainExamples: result.trainStats.count,
+        droppedExamples: s.droppedExamples,
+        stopped: s.stopped,
+        resumedFrom: s.resumedFrom ?? null,
+        lastCheckpoint: s.lastCheckpoint ?? null,
+        checkpointDir: result.config.checkpointDir || null,
+        files,
+        losses: s.losses,
       };
       const text = JSON.stringify(summary, null, 2) + "\n";
       writing = path.join(job.out, SUMMARY_FILE);

@@ -22,7 +22,10 @@ export function tasksFigure(
   for (const [task, cmp] of Object.entries(comparisons)) {
     const wanted = metricsByTask[task] ?? ["exactMatch", "f1", "accuracy"];
     for (const name of wanted) {
-      if (!(name in NAMES)) throw new Error(`tasksFigure: metric ${JSON.stringify(name)} of task ${JSON.stringify(task)} is not a 0..1 score (use one of ${Object.keys(NAMES).join(", ")})`);
+      if (!(name in NAMES))
+        throw new Error(
+          `tasksFigure: metric ${JSON.stringify(name)} of task ${JSON.stringify(task)} is not a 0..1 score (use one of ${Object.keys(NAMES).join(", ")})`,
+        );
       const m = cmp.metrics.find((r) => r.metric === name);
       if (!m) continue; // e.g. accuracy of a task without labels
       x.push(`${task}: ${NAMES[name]}`);
@@ -36,6 +39,12 @@ export function tasksFigure(
       { type: "bar", name: "base", x, y: base },
       { type: "bar", name: "fine-tuned", x, y: tuned },
     ],
-    layout: { title: { text: title }, barmode: "group", yaxis: { title: { text: "score (0–1)" }, range: [0, 1] }, legend: { orientation: "h" }, height: 420 },
+    layout: {
+      title: { text: title },
+      barmode: "group",
+      yaxis: { title: { text: "score (0–1)" }, range: [0, 1] },
+      legend: { orientation: "h" },
+      height: 420,
+    },
   };
 }

@@ -5,7 +5,7 @@
  * measures memory instead: `data/heldout-text/passages.jsonl` holds the opening of each of the 9 documents
  * the embedded model's build left out (every 40th document of its corpus; see the folder's datasheet).
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { dataDir } from "../data/datasets";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import type { Tokenizer } from "../tokenizer/types";
@@ -29,10 +29,14 @@ export interface HeldOutPassage {
  * heldOutText().length; // 9
  */
 export function heldOutText(file = `${dataDir("heldout-text")}/passages.jsonl`): HeldOutPassage[] {
-  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim());
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim());
   return lines.map((l, i) => {
     const p = JSON.parse(l) as HeldOutPassage;
-    if (typeof p.text !== "string" || !p.text || typeof p.id !== "string") throw new Error(`${file}:${i + 1}: expected {id, source, corpusIndex, text}`);
+    if (typeof p.text !== "string" || !p.text || typeof p.id !== "string")
+      throw new Error(`${file}:${i + 1}: expected {id, source, corpusIndex, text}`);
     return p;
   });
 }
@@ -65,7 +69,12 @@ export interface TextPerplexity {
  * @example
  * const before = textPerplexity(model, tokenizer, heldOutText());
  */
-export function textPerplexity(model: GPTNeoXForCausalLM, tokenizer: Tokenizer, passages: readonly { text: string }[], options: Partial<TextPerplexityOptions> = {}): TextPerplexity {
+export function textPerplexity(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  passages: readonly { text: string }[],
+  options: Partial<TextPerplexityOptions> = {},
+): TextPerplexity {
   const o = { ...DEFAULT_TEXT_PERPLEXITY_OPTIONS, ...options };
   const len = Math.min(o.windowTokens, model.config.maxPositionEmbeddings);
   const perPassage = passages.map((p) => {
@@ -78,7 +87,16 @@ export function textPerplexity(model: GPTNeoXForCausalLM, tokenizer: Tokenizer, 
   for (let k = 0; windows.length < o.maxWindows && perPassage.some((w) => k < w.length); k++)
     for (const w of perPassage) if (k < w.length && windows.length < o.maxWindows) windows.push(w[k]);
   if (windows.length === 0) throw new Error(`textPerplexity: no passage has ${len} tokens`);
-  const scores = scoreExamples(model, windows.map((inputIds) => ({ inputIds })), { batchSize: o.batchSize });
+  const scores = scoreExamples(
+    model,
+    windows.map((inputIds) => ({ inputIds })),
+    { batchSize: o.batchSize },
+  );
   const ppl = perplexity(scores);
-  return { perplexity: ppl, loss: Math.log(ppl), tokens: scores.reduce((a, s) => a + s.tokens, 0), windows: windows.length };
+  return {
+    perplexity: ppl,
+    loss: Math.log(ppl),
+    tokens: scores.reduce((a, s) => a + s.tokens, 0),
+    windows: windows.length,
+  };
 }

@@ -7,7 +7,15 @@ export { parameterRows, familyPoints, familyFigure } from "./parameters";
 export type { ParameterRow, FamilyPoint } from "./parameters";
 export { trainingMonitor, DEFAULT_MONITOR_OPTIONS } from "./monitor";
 export type { MonitorOptions, TrainingMonitor } from "./monitor";
-export { beforeAfterRows, predictionRows, metricRows, promptInput, percent, comparisonSummary, DEFAULT_ROW_OPTIONS } from "./rows";
+export {
+  beforeAfterRows,
+  predictionRows,
+  metricRows,
+  promptInput,
+  percent,
+  comparisonSummary,
+  DEFAULT_ROW_OPTIONS,
+} from "./rows";
 export type { BeforeAfterRow, PredictionRow, MetricRow, RowOptions } from "./rows";
 export { saveFineTuned, TOKENIZER_FILES } from "./save";
 export type { SaveFineTunedOptions, SavedFile } from "./save";

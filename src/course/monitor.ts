@@ -47,8 +47,14 @@ export interface TrainingMonitor {
  */
 export function trainingMonitor(options: Partial<MonitorOptions> & { numSteps: number }): TrainingMonitor {
   const o: MonitorOptions = { ...DEFAULT_MONITOR_OPTIONS, ...options };
-  if (!(Number.isInteger(o.numSteps) && o.numSteps >= 1)) throw new RangeError(`trainingMonitor: numSteps must be a positive integer, found ${options.numSteps}`);
-  const chart = liveChart({ title: o.title, xLabel: "update (step)", yLabel: "loss (nats per answer token)", throttleMs: o.chartThrottleMs });
+  if (!(Number.isInteger(o.numSteps) && o.numSteps >= 1))
+    throw new RangeError(`trainingMonitor: numSteps must be a positive integer, found ${options.numSteps}`);
+  const chart = liveChart({
+    title: o.title,
+    xLabel: "update (step)",
+    yLabel: "loss (nats per answer token)",
+    throttleMs: o.chartThrottleMs,
+  });
   const bar = progress({ total: o.numSteps, label: o.label });
   const steps: TrainingMonitor["steps"] = [];
   const evals: EvalInfo[] = [];
@@ -57,7 +63,11 @@ export function trainingMonitor(options: Partial<MonitorOptions> & { numSteps: n
     onStep(s: StepInfo) {
       steps.push({ step: s.step, loss: s.loss, lr: s.lr, tokensPerSec: s.tokensPerSec, elapsed: s.elapsed });
       chart.push("train loss", s.step, s.loss);
-      bar.update(s.step, { loss: Number(s.loss.toFixed(3)), "tokens/s": Math.round(s.tokensPerSec), lr: Number(s.lr.toPrecision(2)) });
+      bar.update(s.step, {
+        loss: Number(s.loss.toFixed(3)),
+        "tokens/s": Math.round(s.tokensPerSec),
+        lr: Number(s.lr.toPrecision(2)),
+      });
     },
     onEval(e: EvalInfo) {
       evals.push(e);

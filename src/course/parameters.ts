@@ -29,10 +29,19 @@ export function parameterRows(config: GPTNeoXConfig): ParameterRow[] {
     ["input embedding", "gpt_neox.embed_in", c.embedIn],
     [`attention (${n} layers)`, "attention.query_key_value + attention.dense", c.attention],
     [`MLP (${n} layers)`, "mlp.dense_h_to_4h + mlp.dense_4h_to_h", c.mlp],
-    [`layer norms (${n} layers + final)`, "input_layernorm + post_attention_layernorm + final_layer_norm", c.norms + c.finalLayerNorm],
+    [
+      `layer norms (${n} layers + final)`,
+      "input_layernorm + post_attention_layernorm + final_layer_norm",
+      c.norms + c.finalLayerNorm,
+    ],
     ["output projection", config.tieWordEmbeddings ? "embed_out (tied to embed_in: 0 extra)" : "embed_out", c.embedOut],
   ];
-  const rows = parts.map(([part, tensors, parameters]) => ({ part, tensors, parameters, share: c.total ? parameters / c.total : 0 }));
+  const rows = parts.map(([part, tensors, parameters]) => ({
+    part,
+    tensors,
+    parameters,
+    share: c.total ? parameters / c.total : 0,
+  }));
   rows.push({ part: "total", tensors: "", parameters: c.total, share: 1 });
   return rows;
 }
@@ -51,9 +60,16 @@ export interface FamilyPoint {
  * familyPoints({ "embedded default": 5_256_704 }).map((p) => p.name); // ["embedded default", "pythia-14m", ...]
  */
 export function familyPoints(extra: Record<string, number> = {}): FamilyPoint[] {
-  const family = Object.entries(PYTHIA_PRESETS).map(([name, cfg]) => ({ name, parameters: countParameters(cfg).total, highlighted: false }));
+  const family = Object.entries(PYTHIA_PRESETS).map(([name, cfg]) => ({
+    name,
+    parameters: countParameters(cfg).total,
+    highlighted: false,
+  }));
   for (const [name, parameters] of Object.entries(extra)) {
-    if (!(Number.isFinite(parameters) && parameters > 0)) throw new RangeError(`familyPoints: parameters of ${JSON.stringify(name)} must be a positive number, found ${parameters}`);
+    if (!(Number.isFinite(parameters) && parameters > 0))
+      throw new RangeError(
+        `familyPoints: parameters of ${JSON.stringify(name)} must be a positive number, found ${parameters}`,
+      );
   }
   const extras = Object.entries(extra).map(([name, parameters]) => ({ name, parameters, highlighted: true }));
   return [...family, ...extras].sort((a, b) => a.parameters - b.parameters);
@@ -65,12 +81,23 @@ export function familyPoints(extra: Record<string, number> = {}): FamilyPoint[] 
  * @example
  * show(familyFigure({ "this model": countParameters(model.config).total }));
  */
-export function familyFigure(extra: Record<string, number> = {}, title = "Parameters: this model and the Pythia family (log scale)"): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+export function familyFigure(
+  extra: Record<string, number> = {},
+  title = "Parameters: this model and the Pythia family (log scale)",
+): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
   const pts = familyPoints(extra);
   const fmt = (p: number) => (p >= 1e9 ? `${(p / 1e9).toFixed(1)}B` : `${(p / 1e6).toFixed(p < 1e7 ? 1 : 0)}M`);
   const trace = (hl: boolean, name: string, color: string) => {
     const sel = pts.filter((p) => p.highlighted === hl);
-    return { type: "bar", name, x: sel.map((p) => p.name), y: sel.map((p) => p.parameters), text: sel.map((p) => fmt(p.parameters)), textposition: "outside", marker: { color } };
+    return {
+      type: "bar",
+      name,
+      x: sel.map((p) => p.name),
+      y: sel.map((p) => p.parameters),
+      text: sel.map((p) => fmt(p.parameters)),
+      textposition: "outside",
+      marker: { color },
+    };
   };
   const data = [trace(false, "Pythia family", "#4c78a8")];
   if (pts.some((p) => p.highlighted)) data.push(trace(true, "this notebook", "#f58518"));

@@ -50,13 +50,23 @@ export function promptInput(prompt: string): string {
  * const after = await evaluateModel(model, tok, t, samples);
  * show(table(beforeAfterRows(before, after)));
  */
-export function beforeAfterRows(before: EvalResult | readonly EvalRecord[], after: EvalResult | readonly EvalRecord[], options: Partial<RowOptions> = {}): BeforeAfterRow[] {
+export function beforeAfterRows(
+  before: EvalResult | readonly EvalRecord[],
+  after: EvalResult | readonly EvalRecord[],
+  options: Partial<RowOptions> = {},
+): BeforeAfterRow[] {
   const o = { ...DEFAULT_ROW_OPTIONS, ...options };
   const b = Array.isArray(before) ? (before as readonly EvalRecord[]) : (before as EvalResult).records;
   const a = Array.isArray(after) ? (after as readonly EvalRecord[]) : (after as EvalResult).records;
-  if (b.length !== a.length) throw new Error(`beforeAfterRows: the two evaluations have ${b.length} and ${a.length} records; evaluate the same records twice`);
+  if (b.length !== a.length)
+    throw new Error(
+      `beforeAfterRows: the two evaluations have ${b.length} and ${a.length} records; evaluate the same records twice`,
+    );
   return b.map((r, i) => {
-    if (a[i].prompt !== r.prompt) throw new Error(`beforeAfterRows: record ${i} has different prompts before and after; evaluate the same records in the same order`);
+    if (a[i].prompt !== r.prompt)
+      throw new Error(
+        `beforeAfterRows: record ${i} has different prompts before and after; evaluate the same records in the same order`,
+      );
     return {
       input: cut(promptInput(r.prompt), o.maxInputChars),
       reference: cut(r.reference, o.maxAnswerChars),
@@ -83,7 +93,10 @@ export interface PredictionRow {
  * @example
  * show(table(predictionRows(await evaluateModel(model, tok, t, samples))));
  */
-export function predictionRows(result: EvalResult | readonly EvalRecord[], options: Partial<RowOptions> = {}): PredictionRow[] {
+export function predictionRows(
+  result: EvalResult | readonly EvalRecord[],
+  options: Partial<RowOptions> = {},
+): PredictionRow[] {
   const o = { ...DEFAULT_ROW_OPTIONS, ...options };
   const recs = Array.isArray(result) ? (result as readonly EvalRecord[]) : (result as EvalResult).records;
   return recs.map((r) => ({
@@ -123,8 +136,15 @@ export function metricRows(metrics: readonly MetricComparison[], digits = 3): Me
   return metrics.map((m) => {
     const lowerBetter = m.metric === "perplexity";
     const d = lowerBetter ? -m.change : m.change;
-    const verdict = m.metric === "meanNewTokens" ? "" : Math.abs(m.change) < 1e-12 ? "same" : d > 0 ? "better" : "worse";
-    return { metric: METRIC_NAMES[m.metric] ?? m.metric, base: round(m.base), "fine-tuned": round(m.tuned), change: round(m.change), verdict };
+    const verdict =
+      m.metric === "meanNewTokens" ? "" : Math.abs(m.change) < 1e-12 ? "same" : d > 0 ? "better" : "worse";
+    return {
+      metric: METRIC_NAMES[m.metric] ?? m.metric,
+      base: round(m.base),
+      "fine-tuned": round(m.tuned),
+      change: round(m.change),
+      verdict,
+    };
   });
 }
 
@@ -151,7 +171,9 @@ export function comparisonSummary(cmp: Comparison, title: string): string {
     `token F1 **${b.f1.toFixed(3)} → ${t.f1.toFixed(3)}**`,
   ];
   if (typeof t.accuracy === "number" && typeof b.accuracy === "number") {
-    parts.push(`accuracy **${percent(b.accuracy)} → ${percent(t.accuracy)}** (always answering the majority class "${t.majorityLabel}" scores ${percent(t.majorityRate)})`);
+    parts.push(
+      `accuracy **${percent(b.accuracy)} → ${percent(t.accuracy)}** (always answering the majority class "${t.majorityLabel}" scores ${percent(t.majorityRate)})`,
+    );
   }
   if (typeof t.perplexity === "number" && typeof b.perplexity === "number") {
     parts.push(`perplexity of the reference answers **${b.perplexity.toFixed(1)} → ${t.perplexity.toFixed(1)}**`);

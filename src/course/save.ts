@@ -4,8 +4,8 @@
  * a `training.json` saying how it was made. Every file is written to a temp file in the same folder and
  * renamed into place, so an interrupted save never leaves a half-written file under the final name.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { saveModel, type SaveOptions } from "../model/load";
 
@@ -25,7 +25,10 @@ export interface SavedFile {
 }
 
 function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`,
+  );
   try {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
@@ -44,12 +47,24 @@ function writeAtomic(file: string, data: string | Buffer): void {
  * show(table(await saveFineTuned(model, dir, path.join(os.tmpdir(), "my-run"), { dtype: "F16" })));
  * const again = await loadModel(path.join(os.tmpdir(), "my-run"));
  */
-export async function saveFineTuned(model: GPTNeoXForCausalLM, tokenizerDir: string, outDir: string, options: SaveFineTunedOptions = {}): Promise<SavedFile[]> {
+export async function saveFineTuned(
+  model: GPTNeoXForCausalLM,
+  tokenizerDir: string,
+  outDir: string,
+  options: SaveFineTunedOptions = {},
+): Promise<SavedFile[]> {
   const src = path.resolve(tokenizerDir);
   const out = path.resolve(outDir);
-  if (!fs.existsSync(path.join(src, "tokenizer.json"))) throw new Error(`saveFineTuned: ${src} has no tokenizer.json to copy (pass the folder the base model was loaded from, e.g. loadModel(...).dir)`);
-  if (src === out) throw new Error(`saveFineTuned: the output folder ${out} is the base model's folder; choose another one so the base model stays intact`);
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`saveFineTuned: ${out} exists and is not a folder`);
+  if (!fs.existsSync(path.join(src, "tokenizer.json")))
+    throw new Error(
+      `saveFineTuned: ${src} has no tokenizer.json to copy (pass the folder the base model was loaded from, e.g. loadModel(...).dir)`,
+    );
+  if (src === out)
+    throw new Error(
+      `saveFineTuned: the output folder ${out} is the base model's folder; choose another one so the base model stays intact`,
+    );
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
+    throw new Error(`saveFineTuned: ${out} exists and is not a folder`);
   const { training, ...saveOpts } = options;
   let trainingJson: string | undefined;
   if (training !== undefined) {

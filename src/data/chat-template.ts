@@ -45,14 +45,22 @@ function strftimeNow(format: unknown): string {
   const d = new Date();
   return String(format).replace(/%[YmdbBHM%]/g, (t) => {
     switch (t) {
-      case "%Y": return String(d.getFullYear());
-      case "%m": return pad2(d.getMonth() + 1);
-      case "%d": return pad2(d.getDate());
-      case "%b": return d.toLocaleString("en-US", { month: "short" });
-      case "%B": return d.toLocaleString("en-US", { month: "long" });
-      case "%H": return pad2(d.getHours());
-      case "%M": return pad2(d.getMinutes());
-      default: return "%";
+      case "%Y":
+        return String(d.getFullYear());
+      case "%m":
+        return pad2(d.getMonth() + 1);
+      case "%d":
+        return pad2(d.getDate());
+      case "%b":
+        return d.toLocaleString("en-US", { month: "short" });
+      case "%B":
+        return d.toLocaleString("en-US", { month: "long" });
+      case "%H":
+        return pad2(d.getHours());
+      case "%M":
+        return pad2(d.getMinutes());
+      default:
+        return "%";
     }
   });
 }
@@ -68,7 +76,10 @@ function sandboxRange(max: number) {
     step ??= 1;
     if (step === 0) throw new Error("range() step must not be zero");
     const count = Math.max(0, Math.ceil((stop - start) / step));
-    if (count > max) throw new SandboxLimitError(`range() of ${count} numbers is over the limit of ${max} (jinja2.sandbox's MAX_RANGE)`);
+    if (count > max)
+      throw new SandboxLimitError(
+        `range() of ${count} numbers is over the limit of ${max} (jinja2.sandbox's MAX_RANGE)`,
+      );
     return Array.from({ length: count }, (_, i) => start + i * step);
   };
 }
@@ -82,7 +93,8 @@ type Evaluator = (node: unknown, env: Environment) => { type: string; value: unk
  */
 function renderSandboxed(template: Template, items: Record<string, unknown>, limits: ChatTemplateLimits): string {
   const env = new Environment();
-  for (const [k, v] of Object.entries({ false: false, true: true, none: null, False: false, True: true, None: null })) env.set(k, v);
+  for (const [k, v] of Object.entries({ false: false, true: true, none: null, False: false, True: true, None: null }))
+    env.set(k, v);
   env.set("raise_exception", (message: unknown) => {
     throw new Error(String(message));
   });
@@ -92,15 +104,24 @@ function renderSandboxed(template: Template, items: Record<string, unknown>, lim
   const interpreter = new Interpreter(env);
   const hooks = interpreter as unknown as { evaluate: Evaluator; evaluateBlock: Evaluator };
   let steps = 0;
-  const guard = (inner: Evaluator): Evaluator => (node, scope) => {
-    if (++steps > limits.maxSteps) throw new SandboxLimitError(`more than ${limits.maxSteps} evaluation steps (maxSteps): a loop that does not end soon enough`);
-    const v = inner(node, scope);
-    if (v.type === "StringValue" && (v.value as string).length > limits.maxOutputChars)
-      throw new SandboxLimitError(`a string of ${(v.value as string).length} characters is over the limit of ${limits.maxOutputChars} (maxOutputChars)`);
-    if (Array.isArray(v.value) && v.value.length > limits.maxRange)
-      throw new SandboxLimitError(`a list of ${v.value.length} items is over the limit of ${limits.maxRange} (maxRange)`);
-    return v;
-  };
+  const guard =
+    (inner: Evaluator): Evaluator =>
+    (node, scope) => {
+      if (++steps > limits.maxSteps)
+        throw new SandboxLimitError(
+          `more than ${limits.maxSteps} evaluation steps (maxSteps): a loop that does not end soon enough`,
+        );
+      const v = inner(node, scope);
+      if (v.type === "StringValue" && (v.value as string).length > limits.maxOutputChars)
+        throw new SandboxLimitError(
+          `a string of ${(v.value as string).length} characters is over the limit of ${limits.maxOutputChars} (maxOutputChars)`,
+        );
+      if (Array.isArray(v.value) && v.value.length > limits.maxRange)
+        throw new SandboxLimitError(
+          `a list of ${v.value.length} items is over the limit of ${limits.maxRange} (maxRange)`,
+        );
+      return v;
+    };
   hooks.evaluate = guard(hooks.evaluate.bind(interpreter));
   hooks.evaluateBlock = guard(hooks.evaluateBlock.bind(interpreter));
   const out = interpreter.run(template.parsed);
@@ -137,21 +158,29 @@ export interface ChatTemplateOptions {
 
 const pick = (r: Record<string, unknown>, fields: string[], what: string): string => {
   for (const f of fields) if (typeof r?.[f] === "string" && (r[f] as string).trim() !== "") return r[f] as string;
-  throw new TemplateError(`chat template: the record has no ${what} field (${fields.map((f) => `"${f}"`).join(", ")}); fields: ${Object.keys(r ?? {}).join(", ") || "none"}`, fields[0]);
+  throw new TemplateError(
+    `chat template: the record has no ${what} field (${fields.map((f) => `"${f}"`).join(", ")}); fields: ${Object.keys(r ?? {}).join(", ") || "none"}`,
+    fields[0],
+  );
 };
 
 export const DEFAULT_CHAT_TEMPLATE_OPTIONS: Readonly<ChatTemplateOptions> = {
   system: undefined,
   templateName: "default",
   userMessage: (r) => {
-    if (typeof r?.instruction === "string") return typeof r.input === "string" && r.input.trim() ? `${r.instruction}\n\n${r.input}` : pick(r, ["instruction"], "user");
-    if (typeof r?.question === "string" && (typeof r.text === "string" || typeof r.input === "string")) return `${r.text ?? r.input}\n\n${r.question}`;
+    if (typeof r?.instruction === "string")
+      return typeof r.input === "string" && r.input.trim()
+        ? `${r.instruction}\n\n${r.input}`
+        : pick(r, ["instruction"], "user");
+    if (typeof r?.question === "string" && (typeof r.text === "string" || typeof r.input === "string"))
+      return `${r.text ?? r.input}\n\n${r.question}`;
     return pick(r, ["question", "text", "input"], "user");
   },
   assistantMessage: (r) => pick(r, ["answer", "output", "label"], "answer"),
 };
 
-const tokenText = (t: ChatTemplateConfig["bos_token"]): string => (typeof t === "string" ? t : t && typeof t === "object" && typeof t.content === "string" ? t.content : "");
+const tokenText = (t: ChatTemplateConfig["bos_token"]): string =>
+  typeof t === "string" ? t : t && typeof t === "object" && typeof t.content === "string" ? t.content : "";
 
 /**
  * A `PromptTemplate` from a tokenizer config (the object, or the path of a `tokenizer_config.json`).
@@ -160,11 +189,15 @@ const tokenText = (t: ChatTemplateConfig["bos_token"]): string => (typeof t === 
  * t.render({ question: "Hi?", answer: "Hello." });
  * // { prompt: "<|user|>Hi?\n<|assistant|>", completion: "Hello.\n" }
  */
-export function chatTemplate(config: ChatTemplateConfig | string, options: Partial<ChatTemplateOptions> = {}): PromptTemplate & { renderMessages(messages: ChatMessage[], addGenerationPrompt?: boolean): string } {
+export function chatTemplate(
+  config: ChatTemplateConfig | string,
+  options: Partial<ChatTemplateOptions> = {},
+): PromptTemplate & { renderMessages(messages: ChatMessage[], addGenerationPrompt?: boolean): string } {
   const o = { ...DEFAULT_CHAT_TEMPLATE_OPTIONS, ...options };
   const limits: ChatTemplateLimits = { ...DEFAULT_CHAT_TEMPLATE_LIMITS, ...(options.limits ?? {}) };
   for (const [k, v] of Object.entries(limits))
-    if (!(Number.isInteger(v) && v > 0)) throw new TemplateError(`chat template: limits.${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!(Number.isInteger(v) && v > 0))
+      throw new TemplateError(`chat template: limits.${k} must be a positive integer, got ${JSON.stringify(v)}`);
   let source = "tokenizer config";
   if (typeof config === "string") {
     source = config;
@@ -172,7 +205,8 @@ export function chatTemplate(config: ChatTemplateConfig | string, options: Parti
     try {
       text = readRegularFileSync(config, "the tokenizer config").toString("utf8");
     } catch (e: any) {
-      if (e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable") throw new TemplateError(e.message);
+      if (e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable")
+        throw new TemplateError(e.message);
       throw new TemplateError(`${config}: cannot read the tokenizer config (${e?.code ?? e?.message ?? e})`);
     }
     try {
@@ -184,11 +218,18 @@ export function chatTemplate(config: ChatTemplateConfig | string, options: Parti
   let jinja = config.chat_template;
   if (Array.isArray(jinja)) {
     const found = jinja.find((t) => t?.name === o.templateName);
-    if (!found) throw new TemplateError(`${source}: chat_template has no template named "${o.templateName}" (it has ${jinja.map((t) => `"${t?.name}"`).join(", ")})`, "chat_template");
+    if (!found)
+      throw new TemplateError(
+        `${source}: chat_template has no template named "${o.templateName}" (it has ${jinja.map((t) => `"${t?.name}"`).join(", ")})`,
+        "chat_template",
+      );
     jinja = found.template;
   }
   if (typeof jinja !== "string" || jinja.trim() === "")
-    throw new TemplateError(`${source}: no "chat_template" (a Jinja string) in the tokenizer config: this model has no chat format; use a plain template such as QA_TEMPLATE`, "chat_template");
+    throw new TemplateError(
+      `${source}: no "chat_template" (a Jinja string) in the tokenizer config: this model has no chat format; use a plain template such as QA_TEMPLATE`,
+      "chat_template",
+    );
   let compiled: Template;
   try {
     compiled = new Template(jinja);
@@ -199,9 +240,17 @@ export function chatTemplate(config: ChatTemplateConfig | string, options: Parti
   const eos = tokenText(config.eos_token);
   const renderMessages = (messages: ChatMessage[], addGenerationPrompt = false): string => {
     try {
-      return renderSandboxed(compiled, { messages, add_generation_prompt: addGenerationPrompt, bos_token: bos, eos_token: eos }, limits);
+      return renderSandboxed(
+        compiled,
+        { messages, add_generation_prompt: addGenerationPrompt, bos_token: bos, eos_token: eos },
+        limits,
+      );
     } catch (e: any) {
-      if (e instanceof SandboxLimitError) throw new TemplateError(`${source}: the chat template exceeds the sandbox's limits: ${e.message}`, "chat_template");
+      if (e instanceof SandboxLimitError)
+        throw new TemplateError(
+          `${source}: the chat template exceeds the sandbox's limits: ${e.message}`,
+          "chat_template",
+        );
       throw new TemplateError(`${source}: rendering the chat template failed (${e?.message ?? e})`, "chat_template");
     }
   };

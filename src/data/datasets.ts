@@ -8,8 +8,8 @@
  * | `docs-qa`       | writing: answer about docs  | `qa`             | `QA_TEMPLATE`                      |
  * | `email-subject` | reading: extract a field    | `extraction`     | `extractionTemplate()`            |
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { readJsonl, readJsonlSync, type JsonlResult } from "./jsonl";
 import type { SchemaName } from "./schema";
 import { classificationTemplate, extractionTemplate, QA_TEMPLATE, type PromptTemplate } from "./templates";
@@ -26,9 +26,25 @@ export interface DatasetInfo {
 }
 
 export const DATASETS: Readonly<Record<string, DatasetInfo>> = {
-  spam: { name: "spam", kind: "reading", schema: "classification", labels: ["ham", "spam"], description: "an e-mail (subject + start of the body) → ham or spam" },
-  "docs-qa": { name: "docs-qa", kind: "writing", schema: "qa", description: "a question about the math.js documentation → a 1–3 sentence answer" },
-  "email-subject": { name: "email-subject", kind: "reading", schema: "extraction", description: "an e-mail's header block → its subject line, copied verbatim" },
+  spam: {
+    name: "spam",
+    kind: "reading",
+    schema: "classification",
+    labels: ["ham", "spam"],
+    description: "an e-mail (subject + start of the body) → ham or spam",
+  },
+  "docs-qa": {
+    name: "docs-qa",
+    kind: "writing",
+    schema: "qa",
+    description: "a question about the math.js documentation → a 1–3 sentence answer",
+  },
+  "email-subject": {
+    name: "email-subject",
+    kind: "reading",
+    schema: "extraction",
+    description: "an e-mail's header block → its subject line, copied verbatim",
+  },
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
@@ -98,7 +114,10 @@ const assemble = <T>(name: string, dir: string, train: JsonlResult<T>, test: Jso
 export async function loadDataset<T = Record<string, unknown>>(name: string, dir = dataDir(name)): Promise<Dataset<T>> {
   const i = info(name);
   const opts = { schema: i.schema, labels: i.labels, mode: "strict" as const };
-  const [train, test] = await Promise.all([readJsonl<T>(path.join(dir, "train.jsonl"), opts), readJsonl<T>(path.join(dir, "test.jsonl"), opts)]);
+  const [train, test] = await Promise.all([
+    readJsonl<T>(path.join(dir, "train.jsonl"), opts),
+    readJsonl<T>(path.join(dir, "test.jsonl"), opts),
+  ]);
   return assemble(name, dir, train, test);
 }
 
@@ -106,7 +125,12 @@ export async function loadDataset<T = Record<string, unknown>>(name: string, dir
 export function loadDatasetSync<T = Record<string, unknown>>(name: string, dir = dataDir(name)): Dataset<T> {
   const i = info(name);
   const opts = { schema: i.schema, labels: i.labels, mode: "strict" as const };
-  return assemble(name, dir, readJsonlSync<T>(path.join(dir, "train.jsonl"), opts), readJsonlSync<T>(path.join(dir, "test.jsonl"), opts));
+  return assemble(
+    name,
+    dir,
+    readJsonlSync<T>(path.join(dir, "train.jsonl"), opts),
+    readJsonlSync<T>(path.join(dir, "test.jsonl"), opts),
+  );
 }
 
 /**
@@ -114,10 +138,24 @@ export function loadDatasetSync<T = Record<string, unknown>>(name: string, dir =
  * @example
  * show(table(datasetOverview()));
  */
-export function datasetOverview(): { name: string; kind: string; schema: string; train?: number; test?: number; task: string }[] {
+export function datasetOverview(): {
+  name: string;
+  kind: string;
+  schema: string;
+  train?: number;
+  test?: number;
+  task: string;
+}[] {
   return DATASET_NAMES.map((name) => {
     const i = DATASETS[name];
     const meta = readMeta(dataDir(name)) as { counts?: { train?: number; test?: number } };
-    return { name, kind: i.kind, schema: i.schema, train: meta.counts?.train, test: meta.counts?.test, task: i.description };
+    return {
+      name,
+      kind: i.kind,
+      schema: i.schema,
+      train: meta.counts?.train,
+      test: meta.counts?.test,
+      task: i.description,
+    };
   });
 }

@@ -63,7 +63,9 @@ export function defaultDedupKey(item: unknown): string {
   if (typeof item === "string") return item;
   if (item && typeof item === "object") {
     const r = item as Record<string, unknown>;
-    const parts = ["question", "instruction", "input", "text", "answer", "output", "label"].filter((f) => typeof r[f] === "string").map((f) => r[f] as string);
+    const parts = ["question", "instruction", "input", "text", "answer", "output", "label"]
+      .filter((f) => typeof r[f] === "string")
+      .map((f) => r[f] as string);
     if (parts.length) return parts.join("\n");
   }
   throw new TypeError(`dedup: cannot read text from ${JSON.stringify(item)?.slice(0, 80)}; pass options.key`);
@@ -76,7 +78,12 @@ export function defaultDedupKey(item: unknown): string {
  * normalizeText("  What IS a Tensor?! ");  // "what is a tensor"
  */
 export function normalizeText(s: string): string {
-  return s.normalize("NFC").toLowerCase().replace(/[\p{P}\p{S}]+/gu, " ").replace(/\s+/gu, " ").trim();
+  return s
+    .normalize("NFC")
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]+/gu, " ")
+    .replace(/\s+/gu, " ")
+    .trim();
 }
 
 /**
@@ -141,10 +148,13 @@ export function minhash(sh: Set<string>, k: number, seed = 0): Uint32Array {
 export function dedup<T>(items: readonly T[], options: DedupOptions<T> = {}): DedupResult<T> {
   const o = { ...DEFAULT_DEDUP, ...options };
   const n = o.n ?? (o.unit === "word" ? 3 : 5);
-  if (!(o.threshold > 0 && o.threshold <= 1)) throw new RangeError(`dedup: threshold must be in (0, 1], got ${o.threshold}`);
-  if (o.unit !== "word" && o.unit !== "char") throw new RangeError(`dedup: unit must be "word" or "char", got ${JSON.stringify(o.unit)}`);
+  if (!(o.threshold > 0 && o.threshold <= 1))
+    throw new RangeError(`dedup: threshold must be in (0, 1], got ${o.threshold}`);
+  if (o.unit !== "word" && o.unit !== "char")
+    throw new RangeError(`dedup: unit must be "word" or "char", got ${JSON.stringify(o.unit)}`);
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`dedup: n must be an integer >= 1, got ${n}`);
-  if (!(Number.isInteger(o.bands) && o.bands >= 1 && Number.isInteger(o.rows) && o.rows >= 1)) throw new RangeError(`dedup: bands and rows must be integers >= 1, got ${o.bands} and ${o.rows}`);
+  if (!(Number.isInteger(o.bands) && o.bands >= 1 && Number.isInteger(o.rows) && o.rows >= 1))
+    throw new RangeError(`dedup: bands and rows must be integers >= 1, got ${o.bands} and ${o.rows}`);
   const key = o.key ?? (defaultDedupKey as (item: T) => string);
 
   const exactSeen = new Map<string, number>();
@@ -157,7 +167,8 @@ export function dedup<T>(items: readonly T[], options: DedupOptions<T> = {}): De
   let near = 0;
   items.forEach((item, index) => {
     const text = key(item);
-    if (typeof text !== "string") throw new TypeError(`dedup: the key of item ${index} is ${typeof text}, expected a string`);
+    if (typeof text !== "string")
+      throw new TypeError(`dedup: the key of item ${index} is ${typeof text}, expected a string`);
     const norm = normalizeText(text);
     const first = exactSeen.get(norm);
     if (first !== undefined) {
@@ -170,7 +181,10 @@ export function dedup<T>(items: readonly T[], options: DedupOptions<T> = {}): De
     if (o.near) {
       const sh = shingles(norm, o.unit, n);
       const sig = minhash(sh, o.bands * o.rows, o.seed);
-      bandKeys = Array.from({ length: o.bands }, (_, b) => `${b}:${Array.from(sig.subarray(b * o.rows, (b + 1) * o.rows)).join(",")}`);
+      bandKeys = Array.from(
+        { length: o.bands },
+        (_, b) => `${b}:${Array.from(sig.subarray(b * o.rows, (b + 1) * o.rows)).join(",")}`,
+      );
       const candidates = new Set<number>();
       for (const bk of bandKeys) for (const c of buckets.get(bk) ?? []) candidates.add(c);
       let best = -1;

@@ -44,16 +44,13 @@ function decodeBytes(bytes: Uint8Array, charset: string | undefined): string {
   for (const label of [charset, "utf-8"]) {
     if (!label) continue;
     try {
-      return new TextDecoder(label.trim().toLowerCase(), { fatal: label !== charset ? true : false }).decode(bytes);
+      return new TextDecoder(label.trim().toLowerCase(), { fatal: label !== charset }).decode(bytes);
     } catch {
       /* unknown label or invalid for utf-8: try the next */
     }
   }
   return new TextDecoder("windows-1252").decode(bytes);
 }
-
-/** The string's char codes as bytes (the corpus keeps 8-bit bytes as code points 0–255). */
-const latin1Bytes = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
 
 function decodeQuotedPrintable(s: string): Uint8Array {
   const text = s.replace(/=\r?\n/g, "");
@@ -82,7 +79,10 @@ export function decodeEncodedWords(s: string): string {
     .replace(/(\?=)\s+(=\?)/g, "$1$2") // whitespace between adjacent encoded words is not displayed
     .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (all, charset: string, enc: string, data: string) => {
       try {
-        const bytes = enc.toUpperCase() === "B" ? Uint8Array.from(Buffer.from(data, "base64")) : decodeQuotedPrintable(data.replace(/_/g, " "));
+        const bytes =
+          enc.toUpperCase() === "B"
+            ? Uint8Array.from(Buffer.from(data, "base64"))
+            : decodeQuotedPrintable(data.replace(/_/g, " "));
         return decodeBytes(bytes, charset.split("*")[0]);
       } catch {
         return all;
@@ -90,7 +90,10 @@ export function decodeEncodedWords(s: string): string {
     });
 }
 
-interface ContentType { type: string; params: Record<string, string> }
+interface ContentType {
+  type: string;
+  params: Record<string, string>;
+}
 
 function parseContentType(v: string | undefined): ContentType {
   if (!v) return { type: "text/plain", params: {} };
@@ -103,7 +106,25 @@ function parseContentType(v: string | undefined): ContentType {
   return { type: type.trim().toLowerCase(), params };
 }
 
-const ENTITIES: Record<string, string> = { nbsp: " ", amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", copy: "©", reg: "®", euro: "€", pound: "£", mdash: "—", ndash: "–", hellip: "…", rsquo: "’", lsquo: "‘", rdquo: "”", ldquo: "“" };
+const ENTITIES: Record<string, string> = {
+  nbsp: " ",
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  copy: "©",
+  reg: "®",
+  euro: "€",
+  pound: "£",
+  mdash: "—",
+  ndash: "–",
+  hellip: "…",
+  rsquo: "’",
+  lsquo: "‘",
+  rdquo: "”",
+  ldquo: "“",
+};
 
 /**
  * HTML → plain text: drop head, style, script and comments; line breaks for block tags; entities decoded.
@@ -129,7 +150,9 @@ export function htmlToText(html: string): string {
 }
 
 function decodeBody(body: string, headers: { name: string; value: string }[], ct: ContentType): string {
-  const enc = (headers.find((h) => h.name.toLowerCase() === "content-transfer-encoding")?.value ?? "").toLowerCase().trim();
+  const enc = (headers.find((h) => h.name.toLowerCase() === "content-transfer-encoding")?.value ?? "")
+    .toLowerCase()
+    .trim();
   let bytes: Uint8Array;
   if (enc === "base64") bytes = Uint8Array.from(Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64"));
   else if (enc === "quoted-printable") bytes = decodeQuotedPrintable(body);
@@ -138,20 +161,32 @@ function decodeBody(body: string, headers: { name: string; value: string }[], ct
 }
 
 /** Find the best text part: depth-first, text/plain wins over text/html. */
-function bestPart(head: { name: string; value: string }[], body: string, depth = 0): { text: string; type: string } | undefined {
+function bestPart(
+  head: { name: string; value: string }[],
+  body: string,
+  depth = 0,
+): { text: string; type: string } | undefined {
   const ct = parseContentType(head.find((h) => h.name.toLowerCase() === "content-type")?.value);
   if (ct.type.startsWith("multipart/") && ct.params.boundary && depth < 8) {
     const b = "--" + ct.params.boundary;
-    const parts = body.split(b).slice(1).filter((p) => !p.startsWith("--"));
-    const found = parts.map((p) => {
-      const [h, bd] = splitHeadBody(p.replace(/^[ \t]*\n/, ""));
-      return bestPart(parseHeaders(h), bd, depth + 1);
-    }).filter((x): x is { text: string; type: string } => !!x && x.text.trim() !== "");
+    const parts = body
+      .split(b)
+      .slice(1)
+      .filter((p) => !p.startsWith("--"));
+    const found = parts
+      .map((p) => {
+        const [h, bd] = splitHeadBody(p.replace(/^[ \t]*\n/, ""));
+        return bestPart(parseHeaders(h), bd, depth + 1);
+      })
+      .filter((x): x is { text: string; type: string } => !!x && x.text.trim() !== "");
     return found.find((f) => f.type === "text/plain") ?? found[0];
   }
   if (ct.type === "text/plain" || ct.type === "text/html" || ct.type === "text" || ct.type === "") {
     const decoded = decodeBody(body, head, ct);
-    return { text: ct.type === "text/html" || /^\s*<(!doctype|html)/i.test(decoded) ? htmlToText(decoded) : decoded, type: ct.type === "text/html" ? "text/html" : "text/plain" };
+    return {
+      text: ct.type === "text/html" || /^\s*<(!doctype|html)/i.test(decoded) ? htmlToText(decoded) : decoded,
+      type: ct.type === "text/html" ? "text/html" : "text/plain",
+    };
   }
   return undefined;
 }

@@ -81,13 +81,18 @@ const firstString = (r: Record<string, unknown>, fields: string[]) => {
   for (const f of fields) if (typeof r[f] === "string") return r[f] as string;
   return undefined;
 };
-const defaultQuestion = (item: unknown) => firstString(item as Record<string, unknown>, ["question", "instruction", "prompt", "text"]);
-const defaultAnswer = (item: unknown) => firstString(item as Record<string, unknown>, ["answer", "output", "completion", "label"]);
+const defaultQuestion = (item: unknown) =>
+  firstString(item as Record<string, unknown>, ["question", "instruction", "prompt", "text"]);
+const defaultAnswer = (item: unknown) =>
+  firstString(item as Record<string, unknown>, ["answer", "output", "completion", "label"]);
 
 // eslint-disable-next-line no-control-regex
-const NON_PRINTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+const NON_PRINTABLE =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
 const FUNCTION_WORDS = new Set(
-  "the a an of to in and or is are was were be been it its this that these those for on with as by at from not no can you your we i he she they their has have had do does did will would should could may might must if then than so but which what who when where how there".split(" "),
+  "the a an of to in and or is are was were be been it its this that these those for on with as by at from not no can you your we i he she they their has have had do does did will would should could may might must if then than so but which what who when where how there".split(
+    " ",
+  ),
 );
 const words = (s: string) => normalizeText(s).split(" ").filter(Boolean);
 
@@ -113,38 +118,60 @@ export function repeatedNgramShare(text: string, n = 3): number {
  * @example
  * checkPair("What is a tensor?", "What is a tensor?");   // { reason: "answer-copies-question", detail: "..." }
  */
-export function checkPair<T = unknown>(question: string, answer: string, options: FilterOptions<T> = {}, item?: T): { reason: string; detail: string } | null {
+export function checkPair<T = unknown>(
+  question: string,
+  answer: string,
+  options: FilterOptions<T> = {},
+  item?: T,
+): { reason: string; detail: string } | null {
   const o = { ...DEFAULT_FILTERS, ...options };
   const q = question.trim();
   const a = answer.trim();
   if (!q) return { reason: "empty-question", detail: "the question is empty" };
   if (!a) return { reason: "empty-answer", detail: "the answer is empty" };
-  if (q.length > o.maxQuestionChars) return { reason: "question-too-long", detail: `${q.length} characters > ${o.maxQuestionChars}` };
-  if (a.length < o.minAnswerChars) return { reason: "answer-too-short", detail: `${a.length} characters < ${o.minAnswerChars}` };
-  if (a.length > o.maxAnswerChars) return { reason: "answer-too-long", detail: `${a.length} characters > ${o.maxAnswerChars}` };
+  if (q.length > o.maxQuestionChars)
+    return { reason: "question-too-long", detail: `${q.length} characters > ${o.maxQuestionChars}` };
+  if (a.length < o.minAnswerChars)
+    return { reason: "answer-too-short", detail: `${a.length} characters < ${o.minAnswerChars}` };
+  if (a.length > o.maxAnswerChars)
+    return { reason: "answer-too-long", detail: `${a.length} characters > ${o.maxAnswerChars}` };
   const bad = NON_PRINTABLE.exec(question + "\n" + answer);
-  if (bad) return { reason: "non-printable", detail: `character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} in the ${bad.index < question.length ? "question" : "answer"}` };
+  if (bad)
+    return {
+      reason: "non-printable",
+      detail: `character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} in the ${bad.index < question.length ? "question" : "answer"}`,
+    };
   const nq = normalizeText(q);
   const na = normalizeText(a);
   if (na === nq) return { reason: "answer-copies-question", detail: "the answer is the question" };
-  if (nq.length >= 10 && na.startsWith(nq)) return { reason: "answer-copies-question", detail: "the answer starts by repeating the question" };
+  if (nq.length >= 10 && na.startsWith(nq))
+    return { reason: "answer-copies-question", detail: "the answer starts by repeating the question" };
   const wa = new Set(words(a));
   const wq = new Set(words(q));
   if (wa.size >= 3) {
     let inter = 0;
     for (const x of wa) if (wq.has(x)) inter++;
     const j = inter / (wa.size + wq.size - inter);
-    if (j >= o.copyThreshold) return { reason: "answer-copies-question", detail: `word overlap ${j.toFixed(2)} >= ${o.copyThreshold}` };
+    if (j >= o.copyThreshold)
+      return { reason: "answer-copies-question", detail: `word overlap ${j.toFixed(2)} >= ${o.copyThreshold}` };
   }
   const share = repeatedNgramShare(a, o.repetitionN);
-  if (share > o.maxRepeatedShare) return { reason: "repetitive", detail: `${Math.round(share * 100)}% of ${o.repetitionN}-grams repeat (max ${Math.round(o.maxRepeatedShare * 100)}%)` };
+  if (share > o.maxRepeatedShare)
+    return {
+      reason: "repetitive",
+      detail: `${Math.round(share * 100)}% of ${o.repetitionN}-grams repeat (max ${Math.round(o.maxRepeatedShare * 100)}%)`,
+    };
   const run = new RegExp(`(.)\\1{${o.maxCharRun - 1},}`, "su").exec(a);
   if (run) return { reason: "repetitive", detail: `${JSON.stringify(run[1])} repeated ${run[0].length} times` };
   if (o.language === "en") {
     const w = words(a);
     if (w.length >= 8) {
       const share = w.filter((x) => FUNCTION_WORDS.has(x)).length / w.length;
-      if (share < o.minFunctionWordShare) return { reason: "not-english", detail: `${Math.round(share * 100)}% English function words in ${w.length} words (min ${Math.round(o.minFunctionWordShare * 100)}%)` };
+      if (share < o.minFunctionWordShare)
+        return {
+          reason: "not-english",
+          detail: `${Math.round(share * 100)}% English function words in ${w.length} words (min ${Math.round(o.minFunctionWordShare * 100)}%)`,
+        };
     }
   }
   for (const c of options.custom ?? []) {
@@ -172,7 +199,9 @@ export function filterPairs<T>(items: readonly T[], options: FilterOptions<T> = 
     const q = item !== null && typeof item === "object" ? getQ(item) : undefined;
     const a = item !== null && typeof item === "object" ? getA(item) : undefined;
     if (typeof q !== "string" || typeof a !== "string") {
-      throw new TypeError(`filterPairs: item ${index} has no string ${typeof q !== "string" ? "question" : "answer"} (fields tried: question/instruction/prompt/text, answer/output/completion/label; pass options.question/answer)`);
+      throw new TypeError(
+        `filterPairs: item ${index} has no string ${typeof q !== "string" ? "question" : "answer"} (fields tried: question/instruction/prompt/text, answer/output/completion/label; pass options.question/answer)`,
+      );
     }
     const fail = checkPair(q, a, options, item);
     if (fail) {

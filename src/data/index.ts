@@ -8,12 +8,53 @@
  * const ds = await loadDataset("docs-qa");
  * const { examples } = tokenizeDataset(ds.template, tokenizer, ds.train, { maxLength: 256 });
  */
-export { SCHEMA_NAMES, SCHEMAS, METADATA_FIELDS, validateRecord, inferSchema, isSchemaName, answerField } from "./schema";
-export type { SchemaName, DataRecord, QARecord, InstructionRecord, ClassificationRecord, ExtractionRecord, RecordIssue, ValidateOptions } from "./schema";
-export { parseJsonl, readJsonl, readJsonlSync, writeJsonl, toJsonl, formatIssue, JsonlError, DEFAULT_JSONL_OPTIONS } from "./jsonl";
+export {
+  SCHEMA_NAMES,
+  SCHEMAS,
+  METADATA_FIELDS,
+  validateRecord,
+  inferSchema,
+  isSchemaName,
+  answerField,
+} from "./schema";
+export type {
+  SchemaName,
+  DataRecord,
+  QARecord,
+  InstructionRecord,
+  ClassificationRecord,
+  ExtractionRecord,
+  RecordIssue,
+  ValidateOptions,
+} from "./schema";
+export {
+  parseJsonl,
+  readJsonl,
+  readJsonlSync,
+  writeJsonl,
+  toJsonl,
+  formatIssue,
+  JsonlError,
+  DEFAULT_JSONL_OPTIONS,
+} from "./jsonl";
 export type { JsonlOptions, JsonlIssue, JsonlResult } from "./jsonl";
-export { QA_TEMPLATE, INSTRUCTION_TEMPLATE, classificationTemplate, extractionTemplate, stringTemplate, templateFor, placeholders, renderExamples, TemplateError } from "./templates";
-export type { PromptTemplate, RenderedExample, StringTemplateOptions, ClassificationTemplateOptions } from "./templates";
+export {
+  QA_TEMPLATE,
+  INSTRUCTION_TEMPLATE,
+  classificationTemplate,
+  extractionTemplate,
+  stringTemplate,
+  templateFor,
+  placeholders,
+  renderExamples,
+  TemplateError,
+} from "./templates";
+export type {
+  PromptTemplate,
+  RenderedExample,
+  StringTemplateOptions,
+  ClassificationTemplateOptions,
+} from "./templates";
 export { chatTemplate, DEFAULT_CHAT_TEMPLATE_OPTIONS } from "./chat-template";
 export type { ChatMessage, ChatTemplateConfig, ChatTemplateOptions } from "./chat-template";
 export { tokenizeExample, tokenizeDataset, padBatch, tokenTable, DEFAULT_PREPARE } from "./prepare";
@@ -22,7 +63,15 @@ export { splitTrainTest, nestedSubsets, sampleItems, DEFAULT_SPLIT, DEFAULT_SUBS
 export type { SplitOptions, Subset } from "./split";
 export { lengthStats, labelCounts, datasetStats, fieldLengths } from "./stats";
 export type { LengthStats, DatasetStats } from "./stats";
-export { loadDataset, loadDatasetSync, datasetTemplate, datasetOverview, dataDir, DATASETS, DATASET_NAMES } from "./datasets";
+export {
+  loadDataset,
+  loadDatasetSync,
+  datasetTemplate,
+  datasetOverview,
+  dataDir,
+  DATASETS,
+  DATASET_NAMES,
+} from "./datasets";
 export type { Dataset, DatasetInfo } from "./datasets";
 export { parseEmail, header as emailHeader, decodeEncodedWords, htmlToText, truncateWords } from "./email";
 export type { ParsedEmail } from "./email";

@@ -19,7 +19,15 @@
 import { writeFileAtomic } from "../hub/cache";
 import { FileAccessError, readRegularFile, readRegularFileSync } from "../runtime/files";
 import { findDuplicateKey } from "../runtime/json-keys";
-import { inferSchema, isSchemaName, validateRecord, SCHEMA_NAMES, type RecordIssue, type SchemaName, type ValidateOptions } from "./schema";
+import {
+  inferSchema,
+  isSchemaName,
+  validateRecord,
+  SCHEMA_NAMES,
+  type RecordIssue,
+  type SchemaName,
+  type ValidateOptions,
+} from "./schema";
 
 /** Options of `parseJsonl` / `readJsonl`, merged over `DEFAULT_JSONL_OPTIONS`. */
 export interface JsonlOptions extends ValidateOptions {
@@ -69,13 +77,22 @@ export interface JsonlResult<T = Record<string, unknown>> {
 /** A bad JSONL file or record; `issues` holds every error found (one in strict mode). */
 export class JsonlError extends Error {
   override name = "JsonlError";
-  constructor(readonly issues: JsonlIssue[], message = issues.map(formatIssue).join("\n")) {
+  constructor(
+    readonly issues: JsonlIssue[],
+    message = issues.map(formatIssue).join("\n"),
+  ) {
     super(message);
   }
   /** File, line and field of the first issue. */
-  get file(): string | undefined { return this.issues[0]?.file; }
-  get line(): number | undefined { return this.issues[0]?.line; }
-  get field(): string | undefined { return this.issues[0]?.field; }
+  get file(): string | undefined {
+    return this.issues[0]?.file;
+  }
+  get line(): number | undefined {
+    return this.issues[0]?.line;
+  }
+  get field(): string | undefined {
+    return this.issues[0]?.field;
+  }
 }
 
 /**
@@ -97,14 +114,35 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * const r = parseJsonl('{"question":"Q?","answer":"A."}\n', "mem.jsonl", { schema: "qa" });
  * r.records; // [{ question: "Q?", answer: "A." }]
  */
-export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8Array, file = "<input>", options: JsonlOptions = {}): JsonlResult<T> {
+export function parseJsonl<T = Record<string, unknown>>(
+  content: string | Uint8Array,
+  file = "<input>",
+  options: JsonlOptions = {},
+): JsonlResult<T> {
   const o = { ...DEFAULT_JSONL_OPTIONS, ...options };
-  if (o.mode !== "strict" && o.mode !== "lenient") throw new Error(`mode must be "strict" or "lenient", found ${JSON.stringify(o.mode)}`);
+  if (o.mode !== "strict" && o.mode !== "lenient")
+    throw new Error(`mode must be "strict" or "lenient", found ${JSON.stringify(o.mode)}`);
   if (o.schema !== undefined && o.schema !== "auto" && !isSchemaName(o.schema))
-    throw new Error(`unknown schema ${JSON.stringify(o.schema)} (expected one of ${SCHEMA_NAMES.join(", ")} or "auto")`);
-  if (!(Number.isInteger(o.maxLineBytes) && o.maxLineBytes > 0)) throw new Error(`maxLineBytes must be a positive integer, found ${o.maxLineBytes}`);
-  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  const res: JsonlResult<T> = { file, records: [], lineNumbers: [], issues: [], totalLines: 0, badLines: 0, blankLines: 0, crlfLines: 0, bom: false };
+    throw new Error(
+      `unknown schema ${JSON.stringify(o.schema)} (expected one of ${SCHEMA_NAMES.join(", ")} or "auto")`,
+    );
+  if (!(Number.isInteger(o.maxLineBytes) && o.maxLineBytes > 0))
+    throw new Error(`maxLineBytes must be a positive integer, found ${o.maxLineBytes}`);
+  const bytes =
+    typeof content === "string"
+      ? Buffer.from(content, "utf8")
+      : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const res: JsonlResult<T> = {
+    file,
+    records: [],
+    lineNumbers: [],
+    issues: [],
+    totalLines: 0,
+    badLines: 0,
+    blankLines: 0,
+    crlfLines: 0,
+    bom: false,
+  };
   let schema: SchemaName | undefined = o.schema === "auto" ? undefined : o.schema;
   const report = (line: number, issue: RecordIssue) => {
     const full: JsonlIssue = { file, line, ...issue };
@@ -164,19 +202,25 @@ export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8A
     const dup = findDuplicateKey(text);
     if (dup) {
       const field = dup.path === "" ? dup.key : `${dup.path}.${dup.key}`;
-      bad({ field, message: `duplicate key ${JSON.stringify(dup.key)}${dup.path ? ` in ${dup.path}` : ""}: each field must appear once (JSON would keep only the last value)` });
+      bad({
+        field,
+        message: `duplicate key ${JSON.stringify(dup.key)}${dup.path ? ` in ${dup.path}` : ""}: each field must appear once (JSON would keep only the last value)`,
+      });
       continue;
     }
     if (o.schema === "auto" && schema === undefined) {
       schema = inferSchema(value);
       if (schema === undefined) {
-        bad({ message: `cannot infer the schema from this record's fields (${typeof value === "object" && value ? Object.keys(value).join(", ") || "none" : "not an object"}); pass a schema (${SCHEMA_NAMES.join(", ")})` });
+        bad({
+          message: `cannot infer the schema from this record's fields (${typeof value === "object" && value ? Object.keys(value).join(", ") || "none" : "not an object"}); pass a schema (${SCHEMA_NAMES.join(", ")})`,
+        });
         continue;
       }
     }
     let issues: RecordIssue[];
     if (schema) issues = validateRecord(value, schema, o);
-    else if (typeof value !== "object" || value === null || Array.isArray(value)) issues = [{ severity: "error", message: "expected a JSON object" }];
+    else if (typeof value !== "object" || value === null || Array.isArray(value))
+      issues = [{ severity: "error", message: "expected a JSON object" }];
     else issues = [];
     const errors = issues.filter((i) => i.severity === "error");
     if (errors.length) res.badLines++;
@@ -194,7 +238,9 @@ export function parseJsonl<T = Record<string, unknown>>(content: string | Uint8A
 /** A file that cannot be read (missing, unreadable, a FIFO or folder) as a `JsonlError` at line 0. */
 function unreadable(file: string, e: any): JsonlError {
   const notAFile = e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable";
-  const why = notAFile ? `is a ${e.kind}, not a regular file (expected a JSONL data file)` : `cannot read the file (${e?.code ?? e?.message ?? e})`;
+  const why = notAFile
+    ? `is a ${e.kind}, not a regular file (expected a JSONL data file)`
+    : `cannot read the file (${e?.code ?? e?.message ?? e})`;
   return new JsonlError([{ file, line: 0, severity: "error", message: why }], `${file}: ${why}`);
 }
 
@@ -203,7 +249,10 @@ function unreadable(file: string, e: any): JsonlError {
  * @example
  * const { records } = await readJsonl("data/docs-qa/train.jsonl", { schema: "qa" });
  */
-export async function readJsonl<T = Record<string, unknown>>(file: string, options: JsonlOptions = {}): Promise<JsonlResult<T>> {
+export async function readJsonl<T = Record<string, unknown>>(
+  file: string,
+  options: JsonlOptions = {},
+): Promise<JsonlResult<T>> {
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(file, "the data file");
@@ -230,16 +279,24 @@ export function readJsonlSync<T = Record<string, unknown>>(file: string, options
  * @example
  * toJsonl([{ question: "Q?", answer: "A." }], { schema: "qa" }); // '{"question":"Q?","answer":"A."}\n'
  */
-export function toJsonl(records: readonly unknown[], options: { schema?: SchemaName; labels?: readonly string[]; file?: string } = {}): string {
+export function toJsonl(
+  records: readonly unknown[],
+  options: { schema?: SchemaName; labels?: readonly string[]; file?: string } = {},
+): string {
   const file = options.file ?? "<output>";
   const lines: string[] = [];
   records.forEach((r, i) => {
     if (options.schema) {
-      const errors = validateRecord(r, options.schema, { labels: options.labels, warnUnknownFields: false }).filter((x) => x.severity === "error");
+      const errors = validateRecord(r, options.schema, { labels: options.labels, warnUnknownFields: false }).filter(
+        (x) => x.severity === "error",
+      );
       if (errors.length) throw new JsonlError(errors.map((e) => ({ file, line: i + 1, ...e })));
     }
     const s = JSON.stringify(r);
-    if (s === undefined) throw new JsonlError([{ file, line: i + 1, severity: "error", message: `record ${i} cannot be written as JSON (${typeof r})` }]);
+    if (s === undefined)
+      throw new JsonlError([
+        { file, line: i + 1, severity: "error", message: `record ${i} cannot be written as JSON (${typeof r})` },
+      ]);
     lines.push(s);
   });
   return lines.length ? lines.join("\n") + "\n" : "";
@@ -251,6 +308,10 @@ export function toJsonl(records: readonly unknown[], options: { schema?: SchemaN
  * @example
  * writeJsonl("data/my-task/train.jsonl", records, { schema: "qa" });
  */
-export function writeJsonl(file: string, records: readonly unknown[], options: { schema?: SchemaName; labels?: readonly string[] } = {}): void {
+export function writeJsonl(
+  file: string,
+  records: readonly unknown[],
+  options: { schema?: SchemaName; labels?: readonly string[] } = {},
+): void {
   writeFileAtomic(file, toJsonl(records, { ...options, file }));
 }

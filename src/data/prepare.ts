@@ -63,7 +63,12 @@ export interface PreparedRecord extends TokenizedExample {
  * const ex = tokenizeExample(QA_TEMPLATE, tok, { question: "What is 2+2?", answer: "4" });
  * ex.labels.slice(0, ex.promptLength).every((l) => l === -100); // true
  */
-export function tokenizeExample(template: PromptTemplate, tokenizer: Tokenizer, record: Record<string, unknown>, options: Partial<PrepareOptions> = {}): PreparedRecord {
+export function tokenizeExample(
+  template: PromptTemplate,
+  tokenizer: Tokenizer,
+  record: Record<string, unknown>,
+  options: Partial<PrepareOptions> = {},
+): PreparedRecord {
   const o = { ...DEFAULT_PREPARE, ...options };
   checkOptions(o);
   const { prompt, completion } = template.render(record);
@@ -100,8 +105,10 @@ export function tokenizeExample(template: PromptTemplate, tokenizer: Tokenizer, 
 }
 
 function checkOptions(o: PrepareOptions): void {
-  if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= 1)) throw new TemplateError(`maxLength must be a positive integer, found ${o.maxLength}`);
-  if (o.truncationSide !== "left" && o.truncationSide !== "right") throw new TemplateError(`truncationSide must be "left" or "right", found ${JSON.stringify(o.truncationSide)}`);
+  if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= 1))
+    throw new TemplateError(`maxLength must be a positive integer, found ${o.maxLength}`);
+  if (o.truncationSide !== "left" && o.truncationSide !== "right")
+    throw new TemplateError(`truncationSide must be "left" or "right", found ${JSON.stringify(o.truncationSide)}`);
 }
 
 /** Counts over a tokenized dataset. */
@@ -122,12 +129,21 @@ export interface PrepareStats {
  * @example
  * const { examples, stats } = tokenizeDataset(QA_TEMPLATE, tok, train, { maxLength: 256 });
  */
-export function tokenizeDataset(template: PromptTemplate, tokenizer: Tokenizer, records: readonly Record<string, unknown>[], options: Partial<PrepareOptions> = {}): { examples: PreparedRecord[]; stats: PrepareStats } {
+export function tokenizeDataset(
+  template: PromptTemplate,
+  tokenizer: Tokenizer,
+  records: readonly Record<string, unknown>[],
+  options: Partial<PrepareOptions> = {},
+): { examples: PreparedRecord[]; stats: PrepareStats } {
   const examples = records.map((r, i) => {
     try {
       return tokenizeExample(template, tokenizer, r, options);
     } catch (e: any) {
-      if (e instanceof TemplateError) throw new TemplateError(`record ${i}${typeof r?.id === "string" || typeof r?.id === "number" ? ` (id ${r.id})` : ""}: ${e.message}`, e.field);
+      if (e instanceof TemplateError)
+        throw new TemplateError(
+          `record ${i}${typeof r?.id === "string" || typeof r?.id === "number" ? ` (id ${r.id})` : ""}: ${e.message}`,
+          e.field,
+        );
       throw e;
     }
   });
@@ -158,14 +174,24 @@ export interface PaddedBatch {
  * padBatch([{ inputIds: [5, 6, 7], labels: [-100, 6, 7] }, { inputIds: [8] }], { padTokenId: 1 });
  * // { inputIds: [[5, 6, 7], [8, 1, 1]], attentionMask: [[1, 1, 1], [1, 0, 0]], labels: [[-100, 6, 7], [8, -100, -100]] }
  */
-export function padBatch(examples: readonly TokenizedExample[], options: { padTokenId: number; side?: "left" | "right"; maxLength?: number }): PaddedBatch {
+export function padBatch(
+  examples: readonly TokenizedExample[],
+  options: { padTokenId: number; side?: "left" | "right"; maxLength?: number },
+): PaddedBatch {
   const side = options.side ?? "right";
   const common = { padTokenId: options.padTokenId, paddingSide: side, truncation: false } as const;
-  const padTo = options.maxLength === undefined ? { padding: "longest" as const } : { padding: "max_length" as const, maxLength: options.maxLength };
+  const padTo =
+    options.maxLength === undefined
+      ? { padding: "longest" as const }
+      : { padding: "max_length" as const, maxLength: options.maxLength };
   examples.forEach((e, i) => {
-    if (e.labels && e.labels.length !== e.inputIds.length) throw new TemplateError(`example ${i}: labels has ${e.labels.length} entries, inputIds ${e.inputIds.length}`);
+    if (e.labels && e.labels.length !== e.inputIds.length)
+      throw new TemplateError(`example ${i}: labels has ${e.labels.length} entries, inputIds ${e.inputIds.length}`);
   });
-  const ids = padAndTruncate(examples.map((e) => e.inputIds), { ...common, ...padTo });
+  const ids = padAndTruncate(
+    examples.map((e) => e.inputIds),
+    { ...common, ...padTo },
+  );
   // Labels follow the attention mask: real positions take the example's labels in order, pads get -100.
   const labels = ids.attentionMask.map((mask, i) => {
     const src = examples[i].labels ?? examples[i].inputIds;
@@ -181,13 +207,21 @@ export function padBatch(examples: readonly TokenizedExample[], options: { padTo
  * @example
  * show(table(tokenTable(tokenizeExample(QA_TEMPLATE, tok, record), tok)));
  */
-export function tokenTable(example: TokenizedExample, tokenizer: Tokenizer): { position: number; id: number; token: string; label: number; part: string }[] {
+export function tokenTable(
+  example: TokenizedExample,
+  tokenizer: Tokenizer,
+): { position: number; id: number; token: string; label: number; part: string }[] {
   const labels = example.labels ?? example.inputIds;
   return example.inputIds.map((id, i) => ({
     position: i,
     id,
     token: JSON.stringify(tokenizer.decode([id])),
     label: labels[i],
-    part: labels[i] === IGNORE_INDEX ? "prompt (masked, -100)" : id === tokenizer.eosTokenId && i === example.inputIds.length - 1 ? "EOS (scored)" : "answer (scored)",
+    part:
+      labels[i] === IGNORE_INDEX
+        ? "prompt (masked, -100)"
+        : id === tokenizer.eosTokenId && i === example.inputIds.length - 1
+          ? "EOS (scored)"
+          : "answer (scored)",
   }));
 }

@@ -17,10 +17,37 @@
 export const SCHEMA_NAMES = ["qa", "instruction", "classification", "extraction"] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
-export interface QARecord { question: string; answer: string; id?: string | number; source?: string; provenance?: unknown }
-export interface InstructionRecord { instruction: string; input?: string; output: string; id?: string | number; source?: string; provenance?: unknown }
-export interface ClassificationRecord { text: string; label: string; id?: string | number; source?: string; provenance?: unknown }
-export interface ExtractionRecord { text?: string; input?: string; answer: string; question?: string; id?: string | number; source?: string; provenance?: unknown }
+export interface QARecord {
+  question: string;
+  answer: string;
+  id?: string | number;
+  source?: string;
+  provenance?: unknown;
+}
+export interface InstructionRecord {
+  instruction: string;
+  input?: string;
+  output: string;
+  id?: string | number;
+  source?: string;
+  provenance?: unknown;
+}
+export interface ClassificationRecord {
+  text: string;
+  label: string;
+  id?: string | number;
+  source?: string;
+  provenance?: unknown;
+}
+export interface ExtractionRecord {
+  text?: string;
+  input?: string;
+  answer: string;
+  question?: string;
+  id?: string | number;
+  source?: string;
+  provenance?: unknown;
+}
 /** Any record of the four schemas. */
 export type DataRecord = QARecord | InstructionRecord | ClassificationRecord | ExtractionRecord;
 
@@ -40,7 +67,12 @@ export const SCHEMAS: Readonly<Record<SchemaName, SchemaSpec>> = {
   qa: { required: ["question", "answer"], optional: [], answerField: "answer" },
   instruction: { required: ["instruction", "output"], optional: ["input"], answerField: "output" },
   classification: { required: ["text", "label"], optional: [], answerField: "label" },
-  extraction: { required: ["answer"], optional: ["question", "text", "input"], oneOf: [["text", "input"]], answerField: "answer" },
+  extraction: {
+    required: ["answer"],
+    optional: ["question", "text", "input"],
+    oneOf: [["text", "input"]],
+    answerField: "answer",
+  },
 };
 
 /** One problem with a record. `line` is 1-based and present for records read from a file. */
@@ -60,7 +92,15 @@ export interface ValidateOptions {
 }
 
 const describe = (v: unknown): string =>
-  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "string" ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v) : typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`;
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "an array"
+      : typeof v === "string"
+        ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)
+        : typeof v === "object"
+          ? "an object"
+          : `${typeof v} ${JSON.stringify(v)}`;
 
 /** Whether `s` names a schema. */
 export function isSchemaName(s: unknown): s is SchemaName {
@@ -78,14 +118,28 @@ export function validateRecord(value: unknown, schema: SchemaName, options: Vali
   const spec = SCHEMAS[schema];
   if (!spec) throw new Error(`unknown schema ${JSON.stringify(schema)} (expected one of ${SCHEMA_NAMES.join(", ")})`);
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    return [{ severity: "error", message: `expected a JSON object with fields ${spec.required.join(", ")}, found ${describe(value)}` }];
+    return [
+      {
+        severity: "error",
+        message: `expected a JSON object with fields ${spec.required.join(", ")}, found ${describe(value)}`,
+      },
+    ];
   const rec = value as Record<string, unknown>;
   const issues: RecordIssue[] = [];
   const err = (field: string, expected: string) =>
-    issues.push({ severity: "error", field, message: `field "${field}": expected ${expected}, found ${describe(rec[field])}` });
+    issues.push({
+      severity: "error",
+      field,
+      message: `field "${field}": expected ${expected}, found ${describe(rec[field])}`,
+    });
   const checkText = (field: string, required: boolean) => {
     if (!(field in rec)) {
-      if (required) issues.push({ severity: "error", field, message: `missing field "${field}" (a non-empty string; schema ${schema})` });
+      if (required)
+        issues.push({
+          severity: "error",
+          field,
+          message: `missing field "${field}" (a non-empty string; schema ${schema})`,
+        });
       return;
     }
     const v = rec[field];
@@ -97,20 +151,52 @@ export function validateRecord(value: unknown, schema: SchemaName, options: Vali
   for (const group of spec.oneOf ?? []) {
     const present = group.filter((f) => f in rec);
     if (present.length === 0)
-      issues.push({ severity: "error", field: group[0], message: `missing field "${group.join('" or "')}" (a non-empty string; schema ${schema})` });
-    else if (present.length > 1) issues.push({ severity: "error", field: present[1], message: `fields ${present.map((f) => `"${f}"`).join(" and ")} both present: give only one` });
-    else if (typeof rec[present[0]] === "string" && (rec[present[0]] as string).trim() === "") err(present[0], "a non-empty string");
+      issues.push({
+        severity: "error",
+        field: group[0],
+        message: `missing field "${group.join('" or "')}" (a non-empty string; schema ${schema})`,
+      });
+    else if (present.length > 1)
+      issues.push({
+        severity: "error",
+        field: present[1],
+        message: `fields ${present.map((f) => `"${f}"`).join(" and ")} both present: give only one`,
+      });
+    else if (typeof rec[present[0]] === "string" && (rec[present[0]] as string).trim() === "")
+      err(present[0], "a non-empty string");
   }
   if ("id" in rec && !(typeof rec.id === "string" || Number.isInteger(rec.id))) err("id", "a string or an integer");
   if ("source" in rec && typeof rec.source !== "string") err("source", "a string");
-  if ("provenance" in rec && !(typeof rec.provenance === "string" || (typeof rec.provenance === "object" && rec.provenance !== null && !Array.isArray(rec.provenance))))
+  if (
+    "provenance" in rec &&
+    !(
+      typeof rec.provenance === "string" ||
+      (typeof rec.provenance === "object" && rec.provenance !== null && !Array.isArray(rec.provenance))
+    )
+  )
     err("provenance", "an object or a string");
-  if (schema === "classification" && options.labels && typeof rec.label === "string" && rec.label.trim() !== "" && !options.labels.includes(rec.label))
+  if (
+    schema === "classification" &&
+    options.labels &&
+    typeof rec.label === "string" &&
+    rec.label.trim() !== "" &&
+    !options.labels.includes(rec.label)
+  )
     err("label", `one of ${options.labels.map((l) => JSON.stringify(l)).join(", ")}`);
   if (options.warnUnknownFields ?? true) {
-    const known = new Set<string>([...spec.required, ...spec.optional, ...METADATA_FIELDS, ...(spec.oneOf ?? []).flat()]);
+    const known = new Set<string>([
+      ...spec.required,
+      ...spec.optional,
+      ...METADATA_FIELDS,
+      ...(spec.oneOf ?? []).flat(),
+    ]);
     for (const k of Object.keys(rec))
-      if (!known.has(k)) issues.push({ severity: "warning", field: k, message: `unknown field "${k}" (schema ${schema} has ${[...known].join(", ")})` });
+      if (!known.has(k))
+        issues.push({
+          severity: "warning",
+          field: k,
+          message: `unknown field "${k}" (schema ${schema} has ${[...known].join(", ")})`,
+        });
   }
   return issues;
 }

@@ -25,10 +25,14 @@ export const DEFAULT_SPLIT: Readonly<SplitOptions> = { testFraction: 0.1, seed: 
  * @example
  * const { train, test } = splitTrainTest(records, { testFraction: 0.1, seed: 42 });
  */
-export function splitTrainTest<T>(items: readonly T[], options: Partial<SplitOptions<T>> = {}): { train: T[]; test: T[] } {
+export function splitTrainTest<T>(
+  items: readonly T[],
+  options: Partial<SplitOptions<T>> = {},
+): { train: T[]; test: T[] } {
   const o = { ...DEFAULT_SPLIT, ...options } as SplitOptions<T>;
   if (!Array.isArray(items)) throw new Error(`splitTrainTest: expected an array of items, found ${typeof items}`);
-  if (!(o.testFraction > 0 && o.testFraction < 1)) throw new Error(`splitTrainTest: testFraction must be in (0, 1), found ${o.testFraction}`);
+  if (!(o.testFraction > 0 && o.testFraction < 1))
+    throw new Error(`splitTrainTest: testFraction must be in (0, 1), found ${o.testFraction}`);
   if (!Number.isInteger(o.seed)) throw new Error(`splitTrainTest: seed must be an integer, found ${o.seed}`);
   const groups = new Map<string, number[]>();
   items.forEach((it, i) => {
@@ -68,9 +72,15 @@ export const DEFAULT_SUBSET_FRACTIONS: readonly number[] = [0.1, 0.25, 0.5, 1];
  * const subsets = nestedSubsets(train, [0.1, 0.25, 0.5, 1], 0);
  * subsets.map((s) => s.size); // e.g. [126, 315, 630, 1260]
  */
-export function nestedSubsets<T>(items: readonly T[], fractions: readonly number[] = DEFAULT_SUBSET_FRACTIONS, seed = 0): Subset<T>[] {
-  if (!Array.isArray(items) || items.length === 0) throw new Error("nestedSubsets: expected a non-empty array of items");
-  for (const f of fractions) if (!(f > 0 && f <= 1)) throw new Error(`nestedSubsets: each fraction must be in (0, 1], found ${f}`);
+export function nestedSubsets<T>(
+  items: readonly T[],
+  fractions: readonly number[] = DEFAULT_SUBSET_FRACTIONS,
+  seed = 0,
+): Subset<T>[] {
+  if (!Array.isArray(items) || items.length === 0)
+    throw new Error("nestedSubsets: expected a non-empty array of items");
+  for (const f of fractions)
+    if (!(f > 0 && f <= 1)) throw new Error(`nestedSubsets: each fraction must be in (0, 1], found ${f}`);
   const order = new Rng(seed).shuffle(items.map((_, i) => i));
   return [...fractions]
     .sort((a, b) => a - b)

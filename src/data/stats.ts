@@ -23,7 +23,14 @@ export function lengthStats(values: readonly number[]): LengthStats {
   if (!values.length) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, max: 0 };
   const s = [...values].sort((a, b) => a - b);
   const rank = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-  return { count: s.length, min: s[0], mean: s.reduce((a, b) => a + b, 0) / s.length, p50: rank(0.5), p90: rank(0.9), max: s[s.length - 1] };
+  return {
+    count: s.length,
+    min: s[0],
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: rank(0.5),
+    p90: rank(0.9),
+    max: s[s.length - 1],
+  };
 }
 
 /** Count of each label, most frequent first (ties by name). */
@@ -53,7 +60,9 @@ export interface DatasetStats {
  * datasetStats(records, "classification").majorityRate; // 0.5 for a balanced set
  */
 export function datasetStats(records: readonly Record<string, unknown>[], schema?: SchemaName): DatasetStats {
-  const fields = schema ? [...SCHEMAS[schema].required, ...SCHEMAS[schema].optional, ...(SCHEMAS[schema].oneOf ?? []).flat()] : [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const fields = schema
+    ? [...SCHEMAS[schema].required, ...SCHEMAS[schema].optional, ...(SCHEMAS[schema].oneOf ?? []).flat()]
+    : [...new Set(records.flatMap((r) => Object.keys(r)))];
   const chars: Record<string, LengthStats> = {};
   for (const f of new Set(fields)) {
     const lens = records.filter((r) => typeof r[f] === "string").map((r) => (r[f] as string).length);
@@ -75,9 +84,15 @@ export function datasetStats(records: readonly Record<string, unknown>[], schema
  * fieldLengths(spam.train, "text", { where: { label: "ham" } }); // [397, 214, ...]
  * fieldLengths([{ answer: "It adds two numbers." }], "answer", { unit: "words" }); // [4]
  */
-export function fieldLengths(records: readonly Record<string, unknown>[], field: string, options: { unit?: "chars" | "words"; where?: Record<string, unknown> } = {}): number[] {
+export function fieldLengths(
+  records: readonly Record<string, unknown>[],
+  field: string,
+  options: { unit?: "chars" | "words"; where?: Record<string, unknown> } = {},
+): number[] {
   const where = Object.entries(options.where ?? {});
   return records
     .filter((r) => typeof r[field] === "string" && where.every(([k, v]) => r[k] === v))
-    .map((r) => (options.unit === "words" ? (r[field] as string).split(/\s+/).filter(Boolean).length : (r[field] as string).length));
+    .map((r) =>
+      options.unit === "words" ? (r[field] as string).split(/\s+/).filter(Boolean).length : (r[field] as string).length,
+    );
 }

@@ -35,7 +35,10 @@ export interface PromptTemplate {
 /** A record that does not fit a template: the message names the template and the field. */
 export class TemplateError extends Error {
   override name = "TemplateError";
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -48,13 +51,22 @@ export function placeholders(template: string): string[] {
 }
 
 function fieldText(record: Record<string, unknown>, field: string, template: string): string {
-  if (typeof record !== "object" || record === null) throw new TemplateError(`template "${template}": expected a record object, found ${record === null ? "null" : typeof record}`);
+  if (typeof record !== "object" || record === null)
+    throw new TemplateError(
+      `template "${template}": expected a record object, found ${record === null ? "null" : typeof record}`,
+    );
   if (!(field in record) || record[field] === undefined || record[field] === null)
-    throw new TemplateError(`template "${template}": the record has no field "${field}" (fields: ${Object.keys(record).join(", ") || "none"})`, field);
+    throw new TemplateError(
+      `template "${template}": the record has no field "${field}" (fields: ${Object.keys(record).join(", ") || "none"})`,
+      field,
+    );
   const v = record[field];
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  throw new TemplateError(`template "${template}": field "${field}" must be a string, found ${Array.isArray(v) ? "an array" : typeof v}`, field);
+  throw new TemplateError(
+    `template "${template}": field "${field}" must be a string, found ${Array.isArray(v) ? "an array" : typeof v}`,
+    field,
+  );
 }
 
 /** Options of `stringTemplate`. */
@@ -74,13 +86,19 @@ export interface StringTemplateOptions {
  * const t = stringTemplate("Q: {question}\nA:", "answer", { completionPrefix: " " });
  * t.render({ question: "2+2?", answer: "4" }); // { prompt: "Q: 2+2?\nA:", completion: " 4" }
  */
-export function stringTemplate(prompt: string, answerField: string, options: StringTemplateOptions = {}): PromptTemplate {
+export function stringTemplate(
+  prompt: string,
+  answerField: string,
+  options: StringTemplateOptions = {},
+): PromptTemplate {
   const name = options.name ?? prompt.replace(/\n/g, "\\n").slice(0, 40);
   const fill = (record: Record<string, unknown>) =>
     prompt
-      .replace(/\{\{/g, "\u0000").replace(/\}\}/g, "\u0001")
+      .replace(/\{\{/g, "\u0000")
+      .replace(/\}\}/g, "\u0001")
       .replace(PLACEHOLDER, (_, f: string) => fieldText(record, f, name))
-      .replace(/\u0000/g, "{").replace(/\u0001/g, "}");
+      .replace(/\u0000/g, "{")
+      .replace(/\u0001/g, "}");
   return {
     name,
     schema: options.schema,
@@ -88,7 +106,8 @@ export function stringTemplate(prompt: string, answerField: string, options: Str
     render(record) {
       const p = fill(record);
       const answer = fieldText(record, answerField, name);
-      if (answer.trim() === "") throw new TemplateError(`template "${name}": field "${answerField}" (the answer) is empty`, answerField);
+      if (answer.trim() === "")
+        throw new TemplateError(`template "${name}": field "${answerField}" (the answer) is empty`, answerField);
       options.checkAnswer?.(answer);
       return { prompt: p, completion: (options.completionPrefix ?? "") + answer };
     },
@@ -96,7 +115,10 @@ export function stringTemplate(prompt: string, answerField: string, options: Str
 }
 
 /** The course's Q&A template: `### Question:` … `### Answer:`. */
-export const QA_TEMPLATE: PromptTemplate = stringTemplate("### Question:\n{question}\n\n### Answer:\n", "answer", { name: "qa", schema: "qa" });
+export const QA_TEMPLATE: PromptTemplate = stringTemplate("### Question:\n{question}\n\n### Answer:\n", "answer", {
+  name: "qa",
+  schema: "qa",
+});
 
 const ALPACA_WITH_INPUT =
   "Below is an instruction that describes a task, paired with an input that provides further context. " +
@@ -133,16 +155,28 @@ export interface ClassificationTemplateOptions {
  * const t = classificationTemplate(["ham", "spam"], { textName: "E-mail" });
  * t.render({ text: "WIN A FREE CRUISE", label: "spam" }).completion; // "spam"
  */
-export function classificationTemplate(labels: readonly string[], options: ClassificationTemplateOptions = {}): PromptTemplate {
+export function classificationTemplate(
+  labels: readonly string[],
+  options: ClassificationTemplateOptions = {},
+): PromptTemplate {
   if (!Array.isArray(labels) || labels.length < 2 || labels.some((l) => typeof l !== "string" || l.trim() === ""))
-    throw new TemplateError(`classificationTemplate: expected at least two non-empty string labels, found ${JSON.stringify(labels)}`);
+    throw new TemplateError(
+      `classificationTemplate: expected at least two non-empty string labels, found ${JSON.stringify(labels)}`,
+    );
   const textName = options.textName ?? "Text";
-  const question = (options.question ?? `Which label fits? Answer with one of: ${labels.join(", ")}.`).replace(/[{}]/g, (c) => c + c);
+  const question = (options.question ?? `Which label fits? Answer with one of: ${labels.join(", ")}.`).replace(
+    /[{}]/g,
+    (c) => c + c,
+  );
   return stringTemplate(`### ${textName}:\n{text}\n\n### Question:\n${question}\n\n### Answer:\n`, "label", {
     name: `classification(${labels.join("|")})`,
     schema: "classification",
     checkAnswer: (a) => {
-      if (!labels.includes(a)) throw new TemplateError(`classification template: label ${JSON.stringify(a)} is not one of ${labels.map((l) => JSON.stringify(l)).join(", ")}`, "label");
+      if (!labels.includes(a))
+        throw new TemplateError(
+          `classification template: label ${JSON.stringify(a)} is not one of ${labels.map((l) => JSON.stringify(l)).join(", ")}`,
+          "label",
+        );
     },
   });
 }
@@ -163,14 +197,27 @@ export function classificationTemplate(labels: readonly string[], options: Class
  * // { prompt: "### Input:\nSubject: Lunch?\nFrom: a@b.c\n\n### Question:\nWhat is the subject line?\n\n### Answer:", completion: " Lunch?" }
  */
 export function extractionTemplate(question = "What is the answer?"): PromptTemplate {
-  const t = stringTemplate("### Input:\n{text}\n\n### Question:\n{question}\n\n### Answer:", "answer", { name: "extraction", schema: "extraction", completionPrefix: " " });
+  const t = stringTemplate("### Input:\n{text}\n\n### Question:\n{question}\n\n### Answer:", "answer", {
+    name: "extraction",
+    schema: "extraction",
+    completionPrefix: " ",
+  });
   const norm = (r: Record<string, unknown>) => {
     if (typeof r !== "object" || r === null) throw new TemplateError(`template "extraction": expected a record object`);
     const text = r.text ?? r.input;
-    if (text === undefined) throw new TemplateError(`template "extraction": the record has no field "text" (or "input") (fields: ${Object.keys(r).join(", ") || "none"})`, "text");
+    if (text === undefined)
+      throw new TemplateError(
+        `template "extraction": the record has no field "text" (or "input") (fields: ${Object.keys(r).join(", ") || "none"})`,
+        "text",
+      );
     return { ...r, text, question: r.question ?? question };
   };
-  return { name: "extraction", schema: "extraction", render: (r) => t.render(norm(r)), renderPrompt: (r) => t.renderPrompt(norm(r)) };
+  return {
+    name: "extraction",
+    schema: "extraction",
+    render: (r) => t.render(norm(r)),
+    renderPrompt: (r) => t.renderPrompt(norm(r)),
+  };
 }
 
 /**
@@ -178,15 +225,25 @@ export function extractionTemplate(question = "What is the answer?"): PromptTemp
  * @example
  * templateFor("qa").render({ question: "What is 2+2?", answer: "4" });
  */
-export function templateFor(schema: SchemaName, options: { labels?: readonly string[]; question?: string } = {}): PromptTemplate {
+export function templateFor(
+  schema: SchemaName,
+  options: { labels?: readonly string[]; question?: string } = {},
+): PromptTemplate {
   switch (schema) {
-    case "qa": return QA_TEMPLATE;
-    case "instruction": return INSTRUCTION_TEMPLATE;
-    case "extraction": return extractionTemplate(options.question);
+    case "qa":
+      return QA_TEMPLATE;
+    case "instruction":
+      return INSTRUCTION_TEMPLATE;
+    case "extraction":
+      return extractionTemplate(options.question);
     case "classification":
-      if (!options.labels) throw new TemplateError(`templateFor("classification") needs the label set: templateFor("classification", { labels: ["ham", "spam"] })`);
+      if (!options.labels)
+        throw new TemplateError(
+          `templateFor("classification") needs the label set: templateFor("classification", { labels: ["ham", "spam"] })`,
+        );
       return classificationTemplate(options.labels);
-    default: throw new TemplateError(`no template for schema ${JSON.stringify(schema)}`);
+    default:
+      throw new TemplateError(`no template for schema ${JSON.stringify(schema)}`);
   }
 }
 
@@ -196,6 +253,9 @@ export function templateFor(schema: SchemaName, options: { labels?: readonly str
  * @example
  * show(table(renderExamples(QA_TEMPLATE, ds.train.slice(0, 3))));
  */
-export function renderExamples(template: PromptTemplate, records: readonly Record<string, unknown>[]): { prompt: string; completion: string }[] {
+export function renderExamples(
+  template: PromptTemplate,
+  records: readonly Record<string, unknown>[],
+): { prompt: string; completion: string }[] {
   return records.map((r) => template.render(r));
 }

@@ -3,8 +3,8 @@
  * without writing plotly JSON by hand. It is a plain `{data, layout, config}` underneath, so
  * `show(fig)` and `show(fig.toJSON())` are the same.
  */
-import { plotlyBundle, PlotlyFigure, PlotlyTrace } from "./plotly";
-import { DISPLAY, MimeBundle } from "./kernel";
+import { plotlyBundle, type PlotlyFigure, type PlotlyTrace } from "./plotly";
+import { DISPLAY, type MimeBundle } from "./kernel";
 
 export interface FigureOptions {
   title?: string;
@@ -50,7 +50,8 @@ export class Figure implements PlotlyFigure {
 
   /** Add any plotly trace. */
   add(trace: PlotlyTrace): this {
-    if (!trace || typeof trace !== "object") throw new TypeError("Figure.add: a trace must be an object like {type, x, y}");
+    if (!trace || typeof trace !== "object")
+      throw new TypeError("Figure.add: a trace must be an object like {type, x, y}");
     this.data.push(trace);
     return this;
   }
@@ -59,7 +60,13 @@ export class Figure implements PlotlyFigure {
   line(x: XY, y: XY, opts: { name?: string; markers?: boolean } & PlotlyTrace = {}): this {
     const { markers, ...rest } = opts;
     checkXY("line", x, y);
-    return this.add({ type: "scatter", mode: markers ? "lines+markers" : "lines", x: Array.from(x), y: Array.from(y), ...rest });
+    return this.add({
+      type: "scatter",
+      mode: markers ? "lines+markers" : "lines",
+      x: Array.from(x),
+      y: Array.from(y),
+      ...rest,
+    });
   }
 
   /** Points only. */
@@ -85,6 +92,7 @@ export class Figure implements PlotlyFigure {
 }
 
 function checkXY(kind: string, x: XY, y: XY): void {
-  if (x == null || y == null || typeof x.length !== "number" || typeof y.length !== "number") throw new TypeError(`Figure.${kind}: x and y must be arrays`);
+  if (x == null || y == null || typeof x.length !== "number" || typeof y.length !== "number")
+    throw new TypeError(`Figure.${kind}: x and y must be arrays`);
   if (x.length !== y.length) throw new RangeError(`Figure.${kind}: x has ${x.length} values but y has ${y.length}`);
 }

@@ -19,7 +19,10 @@ export const DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 export type MimeBundle = Record<string, unknown>;
 
 /** A function that writes one display message, as tslab's jupyter module keeps it. */
-export type WriteDisplayData = (content: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } }, update: boolean) => void;
+export type WriteDisplayData = (
+  content: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } },
+  update: boolean,
+) => void;
 
 let override: WriteDisplayData | null | undefined;
 

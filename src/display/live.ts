@@ -8,9 +8,9 @@
  * the trainer or downloader receives them as callbacks without importing `display`.
  */
 import { escapeHtml } from "./escape";
-import { DISPLAY, MimeBundle, inKernel, newDisplayId } from "./kernel";
+import { DISPLAY, type MimeBundle, inKernel, newDisplayId } from "./kernel";
 import { emit } from "./show";
-import { Figure, FigureOptions } from "./figure";
+import { Figure, type FigureOptions } from "./figure";
 
 export interface ProgressOptions {
   total: number;
@@ -25,7 +25,14 @@ export interface ProgressOptions {
   now: () => number;
 }
 
-export const DEFAULT_PROGRESS_OPTIONS: ProgressOptions = { total: 1, label: "", throttleMs: 250, plainEveryMs: 5000, width: 30, now: () => Date.now() };
+export const DEFAULT_PROGRESS_OPTIONS: ProgressOptions = {
+  total: 1,
+  label: "",
+  throttleMs: 250,
+  plainEveryMs: 5000,
+  width: 30,
+  now: () => Date.now(),
+};
 
 /** Extra information shown after the counts: `{ "tokens/s": 812, loss: 1.93 }` or a string. */
 export type ProgressExtra = Record<string, string | number> | string;
@@ -43,7 +50,9 @@ export interface Progress {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
   const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`;
 }
 
@@ -62,7 +71,15 @@ function extraText(extra: ProgressExtra | undefined): string {
  * progressBundle({ label: "train", n: 5, total: 10, elapsedS: 2, extra: "loss 1.9" })["text/plain"];
  * // "train ███████████████░░░░░░░░░░░░░░░ 5/10 (50%) 0:02<0:02 loss 1.9"
  */
-export function progressBundle(s: { label: string; n: number; total: number; elapsedS: number; extra?: ProgressExtra; width?: number; finished?: boolean }): MimeBundle {
+export function progressBundle(s: {
+  label: string;
+  n: number;
+  total: number;
+  elapsedS: number;
+  extra?: ProgressExtra;
+  width?: number;
+  finished?: boolean;
+}): MimeBundle {
   const total = Math.max(0, s.total);
   const frac = total > 0 ? Math.min(1, Math.max(0, s.n / total)) : 1;
   const width = s.width ?? DEFAULT_PROGRESS_OPTIONS.width;
@@ -91,7 +108,8 @@ export function progressBundle(s: { label: string; n: number; total: number; ela
  */
 export function progress(opts: Partial<ProgressOptions> & { total: number }): Progress {
   const o: ProgressOptions = { ...DEFAULT_PROGRESS_OPTIONS, ...opts };
-  if (!Number.isFinite(o.total) || o.total < 0) throw new RangeError(`progress: total must be a number >= 0, got ${opts.total}`);
+  if (!Number.isFinite(o.total) || o.total < 0)
+    throw new RangeError(`progress: total must be a number >= 0, got ${opts.total}`);
   const kernel = inKernel();
   const id = newDisplayId();
   const t0 = o.now();
@@ -99,7 +117,16 @@ export function progress(opts: Partial<ProgressOptions> & { total: number }): Pr
   let extra: ProgressExtra | undefined;
   let last = -Infinity;
   let finished = false;
-  const bundle = () => progressBundle({ label: o.label, n, total: o.total, elapsedS: (o.now() - t0) / 1000, extra, width: o.width, finished });
+  const bundle = () =>
+    progressBundle({
+      label: o.label,
+      n,
+      total: o.total,
+      elapsedS: (o.now() - t0) / 1000,
+      extra,
+      width: o.width,
+      finished,
+    });
   const render = (first: boolean) => {
     last = o.now();
     if (kernel) emit(bundle(), { displayId: id, update: !first });
@@ -135,7 +162,13 @@ export interface LiveChartOptions extends FigureOptions {
   now: () => number;
 }
 
-export const DEFAULT_LIVE_CHART_OPTIONS: LiveChartOptions = { throttleMs: 500, maxPoints: 0, markers: false, height: 360, now: () => Date.now() };
+export const DEFAULT_LIVE_CHART_OPTIONS: LiveChartOptions = {
+  throttleMs: 500,
+  maxPoints: 0,
+  markers: false,
+  height: 360,
+  now: () => Date.now(),
+};
 
 export interface LiveChart {
   /** Add a point to a series (created on first use); re-renders when not throttled. */
@@ -180,12 +213,13 @@ export function liveChart(opts: Partial<LiveChartOptions> = {}): LiveChart {
   if (kernel) render();
   return {
     push(name, x, y) {
-      if (typeof name !== "string") throw new TypeError(`liveChart.push: series must be a string name, got ${typeof name}`);
+      if (typeof name !== "string")
+        throw new TypeError(`liveChart.push: series must be a string name, got ${typeof name}`);
       let s = series.get(name);
       if (!s) series.set(name, (s = { x: [], y: [] }));
       s.x.push(x);
       s.y.push(y);
-      if (o.maxPoints > 0 && s.x.length > o.maxPoints) (s.x.shift(), s.y.shift());
+      if (o.maxPoints > 0 && s.x.length > o.maxPoints) s.x.shift(), s.y.shift();
       dirty = true;
       if (kernel && o.now() - last >= o.throttleMs) render();
     },

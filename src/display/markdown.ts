@@ -42,10 +42,13 @@ function loadMarked(): MarkedModule {
  * renderMarkdown("**bold** <b>x</b>"); // "<p><strong>bold</strong> &lt;b&gt;x&lt;/b&gt;</p>\n"
  */
 export function renderMarkdown(text: string, opts: Partial<MarkdownOptions> = {}): string {
-  if (typeof text !== "string") throw new TypeError(`markdown: expected a string, got ${text === null ? "null" : typeof text}`);
+  if (typeof text !== "string")
+    throw new TypeError(`markdown: expected a string, got ${text === null ? "null" : typeof text}`);
   const o = { ...DEFAULT_MARKDOWN_OPTIONS, ...opts };
   const { Marked } = loadMarked();
-  const m = o.allowHtml ? new Marked() : new Marked({ renderer: { html: (token: { text: string }) => escapeHtml(token.text) } });
+  const m = o.allowHtml
+    ? new Marked()
+    : new Marked({ renderer: { html: (token: { text: string }) => escapeHtml(token.text) } });
   return m.parse(text, { async: false }) as string;
 }
 
@@ -60,5 +63,7 @@ export function markdownBundle(text: string, opts: Partial<MarkdownOptions> = {}
   const o = { ...DEFAULT_MARKDOWN_OPTIONS, ...opts };
   // text/markdown is rendered by the front end itself (with its own sanitiser); when raw HTML must stay
   // escaped, send only the HTML we rendered.
-  return o.allowHtml ? { "text/markdown": text, "text/html": html, "text/plain": text } : { "text/html": html, "text/plain": text };
+  return o.allowHtml
+    ? { "text/markdown": text, "text/html": html, "text/plain": text }
+    : { "text/html": html, "text/plain": text };
 }

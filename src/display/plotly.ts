@@ -8,7 +8,7 @@
  * session, as its own output before the first plot (`plotlyLoaderHtml`); every later plot's HTML waits
  * for it. This mirrors plotly.py's offline `init_notebook_mode`.
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { escapeHtml, scriptJson, scriptSource } from "./escape";
 import type { MimeBundle } from "./kernel";
 
@@ -46,7 +46,8 @@ export function isPlotlyFigure(x: unknown): x is PlotlyFigure {
 
 /** Deep copy into plain JSON: typed arrays become arrays, non-finite numbers become null. */
 function toPlain(x: unknown): unknown {
-  if (ArrayBuffer.isView(x) && !(x instanceof DataView)) return Array.from(x as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
+  if (ArrayBuffer.isView(x) && !(x instanceof DataView))
+    return Array.from(x as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
   if (Array.isArray(x)) return x.map(toPlain);
   if (x instanceof Date) return x.toISOString();
   if (typeof x === "number") return Number.isFinite(x) ? x : null;
@@ -62,7 +63,8 @@ function toPlain(x: unknown): unknown {
 function titleOf(layout: Record<string, unknown> | undefined): string | undefined {
   const t = layout?.title;
   if (typeof t === "string") return t;
-  if (t && typeof t === "object" && typeof (t as { text?: unknown }).text === "string") return (t as { text: string }).text;
+  if (t && typeof t === "object" && typeof (t as { text?: unknown }).text === "string")
+    return (t as { text: string }).text;
   return undefined;
 }
 
@@ -71,7 +73,12 @@ export function plotlyText(fig: PlotlyFigure): string {
   const title = titleOf(fig.layout);
   const traces = fig.data.map((t, i) => {
     const name = typeof t.name === "string" ? t.name : `trace ${i}`;
-    const n = Array.isArray(t.y) || ArrayBuffer.isView(t.y) ? (t.y as ArrayLike<unknown>).length : Array.isArray(t.x) ? (t.x as unknown[]).length : undefined;
+    const n =
+      Array.isArray(t.y) || ArrayBuffer.isView(t.y)
+        ? (t.y as ArrayLike<unknown>).length
+        : Array.isArray(t.x)
+          ? (t.x as unknown[]).length
+          : undefined;
     return `${name} (${typeof t.type === "string" ? t.type : "scatter"}${n !== undefined ? `, ${n} points` : ""})`;
   });
   return `Plotly figure${title ? ` "${title}"` : ""}: ${traces.length ? traces.join(", ") : "no traces"}`;
@@ -86,10 +93,18 @@ let counter = 0;
  * const b = plotlyBundle({ data: [{ x: [1, 2, 3], y: [2, 1, 3], type: "scatter" }], layout: { title: "loss" } });
  * Object.keys(b); // ["application/vnd.plotly.v1+json", "text/html", "text/plain"]
  */
-export function plotlyBundle(fig: PlotlyFigure, opts: { divId?: string; height?: number; waitMs?: number } = {}): MimeBundle {
-  if (!isPlotlyFigure(fig)) throw new TypeError("plotlyBundle: expected a figure {data: [trace objects], layout?}, got " + typeof fig);
+export function plotlyBundle(
+  fig: PlotlyFigure,
+  opts: { divId?: string; height?: number; waitMs?: number } = {},
+): MimeBundle {
+  if (!isPlotlyFigure(fig))
+    throw new TypeError("plotlyBundle: expected a figure {data: [trace objects], layout?}, got " + typeof fig);
   const o = { ...DEFAULT_PLOT_HTML, ...opts };
-  const plain = toPlain({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }) as Required<PlotlyFigure>;
+  const plain = toPlain({
+    data: fig.data,
+    layout: fig.layout ?? {},
+    config: fig.config ?? {},
+  }) as Required<PlotlyFigure>;
   const layoutHeight = typeof plain.layout.height === "number" ? plain.layout.height : undefined;
   const height = layoutHeight ?? o.height;
   const id = opts.divId ?? `tunebook-plot-${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -148,5 +163,8 @@ export function plotlyLoaderHtml(): string {
 
 /** The bundle of the one-per-session output that carries plotly.js. */
 export function plotlyLoaderBundle(): MimeBundle {
-  return { "text/html": plotlyLoaderHtml(), "text/plain": `(plotly.js ${plotlyVersion()} loaded for this notebook's plots)` };
+  return {
+    "text/html": plotlyLoaderHtml(),
+    "text/plain": `(plotly.js ${plotlyVersion()} loaded for this notebook's plots)`,
+  };
 }

@@ -17,8 +17,8 @@
  * that fails is reported on the kernel's own stderr (the Jupyter server's log) instead of killing the
  * process. Sends that can go at once still go at once, exactly as before.
  */
-import * as fs from "fs";
-import { createRequire } from "module";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
 
 const GUARDED = Symbol.for("tunebook.sendGuard");
 
@@ -41,7 +41,10 @@ const isBusy = (e: unknown) => (e as { code?: string } | null)?.code === "EBUSY"
 function report(e: unknown): void {
   try {
     // fd 2 is the kernel's real stderr (tslab redirects process.stderr.write to the running cell).
-    fs.writeSync(2, `tunebook: a queued kernel message could not be sent: ${e instanceof Error ? e.message : String(e)}\n`);
+    fs.writeSync(
+      2,
+      `tunebook: a queued kernel message could not be sent: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
   } catch {
     /* nowhere to report */
   }
@@ -97,7 +100,12 @@ export function guardSocketSends(proto: { send: SendFn }): boolean {
   };
   // zeromq's native `send` is read-only but configurable: redefine it with the same attributes.
   const desc = Object.getOwnPropertyDescriptor(p, "send");
-  Object.defineProperty(p, "send", { value: guarded, writable: desc?.writable ?? true, enumerable: desc?.enumerable ?? false, configurable: true });
+  Object.defineProperty(p, "send", {
+    value: guarded,
+    writable: desc?.writable ?? true,
+    enumerable: desc?.enumerable ?? false,
+    configurable: true,
+  });
   Object.defineProperty(p, GUARDED, { value: true });
   return true;
 }

@@ -7,11 +7,11 @@
  * - anything else as text.
  * Outside a kernel (plain node, the CLI) `show` prints the `text/plain` form.
  */
-import { inspect } from "util";
-import { sendBundle, MimeBundle, SendOptions, inKernel, DISPLAY } from "./kernel";
+import { inspect } from "node:util";
+import { sendBundle, type MimeBundle, type SendOptions, inKernel, DISPLAY } from "./kernel";
 import { isPlotlyFigure, plotlyBundle, plotlyLoaderBundle, PLOTLY_MIME } from "./plotly";
-import { isFrameLike, isRecordArray, tableBundle, TableOptions } from "./table";
-import { markdownBundle, MarkdownOptions } from "./markdown";
+import { isFrameLike, isRecordArray, tableBundle, type TableOptions } from "./table";
+import { markdownBundle, type MarkdownOptions } from "./markdown";
 
 export { DISPLAY };
 
@@ -22,7 +22,11 @@ export interface Displayable {
 
 /** True when `x` has a `[Symbol.for("Jupyter.display")]` method. */
 export function isDisplayable(x: unknown): x is Displayable {
-  return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as Record<symbol, unknown>)[DISPLAY] === "function";
+  return (
+    (typeof x === "object" || typeof x === "function") &&
+    x !== null &&
+    typeof (x as Record<symbol, unknown>)[DISPLAY] === "function"
+  );
 }
 
 /** Wrap a bundle so that `show()` sends it and `console.log` prints its text. */
@@ -35,9 +39,15 @@ export function displayable(bundle: MimeBundle): Displayable {
 }
 
 function checkBundle(b: unknown, what: string): MimeBundle {
-  if (!b || typeof b !== "object" || Array.isArray(b)) throw new TypeError(`show: ${what}[Symbol.for("Jupyter.display")]() must return a MIME bundle object, got ${Array.isArray(b) ? "an array" : typeof b}`);
+  if (!b || typeof b !== "object" || Array.isArray(b))
+    throw new TypeError(
+      `show: ${what}[Symbol.for("Jupyter.display")]() must return a MIME bundle object, got ${Array.isArray(b) ? "an array" : typeof b}`,
+    );
   const bad = Object.keys(b).filter((k) => !/^[\w.+-]+\/[\w.+-]+$/.test(k));
-  if (bad.length || !Object.keys(b).length) throw new TypeError(`show: ${what} bundle keys must be MIME types like "text/html"; got ${JSON.stringify(Object.keys(b))}`);
+  if (bad.length || !Object.keys(b).length)
+    throw new TypeError(
+      `show: ${what} bundle keys must be MIME types like "text/html"; got ${JSON.stringify(Object.keys(b))}`,
+    );
   return b as MimeBundle;
 }
 

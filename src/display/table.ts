@@ -21,7 +21,13 @@ export interface TableOptions {
   caption?: string;
 }
 
-export const DEFAULT_TABLE_OPTIONS: TableOptions = { maxRows: 20, headRows: 10, tailRows: 5, maxCellChars: 200, digits: 6 };
+export const DEFAULT_TABLE_OPTIONS: TableOptions = {
+  maxRows: 20,
+  headRows: 10,
+  tailRows: 5,
+  maxCellChars: 200,
+  digits: 6,
+};
 
 /** Columns, an optional index, and rows of cell values. */
 export interface TableData {
@@ -72,21 +78,31 @@ export function toTableData(x: unknown): TableData {
     if (x.length === 0) return { columns: [], rows: [] };
     if (!isRecordArray(x)) {
       const bad = x.findIndex((r) => r === null || typeof r !== "object" || Array.isArray(r));
-      throw new TypeError(`table: expected an array of records (objects); item ${bad} is ${Array.isArray(x[bad]) ? "an array" : JSON.stringify(x[bad])}`);
+      throw new TypeError(
+        `table: expected an array of records (objects); item ${bad} is ${Array.isArray(x[bad]) ? "an array" : JSON.stringify(x[bad])}`,
+      );
     }
     const cols: string[] = [];
     const seen = new Set<string>();
-    for (const r of x) for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), cols.push(k));
+    for (const r of x) for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), cols.push(k);
     return { columns: cols, rows: x.map((r) => cols.map((c) => r[c])) };
   }
   if (x && typeof x === "object") {
     return { columns: ["key", "value"], rows: flattenEntries(x as Record<string, unknown>, "", 3) };
   }
-  throw new TypeError(`table: expected an array of records, a danfojs DataFrame/Series or an object, got ${x === null ? "null" : typeof x}`);
+  throw new TypeError(
+    `table: expected an array of records, a danfojs DataFrame/Series or an object, got ${x === null ? "null" : typeof x}`,
+  );
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.getPrototypeOf(v) === Object.prototype;
+  return (
+    !!v &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    !ArrayBuffer.isView(v) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  );
 }
 
 /** `{a: {b: 1}, c: 2}` → `[["a.b", 1], ["c", 2]]` (nested plain objects up to `depth` levels). */
@@ -103,7 +119,8 @@ function flattenEntries(x: Record<string, unknown>, prefix: string, depth: numbe
 /** Format one cell value as text. */
 export function formatCell(v: unknown, digits = DEFAULT_TABLE_OPTIONS.digits): string {
   if (v === undefined || v === null) return "";
-  if (typeof v === "number") return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(digits)));
+  if (typeof v === "number")
+    return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(digits)));
   if (typeof v === "string") return v;
   if (typeof v === "bigint" || typeof v === "boolean") return String(v);
   if (v instanceof Date) return v.toISOString();
@@ -123,7 +140,10 @@ function cut(s: string, n: number): string {
 function visibleRows(n: number, o: TableOptions): (number | null)[] {
   if (n <= o.maxRows) return Array.from({ length: n }, (_, i) => i);
   const head = Array.from({ length: Math.min(o.headRows, n) }, (_, i) => i);
-  const tail = Array.from({ length: Math.min(o.tailRows, n - head.length) }, (_, i) => n - Math.min(o.tailRows, n - head.length) + i);
+  const tail = Array.from(
+    { length: Math.min(o.tailRows, n - head.length) },
+    (_, i) => n - Math.min(o.tailRows, n - head.length) + i,
+  );
   return [...head, null, ...tail];
 }
 
@@ -142,26 +162,39 @@ export function tableBundle(x: unknown, opts: Partial<TableOptions> = {}): MimeB
   const cell = (v: unknown) => cut(formatCell(v, o.digits).replace(/\r?\n/g, " ⏎ "), o.maxCellChars);
   const hasIndex = t.index !== undefined;
   const header = [...(hasIndex ? [""] : []), ...t.columns];
-  const body = show.map((i) => (i === null ? null : [...(hasIndex ? [formatCell(t.index![i])] : []), ...t.columns.map((_, j) => cell(t.rows[i][j]))]));
+  const body = show.map((i) =>
+    i === null
+      ? null
+      : [...(hasIndex ? [formatCell(t.index![i])] : []), ...t.columns.map((_, j) => cell(t.rows[i][j]))],
+  );
   const footer = `${n} row${n === 1 ? "" : "s"} × ${t.columns.length} column${t.columns.length === 1 ? "" : "s"}${hidden ? ` (${hidden} not shown)` : ""}`;
 
   const th = (s: string) => `<th>${escapeHtml(s)}</th>`;
-  const td = (s: string, k: number) => (hasIndex && k === 0 ? `<th>${escapeHtml(s)}</th>` : `<td>${escapeHtml(s)}</td>`);
+  const td = (s: string, k: number) =>
+    hasIndex && k === 0 ? `<th>${escapeHtml(s)}</th>` : `<td>${escapeHtml(s)}</td>`;
   const html = [
     `<div class="tunebook-table">`,
     o.caption ? `<div><strong>${escapeHtml(o.caption)}</strong></div>` : "",
     `<table class="dataframe" border="1">`,
     `<thead><tr style="text-align: right;">${header.map(th).join("")}</tr></thead>`,
     `<tbody>`,
-    ...body.map((r) => (r === null ? `<tr>${header.map(() => "<td>…</td>").join("")}</tr>` : `<tr>${r.map(td).join("")}</tr>`)),
+    ...body.map((r) =>
+      r === null ? `<tr>${header.map(() => "<td>…</td>").join("")}</tr>` : `<tr>${r.map(td).join("")}</tr>`,
+    ),
     `</tbody>`,
     `</table>`,
     `<p><small>${escapeHtml(footer)}</small></p>`,
     `</div>`,
-  ].filter((s) => s !== "").join("\n");
+  ]
+    .filter((s) => s !== "")
+    .join("\n");
 
   const widths = header.map((h, k) => Math.max(h.length, ...body.map((r) => (r === null ? 1 : r[k].length))));
-  const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, k) => c.padEnd(widths[k]))
+      .join("  ")
+      .trimEnd();
   const text = [
     ...(o.caption ? [o.caption] : []),
     line(header),

@@ -66,7 +66,11 @@ export async function loadAdapterInto(model: GPTNeoXForCausalLM, dir: string): P
  * @example
  * const { trainable, save } = await attachLora(model, parseLoraOption("r=8,alpha=16"));
  */
-export async function attachLora(model: GPTNeoXForCausalLM, spec: LoraSpec, options: { baseModelNameOrPath?: string } = {}): Promise<LoraAttachment> {
+export async function attachLora(
+  model: GPTNeoXForCausalLM,
+  spec: LoraSpec,
+  options: { baseModelNameOrPath?: string } = {},
+): Promise<LoraAttachment> {
   try {
     const { trainable, save } = applyLora(model, spec, options);
     return { trainable, save };

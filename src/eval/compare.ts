@@ -61,10 +61,12 @@ export async function compareModels(
     baseCategory: r.category,
     tunedCategory: t.records[i].category,
   }));
-  const metrics = METRIC_KEYS.filter((k) => typeof b.metrics[k] === "number" && typeof t.metrics[k] === "number").map((k) => {
-    const bv = b.metrics[k] as number;
-    const tv = t.metrics[k] as number;
-    return { metric: k, base: bv, tuned: tv, change: tv - bv };
-  });
+  const metrics = METRIC_KEYS.filter((k) => typeof b.metrics[k] === "number" && typeof t.metrics[k] === "number").map(
+    (k) => {
+      const bv = b.metrics[k] as number;
+      const tv = t.metrics[k] as number;
+      return { metric: k, base: bv, tuned: tv, change: tv - bv };
+    },
+  );
   return { base: b, tuned: t, rows, metrics };
 }

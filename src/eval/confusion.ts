@@ -26,8 +26,13 @@ export interface ConfusionMatrix {
  * @example
  * confusionMatrix(["spam", "ham", "ham"], ["spam", "spam", "ham"], ["ham", "spam"]).counts; // [[1, 1], [0, 1]]
  */
-export function confusionMatrix(gold: readonly string[], predicted: readonly (string | undefined)[], labels: readonly string[] = []): ConfusionMatrix {
-  if (gold.length !== predicted.length) throw new Error(`confusionMatrix: ${gold.length} gold labels but ${predicted.length} predictions`);
+export function confusionMatrix(
+  gold: readonly string[],
+  predicted: readonly (string | undefined)[],
+  labels: readonly string[] = [],
+): ConfusionMatrix {
+  if (gold.length !== predicted.length)
+    throw new Error(`confusionMatrix: ${gold.length} gold labels but ${predicted.length} predictions`);
   const order = [...labels];
   for (const g of gold) if (!order.includes(g)) order.push(g);
   const n = order.length;
@@ -45,7 +50,12 @@ export function confusionMatrix(gold: readonly string[], predicted: readonly (st
   const perLabel = order.map((label, i) => {
     const predictedAs = counts.reduce((a, row) => a + row[i], 0);
     const support = counts[i].reduce((a, b) => a + b, 0) + unlabelled[i];
-    return { label, precision: predictedAs ? counts[i][i] / predictedAs : NaN, recall: support ? counts[i][i] / support : NaN, support };
+    return {
+      label,
+      precision: predictedAs ? counts[i][i] / predictedAs : NaN,
+      recall: support ? counts[i][i] / support : NaN,
+      support,
+    };
   });
   return { labels: order, counts, unlabelled, total, accuracy: total ? right / total : NaN, perLabel };
 }
@@ -58,8 +68,13 @@ export function confusionMatrix(gold: readonly string[], predicted: readonly (st
  */
 export function confusionFromRecords(records: readonly EvalRecord[], labels: readonly string[] = []): ConfusionMatrix {
   const withLabels = records.filter((r) => r.label !== undefined);
-  if (withLabels.length === 0) throw new Error("confusionFromRecords: the records carry no gold labels (evaluate with the `labels` option)");
-  return confusionMatrix(withLabels.map((r) => r.label!), withLabels.map((r) => r.predictedLabel), labels);
+  if (withLabels.length === 0)
+    throw new Error("confusionFromRecords: the records carry no gold labels (evaluate with the `labels` option)");
+  return confusionMatrix(
+    withLabels.map((r) => r.label!),
+    withLabels.map((r) => r.predictedLabel),
+    labels,
+  );
 }
 
 /**
@@ -75,13 +90,27 @@ export function confusionFigure(cm: ConfusionMatrix, title = "Confusion matrix")
   const annotations = z.flatMap((row, i) => {
     const sum = row.reduce((a, b) => a + b, 0);
     return row.map((v, j) => ({
-      x: cols[j], y: cm.labels[i], xref: "x", yref: "y", showarrow: false,
+      x: cols[j],
+      y: cm.labels[i],
+      xref: "x",
+      yref: "y",
+      showarrow: false,
       text: `${v}${sum ? ` (${((100 * v) / sum).toFixed(0)} %)` : ""}`,
       font: { color: v > Math.max(...z.flat()) / 2 ? "white" : "black" },
     }));
   });
   return {
-    data: [{ type: "heatmap", x: cols, y: cm.labels, z, colorscale: "Blues", showscale: false, hovertemplate: "gold %{y}, predicted %{x}: %{z}<extra></extra>" }],
+    data: [
+      {
+        type: "heatmap",
+        x: cols,
+        y: cm.labels,
+        z,
+        colorscale: "Blues",
+        showscale: false,
+        hovertemplate: "gold %{y}, predicted %{x}: %{z}<extra></extra>",
+      },
+    ],
     layout: {
       title: { text: `${title} (accuracy ${(100 * cm.accuracy).toFixed(1)} % of ${cm.total})` },
       xaxis: { title: { text: "predicted" }, type: "category" },

@@ -49,7 +49,10 @@ export const DEFAULT_ERROR_OPTIONS: ErrorOptions = {
  * repetitionRatio("to be or not to be or not to be", 3); // 1 − 4/8 = 0.5
  */
 export function repetitionRatio(text: string, n = DEFAULT_ERROR_OPTIONS.ngram): number {
-  const words = text.toLowerCase().split(/\s+/).filter((w) => w !== "");
+  const words = text
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== "");
   const total = words.length - n + 1;
   if (total <= 0) return 0;
   const seen = new Set<string>();
@@ -69,7 +72,8 @@ export function categorize(prediction: string, reference: string, options: Parti
   if (words.length === 0) return "empty";
   if (exactMatch(prediction, reference)) return "correct";
   const rawWords = prediction.split(/\s+/).filter((w) => w !== "").length;
-  if (rawWords - o.ngram + 1 >= o.minRepeatNgrams && repetitionRatio(prediction, o.ngram) >= o.repeatRatio) return "repetitive";
+  if (rawWords - o.ngram + 1 >= o.minRepeatNgrams && repetitionRatio(prediction, o.ngram) >= o.repeatRatio)
+    return "repetitive";
   if (words.length > o.tooLongRatio * Math.max(1, answerTokens(reference).length)) return "too_long";
   if (tokenF1(prediction, reference) >= o.partialF1) return "partial";
   return "wrong";
@@ -107,9 +111,14 @@ const short = (s: string, n = 80) => {
 export function errorTable(records: readonly CategorizedLike[], options: Partial<ErrorOptions> = {}): ErrorCount[] {
   const cats = records.map((r) => r.category ?? categorize(r.prediction, r.reference, options));
   return ERROR_CATEGORIES.map((category) => {
-    const idx = cats.findIndex((c) => c === category);
+    const idx = cats.indexOf(category);
     const count = cats.filter((c) => c === category).length;
-    return { category, count, share: records.length ? count / records.length : 0, example: idx >= 0 ? short(records[idx].prediction) : "" };
+    return {
+      category,
+      count,
+      share: records.length ? count / records.length : 0,
+      example: idx >= 0 ? short(records[idx].prediction) : "",
+    };
   });
 }
 
@@ -118,7 +127,10 @@ export function errorTable(records: readonly CategorizedLike[], options: Partial
  * @example
  * errorCounts(result.records).too_long; // 12
  */
-export function errorCounts(records: readonly CategorizedLike[], options: Partial<ErrorOptions> = {}): Record<ErrorCategory, number> {
+export function errorCounts(
+  records: readonly CategorizedLike[],
+  options: Partial<ErrorOptions> = {},
+): Record<ErrorCategory, number> {
   const out = Object.fromEntries(ERROR_CATEGORIES.map((c) => [c, 0])) as Record<ErrorCategory, number>;
   for (const r of records) out[r.category ?? categorize(r.prediction, r.reference, options)]++;
   return out;
@@ -129,13 +141,26 @@ export function errorCounts(records: readonly CategorizedLike[], options: Partia
  * @example
  * show(table(errorExamples(result.records, "too_long", 3)));
  */
-export function errorExamples(records: readonly CategorizedLike[], category: ErrorCategory, n = 5, options: Partial<ErrorOptions> = {}): { prompt: string; reference: string; prediction: string; f1: number }[] {
-  if (!(ERROR_CATEGORIES as readonly string[]).includes(category)) throw new Error(`errorExamples: unknown category ${JSON.stringify(category)} (known: ${ERROR_CATEGORIES.join(", ")})`);
+export function errorExamples(
+  records: readonly CategorizedLike[],
+  category: ErrorCategory,
+  n = 5,
+  options: Partial<ErrorOptions> = {},
+): { prompt: string; reference: string; prediction: string; f1: number }[] {
+  if (!(ERROR_CATEGORIES as readonly string[]).includes(category))
+    throw new Error(
+      `errorExamples: unknown category ${JSON.stringify(category)} (known: ${ERROR_CATEGORIES.join(", ")})`,
+    );
   return records
     .filter((r) => (r.category ?? categorize(r.prediction, r.reference, options)) === category)
     .slice(0, n)
     .map((r) => {
       const p = (r.prompt ?? "").replace(/\s+/g, " ").trim();
-      return { prompt: p.length > 100 ? "…" + p.slice(p.length - 99) : p, reference: r.reference, prediction: r.prediction, f1: tokenF1(r.prediction, r.reference) };
+      return {
+        prompt: p.length > 100 ? "…" + p.slice(p.length - 99) : p,
+        reference: r.reference,
+        prediction: r.prediction,
+        f1: tokenF1(r.prediction, r.reference),
+      };
     });
 }

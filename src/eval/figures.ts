@@ -31,11 +31,17 @@ const LABELS: Record<SweepMetric, string> = {
  * show(sweepFigure(rows));                                     // exact match, F1 (+ accuracy) and eval loss
  * show(sweepFigure(rows, { metrics: ["accuracy"], baseline: 0.62, baselineName: "majority class" }));
  */
-export function sweepFigure(rows: readonly SweepRow[], options: { metrics?: SweepMetric[]; title?: string; baseline?: number; baselineName?: string } = {}): EvalFigure {
+export function sweepFigure(
+  rows: readonly SweepRow[],
+  options: { metrics?: SweepMetric[]; title?: string; baseline?: number; baselineName?: string } = {},
+): EvalFigure {
   if (rows.length === 0) throw new Error("sweepFigure: no rows");
   const hasAcc = rows.some((r) => typeof r.accuracy === "number");
-  const metrics = options.metrics ?? (["exactMatch", "f1", ...(hasAcc ? ["accuracy"] : []), "evalLoss"] as SweepMetric[]);
-  for (const m of metrics) if (!(m in LABELS)) throw new Error(`sweepFigure: unknown metric ${JSON.stringify(m)} (known: ${Object.keys(LABELS).join(", ")})`);
+  const metrics =
+    options.metrics ?? (["exactMatch", "f1", ...(hasAcc ? ["accuracy"] : []), "evalLoss"] as SweepMetric[]);
+  for (const m of metrics)
+    if (!(m in LABELS))
+      throw new Error(`sweepFigure: unknown metric ${JSON.stringify(m)} (known: ${Object.keys(LABELS).join(", ")})`);
   const isScore = (m: SweepMetric) => m === "exactMatch" || m === "f1" || m === "accuracy";
   const right = metrics.some((m) => !isScore(m)) && metrics.some(isScore);
   const x = rows.map((r) => r.examples);
@@ -48,15 +54,41 @@ export function sweepFigure(rows: readonly SweepRow[], options: { metrics?: Swee
     ...(right && !isScore(m) ? { yaxis: "y2", line: { dash: "dot" } } : {}),
   }));
   if (options.baseline !== undefined) {
-    data.push({ type: "scatter", mode: "lines", name: options.baselineName ?? "baseline", x: [Math.min(...x), Math.max(...x)], y: [options.baseline, options.baseline], line: { dash: "dash", color: "gray" } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: options.baselineName ?? "baseline",
+      x: [Math.min(...x), Math.max(...x)],
+      y: [options.baseline, options.baseline],
+      line: { dash: "dash", color: "gray" },
+    });
   }
   const layout: Record<string, unknown> = {
     title: { text: options.title ?? "Effect of the amount of training data" },
     xaxis: { title: { text: "training examples" } },
-    yaxis: { title: { text: metrics.every(isScore) ? "score" : metrics.filter(isScore).length ? "score (0–1)" : metrics.map((m) => LABELS[m]).join(", ") }, ...(metrics.some(isScore) ? { rangemode: "tozero" } : {}) },
+    yaxis: {
+      title: {
+        text: metrics.every(isScore)
+          ? "score"
+          : metrics.filter(isScore).length
+            ? "score (0–1)"
+            : metrics.map((m) => LABELS[m]).join(", "),
+      },
+      ...(metrics.some(isScore) ? { rangemode: "tozero" } : {}),
+    },
     legend: { orientation: "h" },
   };
-  if (right) layout.yaxis2 = { title: { text: metrics.filter((m) => !isScore(m)).map((m) => LABELS[m]).join(", ") }, overlaying: "y", side: "right" };
+  if (right)
+    layout.yaxis2 = {
+      title: {
+        text: metrics
+          .filter((m) => !isScore(m))
+          .map((m) => LABELS[m])
+          .join(", "),
+      },
+      overlaying: "y",
+      side: "right",
+    };
   return { data, layout };
 }
 
@@ -65,10 +97,28 @@ export function sweepFigure(rows: readonly SweepRow[], options: { metrics?: Swee
  * @example
  * show(errorFigure({ base: errorTable(cmp.base.records), tuned: errorTable(cmp.tuned.records) }));
  */
-export function errorFigure(tables: readonly ErrorCount[] | Record<string, readonly ErrorCount[]>, title = "Error categories"): EvalFigure {
-  const named: Record<string, readonly ErrorCount[]> = Array.isArray(tables) ? { predictions: tables as readonly ErrorCount[] } : (tables as Record<string, readonly ErrorCount[]>);
-  const data = Object.entries(named).map(([name, rows]) => ({ type: "bar", name, x: rows.map((r) => r.category), y: rows.map((r) => r.count) }));
-  return { data, layout: { title: { text: title }, barmode: "group", xaxis: { title: { text: "category" } }, yaxis: { title: { text: "examples" } } } };
+export function errorFigure(
+  tables: readonly ErrorCount[] | Record<string, readonly ErrorCount[]>,
+  title = "Error categories",
+): EvalFigure {
+  const named: Record<string, readonly ErrorCount[]> = Array.isArray(tables)
+    ? { predictions: tables as readonly ErrorCount[] }
+    : (tables as Record<string, readonly ErrorCount[]>);
+  const data = Object.entries(named).map(([name, rows]) => ({
+    type: "bar",
+    name,
+    x: rows.map((r) => r.category),
+    y: rows.map((r) => r.count),
+  }));
+  return {
+    data,
+    layout: {
+      title: { text: title },
+      barmode: "group",
+      xaxis: { title: { text: "category" } },
+      yaxis: { title: { text: "examples" } },
+    },
+  };
 }
 
 /**
@@ -76,7 +126,10 @@ export function errorFigure(tables: readonly ErrorCount[] | Record<string, reado
  * @example
  * show(comparisonFigure(cmp.metrics));
  */
-export function comparisonFigure(metrics: readonly MetricComparison[], options: { metrics?: string[]; title?: string } = {}): EvalFigure {
+export function comparisonFigure(
+  metrics: readonly MetricComparison[],
+  options: { metrics?: string[]; title?: string } = {},
+): EvalFigure {
   const keep = options.metrics ?? ["exactMatch", "f1", "accuracy"];
   const rows = metrics.filter((m) => keep.includes(m.metric));
   const names = rows.map((r) => LABELS[r.metric as SweepMetric] ?? r.metric);
@@ -85,6 +138,10 @@ export function comparisonFigure(metrics: readonly MetricComparison[], options: 
       { type: "bar", name: "base", x: names, y: rows.map((r) => r.base) },
       { type: "bar", name: "fine-tuned", x: names, y: rows.map((r) => r.tuned) },
     ],
-    layout: { title: { text: options.title ?? "Base vs fine-tuned" }, barmode: "group", yaxis: { title: { text: "score" }, rangemode: "tozero" } },
+    layout: {
+      title: { text: options.title ?? "Base vs fine-tuned" },
+      barmode: "group",
+      yaxis: { title: { text: "score" }, rangemode: "tozero" },
+    },
   };
 }

@@ -54,14 +54,26 @@ export async function fineTune(
   if (records.length === 0) throw new Error("fineTune: no training records");
   const base = resolveTrainConfig({ ...config, evalData: [], evalEvery: 0 }); // checks the fields before tokenizing
   const maxLength = Math.min(base.maxLength, model.config.maxPositionEmbeddings);
-  const prep = { addEos: tokenizer.eosTokenId !== undefined, ...options.prepare, maxLength: options.prepare?.maxLength ?? maxLength };
+  const prep = {
+    addEos: tokenizer.eosTokenId !== undefined,
+    ...options.prepare,
+    maxLength: options.prepare?.maxLength ?? maxLength,
+  };
   const train = tokenizeDataset(template, tokenizer, records, prep);
-  const evalSet = options.evalRecords?.length ? tokenizeDataset(template, tokenizer, options.evalRecords, prep) : undefined;
+  const evalSet = options.evalRecords?.length
+    ? tokenizeDataset(template, tokenizer, options.evalRecords, prep)
+    : undefined;
   const padId = config.padId ?? tokenizer.padTokenId ?? base.padId;
   const trainer = new Trainer(
     options.trainable ?? causalLMTrainable(model),
     train.examples,
-    { ...config, maxLength, padId, evalData: evalSet?.examples ?? [], evalEvery: evalSet ? config.evalEvery ?? 0 : 0 },
+    {
+      ...config,
+      maxLength,
+      padId,
+      evalData: evalSet?.examples ?? [],
+      evalEvery: evalSet ? (config.evalEvery ?? 0) : 0,
+    },
     options.callbacks ?? {},
   );
   try {

@@ -1,9 +1,33 @@
 /** Evaluation: metrics, generation on a test set, error analysis, base-vs-tuned comparison, data-size sweeps. */
-export { normalizeAnswer, answerTokens, exactMatch, tokenF1, labelFromGeneration, accuracy, majorityBaseline, perplexity, mean } from "./metrics";
+export {
+  normalizeAnswer,
+  answerTokens,
+  exactMatch,
+  tokenF1,
+  labelFromGeneration,
+  accuracy,
+  majorityBaseline,
+  perplexity,
+  mean,
+} from "./metrics";
 export type { TokenScore } from "./metrics";
-export { scoreExamples, scoreCompletions, completionExample, classifyByLikelihood, DEFAULT_SCORE_OPTIONS } from "./likelihood";
+export {
+  scoreExamples,
+  scoreCompletions,
+  completionExample,
+  classifyByLikelihood,
+  DEFAULT_SCORE_OPTIONS,
+} from "./likelihood";
 export type { ScoreOptions, LikelihoodLabel } from "./likelihood";
-export { categorize, repetitionRatio, errorTable, errorCounts, errorExamples, ERROR_CATEGORIES, DEFAULT_ERROR_OPTIONS } from "./errors";
+export {
+  categorize,
+  repetitionRatio,
+  errorTable,
+  errorCounts,
+  errorExamples,
+  ERROR_CATEGORIES,
+  DEFAULT_ERROR_OPTIONS,
+} from "./errors";
 export type { ErrorCategory, ErrorOptions, ErrorCount, CategorizedLike } from "./errors";
 export { evaluateModel, DEFAULT_EVAL_OPTIONS } from "./run";
 export type { EvalOptions, EvalRecord, EvalMetrics, EvalResult, ModelUnderTest } from "./run";

@@ -36,17 +36,28 @@ export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
  * const scores = scoreExamples(model, tokenizeDataset(QA_TEMPLATE, tok, test).examples);
  * perplexity(scores); // the answers' perplexity
  */
-export function scoreExamples(model: GPTNeoXForCausalLM, examples: readonly TokenizedExample[], options: Partial<ScoreOptions> = {}): TokenScore[] {
+export function scoreExamples(
+  model: GPTNeoXForCausalLM,
+  examples: readonly TokenizedExample[],
+  options: Partial<ScoreOptions> = {},
+): TokenScore[] {
   const o = { ...DEFAULT_SCORE_OPTIONS, ...options };
-  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`scoreExamples: batchSize must be a positive integer, found ${o.batchSize}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1))
+    throw new Error(`scoreExamples: batchSize must be a positive integer, found ${o.batchSize}`);
   const ctx = model.config.maxPositionEmbeddings;
   const V = model.config.vocabSize;
   examples.forEach((e, i) => {
-    if (!Array.isArray(e.inputIds) || e.inputIds.length === 0) throw new Error(`scoreExamples: example ${i} has no inputIds`);
-    if (e.inputIds.length > ctx) throw new Error(`scoreExamples: example ${i} has ${e.inputIds.length} tokens, over the model's context of ${ctx} (truncate it first)`);
+    if (!Array.isArray(e.inputIds) || e.inputIds.length === 0)
+      throw new Error(`scoreExamples: example ${i} has no inputIds`);
+    if (e.inputIds.length > ctx)
+      throw new Error(
+        `scoreExamples: example ${i} has ${e.inputIds.length} tokens, over the model's context of ${ctx} (truncate it first)`,
+      );
     const bad = e.inputIds.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
-    if (bad !== undefined) throw new Error(`scoreExamples: example ${i} has id ${bad}, outside the model's vocabulary [0, ${V})`);
-    if (e.labels && e.labels.length !== e.inputIds.length) throw new Error(`scoreExamples: example ${i} has ${e.labels.length} labels for ${e.inputIds.length} inputIds`);
+    if (bad !== undefined)
+      throw new Error(`scoreExamples: example ${i} has id ${bad}, outside the model's vocabulary [0, ${V})`);
+    if (e.labels && e.labels.length !== e.inputIds.length)
+      throw new Error(`scoreExamples: example ${i} has ${e.labels.length} labels for ${e.inputIds.length} inputIds`);
   });
   const order = examples.map((_, i) => i).sort((a, b) => examples[a].inputIds.length - examples[b].inputIds.length);
   const out: TokenScore[] = new Array(examples.length);
@@ -57,9 +68,15 @@ export function scoreExamples(model: GPTNeoXForCausalLM, examples: readonly Toke
   });
   for (let s = 0; s < scored.length; s += o.batchSize) {
     const idx = scored.slice(s, s + o.batchSize);
-    const sums = scoreBatch(model, idx.map((i) => examples[i]));
+    const sums = scoreBatch(
+      model,
+      idx.map((i) => examples[i]),
+    );
     idx.forEach((i, k) => {
-      if (!Number.isFinite(sums[k].logProb)) throw new Error(`scoreExamples: example ${i}'s log-likelihood is ${sums[k].logProb}: the model's outputs are not finite (NaN or Infinity in its weights?)`);
+      if (!Number.isFinite(sums[k].logProb))
+        throw new Error(
+          `scoreExamples: example ${i}'s log-likelihood is ${sums[k].logProb}: the model's outputs are not finite (NaN or Infinity in its weights?)`,
+        );
       out[i] = sums[k];
     });
   }
@@ -79,7 +96,12 @@ function scoreBatch(model: GPTNeoXForCausalLM, batch: readonly TokenizedExample[
     let first = 1; // first scored target; its logits come from position first − 1
     while (labels[first] === IGNORE_INDEX) first++;
     const cut = first - 1;
-    return { prefix: e.inputIds.slice(0, cut), rest: e.inputIds.slice(cut), restLabels: labels.slice(cut), tokens: labels.slice(1).filter((l) => l !== IGNORE_INDEX).length };
+    return {
+      prefix: e.inputIds.slice(0, cut),
+      rest: e.inputIds.slice(cut),
+      restLabels: labels.slice(cut),
+      tokens: labels.slice(1).filter((l) => l !== IGNORE_INDEX).length,
+    };
   });
   const P = Math.max(...rows.map((r) => r.prefix.length));
   const R = Math.max(...rows.map((r) => r.rest.length));
@@ -95,7 +117,9 @@ function scoreBatch(model: GPTNeoXForCausalLM, batch: readonly TokenizedExample[
         let c = 0;
         return m.map((x) => ((c += x), x === 0 ? 1 : c - 1)); // pads at 1, as generate.ts
       });
-      tf.dispose(model.forward(prefixIds, { attentionMask: prefixMask, positionIds: positions, cache, lastOnly: true }).logits);
+      tf.dispose(
+        model.forward(prefixIds, { attentionMask: prefixMask, positionIds: positions, cache, lastOnly: true }).logits,
+      );
     }
     const sums = tf.tidy(() => {
       const mask = rows.map((_, b) => [...(prefixMask[b] ?? []), ...restMask[b]]); // [B, P + R]
@@ -118,13 +142,19 @@ function scoreBatch(model: GPTNeoXForCausalLM, batch: readonly TokenizedExample[
  * @example
  * completionExample(tok, "### Answer:\n", "spam"); // { inputIds: [...prompt, ...spam, eos], labels: [-100, ..., ...spam, eos] }
  */
-export function completionExample(tokenizer: Tokenizer, prompt: string, completion: string, options: { addEos?: boolean; maxLength?: number } = {}): TokenizedExample {
+export function completionExample(
+  tokenizer: Tokenizer,
+  prompt: string,
+  completion: string,
+  options: { addEos?: boolean; maxLength?: number } = {},
+): TokenizedExample {
   let p = tokenizer.encode(prompt);
   const c = tokenizer.encode(completion, { addSpecialTokens: false });
   if ((options.addEos ?? true) && tokenizer.eosTokenId !== undefined) c.push(tokenizer.eosTokenId);
   const max = options.maxLength;
   if (max !== undefined && p.length + c.length > max) {
-    if (c.length >= max) throw new Error(`completionExample: the completion alone has ${c.length} tokens, over maxLength ${max}`);
+    if (c.length >= max)
+      throw new Error(`completionExample: the completion alone has ${c.length} tokens, over maxLength ${max}`);
     p = p.slice(p.length + c.length - max);
   }
   return { inputIds: [...p, ...c], labels: [...p.map(() => IGNORE_INDEX), ...c] };
@@ -135,9 +165,19 @@ export function completionExample(tokenizer: Tokenizer, prompt: string, completi
  * @example
  * scoreCompletions(model, tok, "### Answer:\n", ["ham", "spam"]); // [{ logProb: -3.1, tokens: 2 }, ...]
  */
-export function scoreCompletions(model: GPTNeoXForCausalLM, tokenizer: Tokenizer, prompt: string, completions: readonly string[], options: Partial<ScoreOptions> = {}): TokenScore[] {
+export function scoreCompletions(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  prompt: string,
+  completions: readonly string[],
+  options: Partial<ScoreOptions> = {},
+): TokenScore[] {
   const maxLength = model.config.maxPositionEmbeddings;
-  return scoreExamples(model, completions.map((c) => completionExample(tokenizer, prompt, c, { maxLength })), options);
+  return scoreExamples(
+    model,
+    completions.map((c) => completionExample(tokenizer, prompt, c, { maxLength })),
+    options,
+  );
 }
 
 /** One likelihood-based classification. */
@@ -161,8 +201,10 @@ export function classifyByLikelihood(
   options: Partial<ScoreOptions> & { candidates?: readonly string[] } = {},
 ): LikelihoodLabel[] {
   const cands = options.candidates ?? labels;
-  if (labels.length < 2) throw new Error(`classifyByLikelihood: need at least two labels, found ${JSON.stringify(labels)}`);
-  if (cands.length !== labels.length) throw new Error(`classifyByLikelihood: ${cands.length} candidates for ${labels.length} labels`);
+  if (labels.length < 2)
+    throw new Error(`classifyByLikelihood: need at least two labels, found ${JSON.stringify(labels)}`);
+  if (cands.length !== labels.length)
+    throw new Error(`classifyByLikelihood: ${cands.length} candidates for ${labels.length} labels`);
   const maxLength = model.config.maxPositionEmbeddings;
   const examples = prompts.flatMap((p) => cands.map((c) => completionExample(tokenizer, p, c, { maxLength })));
   const scores = scoreExamples(model, examples, options);

@@ -24,7 +24,8 @@ const PUNCT_OR_SYMBOL = /[\p{P}\p{S}]/gu;
  * normalizeAnswer("The  Eiffel Tower!"); // "eiffel tower"
  */
 export function normalizeAnswer(text: string): string {
-  if (typeof text !== "string") throw new TypeError(`normalizeAnswer: expected a string, found ${text === null ? "null" : typeof text}`);
+  if (typeof text !== "string")
+    throw new TypeError(`normalizeAnswer: expected a string, found ${text === null ? "null" : typeof text}`);
   return text
     .toLowerCase()
     .replace(PUNCT_OR_SYMBOL, "")
@@ -105,7 +106,8 @@ export function labelFromGeneration(text: string, labels: readonly string[]): st
  * accuracy(["spam", undefined, "ham"], ["spam", "ham", "spam"]); // 1/3
  */
 export function accuracy(predicted: readonly (string | undefined)[], gold: readonly string[]): number {
-  if (predicted.length !== gold.length) throw new Error(`accuracy: ${predicted.length} predictions for ${gold.length} gold labels`);
+  if (predicted.length !== gold.length)
+    throw new Error(`accuracy: ${predicted.length} predictions for ${gold.length} gold labels`);
   if (gold.length === 0) throw new Error("accuracy: no examples");
   return predicted.filter((p, i) => p !== undefined && p === gold[i]).length / gold.length;
 }
@@ -141,7 +143,8 @@ export function perplexity(scores: readonly TokenScore[]): number {
   let lp = 0;
   let n = 0;
   for (const s of scores) {
-    if (!Number.isFinite(s.logProb) || !(s.tokens >= 0)) throw new Error(`perplexity: bad score ${JSON.stringify(s)} (expected a finite logProb and tokens ≥ 0)`);
+    if (!Number.isFinite(s.logProb) || !(s.tokens >= 0))
+      throw new Error(`perplexity: bad score ${JSON.stringify(s)} (expected a finite logProb and tokens ≥ 0)`);
     lp += s.logProb;
     n += s.tokens;
   }

@@ -136,11 +136,17 @@ export async function evaluateModel(
   options: Partial<EvalOptions> = {},
 ): Promise<EvalResult> {
   const o: EvalOptions = { ...DEFAULT_EVAL_OPTIONS, ...options };
-  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new Error(`evaluateModel: maxNewTokens must be a positive integer, found ${o.maxNewTokens}`);
-  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`evaluateModel: batchSize must be a positive integer, found ${o.batchSize}`);
-  if (!(Number.isInteger(o.limit) && o.limit >= 0)) throw new Error(`evaluateModel: limit must be an integer ≥ 0, found ${o.limit}`);
+  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
+    throw new Error(`evaluateModel: maxNewTokens must be a positive integer, found ${o.maxNewTokens}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1))
+    throw new Error(`evaluateModel: batchSize must be a positive integer, found ${o.batchSize}`);
+  if (!(Number.isInteger(o.limit) && o.limit >= 0))
+    throw new Error(`evaluateModel: limit must be an integer ≥ 0, found ${o.limit}`);
   const ctx = model.config.maxPositionEmbeddings;
-  if (o.maxNewTokens >= ctx) throw new Error(`evaluateModel: maxNewTokens ${o.maxNewTokens} leaves no room for a prompt in the model's context of ${ctx}`);
+  if (o.maxNewTokens >= ctx)
+    throw new Error(
+      `evaluateModel: maxNewTokens ${o.maxNewTokens} leaves no room for a prompt in the model's context of ${ctx}`,
+    );
   const t0 = performance.now();
   const recs = o.limit > 0 ? records.slice(0, o.limit) : records.slice();
   if (recs.length === 0) throw new Error("evaluateModel: no records to evaluate");
@@ -152,7 +158,9 @@ export async function evaluateModel(
       const { prompt, completion } = template.render(r);
       return { prompt, reference: completion.trim() };
     } catch (e: any) {
-      throw new Error(`record ${i}${r && (typeof r.id === "string" || typeof r.id === "number") ? ` (id ${r.id})` : ""}: ${e?.message ?? e}`);
+      throw new Error(
+        `record ${i}${r && (typeof r.id === "string" || typeof r.id === "number") ? ` (id ${r.id})` : ""}: ${e?.message ?? e}`,
+      );
     }
   });
 
@@ -170,10 +178,20 @@ export async function evaluateModel(
     });
     const decode = (x: number[]) => tokenizer.decode(x, { skipSpecialTokens: true });
     const out = await generateDetailed(model, ids, {
-      maxNewTokens: o.maxNewTokens, doSample: false, eosTokenId: eos, padTokenId: padId,
-      stopStrings: o.stopStrings.length ? o.stopStrings : undefined, decode,
+      maxNewTokens: o.maxNewTokens,
+      doSample: false,
+      eosTokenId: eos,
+      padTokenId: padId,
+      stopStrings: o.stopStrings.length ? o.stopStrings : undefined,
+      decode,
     });
-    out.sequences.forEach((seq, k) => predictions.push({ text: cutAtStop(decode(seq), o.stopStrings).trim(), reason: out.finishReasons[k], tokens: seq.length }));
+    out.sequences.forEach((seq, k) =>
+      predictions.push({
+        text: cutAtStop(decode(seq), o.stopStrings).trim(),
+        reason: out.finishReasons[k],
+        tokens: seq.length,
+      }),
+    );
     o.onProgress?.(predictions.length, rendered.length);
   }
 
@@ -181,11 +199,16 @@ export async function evaluateModel(
     const r = recs[i];
     const prediction = predictions[i].text;
     return {
-      index: i, ...(typeof r.id === "string" || typeof r.id === "number" ? { id: r.id } : {}),
-      prompt, reference, prediction,
-      em: exactMatch(prediction, reference), f1: tokenF1(prediction, reference),
+      index: i,
+      ...(typeof r.id === "string" || typeof r.id === "number" ? { id: r.id } : {}),
+      prompt,
+      reference,
+      prediction,
+      em: exactMatch(prediction, reference),
+      f1: tokenF1(prediction, reference),
       category: categorize(prediction, reference, o.errorOptions),
-      finishReason: predictions[i].reason, newTokens: predictions[i].tokens,
+      finishReason: predictions[i].reason,
+      newTokens: predictions[i].tokens,
     };
   });
 
@@ -199,10 +222,16 @@ export async function evaluateModel(
   if (o.labels) {
     const labels = o.labels;
     const gold = recs.map((r) => String(r[field]));
-    const byLikelihood = classifyByLikelihood(model, tokenizer, rendered.map((x) => x.prompt), labels, {
-      batchSize: o.batchSize,
-      candidates: labels.map((l) => template.render({ ...recs[0], [field]: l }).completion),
-    }).map((x) => x.label);
+    const byLikelihood = classifyByLikelihood(
+      model,
+      tokenizer,
+      rendered.map((x) => x.prompt),
+      labels,
+      {
+        batchSize: o.batchSize,
+        candidates: labels.map((l) => template.render({ ...recs[0], [field]: l }).completion),
+      },
+    ).map((x) => x.label);
     const byGeneration = records_.map((r) => labelFromGeneration(r.prediction, labels));
     records_.forEach((r, i) => {
       r.label = gold[i];
@@ -220,7 +249,10 @@ export async function evaluateModel(
   }
 
   if (o.perplexity) {
-    const { examples } = tokenizeDataset(template, tokenizer, recs, { maxLength: ctx, addEos: tokenizer.eosTokenId !== undefined });
+    const { examples } = tokenizeDataset(template, tokenizer, recs, {
+      maxLength: ctx,
+      addEos: tokenizer.eosTokenId !== undefined,
+    });
     const ppl = perplexity(scoreExamples(model, examples, { batchSize: o.batchSize }));
     metrics.perplexity = ppl;
     metrics.evalLoss = Math.log(ppl);

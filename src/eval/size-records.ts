@@ -6,7 +6,7 @@
  * the file and the field that is wrong; notebook 04 plots the metric against model size from these files.
  * scripts/device/README.md ("What model size buys") describes the run that writes them.
  */
-import * as path from "path";
+import * as path from "node:path";
 import type { EvalFigure } from "./figures";
 import { readJsonRecords } from "../runtime/json-records";
 
@@ -76,7 +76,8 @@ export class SizeRecordError extends Error {
 }
 
 function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond) throw new SizeRecordError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
+  if (!cond)
+    throw new SizeRecordError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
 }
 
 const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -95,16 +96,39 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
   need(x.format === SIZE_RECORD_FORMAT, `${source}: format`, `"${SIZE_RECORD_FORMAT}"`, x.format);
   need(x.version === SIZE_RECORD_VERSION, `${source}: version`, String(SIZE_RECORD_VERSION), x.version);
   for (const f of ["label", "method"]) need(text(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
-  need(typeof x.date === "string" && /^\d{4}-\d{2}-\d{2}/.test(x.date) && !Number.isNaN(Date.parse(x.date)), `${source}: date`, "an ISO date string", x.date);
-  need(isObj(x.machine) && text(x.machine.gpu), `${source}: machine.gpu`, "a non-empty string naming the accelerator", x.machine?.gpu);
-  need(isObj(x.software) && Object.keys(x.software).length > 0 && Object.values(x.software).every(text), `${source}: software`, "an object of version strings", x.software);
-  for (const k of ["torch", "transformers", "tunebook"]) need(text(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
+  need(
+    typeof x.date === "string" && /^\d{4}-\d{2}-\d{2}/.test(x.date) && !Number.isNaN(Date.parse(x.date)),
+    `${source}: date`,
+    "an ISO date string",
+    x.date,
+  );
+  need(
+    isObj(x.machine) && text(x.machine.gpu),
+    `${source}: machine.gpu`,
+    "a non-empty string naming the accelerator",
+    x.machine?.gpu,
+  );
+  need(
+    isObj(x.software) && Object.keys(x.software).length > 0 && Object.values(x.software).every(text),
+    `${source}: software`,
+    "an object of version strings",
+    x.software,
+  );
+  for (const k of ["torch", "transformers", "tunebook"])
+    need(text(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
   const r = x.recipe;
   need(isObj(r), `${source}: recipe`, "{ lr, numSteps, batchSize, ... }", r);
   need(typeof r.lr === "number" && r.lr > 0 && r.lr < 1, `${source}: recipe.lr`, "a learning rate in (0, 1)", r.lr);
   for (const f of ["numSteps", "batchSize"]) need(posInt(r[f]), `${source}: recipe.${f}`, "an integer > 0", r[f]);
-  if (r.maxLength !== undefined) need(Number.isInteger(r.maxLength) && r.maxLength >= 2, `${source}: recipe.maxLength`, "an integer ≥ 2", r.maxLength);
-  if (r.lora !== undefined) need(r.lora === null || text(r.lora), `${source}: recipe.lora`, "a LoRA spec string or null", r.lora);
+  if (r.maxLength !== undefined)
+    need(
+      Number.isInteger(r.maxLength) && r.maxLength >= 2,
+      `${source}: recipe.maxLength`,
+      "an integer ≥ 2",
+      r.maxLength,
+    );
+  if (r.lora !== undefined)
+    need(r.lora === null || text(r.lora), `${source}: recipe.lora`, "a LoRA spec string or null", r.lora);
   need(Array.isArray(x.models) && x.models.length > 0, `${source}: models`, "a non-empty array", x.models);
   const names = new Set<string>();
   x.models.forEach((m: any, i: number) => {
@@ -120,17 +144,34 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
     need(isObj(e), w, "an object", e);
     need(names.has(e.model), `${w}.model`, `one of models[].name (${[...names].join(", ")})`, e.model);
     need(Object.hasOwn(SIZE_TASKS, e.task), `${w}.task`, `one of ${Object.keys(SIZE_TASKS).join(", ")}`, e.task);
-    need(!seen.has(`${e.model}\u0000${e.task}`), `${w}`, `one result per model and task (${e.model} × ${e.task} is listed twice)`, e.task);
+    need(
+      !seen.has(`${e.model}\u0000${e.task}`),
+      `${w}`,
+      `one result per model and task (${e.model} × ${e.task} is listed twice)`,
+      e.task,
+    );
     seen.add(`${e.model}\u0000${e.task}`);
     need(posInt(e.testItems), `${w}.testItems`, "an integer > 0", e.testItems);
-    for (const f of ["exactMatch", "f1", "accuracy"]) need(unitOrNull(e[f]), `${w}.${f}`, "a number in [0, 1] or null", e[f]);
-    need(e.perplexity === null || (typeof e.perplexity === "number" && Number.isFinite(e.perplexity) && e.perplexity > 0), `${w}.perplexity`, "a number > 0 or null", e.perplexity);
+    for (const f of ["exactMatch", "f1", "accuracy"])
+      need(unitOrNull(e[f]), `${w}.${f}`, "a number in [0, 1] or null", e[f]);
+    need(
+      e.perplexity === null || (typeof e.perplexity === "number" && Number.isFinite(e.perplexity) && e.perplexity > 0),
+      `${w}.perplexity`,
+      "a number > 0 or null",
+      e.perplexity,
+    );
     const main = SIZE_TASKS[e.task as SizeTask];
     need(typeof e[main] === "number", `${w}.${main}`, `a number (${e.task} is judged by ${main})`, e[main]);
-    need(Array.isArray(e.samples) && e.samples.length === 3, `${w}.samples`, "three sample answers", e.samples?.length ?? e.samples);
+    need(
+      Array.isArray(e.samples) && e.samples.length === 3,
+      `${w}.samples`,
+      "three sample answers",
+      e.samples?.length ?? e.samples,
+    );
     e.samples.forEach((s: any, k: number) => {
       need(isObj(s), `${w}.samples[${k}]`, "{ input, expected, output }", s);
-      for (const f of ["input", "expected", "output"]) need(typeof s[f] === "string", `${w}.samples[${k}].${f}`, "a string", s[f]);
+      for (const f of ["input", "expected", "output"])
+        need(typeof s[f] === "string", `${w}.samples[${k}].${f}`, "a string", s[f]);
     });
   });
   return x as unknown as SizeRecord;
@@ -154,15 +195,29 @@ export function loadSizeRecords(dir: string = sizeRecordsDir()): SizeRecord[] {
 
 export const NO_SIZE_SWEEP = "no recorded size sweep yet";
 
-const LABEL: Record<SizeMetric, string> = { exactMatch: "exact match", f1: "token F1", accuracy: "accuracy", perplexity: "perplexity" };
+const LABEL: Record<SizeMetric, string> = {
+  exactMatch: "exact match",
+  f1: "token F1",
+  accuracy: "accuracy",
+  perplexity: "perplexity",
+};
 
 /** One task's points of every record: parameters → metric, smallest model first. */
-export function sizePoints(recs: readonly SizeRecord[], task: SizeTask, metric: SizeMetric = SIZE_TASKS[task]): { label: string; model: string; parameters: number; value: number }[] {
+export function sizePoints(
+  recs: readonly SizeRecord[],
+  task: SizeTask,
+  metric: SizeMetric = SIZE_TASKS[task],
+): { label: string; model: string; parameters: number; value: number }[] {
   return recs.flatMap((r) => {
     const params = new Map(r.models.map((m) => [m.name, m.parameters]));
     return r.results
       .filter((e) => e.task === task && typeof e[metric] === "number")
-      .map((e) => ({ label: `${r.label} (${r.date.slice(0, 10)})`, model: e.model, parameters: params.get(e.model)!, value: e[metric] as number }))
+      .map((e) => ({
+        label: `${r.label} (${r.date.slice(0, 10)})`,
+        model: e.model,
+        parameters: params.get(e.model)!,
+        value: e[metric] as number,
+      }))
       .sort((a, b) => a.parameters - b.parameters);
   });
 }
@@ -175,10 +230,16 @@ export function sizePoints(recs: readonly SizeRecord[], task: SizeTask, metric: 
  * show(sizeFigure(loadSizeRecords(), "email-subject"));             // exact match vs parameters
  * show(sizeFigure(recs, "docs-qa", { metric: "perplexity" }));
  */
-export function sizeFigure(recs: readonly SizeRecord[], task: SizeTask, opts: { metric?: SizeMetric; title?: string } = {}): EvalFigure {
+export function sizeFigure(
+  recs: readonly SizeRecord[],
+  task: SizeTask,
+  opts: { metric?: SizeMetric; title?: string } = {},
+): EvalFigure {
   const metric = opts.metric ?? SIZE_TASKS[task];
-  if (!Object.hasOwn(LABEL, metric)) throw new Error(`sizeFigure: unknown metric ${JSON.stringify(metric)} (known: ${Object.keys(LABEL).join(", ")})`);
-  if (!Object.hasOwn(SIZE_TASKS, task)) throw new Error(`sizeFigure: unknown task ${JSON.stringify(task)} (known: ${Object.keys(SIZE_TASKS).join(", ")})`);
+  if (!Object.hasOwn(LABEL, metric))
+    throw new Error(`sizeFigure: unknown metric ${JSON.stringify(metric)} (known: ${Object.keys(LABEL).join(", ")})`);
+  if (!Object.hasOwn(SIZE_TASKS, task))
+    throw new Error(`sizeFigure: unknown task ${JSON.stringify(task)} (known: ${Object.keys(SIZE_TASKS).join(", ")})`);
   const pts = sizePoints(recs, task, metric);
   const title = opts.title ?? `${task}: ${LABEL[metric]} by model size`;
   const layout: Record<string, unknown> = {
@@ -188,18 +249,42 @@ export function sizeFigure(recs: readonly SizeRecord[], task: SizeTask, opts: { 
     legend: { orientation: "h" },
   };
   if (!pts.length) {
-    layout.annotations = [{ text: `${NO_SIZE_SWEEP} (docs/recorded/size-sweep/ is empty)`, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
+    layout.annotations = [
+      {
+        text: `${NO_SIZE_SWEEP} (docs/recorded/size-sweep/ is empty)`,
+        showarrow: false,
+        xref: "paper",
+        yref: "paper",
+        x: 0.5,
+        y: 0.5,
+      },
+    ];
     return { data: [], layout };
   }
   const labels = [...new Set(pts.map((p) => p.label))];
   const data: Record<string, unknown>[] = labels.map((label) => {
     const mine = pts.filter((p) => p.label === label);
-    return { type: "scatter", mode: "lines+markers", name: label, x: mine.map((p) => p.parameters), y: mine.map((p) => p.value), text: mine.map((p) => p.model), hovertemplate: "%{text}: %{y}<extra></extra>" };
+    return {
+      type: "scatter",
+      mode: "lines+markers",
+      name: label,
+      x: mine.map((p) => p.parameters),
+      y: mine.map((p) => p.value),
+      text: mine.map((p) => p.model),
+      hovertemplate: "%{text}: %{y}<extra></extra>",
+    };
   });
   const target = SIZE_TARGETS[task];
   if (target.metric === metric) {
     const xs = pts.map((p) => p.parameters);
-    data.push({ type: "scatter", mode: "lines", name: `target ${target.value}`, x: [Math.min(...xs), Math.max(...xs)], y: [target.value, target.value], line: { dash: "dash", color: "gray" } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `target ${target.value}`,
+      x: [Math.min(...xs), Math.max(...xs)],
+      y: [target.value, target.value],
+      line: { dash: "dash", color: "gray" },
+    });
   }
   return { data, layout };
 }
@@ -209,18 +294,30 @@ export function sizeFigure(recs: readonly SizeRecord[], task: SizeTask, opts: { 
  * line saying that no size sweep has been recorded yet.
  */
 export function sizeMarkdown(recs: readonly SizeRecord[]): string {
-  if (!recs.length) return `*${NO_SIZE_SWEEP}*: the family's fine-tuning results per model size appear here once a GPU run has written docs/recorded/size-sweep/ (scripts/device/README.md).`;
-  const f = (v: number | null, pct: boolean) => (v === null ? "–" : pct ? `${(100 * v).toFixed(1)} %` : v.toFixed(v >= 100 ? 0 : 2));
+  if (!recs.length)
+    return `*${NO_SIZE_SWEEP}*: the family's fine-tuning results per model size appear here once a GPU run has written docs/recorded/size-sweep/ (scripts/device/README.md).`;
+  const f = (v: number | null, pct: boolean) =>
+    v === null ? "–" : pct ? `${(100 * v).toFixed(1)} %` : v.toFixed(v >= 100 ? 0 : 2);
   const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ").slice(0, 60);
   const out: string[] = [];
   for (const r of recs) {
-    out.push(`**${r.label}** (${r.date.slice(0, 10)}, ${r.machine.gpu}; lr ${r.recipe.lr}, ${r.recipe.numSteps} updates of ${r.recipe.batchSize})`, "");
-    out.push("| task | model | parameters | exact match | token F1 | accuracy | perplexity | a sample answer |", "|---|---|---:|---:|---:|---:|---:|---|");
+    out.push(
+      `**${r.label}** (${r.date.slice(0, 10)}, ${r.machine.gpu}; lr ${r.recipe.lr}, ${r.recipe.numSteps} updates of ${r.recipe.batchSize})`,
+      "",
+    );
+    out.push(
+      "| task | model | parameters | exact match | token F1 | accuracy | perplexity | a sample answer |",
+      "|---|---|---:|---:|---:|---:|---:|---|",
+    );
     const params = new Map(r.models.map((m) => [m.name, m.parameters]));
-    const rows = [...r.results].sort((a, b) => a.task.localeCompare(b.task) || params.get(a.model)! - params.get(b.model)!);
+    const rows = [...r.results].sort(
+      (a, b) => a.task.localeCompare(b.task) || params.get(a.model)! - params.get(b.model)!,
+    );
     for (const e of rows) {
       const s = e.samples[0];
-      out.push(`| ${e.task} | ${e.model} | ${params.get(e.model)!.toLocaleString("en-US")} | ${f(e.exactMatch, true)} | ${f(e.f1, false)} | ${f(e.accuracy, true)} | ${f(e.perplexity, false)} | ${cell(s.output)} (expected ${cell(s.expected)}) |`);
+      out.push(
+        `| ${e.task} | ${e.model} | ${params.get(e.model)!.toLocaleString("en-US")} | ${f(e.exactMatch, true)} | ${f(e.f1, false)} | ${f(e.accuracy, true)} | ${f(e.perplexity, false)} | ${cell(s.output)} (expected ${cell(s.expected)}) |`,
+      );
     }
     out.push("");
   }

@@ -71,7 +71,8 @@ export async function dataSizeSweep(
   options: Partial<SweepOptions> = {},
 ): Promise<SweepRow[]> {
   const o: SweepOptions = { ...DEFAULT_SWEEP_OPTIONS, ...options };
-  if (!Array.isArray(o.fractions) || o.fractions.length === 0) throw new Error("dataSizeSweep: fractions must be a non-empty array of numbers in (0, 1]");
+  if (!Array.isArray(o.fractions) || o.fractions.length === 0)
+    throw new Error("dataSizeSweep: fractions must be a non-empty array of numbers in (0, 1]");
   if (testRecords.length === 0) throw new Error("dataSizeSweep: no test records");
   const subsets = nestedSubsets(trainRecords, o.fractions, o.seed);
   const rows: SweepRow[] = [];
@@ -83,8 +84,15 @@ export async function dataSizeSweep(
     const t0 = performance.now();
     const ev = await evaluateModel(base.model, base.tokenizer, template, testRecords, evalOpts);
     const row: SweepRow = {
-      fraction: 0, examples: 0, steps: 0, trainLoss: NaN, evalLoss: ev.metrics.evalLoss!, perplexity: ev.metrics.perplexity!,
-      exactMatch: ev.metrics.exactMatch, f1: ev.metrics.f1, ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
+      fraction: 0,
+      examples: 0,
+      steps: 0,
+      trainLoss: NaN,
+      evalLoss: ev.metrics.evalLoss!,
+      perplexity: ev.metrics.perplexity!,
+      exactMatch: ev.metrics.exactMatch,
+      f1: ev.metrics.f1,
+      ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
       seconds: (performance.now() - t0) / 1000,
     };
     rows.push(row);
@@ -96,13 +104,26 @@ export async function dataSizeSweep(
     const t0 = performance.now();
     const model = cloneModel(base.model);
     try {
-      const { summary } = await fineTune(model, base.tokenizer, template, subset.items, { ...o.train, checkpointDir: "", resume: false }, {
-        callbacks: o.onStep ? { onStep: (s) => o.onStep!(subset.fraction, s) } : {},
-      });
+      const { summary } = await fineTune(
+        model,
+        base.tokenizer,
+        template,
+        subset.items,
+        { ...o.train, checkpointDir: "", resume: false },
+        {
+          callbacks: o.onStep ? { onStep: (s) => o.onStep!(subset.fraction, s) } : {},
+        },
+      );
       const ev = await evaluateModel(model, base.tokenizer, template, testRecords, evalOpts);
       const row: SweepRow = {
-        fraction: subset.fraction, examples: subset.size, steps: summary.step, trainLoss: summary.finalLoss,
-        evalLoss: ev.metrics.evalLoss!, perplexity: ev.metrics.perplexity!, exactMatch: ev.metrics.exactMatch, f1: ev.metrics.f1,
+        fraction: subset.fraction,
+        examples: subset.size,
+        steps: summary.step,
+        trainLoss: summary.finalLoss,
+        evalLoss: ev.metrics.evalLoss!,
+        perplexity: ev.metrics.perplexity!,
+        exactMatch: ev.metrics.exactMatch,
+        f1: ev.metrics.f1,
         ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
         seconds: (performance.now() - t0) / 1000,
       };

@@ -9,8 +9,8 @@
  *   (`qa`, `instruction`, `classification`, `extraction`), or a shipped dataset's name (its template).
  * - `labels`: classification only; given, else the dataset's, else the distinct labels found in the file.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { DATASETS, dataDir, datasetTemplate } from "../data/datasets";
 import { readJsonl } from "../data/jsonl";
 import { isSchemaName, SCHEMA_NAMES, type SchemaName } from "../data/schema";
@@ -53,12 +53,14 @@ export const TEMPLATE_NAMES = ["auto", ...SCHEMA_NAMES, ...Object.keys(DATASETS)
  */
 export async function loadTask(spec: TaskSpec): Promise<Task> {
   const tname = spec.template ?? "auto";
-  if (!TEMPLATE_NAMES.includes(tname)) throw new TaskError(`unknown template ${JSON.stringify(tname)} (known: ${TEMPLATE_NAMES.join(", ")})`);
+  if (!TEMPLATE_NAMES.includes(tname))
+    throw new TaskError(`unknown template ${JSON.stringify(tname)} (known: ${TEMPLATE_NAMES.join(", ")})`);
   const isFile = fs.existsSync(spec.data);
   const dsName = !isFile && DATASETS[spec.data] ? spec.data : DATASETS[tname] ? tname : undefined;
   let file = spec.data;
   if (!isFile) {
-    if (!DATASETS[spec.data]) throw new TaskError(`${spec.data}: no such file (nor a shipped dataset: ${Object.keys(DATASETS).join(", ")})`);
+    if (!DATASETS[spec.data])
+      throw new TaskError(`${spec.data}: no such file (nor a shipped dataset: ${Object.keys(DATASETS).join(", ")})`);
     file = path.join(dataDir(spec.data), `${spec.split ?? "test"}.jsonl`);
   }
   const ds = dsName ? DATASETS[dsName] : undefined;
@@ -70,12 +72,24 @@ export async function loadTask(spec: TaskSpec): Promise<Task> {
   let taskLabels = labels;
   if (schema === "classification" && !taskLabels) {
     taskLabels = [...new Set(r.records.map((x) => String(x.label)))].sort();
-    if (taskLabels.length < 2) throw new TaskError(`${file}: classification needs at least two labels; the file has only ${JSON.stringify(taskLabels)} (pass --labels a,b)`);
+    if (taskLabels.length < 2)
+      throw new TaskError(
+        `${file}: classification needs at least two labels; the file has only ${JSON.stringify(taskLabels)} (pass --labels a,b)`,
+      );
   }
   let template: PromptTemplate;
   if (dsName) template = datasetTemplate(dsName);
   else template = templateFor(schema, { labels: taskLabels });
   if (template.schema && template.schema !== schema)
-    throw new TaskError(`${file}: records have schema ${schema} but template ${JSON.stringify(tname)} expects ${template.schema}`);
-  return { file, records: r.records, schema, template, ...(schema === "classification" ? { labels: taskLabels } : {}), ...(dsName ? { dataset: dsName } : {}) };
+    throw new TaskError(
+      `${file}: records have schema ${schema} but template ${JSON.stringify(tname)} expects ${template.schema}`,
+    );
+  return {
+    file,
+    records: r.records,
+    schema,
+    template,
+    ...(schema === "classification" ? { labels: taskLabels } : {}),
+    ...(dsName ? { dataset: dsName } : {}),
+  };
 }

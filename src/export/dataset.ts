@@ -21,10 +21,17 @@ export class ExportDataError extends Error {
  * renderRows(QA_TEMPLATE, [{ question: "2+2?", answer: "4" }]);
  * // [{ prompt: "### Question:\n2+2?\n\n### Answer:\n", completion: "4", question: "2+2?", answer: "4" }]
  */
-export function renderRows(template: PromptTemplate, records: readonly Record<string, unknown>[], file = "data"): Record<string, unknown>[] {
+export function renderRows(
+  template: PromptTemplate,
+  records: readonly Record<string, unknown>[],
+  file = "data",
+): Record<string, unknown>[] {
   return records.map((r, i) => {
     const clash = RENDERED_FIELDS.find((f) => f in r);
-    if (clash) throw new ExportDataError(`${file}: record ${i + 1} already has a field "${clash}"; rename it (the export adds "prompt" and "completion")`);
+    if (clash)
+      throw new ExportDataError(
+        `${file}: record ${i + 1} already has a field "${clash}"; rename it (the export adds "prompt" and "completion")`,
+      );
     const { prompt, completion } = template.render(r);
     return { prompt, completion, ...r };
   });
@@ -86,7 +93,9 @@ export function datasetCard(info: CardInfo): string {
     "",
     "```python",
     "from datasets import load_dataset",
-    'ds = load_dataset("json", data_files={' + info.splits.map((s) => `"${s.name}": "data/${s.file}"`).join(", ") + "})",
+    'ds = load_dataset("json", data_files={' +
+      info.splits.map((s) => `"${s.name}": "data/${s.file}"`).join(", ") +
+      "})",
     '# or, from the export folder: load_dataset("data")',
     "```",
     "",

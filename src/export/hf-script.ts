@@ -48,8 +48,14 @@ export const JOB_END = "# --- end of job ---";
 export function trainScript(job: ExportedJob): string {
   const lora = job.hf.lora !== null;
   const req = job.requires;
-  const needs = ["torch", ...Object.entries(req).map(([p, v]) => `${p} >= ${v}`), ...(job.cluster.zeroStage > 0 ? ["deepspeed"] : [])];
-  const why = job.hf.lora?.use_rslora ? { peft: "rsLoRA (use_rslora) arrived in PEFT 0.8; older releases ignore it and scale by lora_alpha/r" } : {};
+  const needs = [
+    "torch",
+    ...Object.entries(req).map(([p, v]) => `${p} >= ${v}`),
+    ...(job.cluster.zeroStage > 0 ? ["deepspeed"] : []),
+  ];
+  const why = job.hf.lora?.use_rslora
+    ? { peft: "rsLoRA (use_rslora) arrived in PEFT 0.8; older releases ignore it and scale by lora_alpha/r" }
+    : {};
   return `#!/usr/bin/env python3
 """Fine-tune ${job.model.source} on ${job.task.dataset ?? job.task.data} (template ${job.task.template}) — ${lora ? "a LoRA adapter (PEFT)" : "every weight"}.
 

@@ -9,7 +9,14 @@
  */
 export { exportJob, DEFAULT_EXPORT, ENGINES, ExportError } from "./export";
 export type { ExportOptions, ExportResult, ExportHooks, Engine } from "./export";
-export { clusterPlan, planAttemptRows, planSummaryRows, DEFAULT_CLUSTER_PLAN, PRECISIONS, ExportPlanError } from "./plan";
+export {
+  clusterPlan,
+  planAttemptRows,
+  planSummaryRows,
+  DEFAULT_CLUSTER_PLAN,
+  PRECISIONS,
+  ExportPlanError,
+} from "./plan";
 export type { ClusterPlan, ClusterPlanOptions, PlanAttempt, Precision } from "./plan";
 export { toHfArgs, recordsHash, sha256, jobRequirements, pipRequirements, JOB_FORMAT, JOB_VERSION } from "./job";
 export type { ExportedJob, HfArgs, PeftLora, Requirements, SplitInfo } from "./job";

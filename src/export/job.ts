@@ -4,7 +4,7 @@
  * Face `TrainingArguments` / PEFT terms and the cluster plan. `train.py`, the accelerate and axolotl configs
  * and the README are all rendered from this one object, so they cannot disagree.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { DEFAULT_ADAMW } from "../train/adamw";
 import { DEFAULT_PREPARE } from "../data/prepare";
 import type { TrainConfig } from "../train/config";
@@ -101,21 +101,43 @@ export interface ExportedJob {
     maxPositionEmbeddings: number | null;
   };
   task: {
-    data: string; evalData: string | null; template: string; schema: string; labels: string[] | null; limit: number | null; dataset: string | null;
+    data: string;
+    evalData: string | null;
+    template: string;
+    schema: string;
+    labels: string[] | null;
+    limit: number | null;
+    dataset: string | null;
     /** What the user passed (a dataset name or a path): `--data`, `--eval-data`, `--template`. */
     spec: { data: string; evalData: string | null; template: string | null };
   };
   data: { train: SplitInfo; test: SplitInfo | null };
   /** Tokenization as src/data/prepare.ts does it. */
-  prepare: { maskPrompt: boolean; addEos: boolean; addSpecialTokens: boolean; truncationSide: "left" | "right"; maxLength: number };
+  prepare: {
+    maskPrompt: boolean;
+    addEos: boolean;
+    addSpecialTokens: boolean;
+    truncationSide: "left" | "right";
+    maxLength: number;
+  };
   /** The local trainer's resolved config (evalData left out). */
   train: Omit<TrainConfig, "evalData">;
   /** Updates the local run would do (numEpochs resolved) and its effective batch. */
   resolved: { numSteps: number; effectiveBatch: number; maxLength: number; trainExamples: number };
   lora: Omit<LoraConfig, "initLoraWeights" | "baseModelNameOrPath"> | null;
   cluster: {
-    gpu: string; gpuName: string; numProcesses: number; zeroStage: number; distributedType: string; microBatch: number; gradAccumSteps: number;
-    effectiveBatch: number; precision: Precision; bytesPerGpu: number; usableBytesPerGpu: number; reason: string;
+    gpu: string;
+    gpuName: string;
+    numProcesses: number;
+    zeroStage: number;
+    distributedType: string;
+    microBatch: number;
+    gradAccumSteps: number;
+    effectiveBatch: number;
+    precision: Precision;
+    bytesPerGpu: number;
+    usableBytesPerGpu: number;
+    reason: string;
   };
   hf: HfArgs;
   /** Oldest package releases the job runs on (train.py checks them before anything else). */
@@ -158,13 +180,22 @@ export function toHfArgs(
   const opt = train.optimizerOptions as Record<string, unknown>;
   const num = (k: string, d: number) => (typeof opt[k] === "number" ? (opt[k] as number) : d);
   if (train.optimizer === "adafactor")
-    notes.push("Adafactor: transformers' `optim=\"adafactor\"` (relative_step=False, scale_parameter=False, warmup_init=False) with the same lr; tunebook's optimizerOptions for Adafactor are not carried over");
+    notes.push(
+      "Adafactor: transformers' `optim=\"adafactor\"` (relative_step=False, scale_parameter=False, warmup_init=False) with the same lr; tunebook's optimizerOptions for Adafactor are not carried over",
+    );
   if (train.noDecayPattern !== "(^|\\.)bias$|norm")
-    notes.push(`noDecayPattern ${JSON.stringify(train.noDecayPattern)} is not carried over: transformers decays every weight except biases and LayerNorm parameters`);
-  if (!train.shuffle) notes.push("shuffle=false is not carried over: transformers' Trainer always shuffles the training data (seeded)");
+    notes.push(
+      `noDecayPattern ${JSON.stringify(train.noDecayPattern)} is not carried over: transformers decays every weight except biases and LayerNorm parameters`,
+    );
+  if (!train.shuffle)
+    notes.push("shuffle=false is not carried over: transformers' Trainer always shuffles the training data (seeded)");
   if (lora && typeof lora.targetModules === "string")
-    notes.push(`LoRA targets ${JSON.stringify(lora.targetModules)} (a regular expression): train.py passes PEFT the full names of the Linear layers it matches, as tunebook does; PEFT itself would match the pattern against every module (dropout and activation included) and refuse them`);
-  notes.push("data order: the same seed, but PyTorch's sampler, not tunebook's, so the examples come in another order and losses match in distribution, not step by step");
+    notes.push(
+      `LoRA targets ${JSON.stringify(lora.targetModules)} (a regular expression): train.py passes PEFT the full names of the Linear layers it matches, as tunebook does; PEFT itself would match the pattern against every module (dropout and activation included) and refuse them`,
+    );
+  notes.push(
+    "data order: the same seed, but PyTorch's sampler, not tunebook's, so the examples come in another order and losses match in distribution, not step by step",
+  );
   notes.push(
     "loss averaging: tunebook averages the loss over every answer token of an update; transformers ≥ 4.46 does the same across accumulation steps, older versions average the per-micro-batch means",
   );

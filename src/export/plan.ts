@@ -98,22 +98,36 @@ const sizingDtype = (p: Precision) => p; // the calculator names precisions the 
 
 function jobOptions(o: ClusterPlanOptions, gpus: number, zero: 0 | 1 | 2 | 3, batch: number): Partial<JobOptions> {
   return {
-    job: o.job, dtype: sizingDtype(o.precision), optimizer: o.optimizer, batch, seq: o.seq, gpus, zero,
-    loraRank: o.loraRank, loraTargets: o.loraTargets, recompute: "none", kvCache: false,
+    job: o.job,
+    dtype: sizingDtype(o.precision),
+    optimizer: o.optimizer,
+    batch,
+    seq: o.seq,
+    gpus,
+    zero,
+    loraRank: o.loraRank,
+    loraTargets: o.loraTargets,
+    recompute: "none",
+    kvCache: false,
   };
 }
 
 function check(o: ClusterPlanOptions): void {
   const int = (v: unknown, name: string, min: number) => {
-    if (!Number.isInteger(v) || (v as number) < min) throw new ExportPlanError(`cluster plan: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min)
+      throw new ExportPlanError(`cluster plan: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   };
   if (o.gpus !== "auto") int(o.gpus, "gpus", 1);
   int(o.maxGpus, "maxGpus", 1);
   int(o.seq, "seq", 1);
   int(o.effectiveBatch, "effectiveBatch", 1);
   int(o.loraRank, "loraRank", 1);
-  if (o.job !== "train" && o.job !== "lora") throw new ExportPlanError(`cluster plan: job must be "train" or "lora", got ${JSON.stringify(o.job)}`);
-  if (!PRECISIONS.includes(o.precision)) throw new ExportPlanError(`cluster plan: precision must be one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(o.precision)}`);
+  if (o.job !== "train" && o.job !== "lora")
+    throw new ExportPlanError(`cluster plan: job must be "train" or "lora", got ${JSON.stringify(o.job)}`);
+  if (!PRECISIONS.includes(o.precision))
+    throw new ExportPlanError(
+      `cluster plan: precision must be one of ${PRECISIONS.join(", ")}, got ${JSON.stringify(o.precision)}`,
+    );
 }
 
 const divisorsDesc = (n: number) => Array.from({ length: n }, (_, i) => n - i).filter((d) => n % d === 0);
@@ -124,8 +138,14 @@ const divisorsDesc = (n: number) => Array.from({ length: n }, (_, i) => n - i).f
  * const plan = clusterPlan("pythia-1.4b", { job: "train", gpu: "a10g-24gb", effectiveBatch: 16, seq: 512 });
  * plan.numProcesses; plan.zeroStage; plan.microBatch; plan.gradAccumSteps; // 2, 3, 2, 4 (say)
  */
-export function clusterPlan(model: ModelShape | string | number, options: Partial<ClusterPlanOptions> = {}): ClusterPlan {
-  const o: ClusterPlanOptions = { ...DEFAULT_CLUSTER_PLAN, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+export function clusterPlan(
+  model: ModelShape | string | number,
+  options: Partial<ClusterPlanOptions> = {},
+): ClusterPlan {
+  const o: ClusterPlanOptions = {
+    ...DEFAULT_CLUSTER_PLAN,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
   check(o);
   const shape = modelShape(model);
   let g: Gpu;
@@ -134,7 +154,10 @@ export function clusterPlan(model: ModelShape | string | number, options: Partia
   } catch (e: any) {
     throw new ExportPlanError(`cluster plan: ${e?.message ?? e}`);
   }
-  if (g.kind !== "nvidia") throw new ExportPlanError(`cluster plan: ${g.id} is not a CUDA GPU; DeepSpeed and accelerate's multi-GPU launch need NVIDIA GPUs (e.g. a100-80gb, h100-80gb, a10g-24gb)`);
+  if (g.kind !== "nvidia")
+    throw new ExportPlanError(
+      `cluster plan: ${g.id} is not a CUDA GPU; DeepSpeed and accelerate's multi-GPU launch need NVIDIA GPUs (e.g. a100-80gb, h100-80gb, a10g-24gb)`,
+    );
   const limit = usableBytes(g);
   const counts: number[] = [];
   if (o.gpus === "auto") for (let n = 1; n <= o.maxGpus; n *= 2) counts.push(n);
@@ -164,11 +187,21 @@ export function clusterPlan(model: ModelShape | string | number, options: Partia
       const notes: string[] = [];
       const effective = micro * (perGpu / micro) * n;
       if (effective !== o.effectiveBatch)
-        notes.push(`the local effective batch ${o.effectiveBatch} does not split evenly over ${n} GPUs: the exported run uses ${effective} sequences per update (${n} × ${perGpu}); scale lr if you care about exact parity`);
+        notes.push(
+          `the local effective batch ${o.effectiveBatch} does not split evenly over ${n} GPUs: the exported run uses ${effective} sequences per update (${n} × ${perGpu}); scale lr if you care about exact parity`,
+        );
       if (o.optimizer !== "adamw") notes.push(`optimizer memory sized as ${o.optimizer}`);
       const why = [
-        n === 1 ? `one ${g.name} holds the whole job, so nothing needs sharding (no ZeRO)` : `${n} × ${g.name}: fewer GPUs did not fit`,
-        ...(n === 1 ? [] : [zero === 0 ? "plain data parallelism (a full copy per GPU) fits, so no ZeRO" : `ZeRO-${zero} (${["", "optimizer states", "optimizer states and gradients", "optimizer states, gradients and parameters"][zero]} sharded over the GPUs) is the lowest stage that fits`]),
+        n === 1
+          ? `one ${g.name} holds the whole job, so nothing needs sharding (no ZeRO)`
+          : `${n} × ${g.name}: fewer GPUs did not fit`,
+        ...(n === 1
+          ? []
+          : [
+              zero === 0
+                ? "plain data parallelism (a full copy per GPU) fits, so no ZeRO"
+                : `ZeRO-${zero} (${["", "optimizer states", "optimizer states and gradients", "optimizer states, gradients and parameters"][zero]} sharded over the GPUs) is the lowest stage that fits`,
+            ]),
         `micro-batch ${micro} is the largest that fits (${formatGiB(est.totalBytes)} of ${formatGiB(limit)} per GPU), with ${perGpu / micro} accumulation step(s) for ${effective} sequences per update`,
       ];
       return {
@@ -201,7 +234,12 @@ export function clusterPlan(model: ModelShape | string | number, options: Partia
 
 /** The plan as table rows (notebooks): one row per layout tried. */
 export function planAttemptRows(plan: ClusterPlan): { gpus: number; zero: string; perGpu: string; fits: string }[] {
-  return plan.attempts.map((a) => ({ gpus: a.gpus, zero: a.zeroStage ? `ZeRO-${a.zeroStage}` : "none", perGpu: formatGiB(a.bytesPerGpu), fits: a.fits ? "yes" : "no" }));
+  return plan.attempts.map((a) => ({
+    gpus: a.gpus,
+    zero: a.zeroStage ? `ZeRO-${a.zeroStage}` : "none",
+    perGpu: formatGiB(a.bytesPerGpu),
+    fits: a.fits ? "yes" : "no",
+  }));
 }
 
 /**

@@ -22,7 +22,9 @@ export function evalCommand(job: ExportedJob): string {
   const template = job.task.spec.template ?? job.task.dataset ?? job.task.schema;
   const labels = job.task.labels && !job.task.dataset ? ` --labels ${job.task.labels.join(",")}` : "";
   const args = `--data ${data} --template ${template}${labels}`;
-  return job.lora ? `tunebook eval --model ${model} --adapter output/adapter ${args}` : `tunebook eval --model output ${args}`;
+  return job.lora
+    ? `tunebook eval --model ${model} --adapter output/adapter ${args}`
+    : `tunebook eval --model output ${args}`;
 }
 
 /**
@@ -38,21 +40,42 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
   const rows: [string, string, unknown][] = [
     ["lr", "learning_rate", h.learning_rate],
     [t.numEpochs > 0 ? `numEpochs ${t.numEpochs} → numSteps` : "numSteps", "max_steps", h.max_steps],
-    ["batchSize × gradAccumSteps", "per_device_train_batch_size × gradient_accumulation_steps × GPUs", `${t.batchSize} × ${t.gradAccumSteps} → ${h.per_device_train_batch_size} × ${h.gradient_accumulation_steps} × ${c.numProcesses} = ${c.effectiveBatch}`],
+    [
+      "batchSize × gradAccumSteps",
+      "per_device_train_batch_size × gradient_accumulation_steps × GPUs",
+      `${t.batchSize} × ${t.gradAccumSteps} → ${h.per_device_train_batch_size} × ${h.gradient_accumulation_steps} × ${c.numProcesses} = ${c.effectiveBatch}`,
+    ],
     ["warmupSteps", "warmup_steps", h.warmup_steps],
     ["schedule", "lr_scheduler_type", `${t.schedule} → ${h.lr_scheduler_type}`],
-    ["optimizer", "optim (adam_beta1, adam_beta2, adam_epsilon)", `${t.optimizer} → ${h.optim} (${h.adam_beta1}, ${h.adam_beta2}, ${h.adam_epsilon})`],
+    [
+      "optimizer",
+      "optim (adam_beta1, adam_beta2, adam_epsilon)",
+      `${t.optimizer} → ${h.optim} (${h.adam_beta1}, ${h.adam_beta2}, ${h.adam_epsilon})`,
+    ],
     ["weightDecay", "weight_decay", h.weight_decay],
     ["maxGradNorm", "max_grad_norm", h.max_grad_norm],
     ["seed", "seed", h.seed],
     ["maxLength", "max_length (train.py)", h.max_length],
-    ["EOS appended, prompt masked (-100), left truncation", "add_eos, mask_prompt, truncation_side (train.py)", `${h.add_eos}, ${h.mask_prompt}, ${h.truncation_side}`],
+    [
+      "EOS appended, prompt masked (-100), left truncation",
+      "add_eos, mask_prompt, truncation_side (train.py)",
+      `${h.add_eos}, ${h.mask_prompt}, ${h.truncation_side}`,
+    ],
     ...(h.lora
-      ? ([["LoRA r, alpha, dropout, targets", "peft.LoraConfig(r, lora_alpha, lora_dropout, target_modules)", `${h.lora.r}, ${h.lora.lora_alpha}, ${h.lora.lora_dropout}, ${JSON.stringify(h.lora.target_modules)}`]] as [string, string, unknown][])
+      ? ([
+          [
+            "LoRA r, alpha, dropout, targets",
+            "peft.LoraConfig(r, lora_alpha, lora_dropout, target_modules)",
+            `${h.lora.r}, ${h.lora.lora_alpha}, ${h.lora.lora_dropout}, ${JSON.stringify(h.lora.target_modules)}`,
+          ],
+        ] as [string, string, unknown][])
       : []),
     ["(F32 on the CPU)", "bf16 / fp16", `${h.bf16} / ${h.fp16}`],
   ];
-  const attempts = plan.attempts.map((a) => `| ${a.gpus} | ${a.zeroStage ? `ZeRO-${a.zeroStage}` : "none"} | ${formatGiB(a.bytesPerGpu)} | ${a.fits ? "fits" : "too big"} |`);
+  const attempts = plan.attempts.map(
+    (a) =>
+      `| ${a.gpus} | ${a.zeroStage ? `ZeRO-${a.zeroStage}` : "none"} | ${formatGiB(a.bytesPerGpu)} | ${a.fits ? "fits" : "too big"} |`,
+  );
   return [
     `# Fine-tuning job: ${job.model.source} on ${job.task.dataset ?? job.task.data}`,
     "",
@@ -72,11 +95,20 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
     "accelerate launch --config_file accelerate_config.yaml train.py",
     "```",
     "",
-    `Oldest releases it runs on: ${Object.entries(job.requires).map(([p, v]) => `${p} ${v}`).join(", ")}${job.hf.lora?.use_rslora ? " (PEFT 0.8 added rsLoRA's use_rslora; older releases ignore it and scale by lora_alpha/r)" : ""}; ${code("train.py")} checks them first and says what to install.`,
+    `Oldest releases it runs on: ${Object.entries(job.requires)
+      .map(([p, v]) => `${p} ${v}`)
+      .join(
+        ", ",
+      )}${job.hf.lora?.use_rslora ? " (PEFT 0.8 added rsLoRA's use_rslora; older releases ignore it and scale by lora_alpha/r)" : ""}; ${code("train.py")} checks them first and says what to install.`,
     "",
     `The result lands in ${code("output/")} (or ${code("$TUNEBOOK_OUT")}): ${job.lora ? `${code("output/adapter/")} — a PEFT adapter (${code("adapter_config.json")} + ${code("adapter_model.safetensors")})` : `${code("config.json")} + ${code("model.safetensors")}`},`,
     `the tokenizer files and ${code("train_summary.json")} (the loss of every step).`,
-    ...(files.includes("axolotl.yaml") ? ["", `With axolotl instead: ${code("accelerate launch --config_file accelerate_config.yaml -m axolotl.cli.train axolotl.yaml")}.`] : []),
+    ...(files.includes("axolotl.yaml")
+      ? [
+          "",
+          `With axolotl instead: ${code("accelerate launch --config_file accelerate_config.yaml -m axolotl.cli.train axolotl.yaml")}.`,
+        ]
+      : []),
     "",
     "## What the sizing calculator chose, and why",
     "",
@@ -117,8 +149,8 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
     "```",
     "",
     job.lora
-      ? `The adapter loads onto the base model like any PEFT adapter (tunebook's ${code("loadAdapter(model, \"output/adapter\")")}).`
-      : `The folder loads with tunebook's ${code("loadModel(\"output\")")} like any Hugging Face GPT-NeoX checkpoint.`,
+      ? `The adapter loads onto the base model like any PEFT adapter (tunebook's ${code('loadAdapter(model, "output/adapter")')}).`
+      : `The folder loads with tunebook's ${code('loadModel("output")')} like any Hugging Face GPT-NeoX checkpoint.`,
     "",
   ].join("\n");
 }
@@ -132,7 +164,10 @@ export function exportReadme(job: ExportedJob, plan: ClusterPlan, files: string[
 export function exportSummary(r: { out: string; files: string[]; job: ExportedJob }): string {
   const c = r.job.cluster;
   return [
-    `Wrote **${r.files.length} files** to ${code(r.out)}: ${r.files.filter((f) => !f.startsWith("model/")).map(code).join(", ")}.`,
+    `Wrote **${r.files.length} files** to ${code(r.out)}: ${r.files
+      .filter((f) => !f.startsWith("model/"))
+      .map(code)
+      .join(", ")}.`,
     "",
     `**Plan:** ${c.numProcesses} × ${c.gpuName}, ${c.zeroStage ? `DeepSpeed ZeRO-${c.zeroStage}` : "no ZeRO"}, micro-batch ${c.microBatch} × ${c.gradAccumSteps} accumulation step(s) = ${c.effectiveBatch} sequences per update. ${c.reason.charAt(0).toUpperCase() + c.reason.slice(1)}`,
     "",

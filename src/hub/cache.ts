@@ -18,8 +18,8 @@
  * `checkRevision`, `checkRepoFilename`), and the joined path is checked to be inside the repo's folder as well:
  * a hostile server or argument is refused with one line instead of writing outside the cache.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { HubError } from "./errors";
 import { writeFileAtomic } from "../runtime/atomic";
 
@@ -58,17 +58,28 @@ export function checkEtag(etag: string, where: string): string {
 export function checkRevision(revision: string, where = "revision"): string {
   const segments = revision.split("/");
   const why =
-    revision.length === 0 ? "it is empty"
-    : revision.length > 255 ? "it is longer than 255 characters"
-    : /[\x00-\x20\x7f~^:?*[\\]/.test(revision) ? "it contains a space, a control character or one of ~ ^ : ? * [ \\"
-    : revision.includes("..") ? 'it contains ".."'
-    : revision.includes("@{") || revision === "@" ? 'it contains "@{" or is "@"'
-    : segments.some((x) => x === "") ? "it has an empty path segment (a leading, trailing or double /)"
-    : segments.some((x) => x.startsWith(".") || x.endsWith(".lock")) ? 'a segment starts with "." or ends with ".lock"'
-    : revision.endsWith(".") ? 'it ends with "."'
-    : undefined;
+    revision.length === 0
+      ? "it is empty"
+      : revision.length > 255
+        ? "it is longer than 255 characters"
+        : /[\x00-\x20\x7f~^:?*[\\]/.test(revision)
+          ? "it contains a space, a control character or one of ~ ^ : ? * [ \\"
+          : revision.includes("..")
+            ? 'it contains ".."'
+            : revision.includes("@{") || revision === "@"
+              ? 'it contains "@{" or is "@"'
+              : segments.some((x) => x === "")
+                ? "it has an empty path segment (a leading, trailing or double /)"
+                : segments.some((x) => x.startsWith(".") || x.endsWith(".lock"))
+                  ? 'a segment starts with "." or ends with ".lock"'
+                  : revision.endsWith(".")
+                    ? 'it ends with "."'
+                    : undefined;
   if (why) {
-    throw new HubError("bad-id", `invalid ${where} ${show(revision)}: ${why}; expected a branch, tag or commit like "main", "step3000", "refs/pr/1" or a 40-hex commit id`);
+    throw new HubError(
+      "bad-id",
+      `invalid ${where} ${show(revision)}: ${why}; expected a branch, tag or commit like "main", "step3000", "refs/pr/1" or a 40-hex commit id`,
+    );
   }
   return revision;
 }
@@ -90,7 +101,10 @@ export function repoFolderName(repoId: string): string {
 /** Paths of one repo's cache folder. */
 export class RepoCache {
   readonly root: string;
-  constructor(readonly cacheDir: string, readonly repoId: string) {
+  constructor(
+    readonly cacheDir: string,
+    readonly repoId: string,
+  ) {
     const folder = repoFolderName(repoId);
     if (folder.includes("/") || folder.includes("\\") || folder.includes("..")) {
       throw new HubError("bad-id", `invalid repo id ${show(repoId)}: expected org/name`);
@@ -104,7 +118,11 @@ export class RepoCache {
   /** The lock file a download of blobs/{etag} holds, beside huggingface_hub's `.locks/{repo}/{etag}.lock`. */
   blobLock(etag: string): string {
     checkEtag(etag, "blob name");
-    return inside(this.cacheDir, path.join(this.cacheDir, ".locks", path.basename(this.root), `${etag}.tunebook.lock`), `the lock of blob ${etag}`);
+    return inside(
+      this.cacheDir,
+      path.join(this.cacheDir, ".locks", path.basename(this.root), `${etag}.tunebook.lock`),
+      `the lock of blob ${etag}`,
+    );
   }
   snapshotDir(commit: string): string {
     checkCommit(commit, "snapshot commit");

@@ -14,13 +14,19 @@
  *   progress) and then uses the finished blob; a lock left by a crashed process is taken over.
  * - The blob is fsynced before the rename and its folder after, so a power cut leaves either no blob or a whole one.
  */
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { fsyncPath } from "../runtime/atomic";
-import { acquireFileLock, describeOwner, FileLockError, FileLockOptions, HeldLock } from "../runtime/file-lock";
+import {
+  acquireFileLock,
+  describeOwner,
+  FileLockError,
+  type FileLockOptions,
+  type HeldLock,
+} from "../runtime/file-lock";
 import { HubError } from "./errors";
-import { FileMetadata, hubFetch, HubUnreachable } from "./http";
+import { type FileMetadata, hubFetch, HubUnreachable } from "./http";
 
 /** One progress report: `loaded` of `total` bytes of `file` (a repo path) are on disk. */
 export interface DownloadProgress {
@@ -89,7 +95,13 @@ async function download(d: BlobDownload): Promise<void> {
       lock = await acquireFileLock(d.lockPath, {
         ...d.lock,
         purpose: `download of ${d.file} of ${d.label}`,
-        onWait: (owner) => d.onProgress?.({ file: d.file, loaded: sizeOf(incomplete) ?? 0, total: d.meta.size, waitingFor: describeOwner(owner) }),
+        onWait: (owner) =>
+          d.onProgress?.({
+            file: d.file,
+            loaded: sizeOf(incomplete) ?? 0,
+            total: d.meta.size,
+            waitingFor: describeOwner(owner),
+          }),
       });
     } catch (e) {
       if (e instanceof FileLockError) throw new HubError("locked", e.message);
@@ -210,7 +222,9 @@ async function fetchInto(d: BlobDownload, incomplete: string, start: number): Pr
     }
   } catch (e: any) {
     if (e instanceof HubError) throw e;
-    const why = ac.signal.aborted ? `no data for ${d.readTimeoutMs / 1000} s` : e?.cause?.code ?? e?.message ?? String(e);
+    const why = ac.signal.aborted
+      ? `no data for ${d.readTimeoutMs / 1000} s`
+      : (e?.cause?.code ?? e?.message ?? String(e));
     throw new Interrupted(`connection lost: ${why}`);
   } finally {
     clearTimeout(timer);
@@ -254,7 +268,8 @@ async function verify(d: BlobDownload, incomplete: string): Promise<void> {
   const etag = d.meta.etag;
   if (/^[0-9a-f]{64}$/.test(etag)) {
     const got = await hashFile(incomplete, "sha256");
-    if (got !== etag) discard(`its sha256 is ${got}, the hub advertised ${etag} (${d.meta.lfs ? "X-Linked-Etag" : "ETag"})`);
+    if (got !== etag)
+      discard(`its sha256 is ${got}, the hub advertised ${etag} (${d.meta.lfs ? "X-Linked-Etag" : "ETag"})`);
   } else if (/^[0-9a-f]{40}$/.test(etag) && !d.meta.lfs) {
     const got = await hashFile(incomplete, "sha1", `blob ${size}\0`);
     if (got !== etag) discard(`its git blob hash is ${got}, the hub advertised ${etag} (ETag)`);

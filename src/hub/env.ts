@@ -11,8 +11,8 @@
  *
  * Everything is read when called (not at import), so a notebook can change `process.env` and call again.
  */
-import * as os from "os";
-import * as path from "path";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** The public hub; HF_ENDPOINT overrides it (mirrors, a local test server). */
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -36,8 +36,7 @@ export function hubCacheDir(): string {
   const explicit = process.env.HF_HUB_CACHE || process.env.HUGGINGFACE_HUB_CACHE;
   if (explicit) return path.resolve(expandUser(explicit));
   const home =
-    process.env.HF_HOME ||
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "huggingface");
+    process.env.HF_HOME || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "huggingface");
   return path.resolve(expandUser(home), "hub");
 }
 

@@ -66,7 +66,11 @@ export async function hubFetch(url: string, opts: HubFetchOptions): Promise<Resp
   const origin = new URL(url).origin;
   let current = url;
   for (let hop = 0; hop <= 10; hop++) {
-    const headers: Record<string, string> = { "User-Agent": USER_AGENT, "Accept-Encoding": "identity", ...opts.headers };
+    const headers: Record<string, string> = {
+      "User-Agent": USER_AGENT,
+      "Accept-Encoding": "identity",
+      ...opts.headers,
+    };
     if (opts.token && new URL(current).origin === origin) headers.Authorization = `Bearer ${opts.token}`;
     let res: Response;
     try {
@@ -83,10 +87,16 @@ export async function hubFetch(url: string, opts: HubFetchOptions): Promise<Resp
     try {
       next = new URL(location, current);
     } catch {
-      throw new HubError("bad-header", `${current} redirected to ${JSON.stringify(location)} (Location header), which is not a URL`);
+      throw new HubError(
+        "bad-header",
+        `${current} redirected to ${JSON.stringify(location)} (Location header), which is not a URL`,
+      );
     }
     if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new HubError("bad-header", `${current} redirected to ${next.protocol} URL ${JSON.stringify(location)} (Location header): only http and https are followed`);
+      throw new HubError(
+        "bad-header",
+        `${current} redirected to ${next.protocol} URL ${JSON.stringify(location)} (Location header): only http and https are followed`,
+      );
     }
     current = next.toString();
   }
@@ -113,7 +123,12 @@ export async function fetchFileMetadata(
   token?: string,
 ): Promise<MetadataResult> {
   const url = resolveUrl(endpoint, repoId, revision, file);
-  const res = await hubFetch(url, { method: "HEAD", token, follow: "relative", signal: AbortSignal.timeout(etagTimeoutMs()) });
+  const res = await hubFetch(url, {
+    method: "HEAD",
+    token,
+    follow: "relative",
+    signal: AbortSignal.timeout(etagTimeoutMs()),
+  });
   await res.body?.cancel().catch(() => undefined);
   const code = res.headers.get("x-error-code") ?? "";
   const where = `${repoId} (revision ${revision}) on ${endpoint}`;
@@ -123,15 +138,25 @@ export async function fetchFileMetadata(
     return { kind: "absent", commit: c === undefined ? undefined : checkCommit(c, `X-Repo-Commit header from ${url}`) };
   }
   if (code === "RevisionNotFound") {
-    throw new HubError("revision-not-found", `revision "${revision}" not found in ${repoId} on ${endpoint}: check the branch, tag or commit name (Pythia checkpoints are branches like "step3000")`);
+    throw new HubError(
+      "revision-not-found",
+      `revision "${revision}" not found in ${repoId} on ${endpoint}: check the branch, tag or commit name (Pythia checkpoints are branches like "step3000")`,
+    );
   }
   if (code === "GatedRepo") {
-    throw new HubError("gated", `${where} is gated: accept its terms at ${endpoint}/${repoId} and set HF_TOKEN to a token of that account`);
+    throw new HubError(
+      "gated",
+      `${where} is gated: accept its terms at ${endpoint}/${repoId} and set HF_TOKEN to a token of that account`,
+    );
   }
   if (code === "RepoNotFound" || res.status === 401 || res.status === 403) {
-    throw new HubError("repo-not-found", `repository ${repoId} not found on ${endpoint} (HTTP ${res.status}): check the name; if it is private or gated, set HF_TOKEN`);
+    throw new HubError(
+      "repo-not-found",
+      `repository ${repoId} not found on ${endpoint} (HTTP ${res.status}): check the name; if it is private or gated, set HF_TOKEN`,
+    );
   }
-  if (res.status >= 400) throw new HubError("http", `HEAD ${url} failed with HTTP ${res.status}${code ? ` (${code})` : ""}`);
+  if (res.status >= 400)
+    throw new HubError("http", `HEAD ${url} failed with HTTP ${res.status}${code ? ` (${code})` : ""}`);
 
   const commit = res.headers.get("x-repo-commit");
   const linked = normalizeEtag(res.headers.get("x-linked-etag"));
@@ -139,18 +164,26 @@ export async function fetchFileMetadata(
   const sizeHeader = res.headers.has("x-linked-size") ? "X-Linked-Size" : "Content-Length";
   const sizeText = res.headers.get(sizeHeader);
   if (!commit || !etag || sizeText === null) {
-    const missing = [!commit && "X-Repo-Commit", !etag && "ETag", sizeText === null && "size"].filter(Boolean).join(", ");
+    const missing = [!commit && "X-Repo-Commit", !etag && "ETag", sizeText === null && "size"]
+      .filter(Boolean)
+      .join(", ");
     throw new HubError("http", `${url} answered without ${missing}: is ${endpoint} (HF_ENDPOINT) a Hugging Face hub?`);
   }
   checkCommit(commit, `X-Repo-Commit header from ${url}`);
   const lfs = linked !== undefined;
   checkEtag(etag, `${lfs ? "X-Linked-Etag" : "ETag"} header from ${url}`);
   if (lfs && etag.length !== 64) {
-    throw new HubError("bad-header", `X-Linked-Etag header from ${url}: "${etag}" is not a sha256 (expected 64 lowercase hex digits for an LFS file)`);
+    throw new HubError(
+      "bad-header",
+      `X-Linked-Etag header from ${url}: "${etag}" is not a sha256 (expected 64 lowercase hex digits for an LFS file)`,
+    );
   }
   const size = /^\d{1,16}$/.test(sizeText.trim()) ? Number(sizeText.trim()) : NaN;
   if (!Number.isSafeInteger(size)) {
-    throw new HubError("bad-header", `${sizeHeader} header from ${url}: ${JSON.stringify(sizeText.slice(0, 40))} is not a size in bytes`);
+    throw new HubError(
+      "bad-header",
+      `${sizeHeader} header from ${url}: ${JSON.stringify(sizeText.slice(0, 40))} is not a size in bytes`,
+    );
   }
   return { kind: "found", meta: { commit, etag, size, lfs } };
 }
@@ -162,7 +195,9 @@ export async function fetchFileMetadata(
  * @example
  * const model = (await isHubReachable()) ? "EleutherAI/pythia-70m" : "data/default-model";
  */
-export async function isHubReachable(opts: { endpoint?: string; timeoutMs?: number; offline?: boolean } = {}): Promise<boolean> {
+export async function isHubReachable(
+  opts: { endpoint?: string; timeoutMs?: number; offline?: boolean } = {},
+): Promise<boolean> {
   if (opts.offline ?? isOffline()) return false;
   try {
     const res = await fetch(hubEndpoint(opts.endpoint), {

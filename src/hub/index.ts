@@ -13,7 +13,14 @@ export { isHubReachable } from "./http";
 export type { DownloadProgress, ProgressCallback } from "./download";
 export { resolveRepoFiles, parseModelSource, DEFAULT_RESOLVE_OPTIONS } from "./resolve";
 export type { ResolveOptions, ResolvedFiles, ModelSource } from "./resolve";
-export { resolveModelDir, readShardNames, MODEL_REQUIRED_FILES, MODEL_OPTIONAL_FILES, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from "./model";
+export {
+  resolveModelDir,
+  readShardNames,
+  MODEL_REQUIRED_FILES,
+  MODEL_OPTIONAL_FILES,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX_FILE,
+} from "./model";
 export type { ResolveModelOptions } from "./model";
 export { textProgress, progressLine, formatBytes, DEFAULT_TEXT_PROGRESS } from "./progress";
 export type { TextProgressOptions } from "./progress";

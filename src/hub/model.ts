@@ -6,12 +6,12 @@
  * tunebook reads only safetensors. A revision with only PyTorch pickles (`pytorch_model.bin`, as some older
  * checkpoints have) is named as such, with the one-line conversion, instead of failing later in the loader.
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { checkRepoFilename } from "./cache";
 import { hubEndpoint, hubToken, isOffline } from "./env";
 import { HubError } from "./errors";
 import { fetchFileMetadata, HubUnreachable } from "./http";
-import { parseModelSource, ResolvedFiles, resolveRepoFiles, ResolveOptions } from "./resolve";
+import { parseModelSource, type ResolvedFiles, resolveRepoFiles, type ResolveOptions } from "./resolve";
 
 export const MODEL_REQUIRED_FILES = ["config.json", "tokenizer.json"];
 export const MODEL_OPTIONAL_FILES = ["tokenizer_config.json", "special_tokens_map.json"];
@@ -31,11 +31,18 @@ export function readShardNames(indexPath: string): string[] {
   }
   const map = index?.weight_map;
   if (!map || typeof map !== "object" || Array.isArray(map) || Object.keys(map).length === 0) {
-    throw new HubError("http", `${indexPath}: expected "weight_map" to be a non-empty object of tensor name -> shard file`);
+    throw new HubError(
+      "http",
+      `${indexPath}: expected "weight_map" to be a non-empty object of tensor name -> shard file`,
+    );
   }
   const shards = new Set<string>();
   for (const [name, file] of Object.entries(map)) {
-    if (typeof file !== "string") throw new HubError("http", `${indexPath}: weight_map["${name}"] should be a file name, got ${JSON.stringify(file)}`);
+    if (typeof file !== "string")
+      throw new HubError(
+        "http",
+        `${indexPath}: weight_map["${name}"] should be a file name, got ${JSON.stringify(file)}`,
+      );
     checkRepoFilename(file, `shard name in ${indexPath}`);
     shards.add(file);
   }
@@ -62,7 +69,10 @@ function noSafetensors(idOrPath: string, revision: string, pickle: boolean): Hub
   const src = parseModelSource(idOrPath);
   const what = src.kind === "local" ? `local folder ${src.dir}` : `${src.repoId} at revision ${revision}`;
   if (!pickle) {
-    return new HubError("no-safetensors", `${what} has no ${SAFETENSORS_FILE} nor ${SAFETENSORS_INDEX_FILE}: tunebook reads safetensors weights only`);
+    return new HubError(
+      "no-safetensors",
+      `${what} has no ${SAFETENSORS_FILE} nor ${SAFETENSORS_INDEX_FILE}: tunebook reads safetensors weights only`,
+    );
   }
   const from = src.kind === "local" ? `'${src.dir}'` : `'${src.repoId}', revision='${revision}'`;
   const out = src.kind === "local" ? `${src.dir}-safetensors` : `${src.repoId.split("/")[1]}-${revision}`;
@@ -72,7 +82,9 @@ function noSafetensors(idOrPath: string, revision: string, pickle: boolean): Hub
       `  python -c "from transformers import AutoModelForCausalLM as M, AutoTokenizer as T; ` +
       `M.from_pretrained(${from}).save_pretrained('${out}', safe_serialization=True); T.from_pretrained(${from}).save_pretrained('${out}')"\n` +
       `then pass the folder ${out} instead` +
-      (src.kind === "repo" ? `, or pick a revision that has ${SAFETENSORS_FILE} (the repo's main branch usually does).` : "."),
+      (src.kind === "repo"
+        ? `, or pick a revision that has ${SAFETENSORS_FILE} (the repo's main branch usually does).`
+        : "."),
   );
 }
 
@@ -88,7 +100,10 @@ export async function resolveModelDir(idOrPath: string, opts: ResolveModelOption
   const revision = opts.revision || "main";
   let base: ResolvedFiles;
   try {
-    base = await resolveRepoFiles(idOrPath, MODEL_REQUIRED_FILES, { ...opts, optional: [...MODEL_OPTIONAL_FILES, SAFETENSORS_FILE] });
+    base = await resolveRepoFiles(idOrPath, MODEL_REQUIRED_FILES, {
+      ...opts,
+      optional: [...MODEL_OPTIONAL_FILES, SAFETENSORS_FILE],
+    });
   } catch (e) {
     if (e instanceof HubError && e.code === "offline-missing") {
       throw new HubError(

@@ -20,11 +20,11 @@
  * every file of the repo (Pythia's would add pytorch_model.bin). The download path here is small and plain
  * Node `fetch`, and writes the same layout as both Python's huggingface_hub and huggingface.js.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { checkRepoFilename, checkRevision, COMMIT_RE, RepoCache } from "./cache";
-import { downloadBlob, ProgressCallback } from "./download";
+import { downloadBlob, type ProgressCallback } from "./download";
 import { downloadTimeoutMs, hubCacheDir, hubEndpoint, hubToken, isOffline } from "./env";
 import { HubError } from "./errors";
 import { fetchFileMetadata, HubUnreachable, resolveUrl } from "./http";
@@ -100,7 +100,12 @@ export function parseModelSource(idOrPath: string): ModelSource {
     return { kind: "local", dir: abs };
   }
   const pathLike =
-    path.isAbsolute(expanded) || /^\.{1,2}([/\\]|$)/.test(s) || s.startsWith("~") || s.includes("\\") || s.split("/").length > 2 || s.endsWith("/");
+    path.isAbsolute(expanded) ||
+    /^\.{1,2}([/\\]|$)/.test(s) ||
+    s.startsWith("~") ||
+    s.includes("\\") ||
+    s.split("/").length > 2 ||
+    s.endsWith("/");
   if (pathLike) throw new HubError("bad-id", `local folder ${abs} does not exist (from "${s}")`);
   if (REPO_ID_RE.test(s) && !s.includes("--") && !s.includes("..")) return { kind: "repo", repoId: s };
   throw new HubError(
@@ -120,7 +125,10 @@ function resolveLocal(dir: string, required: string[], optional: string[]): Reso
   }
   if (missingRequired.length) {
     const present = fs.readdirSync(dir).slice(0, 20).join(", ") || "(empty)";
-    throw new HubError("local-missing", `local folder ${dir} lacks ${missingRequired.join(", ")} (it holds: ${present})`);
+    throw new HubError(
+      "local-missing",
+      `local folder ${dir} lacks ${missingRequired.join(", ")} (it holds: ${present})`,
+    );
   }
   return { dir, files, source: "local", missing };
 }
@@ -187,7 +195,11 @@ function offlineAnswer(
  * });
  * r.files["config.json"]; // ~/.cache/huggingface/hub/models--EleutherAI--pythia-70m/snapshots/<commit>/config.json
  */
-export async function resolveRepoFiles(idOrPath: string, files: string[], opts: ResolveOptions = {}): Promise<ResolvedFiles> {
+export async function resolveRepoFiles(
+  idOrPath: string,
+  files: string[],
+  opts: ResolveOptions = {},
+): Promise<ResolvedFiles> {
   const o = { ...DEFAULT_RESOLVE_OPTIONS, ...opts };
   const required = [...new Set(files)];
   const optional = [...new Set(o.optional ?? [])].filter((f) => !required.includes(f));
@@ -199,10 +211,22 @@ export async function resolveRepoFiles(idOrPath: string, files: string[], opts: 
   const repo = new RepoCache(o.cacheDir ?? hubCacheDir(), source.repoId);
   const cached = lookupCache(repo, revision, required, optional);
   if (!o.refresh && cached.commit && cached.missingRequired.length === 0 && cached.unknown.length === 0) {
-    return { dir: repo.snapshotDir(cached.commit), files: cached.files, commit: cached.commit, source: "cache", missing: cached.absent };
+    return {
+      dir: repo.snapshotDir(cached.commit),
+      files: cached.files,
+      commit: cached.commit,
+      source: "cache",
+      missing: cached.absent,
+    };
   }
   if (o.offline ?? isOffline()) {
-    return offlineAnswer(repo, revision, required, optional, o.offline ? "offline: true was passed" : "HF_HUB_OFFLINE is set");
+    return offlineAnswer(
+      repo,
+      revision,
+      required,
+      optional,
+      o.offline ? "offline: true was passed" : "HF_HUB_OFFLINE is set",
+    );
   }
   const endpoint = hubEndpoint(o.endpoint);
   try {

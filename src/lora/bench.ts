@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { generate } from "../model/generate";
-import { LoraConfig } from "./config";
+import type { LoraConfig } from "./config";
 import { LoraModel } from "./model";
 
 export interface LoraLatencyOptions {
@@ -18,7 +18,12 @@ export interface LoraLatencyOptions {
   lora: Partial<LoraConfig>;
 }
 
-export const DEFAULT_LORA_LATENCY: LoraLatencyOptions = { promptIds: [1, 2, 3, 4], maxNewTokens: 16, repeats: 3, lora: { r: 8 } };
+export const DEFAULT_LORA_LATENCY: LoraLatencyOptions = {
+  promptIds: [1, 2, 3, 4],
+  maxNewTokens: 16,
+  repeats: 3,
+  lora: { r: 8 },
+};
 
 export interface LoraLatency {
   /** Median milliseconds per generated token. */
@@ -44,14 +49,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * const r = await benchLoraLatency(model, { maxNewTokens: 32, lora: { r: 8 } });
  * console.log(r.baseMsPerToken, r.unmergedMsPerToken, r.mergedMsPerToken);
  */
-export async function benchLoraLatency(model: GPTNeoXForCausalLM, opts: Partial<LoraLatencyOptions> = {}): Promise<LoraLatency> {
+export async function benchLoraLatency(
+  model: GPTNeoXForCausalLM,
+  opts: Partial<LoraLatencyOptions> = {},
+): Promise<LoraLatency> {
   const o = { ...DEFAULT_LORA_LATENCY, ...opts };
   const lora = LoraModel.of(model);
   const name = "__latency_probe";
   const prevActive = lora.activeAdapters();
   lora.addAdapter(name, o.lora, { seed: 1, activate: false });
   let k = 0;
-  for (const [key, v] of lora.adapterVariables(name)) if (key.endsWith("lora_B.weight")) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.01, "float32", k++)));
+  for (const [key, v] of lora.adapterVariables(name))
+    if (key.endsWith("lora_B.weight")) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.01, "float32", k++)));
   const time = async (): Promise<number> => {
     await generate(model, o.promptIds, { maxNewTokens: o.maxNewTokens, doSample: false }); // warm-up
     const ms: number[] = [];
@@ -71,14 +80,23 @@ export async function benchLoraLatency(model: GPTNeoXForCausalLM, opts: Partial<
     const merged = await time();
     lora.unmerge(name);
     return {
-      baseMsPerToken: base, unmergedMsPerToken: unmerged, mergedMsPerToken: merged,
-      unmergedOverhead: unmerged / base - 1, mergedOverhead: merged / base - 1,
-      maxNewTokens: o.maxNewTokens, repeats: o.repeats, backend: tf.getBackend(),
+      baseMsPerToken: base,
+      unmergedMsPerToken: unmerged,
+      mergedMsPerToken: merged,
+      unmergedOverhead: unmerged / base - 1,
+      mergedOverhead: merged / base - 1,
+      maxNewTokens: o.maxNewTokens,
+      repeats: o.repeats,
+      backend: tf.getBackend(),
     };
   } finally {
     if (lora.isMerged(name)) lora.unmerge(name);
     lora.deleteAdapter(name);
-    if (prevActive.length) lora.setAdapter(prevActive.map((a) => a.name), prevActive.map((a) => a.weight));
+    if (prevActive.length)
+      lora.setAdapter(
+        prevActive.map((a) => a.name),
+        prevActive.map((a) => a.weight),
+      );
     else if (lora.listAdapters().length === 0) lora.unload();
     else lora.disableAdapters();
   }

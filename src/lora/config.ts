@@ -6,7 +6,7 @@
  *   as a single string it is a regular expression the full module name must match entirely (PEFT's
  *   `re.fullmatch`); `layersToTransform` keeps only the listed block indices.
  */
-import { ConfigError, GPTNeoXConfig } from "../model/config";
+import { ConfigError, type GPTNeoXConfig } from "../model/config";
 
 /** A LoRA adapter's settings (camelCase of PEFT's `LoraConfig`). */
 export interface LoraConfig {
@@ -56,28 +56,46 @@ export class LoraError extends Error {
  */
 export function resolveLoraConfig(opts: Partial<LoraConfig> = {}, source = "LoRA config"): LoraConfig {
   const unknown = Object.keys(opts).filter((k) => !(k in DEFAULT_LORA_CONFIG));
-  if (unknown.length) throw new LoraError(`${source}: unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}; known: ${Object.keys(DEFAULT_LORA_CONFIG).join(", ")}`);
+  if (unknown.length)
+    throw new LoraError(
+      `${source}: unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}; known: ${Object.keys(DEFAULT_LORA_CONFIG).join(", ")}`,
+    );
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const c: LoraConfig = { ...DEFAULT_LORA_CONFIG, ...defined };
-  if (!Number.isInteger(c.r) || c.r < 1) throw new LoraError(`${source}: r must be a positive integer, got ${JSON.stringify(c.r)}`);
-  if (typeof c.alpha !== "number" || !Number.isFinite(c.alpha) || c.alpha <= 0) throw new LoraError(`${source}: alpha must be a positive number, got ${JSON.stringify(c.alpha)}`);
-  if (typeof c.dropout !== "number" || !(c.dropout >= 0 && c.dropout < 1)) throw new LoraError(`${source}: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
+  if (!Number.isInteger(c.r) || c.r < 1)
+    throw new LoraError(`${source}: r must be a positive integer, got ${JSON.stringify(c.r)}`);
+  if (typeof c.alpha !== "number" || !Number.isFinite(c.alpha) || c.alpha <= 0)
+    throw new LoraError(`${source}: alpha must be a positive number, got ${JSON.stringify(c.alpha)}`);
+  if (typeof c.dropout !== "number" || !(c.dropout >= 0 && c.dropout < 1))
+    throw new LoraError(`${source}: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
   const t = c.targetModules;
   if (typeof t === "string") {
     if (!t) throw new LoraError(`${source}: targetModules is an empty pattern`);
     try {
       new RegExp(t);
     } catch (e: any) {
-      throw new LoraError(`${source}: targetModules ${JSON.stringify(t)} is not a valid regular expression (${e.message})`);
+      throw new LoraError(
+        `${source}: targetModules ${JSON.stringify(t)} is not a valid regular expression (${e.message})`,
+      );
     }
   } else if (!Array.isArray(t) || t.length === 0 || !t.every((x) => typeof x === "string" && x.length > 0)) {
-    throw new LoraError(`${source}: targetModules must be a non-empty list of module names or one regular expression, got ${JSON.stringify(t)}`);
+    throw new LoraError(
+      `${source}: targetModules must be a non-empty list of module names or one regular expression, got ${JSON.stringify(t)}`,
+    );
   }
-  if (c.layersToTransform !== null && !(Array.isArray(c.layersToTransform) && c.layersToTransform.every((i) => Number.isInteger(i) && i >= 0))) {
-    throw new LoraError(`${source}: layersToTransform must be null or a list of block indices, got ${JSON.stringify(c.layersToTransform)}`);
+  if (
+    c.layersToTransform !== null &&
+    !(Array.isArray(c.layersToTransform) && c.layersToTransform.every((i) => Number.isInteger(i) && i >= 0))
+  ) {
+    throw new LoraError(
+      `${source}: layersToTransform must be null or a list of block indices, got ${JSON.stringify(c.layersToTransform)}`,
+    );
   }
   if (typeof c.useRslora !== "boolean") throw new LoraError(`${source}: useRslora must be true or false`);
-  if (typeof c.initLoraWeights !== "boolean") throw new LoraError(`${source}: initLoraWeights must be true or false (PEFT's other init schemes are not supported)`);
+  if (typeof c.initLoraWeights !== "boolean")
+    throw new LoraError(
+      `${source}: initLoraWeights must be true or false (PEFT's other init schemes are not supported)`,
+    );
   return { ...c, targetModules: Array.isArray(t) ? [...t] : t };
 }
 
@@ -105,9 +123,10 @@ export function layerIndexOf(moduleName: string): number | null {
  * matchesTarget("gpt_neox.layers.0.mlp.dense_h_to_4h", ".*mlp.*");                  // true
  */
 export function matchesTarget(moduleName: string, targets: string[] | string, layers: number[] | null = null): boolean {
-  const hit = typeof targets === "string"
-    ? new RegExp(`^(?:${targets})$`).test(moduleName)
-    : targets.some((t) => moduleName === t || moduleName.endsWith(`.${t}`));
+  const hit =
+    typeof targets === "string"
+      ? new RegExp(`^(?:${targets})$`).test(moduleName)
+      : targets.some((t) => moduleName === t || moduleName.endsWith(`.${t}`));
   if (!hit || layers === null) return hit;
   const i = layerIndexOf(moduleName);
   return i !== null && layers.includes(i);
@@ -120,14 +139,23 @@ export function matchesTarget(moduleName: string, targets: string[] | string, la
  * @example
  * selectTargets(model.linearNames(), resolveLoraConfig({ targetModules: ["dense"] })); // every attention.dense
  */
-export function selectTargets(available: readonly string[], c: Pick<LoraConfig, "targetModules" | "layersToTransform">): string[] {
+export function selectTargets(
+  available: readonly string[],
+  c: Pick<LoraConfig, "targetModules" | "layersToTransform">,
+): string[] {
   const picked = available.filter((n) => matchesTarget(n, c.targetModules, c.layersToTransform));
   const kinds = [...new Set(available.map((n) => n.replace(/^.*\.layers\.\d+\./, "")))];
   if (Array.isArray(c.targetModules)) {
     const missing = c.targetModules.filter((t) => !available.some((n) => matchesTarget(n, [t], c.layersToTransform)));
-    if (missing.length) throw new LoraError(`target module ${missing.map((m) => JSON.stringify(m)).join(", ")} not found in the model; its dense layers are: ${kinds.join(", ")}`);
+    if (missing.length)
+      throw new LoraError(
+        `target module ${missing.map((m) => JSON.stringify(m)).join(", ")} not found in the model; its dense layers are: ${kinds.join(", ")}`,
+      );
   }
-  if (picked.length === 0) throw new LoraError(`targetModules ${JSON.stringify(c.targetModules)} matches none of the model's dense layers (${kinds.join(", ")})`);
+  if (picked.length === 0)
+    throw new LoraError(
+      `targetModules ${JSON.stringify(c.targetModules)} matches none of the model's dense layers (${kinds.join(", ")})`,
+    );
   return picked;
 }
 
@@ -140,7 +168,8 @@ export function selectTargets(available: readonly string[], c: Pick<LoraConfig, 
 export function linearShapes(cfg: GPTNeoXConfig): Map<string, { out: number; in: number }> {
   const C = cfg.hiddenSize;
   const M = cfg.intermediateSize;
-  if (!(C > 0 && M > 0 && cfg.numHiddenLayers > 0)) throw new ConfigError("linearShapes: hiddenSize, intermediateSize and numHiddenLayers must be positive");
+  if (!(C > 0 && M > 0 && cfg.numHiddenLayers > 0))
+    throw new ConfigError("linearShapes: hiddenSize, intermediateSize and numHiddenLayers must be positive");
   const out = new Map<string, { out: number; in: number }>();
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const p = `gpt_neox.layers.${i}`;

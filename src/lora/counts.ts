@@ -4,7 +4,7 @@
  */
 import type { GPTNeoXConfig } from "../model/config";
 import { countParameters } from "../model/presets";
-import { LoraConfig, linearShapes, resolveLoraConfig, selectTargets } from "./config";
+import { type LoraConfig, linearShapes, resolveLoraConfig, selectTargets } from "./config";
 
 /** Trainable vs total parameters of a LoRA setup. */
 export interface LoraParameterCount {
@@ -58,12 +58,23 @@ export interface LoraCountRow {
  * @example
  * loraCountTable({ "pythia-70m": getPreset("pythia-70m") }, [4, 8], ["query_key_value"]).length; // 2
  */
-export function loraCountTable(models: Record<string, GPTNeoXConfig>, ranks: readonly number[], targetModules: string[] | string = ["query_key_value"]): LoraCountRow[] {
+export function loraCountTable(
+  models: Record<string, GPTNeoXConfig>,
+  ranks: readonly number[],
+  targetModules: string[] | string = ["query_key_value"],
+): LoraCountRow[] {
   const rows: LoraCountRow[] = [];
   for (const [model, cfg] of Object.entries(models)) {
     for (const r of ranks) {
       const n = loraParameterCount(cfg, { r, targetModules });
-      rows.push({ model, r, targets: Array.isArray(targetModules) ? targetModules.join("+") : targetModules, base: n.base, trainable: n.trainable, percent: 100 * n.ratio });
+      rows.push({
+        model,
+        r,
+        targets: Array.isArray(targetModules) ? targetModules.join("+") : targetModules,
+        base: n.base,
+        trainable: n.trainable,
+        percent: 100 * n.ratio,
+      });
     }
   }
   return rows;

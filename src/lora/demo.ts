@@ -12,8 +12,8 @@ import { causalLMTrainable } from "../train/causal-lm";
 import type { TrainConfig, TrainSummary } from "../train/config";
 import { train } from "../train/trainer";
 import type { TokenizedExample } from "../train/types";
-import { LoraConfig, LoraError } from "./config";
-import { AdapterSelection, LoraModel } from "./model";
+import { type LoraConfig, LoraError } from "./config";
+import { type AdapterSelection, LoraModel } from "./model";
 import { generateWithAdapter } from "./serve";
 import { loraTrainable } from "./trainable";
 
@@ -44,7 +44,11 @@ export function qaPrompt(q: string): string {
  * @example
  * const examples = qaExamples(tokenizer, CUSTOMER_DEMO.acmeBikes);
  */
-export function qaExamples(tokenizer: Tokenizer, pairs: readonly { q: string; a: string }[], repeat = 1): TokenizedExample[] {
+export function qaExamples(
+  tokenizer: Tokenizer,
+  pairs: readonly { q: string; a: string }[],
+  repeat = 1,
+): TokenizedExample[] {
   const eos = tokenizer.eosTokenId;
   if (eos === undefined) throw new LoraError("qaExamples: the tokenizer has no EOS token to end the answers with");
   const out: TokenizedExample[] = [];
@@ -64,12 +68,35 @@ export function qaExamples(tokenizer: Tokenizer, pairs: readonly { q: string; a:
  * @example
  * show(table(await askEachAdapter(model, tokenizer, "What are your opening hours?", [null, "acmeBikes", "zenTea"])));
  */
-export async function askEachAdapter(model: GPTNeoXForCausalLM, tokenizer: Tokenizer, question: string, adapters: readonly AdapterSelection[], maxNewTokens = 20): Promise<{ adapter: string; answer: string }[]> {
+export async function askEachAdapter(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  question: string,
+  adapters: readonly AdapterSelection[],
+  maxNewTokens = 20,
+): Promise<{ adapter: string; answer: string }[]> {
   const ids = tokenizer.encode(qaPrompt(question));
   const rows: { adapter: string; answer: string }[] = [];
   for (const a of adapters) {
-    const out = await generateWithAdapter(model, ids, { adapter: a, maxNewTokens, doSample: false, eosTokenId: tokenizer.eosTokenId ?? null, stopStrings: ["\n"], decode: (x) => tokenizer.decode(x) });
-    rows.push({ adapter: a === null ? "(base model)" : typeof a === "string" ? a : Object.entries(a).map(([n, w]) => `${w}·${n}`).join(" + "), answer: tokenizer.decode(out, { skipSpecialTokens: true }).trim() });
+    const out = await generateWithAdapter(model, ids, {
+      adapter: a,
+      maxNewTokens,
+      doSample: false,
+      eosTokenId: tokenizer.eosTokenId ?? null,
+      stopStrings: ["\n"],
+      decode: (x) => tokenizer.decode(x),
+    });
+    rows.push({
+      adapter:
+        a === null
+          ? "(base model)"
+          : typeof a === "string"
+            ? a
+            : Object.entries(a)
+                .map(([n, w]) => `${w}·${n}`)
+                .join(" + "),
+      answer: tokenizer.decode(out, { skipSpecialTokens: true }).trim(),
+    });
   }
   return rows;
 }
@@ -98,7 +125,12 @@ export async function fullVsLora(
   loraOpts: Partial<TrainConfig>,
   lora: Partial<LoraConfig> = {},
 ): Promise<{ full: RunResult; lora: RunResult }> {
-  const summarize = (s: TrainSummary, n: number): RunResult => ({ losses: s.losses, trainableParams: n, seconds: s.elapsed, tokensPerSec: s.tokensPerSec });
+  const summarize = (s: TrainSummary, n: number): RunResult => ({
+    losses: s.losses,
+    trainableParams: n,
+    seconds: s.elapsed,
+    tokensPerSec: s.tokensPerSec,
+  });
   const m1 = await loadPretrained(modelDir);
   let full: RunResult;
   try {
@@ -109,7 +141,13 @@ export async function fullVsLora(
   const m2 = await loadPretrained(modelDir);
   try {
     const info = LoraModel.of(m2).addAdapter("default", lora);
-    return { full, lora: summarize(await train(loraTrainable(m2, "default"), examples, { ...common, ...loraOpts }), info.trainableParams) };
+    return {
+      full,
+      lora: summarize(
+        await train(loraTrainable(m2, "default"), examples, { ...common, ...loraOpts }),
+        info.trainableParams,
+      ),
+    };
   } finally {
     m2.dispose();
   }
@@ -135,7 +173,7 @@ export interface MergeCheck {
  */
 export function verifyMerge(model: GPTNeoXForCausalLM, adapter: string, inputIds: number[][]): MergeCheck {
   const lora = LoraModel.find(model);
-  if (!lora || !lora.has(adapter)) throw new LoraError(`verifyMerge: no adapter named ${JSON.stringify(adapter)}`);
+  if (!lora?.has(adapter)) throw new LoraError(`verifyMerge: no adapter named ${JSON.stringify(adapter)}`);
   const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     let m = 0;
     for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -148,7 +186,14 @@ export function verifyMerge(model: GPTNeoXForCausalLM, adapter: string, inputIds
     const base = lora.withActiveSync([], logits);
     const unmerged = logits();
     const w0 = weights();
-    const expected = mods.map((m, i) => tf.tidy(() => tf.add(tf.tensor(w0[i], lora.layer(m).base.weight.shape), lora.deltaWeight(adapter, m)).dataSync().slice()));
+    const expected = mods.map((m, i) =>
+      tf.tidy(() =>
+        tf
+          .add(tf.tensor(w0[i], lora.layer(m).base.weight.shape), lora.deltaWeight(adapter, m))
+          .dataSync()
+          .slice(),
+      ),
+    );
     lora.merge(adapter);
     let merged: Float32Array;
     let maxDeltaDiff = 0;
@@ -160,7 +205,12 @@ export function verifyMerge(model: GPTNeoXForCausalLM, adapter: string, inputIds
     }
     let maxUnmergeDiff = 0;
     weights().forEach((w, i) => (maxUnmergeDiff = Math.max(maxUnmergeDiff, maxDiff(w, w0[i]))));
-    return { maxLogitDiff: maxDiff(merged, unmerged), maxUnmergeDiff, maxDeltaDiff, adapterEffect: maxDiff(unmerged, base) };
+    return {
+      maxLogitDiff: maxDiff(merged, unmerged),
+      maxUnmergeDiff,
+      maxDeltaDiff,
+      adapterEffect: maxDiff(unmerged, base),
+    };
   });
 }
 

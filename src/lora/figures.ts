@@ -13,10 +13,30 @@ export interface LoraFigure {
 }
 
 const box = (x0: number, y0: number, x1: number, y1: number, fill: string, dash = "solid") => ({
-  type: "rect", x0, y0, x1, y1, fillcolor: fill, line: { color: "#333", width: 1.5, dash }, layer: "below",
+  type: "rect",
+  x0,
+  y0,
+  x1,
+  y1,
+  fillcolor: fill,
+  line: { color: "#333", width: 1.5, dash },
+  layer: "below",
 });
 const label = (x: number, y: number, text: string, size = 14) => ({ x, y, text, showarrow: false, font: { size } });
-const arrow = (x0: number, y0: number, x1: number, y1: number) => ({ x: x1, y: y1, ax: x0, ay: y0, xref: "x", yref: "y", axref: "x", ayref: "y", showarrow: true, arrowhead: 2, arrowwidth: 1.5, text: "" });
+const arrow = (x0: number, y0: number, x1: number, y1: number) => ({
+  x: x1,
+  y: y1,
+  ax: x0,
+  ay: y0,
+  xref: "x",
+  yref: "y",
+  axref: "x",
+  ayref: "y",
+  showarrow: true,
+  arrowhead: 2,
+  arrowwidth: 1.5,
+  text: "",
+});
 
 /**
  * The idea in one picture: x goes through the frozen W `[out, in]` and, beside it, through A `[r, in]` then
@@ -39,7 +59,12 @@ export function loraDiagram(opts: { d?: number; r?: number } = {}): LoraFigure {
     label(5.5, 3.55, `<b>A</b> (trained) ${r} × ${d}`),
     label(6.6, 1.7, `<b>B</b> (trained)<br>${d} × ${r}<br>starts at 0`),
     label(3.5, -0.1, "x (input)"),
-    label(3.5, 5.2, `h = W·x + (alpha/r)·B·A·x   —   trained: 2·${r}·${d} = ${(2 * r * d).toLocaleString("en-US")} values (${((200 * r) / d).toFixed(1)}% of W)`, 13),
+    label(
+      3.5,
+      5.2,
+      `h = W·x + (alpha/r)·B·A·x   —   trained: 2·${r}·${d} = ${(2 * r * d).toLocaleString("en-US")} values (${((200 * r) / d).toFixed(1)}% of W)`,
+      13,
+    ),
     arrow(3.5, 0.1, 1.5, 0.95),
     arrow(3.5, 0.1, 5.5, 2.95),
     arrow(5.5, 2.95, 5.5, 2.65),
@@ -70,9 +95,19 @@ export function loraCountsChart(rows: readonly LoraCountRow[]): LoraFigure {
   const models = [...new Set(rows.map((r) => r.model))];
   const ranks = [...new Set(rows.map((r) => r.r))];
   const data: Record<string, unknown>[] = [
-    { type: "scatter", mode: "lines+markers", name: "full fine-tuning (all parameters)", x: models, y: models.map((m) => rows.find((r) => r.model === m)!.base), line: { color: "#444", dash: "dash" } },
+    {
+      type: "scatter",
+      mode: "lines+markers",
+      name: "full fine-tuning (all parameters)",
+      x: models,
+      y: models.map((m) => rows.find((r) => r.model === m)!.base),
+      line: { color: "#444", dash: "dash" },
+    },
     ...ranks.map((r) => ({
-      type: "scatter", mode: "lines+markers", name: `LoRA r = ${r}`, x: models,
+      type: "scatter",
+      mode: "lines+markers",
+      name: `LoRA r = ${r}`,
+      x: models,
       y: models.map((m) => rows.find((x) => x.model === m && x.r === r)!.trainable),
       text: models.map((m) => `${rows.find((x) => x.model === m && x.r === r)!.percent.toPrecision(2)}% of the model`),
     })),
@@ -94,9 +129,18 @@ export function loraCountsChart(rows: readonly LoraCountRow[]): LoraFigure {
  * @example
  * show(lossCurvesChart({ "full fine-tuning": full.losses, "LoRA r=8": lora.losses }));
  */
-export function lossCurvesChart(runs: Record<string, readonly number[]>, title = "Training loss on the same data"): LoraFigure {
+export function lossCurvesChart(
+  runs: Record<string, readonly number[]>,
+  title = "Training loss on the same data",
+): LoraFigure {
   return {
-    data: Object.entries(runs).map(([name, ys]) => ({ type: "scatter", mode: "lines", name, x: ys.map((_, i) => i + 1), y: [...ys] })),
+    data: Object.entries(runs).map(([name, ys]) => ({
+      type: "scatter",
+      mode: "lines",
+      name,
+      x: ys.map((_, i) => i + 1),
+      y: [...ys],
+    })),
     layout: { title, xaxis: { title: "step" }, yaxis: { title: "loss" }, height: 380 },
   };
 }

@@ -10,19 +10,36 @@
  */
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import type { TrainableModel } from "../train/types";
-import { LoraConfig } from "./config";
+import type { LoraConfig } from "./config";
 import { LoraModel } from "./model";
 import { saveAdapter } from "./peft";
 import { loraTrainable } from "./trainable";
 
-export { DEFAULT_LORA_CONFIG, LoraError, resolveLoraConfig, loraScaling, matchesTarget, selectTargets, linearShapes, layerIndexOf } from "./config";
+export {
+  DEFAULT_LORA_CONFIG,
+  LoraError,
+  resolveLoraConfig,
+  loraScaling,
+  matchesTarget,
+  selectTargets,
+  linearShapes,
+  layerIndexOf,
+} from "./config";
 export type { LoraConfig } from "./config";
 export { LoraLinear, kaimingUniformA } from "./layer";
 export type { LoraAdapter } from "./layer";
 export { LoraModel } from "./model";
 export type { AdapterInfo, AddAdapterOptions, AdapterSelection } from "./model";
 export { loraTrainable, FrozenLinear, withFrozenBase } from "./trainable";
-export { saveAdapter, loadAdapter, toPeftConfig, fromPeftConfig, peftConfigText, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "./peft";
+export {
+  saveAdapter,
+  loadAdapter,
+  toPeftConfig,
+  fromPeftConfig,
+  peftConfigText,
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+} from "./peft";
 export type { LoadAdapterOptions } from "./peft";
 export { loraParameterCount, loraCountTable } from "./counts";
 export type { LoraParameterCount, LoraCountRow } from "./counts";

@@ -17,10 +17,10 @@
  * run draws the masks an uninterrupted one would have.)
  */
 import * as tf from "@tensorflow/tfjs";
-import { Linear, LinearLike } from "../model/layers";
+import type { Linear, LinearLike } from "../model/layers";
 import { nativeMatMulActive } from "../runtime/native-blas";
 import { Rng, deriveSeed } from "../runtime/seed";
-import { LoraConfig, LoraError, loraScaling } from "./config";
+import { type LoraConfig, LoraError, loraScaling } from "./config";
 
 /** One adapter on one layer. */
 export interface LoraAdapter {
@@ -89,8 +89,13 @@ export class LoraLinear implements LinearLike {
    * Add an adapter (inactive until `setActive`). A is Kaiming-uniform and B zero (so it changes nothing until
    * trained), or both random with `initLoraWeights: false`.
    */
-  addAdapter(name: string, cfg: Pick<LoraConfig, "r" | "alpha" | "dropout" | "useRslora" | "initLoraWeights">, seed = 0): LoraAdapter {
-    if (this.adapters.has(name)) throw new LoraError(`${this.name}: an adapter named ${JSON.stringify(name)} already exists`);
+  addAdapter(
+    name: string,
+    cfg: Pick<LoraConfig, "r" | "alpha" | "dropout" | "useRslora" | "initLoraWeights">,
+    seed = 0,
+  ): LoraAdapter {
+    if (this.adapters.has(name))
+      throw new LoraError(`${this.name}: an adapter named ${JSON.stringify(name)} already exists`);
     const rng = new Rng(seed);
     const a = kaimingUniformA(cfg.r, this.inFeatures, rng); // [r, in]
     const b = new Float32Array(this.outFeatures * cfg.r); // [out, r]
@@ -98,8 +103,12 @@ export class LoraLinear implements LinearLike {
     const id = `lora/${name}/${this.name}`;
     const adapter: LoraAdapter = {
       name,
-      A: tf.tidy(() => tf.variable(tf.tensor2d(a, [cfg.r, this.inFeatures]), true, `${id}/A_${Math.random().toString(36).slice(2)}`)),
-      B: tf.tidy(() => tf.variable(tf.tensor2d(b, [this.outFeatures, cfg.r]), true, `${id}/B_${Math.random().toString(36).slice(2)}`)),
+      A: tf.tidy(() =>
+        tf.variable(tf.tensor2d(a, [cfg.r, this.inFeatures]), true, `${id}/A_${Math.random().toString(36).slice(2)}`),
+      ),
+      B: tf.tidy(() =>
+        tf.variable(tf.tensor2d(b, [this.outFeatures, cfg.r]), true, `${id}/B_${Math.random().toString(36).slice(2)}`),
+      ),
       r: cfg.r,
       scaling: loraScaling(cfg),
       dropout: cfg.dropout,
@@ -112,8 +121,14 @@ export class LoraLinear implements LinearLike {
   /** Load A `[r, in]` and B `[out, r]` values into an existing adapter (shapes checked; errors name `source`). */
   setWeights(name: string, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], source: string): void {
     const ad = this.get(name);
-    if (aShape.join(",") !== ad.A.shape.join(",")) throw new LoraError(`${source}: lora_A has shape [${aShape}], expected [${ad.A.shape}] (r=${ad.r}, in=${this.inFeatures} of ${this.name})`);
-    if (bShape.join(",") !== ad.B.shape.join(",")) throw new LoraError(`${source}: lora_B has shape [${bShape}], expected [${ad.B.shape}] (out=${this.outFeatures} of ${this.name}, r=${ad.r})`);
+    if (aShape.join(",") !== ad.A.shape.join(","))
+      throw new LoraError(
+        `${source}: lora_A has shape [${aShape}], expected [${ad.A.shape}] (r=${ad.r}, in=${this.inFeatures} of ${this.name})`,
+      );
+    if (bShape.join(",") !== ad.B.shape.join(","))
+      throw new LoraError(
+        `${source}: lora_B has shape [${bShape}], expected [${ad.B.shape}] (out=${this.outFeatures} of ${this.name}, r=${ad.r})`,
+      );
     tf.tidy(() => {
       ad.A.assign(tf.tensor2d(a, aShape as [number, number]));
       ad.B.assign(tf.tensor2d(b, bShape as [number, number]));
@@ -128,7 +143,10 @@ export class LoraLinear implements LinearLike {
   }
   get(name: string): LoraAdapter {
     const ad = this.adapters.get(name);
-    if (!ad) throw new LoraError(`${this.name}: no adapter named ${JSON.stringify(name)} (have: ${this.adapterNames().join(", ") || "none"})`);
+    if (!ad)
+      throw new LoraError(
+        `${this.name}: no adapter named ${JSON.stringify(name)} (have: ${this.adapterNames().join(", ") || "none"})`,
+      );
     return ad;
   }
   /** Names of the active adapters with their combination weights. */
@@ -142,7 +160,8 @@ export class LoraLinear implements LinearLike {
 
   /** Make these adapters the active ones (empty: base only). Merged adapters stay in W either way. */
   setActive(names: readonly string[], weights?: readonly number[]): void {
-    if (weights && weights.length !== names.length) throw new LoraError(`${this.name}: ${names.length} adapters but ${weights.length} weights`);
+    if (weights && weights.length !== names.length)
+      throw new LoraError(`${this.name}: ${names.length} adapters but ${weights.length} weights`);
     this.active = names.map((n, i) => ({ adapter: this.get(n), weight: weights ? weights[i] : 1 }));
   }
 
@@ -164,13 +183,16 @@ export class LoraLinear implements LinearLike {
 
   /** Add the adapter's delta into W (refusing non-finite results, naming the adapter); it then costs nothing per call. */
   merge(name: string): void {
-    if (this.merged.includes(name)) throw new LoraError(`${this.name}: adapter ${JSON.stringify(name)} is already merged`);
+    if (this.merged.includes(name))
+      throw new LoraError(`${this.name}: adapter ${JSON.stringify(name)} is already merged`);
     const w = this.base.weight;
     const next = tf.tidy(() => tf.add(w, this.deltaWeight(name))); // [out, in]
     const finite = tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0] === 1);
     if (!finite) {
       next.dispose();
-      throw new LoraError(`cannot merge adapter ${JSON.stringify(name)} into ${this.name}: the merged weights are not finite (NaN or Infinity in its lora_A/lora_B?)`);
+      throw new LoraError(
+        `cannot merge adapter ${JSON.stringify(name)} into ${this.name}: the merged weights are not finite (NaN or Infinity in its lora_A/lora_B?)`,
+      );
     }
     w.assign(next);
     next.dispose();
@@ -192,10 +214,16 @@ export class LoraLinear implements LinearLike {
     if (terms.length === 0) return this.base.apply(x);
     const lead = x.shape.slice(0, -1);
     const inF = x.shape[x.rank - 1];
-    if (inF !== this.inFeatures) throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
+    if (inF !== this.inFeatures)
+      throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const masks = terms.map((t) => (this.training && t.adapter.dropout > 0 ? this.dropoutMask(n, t.adapter) : null));
-    const op = loraOp(this.base, terms.map((t) => t.adapter.scaling * t.weight), masks, nativeMatMulActive() ? ROW_MAJOR : TRANSPOSED);
+    const op = loraOp(
+      this.base,
+      terms.map((t) => t.adapter.scaling * t.weight),
+      masks,
+      nativeMatMulActive() ? ROW_MAJOR : TRANSPOSED,
+    );
     const inputs = [tf.reshape(x, [n, inF])]; // [N, in]
     for (const t of terms) inputs.push(t.adapter.A, t.adapter.B);
     const y = op(...inputs); // [N, out]
@@ -206,7 +234,13 @@ export class LoraLinear implements LinearLike {
   private dropoutMask(n: number, ad: LoraAdapter): tf.Tensor2D {
     const p = ad.dropout;
     const seed = Math.floor(ad.dropoutRng.next() * 2 ** 31); // tfjs's seeded randomUniform draws in JS: the same on every backend
-    return tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform([n, this.inFeatures], 0, 1, "float32", seed), p), "float32"), 1 / (1 - p)) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        tf.mul(
+          tf.cast(tf.greaterEqual(tf.randomUniform([n, this.inFeatures], 0, 1, "float32", seed), p), "float32"),
+          1 / (1 - p),
+        ) as tf.Tensor2D,
+    );
   }
 
   /** Free every adapter's variables (the base layer is the model's and stays). */
@@ -279,7 +313,12 @@ const ROW_MAJOR: LoraLayout = {
  * The fused frozen-base + adapters op for one call: inputs `[x2d, A1, B1, A2, B2, ...]`, W and b captured.
  * `scales[i]` is adapter i's scaling × combination weight, `masks[i]` its dropout mask (or null).
  */
-function loraOp(base: Linear, scales: number[], masks: (tf.Tensor2D | null)[], L: LoraLayout): (...xs: tf.Tensor[]) => tf.Tensor2D {
+function loraOp(
+  base: Linear,
+  scales: number[],
+  masks: (tf.Tensor2D | null)[],
+  L: LoraLayout,
+): (...xs: tf.Tensor[]) => tf.Tensor2D {
   const W = base.weight as tf.Tensor as tf.Tensor2D; // [out, in]
   const bias = base.bias; // [out] | null
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

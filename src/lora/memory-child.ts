@@ -3,7 +3,7 @@
  * (a `StepMemory` with the process's peak RSS). Not for direct use.
  */
 import { initBackend } from "../runtime/backend";
-import { runChild, ChildSpec } from "./memory";
+import { runChild, type ChildSpec } from "./memory";
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as ChildSpec;

@@ -7,8 +7,8 @@
  *   steps alone (`measureStepMemoryInChild`), so one mode's peak does not hide the other's. RSS also counts the
  *   JavaScript heap, the WebAssembly heap (which never shrinks) and the loading of the model.
  */
-import { spawn } from "child_process";
-import * as path from "path";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXConfig } from "../model/config";
 import { GPTNeoXForCausalLM } from "../model/gptneox";
@@ -16,8 +16,8 @@ import { loadPretrained } from "../model/load";
 import { Rng } from "../runtime/seed";
 import { causalLMTrainable } from "../train/causal-lm";
 import { Trainer } from "../train/trainer";
-import { estimateMemory, SizingResult } from "../sizing";
-import { LoraConfig, resolveLoraConfig } from "./config";
+import { estimateMemory, type SizingResult } from "../sizing";
+import { type LoraConfig, resolveLoraConfig } from "./config";
 import { LoraModel } from "./model";
 import { loraTrainable } from "./trainable";
 
@@ -33,7 +33,14 @@ export interface StepMemoryOptions {
   seed: number;
 }
 
-export const DEFAULT_STEP_MEMORY: StepMemoryOptions = { mode: "lora", batchSize: 4, seqLen: 64, lora: {}, warmupSteps: 1, seed: 0 };
+export const DEFAULT_STEP_MEMORY: StepMemoryOptions = {
+  mode: "lora",
+  batchSize: 4,
+  seqLen: 64,
+  lora: {},
+  warmupSteps: 1,
+  seed: 0,
+};
 
 /** One measurement. */
 export interface StepMemory {
@@ -58,15 +65,30 @@ export interface StepMemory {
  * const full = await measureStepMemory(model, { mode: "full", batchSize: 4, seqLen: 64 });
  * const lora = await measureStepMemory(model, { mode: "lora", lora: { r: 8 } });
  */
-export async function measureStepMemory(model: GPTNeoXForCausalLM, opts: Partial<StepMemoryOptions> = {}): Promise<StepMemory> {
+export async function measureStepMemory(
+  model: GPTNeoXForCausalLM,
+  opts: Partial<StepMemoryOptions> = {},
+): Promise<StepMemory> {
   const o = { ...DEFAULT_STEP_MEMORY, ...opts };
-  if (o.mode !== "full" && o.mode !== "lora") throw new Error(`measureStepMemory: mode must be "full" or "lora", got ${JSON.stringify(o.mode)}`);
+  if (o.mode !== "full" && o.mode !== "lora")
+    throw new Error(`measureStepMemory: mode must be "full" or "lora", got ${JSON.stringify(o.mode)}`);
   const rng = new Rng(o.seed);
   const V = model.config.vocabSize;
-  const data = Array.from({ length: Math.max(o.batchSize, 8) }, () => ({ inputIds: Array.from({ length: o.seqLen }, () => rng.int(V)) }));
+  const data = Array.from({ length: Math.max(o.batchSize, 8) }, () => ({
+    inputIds: Array.from({ length: o.seqLen }, () => rng.int(V)),
+  }));
   const name = "__memory_probe";
-  const trainable = o.mode === "full" ? causalLMTrainable(model) : (LoraModel.of(model).addAdapter(name, o.lora, { seed: o.seed }), loraTrainable(model, name));
-  const trainer = new Trainer(trainable, data, { lr: 1e-5, numSteps: o.warmupSteps + 1, batchSize: o.batchSize, maxLength: o.seqLen, seed: o.seed });
+  const trainable =
+    o.mode === "full"
+      ? causalLMTrainable(model)
+      : (LoraModel.of(model).addAdapter(name, o.lora, { seed: o.seed }), loraTrainable(model, name));
+  const trainer = new Trainer(trainable, data, {
+    lr: 1e-5,
+    numSteps: o.warmupSteps + 1,
+    batchSize: o.batchSize,
+    maxLength: o.seqLen,
+    seed: o.seed,
+  });
   try {
     for (let i = 0; i < o.warmupSteps; i++) trainer.trainStep();
     const between = tf.memory().numBytes;
@@ -77,7 +99,15 @@ export async function measureStepMemory(model: GPTNeoXForCausalLM, opts: Partial
     const stepMs = performance.now() - t0;
     let n = 0;
     for (const v of trainable.trainableVariables().values()) n += v.size;
-    return { mode: o.mode, batchSize: o.batchSize, seqLen: o.seqLen, trainableParams: n, tensorBytesBetweenSteps: between, tensorPeakBytes: Math.max(prof.peakBytes, between), stepMs };
+    return {
+      mode: o.mode,
+      batchSize: o.batchSize,
+      seqLen: o.seqLen,
+      trainableParams: n,
+      tensorBytesBetweenSteps: between,
+      tensorPeakBytes: Math.max(prof.peakBytes, between),
+      stepMs,
+    };
   } finally {
     trainer.dispose();
     if (o.mode === "lora") {
@@ -108,7 +138,9 @@ export function measureStepMemoryInChild(spec: ChildSpec, timeoutMs = 600_000): 
   const execArgv = process.execArgv.filter((a) => !a.startsWith("--test"));
   return new Promise((resolve, reject) => {
     const full: ChildSpec = { backend: tf.getBackend() || undefined, ...spec };
-    const p = spawn(process.execPath, [...execArgv, child, JSON.stringify(full)], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...execArgv, child, JSON.stringify(full)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
@@ -118,7 +150,10 @@ export function measureStepMemoryInChild(spec: ChildSpec, timeoutMs = 600_000): 
     p.on("close", (code) => {
       clearTimeout(timer);
       const line = out.trim().split("\n").pop() ?? "";
-      if (code !== 0) return reject(new Error(`memory child exited with ${code}: ${err.trim().split("\n").slice(-3).join(" | ") || line}`));
+      if (code !== 0)
+        return reject(
+          new Error(`memory child exited with ${code}: ${err.trim().split("\n").slice(-3).join(" | ") || line}`),
+        );
       try {
         resolve(JSON.parse(line) as StepMemory);
       } catch {
@@ -130,7 +165,9 @@ export function measureStepMemoryInChild(spec: ChildSpec, timeoutMs = 600_000): 
 
 /** Run by memory-child: build the model, measure, add the process peak RSS. */
 export async function runChild(spec: ChildSpec): Promise<StepMemory> {
-  const model = spec.modelDir ? await loadPretrained(spec.modelDir) : GPTNeoXForCausalLM.create(spec.config!, { seed: spec.seed ?? 0 });
+  const model = spec.modelDir
+    ? await loadPretrained(spec.modelDir)
+    : GPTNeoXForCausalLM.create(spec.config!, { seed: spec.seed ?? 0 });
   const r = await measureStepMemory(model, spec);
   model.dispose();
   return { ...r, rssPeakBytes: process.resourceUsage().maxRSS * 1024 };
@@ -154,7 +191,11 @@ export interface MemoryComparisonRow {
  * @example
  * compareWithSizing(model.config, [full, lora], { r: 8 }).map((r) => [r.mode, r.measuredTensorPeakBytes, r.predictedBytes]);
  */
-export function compareWithSizing(cfg: GPTNeoXConfig, measured: readonly StepMemory[], lora: Partial<LoraConfig> = {}): MemoryComparisonRow[] {
+export function compareWithSizing(
+  cfg: GPTNeoXConfig,
+  measured: readonly StepMemory[],
+  lora: Partial<LoraConfig> = {},
+): MemoryComparisonRow[] {
   const l = resolveLoraConfig(lora);
   return measured.map((m) => {
     const predicted = estimateMemory(cfg, {

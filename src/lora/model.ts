@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { Linear } from "../model/layers";
-import { LoraConfig, LoraError, resolveLoraConfig, selectTargets } from "./config";
+import { type LoraConfig, LoraError, resolveLoraConfig, selectTargets } from "./config";
 import { LoraLinear } from "./layer";
 
 /** What `listAdapters` says about one adapter. */
@@ -75,8 +75,14 @@ export class LoraModel {
 
   /** Add an adapter on the layers its config targets (A Kaiming-uniform, B zero: the model's outputs do not change). */
   addAdapter(name: string, opts: Partial<LoraConfig> = {}, add: AddAdapterOptions = {}): AdapterInfo {
-    if (typeof name !== "string" || !name || /[\s/]/.test(name)) throw new LoraError(`adapter name must be a non-empty string without spaces or slashes, got ${JSON.stringify(name)}`);
-    if (this.configs.has(name)) throw new LoraError(`an adapter named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
+    if (typeof name !== "string" || !name || /[\s/]/.test(name))
+      throw new LoraError(
+        `adapter name must be a non-empty string without spaces or slashes, got ${JSON.stringify(name)}`,
+      );
+    if (this.configs.has(name))
+      throw new LoraError(
+        `an adapter named ${JSON.stringify(name)} already exists; delete it first or pick another name`,
+      );
     const cfg = resolveLoraConfig(opts, `adapter ${JSON.stringify(name)}`);
     const targets = selectTargets(this.model.linearNames(), cfg);
     const seed = add.seed ?? 0;
@@ -117,9 +123,12 @@ export class LoraModel {
   setAdapter(names: string | readonly string[], weights?: readonly number[]): void {
     const list = typeof names === "string" ? [names] : [...names];
     for (const n of list) this.need(n);
-    if (new Set(list).size !== list.length) throw new LoraError(`setAdapter: ${JSON.stringify(list)} names an adapter twice`);
+    if (new Set(list).size !== list.length)
+      throw new LoraError(`setAdapter: ${JSON.stringify(list)} names an adapter twice`);
     if (weights && (weights.length !== list.length || !weights.every((w) => Number.isFinite(w)))) {
-      throw new LoraError(`setAdapter: give one finite weight per adapter (${list.length}), got ${JSON.stringify(weights)}`);
+      throw new LoraError(
+        `setAdapter: give one finite weight per adapter (${list.length}), got ${JSON.stringify(weights)}`,
+      );
     }
     this.active = list.map((name, i) => ({ name, weight: weights ? weights[i] : 1 }));
     this.disabled = false;
@@ -188,7 +197,10 @@ export class LoraModel {
   /** `scaling·B·A` of one wrapped layer (a new tensor for the caller). */
   deltaWeight(name: string, module: string): tf.Tensor2D {
     this.need(name);
-    if (!this.modules.get(name)!.includes(module)) throw new LoraError(`adapter ${JSON.stringify(name)} does not wrap ${module}; it wraps ${this.modules.get(name)!.join(", ")}`);
+    if (!this.modules.get(name)!.includes(module))
+      throw new LoraError(
+        `adapter ${JSON.stringify(name)} does not wrap ${module}; it wraps ${this.modules.get(name)!.join(", ")}`,
+      );
     return this.wrapperAt(module).deltaWeight(name);
   }
 
@@ -201,7 +213,8 @@ export class LoraModel {
     for (const t of terms) this.need(t.name);
     if (terms.some((t) => t.weight !== 1)) {
       // a weighted combination: merge each delta times its weight
-      for (const t of terms) for (const mod of this.modules.get(t.name)!) mergeScaled(this.wrapperAt(mod), t.name, t.weight);
+      for (const t of terms)
+        for (const mod of this.modules.get(t.name)!) mergeScaled(this.wrapperAt(mod), t.name, t.weight);
     } else for (const t of terms) if (!this.isMerged(t.name)) this.merge(t.name);
     return this.unload();
   }
@@ -307,13 +320,17 @@ export class LoraModel {
 
   private need(name: string): LoraConfig {
     const c = this.configs.get(name);
-    if (!c) throw new LoraError(`no adapter named ${JSON.stringify(name)}; loaded: ${[...this.configs.keys()].join(", ") || "none"}`);
+    if (!c)
+      throw new LoraError(
+        `no adapter named ${JSON.stringify(name)}; loaded: ${[...this.configs.keys()].join(", ") || "none"}`,
+      );
     return c;
   }
 
   private singleActive(what: string): string {
     const a = this.activeAdapters();
-    if (a.length !== 1) throw new LoraError(`${what}: name the adapter (active: ${a.map((x) => x.name).join(", ") || "none"})`);
+    if (a.length !== 1)
+      throw new LoraError(`${what}: name the adapter (active: ${a.map((x) => x.name).join(", ") || "none"})`);
     return a[0].name;
   }
 
@@ -324,7 +341,10 @@ export class LoraModel {
       const l = this.model.getLinear(mod);
       if (!(l instanceof LoraLinear)) continue;
       const here = act.filter((a) => l.has(a.name));
-      l.setActive(here.map((a) => a.name), here.map((a) => a.weight));
+      l.setActive(
+        here.map((a) => a.name),
+        here.map((a) => a.weight),
+      );
     }
   }
 
@@ -338,7 +358,10 @@ export class LoraModel {
   private wrapper(module: string): LoraLinear {
     const l = this.model.getLinear(module);
     if (l instanceof LoraLinear) return l;
-    if (!(l instanceof Linear)) throw new LoraError(`${module} is not a plain dense layer (it is a ${l?.constructor?.name ?? typeof l}); LoRA wraps a Linear`);
+    if (!(l instanceof Linear))
+      throw new LoraError(
+        `${module} is not a plain dense layer (it is a ${l?.constructor?.name ?? typeof l}); LoRA wraps a Linear`,
+      );
     const w = new LoraLinear(l);
     this.model.setLinear(module, w);
     return w;
@@ -352,7 +375,9 @@ function mergeScaled(l: LoraLinear, name: string, weight: number): void {
   const ok = tf.tidy(() => tf.all(tf.isFinite(next)).dataSync()[0] === 1);
   if (!ok) {
     next.dispose();
-    throw new LoraError(`cannot merge adapter ${JSON.stringify(name)} into ${l.name}: the merged weights are not finite`);
+    throw new LoraError(
+      `cannot merge adapter ${JSON.stringify(name)} into ${l.name}: the merged weights are not finite`,
+    );
   }
   w.assign(next);
   next.dispose();

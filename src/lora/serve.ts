@@ -3,9 +3,9 @@
  * (adapters switched per request, never reloading the base; requests queued so they never mix).
  */
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { generate, GenerateOptions } from "../model/generate";
+import { generate, type GenerateOptions } from "../model/generate";
 import { LoraError } from "./config";
-import { AdapterSelection, LoraModel } from "./model";
+import { type AdapterSelection, LoraModel } from "./model";
 
 /**
  * Generate with `options.adapter` active (null or omitted: the base model alone; `{a: 0.5, b: 0.5}`: a
@@ -24,7 +24,8 @@ export async function generateWithAdapter(
   const { adapter = null, ...gen } = options;
   const lora = LoraModel.find(model);
   if (!lora) {
-    if (adapter !== null) throw new LoraError(`generateWithAdapter: the model has no adapters (asked for ${JSON.stringify(adapter)})`);
+    if (adapter !== null)
+      throw new LoraError(`generateWithAdapter: the model has no adapters (asked for ${JSON.stringify(adapter)})`);
     return generate(model, promptIds, gen);
   }
   return lora.withAdapter(adapter, () => generate(model, promptIds, gen));

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { DenseWeights, gradientDepth, Linear, LinearLike } from "../model/layers";
+import { type DenseWeights, gradientDepth, Linear, type LinearLike } from "../model/layers";
 import { nativeMatMulActive } from "../runtime/native-blas";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
@@ -24,7 +24,8 @@ export class FrozenLinear implements LinearLike {
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const inF = x.shape[x.rank - 1];
-    if (inF !== this.base.inFeatures) throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
+    if (inF !== this.base.inFeatures)
+      throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const W = this.base.weight; // [out, in]
     const b = this.base.bias; // [out] | null
@@ -67,21 +68,37 @@ export function withFrozenBase<T>(model: GPTNeoXForCausalLM, fn: () => T): T {
  */
 export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): TrainableModel {
   const lora = LoraModel.find(model);
-  if (!lora || !lora.has(adapter)) throw new LoraError(`loraTrainable: the model has no adapter named ${JSON.stringify(adapter)}; add one with LoraModel.of(model).addAdapter(${JSON.stringify(adapter)}, {...})`);
-  if (lora.isMerged(adapter)) throw new LoraError(`loraTrainable: adapter ${JSON.stringify(adapter)} is merged into the base; unmerge it before training`);
+  if (!lora?.has(adapter))
+    throw new LoraError(
+      `loraTrainable: the model has no adapter named ${JSON.stringify(adapter)}; add one with LoraModel.of(model).addAdapter(${JSON.stringify(adapter)}, {...})`,
+    );
+  if (lora.isMerged(adapter))
+    throw new LoraError(
+      `loraTrainable: adapter ${JSON.stringify(adapter)} is merged into the base; unmerge it before training`,
+    );
   const vars = lora.adapterVariables(adapter);
   // one dropout generator per wrapped layer, keyed by its PEFT module name (none when dropout is 0)
-  const rngs = new Map(lora.config(adapter).dropout > 0 ? lora.targetModules(adapter).map((m) => [`${m}.lora_dropout`, lora.layer(m).get(adapter).dropoutRng]) : []);
+  const rngs = new Map(
+    lora.config(adapter).dropout > 0
+      ? lora.targetModules(adapter).map((m) => [`${m}.lora_dropout`, lora.layer(m).get(adapter).dropoutRng])
+      : [],
+  );
   return {
     trainableVariables: () => vars,
     rngState: () => Object.fromEntries([...rngs].map(([k, r]) => [k, r.state])),
     setRngState: (state: Record<string, number>, source: string) => {
       const given = state && typeof state === "object" ? Object.keys(state) : [];
       const unknown = given.filter((k) => !rngs.has(k));
-      if (unknown.length) throw new LoraError(`${source}: dropout generator ${JSON.stringify(unknown[0])} is not one of adapter ${JSON.stringify(adapter)}'s (${[...rngs.keys()].join(", ") || "it has no dropout"})`);
+      if (unknown.length)
+        throw new LoraError(
+          `${source}: dropout generator ${JSON.stringify(unknown[0])} is not one of adapter ${JSON.stringify(adapter)}'s (${[...rngs.keys()].join(", ") || "it has no dropout"})`,
+        );
       for (const k of rngs.keys()) {
         const v = state[k];
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new LoraError(`${source}: dropout generator ${JSON.stringify(k)}: expected a uint32 state, found ${JSON.stringify(v)}`);
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+          throw new LoraError(
+            `${source}: dropout generator ${JSON.stringify(k)}: expected a uint32 state, found ${JSON.stringify(v)}`,
+          );
       }
       for (const [k, r] of rngs) r.state = state[k];
     },
@@ -90,7 +107,9 @@ export function loraTrainable(model: GPTNeoXForCausalLM, adapter = "default"): T
         lora.setTraining(gradientDepth() > 0); // dropout while computing gradients, not in trainer.evaluate()
         try {
           // the fused output layer + loss when embed_out is frozen (no [B, T, V] logits); logits + loss otherwise
-          return withFrozenBase(model, () => model.causalLMLoss(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask }));
+          return withFrozenBase(model, () =>
+            model.causalLMLoss(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask }),
+          );
         } finally {
           lora.setTraining(false);
         }

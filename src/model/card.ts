@@ -6,8 +6,8 @@
  *
  * Every field is checked; an error is one line naming the file and the field.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export const CARD_FILE = "model-card.json";
 export const DATASHEET_FILE = "datasheet.md";
@@ -83,7 +83,8 @@ export class ModelCardError extends Error {
 }
 
 function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond) throw new ModelCardError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
+  if (!cond)
+    throw new ModelCardError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
 }
 
 const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -112,22 +113,40 @@ export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCa
   need(x.format === CARD_FORMAT, `${file}: format`, `"${CARD_FORMAT}"`, x.format);
   need(x.version === CARD_VERSION, `${file}: version`, String(CARD_VERSION), x.version);
   need(text(x.name), `${file}: name`, "a non-empty string", x.name);
-  const known = new Set(["format", "version", "name", "parameters", "training", "heldOut", "parity", "recipes", "notes"]);
+  const known = new Set([
+    "format",
+    "version",
+    "name",
+    "parameters",
+    "training",
+    "heldOut",
+    "parity",
+    "recipes",
+    "notes",
+  ]);
   for (const k of Object.keys(x)) need(known.has(k), `${file}: ${k}`, `a known field (${[...known].join(", ")})`, k);
-  const required = (k: string) => need(!opts.shipped || x[k] !== undefined, `${file}: ${k}`, "present (a shipped model's card is complete)", x[k]);
+  const required = (k: string) =>
+    need(!opts.shipped || x[k] !== undefined, `${file}: ${k}`, "present (a shipped model's card is complete)", x[k]);
   ["parameters", "training", "heldOut", "parity"].forEach(required);
   if (x.parameters !== undefined) need(posInt(x.parameters), `${file}: parameters`, "an integer > 0", x.parameters);
   if (x.notes !== undefined) need(typeof x.notes === "string", `${file}: notes`, "a string", x.notes);
   if (x.training !== undefined) {
     const t = x.training;
     need(isObj(t), `${file}: training`, "an object", t);
-    for (const f of ["builtBy", "recipe", "device"]) need(text(t[f]), `${file}: training.${f}`, "a non-empty string", t[f]);
-    for (const f of ["steps", "tokens", "batch", "seq"]) need(posInt(t[f]), `${file}: training.${f}`, "an integer > 0", t[f]);
+    for (const f of ["builtBy", "recipe", "device"])
+      need(text(t[f]), `${file}: training.${f}`, "a non-empty string", t[f]);
+    for (const f of ["steps", "tokens", "batch", "seq"])
+      need(posInt(t[f]), `${file}: training.${f}`, "an integer > 0", t[f]);
     need(posNum(t.lr), `${file}: training.lr`, "a number > 0", t.lr);
     need(isoDate(t.date), `${file}: training.date`, "an ISO date (YYYY-MM-DD)", t.date);
   }
   if (x.heldOut !== undefined) {
-    need(isObj(x.heldOut) && Object.keys(x.heldOut).length > 0, `${file}: heldOut`, "an object of corpus sources", x.heldOut);
+    need(
+      isObj(x.heldOut) && Object.keys(x.heldOut).length > 0,
+      `${file}: heldOut`,
+      "an object of corpus sources",
+      x.heldOut,
+    );
     for (const [src, h] of Object.entries(x.heldOut as Record<string, any>)) {
       need(isObj(h), `${file}: heldOut.${src}`, "{ loss, tokens }", h);
       need(posNum(h.loss), `${file}: heldOut.${src}.loss`, "a number > 0 (nats per token)", h.loss);
@@ -137,10 +156,21 @@ export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCa
   if (x.parity !== undefined) {
     const p = x.parity;
     need(isObj(p), `${file}: parity`, "an object", p);
-    need(typeof p.maxAbsDiff === "number" && p.maxAbsDiff >= 0, `${file}: parity.maxAbsDiff`, "a number ≥ 0", p.maxAbsDiff);
+    need(
+      typeof p.maxAbsDiff === "number" && p.maxAbsDiff >= 0,
+      `${file}: parity.maxAbsDiff`,
+      "a number ≥ 0",
+      p.maxAbsDiff,
+    );
     need(posNum(p.tolerance), `${file}: parity.tolerance`, "a number > 0", p.tolerance);
-    need(p.maxAbsDiff <= p.tolerance, `${file}: parity.maxAbsDiff`, `at most parity.tolerance ${p.tolerance}`, p.maxAbsDiff);
-    for (const f of ["transformers", "tunebookBackend"]) need(text(p[f]), `${file}: parity.${f}`, "a non-empty string", p[f]);
+    need(
+      p.maxAbsDiff <= p.tolerance,
+      `${file}: parity.maxAbsDiff`,
+      `at most parity.tolerance ${p.tolerance}`,
+      p.maxAbsDiff,
+    );
+    for (const f of ["transformers", "tunebookBackend"])
+      need(text(p[f]), `${file}: parity.${f}`, "a non-empty string", p[f]);
     if (p.torch !== undefined) need(text(p.torch), `${file}: parity.torch`, "a non-empty string", p.torch);
     need(isoDate(p.date), `${file}: parity.date`, "an ISO date (YYYY-MM-DD)", p.date);
   }
@@ -152,8 +182,10 @@ export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCa
     for (const k of Object.keys(r)) need(fields.has(k), `${w}.${k}`, `a recipe field (${[...fields].join(", ")})`, k);
     need(posNum(r.lr) && r.lr < 1, `${w}.lr`, "a learning rate in (0, 1)", r.lr);
     for (const f of ["numSteps", "batchSize"]) need(posInt(r[f]), `${w}.${f}`, "an integer > 0", r[f]);
-    if (r.warmupSteps !== undefined) need(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0, `${w}.warmupSteps`, "an integer ≥ 0", r.warmupSteps);
-    if (r.maxLength !== undefined) need(Number.isInteger(r.maxLength) && r.maxLength >= 2, `${w}.maxLength`, "an integer ≥ 2", r.maxLength);
+    if (r.warmupSteps !== undefined)
+      need(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0, `${w}.warmupSteps`, "an integer ≥ 0", r.warmupSteps);
+    if (r.maxLength !== undefined)
+      need(Number.isInteger(r.maxLength) && r.maxLength >= 2, `${w}.maxLength`, "an integer ≥ 2", r.maxLength);
     need(text(r.source), `${w}.source`, "a non-empty string saying where the recipe was measured", r.source);
     if (r.result !== undefined) need(text(r.result), `${w}.result`, "a non-empty string", r.result);
   }
@@ -193,25 +225,39 @@ export function renderCardBlock(card: ModelCard): string {
   if (card.parameters) lines.push(`| parameters | ${card.parameters.toLocaleString("en-US")} |`);
   const t = card.training;
   if (t) {
-    lines.push(`| pretraining | ${t.steps.toLocaleString("en-US")} steps × ${t.batch} × ${t.seq} tokens = ${(t.tokens / 1e6).toFixed(1)}M tokens; peak lr ${t.lr}; ${t.recipe} |`);
+    lines.push(
+      `| pretraining | ${t.steps.toLocaleString("en-US")} steps × ${t.batch} × ${t.seq} tokens = ${(t.tokens / 1e6).toFixed(1)}M tokens; peak lr ${t.lr}; ${t.recipe} |`,
+    );
     lines.push(`| trained on | ${t.device}, ${t.date}, by \`${t.builtBy}\` |`);
   }
   const p = card.parity;
-  if (p) lines.push(`| parity | max \\|logits tunebook − transformers ${p.transformers}\\| = ${p.maxAbsDiff.toExponential(2)} (tolerance ${p.tolerance}; tunebook on ${p.tunebookBackend}${p.torch ? `, torch ${p.torch}` : ""}; ${p.date}) |`);
+  if (p)
+    lines.push(
+      `| parity | max \\|logits tunebook − transformers ${p.transformers}\\| = ${p.maxAbsDiff.toExponential(2)} (tolerance ${p.tolerance}; tunebook on ${p.tunebookBackend}${p.torch ? `, torch ${p.torch}` : ""}; ${p.date}) |`,
+    );
   if (card.heldOut) {
     const rows = Object.entries(card.heldOut);
     const tokens = rows.reduce((a, [, h]) => a + h.tokens, 0);
     const all = rows.reduce((a, [, h]) => a + h.loss * h.tokens, 0) / tokens;
     lines.push("", "| held-out source | loss (nats/token) | perplexity | tokens |", "|---|---:|---:|---:|");
-    for (const [src, h] of rows) lines.push(`| \`${src}\` | ${fmt(h.loss)} | ${Math.exp(h.loss).toFixed(1)} | ${h.tokens.toLocaleString("en-US")} |`);
+    for (const [src, h] of rows)
+      lines.push(
+        `| \`${src}\` | ${fmt(h.loss)} | ${Math.exp(h.loss).toFixed(1)} | ${h.tokens.toLocaleString("en-US")} |`,
+      );
     lines.push(`| **all** | **${fmt(all)}** | ${Math.exp(all).toFixed(1)} | ${tokens.toLocaleString("en-US")} |`);
   }
   const recipes = Object.entries(card.recipes);
   lines.push("", "Recommended fine-tuning (`tunebook train` uses these for flags not given):", "");
   if (!recipes.length) lines.push("none recorded yet.");
   else {
-    lines.push("| dataset | lr | updates | batch | warm-up | maxLength | measured in | result |", "|---|---:|---:|---:|---:|---:|---|---|");
-    for (const [ds, r] of recipes) lines.push(`| \`${ds}\` | ${r.lr} | ${r.numSteps} | ${r.batchSize} | ${r.warmupSteps ?? "–"} | ${r.maxLength ?? "–"} | ${r.source} | ${r.result ?? "–"} |`);
+    lines.push(
+      "| dataset | lr | updates | batch | warm-up | maxLength | measured in | result |",
+      "|---|---:|---:|---:|---:|---:|---|---|",
+    );
+    for (const [ds, r] of recipes)
+      lines.push(
+        `| \`${ds}\` | ${r.lr} | ${r.numSteps} | ${r.batchSize} | ${r.warmupSteps ?? "–"} | ${r.maxLength ?? "–"} | ${r.source} | ${r.result ?? "–"} |`,
+      );
   }
   lines.push("", DATASHEET_END);
   return lines.join("\n");
@@ -228,18 +274,22 @@ export function validateModelFolder(dir: string, opts: ValidateCardOptions = {})
   const card = readModelCard(dir, opts);
   if (!card) throw new ModelCardError(`${path.join(dir, CARD_FILE)}: missing (every shipped model carries its card)`);
   const sheetFile = path.join(dir, DATASHEET_FILE);
-  if (!fs.existsSync(sheetFile)) throw new ModelCardError(`${sheetFile}: missing (render it with renderCardBlock from ${CARD_FILE})`);
+  if (!fs.existsSync(sheetFile))
+    throw new ModelCardError(`${sheetFile}: missing (render it with renderCardBlock from ${CARD_FILE})`);
   const sheet = fs.readFileSync(sheetFile, "utf8");
   const a = sheet.indexOf(DATASHEET_BEGIN);
   const b = sheet.indexOf(DATASHEET_END);
-  if (a < 0 || b < a) throw new ModelCardError(`${sheetFile}: no generated block (the lines "${DATASHEET_BEGIN}" … "${DATASHEET_END}")`);
+  if (a < 0 || b < a)
+    throw new ModelCardError(`${sheetFile}: no generated block (the lines "${DATASHEET_BEGIN}" … "${DATASHEET_END}")`);
   const block = sheet.slice(a, b + DATASHEET_END.length);
   const want = renderCardBlock(card);
   if (block !== want) {
     const got = block.split("\n");
     const exp = want.split("\n");
     const i = exp.findIndex((l, k) => got[k] !== l);
-    throw new ModelCardError(`${sheetFile}: generated block line ${i + 1} differs from ${CARD_FILE} (expected ${JSON.stringify(exp[i] ?? "")}, found ${JSON.stringify(got[i] ?? "")}); re-render it`);
+    throw new ModelCardError(
+      `${sheetFile}: generated block line ${i + 1} differs from ${CARD_FILE} (expected ${JSON.stringify(exp[i] ?? "")}, found ${JSON.stringify(got[i] ?? "")}); re-render it`,
+    );
   }
   return card;
 }

@@ -119,7 +119,12 @@ export function configFromHF(json: unknown, source = "config.json"): GPTNeoXConf
     );
   }
   const rope = (j.rope_parameters && typeof j.rope_parameters === "object" ? j.rope_parameters : {}) as Json;
-  const num = (keys: string[], def: number | undefined, kind: "int" | "pos" | "frac" | "nonneg", from: Json = j): number => {
+  const num = (
+    keys: string[],
+    def: number | undefined,
+    kind: "int" | "pos" | "frac" | "nonneg",
+    from: Json = j,
+  ): number => {
     const f = field(from, keys);
     if (!f) {
       if (def === undefined) throw new ConfigError(`${source}: missing required field "${keys[0]}"`);
@@ -129,9 +134,20 @@ export function configFromHF(json: unknown, source = "config.json"): GPTNeoXConf
     const ok =
       typeof v === "number" &&
       Number.isFinite(v) &&
-      (kind === "int" ? Number.isInteger(v) && v > 0 : kind === "pos" ? v > 0 : kind === "frac" ? v >= 0 && v <= 1 : v >= 0);
+      (kind === "int"
+        ? Number.isInteger(v) && v > 0
+        : kind === "pos"
+          ? v > 0
+          : kind === "frac"
+            ? v >= 0 && v <= 1
+            : v >= 0);
     if (!ok) {
-      const want = { int: "a positive integer", pos: "a positive number", frac: "a number in [0, 1]", nonneg: "a number >= 0" }[kind];
+      const want = {
+        int: "a positive integer",
+        pos: "a positive number",
+        frac: "a number in [0, 1]",
+        nonneg: "a number >= 0",
+      }[kind];
       throw new ConfigError(`${source}: field "${f.key}" must be ${want}, got ${JSON.stringify(v)}`);
     }
     return v as number;
@@ -139,7 +155,8 @@ export function configFromHF(json: unknown, source = "config.json"): GPTNeoXConf
   const bool = (key: string, def: boolean): boolean => {
     const v = j[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== "boolean") throw new ConfigError(`${source}: field "${key}" must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== "boolean")
+      throw new ConfigError(`${source}: field "${key}" must be true or false, got ${JSON.stringify(v)}`);
     return v;
   };
   const tokenId = (key: string, def: number | number[] | null): number | number[] | null => {
@@ -149,12 +166,16 @@ export function configFromHF(json: unknown, source = "config.json"): GPTNeoXConf
     const isId = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
     if (isId(v)) return v as number;
     if (Array.isArray(v) && v.length > 0 && v.every(isId)) return v as number[];
-    throw new ConfigError(`${source}: field "${key}" must be a token id (integer >= 0), a list of them, or null; got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      `${source}: field "${key}" must be a token id (integer >= 0), a list of them, or null; got ${JSON.stringify(v)}`,
+    );
   };
   const D = DEFAULT_GPTNEOX_CONFIG;
   const act = j.hidden_act ?? D.hiddenAct;
   if (typeof act !== "string" || !(HIDDEN_ACTS as readonly string[]).includes(act)) {
-    throw new ConfigError(`${source}: field "hidden_act" ${JSON.stringify(act)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`);
+    throw new ConfigError(
+      `${source}: field "hidden_act" ${JSON.stringify(act)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`,
+    );
   }
   const cfg: GPTNeoXConfig = {
     vocabSize: num(["vocab_size"], undefined, "int"),
@@ -179,9 +200,13 @@ export function configFromHF(json: unknown, source = "config.json"): GPTNeoXConf
     attentionBias: bool("attention_bias", D.attentionBias),
     attentionDropout: num(["attention_dropout"], D.attentionDropout, "frac"),
     hiddenDropout: num(["hidden_dropout"], D.hiddenDropout, "frac"),
-    ropeScaling: parseRopeScaling(j.rope_scaling ?? (rope.rope_type && rope.rope_type !== "default" ? rope : null), source),
+    ropeScaling: parseRopeScaling(
+      j.rope_scaling ?? (rope.rope_type && rope.rope_type !== "default" ? rope : null),
+      source,
+    ),
   };
-  if (Array.isArray(cfg.bosTokenId as unknown)) throw new ConfigError(`${source}: field "bos_token_id" must be a single id`);
+  if (Array.isArray(cfg.bosTokenId as unknown))
+    throw new ConfigError(`${source}: field "bos_token_id" must be a single id`);
   validateConfig(cfg, source);
   return cfg;
 }
@@ -191,7 +216,9 @@ function parseRopeScaling(v: unknown, source: string): GPTNeoXConfig["ropeScalin
   const r = v as Json;
   const type = r.type ?? r.rope_type;
   if (type === "linear" && typeof r.factor === "number" && r.factor > 0) return { type: "linear", factor: r.factor };
-  throw new ConfigError(`${source}: field "rope_scaling" ${JSON.stringify(v)} is not supported; only null or {"type": "linear", "factor": > 0}`);
+  throw new ConfigError(
+    `${source}: field "rope_scaling" ${JSON.stringify(v)} is not supported; only null or {"type": "linear", "factor": > 0}`,
+  );
 }
 
 /**
@@ -202,19 +229,34 @@ function parseRopeScaling(v: unknown, source: string): GPTNeoXConfig["ropeScalin
  * validateConfig({ ...DEFAULT_GPTNEOX_CONFIG, numAttentionHeads: 7 }); // throws: hiddenSize 512 is not divisible ...
  */
 export function validateConfig(cfg: GPTNeoXConfig, source = "config"): void {
-  for (const k of ["vocabSize", "hiddenSize", "numHiddenLayers", "numAttentionHeads", "intermediateSize", "maxPositionEmbeddings"] as const) {
+  for (const k of [
+    "vocabSize",
+    "hiddenSize",
+    "numHiddenLayers",
+    "numAttentionHeads",
+    "intermediateSize",
+    "maxPositionEmbeddings",
+  ] as const) {
     const v = cfg[k];
-    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${source}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new ConfigError(`${source}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
-    throw new ConfigError(`${source}: hiddenSize ${cfg.hiddenSize} is not divisible by numAttentionHeads ${cfg.numAttentionHeads}`);
+    throw new ConfigError(
+      `${source}: hiddenSize ${cfg.hiddenSize} is not divisible by numAttentionHeads ${cfg.numAttentionHeads}`,
+    );
   }
-  if (!(cfg.rotaryPct >= 0 && cfg.rotaryPct <= 1)) throw new ConfigError(`${source}: rotaryPct must be in [0, 1], got ${cfg.rotaryPct}`);
+  if (!(cfg.rotaryPct >= 0 && cfg.rotaryPct <= 1))
+    throw new ConfigError(`${source}: rotaryPct must be in [0, 1], got ${cfg.rotaryPct}`);
   if (rotaryDims(cfg) % 2 !== 0) {
-    throw new ConfigError(`${source}: rotary dims per head (headDim ${headDim(cfg)} × rotaryPct ${cfg.rotaryPct} = ${rotaryDims(cfg)}) must be even`);
+    throw new ConfigError(
+      `${source}: rotary dims per head (headDim ${headDim(cfg)} × rotaryPct ${cfg.rotaryPct} = ${rotaryDims(cfg)}) must be even`,
+    );
   }
   if (!(HIDDEN_ACTS as readonly string[]).includes(cfg.hiddenAct)) {
-    throw new ConfigError(`${source}: hiddenAct ${JSON.stringify(cfg.hiddenAct)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`);
+    throw new ConfigError(
+      `${source}: hiddenAct ${JSON.stringify(cfg.hiddenAct)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`,
+    );
   }
   if (!(cfg.layerNormEps > 0)) throw new ConfigError(`${source}: layerNormEps must be > 0, got ${cfg.layerNormEps}`);
 }

@@ -19,7 +19,8 @@ function f16Table(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >>> 10) & 0x1f;
     const mant = h & 0x3ff;
-    if (exp === 0) t[h] = sign * mant * 2 ** -24; // zero and subnormals
+    if (exp === 0)
+      t[h] = sign * mant * 2 ** -24; // zero and subnormals
     else if (exp === 0x1f) t[h] = mant ? NaN : sign * Infinity;
     else t[h] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }
@@ -109,8 +110,16 @@ export function encodeBF16(values: Float32Array, out: Uint16Array = new Uint16Ar
 
 /** Tensor data as held in memory: floats as float32, integers in their own typed array. */
 export type SafeTensorData =
-  | Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
-  | BigInt64Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** The float dtypes; these decode into Float32Array. */
 export const FLOAT_DTYPES: ReadonlySet<SafetensorsDType> = new Set<SafetensorsDType>(["F64", "F32", "F16", "BF16"]);
@@ -124,18 +133,51 @@ export function decodeTensorBytes(dtype: SafetensorsDType, raw: Uint8Array): Saf
   const own = (k: number) => (raw.byteOffset % k === 0 ? raw : raw.slice()); // copy once if misaligned
   const n = (k: number) => raw.byteLength / k;
   switch (dtype) {
-    case "F32": { const b = own(4); return new Float32Array(b.buffer, b.byteOffset, n(4)); }
-    case "F16": { const b = own(2); return decodeF16(new Uint16Array(b.buffer, b.byteOffset, n(2))); }
-    case "BF16": { const b = own(2); return decodeBF16(new Uint16Array(b.buffer, b.byteOffset, n(2))); }
-    case "F64": { const b = own(8); return Float32Array.from(new Float64Array(b.buffer, b.byteOffset, n(8))); }
-    case "I64": { const b = own(8); return new BigInt64Array(b.buffer, b.byteOffset, n(8)); }
-    case "U64": { const b = own(8); return new BigUint64Array(b.buffer, b.byteOffset, n(8)); }
-    case "I32": { const b = own(4); return new Int32Array(b.buffer, b.byteOffset, n(4)); }
-    case "U32": { const b = own(4); return new Uint32Array(b.buffer, b.byteOffset, n(4)); }
-    case "I16": { const b = own(2); return new Int16Array(b.buffer, b.byteOffset, n(2)); }
-    case "U16": { const b = own(2); return new Uint16Array(b.buffer, b.byteOffset, n(2)); }
-    case "I8": return new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    case "U8": case "BOOL": return raw;
+    case "F32": {
+      const b = own(4);
+      return new Float32Array(b.buffer, b.byteOffset, n(4));
+    }
+    case "F16": {
+      const b = own(2);
+      return decodeF16(new Uint16Array(b.buffer, b.byteOffset, n(2)));
+    }
+    case "BF16": {
+      const b = own(2);
+      return decodeBF16(new Uint16Array(b.buffer, b.byteOffset, n(2)));
+    }
+    case "F64": {
+      const b = own(8);
+      return Float32Array.from(new Float64Array(b.buffer, b.byteOffset, n(8)));
+    }
+    case "I64": {
+      const b = own(8);
+      return new BigInt64Array(b.buffer, b.byteOffset, n(8));
+    }
+    case "U64": {
+      const b = own(8);
+      return new BigUint64Array(b.buffer, b.byteOffset, n(8));
+    }
+    case "I32": {
+      const b = own(4);
+      return new Int32Array(b.buffer, b.byteOffset, n(4));
+    }
+    case "U32": {
+      const b = own(4);
+      return new Uint32Array(b.buffer, b.byteOffset, n(4));
+    }
+    case "I16": {
+      const b = own(2);
+      return new Int16Array(b.buffer, b.byteOffset, n(2));
+    }
+    case "U16": {
+      const b = own(2);
+      return new Uint16Array(b.buffer, b.byteOffset, n(2));
+    }
+    case "I8":
+      return new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    case "U8":
+    case "BOOL":
+      return raw;
   }
 }
 
@@ -148,24 +190,49 @@ export function decodeTensorBytes(dtype: SafetensorsDType, raw: Uint8Array): Saf
  */
 export function decodeFloatInto(dtype: SafetensorsDType, raw: Uint8Array, out: Float32Array): void {
   const size = dtype === "F64" ? 8 : dtype === "F32" ? 4 : 2;
-  if (raw.byteLength !== out.length * size) throw new RangeError(`decodeFloatInto: ${raw.byteLength} bytes of ${dtype} for ${out.length} values`);
-  if (raw.byteOffset % size) throw new RangeError(`decodeFloatInto: ${dtype} bytes must start at a multiple of ${size}`);
+  if (raw.byteLength !== out.length * size)
+    throw new RangeError(`decodeFloatInto: ${raw.byteLength} bytes of ${dtype} for ${out.length} values`);
+  if (raw.byteOffset % size)
+    throw new RangeError(`decodeFloatInto: ${dtype} bytes must start at a multiple of ${size}`);
   switch (dtype) {
-    case "F16": decodeF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out); return;
-    case "BF16": decodeBF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out); return;
-    case "F32": out.set(new Float32Array(raw.buffer, raw.byteOffset, out.length)); return;
-    case "F64": out.set(new Float64Array(raw.buffer, raw.byteOffset, out.length)); return;
-    default: throw new SafetensorsError(`decodeFloatInto: ${dtype} is not a float dtype`);
+    case "F16":
+      decodeF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out);
+      return;
+    case "BF16":
+      decodeBF16(new Uint16Array(raw.buffer, raw.byteOffset, out.length), out);
+      return;
+    case "F32":
+      out.set(new Float32Array(raw.buffer, raw.byteOffset, out.length));
+      return;
+    case "F64":
+      out.set(new Float64Array(raw.buffer, raw.byteOffset, out.length));
+      return;
+    default:
+      throw new SafetensorsError(`decodeFloatInto: ${dtype} is not a float dtype`);
   }
 }
 
 const INT_ARRAYS = {
-  I64: BigInt64Array, U64: BigUint64Array, I32: Int32Array, U32: Uint32Array, I16: Int16Array, U16: Uint16Array,
-  I8: Int8Array, U8: Uint8Array, BOOL: Uint8Array,
+  I64: BigInt64Array,
+  U64: BigUint64Array,
+  I32: Int32Array,
+  U32: Uint32Array,
+  I16: Int16Array,
+  U16: Uint16Array,
+  I8: Int8Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
 } as const;
 const INT_RANGE: Record<keyof typeof INT_ARRAYS, [number, number]> = {
-  I32: [-(2 ** 31), 2 ** 31 - 1], U32: [0, 2 ** 32 - 1], I16: [-32768, 32767], U16: [0, 65535], I8: [-128, 127],
-  U8: [0, 255], BOOL: [0, 1], I64: [-(2 ** 63), 2 ** 63], U64: [0, 2 ** 64], // 64-bit: upper bound exclusive
+  I32: [-(2 ** 31), 2 ** 31 - 1],
+  U32: [0, 2 ** 32 - 1],
+  I16: [-32768, 32767],
+  U16: [0, 65535],
+  I8: [-128, 127],
+  U8: [0, 255],
+  BOOL: [0, 1],
+  I64: [-(2 ** 63), 2 ** 63],
+  U64: [0, 2 ** 64], // 64-bit: upper bound exclusive
 };
 
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -200,9 +267,20 @@ export function encodeTensorBytes(name: string, dtype: SafetensorsDType, data: A
     const ok = typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v));
     if (ok && big) {
       const b = BigInt(v);
-      if (b >= BigInt(lo) && b < BigInt(hi)) { out[i] = b as never; continue; }
-    } else if (ok && Number(v) >= lo && Number(v) <= hi) { out[i] = Number(v) as never; continue; }
-    throw new SafetensorsError(`${at}: value ${String(v)} at index ${i} does not fit ${dtype}`, undefined, name, "data");
+      if (b >= BigInt(lo) && b < BigInt(hi)) {
+        out[i] = b as never;
+        continue;
+      }
+    } else if (ok && Number(v) >= lo && Number(v) <= hi) {
+      out[i] = Number(v) as never;
+      continue;
+    }
+    throw new SafetensorsError(
+      `${at}: value ${String(v)} at index ${i} does not fit ${dtype}`,
+      undefined,
+      name,
+      "data",
+    );
   }
   return bytesOf(out);
 }

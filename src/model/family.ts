@@ -11,7 +11,7 @@
  * Hoffmann et al. 2022 (≈ 20 tokens/parameter is compute-optimal); Muennighoff et al. 2023 (up to ≈ 4 passes over
  * repeated data cost little against fresh data).
  */
-import { DEFAULT_GPTNEOX_CONFIG, GPTNeoXConfig } from "./config";
+import { DEFAULT_GPTNEOX_CONFIG, type GPTNeoXConfig } from "./config";
 import { countParameters } from "./presets";
 
 /** The family tokenizer's vocabulary: 8,192 ids (byte-level BPE; `<|endoftext|>` = 0, `<|padding|>` = 1). */
@@ -32,7 +32,15 @@ export interface FamilyMember {
   batch: number;
 }
 
-function member(name: string, hiddenSize: number, numHiddenLayers: number, numAttentionHeads: number, lr: number, batch: number, why: string): FamilyMember {
+function member(
+  name: string,
+  hiddenSize: number,
+  numHiddenLayers: number,
+  numAttentionHeads: number,
+  lr: number,
+  batch: number,
+  why: string,
+): FamilyMember {
   const config: GPTNeoXConfig = {
     ...DEFAULT_GPTNEOX_CONFIG,
     vocabSize: FAMILY_VOCAB_SIZE,
@@ -50,12 +58,33 @@ function member(name: string, hiddenSize: number, numHiddenLayers: number, numAt
  * tunebook-2m 1,908,576 · tunebook-9m 8,933,376 · tunebook-20m 20,487,936.
  */
 export const FAMILY: readonly FamilyMember[] = Object.freeze([
-  member("tunebook-2m", 96, 3, 3, 3e-3, 64,
-    "the floor of the size curve: 32-dim heads as pythia-14m, mostly embeddings (1.6M of 1.9M), 20 tokens/parameter in well under a pass"),
-  member("tunebook-9m", 256, 6, 4, 2e-3, 64,
-    "the new default: pythia-31m's body (6 × 256) on an 8k vocabulary; 10 tokens/parameter in 3.6 passes; F16 17.9 MB fits the 25 MB default budget"),
-  member("tunebook-20m", 384, 8, 6, 1e-3, 128,
-    "the top of the curve, 10.7× the smallest: the one larger member that may ship (F16 41 MB, sharded); data-limited at ≈ 5 tokens/parameter in 4 passes"),
+  member(
+    "tunebook-2m",
+    96,
+    3,
+    3,
+    3e-3,
+    64,
+    "the floor of the size curve: 32-dim heads as pythia-14m, mostly embeddings (1.6M of 1.9M), 20 tokens/parameter in well under a pass",
+  ),
+  member(
+    "tunebook-9m",
+    256,
+    6,
+    4,
+    2e-3,
+    64,
+    "the new default: pythia-31m's body (6 × 256) on an 8k vocabulary; 10 tokens/parameter in 3.6 passes; F16 17.9 MB fits the 25 MB default budget",
+  ),
+  member(
+    "tunebook-20m",
+    384,
+    8,
+    6,
+    1e-3,
+    128,
+    "the top of the curve, 10.7× the smallest: the one larger member that may ship (F16 41 MB, sharded); data-limited at ≈ 5 tokens/parameter in 4 passes",
+  ),
 ]);
 
 /** Names accepted by `getFamilyMember`. */

@@ -10,7 +10,7 @@ import { Rng } from "../runtime/seed";
 import type { GPTNeoXForCausalLM } from "./gptneox";
 import { KVCache } from "./kvcache";
 import { withTransposedWeights } from "./layers";
-import { DEFAULT_SAMPLING, nextToken, SamplingOptions, validateSampling } from "./sampling";
+import { DEFAULT_SAMPLING, nextToken, type SamplingOptions, validateSampling } from "./sampling";
 
 /** `maxNewTokens` does not fit in the model's context after the prompt; `limit` is what would. */
 export class GenerateLimitError extends Error {
@@ -71,7 +71,8 @@ function checkPrompts(prompts: number[][], vocab: number, bos: number | null): n
   return prompts.map((p, i) => {
     if (!Array.isArray(p)) throw new Error(`generate: prompt ${i} must be an array of token ids`);
     for (const id of p) {
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new Error(`generate: prompt ${i} has id ${id}, outside the vocabulary [0, ${vocab})`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocab)
+        throw new Error(`generate: prompt ${i} has id ${id}, outside the vocabulary [0, ${vocab})`);
     }
     if (p.length > 0) return p;
     if (bos === null) throw new Error(`generate: prompt ${i} is empty and the model has no bosTokenId to start from`);
@@ -85,11 +86,17 @@ function checkPrompts(prompts: number[][], vocab: number, bos: number | null): n
  * @example
  * const { sequences, finishReasons } = await generateDetailed(model, [[12764, 13], [510]], { maxNewTokens: 20, doSample: true, topP: 0.9, seed: 1 });
  */
-export async function generateDetailed(model: GPTNeoXForCausalLM, promptIds: number[][], options: Partial<GenerateOptions> = {}): Promise<GenerateResult> {
+export async function generateDetailed(
+  model: GPTNeoXForCausalLM,
+  promptIds: number[][],
+  options: Partial<GenerateOptions> = {},
+): Promise<GenerateResult> {
   const o: GenerateOptions = { ...DEFAULT_GENERATE_OPTIONS, ...options };
   validateSampling(o);
-  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
-  if (o.stopStrings?.length && !o.decode) throw new Error("generate: stopStrings need a decode(ids) function to read the text");
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0)
+    throw new Error(`generate: maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
+  if (o.stopStrings?.length && !o.decode)
+    throw new Error("generate: stopStrings need a decode(ids) function to read the text");
   const cfg = model.config;
   const prompts = checkPrompts(promptIds, cfg.vocabSize, cfg.bosTokenId);
   const eos = eosIds(o, model);
@@ -128,7 +135,10 @@ export async function generateDetailed(model: GPTNeoXForCausalLM, promptIds: num
         const pos = positions(mask);
         const logits = first
           ? model.forward(ids, { attentionMask: mask, positionIds: pos, cache, lastOnly: true }).logits
-          : model.forward(ids.map((r) => [r[r.length - 1]]), { attentionMask: mask, positionIds: pos.map((r) => [r[r.length - 1]]), cache, lastOnly: true }).logits;
+          : model.forward(
+              ids.map((r) => [r[r.length - 1]]),
+              { attentionMask: mask, positionIds: pos.map((r) => [r[r.length - 1]]), cache, lastOnly: true },
+            ).logits;
         let rows: Float32Array;
         try {
           rows = (await logits.data()) as Float32Array; // [B, 1, V]
@@ -172,9 +182,21 @@ function hasStop(text: string, stops: string[]): boolean {
  * const batch = await generate(model, [[1, 2, 3], [4]], { doSample: true, temperature: 0.8, topK: 40, seed: 0,
  *   onToken: (id, step, seq) => process.stdout.write(tokenizer.decode([id])) });
  */
-export function generate(model: GPTNeoXForCausalLM, promptIds: number[], options?: Partial<GenerateOptions>): Promise<number[]>;
-export function generate(model: GPTNeoXForCausalLM, promptIds: number[][], options?: Partial<GenerateOptions>): Promise<number[][]>;
-export async function generate(model: GPTNeoXForCausalLM, promptIds: number[] | number[][], options: Partial<GenerateOptions> = {}): Promise<number[] | number[][]> {
+export function generate(
+  model: GPTNeoXForCausalLM,
+  promptIds: number[],
+  options?: Partial<GenerateOptions>,
+): Promise<number[]>;
+export function generate(
+  model: GPTNeoXForCausalLM,
+  promptIds: number[][],
+  options?: Partial<GenerateOptions>,
+): Promise<number[][]>;
+export async function generate(
+  model: GPTNeoXForCausalLM,
+  promptIds: number[] | number[][],
+  options: Partial<GenerateOptions> = {},
+): Promise<number[] | number[][]> {
   const batch = promptIds.length > 0 && Array.isArray(promptIds[0]);
   const prompts = batch ? (promptIds as number[][]) : [promptIds as number[]];
   const { sequences } = await generateDetailed(model, prompts, options);

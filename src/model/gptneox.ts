@@ -14,13 +14,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
 import { nativeMatMulActive } from "../runtime/native-blas";
-import { GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
-import { KVCache } from "./kvcache";
-import { activation, bmm, embedding, gradientDepth, LayerNorm, Linear, LinearLike, shareClonesOnWasm } from "./layers";
+import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
+import type { KVCache } from "./kvcache";
+import {
+  activation,
+  bmm,
+  embedding,
+  gradientDepth,
+  LayerNorm,
+  Linear,
+  type LinearLike,
+  shareClonesOnWasm,
+} from "./layers";
 import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
-import { loadPretrained, modelFromTensors, modelStateDict, saveModel, SaveOptions } from "./load";
+import { loadPretrained, modelFromTensors, modelStateDict, saveModel, type SaveOptions } from "./load";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
-import { applyRotary, rotaryTables, RotaryTables } from "./rotary";
+import { applyRotary, rotaryTables, type RotaryTables } from "./rotary";
 import type { SafeTensor } from "./safetensors";
 
 /** What the attention of every block shares in one forward pass. */
@@ -221,7 +230,8 @@ export class GPTNeoXForCausalLM {
     for (const [name, shape] of expected) {
       const v = params.get(name);
       if (!v) throw new Error(`GPTNeoXForCausalLM: missing parameter ${name} [${shape}]`);
-      if (v.shape.join(",") !== shape.join(",")) throw new Error(`GPTNeoXForCausalLM: ${name} has shape [${v.shape}], expected [${shape}]`);
+      if (v.shape.join(",") !== shape.join(","))
+        throw new Error(`GPTNeoXForCausalLM: ${name} has shape [${v.shape}], expected [${shape}]`);
     }
     this.params = new Map([...expected.keys()].map((k) => [k, params.get(k)!]));
     const P = (n: string) => this.params.get(n)!;
@@ -243,7 +253,11 @@ export class GPTNeoXForCausalLM {
       );
     }
     this.finalLayerNorm = ln("gpt_neox.final_layer_norm");
-    this.embedOut = new Linear("embed_out", config.tieWordEmbeddings ? P("gpt_neox.embed_in.weight") : P("embed_out.weight"), null);
+    this.embedOut = new Linear(
+      "embed_out",
+      config.tieWordEmbeddings ? P("gpt_neox.embed_in.weight") : P("embed_out.weight"),
+      null,
+    );
   }
 
   /**
@@ -262,7 +276,10 @@ export class GPTNeoXForCausalLM {
       const data = new Float32Array(n);
       if (name.endsWith("layernorm.weight") || name.endsWith("final_layer_norm.weight")) data.fill(1);
       else if (name.endsWith(".weight")) for (let i = 0; i < n; i++) data[i] = rng.normal() * config.initializerRange;
-      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true)));
+      params.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true)),
+      );
     }
     return new GPTNeoXForCausalLM(config, params);
   }
@@ -339,8 +356,10 @@ export class GPTNeoXForCausalLM {
       const [B, T] = ids.t.shape;
       const cache = opts.cache;
       const past = cache?.length ?? 0;
-      if (cache && cache.numLayers !== cfg.numHiddenLayers) throw new Error(`forward: cache has ${cache.numLayers} layers, model has ${cfg.numHiddenLayers}`);
-      if (cache && past > 0 && cache.batchSize !== B) throw new Error(`forward: cache holds batch ${cache.batchSize}, inputIds has batch ${B}`);
+      if (cache && cache.numLayers !== cfg.numHiddenLayers)
+        throw new Error(`forward: cache has ${cache.numLayers} layers, model has ${cfg.numHiddenLayers}`);
+      if (cache && past > 0 && cache.batchSize !== B)
+        throw new Error(`forward: cache holds batch ${cache.batchSize}, inputIds has batch ${B}`);
       const positions = positionValues(opts.positionIds, B, T, past);
       const mask = maskValues(opts.attentionMask, B, past + T);
       const hiddenStates = tf.tidy(() => {
@@ -370,13 +389,20 @@ export class GPTNeoXForCausalLM {
    * @example
    * const { value, grads } = tf.variableGrads(() => model.causalLMLoss(ids, ids)); // ids: [B, T]
    */
-  causalLMLoss(inputIds: tf.Tensor | number[][], labels: tf.Tensor | number[][], opts: CausalLMLossOptions = {}): tf.Scalar {
+  causalLMLoss(
+    inputIds: tf.Tensor | number[][],
+    labels: tf.Tensor | number[][],
+    opts: CausalLMLossOptions = {},
+  ): tf.Scalar {
     shareClonesOnWasm(); // the tensors saved for the backward pass are not copied (layers.ts)
-    const { hiddenStates } = this.hiddenStates(inputIds, { attentionMask: opts.attentionMask, positionIds: opts.positionIds });
+    const { hiddenStates } = this.hiddenStates(inputIds, {
+      attentionMask: opts.attentionMask,
+      positionIds: opts.positionIds,
+    });
     try {
       // the fused op gives first-order gradients only: inside a gradient of a gradient, use plain autodiff
       const higherOrder = gradientDepth() > 1;
-      const dense = opts.fused === false || higherOrder ? null : this.embedOut.denseWeights?.() ?? null;
+      const dense = opts.fused === false || higherOrder ? null : (this.embedOut.denseWeights?.() ?? null);
       if (dense && !dense.bias) {
         const weightIsTrainable = !(dense.weight instanceof tf.Variable) || dense.weight.trainable;
         const trainWeight = dense.trainable && weightIsTrainable && opts.trainOutput !== false;
@@ -431,9 +457,15 @@ export class GPTNeoXForCausalLM {
 
   private slot(name: string): { get(): LinearLike; set(l: LinearLike): void } {
     if (name === "embed_out") return { get: () => this.embedOut, set: (l) => (this.embedOut = l) };
-    const m = /^gpt_neox\.layers\.(\d+)\.(attention\.query_key_value|attention\.dense|mlp\.dense_h_to_4h|mlp\.dense_4h_to_h)$/.exec(name);
+    const m =
+      /^gpt_neox\.layers\.(\d+)\.(attention\.query_key_value|attention\.dense|mlp\.dense_h_to_4h|mlp\.dense_4h_to_h)$/.exec(
+        name,
+      );
     const block = m ? this.blocks[Number(m[1])] : undefined;
-    if (!m || !block) throw new Error(`no dense layer named ${JSON.stringify(name)}; known: ${this.linearNames().slice(0, 4).join(", ")}, ... , embed_out`);
+    if (!m || !block)
+      throw new Error(
+        `no dense layer named ${JSON.stringify(name)}; known: ${this.linearNames().slice(0, 4).join(", ")}, ... , embed_out`,
+      );
     const a = block.attention;
     const p = block.mlp;
     switch (m[2]) {

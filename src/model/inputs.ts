@@ -9,7 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 export const MASK_VALUE = -3.4028234663852886e38;
 
 /** Ids as an int32 `[B, T]` tensor (owned = created here), every id checked to be in `[0, vocab)`. */
-export function toIdTensor(x: tf.Tensor | number[][], what: string, vocab?: number): { t: tf.Tensor2D; owned: boolean } {
+export function toIdTensor(
+  x: tf.Tensor | number[][],
+  what: string,
+  vocab?: number,
+): { t: tf.Tensor2D; owned: boolean } {
   let t: tf.Tensor2D;
   let owned: boolean;
   if (x instanceof tf.Tensor) {
@@ -17,7 +21,11 @@ export function toIdTensor(x: tf.Tensor | number[][], what: string, vocab?: numb
     owned = x.dtype !== "int32";
     t = (owned ? tf.cast(x, "int32") : x) as tf.Tensor2D;
   } else {
-    if (!Array.isArray(x) || x.length === 0 || !x.every((r) => Array.isArray(r) && r.length === x[0].length && r.length > 0)) {
+    if (
+      !Array.isArray(x) ||
+      x.length === 0 ||
+      !x.every((r) => Array.isArray(r) && r.length === x[0].length && r.length > 0)
+    ) {
       throw new Error(`forward: ${what} must be a non-empty rectangular number[][] [B, T]`);
     }
     t = tf.tensor2d(x, [x.length, x[0].length], "int32");
@@ -29,7 +37,9 @@ export function toIdTensor(x: tf.Tensor | number[][], what: string, vocab?: numb
     for (let i = 0; i < v.length; i++) {
       if (!(v[i] >= 0 && v[i] < vocab)) {
         if (owned) t.dispose();
-        throw new Error(`forward: ${what}[${Math.floor(i / T)}][${i % T}] = ${v[i]} is outside the vocabulary [0, ${vocab})`);
+        throw new Error(
+          `forward: ${what}[${Math.floor(i / T)}][${i % T}] = ${v[i]} is outside the vocabulary [0, ${vocab})`,
+        );
       }
     }
   }
@@ -45,7 +55,8 @@ export function positionValues(p: tf.Tensor | number[][] | undefined, B: number,
   }
   const { t, owned } = toIdTensor(p, "positionIds");
   try {
-    if (t.shape[0] !== B || t.shape[1] !== T) throw new Error(`forward: positionIds has shape [${t.shape}], expected [${B}, ${T}]`);
+    if (t.shape[0] !== B || t.shape[1] !== T)
+      throw new Error(`forward: positionIds has shape [${t.shape}], expected [${B}, ${T}]`);
     const v = Int32Array.from(t.dataSync());
     if (v.some((x) => x < 0)) throw new Error("forward: positionIds must be >= 0");
     return v;
@@ -60,7 +71,9 @@ export function maskValues(m: tf.Tensor | number[][] | undefined, B: number, Tk:
   let v: Float32Array;
   if (m instanceof tf.Tensor) {
     if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== Tk) {
-      throw new Error(`forward: attentionMask has shape [${m.shape}], expected [${B}, ${Tk}] (batch, cached + new positions)`);
+      throw new Error(
+        `forward: attentionMask has shape [${m.shape}], expected [${B}, ${Tk}] (batch, cached + new positions)`,
+      );
     }
     v = Float32Array.from(m.dataSync());
   } else {

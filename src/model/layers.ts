@@ -12,7 +12,7 @@
  * (`nativeMatMulActive()`): no transpose ops at all.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, HIDDEN_ACTS, HiddenAct } from "./config";
+import { ConfigError, HIDDEN_ACTS, type HiddenAct } from "./config";
 import { nativeMatMulActive } from "../runtime/native-blas";
 
 /** What a block calls on a dense layer: LoRA wraps a `Linear` by putting another `LinearLike` in its place. */
@@ -44,7 +44,9 @@ type GradResult<T extends tf.Tensor> = { value: T; gradFunc: (dy: T, saved: tf.T
  * LayerNorm, exact GELU) give first-order gradients: their backward is not itself differentiated correctly, so
  * do not take a gradient of a gradient through them.
  */
-function customOp<T extends tf.Tensor>(fn: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => GradResult<T>): (...xs: tf.Tensor[]) => T {
+function customOp<T extends tf.Tensor>(
+  fn: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => GradResult<T>,
+): (...xs: tf.Tensor[]) => T {
   return tf.customGrad<T>((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return fn(args.slice(0, -1) as tf.Tensor[], save);
@@ -233,12 +235,17 @@ export class Linear implements LinearLike {
     return this.weight.shape[0] as number;
   }
   denseWeights(): DenseWeights {
-    return { weight: this.weight as tf.Tensor as tf.Tensor2D, bias: this.bias as tf.Tensor as tf.Tensor1D | null, trainable: true };
+    return {
+      weight: this.weight as tf.Tensor as tf.Tensor2D,
+      bias: this.bias as tf.Tensor as tf.Tensor1D | null,
+      trainable: true,
+    };
   }
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const inF = x.shape[x.rank - 1];
-    if (inF !== this.inFeatures) throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
+    if (inF !== this.inFeatures)
+      throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const x2d = tf.reshape(x, [n, inF]); // [N, in]
     const wt = n <= TRANSPOSED_MAX_ROWS ? keptTransposed(this.weight) : null; // [in, out] while decoding
@@ -388,6 +395,8 @@ export function activation(name: HiddenAct | string): (x: tf.Tensor) => tf.Tenso
     case "linear":
       return (x) => x;
     default:
-      throw new ConfigError(`hidden_act ${JSON.stringify(name)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`);
+      throw new ConfigError(
+        `hidden_act ${JSON.stringify(name)} is not supported; use one of: ${HIDDEN_ACTS.join(", ")}`,
+      );
   }
 }

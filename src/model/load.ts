@@ -3,13 +3,21 @@
  * names and shapes (one error listing every problem), legacy buffers ignored, and saving as a folder
  * transformers can load (`config.json` + `model.safetensors`, written atomically).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, configFromHF, configToHF, GPTNeoXConfig } from "./config";
+import { ConfigError, configFromHF, configToHF, type GPTNeoXConfig } from "./config";
 import { GPTNeoXForCausalLM, parameterShapes } from "./gptneox";
 import { FLOAT_DTYPES } from "./dtype";
-import { checkpointParts, readFloat32Into, SafeTensor, SAFETENSORS_FILE, writeSafetensorsFile, type SafeTensorInfo, type SafetensorsDType } from "./safetensors";
+import {
+  checkpointParts,
+  readFloat32Into,
+  type SafeTensor,
+  SAFETENSORS_FILE,
+  writeSafetensorsFile,
+  type SafeTensorInfo,
+  type SafetensorsDType,
+} from "./safetensors";
 import { heapView } from "../runtime/wasm-heap";
 import { writeFileAtomic } from "../runtime/atomic";
 import { FileAccessError, readRegularFileSync } from "../runtime/files";
@@ -49,8 +57,10 @@ function checkTensors<T extends { dtype: SafetensorsDType; shape: number[] }>(
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
     if (!t) problems.push(`${name}: missing (expected ${fmt(shape)})`);
-    else if (t.shape.join(",") !== shape.join(",")) problems.push(`${name}: expected ${fmt(shape)}, found ${fmt(t.shape)}`);
-    else if (!FLOAT_DTYPES.has(t.dtype) || !isFloatData(t)) problems.push(`${name}: dtype ${t.dtype}, expected a float tensor (F32, F16, BF16 or F64)`);
+    else if (t.shape.join(",") !== shape.join(","))
+      problems.push(`${name}: expected ${fmt(shape)}, found ${fmt(t.shape)}`);
+    else if (!FLOAT_DTYPES.has(t.dtype) || !isFloatData(t))
+      problems.push(`${name}: dtype ${t.dtype}, expected a float tensor (F32, F16, BF16 or F64)`);
   }
   for (const [name, t] of tensors) {
     if (expected.has(name) || isLegacy(name)) continue;
@@ -129,13 +139,20 @@ async function modelFromCheckpoint(config: GPTNeoXConfig, dirOrFile: string): Pr
  * @example
  * const model = modelFromTensors(cfg, (await readSafetensorsFile("A/model.safetensors")).tensors, "A/model.safetensors");
  */
-export function modelFromTensors(config: GPTNeoXConfig, tensors: Map<string, SafeTensor>, source = "checkpoint"): GPTNeoXForCausalLM {
+export function modelFromTensors(
+  config: GPTNeoXConfig,
+  tensors: Map<string, SafeTensor>,
+  source = "checkpoint",
+): GPTNeoXForCausalLM {
   const expected = checkTensors(config, tensors, source, (t) => t.data instanceof Float32Array);
   const params = new Map<string, tf.Variable>();
   try {
     for (const [name, shape] of expected) {
       const t = tensors.get(name)!;
-      params.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, shape, "float32"), true)));
+      params.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, shape, "float32"), true)),
+      );
     }
   } catch (e) {
     for (const v of params.values()) v.dispose();
@@ -155,7 +172,8 @@ export function readConfigFile(file: string): GPTNeoXConfig {
   try {
     text = readRegularFileSync(file, "the model config").toString("utf8");
   } catch (e: any) {
-    if (e instanceof FileAccessError && e.kind === "missing") throw new ConfigError(`${file}: cannot read the model config (no such file)`);
+    if (e instanceof FileAccessError && e.kind === "missing")
+      throw new ConfigError(`${file}: cannot read the model config (no such file)`);
     throw new ConfigError(e?.message ?? String(e));
   }
   let json: unknown;
@@ -247,7 +265,7 @@ export function rotaryInvFreq(config: GPTNeoXConfig): Float32Array {
   // torch: arange(0, dim, 2).float() / dim, then base ** that (f32), then 1.0 / it (f32).
   for (let i = 0; i < out.length; i++) {
     const exponent = Math.fround(Math.fround(2 * i) / ndims);
-    out[i] = Math.fround(1 / Math.fround(Math.pow(config.rotaryEmbBase, exponent)));
+    out[i] = Math.fround(1 / Math.fround(config.rotaryEmbBase ** exponent));
   }
   return out;
 }
@@ -260,12 +278,19 @@ export function rotaryInvFreq(config: GPTNeoXConfig): Float32Array {
  * `rotary_emb.inv_freq` key of an old checkpoint without a word. So writing it is silent everywhere, and
  * omitting it is not. F32 even in an F16 file: the value is used as stored, and F16 would move the angles.
  */
-export function savedTensors(model: GPTNeoXForCausalLM, dtype: "F32" | "F16" | "BF16" = "F32"): Map<string, SafeTensor> {
+export function savedTensors(
+  model: GPTNeoXForCausalLM,
+  dtype: "F32" | "F16" | "BF16" = "F32",
+): Map<string, SafeTensor> {
   const out = modelStateDict(model);
   for (const t of out.values()) t.dtype = dtype;
   const invFreq = rotaryInvFreq(model.config);
   for (let i = 0; i < model.config.numHiddenLayers; i++) {
-    out.set(`gpt_neox.layers.${i}.attention.rotary_emb.inv_freq`, { dtype: "F32", shape: [invFreq.length], data: invFreq.slice() });
+    out.set(`gpt_neox.layers.${i}.attention.rotary_emb.inv_freq`, {
+      dtype: "F32",
+      shape: [invFreq.length],
+      data: invFreq.slice(),
+    });
   }
   return out;
 }
@@ -283,5 +308,8 @@ export async function saveModel(model: GPTNeoXForCausalLM, dir: string, opts: Sa
   const dtype = opts.dtype ?? "F32";
   await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), savedTensors(model, dtype), { format: "pt" });
   const torchDtype = { F32: "float32", F16: "float16", BF16: "bfloat16" }[dtype];
-  writeFileAtomic(path.join(dir, "config.json"), JSON.stringify({ ...configToHF(model.config), torch_dtype: torchDtype }, null, 2) + "\n");
+  writeFileAtomic(
+    path.join(dir, "config.json"),
+    JSON.stringify({ ...configToHF(model.config), torch_dtype: torchDtype }, null, 2) + "\n",
+  );
 }

@@ -25,7 +25,9 @@ interface Targets {
 function labelArray(labels: tf.Tensor | number[][], B: number, T: number): Int32Array {
   if (labels instanceof tf.Tensor) {
     if (labels.rank !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
-      throw new Error(`causalLMLoss: labels have shape [${labels.shape}], expected [${B}, ${T}] like the logits' [B, T]`);
+      throw new Error(
+        `causalLMLoss: labels have shape [${labels.shape}], expected [${B}, ${T}] like the logits' [B, T]`,
+      );
     }
     return Int32Array.from(labels.dataSync());
   }
@@ -147,7 +149,12 @@ export interface FusedLossOptions {
 }
 
 /** The scored rows after the causal shift: row `b·T + t` predicts `labels[b][t+1]` (never -100). */
-function scoredRows(labels: tf.Tensor | number[][], B: number, T: number, V: number): { rows: Int32Array; ids: Int32Array } {
+function scoredRows(
+  labels: tf.Tensor | number[][],
+  B: number,
+  T: number,
+  V: number,
+): { rows: Int32Array; ids: Int32Array } {
   const lab = labelArray(labels, B, T);
   const rows: number[] = [];
   const ids: number[] = [];
@@ -156,7 +163,9 @@ function scoredRows(labels: tf.Tensor | number[][], B: number, T: number, V: num
       const y = lab[b * T + t + 1];
       if (y === IGNORE_INDEX) continue;
       if (!(Number.isInteger(y) && y >= 0 && y < V)) {
-        throw new Error(`causalLMLossFromHidden: labels[${b}][${t + 1}] = ${y} is neither -100 nor a token id in [0, ${V})`);
+        throw new Error(
+          `causalLMLossFromHidden: labels[${b}][${t + 1}] = ${y} is neither -100 nor a token id in [0, ${V})`,
+        );
       }
       rows.push(b * T + t);
       ids.push(y);
@@ -176,7 +185,9 @@ function softmaxMinusOneHot(p: tf.Tensor2D, pick: Int32Array, R: number, V: numb
     for (let r = 0; r < R; r++) view[r * V + pick[2 * r + 1]] -= 1;
     return p;
   }
-  return tf.tidy(() => tf.sub(p, tf.scatterND(tf.tensor2d(pick, [R, 2], "int32"), tf.fill([R], 1), [R, V]))) as tf.Tensor2D;
+  return tf.tidy(() =>
+    tf.sub(p, tf.scatterND(tf.tensor2d(pick, [R, 2], "int32"), tf.fill([R], 1), [R, V])),
+  ) as tf.Tensor2D;
 }
 
 /**
@@ -195,14 +206,24 @@ function softmaxMinusOneHot(p: tf.Tensor2D, pick: Int32Array, R: number, V: numb
  * const h = model.hiddenStates(ids).hiddenStates;                        // [B, T, C], after the final LayerNorm
  * const loss = causalLMLossFromHidden(h, model.parameters().get("embed_out.weight")!, ids); // scalar
  */
-export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, labels: tf.Tensor | number[][], opts: FusedLossOptions = {}): tf.Scalar {
-  if (hidden.rank !== 3) throw new Error(`causalLMLossFromHidden: hidden states must be [B, T, C], got shape [${hidden.shape}]`);
+export function causalLMLossFromHidden(
+  hidden: tf.Tensor,
+  weight: tf.Tensor,
+  labels: tf.Tensor | number[][],
+  opts: FusedLossOptions = {},
+): tf.Scalar {
+  if (hidden.rank !== 3)
+    throw new Error(`causalLMLossFromHidden: hidden states must be [B, T, C], got shape [${hidden.shape}]`);
   const [B, T, C] = hidden.shape as [number, number, number];
-  if (weight.rank !== 2 || weight.shape[1] !== C) throw new Error(`causalLMLossFromHidden: weight must be [V, ${C}] (HF layout [out, in]), got shape [${weight.shape}]`);
+  if (weight.rank !== 2 || weight.shape[1] !== C)
+    throw new Error(
+      `causalLMLossFromHidden: weight must be [V, ${C}] (HF layout [out, in]), got shape [${weight.shape}]`,
+    );
   if (T < 2) throw new Error(`causalLMLossFromHidden: need at least 2 positions to predict a next token, got T = ${T}`);
   const V = weight.shape[0];
   const chunk = opts.chunkRows ?? FUSED_LOSS_CHUNK_ROWS;
-  if (!(Number.isInteger(chunk) && chunk > 0)) throw new Error(`causalLMLossFromHidden: chunkRows must be a positive integer, got ${chunk}`);
+  if (!(Number.isInteger(chunk) && chunk > 0))
+    throw new Error(`causalLMLossFromHidden: chunkRows must be a positive integer, got ${chunk}`);
   const trainWeight = opts.trainWeight ?? true;
   const { rows, ids } = scoredRows(labels, B, T, V);
   const M = rows.length;
@@ -230,13 +251,17 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
       }
       const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
       const hc = tf.gather(h, rowIdx); // [R, C]
-      const z = (native ? tf.matMul(hc, w, false, true) : tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc))))) as tf.Tensor2D; // [R, V]
+      const z = (
+        native ? tf.matMul(hc, w, false, true) : tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc))))
+      ) as tf.Tensor2D; // [R, V]
       // The softmax kernel (XNNPACK's vectorised exp on wasm) gives p; the loss needs log Σ exp(z) per row, which
       // is max(z) − log(max(p)) (max p = 1/Σ exp(z − max z) ≥ 1/V, so it never underflows). One pass of exp
       // over [R, V] instead of two scalar ones (logSumExp, then exp(z − lse)).
       const p = tf.softmax(z) as tf.Tensor2D; // [R, V]
       parts.push(
-        tf.tidy(() => tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx)))) as tf.Scalar,
+        tf.tidy(() =>
+          tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx))),
+        ) as tf.Scalar,
       ); // Σ −log p(label)
       z.dispose();
       if (withGrads) {
@@ -272,7 +297,8 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
       if (trainWeight) {
         const acc = dWacc as tf.Tensor2D | null;
         if (!acc) saved.push(tf.zeros([V, C]));
-        else if (native) saved.push(acc); // already [V, C]
+        else if (native)
+          saved.push(acc); // already [V, C]
         else {
           saved.push(tf.transpose(acc)); // [C, V] → [V, C]
           acc.dispose();
@@ -283,7 +309,10 @@ export function causalLMLossFromHidden(hidden: tf.Tensor, weight: tf.Tensor, lab
     return {
       value,
       gradFunc: (dy: tf.Tensor, grads: tf.Tensor[]) => {
-        if (grads.length === 0) throw new Error("causalLMLossFromHidden: no gradients were computed in the forward pass (it ran outside tf.grads/variableGrads)");
+        if (grads.length === 0)
+          throw new Error(
+            "causalLMLossFromHidden: no gradients were computed in the forward pass (it ran outside tf.grads/variableGrads)",
+          );
         const s = dy.dataSync()[0]; // 1 for a loss being minimised
         return grads.map((g) => (s === 1 ? tf.clone(g) : tf.mul(g, dy))); // clones share the buffer of the saved gradient
       },

@@ -5,11 +5,19 @@
  * Reference: Biderman et al. 2023, "Pythia: A Suite for Analyzing Large Language Models" (Table 1), and the
  * config.json files on the Hugging Face Hub.
  */
-import { ConfigError, DEFAULT_GPTNEOX_CONFIG, GPTNeoXConfig, validateConfig } from "./config";
+import { ConfigError, DEFAULT_GPTNEOX_CONFIG, type GPTNeoXConfig, validateConfig } from "./config";
 
-type Shape = Pick<GPTNeoXConfig, "hiddenSize" | "numHiddenLayers" | "numAttentionHeads" | "intermediateSize" | "vocabSize">;
+type Shape = Pick<
+  GPTNeoXConfig,
+  "hiddenSize" | "numHiddenLayers" | "numAttentionHeads" | "intermediateSize" | "vocabSize"
+>;
 
-function pythia(hiddenSize: number, numHiddenLayers: number, numAttentionHeads: number, vocabSize = 50304): GPTNeoXConfig {
+function pythia(
+  hiddenSize: number,
+  numHiddenLayers: number,
+  numAttentionHeads: number,
+  vocabSize = 50304,
+): GPTNeoXConfig {
   const shape: Shape = { hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize: 4 * hiddenSize, vocabSize };
   return { ...DEFAULT_GPTNEOX_CONFIG, ...shape };
 }

@@ -4,15 +4,15 @@
  * or read from it offline). `courseModelId()` is the notebooks' one switch: `EleutherAI/pythia-70m` when
  * the hub is reachable, the embedded default otherwise.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { resolveModelDir, resolveRepoFiles, isHubReachable, isOffline, parseModelSource } from "../hub";
 import { checkRevision } from "../hub/cache";
 import type { ProgressCallback } from "../hub";
 import { loadTokenizer } from "../tokenizer";
 import type { Tokenizer } from "../tokenizer";
-import { GPTNeoXConfig, configFromHF } from "./config";
-import { GPTNeoXForCausalLM } from "./gptneox";
+import { type GPTNeoXConfig, configFromHF } from "./config";
+import type { GPTNeoXForCausalLM } from "./gptneox";
 import { findPreset } from "./presets";
 import { loadPretrained } from "./load";
 import { assertRegularFile, describeFileKind, FileAccessError, readRegularFileSync } from "../runtime/files";
@@ -57,15 +57,19 @@ export async function resolveModel(idOrPath: string, opts: LoadModelOptions = {}
   if (idOrPath === DEFAULT_MODEL) {
     const dir = defaultModelDir();
     if (!fs.existsSync(path.join(dir, "config.json"))) {
-      throw new Error(`the embedded default model is missing from ${dir}; rebuild it with \`npm run build:default-model\``);
+      throw new Error(
+        `the embedded default model is missing from ${dir}; rebuild it with \`npm run build:default-model\``,
+      );
     }
     return dir;
   }
   const st = fs.statSync(idOrPath, { throwIfNoEntry: false });
-  if (st && !st.isDirectory() && !st.isFile()) throw new Error(`${idOrPath}: is a ${describeFileKind(st)}, expected a model folder`);
+  if (st && !st.isDirectory() && !st.isFile())
+    throw new Error(`${idOrPath}: is a ${describeFileKind(st)}, expected a model folder`);
   if (st?.isDirectory()) {
     // a local folder is used as it is; the loaders name whatever is missing (tokenizer.json is optional here)
-    if (!fs.existsSync(path.join(idOrPath, "config.json"))) throw new Error(`local folder ${idOrPath} has no config.json`);
+    if (!fs.existsSync(path.join(idOrPath, "config.json")))
+      throw new Error(`local folder ${idOrPath} has no config.json`);
     return idOrPath;
   }
   return resolveModelDir(idOrPath, { revision: opts.revision, onProgress: opts.onProgress, offline: opts.offline });
@@ -99,7 +103,10 @@ export async function loadModel(idOrPath: string, opts: LoadModelOptions = {}): 
  * Like `loadModel`, but the tokenizer is optional: a local folder with weights and config.json but no
  * tokenizer.json (e.g. a bare checkpoint) loads with `tokenizer` undefined. For id-based CLI use.
  */
-export async function loadModelMaybeTokenizer(idOrPath: string, opts: LoadModelOptions = {}): Promise<Omit<LoadedModel, "tokenizer"> & { tokenizer?: Tokenizer }> {
+export async function loadModelMaybeTokenizer(
+  idOrPath: string,
+  opts: LoadModelOptions = {},
+): Promise<Omit<LoadedModel, "tokenizer"> & { tokenizer?: Tokenizer }> {
   const dir = await resolveModel(idOrPath, opts);
   checkTokenizerFiles(dir);
   const tokenizer = fs.existsSync(path.join(dir, "tokenizer.json")) ? await loadTokenizer(dir) : undefined;
@@ -137,11 +144,14 @@ export async function loadConfig(idOrPath: string, opts: LoadModelOptions = {}):
   if (preset) return preset;
   let file: string;
   if (idOrPath === DEFAULT_MODEL) file = path.join(defaultModelDir(), "config.json");
-  else if (fs.existsSync(idOrPath)) file = fs.statSync(idOrPath).isDirectory() ? path.join(idOrPath, "config.json") : idOrPath;
+  else if (fs.existsSync(idOrPath))
+    file = fs.statSync(idOrPath).isDirectory() ? path.join(idOrPath, "config.json") : idOrPath;
   else {
     const src = parseModelSource(idOrPath);
     if (src.kind === "local") file = path.join(src.dir, "config.json");
-    else file = (await resolveRepoFiles(idOrPath, ["config.json"], { revision: opts.revision, offline: opts.offline })).files["config.json"];
+    else
+      file = (await resolveRepoFiles(idOrPath, ["config.json"], { revision: opts.revision, offline: opts.offline }))
+        .files["config.json"];
   }
   let json: unknown;
   try {
@@ -167,7 +177,10 @@ export async function courseModelId(prefer: string = PYTHIA_70M): Promise<{ id: 
       await resolveModelDir(prefer, { offline: true });
       return { id: prefer, reason: `offline, but ${prefer} is in the Hugging Face cache` };
     } catch {
-      return { id: DEFAULT_MODEL, reason: `offline (HF_HUB_OFFLINE is set) and ${prefer} is not cached: using the embedded default model` };
+      return {
+        id: DEFAULT_MODEL,
+        reason: `offline (HF_HUB_OFFLINE is set) and ${prefer} is not cached: using the embedded default model`,
+      };
     }
   }
   if (await isHubReachable({ timeoutMs: 3000 })) return { id: prefer, reason: `the hub is reachable: using ${prefer}` };
@@ -175,6 +188,9 @@ export async function courseModelId(prefer: string = PYTHIA_70M): Promise<{ id: 
     await resolveModelDir(prefer, { offline: true });
     return { id: prefer, reason: `the hub is unreachable, but ${prefer} is in the Hugging Face cache` };
   } catch {
-    return { id: DEFAULT_MODEL, reason: `the hub is unreachable and ${prefer} is not cached: using the embedded default model` };
+    return {
+      id: DEFAULT_MODEL,
+      reason: `the hub is unreachable and ${prefer} is not cached: using the embedded default model`,
+    };
   }
 }

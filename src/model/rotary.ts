@@ -16,7 +16,7 @@ const f32 = Math.fround;
 export function inverseFrequencies(rotaryDims: number, base: number): Float32Array {
   const half = rotaryDims / 2;
   const out = new Float32Array(half);
-  for (let i = 0; i < half; i++) out[i] = f32(1 / f32(Math.pow(base, f32((2 * i) / rotaryDims))));
+  for (let i = 0; i < half; i++) out[i] = f32(1 / f32(base ** f32((2 * i) / rotaryDims)));
   return out;
 }
 
@@ -33,7 +33,14 @@ export interface RotaryTables {
  * @example
  * const { cos, sin } = rotaryTables(Int32Array.from([0, 1, 2]), 1, 3, 16, 10000); // each [1, 1, 3, 8]
  */
-export function rotaryTables(positions: ArrayLike<number>, batch: number, seqLen: number, rotaryDims: number, base: number, scale = 1): RotaryTables {
+export function rotaryTables(
+  positions: ArrayLike<number>,
+  batch: number,
+  seqLen: number,
+  rotaryDims: number,
+  base: number,
+  scale = 1,
+): RotaryTables {
   const inv = inverseFrequencies(rotaryDims, base);
   const half = inv.length;
   const cos = new Float32Array(batch * seqLen * half);
@@ -107,7 +114,10 @@ function applyRotaryMatmul(x: tf.Tensor, tables: RotaryTables, rotaryDims: numbe
     const fill = (t: tf.Tensor, v: number) => (pass > 0 ? [t, t, tf.fill([...t.shape.slice(0, -1), pass], v)] : [t, t]);
     const cosF = tf.concat(fill(cos, 1), -1); // [B, 1, T, D]
     const sinF = tf.concat(fill(sin, 0), -1); // [B, 1, T, D]
-    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [rows, d]), tf.tensor2d(rotateHalfMatrix(d, rotaryDims), [d, d])), x.shape); // rotate_half(x)
+    const rotated = tf.reshape(
+      tf.matMul(tf.reshape(x, [rows, d]), tf.tensor2d(rotateHalfMatrix(d, rotaryDims), [d, d])),
+      x.shape,
+    ); // rotate_half(x)
     return tf.add(tf.mul(x, cosF), tf.mul(rotated, sinF));
   });
 }

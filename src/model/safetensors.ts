@@ -11,13 +11,19 @@
  * order, as the Rust library and `save_pretrained` do. `loadCheckpointTensors` reads a file, a folder with
  * `model.safetensors`, or a sharded folder with `model.safetensors.index.json`.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { FileAccessError, openRegularFile, readRegularFile, describeFileKind } from "../runtime/files";
 import { decodeFloatInto, decodeTensorBytes, encodeTensorBytes, FLOAT_DTYPES, type SafeTensorData } from "./dtype";
 import {
-  DTYPE_BYTES, SafetensorsError, checkHeaderLength, describe, parseHeader,
-  type SafetensorsDType, type SafetensorsHeader, type SafeTensorInfo,
+  DTYPE_BYTES,
+  SafetensorsError,
+  checkHeaderLength,
+  describe,
+  parseHeader,
+  type SafetensorsDType,
+  type SafetensorsHeader,
+  type SafeTensorInfo,
 } from "./safetensors-header";
 
 export { SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, DTYPE_BYTES } from "./safetensors-header";
@@ -68,11 +74,17 @@ export function parseSafetensors(bytes: Uint8Array, source = "<bytes>"): Safeten
   return { tensors, metadata: header.metadata };
 }
 
-async function readExactly(fh: fs.promises.FileHandle, buf: Uint8Array, position: number, source: string): Promise<void> {
+async function readExactly(
+  fh: fs.promises.FileHandle,
+  buf: Uint8Array,
+  position: number,
+  source: string,
+): Promise<void> {
   let done = 0;
   while (done < buf.byteLength) {
     const { bytesRead } = await fh.read(buf, done, Math.min(buf.byteLength - done, 1 << 30), position + done);
-    if (bytesRead === 0) throw new SafetensorsError(`${source}: file ended early (it changed while being read?)`, source);
+    if (bytesRead === 0)
+      throw new SafetensorsError(`${source}: file ended early (it changed while being read?)`, source);
     done += bytesRead;
   }
 }
@@ -83,7 +95,10 @@ async function withFile<T>(file: string, fn: (fh: fs.promises.FileHandle, size: 
     fh = await openRegularFile(file, "the safetensors file"); // a FIFO or device is refused before it can block
   } catch (e: any) {
     const notAFile = e instanceof FileAccessError && e.kind !== "missing" && e.kind !== "unreadable";
-    throw new SafetensorsError(notAFile ? e.message : `${file}: cannot open safetensors file (${e?.code ?? e?.message ?? e})`, file);
+    throw new SafetensorsError(
+      notAFile ? e.message : `${file}: cannot open safetensors file (${e?.code ?? e?.message ?? e})`,
+      file,
+    );
   }
   try {
     const st = await fh.stat();
@@ -155,13 +170,20 @@ export async function readFloat32Into(
   chunkBytes = STREAM_CHUNK_BYTES,
 ): Promise<void> {
   assertLittleEndian(file);
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 8 || chunkBytes % 8) throw new RangeError(`readFloat32Into: chunkBytes must be a positive multiple of 8, got ${chunkBytes}`);
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 8 || chunkBytes % 8)
+    throw new RangeError(`readFloat32Into: chunkBytes must be a positive multiple of 8, got ${chunkBytes}`);
   await withFile(file, async (fh) => {
     let chunk: Uint8Array | undefined;
     for (const [name, info] of header.tensors) {
       const dest = target(name, info);
       if (!dest) continue;
-      if (!FLOAT_DTYPES.has(info.dtype)) throw new SafetensorsError(`${file}: tensor "${name}" is ${info.dtype}, not a float tensor`, file, name, "dtype");
+      if (!FLOAT_DTYPES.has(info.dtype))
+        throw new SafetensorsError(
+          `${file}: tensor "${name}" is ${info.dtype}, not a float tensor`,
+          file,
+          name,
+          "dtype",
+        );
       const size = DTYPE_BYTES[info.dtype];
       const bytes = info.dataOffsets[1] - info.dataOffsets[0];
       chunk ??= new Uint8Array(chunkBytes); // a multiple of every dtype's size; pages touched only as used
@@ -170,7 +192,12 @@ export async function readFloat32Into(
         const part = chunk.subarray(0, n);
         await readExactly(fh, part, header.dataStart + info.dataOffsets[0] + at, file);
         const out = dest();
-        if (out.length * size !== bytes) throw new SafetensorsError(`${file}: tensor "${name}": destination holds ${out.length} values, the file ${bytes / size}`, file, name);
+        if (out.length * size !== bytes)
+          throw new SafetensorsError(
+            `${file}: tensor "${name}": destination holds ${out.length} values, the file ${bytes / size}`,
+            file,
+            name,
+          );
         decodeFloatInto(info.dtype, part, out.subarray(at / size, (at + n) / size));
       }
     }
@@ -180,15 +207,32 @@ export async function readFloat32Into(
 // ---------------------------------------------------------------------------------------------- writing
 
 /** The header bytes and, per tensor, a lazy encoder (so a writer never holds all tensors' bytes at once). */
-interface Planned { header: Uint8Array; parts: { name: string; bytes: () => Uint8Array; size: number }[] }
+interface Planned {
+  header: Uint8Array;
+  parts: { name: string; bytes: () => Uint8Array; size: number }[];
+}
 
-function plan(tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> | undefined, opts: SerializeOptions): Planned {
+function plan(
+  tensors: Map<string, SafeTensor> | Record<string, SafeTensor>,
+  metadata: Record<string, string> | undefined,
+  opts: SerializeOptions,
+): Planned {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const meta = { ...DEFAULT_METADATA, ...(metadata ?? {}) };
   for (const [k, v] of Object.entries(meta))
-    if (typeof v !== "string") throw new SafetensorsError(`__metadata__["${k}"] must be a string, found ${typeof v}`, undefined, undefined, "__metadata__");
-  const fields = [`"__metadata__":{${Object.entries(meta).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`];
+    if (typeof v !== "string")
+      throw new SafetensorsError(
+        `__metadata__["${k}"] must be a string, found ${typeof v}`,
+        undefined,
+        undefined,
+        "__metadata__",
+      );
+  const fields = [
+    `"__metadata__":{${Object.entries(meta)
+      .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+      .join(",")}}`,
+  ];
   const parts: Planned["parts"] = [];
   let offset = 0;
   const seen = new Set<string>();
@@ -200,15 +244,30 @@ function plan(tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, met
       throw new SafetensorsError(`tensor "${name}": expected {dtype, shape, data}`, undefined, name);
     const outType: SafetensorsDType = FLOAT_DTYPES.has(t.dtype) && opts.dtype ? opts.dtype : t.dtype;
     const size = (DTYPE_BYTES as Record<string, number>)[outType];
-    if (!size) throw new SafetensorsError(`tensor "${name}": unknown dtype ${JSON.stringify(t.dtype)}`, undefined, name);
+    if (!size)
+      throw new SafetensorsError(`tensor "${name}": unknown dtype ${JSON.stringify(t.dtype)}`, undefined, name);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-      throw new SafetensorsError(`tensor "${name}": shape must be a list of non-negative integers, found ${JSON.stringify(t.shape)}`, undefined, name);
+      throw new SafetensorsError(
+        `tensor "${name}": shape must be a list of non-negative integers, found ${JSON.stringify(t.shape)}`,
+        undefined,
+        name,
+      );
     const numel = t.shape.reduce((a, b) => a * b, 1);
     if (numel !== t.data.length)
-      throw new SafetensorsError(`tensor "${name}": shape [${t.shape}] has ${numel} elements but data has ${t.data.length}`, undefined, name);
+      throw new SafetensorsError(
+        `tensor "${name}": shape [${t.shape}] has ${numel} elements but data has ${t.data.length}`,
+        undefined,
+        name,
+      );
     const bytes = numel * size;
-    fields.push(`${JSON.stringify(name)}:{"dtype":"${outType}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + bytes}]}`);
-    parts.push({ name, size: bytes, bytes: () => encodeTensorBytes(name, outType, t.data as ArrayLike<number | bigint>) });
+    fields.push(
+      `${JSON.stringify(name)}:{"dtype":"${outType}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + bytes}]}`,
+    );
+    parts.push({
+      name,
+      size: bytes,
+      bytes: () => encodeTensorBytes(name, outType, t.data as ArrayLike<number | bigint>),
+    });
     offset += bytes;
   }
   const json = `{${fields.join(",")}}`;
@@ -262,24 +321,34 @@ export async function writeSafetensorsFile(
     if (e instanceof SafetensorsError) throw new SafetensorsError(`${file}: ${e.message}`, file, e.tensor, e.field);
     throw e;
   }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`,
+  );
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(tmp, "w");
   } catch (e: any) {
-    throw new SafetensorsError(`${file}: cannot write here (${e?.code ?? e?.message ?? e}; does the folder exist?)`, file);
+    throw new SafetensorsError(
+      `${file}: cannot write here (${e?.code ?? e?.message ?? e}; does the folder exist?)`,
+      file,
+    );
   }
   try {
     await fh.write(p.header);
     for (const part of p.parts) {
       const b = part.bytes();
       let done = 0;
-      while (done < b.byteLength) done += (await fh.write(b, done, Math.min(b.byteLength - done, 1 << 30))).bytesWritten;
+      while (done < b.byteLength)
+        done += (await fh.write(b, done, Math.min(b.byteLength - done, 1 << 30))).bytesWritten;
     }
     await fh.sync();
     await fh.close();
     await fs.promises.rename(tmp, file);
-    await fs.promises.open(path.dirname(file), "r").then((d) => d.sync().finally(() => d.close())).catch(() => undefined); // best effort
+    await fs.promises
+      .open(path.dirname(file), "r")
+      .then((d) => d.sync().finally(() => d.close()))
+      .catch(() => undefined); // best effort
   } catch (e: any) {
     await fh.close().catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });
@@ -287,7 +356,6 @@ export async function writeSafetensorsFile(
     throw e;
   }
 }
-
 
 // ------------------------------------------------------------------------------------ checkpoint folders
 
@@ -305,15 +373,30 @@ async function readShardIndex(dir: string, indexPath: string): Promise<Map<strin
   try {
     index = JSON.parse((await readRegularFile(indexPath, "the shard index")).toString("utf8"));
   } catch (e: any) {
-    throw new SafetensorsError(e instanceof FileAccessError ? e.message : `${indexPath}: cannot read the shard index (${e?.message ?? e})`, indexPath, undefined, "index");
+    throw new SafetensorsError(
+      e instanceof FileAccessError ? e.message : `${indexPath}: cannot read the shard index (${e?.message ?? e})`,
+      indexPath,
+      undefined,
+      "index",
+    );
   }
   const map = index?.weight_map;
   if (typeof map !== "object" || map === null || Array.isArray(map))
-    throw new SafetensorsError(`${indexPath}: "weight_map" must be an object {tensor name: shard file}, found ${describe(map)}`, indexPath, undefined, "weight_map");
+    throw new SafetensorsError(
+      `${indexPath}: "weight_map" must be an object {tensor name: shard file}, found ${describe(map)}`,
+      indexPath,
+      undefined,
+      "weight_map",
+    );
   const byShard = new Map<string, string[]>();
   for (const [name, shard] of Object.entries(map)) {
     if (typeof shard !== "string" || shard === "" || path.isAbsolute(shard) || shard.split(/[\\/]/).includes(".."))
-      throw new SafetensorsError(`${indexPath}: weight_map["${name}"] must be a shard file name inside ${dir}, found ${describe(shard)}`, indexPath, name, "weight_map");
+      throw new SafetensorsError(
+        `${indexPath}: weight_map["${name}"] must be a shard file name inside ${dir}, found ${describe(shard)}`,
+        indexPath,
+        name,
+        "weight_map",
+      );
     byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
   }
   return byShard;
@@ -325,11 +408,20 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
   for (const [shard, names] of await readShardIndex(dir, indexPath)) {
     const file = path.join(dir, shard);
     if (!(await statOrNull(file)))
-      throw new SafetensorsError(`${file}: shard listed in ${indexPath} (for ${names.length} tensors, e.g. "${names[0]}") is missing`, file, names[0]);
+      throw new SafetensorsError(
+        `${file}: shard listed in ${indexPath} (for ${names.length} tensors, e.g. "${names[0]}") is missing`,
+        file,
+        names[0],
+      );
     const { tensors } = await readSafetensorsFile(file);
     for (const name of names) {
       const t = tensors.get(name);
-      if (!t) throw new SafetensorsError(`${file}: tensor "${name}" is listed in ${indexPath} for this shard but absent from it`, file, name);
+      if (!t)
+        throw new SafetensorsError(
+          `${file}: tensor "${name}" is listed in ${indexPath} for this shard but absent from it`,
+          file,
+          name,
+        );
       out.set(name, t);
     }
   }
@@ -357,17 +449,30 @@ export async function checkpointParts(dirOrFile: string): Promise<CheckpointPart
   const st = await statOrNull(dirOrFile);
   if (!st) throw new SafetensorsError(`${dirOrFile}: no such file or folder`, dirOrFile);
   if (st.isFile()) return [await whole(dirOrFile)];
-  if (!st.isDirectory()) throw new SafetensorsError(`${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`, dirOrFile);
+  if (!st.isDirectory())
+    throw new SafetensorsError(
+      `${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`,
+      dirOrFile,
+    );
   const index = path.join(dirOrFile, SAFETENSORS_INDEX_FILE);
   if (await statOrNull(index)) {
     const parts: CheckpointPart[] = [];
     for (const [shard, names] of await readShardIndex(dirOrFile, index)) {
       const file = path.join(dirOrFile, shard);
       if (!(await statOrNull(file)))
-        throw new SafetensorsError(`${file}: shard listed in ${index} (for ${names.length} tensors, e.g. "${names[0]}") is missing`, file, names[0]);
+        throw new SafetensorsError(
+          `${file}: shard listed in ${index} (for ${names.length} tensors, e.g. "${names[0]}") is missing`,
+          file,
+          names[0],
+        );
       const header = await readSafetensorsHeader(file);
       for (const name of names)
-        if (!header.tensors.has(name)) throw new SafetensorsError(`${file}: tensor "${name}" is listed in ${index} for this shard but absent from it`, file, name);
+        if (!header.tensors.has(name))
+          throw new SafetensorsError(
+            `${file}: tensor "${name}" is listed in ${index} for this shard but absent from it`,
+            file,
+            name,
+          );
       parts.push({ file, header, names: new Set(names) });
     }
     return parts;
@@ -397,7 +502,11 @@ export async function loadCheckpointTensors(dirOrFile: string): Promise<Map<stri
   const st = await statOrNull(dirOrFile);
   if (!st) throw new SafetensorsError(`${dirOrFile}: no such file or folder`, dirOrFile);
   if (st.isFile()) return (await readSafetensorsFile(dirOrFile)).tensors;
-  if (!st.isDirectory()) throw new SafetensorsError(`${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`, dirOrFile);
+  if (!st.isDirectory())
+    throw new SafetensorsError(
+      `${dirOrFile}: is a ${describeFileKind(st)}, expected a .safetensors file or a model folder`,
+      dirOrFile,
+    );
   const index = path.join(dirOrFile, SAFETENSORS_INDEX_FILE);
   if (await statOrNull(index)) return loadSharded(dirOrFile, index);
   const single = path.join(dirOrFile, SAFETENSORS_FILE);

@@ -6,7 +6,7 @@
  * Reference: `RepetitionPenaltyLogitsProcessor`, `TemperatureLogitsWarper`, `TopKLogitsWarper`,
  * `TopPLogitsWarper` in transformers' `generation/logits_process.py`.
  */
-import { Rng } from "../runtime/seed";
+import type { Rng } from "../runtime/seed";
 
 /** How to pick tokens. */
 export interface SamplingOptions {
@@ -32,7 +32,8 @@ export const DEFAULT_SAMPLING: SamplingOptions = {
 
 /** Check sampling options; errors name the option and the allowed range. */
 export function validateSampling(o: SamplingOptions): void {
-  if (!(o.temperature > 0) || !Number.isFinite(o.temperature)) throw new Error(`temperature must be a number > 0, got ${o.temperature}`);
+  if (!(o.temperature > 0) || !Number.isFinite(o.temperature))
+    throw new Error(`temperature must be a number > 0, got ${o.temperature}`);
   if (!Number.isInteger(o.topK) || o.topK < 0) throw new Error(`topK must be an integer >= 0 (0 = off), got ${o.topK}`);
   if (!(o.topP > 0 && o.topP <= 1)) throw new Error(`topP must be in (0, 1], got ${o.topP}`);
   if (!(o.repetitionPenalty > 0) || !Number.isFinite(o.repetitionPenalty)) {

@@ -22,8 +22,10 @@ export interface SequenceScore {
  */
 export function scoreSequence(model: GPTNeoXForCausalLM, ids: number[]): SequenceScore {
   const V = model.config.vocabSize;
-  if (ids.length < 2) throw new Error(`score: need at least 2 tokens to score next-token prediction, got ${ids.length}`);
-  if (ids.length > model.config.maxPositionEmbeddings) throw new Error(`score: ${ids.length} tokens exceed the model's context of ${model.config.maxPositionEmbeddings}`);
+  if (ids.length < 2)
+    throw new Error(`score: need at least 2 tokens to score next-token prediction, got ${ids.length}`);
+  if (ids.length > model.config.maxPositionEmbeddings)
+    throw new Error(`score: ${ids.length} tokens exceed the model's context of ${model.config.maxPositionEmbeddings}`);
   const bad = ids.find((i) => !Number.isInteger(i) || i < 0 || i >= V);
   if (bad !== undefined) throw new Error(`score: id ${bad} is outside the vocabulary [0, ${V})`);
   const sum = tf.tidy(() => {

@@ -56,7 +56,7 @@ function paragraphs(md: string): string[] {
     const lines = block.split("\n");
     let cur: string[] = [];
     for (const l of lines) {
-      if (/^\s*([-*+]|\d+\.)\s|^\s*\|/.test(l) && cur.length) (out.push(cur.join("\n")), (cur = []));
+      if (/^\s*([-*+]|\d+\.)\s|^\s*\|/.test(l) && cur.length) out.push(cur.join("\n")), (cur = []);
       cur.push(l);
     }
     if (cur.length) out.push(cur.join("\n"));
@@ -67,8 +67,8 @@ function paragraphs(md: string): string[] {
 const NUM = String.raw`\d+(?:[.,]\d+)?`;
 // a number not glued to letters, digits or a version's further dots (0.3.21, v1.2, 5.3M are not claims here)
 const PERCENT = new RegExp(String.raw`(?<![\w.])(${NUM})(?:\s*[–-]\s*(${NUM}))?\s?%`, "g");
-const DECIMAL = new RegExp(String.raw`(?<![\w.\-])(\d+\.\d+)(?![\w%]|\s?%|\.\d)`, "g");
-const COUNT = new RegExp(String.raw`(?<![\w.])(\d+)\s+(?:[a-z-]+\s+){0,2}(?:of|out of)\s+(\d+)(?![\w]|\.\d)`, "g");
+const DECIMAL = /(?<![\w.-])(\d+\.\d+)(?![\w%]|\s?%|\.\d)/g;
+const COUNT = /(?<![\w.])(\d+)\s+(?:[a-z-]+\s+){0,2}(?:of|out of)\s+(\d+)(?![\w]|\.\d)/g;
 
 const RECORDED = /\brecorded\b[\s\S]*\b\d{4}-\d{2}-\d{2}\b|\b\d{4}-\d{2}-\d{2}\b[\s\S]*\brecorded\b/i;
 
@@ -133,11 +133,19 @@ function sameToPrecision(claimed: string, written: string): boolean {
   return Number(written).toFixed(d) === Number(claimed).toFixed(d);
 }
 
-function inOutputs(c: Omit<Claim, "cell" | "support">, out: string, nums: { percent: string[]; any: string[] }): boolean {
-  if (c.kind === "percent") return c.values.every((v) => nums.percent.some((w) => sameToPrecision(v.replace(",", "."), w)));
+function inOutputs(
+  c: Omit<Claim, "cell" | "support">,
+  out: string,
+  nums: { percent: string[]; any: string[] },
+): boolean {
+  if (c.kind === "percent")
+    return c.values.every((v) => nums.percent.some((w) => sameToPrecision(v.replace(",", "."), w)));
   if (c.kind === "count") {
     const [n, m] = c.values;
-    return new RegExp(String.raw`(?<![\w.])${n}\s+(?:[a-z-]+\s+){0,3}(?:of|out of|/)\s*${m}(?![\w.])|(?<![\w.])${n}\s*/\s*${m}(?![\w.])`, "i").test(out);
+    return new RegExp(
+      String.raw`(?<![\w.])${n}\s+(?:[a-z-]+\s+){0,3}(?:of|out of|/)\s*${m}(?![\w.])|(?<![\w.])${n}\s*/\s*${m}(?![\w.])`,
+      "i",
+    ).test(out);
   }
   return nums.any.some((w) => sameToPrecision(c.values[0], w));
 }
@@ -161,7 +169,10 @@ function inCode(c: Omit<Claim, "cell" | "support">, code: string): boolean {
 export function notebookClaims(nb: NotebookJson): Claim[] {
   const out = outputsText(nb);
   const nums = { percent: numbersIn(out, true), any: numbersIn(out, false) };
-  const code = nb.cells.filter((c) => c.cell_type === "code").map((c) => joinSource(c.source)).join("\n");
+  const code = nb.cells
+    .filter((c) => c.cell_type === "code")
+    .map((c) => joinSource(c.source))
+    .join("\n");
   const claims: Claim[] = [];
   nb.cells.forEach((cell, i) => {
     if (cell.cell_type !== "markdown") return;
@@ -171,7 +182,17 @@ export function notebookClaims(nb: NotebookJson): Claim[] {
       const recorded = RECORDED.test(proseOnly(block));
       const cited = /\]\(https?:\/\/[^)]+\)/.test(block);
       for (const c of findClaims(block)) {
-        const support: ClaimSupport | null = inOutputs(c, out, nums) ? "output" : inCode(c, code) ? "setting" : recorded ? "recorded" : cited ? "cited" : example ? "example" : null;
+        const support: ClaimSupport | null = inOutputs(c, out, nums)
+          ? "output"
+          : inCode(c, code)
+            ? "setting"
+            : recorded
+              ? "recorded"
+              : cited
+                ? "cited"
+                : example
+                  ? "example"
+                  : null;
         claims.push({ ...c, cell: i + 1, support });
       }
     }
@@ -183,5 +204,8 @@ export function notebookClaims(nb: NotebookJson): Claim[] {
 export function unsupportedClaims(nb: NotebookJson, file = "notebook"): string[] {
   return notebookClaims(nb)
     .filter((c) => c.support === null)
-    .map((c) => `${file}: cell ${c.cell}: "${c.text}" is stated in markdown but appears in no output, no code setting, and is not labelled recorded (with a date), cited (a link) or ${EXAMPLE_MARKER}: "${c.context}"`);
+    .map(
+      (c) =>
+        `${file}: cell ${c.cell}: "${c.text}" is stated in markdown but appears in no output, no code setting, and is not labelled recorded (with a date), cited (a link) or ${EXAMPLE_MARKER}: "${c.context}"`,
+    );
 }

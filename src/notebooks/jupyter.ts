@@ -3,7 +3,7 @@
  * Candidates: `$TUNEBOOK_PYTHON` alone when set, else `/usr/bin/python3` (Debian's Jupyter), then
  * `python3` and `python` on PATH. A candidate counts when it starts and can import every module asked.
  */
-import { spawnSync } from "child_process";
+import { spawnSync } from "node:child_process";
 
 /** What Jupyter is needed for: opening the course (`start`) or executing notebooks (`run`). */
 export type JupyterPurpose = "start" | "run";
@@ -27,13 +27,18 @@ export class JupyterMissingError extends Error {
 
 /** The Python candidates, in order. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.TUNEBOOK_PYTHON && env.TUNEBOOK_PYTHON.trim()) return [env.TUNEBOOK_PYTHON.trim()];
+  if (env.TUNEBOOK_PYTHON?.trim()) return [env.TUNEBOOK_PYTHON.trim()];
   return ["/usr/bin/python3", "python3", "python"];
 }
 
 /** Which of `modules` `python` can import; null when it does not run. */
-export function probePython(python: string, modules: string[], env: NodeJS.ProcessEnv = process.env): Record<string, boolean> | null {
-  const code = "import importlib.util, json, sys\nprint(json.dumps({m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}))";
+export function probePython(
+  python: string,
+  modules: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, boolean> | null {
+  const code =
+    "import importlib.util, json, sys\nprint(json.dumps({m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}))";
   const r = spawnSync(python, ["-c", code, ...modules], { encoding: "utf8", env, timeout: 30000 });
   if (r.error || r.status !== 0) return null;
   try {
@@ -56,7 +61,8 @@ export function findJupyterPython(purpose: JupyterPurpose, env: NodeJS.ProcessEn
   for (const python of pythonCandidates(env)) {
     const modules = probePython(python, mods, env);
     if (!modules) continue;
-    if (need.all.every((m) => modules[m]) && (need.anyOf.length === 0 || need.anyOf.some((m) => modules[m]))) return { python, modules };
+    if (need.all.every((m) => modules[m]) && (need.anyOf.length === 0 || need.anyOf.some((m) => modules[m])))
+      return { python, modules };
   }
   return null;
 }
@@ -69,10 +75,17 @@ export function findJupyterPython(purpose: JupyterPurpose, env: NodeJS.ProcessEn
  */
 export function jupyterInstallHint(purpose: JupyterPurpose, env: NodeJS.ProcessEnv = process.env): string {
   const tried = pythonCandidates(env).join(", ");
-  const what = purpose === "start" ? "Jupyter (Notebook or JupyterLab)" : "Jupyter's notebook runner (nbclient, nbformat, jupyter_client)";
+  const what =
+    purpose === "start"
+      ? "Jupyter (Notebook or JupyterLab)"
+      : "Jupyter's notebook runner (nbclient, nbformat, jupyter_client)";
   const cmds =
     purpose === "start"
-      ? ["apt:   sudo apt-get install jupyter-notebook python3-ipykernel", "pip:   pip install notebook", "conda: conda install -c conda-forge notebook"]
+      ? [
+          "apt:   sudo apt-get install jupyter-notebook python3-ipykernel",
+          "pip:   pip install notebook",
+          "conda: conda install -c conda-forge notebook",
+        ]
       : [
           "apt:   sudo apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel",
           "pip:   pip install nbclient nbformat ipykernel",

@@ -6,9 +6,9 @@
  *   user's own Jupyter setup.
  * - `installUserKernel(python, dir)` copies it into the user's kernels (no root), for `npm start`.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { spawnSync } from "child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { projectRoot } from "./paths";
 import { writeFileAtomic } from "../runtime/atomic";
 
@@ -45,7 +45,10 @@ export function kernelJson(node: string = process.execPath, bin: string = tslabB
  * @example
  * writeKernelSpec(localJupyterDir()); // then JUPYTER_PATH=.tunebook/jupyter finds kernel "tslab"
  */
-export function writeKernelSpec(jupyterDir: string = localJupyterDir(), spec: Record<string, unknown> = kernelJson()): string {
+export function writeKernelSpec(
+  jupyterDir: string = localJupyterDir(),
+  spec: Record<string, unknown> = kernelJson(),
+): string {
   const dir = path.join(jupyterDir, "kernels", KERNEL_NAME);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "kernel.json");

@@ -3,8 +3,8 @@
  * dist/), the course notebooks, and how a notebook NAME on the command line maps to a file
  * (`01`, `01_task_definition`, `01_task_definition.ipynb`, or a path).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /**
  * The tunebook package root (the folder with tunebook's package.json).

@@ -5,9 +5,9 @@
  * the head of the cell's source and the error text (tslab reports errors only as stderr text and an
  * execute_reply with status "error"; the Python side checks both).
  */
-import * as fs from "fs";
-import * as path from "path";
-import { spawn } from "child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
 import { projectRoot } from "./paths";
 import { requireJupyterPython } from "./jupyter";
 import { KERNEL_NAME, localJupyterDir, writeKernelSpec } from "./kernelspec";
@@ -61,7 +61,10 @@ export interface NotebookResult {
 export function executedPath(src: string, outDir: string): string {
   const out = path.resolve(outDir, path.basename(src));
   const same = path.resolve(src) === out || (fs.existsSync(out) && fs.realpathSync(out) === fs.realpathSync(src));
-  if (same) throw new Error(`the output folder ${outDir} holds the source notebook ${src}: choose another --out (executed copies never overwrite sources)`);
+  if (same)
+    throw new Error(
+      `the output folder ${outDir} holds the source notebook ${src}: choose another --out (executed copies never overwrite sources)`,
+    );
   return out;
 }
 
@@ -70,7 +73,10 @@ const INTERNAL_FRAME = /^\s*at .*(node:vm:|node:internal|[\\/]tslab[\\/]dist[\\/
 
 /** The error text without internal stack frames, at most `maxLines` lines. */
 export function cleanError(text: string, maxLines = 40): string[] {
-  const lines = text.trimEnd().split("\n").filter((l) => !INTERNAL_FRAME.test(l));
+  const lines = text
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !INTERNAL_FRAME.test(l));
   return lines.length > maxLines ? [...lines.slice(0, maxLines), `… (${lines.length - maxLines} more lines)`] : lines;
 }
 
@@ -81,10 +87,14 @@ export function cleanError(text: string, maxLines = 40): string[] {
  * console.error(formatFailure(result));
  */
 export function formatFailure(r: NotebookResult, headLines = DEFAULT_RUN_OPTIONS.sourceHeadLines): string {
-  const lines = [`notebook ${r.notebook} FAILED${r.cell ? ` at cell ${r.cell}${r.codeCell ? ` (code cell ${r.codeCell})` : ""}` : ""}${r.kind && r.kind !== "error" ? ` [${r.kind}]` : ""}`];
+  const lines = [
+    `notebook ${r.notebook} FAILED${r.cell ? ` at cell ${r.cell}${r.codeCell ? ` (code cell ${r.codeCell})` : ""}` : ""}${r.kind && r.kind !== "error" ? ` [${r.kind}]` : ""}`,
+  ];
   if (r.source !== undefined) {
     const src = r.source.split("\n");
-    lines.push("--- cell source" + (src.length > headLines ? ` (first ${headLines} of ${src.length} lines)` : "") + " ---");
+    lines.push(
+      "--- cell source" + (src.length > headLines ? ` (first ${headLines} of ${src.length} lines)` : "") + " ---",
+    );
     lines.push(...src.slice(0, headLines).map((l) => "  " + l));
   }
   lines.push("--- error ---");
@@ -119,11 +129,16 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
   };
   const args = [
     path.join(root, "scripts", "run_notebook.py"),
-    "--in", path.resolve(src),
-    "--out", out,
-    "--kernel", KERNEL_NAME,
-    "--timeout", String(o.timeoutS),
-    "--startup-timeout", String(o.startupTimeoutS),
+    "--in",
+    path.resolve(src),
+    "--out",
+    out,
+    "--kernel",
+    KERNEL_NAME,
+    "--timeout",
+    String(o.timeoutS),
+    "--startup-timeout",
+    String(o.startupTimeoutS),
   ];
   const t0 = Date.now();
   return new Promise<NotebookResult>((resolve) => {
@@ -137,7 +152,9 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
       for (const line of s.split("\n")) if (line.trim()) o.log(line);
     });
     const base = { notebook: src, out, seconds: 0 };
-    child.on("error", (e) => resolve({ ...base, ok: false, kind: "runner", error: `cannot start ${python}: ${e.message}` }));
+    child.on("error", (e) =>
+      resolve({ ...base, ok: false, kind: "runner", error: `cannot start ${python}: ${e.message}` }),
+    );
     child.on("close", (code) => {
       const seconds = (Date.now() - t0) / 1000;
       const last = stdout.trim().split("\n").pop() ?? "";
@@ -148,7 +165,13 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
         parsed = undefined;
       }
       if (!parsed) {
-        resolve({ ...base, seconds, ok: false, kind: "runner", error: `the notebook runner (${python} scripts/run_notebook.py) exited with code ${code} and no result; its last message: ${errTail.trim().split("\n").pop() ?? "(none)"} (full output above)` });
+        resolve({
+          ...base,
+          seconds,
+          ok: false,
+          kind: "runner",
+          error: `the notebook runner (${python} scripts/run_notebook.py) exited with code ${code} and no result; its last message: ${errTail.trim().split("\n").pop() ?? "(none)"} (full output above)`,
+        });
         return;
       }
       const ok = parsed.ok === true && code === 0;
@@ -156,7 +179,15 @@ export async function runNotebook(src: string, opts: Partial<RunOptions> = {}): 
         // the executed copy is the evidence: prose numbers are checked against this run's outputs
         const bad = unsupportedClaims(readNotebook(out), path.basename(src));
         if (bad.length) {
-          resolve({ ...base, seconds, notebook: src, out, ok: false, kind: "claims", error: `${bad.length} number(s) in the markdown are not backed by this run:\n${bad.join("\n")}` });
+          resolve({
+            ...base,
+            seconds,
+            notebook: src,
+            out,
+            ok: false,
+            kind: "claims",
+            error: `${bad.length} number(s) in the markdown are not backed by this run:\n${bad.join("\n")}`,
+          });
           return;
         }
       }

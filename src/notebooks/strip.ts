@@ -8,32 +8,57 @@ import { FileAccessError, readRegularFileSync } from "../runtime/files";
 
 /** The parts of an .ipynb we touch. */
 export interface NotebookJson {
-  cells: { cell_type: string; source: string | string[]; outputs?: unknown[]; execution_count?: number | null; metadata?: Record<string, unknown> }[];
+  cells: {
+    cell_type: string;
+    source: string | string[];
+    outputs?: unknown[];
+    execution_count?: number | null;
+    metadata?: Record<string, unknown>;
+  }[];
   metadata?: Record<string, unknown>;
   nbformat?: number;
   nbformat_minor?: number;
 }
 
-const describeValue = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60));
+const describeValue = (v: unknown): string =>
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "an array"
+      : typeof v === "object"
+        ? "an object"
+        : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60);
 
 /**
  * Check the parts of a parsed notebook that strip and run rely on; one line naming the file and the cell
  * (1-based, as Jupyter numbers cells, and its index in `cells`) when something is off.
  */
 export function validateNotebook(nb: unknown, file: string): NotebookJson {
-  if (nb === null || typeof nb !== "object" || Array.isArray(nb)) throw new Error(`${file}: not a notebook (expected a JSON object, found ${describeValue(nb)})`);
+  if (nb === null || typeof nb !== "object" || Array.isArray(nb))
+    throw new Error(`${file}: not a notebook (expected a JSON object, found ${describeValue(nb)})`);
   const cells = (nb as { cells?: unknown }).cells;
-  if (!Array.isArray(cells)) throw new Error(`${file}: not a notebook (no "cells" array${cells === undefined ? "" : `; found ${describeValue(cells)}`})`);
+  if (!Array.isArray(cells))
+    throw new Error(
+      `${file}: not a notebook (no "cells" array${cells === undefined ? "" : `; found ${describeValue(cells)}`})`,
+    );
   cells.forEach((c: unknown, i) => {
     const where = `${file}: cell ${i + 1} (cells[${i}])`;
-    if (c === null || typeof c !== "object" || Array.isArray(c)) throw new Error(`${where} is ${describeValue(c)}, expected an object with "cell_type" and "source"`);
+    if (c === null || typeof c !== "object" || Array.isArray(c))
+      throw new Error(`${where} is ${describeValue(c)}, expected an object with "cell_type" and "source"`);
     const cell = c as Record<string, unknown>;
-    if (typeof cell.cell_type !== "string") throw new Error(`${where}: "cell_type" must be a string ("code", "markdown" or "raw"), found ${describeValue(cell.cell_type)}`);
+    if (typeof cell.cell_type !== "string")
+      throw new Error(
+        `${where}: "cell_type" must be a string ("code", "markdown" or "raw"), found ${describeValue(cell.cell_type)}`,
+      );
     const src = cell.source;
     if (!(typeof src === "string" || (Array.isArray(src) && src.every((l) => typeof l === "string"))))
       throw new Error(`${where}: "source" must be a string or a list of strings, found ${describeValue(src)}`);
-    if (cell.outputs !== undefined && !Array.isArray(cell.outputs)) throw new Error(`${where}: "outputs" must be a list, found ${describeValue(cell.outputs)}`);
-    if (cell.metadata !== undefined && (cell.metadata === null || typeof cell.metadata !== "object" || Array.isArray(cell.metadata)))
+    if (cell.outputs !== undefined && !Array.isArray(cell.outputs))
+      throw new Error(`${where}: "outputs" must be a list, found ${describeValue(cell.outputs)}`);
+    if (
+      cell.metadata !== undefined &&
+      (cell.metadata === null || typeof cell.metadata !== "object" || Array.isArray(cell.metadata))
+    )
       throw new Error(`${where}: "metadata" must be an object, found ${describeValue(cell.metadata)}`);
   });
   return nb as NotebookJson;
@@ -61,8 +86,9 @@ export function notebookDirt(nb: NotebookJson): string[] {
   const out: string[] = [];
   nb.cells.forEach((c, i) => {
     if (c.cell_type !== "code") return;
-    if (c.outputs && c.outputs.length) out.push(`cell ${i + 1} has ${c.outputs.length} output(s)`);
-    if (c.execution_count !== null && c.execution_count !== undefined) out.push(`cell ${i + 1} has execution_count ${c.execution_count}`);
+    if (c.outputs?.length) out.push(`cell ${i + 1} has ${c.outputs.length} output(s)`);
+    if (c.execution_count !== null && c.execution_count !== undefined)
+      out.push(`cell ${i + 1} has execution_count ${c.execution_count}`);
     if (c.metadata && "execution" in c.metadata) out.push(`cell ${i + 1} has execution timing metadata`);
   });
   return out;

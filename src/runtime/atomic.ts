@@ -3,12 +3,15 @@
  * datasets, exports, notebooks): write into a temporary sibling, flush it, then rename it into place, so
  * an interrupted write leaves the previous version intact and never a half-written one.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** A unique temporary name next to `p` (same folder, so the final rename stays on one filesystem). */
 export function tempSibling(p: string, tag = "tmp"): string {
-  return path.join(path.dirname(p), `.${path.basename(p)}.${tag}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
+  return path.join(
+    path.dirname(p),
+    `.${path.basename(p)}.${tag}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+  );
 }
 
 /** fsync a file or folder by path (folders: makes a rename durable); errors on platforms that refuse are ignored. */

@@ -73,12 +73,20 @@ function tryRequire(id: string): { ok: true; mod: any } | { ok: false; why: stri
  * chosen by itself only when it drives a GPU (tfjs-node's `isGPUPackage` and `isUsingGpuDevice`); on a CPU the
  * tested wasm path stays the default. A forced `TUNEBOOK_BACKEND=tensorflow` always takes it.
  */
-export function nativeVerdict(id: string, backend: { isGPUPackage?: boolean; isUsingGpuDevice?: boolean }, forced: boolean): { ok: boolean; why: string; gpu: boolean } {
+export function nativeVerdict(
+  id: string,
+  backend: { isGPUPackage?: boolean; isUsingGpuDevice?: boolean },
+  forced: boolean,
+): { ok: boolean; why: string; gpu: boolean } {
   const gpu = backend.isGPUPackage === true && backend.isUsingGpuDevice === true;
   if (gpu) return { ok: true, why: `${id} loaded, on the GPU (CUDA)`, gpu };
   const where = id.endsWith("-gpu") ? "it found no GPU (isUsingGpuDevice is false)" : "it is the CPU build";
   if (forced) return { ok: true, why: `${id} loaded, on the CPU: ${where}`, gpu: false };
-  return { ok: false, why: `${id} loads but ${where}, and the native backend is used by itself only on a GPU (TUNEBOOK_BACKEND=tensorflow forces it)`, gpu: false };
+  return {
+    ok: false,
+    why: `${id} loads but ${where}, and the native backend is used by itself only on a GPU (TUNEBOOK_BACKEND=tensorflow forces it)`,
+    gpu: false,
+  };
 }
 
 async function tryNative(forced: boolean): Promise<{ ok: boolean; why: string; gpu: boolean }> {
@@ -133,7 +141,8 @@ async function loadDawn(): Promise<any> {
  */
 async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
   if (!isInstalled("webgpu")) return { ok: false, why: "the `webgpu` package is not installed (opt-in)" };
-  if (!isInstalled("@tensorflow/tfjs-backend-webgpu")) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
+  if (!isInstalled("@tensorflow/tfjs-backend-webgpu"))
+    return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
   try {
     const g: any = globalThis as any;
     if (!g.navigator?.gpu) {
@@ -147,7 +156,8 @@ async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
     const adapter = await g.navigator.gpu.requestAdapter();
     if (!adapter) return { ok: false, why: "no WebGPU adapter found (Dawn found no usable Vulkan/Metal/D3D12 device)" };
     require("@tensorflow/tfjs-backend-webgpu");
-    if (!tf.findBackendFactory("webgpu")) return { ok: false, why: "@tensorflow/tfjs-backend-webgpu did not register a backend" };
+    if (!tf.findBackendFactory("webgpu"))
+      return { ok: false, why: "@tensorflow/tfjs-backend-webgpu did not register a backend" };
     if (await tf.setBackend("webgpu")) {
       const info = adapter.info ?? {};
       const desc = [info.vendor, info.description || info.device].filter(Boolean).join(" ");
@@ -183,7 +193,10 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
       await tf.ready();
       const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
       const n = r.mod.getThreadsCount?.() ?? 1;
-      return { ok: true, why: `WebAssembly${simd ? " with SIMD" : ""}, ${n > 1 ? `${n} threads` : note}${blasNote(threads)}` };
+      return {
+        ok: true,
+        why: `WebAssembly${simd ? " with SIMD" : ""}, ${n > 1 ? `${n} threads` : note}${blasNote(threads)}`,
+      };
     }
   } catch (e: any) {
     return { ok: false, why: `wasm failed: ${String(e?.message ?? e).split("\n")[0]}` };
@@ -193,7 +206,10 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; why: string }> {
 
 async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
   const requested = opts.backend ?? process.env.TUNEBOOK_BACKEND;
-  const forced = requested && requested.trim() !== "" ? parseBackendName(requested, opts.backend ? "backend" : "TUNEBOOK_BACKEND") : undefined;
+  const forced =
+    requested && requested.trim() !== ""
+      ? parseBackendName(requested, opts.backend ? "backend" : "TUNEBOOK_BACKEND")
+      : undefined;
   const skipped: BackendChoice["skipped"] = [];
   const order: BackendName[] = forced ? [forced] : [...BACKENDS];
   for (const name of order) {
@@ -211,7 +227,9 @@ async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
   if (forced) {
     throw new BackendError(`backend "${forced}" was requested but cannot start here: ${skipped[0]?.why}`);
   }
-  throw new BackendError(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join("; ")}`);
+  throw new BackendError(
+    `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join("; ")}`,
+  );
 }
 
 /**
@@ -243,6 +261,8 @@ export function currentBackend(): BackendChoice | undefined {
 /** One line: which backend and why, and what was passed over. */
 export function backendReport(choice: BackendChoice | undefined = current): string {
   if (!choice) return "tunebook backend: not initialised (call initBackend())";
-  const skipped = choice.skipped.length ? ` [skipped: ${choice.skipped.map((s) => `${s.name} (${s.why})`).join("; ")}]` : "";
+  const skipped = choice.skipped.length
+    ? ` [skipped: ${choice.skipped.map((s) => `${s.name} (${s.why})`).join("; ")}]`
+    : "";
   return `tunebook backend: ${choice.name} (${choice.reason})${skipped}`;
 }

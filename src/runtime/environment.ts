@@ -3,11 +3,11 @@
  * and why, threads, versions (node, tfjs, tslab and the TypeScript it compiles cells with, the project's
  * TypeScript), memory, and whether the Hugging Face hub is reachable.
  */
-import * as os from "os";
-import * as path from "path";
-import * as fs from "fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, backendReport, BackendChoice } from "./backend";
+import { initBackend, backendReport, type BackendChoice } from "./backend";
 
 export interface EnvironmentReport {
   backend: string;
@@ -80,7 +80,9 @@ export async function environmentReport(opts: EnvironmentOptions = {}): Promise<
   else if (opts.probeHub === false) detail = "not probed";
   else {
     reachable = await hubMod.isHubReachable({ endpoint, timeoutMs: opts.hubTimeoutMs ?? 3000 });
-    detail = reachable ? "reachable: models download into the Hugging Face cache" : "unreachable: the embedded default model and the local cache are used";
+    detail = reachable
+      ? "reachable: models download into the Hugging Face cache"
+      : "unreachable: the embedded default model and the local cache are used";
   }
   return {
     backend: choice.name,
@@ -94,7 +96,10 @@ export async function environmentReport(opts: EnvironmentOptions = {}): Promise<
       tslab: pkgVersion("tslab"),
       "typescript (tslab cells)": tslabTypeScript(),
       typescript: pkgVersion("typescript"),
-      tunebook: pkgVersion("tunebook") === "not installed" ? JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version : pkgVersion("tunebook"),
+      tunebook:
+        pkgVersion("tunebook") === "not installed"
+          ? JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version
+          : pkgVersion("tunebook"),
     },
     memory: {
       totalMiB: Math.round(os.totalmem() / 2 ** 20),
@@ -113,7 +118,9 @@ export function formatEnvironment(r: EnvironmentReport): string {
   const lines = [
     backendReport(),
     `threads: ${r.threads.backend} (backend), ${r.threads.cpus} CPU cores`,
-    `versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     `memory: ${r.memory.freeMiB} MiB free of ${r.memory.totalMiB} MiB; this process ${r.memory.processRssMiB} MiB; tfjs ${r.memory.tfTensors} tensors, ${r.memory.tfMiB} MiB`,
     `hub: ${r.hub.endpoint} — ${r.hub.detail}`,
     `platform: ${r.platform}`,

@@ -16,9 +16,9 @@
  * Python's huggingface_hub locks with flock() on `.locks/{repo}/{etag}.lock`; a file lock made with open() cannot
  * share that file (Python truncates it and never writes an owner), so callers use their own name beside it.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** Who holds a lock, as written in the lock file (JSON). */
 export interface LockOwner {
@@ -65,7 +65,10 @@ export interface HeldLock {
 
 /** The lock could not be taken within `timeoutMs`, or its folder cannot hold a lock. */
 export class FileLockError extends Error {
-  constructor(message: string, readonly owner?: LockOwner) {
+  constructor(
+    message: string,
+    readonly owner?: LockOwner,
+  ) {
     super(message);
     this.name = "FileLockError";
   }
@@ -107,7 +110,11 @@ export function describeOwner(o: LockOwner | undefined): string {
 }
 
 /** Why the lock at `lockPath` is stale, or undefined when its owner may still be working. */
-export function staleReason(lockPath: string, staleMs = DEFAULT_FILE_LOCK.staleMs, now = Date.now()): string | undefined {
+export function staleReason(
+  lockPath: string,
+  staleMs = DEFAULT_FILE_LOCK.staleMs,
+  now = Date.now(),
+): string | undefined {
   let mtime: number;
   try {
     mtime = fs.statSync(lockPath).mtimeMs;
@@ -118,7 +125,8 @@ export function staleReason(lockPath: string, staleMs = DEFAULT_FILE_LOCK.staleM
   if (o && o.host === os.hostname()) {
     if (!pidAlive(o.pid)) return `its owner (${describeOwner(o)}) is no longer running`;
     const start = procStartOf(o.pid);
-    if (o.procStart && start && start !== o.procStart) return `its owner (${describeOwner(o)}) exited and the pid was reused`;
+    if (o.procStart && start && start !== o.procStart)
+      return `its owner (${describeOwner(o)}) exited and the pid was reused`;
   }
   const age = now - mtime;
   if (age > staleMs) return `its owner (${describeOwner(o)}) has not touched it for ${Math.round(age / 1000)} s`;
@@ -212,7 +220,13 @@ export async function acquireFileLock(lockPath: string, opts: FileLockOptions = 
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   const started = Date.now();
   for (;;) {
-    const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), procStart: procStartOf(process.pid), purpose: o.purpose };
+    const owner: LockOwner = {
+      pid: process.pid,
+      host: os.hostname(),
+      since: new Date().toISOString(),
+      procStart: procStartOf(process.pid),
+      purpose: o.purpose,
+    };
     if (tryCreate(lockPath, owner)) return hold(lockPath, owner, o.heartbeatMs);
     let judged: string;
     try {

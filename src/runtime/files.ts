@@ -5,7 +5,7 @@
  * `stat`ed first and anything but a regular file is refused with one line naming the path and what it is; the
  * file is then opened with O_NONBLOCK (a FIFO swapped in after the stat still cannot block) and `fstat`ed again.
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 
 /** A path that is missing, unreadable or not a regular file. The message is one line naming the path. */
 export class FileAccessError extends Error {

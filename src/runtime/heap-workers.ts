@@ -15,7 +15,7 @@
  * `TUNEBOOK_HEAP_WORKERS=0` turns the split off.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Worker } from "worker_threads";
+import { Worker } from "node:worker_threads";
 import { wasmMemory } from "./wasm-heap";
 
 /** Environment variable: `0` to keep the loops on the main thread. */
@@ -25,7 +25,13 @@ export const HEAP_WORKERS_ENV = "TUNEBOOK_HEAP_WORKERS";
  * A loop body: `(heap, offsets, start, end, args)` over elements [start, end) of arrays at byte `offsets` of the
  * heap. Must not reference anything outside itself (its source text is what the workers run).
  */
-export type HeapKernel = (heap: ArrayBufferLike, offsets: readonly number[], start: number, end: number, args: readonly number[]) => void;
+export type HeapKernel = (
+  heap: ArrayBufferLike,
+  offsets: readonly number[],
+  start: number,
+  end: number,
+  args: readonly number[],
+) => void;
 
 /** Arrays smaller than this run on the main thread alone (the hand-off costs more than it saves). */
 export const MIN_SPLIT = 1 << 16;
@@ -33,7 +39,11 @@ export const MIN_SPLIT = 1 << 16;
 const MAX_OFFSETS = 8;
 const MAX_ARGS = 16;
 // control block per worker (Int32): [state, kernel id, start, end, nOffsets, nArgs]; then Float64 offsets and args
-const IDLE = 0, JOB = 1, DONE = 2, FAILED = 3, READY = 4;
+const IDLE = 0,
+  JOB = 1,
+  DONE = 2,
+  FAILED = 3,
+  READY = 4;
 
 interface PoolWorker {
   worker: Worker;
@@ -113,7 +123,8 @@ function getPool(): Pool | null {
       worker.on("error", () => undefined);
       const ctrl = new Int32Array(ctrlBuffer, 0, 8);
       workers.push({ worker, ctrl, nums: new Float64Array(ctrlBuffer, 32, MAX_OFFSETS + MAX_ARGS) });
-      if (Atomics.wait(ctrl, 0, IDLE, 5000) === "timed-out" && Atomics.load(ctrl, 0) !== READY) throw new Error("a heap worker did not start within 5 s");
+      if (Atomics.wait(ctrl, 0, IDLE, 5000) === "timed-out" && Atomics.load(ctrl, 0) !== READY)
+        throw new Error("a heap worker did not start within 5 s");
       Atomics.store(ctrl, 0, IDLE);
     }
   } catch {
@@ -159,7 +170,8 @@ export function runSplit(kernel: HeapKernel, offsets: readonly number[], n: numb
   const per = Math.ceil(n / parts / 4) * 4; // slices on 16-byte boundaries
   const started: PoolWorker[] = [];
   for (let w = 0; w < p.workers.length; w++) {
-    const start = per * (w + 1), end = Math.min(n, per * (w + 2));
+    const start = per * (w + 1),
+      end = Math.min(n, per * (w + 2));
     if (start >= end) break;
     const pw = p.workers[w];
     pw.ctrl[1] = id;

@@ -12,7 +12,13 @@ export interface DuplicateKey {
   path: string;
 }
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d,
+  LBRACKET = 0x5b,
+  RBRACKET = 0x5d,
+  COMMA = 0x2c;
 
 /** Index of the quote closing the string that opens at `start`. */
 function stringEnd(text: string, start: number): number {
@@ -55,7 +61,7 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
     if (c === QUOTE) {
       const j = stringEnd(text, i);
       const top = stack[stack.length - 1];
-      if (top && top.keys && top.expectKey) {
+      if (top?.keys && top.expectKey) {
         const raw = text.slice(i + 1, j);
         const key = raw.indexOf("\\") < 0 ? raw : (JSON.parse(text.slice(i, j + 1)) as string);
         if (top.keys.has(key)) return { key, path: pathOf() };
@@ -66,7 +72,13 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
       i = j;
     } else if (c === LBRACE || c === LBRACKET) {
       const parent = stack[stack.length - 1];
-      const name = !parent ? "" : !parent.keys ? `[${parent.index}]` : stack.length === 1 ? parent.lastKey : `.${parent.lastKey}`;
+      const name = !parent
+        ? ""
+        : !parent.keys
+          ? `[${parent.index}]`
+          : stack.length === 1
+            ? parent.lastKey
+            : `.${parent.lastKey}`;
       stack.push({ keys: c === LBRACE ? new Set() : null, expectKey: c === LBRACE, name, lastKey: "", index: 0 });
     } else if (c === RBRACE || c === RBRACKET) stack.pop();
     else if (c === COMMA) {

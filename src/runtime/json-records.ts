@@ -3,14 +3,18 @@
  * every `*.json` file, sorted by name, parsed and validated. An absent folder gives []; a malformed file is an
  * error naming it (never a silently skipped number).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /**
  * @example
  * const recs = readJsonRecords("docs/recorded", validateRecording, (m) => new RecordingError(m));
  */
-export function readJsonRecords<T>(dir: string, validate: (parsed: unknown, file: string) => T, makeError: (message: string) => Error): (T & { file: string })[] {
+export function readJsonRecords<T>(
+  dir: string,
+  validate: (parsed: unknown, file: string) => T,
+  makeError: (message: string) => Error,
+): (T & { file: string })[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)

@@ -65,13 +65,22 @@ export function coreTypePlan(env: Record<string, string | undefined>): CoreTypeP
   const want = env[CORETYPE_ENV]?.trim() ?? "";
   const set = OPENBLAS_CORE_VARS.filter((k) => (env[k] ?? "") !== "").map((k) => `${k}=${env[k]}`);
   if (want.toLowerCase() === "env") {
-    return { overrides: {}, why: set.length ? `${set.join(", ")} from the environment, as ${CORETYPE_ENV}=env asks` : "detected by OpenBLAS for this CPU" };
+    return {
+      overrides: {},
+      why: set.length
+        ? `${set.join(", ")} from the environment, as ${CORETYPE_ENV}=env asks`
+        : "detected by OpenBLAS for this CPU",
+    };
   }
-  if (want !== "" && want.toLowerCase() !== "auto") return { overrides: { OPENBLAS_CORETYPE: want }, why: `forced by ${CORETYPE_ENV}=${want}` };
+  if (want !== "" && want.toLowerCase() !== "auto")
+    return { overrides: { OPENBLAS_CORETYPE: want }, why: `forced by ${CORETYPE_ENV}=${want}` };
   if (!set.length) return { overrides: {}, why: "detected by OpenBLAS for this CPU" };
   const overrides: Record<string, string | undefined> = {};
   for (const k of OPENBLAS_CORE_VARS) overrides[k] = undefined;
-  return { overrides, why: `detected by OpenBLAS for this CPU; the environment's ${set.join(", ")} not applied in this process, ${CORETYPE_ENV}=env keeps it` };
+  return {
+    overrides,
+    why: `detected by OpenBLAS for this CPU; the environment's ${set.join(", ")} not applied in this process, ${CORETYPE_ENV}=env keeps it`,
+  };
 }
 
 /**
@@ -82,8 +91,12 @@ export function coreTypePlan(env: Record<string, string | undefined>): CoreTypeP
  * @example
  * const lib = withEnv(process.env, { OPENBLAS_CORETYPE: undefined }, () => koffi.load("libopenblas.so.0"));
  */
-export function withEnv<T>(env: Record<string, string | undefined>, overrides: Record<string, string | undefined>, fn: () => T): T {
-  const saved = Object.keys(overrides).map((k) => [k, Object.prototype.hasOwnProperty.call(env, k), env[k]] as const);
+export function withEnv<T>(
+  env: Record<string, string | undefined>,
+  overrides: Record<string, string | undefined>,
+  fn: () => T,
+): T {
+  const saved = Object.keys(overrides).map((k) => [k, Object.hasOwn(env, k), env[k]] as const);
   try {
     for (const [k, v] of Object.entries(overrides)) {
       if (v === undefined) delete env[k];
@@ -99,8 +112,20 @@ export function withEnv<T>(env: Record<string, string | undefined>, overrides: R
 }
 
 type Sgemm = (
-  order: number, transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+  order: number,
+  transA: number,
+  transB: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
 ) => void;
 
 export interface NativeBlas {
@@ -168,13 +193,17 @@ function candidates(): string[] {
 /** Load a native BLAS through koffi; `threads` sets OpenBLAS's thread count. Returns why not on failure. */
 export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } | { ok: false; why: string } {
   const env = process.env[BLAS_ENV]?.trim().toLowerCase();
-  if (env === "off" || env === "0" || env === "false" || env === "none") return { ok: false, why: `${BLAS_ENV}=${env}` };
+  if (env === "off" || env === "0" || env === "false" || env === "none")
+    return { ok: false, why: `${BLAS_ENV}=${env}` };
   let koffi: any;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     koffi = require("koffi");
   } catch (e: any) {
-    return { ok: false, why: `koffi (the optional FFI package) is not installed: ${String(e?.message ?? e).split("\n")[0]}` };
+    return {
+      ok: false,
+      why: `koffi (the optional FFI package) is not installed: ${String(e?.message ?? e).split("\n")[0]}`,
+    };
   }
   const plan = coreTypePlan(process.env);
   const tried: string[] = [];
@@ -185,7 +214,8 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
       lib = withEnv(process.env, plan.overrides, () => koffi.load(name));
     } catch (e: any) {
       const msg = String(e?.message ?? e).split("\n")[0];
-      if (/cannot open shared object|no such file|image not found|could not be found|not found/i.test(msg)) missing.push(name);
+      if (/cannot open shared object|no such file|image not found|could not be found|not found/i.test(msg))
+        missing.push(name);
       else tried.push(`${name}: ${msg}`);
       continue;
     }
@@ -214,9 +244,14 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
       coreType ??= m?.[2];
       const forced = plan.overrides.OPENBLAS_CORETYPE;
       // the library may have been loaded before in this process (the variables are read only once), or the name unknown
-      coreWhy = forced && coreType && coreType.toLowerCase() !== forced.toLowerCase() ? `${plan.why}, but OpenBLAS runs ${coreType}` : plan.why;
+      coreWhy =
+        forced && coreType && coreType.toLowerCase() !== forced.toLowerCase()
+          ? `${plan.why}, but OpenBLAS runs ${coreType}`
+          : plan.why;
       const core = coreType ?? m?.[2];
-      describe = m ? `OpenBLAS ${m[1]}${core ? ` (${core})` : ""}, ${threads} thread${threads === 1 ? "" : "s"}` : `OpenBLAS, ${threads} threads`;
+      describe = m
+        ? `OpenBLAS ${m[1]}${core ? ` (${core})` : ""}, ${threads} thread${threads === 1 ? "" : "s"}`
+        : `OpenBLAS, ${threads} threads`;
     } catch {
       // not OpenBLAS: it manages its own threads
     }
@@ -226,7 +261,15 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     } catch {
       // optional
     }
-    const blas: NativeBlas = { library: name, describe, sgemm, dsdot, threads, ...(coreType ? { coreType } : {}), ...(coreWhy ? { coreWhy } : {}) };
+    const blas: NativeBlas = {
+      library: name,
+      describe,
+      sgemm,
+      dsdot,
+      threads,
+      ...(coreType ? { coreType } : {}),
+      ...(coreWhy ? { coreWhy } : {}),
+    };
     const check = selfCheck(blas);
     if (check) {
       tried.push(`${name}: ${check}`);
@@ -235,23 +278,52 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     return { ok: true, blas };
   }
   const found = [missing.length ? `${missing.join(", ")}: not found` : "", ...tried].filter(Boolean).join("; ");
-  return { ok: false, why: `no native BLAS (${found}); install OpenBLAS (e.g. apt install libopenblas0) for faster training` };
+  return {
+    ok: false,
+    why: `no native BLAS (${found}); install OpenBLAS (e.g. apt install libopenblas0) for faster training`,
+  };
 }
 
 /** A 3×4·4×2 product with each transpose flag, checked against a plain loop; returns an error or "". */
 function selfCheck(blas: NativeBlas): string {
-  const M = 3, K = 4, N = 2;
+  const M = 3,
+    K = 4,
+    N = 2;
   const a = Float32Array.from({ length: M * K }, (_, i) => (i % 5) - 2);
   const b = Float32Array.from({ length: K * N }, (_, i) => (i % 3) + 0.5);
   const want = new Float32Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) want[i * N + j] += a[i * K + k] * b[k * N + j];
-  const aT = new Float32Array(K * M), bT = new Float32Array(N * K);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) want[i * N + j] += a[i * K + k] * b[k * N + j];
+  const aT = new Float32Array(K * M),
+    bT = new Float32Array(N * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const c = new Float32Array(M * N).fill(NaN);
-    blas.sgemm(ROW_MAJOR, ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS, M, N, K, 1, ta ? aT : a, ta ? M : K, tb ? bT : b, tb ? K : N, 0, c, N);
-    for (let i = 0; i < c.length; i++) if (Math.abs(c[i] - want[i]) > 1e-4) return `self-check failed (transA=${ta}, transB=${tb}: ${c[i]} vs ${want[i]})`;
+    blas.sgemm(
+      ROW_MAJOR,
+      ta ? TRANS : NO_TRANS,
+      tb ? TRANS : NO_TRANS,
+      M,
+      N,
+      K,
+      1,
+      ta ? aT : a,
+      ta ? M : K,
+      tb ? bT : b,
+      tb ? K : N,
+      0,
+      c,
+      N,
+    );
+    for (let i = 0; i < c.length; i++)
+      if (Math.abs(c[i] - want[i]) > 1e-4)
+        return `self-check failed (transA=${ta}, transB=${tb}: ${c[i]} vs ${want[i]})`;
   }
   return "";
 }
@@ -279,7 +351,8 @@ export function broadcastBatches(
     if (same(p)) return (i) => i;
     if (sizeOf(p) === 1) return () => 0;
     return (i) => {
-      let idx = 0, stride = 1;
+      let idx = 0,
+        stride = 1;
       for (let d = rank - 1; d >= 0; d--) {
         const k = i % outer[d];
         i = Math.floor(i / outer[d]);
@@ -296,10 +369,14 @@ export function broadcastBatches(
 function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, attrs } = args;
-    const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
-    const transposeA = !!(attrs as any)?.transposeA, transposeB = !!(attrs as any)?.transposeB;
-    if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
-    const ra = a.shape.length, rb = b.shape.length;
+    const a = inputs.a as tf.TensorInfo,
+      b = inputs.b as tf.TensorInfo;
+    const transposeA = !!(attrs as any)?.transposeA,
+      transposeB = !!(attrs as any)?.transposeB;
+    if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2)
+      return fallback(args);
+    const ra = a.shape.length,
+      rb = b.shape.length;
     const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
     const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
     const Kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
@@ -312,7 +389,10 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
     if (!bcast) return fallback(args); // incompatible batch dims: tfjs's own error message
     const { outer, indexA, indexB } = bcast;
     const batch = sizeOf(outer);
-    const backend = args.backend as unknown as { makeOutput(shape: number[], dtype: string): tf.TensorInfo; disposeData(id: object): void };
+    const backend = args.backend as unknown as {
+      makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+      disposeData(id: object): void;
+    };
     const out = backend.makeOutput([...outer, M, N], "float32");
     if (batch * M * N === 0) return out;
     const [A, B, c] = [a, b, out].map(heapView); // where the wasm backend keeps them (made after `out`: growth)
@@ -325,19 +405,32 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
       c.fill(0);
       return out;
     }
-    const ta = transposeA ? TRANS : NO_TRANS, tb = transposeB ? TRANS : NO_TRANS;
-    const lda = transposeA ? M : K, ldb = transposeB ? K : N;
+    const ta = transposeA ? TRANS : NO_TRANS,
+      tb = transposeB ? TRANS : NO_TRANS;
+    const lda = transposeA ? M : K,
+      ldb = transposeB ? K : N;
     if (batch === 1) {
       blas.sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, A, lda, B, ldb, 0, c, N);
       return out;
     }
     for (let i = 0; i < batch; i++) {
-      const ia = indexA(i), ib = indexB(i);
+      const ia = indexA(i),
+        ib = indexB(i);
       blas.sgemm(
-        ROW_MAJOR, ta, tb, M, N, K, 1,
-        A.subarray(ia * M * K, (ia + 1) * M * K), lda,
-        B.subarray(ib * K * N, (ib + 1) * K * N), ldb,
-        0, c.subarray(i * M * N, (i + 1) * M * N), N,
+        ROW_MAJOR,
+        ta,
+        tb,
+        M,
+        N,
+        K,
+        1,
+        A.subarray(ia * M * K, (ia + 1) * M * K),
+        lda,
+        B.subarray(ib * K * N, (ib + 1) * K * N),
+        ldb,
+        0,
+        c.subarray(i * M * N, (i + 1) * M * N),
+        N,
       );
     }
     return out;
@@ -365,7 +458,11 @@ export function installNativeMatMul(threads: number): NativeBlasStatus {
   original = current;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({ ...current, kernelFunc: blasBatchMatMul(loaded.blas, current.kernelFunc) });
-  status = { active: true, why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`, blas: loaded.blas };
+  status = {
+    active: true,
+    why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`,
+    blas: loaded.blas,
+  };
   return status;
 }
 
@@ -384,18 +481,46 @@ export function uninstallNativeMatMul(): void {
  * buffer on the wasm heap; returns false otherwise (nothing done). The caller owns `acc` and must not have
  * shared it (`tf.clone` shares buffers on wasm).
  */
-export function matMulAccumulate(acc: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean, alpha = 1): boolean {
+export function matMulAccumulate(
+  acc: tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  transposeA: boolean,
+  transposeB: boolean,
+  alpha = 1,
+): boolean {
   if (!nativeMatMulActive() || !status.blas) return false;
   const [M, N] = acc.shape;
   const K = transposeA ? a.shape[0] : a.shape[1];
-  if ((transposeA ? a.shape[1] : a.shape[0]) !== M || (transposeB ? b.shape[0] : b.shape[1]) !== N || (transposeB ? b.shape[1] : b.shape[0]) !== K) {
-    throw new Error(`matMulAccumulate: [${acc.shape}] += [${a.shape}]${transposeA ? "ᵀ" : ""}·[${b.shape}]${transposeB ? "ᵀ" : ""} do not fit`);
+  if (
+    (transposeA ? a.shape[1] : a.shape[0]) !== M ||
+    (transposeB ? b.shape[0] : b.shape[1]) !== N ||
+    (transposeB ? b.shape[1] : b.shape[0]) !== K
+  ) {
+    throw new Error(
+      `matMulAccumulate: [${acc.shape}] += [${a.shape}]${transposeA ? "ᵀ" : ""}·[${b.shape}]${transposeB ? "ᵀ" : ""} do not fit`,
+    );
   }
   if (!soleOwner(acc)) return false;
   const [c, av, bv] = [acc, a, b].map(heapView);
   if (!c || !av || !bv) return false;
   if (M * N === 0 || K === 0) return true;
-  status.blas.sgemm(ROW_MAJOR, transposeA ? TRANS : NO_TRANS, transposeB ? TRANS : NO_TRANS, M, N, K, alpha, av, transposeA ? M : K, bv, transposeB ? K : N, 1, c, N);
+  status.blas.sgemm(
+    ROW_MAJOR,
+    transposeA ? TRANS : NO_TRANS,
+    transposeB ? TRANS : NO_TRANS,
+    M,
+    N,
+    K,
+    alpha,
+    av,
+    transposeA ? M : K,
+    bv,
+    transposeB ? K : N,
+    1,
+    c,
+    N,
+  );
   return true;
 }
 

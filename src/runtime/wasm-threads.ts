@@ -18,10 +18,10 @@
  * `unref`'d, so the process exits normally. Any failure leaves the globals restored and reports why; the
  * caller then falls back to the single-threaded build.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 /** Environment variable: number of XNNPACK threads on the wasm backend (1 = single-threaded). */
@@ -32,7 +32,8 @@ export function defaultWasmThreads(): number {
   const env = process.env[WASM_THREADS_ENV];
   if (env !== undefined && env.trim() !== "") {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${WASM_THREADS_ENV}=${JSON.stringify(env)}: expected an integer ≥ 1`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${WASM_THREADS_ENV}=${JSON.stringify(env)}: expected an integer ≥ 1`);
     return Math.min(n, 8);
   }
   return Math.max(1, Math.min(os.cpus().length, 8));
@@ -101,11 +102,12 @@ export async function startThreadedWasm(threads: number): Promise<ThreadedWasmRe
   } catch (e: any) {
     return { ok: false, threads: 1, why: `@tensorflow/tfjs-backend-wasm did not load: ${e?.message ?? e}` };
   }
-  if (typeof SharedArrayBuffer === "undefined") return { ok: false, threads: 1, why: "SharedArrayBuffer is unavailable" };
+  if (typeof SharedArrayBuffer === "undefined")
+    return { ok: false, threads: 1, why: "SharedArrayBuffer is unavailable" };
   const g = globalThis as any;
   const OrigBlob = g.Blob;
   const origCreate = URL.createObjectURL;
-  const osModule: typeof os = require("os"); // the module object itself (a namespace import is read-only)
+  const osModule: typeof os = require("node:os"); // the module object itself (a namespace import is read-only)
   const origCpus = osModule.cpus;
   const dir = path.join(os.tmpdir(), `tunebook-wasm-threads-${wasmMod.version_wasm ?? "x"}`);
   try {
@@ -133,7 +135,7 @@ export async function startThreadedWasm(threads: number): Promise<ThreadedWasmRe
   };
   (URL as any).createObjectURL = (obj: any) => {
     const text = texts.get(obj);
-    if (text !== undefined && text.includes(WORKER_MARKER) && mainFile) {
+    if (text?.includes(WORKER_MARKER) && mainFile) {
       const body = workerPrelude(mainFile) + text;
       workerFile = path.join(dir, `worker-${hash(body)}.js`);
       writeOnce(workerFile, body);

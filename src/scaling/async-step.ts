@@ -20,7 +20,8 @@ export function pairwiseSum(xs: tf.Tensor[]): tf.Tensor {
   let level = xs;
   while (level.length > 1) {
     const next: tf.Tensor[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
     level = next;
   }
   return level[0];
@@ -50,8 +51,11 @@ export async function asyncTrainStep(trainer: Trainer): Promise<{ loss: number; 
   try {
     const [loss, normSq] = await kept.both.data();
     const gradNorm = Math.sqrt(normSq);
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new Error(`asyncTrainStep: non-finite loss ${loss} or gradient norm ${gradNorm}`);
-    tf.tidy(() => trainer.optimizer.apply(new Map(Object.entries(kept.grads)), c.lr, clipCoefficient(gradNorm, c.maxGradNorm)));
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm))
+      throw new Error(`asyncTrainStep: non-finite loss ${loss} or gradient norm ${gradNorm}`);
+    tf.tidy(() =>
+      trainer.optimizer.apply(new Map(Object.entries(kept.grads)), c.lr, clipCoefficient(gradNorm, c.maxGradNorm)),
+    );
     return { loss, gradNorm };
   } finally {
     tf.dispose(kept);

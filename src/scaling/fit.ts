@@ -34,7 +34,9 @@ export function fitPowerLaw(points: readonly { x: number; y: number }[]): PowerL
   if (points.length < 2) throw new Error(`fitPowerLaw: need at least 2 points, got ${points.length}`);
   points.forEach((p, i) => {
     if (!(Number.isFinite(p.x) && p.x > 0 && Number.isFinite(p.y) && p.y > 0)) {
-      throw new Error(`fitPowerLaw: point ${i} is {x: ${p.x}, y: ${p.y}}; both must be finite and > 0 for a log-log fit`);
+      throw new Error(
+        `fitPowerLaw: point ${i} is {x: ${p.x}, y: ${p.y}}; both must be finite and > 0 for a log-log fit`,
+      );
     }
   });
   const lx = points.map((p) => Math.log(p.x));
@@ -54,7 +56,14 @@ export function fitPowerLaw(points: readonly { x: number; y: number }[]): PowerL
   const k = sxy / sxx;
   const b = my - k * mx;
   const ssRes = ly.reduce((s, y, i) => s + (y - (b + k * lx[i])) ** 2, 0);
-  return { exponent: k, coefficient: Math.exp(b), r2: syy === 0 ? 1 : 1 - ssRes / syy, n, xMin: Math.min(...points.map((p) => p.x)), xMax: Math.max(...points.map((p) => p.x)) };
+  return {
+    exponent: k,
+    coefficient: Math.exp(b),
+    r2: syy === 0 ? 1 : 1 - ssRes / syy,
+    n,
+    xMin: Math.min(...points.map((p) => p.x)),
+    xMax: Math.max(...points.map((p) => p.x)),
+  };
 }
 
 /** The fitted y at x. */
@@ -81,7 +90,9 @@ export function extrapolate(fit: PowerLawFit, xs: readonly number[]): Extrapolat
 
 /** The fit of step time against parameter count from measured rows (rows without a time are left out). */
 export function fitStepTime(rows: readonly { params: number | null; stepSeconds: number | null }[]): PowerLawFit {
-  const pts = rows.filter((r) => r.params && r.stepSeconds).map((r) => ({ x: r.params as number, y: r.stepSeconds as number }));
+  const pts = rows
+    .filter((r) => r.params && r.stepSeconds)
+    .map((r) => ({ x: r.params as number, y: r.stepSeconds as number }));
   return fitPowerLaw(pts);
 }
 
@@ -138,9 +149,16 @@ export function gpuStepEstimates(
       const g = getGpu(id);
       const r = estimateMemory(m.config, { job: "train", dtype: o.dtype, batch: o.batch, seq: o.seq, mfu: o.mfu }, g);
       out.push({
-        model: m.name, params: r.model.params, gpu: g.id, gpuName: g.name, kind: "estimate",
-        stepSeconds: r.compute.stepSeconds, tokensPerSecond: r.compute.tokensPerSecond,
-        totalBytes: r.totalBytes, fits: r.gpu?.fits ?? false, formula: r.compute.formula,
+        model: m.name,
+        params: r.model.params,
+        gpu: g.id,
+        gpuName: g.name,
+        kind: "estimate",
+        stepSeconds: r.compute.stepSeconds,
+        tokensPerSecond: r.compute.tokensPerSecond,
+        totalBytes: r.totalBytes,
+        fits: r.gpu?.fits ?? false,
+        formula: r.compute.formula,
       });
     }
   }
@@ -178,7 +196,14 @@ export interface RecordedVsEstimate {
  * recordedVsEstimate(loadRecordings()[0].rows, "h200-141gb").map((r) => r.impliedMfu);
  */
 export function recordedVsEstimate(
-  rows: readonly { model: string; params: number | null; precision: string; batch: number; seq: number; stepSeconds: number | null }[],
+  rows: readonly {
+    model: string;
+    params: number | null;
+    precision: string;
+    batch: number;
+    seq: number;
+    stepSeconds: number | null;
+  }[],
   gpuId: string,
   mfu = DEFAULT_GPU_ESTIMATE.mfu,
 ): RecordedVsEstimate[] {
@@ -187,11 +212,16 @@ export function recordedVsEstimate(
     .filter((r) => r.params && r.stepSeconds)
     .map((r) => {
       const dtype: Dtype = r.precision === "fp32" ? "fp32" : "bf16";
-      const est = estimateMemory(r.params as number, { job: "train", dtype, batch: r.batch, seq: r.seq, mfu }, g).compute.stepSeconds;
+      const est = estimateMemory(r.params as number, { job: "train", dtype, batch: r.batch, seq: r.seq, mfu }, g)
+        .compute.stepSeconds;
       const peak = dtype === "fp32" ? g.fp32Tflops : g.fp16Tflops;
       const tokens = r.batch * r.seq;
       return {
-        model: r.model, precision: r.precision, tokens, measuredSeconds: r.stepSeconds as number, estimatedSeconds: est,
+        model: r.model,
+        precision: r.precision,
+        tokens,
+        measuredSeconds: r.stepSeconds as number,
+        estimatedSeconds: est,
         ratio: est ? (r.stepSeconds as number) / est : null,
         impliedMfu: peak ? measuredMfu(r.params as number, tokens, r.stepSeconds as number, peak) : null,
       };

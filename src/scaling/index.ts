@@ -11,9 +11,26 @@
 export { measureScaling, resolveScalingModel, median, DEFAULT_SCALING_OPTIONS } from "./measure";
 export type { ScalingOptions, ScalingRow, ScalingResult, ScalingProgress, ScalingModel } from "./measure";
 export { asyncTrainStep, pairwiseSum } from "./async-step";
-export { fitPowerLaw, predictPowerLaw, extrapolate, fitStepTime, gpuStepEstimates, measuredMfu, recordedVsEstimate, DEFAULT_GPU_ESTIMATE } from "./fit";
+export {
+  fitPowerLaw,
+  predictPowerLaw,
+  extrapolate,
+  fitStepTime,
+  gpuStepEstimates,
+  measuredMfu,
+  recordedVsEstimate,
+  DEFAULT_GPU_ESTIMATE,
+} from "./fit";
 export type { PowerLawFit, Extrapolation, GpuEstimateOptions, GpuStepEstimate, RecordedVsEstimate } from "./fit";
-export { loadRecordings, validateRecording, recordedDir, recordedRows, RecordingError, RECORD_FORMAT, RECORD_VERSION } from "./recorded";
+export {
+  loadRecordings,
+  validateRecording,
+  recordedDir,
+  recordedRows,
+  RecordingError,
+  RECORD_FORMAT,
+  RECORD_VERSION,
+} from "./recorded";
 export type { Recording, RecordedRow } from "./recorded";
 export { TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart } from "./tasks";
 export type { TaskPlacement, TaskKind } from "./tasks";

@@ -135,16 +135,20 @@ export function resolveScalingModel(m: ScalingModel): { name: string; config: GP
     return { name: name.startsWith("pythia-") ? name : `pythia-${name}`, config };
   }
   if (!m || typeof m.name !== "string" || typeof m.config !== "object") {
-    throw new Error(`measureScaling: sizes entries must be a preset name or { name, config }, got ${JSON.stringify(m)}`);
+    throw new Error(
+      `measureScaling: sizes entries must be a preset name or { name, config }, got ${JSON.stringify(m)}`,
+    );
   }
   return m;
 }
 
 function checkOptions(o: ScalingOptions): void {
   const int = (v: number, field: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new Error(`measureScaling: ${field} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new Error(`measureScaling: ${field} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   };
-  if (!Array.isArray(o.sizes) || o.sizes.length === 0) throw new Error("measureScaling: sizes must list at least one model");
+  if (!Array.isArray(o.sizes) || o.sizes.length === 0)
+    throw new Error("measureScaling: sizes must list at least one model");
   int(o.batchSize, "batchSize", 1);
   int(o.seqLen, "seqLen", 2);
   int(o.warmupSteps, "warmupSteps", 0);
@@ -163,7 +167,7 @@ export function median(xs: readonly number[]): number {
 function memoryLimit(o: ScalingOptions, backend: string): number {
   if (o.maxEstimatedBytes !== null) return o.maxEstimatedBytes || Infinity;
   if (backend === "wasm") return 4 * 2 ** 30;
-  return 0.8 * require("os").freemem();
+  return 0.8 * require("node:os").freemem();
 }
 
 function randomExamples(rng: Rng, n: number, len: number, vocab: number): TokenizedExample[] {
@@ -184,20 +188,42 @@ export async function measureScaling(opts: Partial<ScalingOptions> = {}): Promis
   const models = o.sizes.map(resolveScalingModel);
   const choice = currentBackend() ?? (await initBackend({ verbose: false }));
   const limit = memoryLimit(o, choice.name);
-  const method: "trainer" | "async" = o.stepMethod === "auto" ? (choice.name === "webgpu" ? "async" : "trainer") : o.stepMethod;
-  if (!["auto", "trainer", "async"].includes(o.stepMethod)) throw new Error(`measureScaling: stepMethod must be auto, trainer or async, got ${JSON.stringify(o.stepMethod)}`);
+  const method: "trainer" | "async" =
+    o.stepMethod === "auto" ? (choice.name === "webgpu" ? "async" : "trainer") : o.stepMethod;
+  if (!["auto", "trainer", "async"].includes(o.stepMethod))
+    throw new Error(`measureScaling: stepMethod must be auto, trainer or async, got ${JSON.stringify(o.stepMethod)}`);
   const rows: ScalingRow[] = [];
   const tick = () => new Promise<void>((r) => setImmediate(r));
   for (let i = 0; i < models.length; i++) {
     const { name, config } = models[i];
-    const report = (p: Omit<ScalingProgress, "index" | "total" | "model">) => o.onProgress?.({ index: i, total: models.length, model: name, ...p });
+    const report = (p: Omit<ScalingProgress, "index" | "total" | "model">) =>
+      o.onProgress?.({ index: i, total: models.length, model: name, ...p });
     const params = countParameters(config).total;
-    const estimatedBytes = estimateMemory(config, { job: "train", dtype: "fp32", batch: o.batchSize, seq: o.seqLen }).totalBytes;
+    const estimatedBytes = estimateMemory(config, {
+      job: "train",
+      dtype: "fp32",
+      batch: o.batchSize,
+      seq: o.seqLen,
+    }).totalBytes;
     const row: ScalingRow = {
-      model: name, params, nLayer: config.numHiddenLayers, dModel: config.hiddenSize, nHead: config.numAttentionHeads, vocabSize: config.vocabSize,
-      batchSize: o.batchSize, seqLen: o.seqLen, tokensPerStep: o.batchSize * o.seqLen,
-      stepSeconds: null, stepSecondsAll: [], tokensPerSecond: null, flopsPerSecond: null,
-      persistentBytes: null, peakBytes: null, rssBytes: null, estimatedBytes, firstLoss: null,
+      model: name,
+      params,
+      nLayer: config.numHiddenLayers,
+      dModel: config.hiddenSize,
+      nHead: config.numAttentionHeads,
+      vocabSize: config.vocabSize,
+      batchSize: o.batchSize,
+      seqLen: o.seqLen,
+      tokensPerStep: o.batchSize * o.seqLen,
+      stepSeconds: null,
+      stepSecondsAll: [],
+      tokensPerSecond: null,
+      flopsPerSecond: null,
+      persistentBytes: null,
+      peakBytes: null,
+      rssBytes: null,
+      estimatedBytes,
+      firstLoss: null,
     };
     if (estimatedBytes > limit) {
       row.skipped = `the calculator estimates ${(estimatedBytes / 2 ** 30).toFixed(1)} GiB for this step, over the ${(limit / 2 ** 30).toFixed(1)} GiB allowed on ${choice.name}`;
@@ -212,8 +238,13 @@ export async function measureScaling(opts: Partial<ScalingOptions> = {}): Promis
     const rng = new Rng(o.seed * 7919 + i);
     const data = randomExamples(rng, o.batchSize, o.seqLen, config.vocabSize);
     const trainer = new Trainer(causalLMTrainable(model), data, {
-      lr: o.lr, batchSize: o.batchSize, maxLength: o.seqLen, numSteps: o.warmupSteps + o.timedSteps + 2,
-      optimizer: "adamw", seed: o.seed, schedule: "constant",
+      lr: o.lr,
+      batchSize: o.batchSize,
+      maxLength: o.seqLen,
+      numSteps: o.warmupSteps + o.timedSteps + 2,
+      optimizer: "adamw",
+      seed: o.seed,
+      schedule: "constant",
     });
     const step = async () => (method === "async" ? asyncTrainStep(trainer) : trainer.trainStep());
     try {

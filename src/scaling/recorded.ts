@@ -4,7 +4,7 @@
  * with which software and how it measured; the loader checks each field and names the one that is wrong.
  * Files come from scripts/device/gpu-scaling.sh (PyTorch, and tunebook itself on WebGPU).
  */
-import * as path from "path";
+import * as path from "node:path";
 import { readJsonRecords } from "../runtime/json-records";
 
 export const RECORD_FORMAT = "tunebook-scaling-record";
@@ -63,20 +63,43 @@ export function validateRecording(x: any, source = "recording"): Recording {
   need(x !== null && typeof x === "object" && !Array.isArray(x), source, "a JSON object", typeof x);
   need(x.format === RECORD_FORMAT, `${source}: format`, `"${RECORD_FORMAT}"`, x.format);
   need(x.version === RECORD_VERSION, `${source}: version`, `${RECORD_VERSION}`, x.version);
-  for (const f of ["label", "framework", "method"]) need(typeof x[f] === "string" && x[f].trim() !== "", `${source}: ${f}`, "a non-empty string", x[f]);
-  need(typeof x.date === "string" && !Number.isNaN(Date.parse(x.date)), `${source}: date`, "an ISO date string", x.date);
-  need(x.machine && typeof x.machine === "object" && typeof x.machine.gpu === "string" && x.machine.gpu !== "", `${source}: machine.gpu`, "a non-empty string naming the accelerator", x.machine?.gpu);
-  need(x.software && typeof x.software === "object" && Object.values(x.software).every((v) => typeof v === "string"), `${source}: software`, "an object of version strings", x.software);
+  for (const f of ["label", "framework", "method"])
+    need(typeof x[f] === "string" && x[f].trim() !== "", `${source}: ${f}`, "a non-empty string", x[f]);
+  need(
+    typeof x.date === "string" && !Number.isNaN(Date.parse(x.date)),
+    `${source}: date`,
+    "an ISO date string",
+    x.date,
+  );
+  need(
+    x.machine && typeof x.machine === "object" && typeof x.machine.gpu === "string" && x.machine.gpu !== "",
+    `${source}: machine.gpu`,
+    "a non-empty string naming the accelerator",
+    x.machine?.gpu,
+  );
+  need(
+    x.software && typeof x.software === "object" && Object.values(x.software).every((v) => typeof v === "string"),
+    `${source}: software`,
+    "an object of version strings",
+    x.software,
+  );
   need(Array.isArray(x.rows) && x.rows.length > 0, `${source}: rows`, "a non-empty array", x.rows);
   x.rows.forEach((r: any, i: number) => {
     const w = `${source}: rows[${i}]`;
     need(r && typeof r === "object", w, "an object", r);
     need(typeof r.model === "string" && r.model !== "", `${w}.model`, "a model name", r.model);
-    need(typeof r.precision === "string" && r.precision !== "", `${w}.precision`, "a precision name (fp32, bf16-amp, ...)", r.precision);
+    need(
+      typeof r.precision === "string" && r.precision !== "",
+      `${w}.precision`,
+      "a precision name (fp32, bf16-amp, ...)",
+      r.precision,
+    );
     for (const f of ["batch", "seq"]) need(Number.isInteger(r[f]) && r[f] >= 1, `${w}.${f}`, "an integer ≥ 1", r[f]);
-    for (const f of ["params", "stepSeconds", "tokensPerSecond", "peakMemoryBytes"]) need(numOrNull(r[f]), `${w}.${f}`, "a number ≥ 0 or null", r[f]);
+    for (const f of ["params", "stepSeconds", "tokensPerSecond", "peakMemoryBytes"])
+      need(numOrNull(r[f]), `${w}.${f}`, "a number ≥ 0 or null", r[f]);
     if (r.error === undefined) {
-      for (const f of ["params", "stepSeconds", "tokensPerSecond"]) need(typeof r[f] === "number" && r[f] > 0, `${w}.${f}`, "a number > 0 (or an `error` saying why not)", r[f]);
+      for (const f of ["params", "stepSeconds", "tokensPerSecond"])
+        need(typeof r[f] === "number" && r[f] > 0, `${w}.${f}`, "a number > 0 (or an `error` saying why not)", r[f]);
     } else need(typeof r.error === "string", `${w}.error`, "a string", r.error);
   });
   return x as Recording;
@@ -100,6 +123,15 @@ export function loadRecordings(dir: string = recordedDir()): Recording[] {
 }
 
 /** Rows of all recordings flattened for a table or plot, each with its recording's label and date. */
-export function recordedRows(recs: readonly Recording[]): (RecordedRow & { label: string; date: string; gpu: string })[] {
-  return recs.flatMap((r) => r.rows.map((row) => ({ ...row, label: `${r.label} · ${row.precision}`, date: r.date.slice(0, 10), gpu: r.machine.gpu })));
+export function recordedRows(
+  recs: readonly Recording[],
+): (RecordedRow & { label: string; date: string; gpu: string })[] {
+  return recs.flatMap((r) =>
+    r.rows.map((row) => ({
+      ...row,
+      label: `${r.label} · ${row.precision}`,
+      date: r.date.slice(0, 10),
+      gpu: r.machine.gpu,
+    })),
+  );
 }

@@ -9,17 +9,30 @@ import { predictPowerLaw, type PowerLawFit } from "./fit";
 import type { Recording } from "./recorded";
 
 const ABOUT: Record<string, { what: string; enable: string }> = {
-  tensorflow: { what: "native TensorFlow (C++), CUDA with tfjs-node-gpu", enable: "npm i @tensorflow/tfjs-node-gpu (Linux + CUDA 11.8/cuDNN 8) or @tensorflow/tfjs-node" },
-  webgpu: { what: "WebGPU via Dawn (Vulkan / Metal / D3D12)", enable: "npm i webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0; TUNEBOOK_BACKEND=webgpu" },
+  tensorflow: {
+    what: "native TensorFlow (C++), CUDA with tfjs-node-gpu",
+    enable: "npm i @tensorflow/tfjs-node-gpu (Linux + CUDA 11.8/cuDNN 8) or @tensorflow/tfjs-node",
+  },
+  webgpu: {
+    what: "WebGPU via Dawn (Vulkan / Metal / D3D12)",
+    enable: "npm i webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0; TUNEBOOK_BACKEND=webgpu",
+  },
   wasm: { what: "WebAssembly + SIMD, one thread (always shipped)", enable: "built in" },
   cpu: { what: "plain JavaScript (slowest, always works)", enable: "built in; TUNEBOOK_BACKEND=cpu" },
 };
 
 /** One row per backend: active, passed over (and why), or not tried because a better one started. */
-export function backendRows(choice: BackendChoice): { backend: string; status: string; what: string; enable: string }[] {
+export function backendRows(
+  choice: BackendChoice,
+): { backend: string; status: string; what: string; enable: string }[] {
   return BACKENDS.map((name) => {
     const skipped = choice.skipped.find((s) => s.name === name);
-    const status = name === choice.name ? `active: ${choice.reason}` : skipped ? `not used: ${skipped.why}` : "not tried (a backend earlier in the order started)";
+    const status =
+      name === choice.name
+        ? `active: ${choice.reason}`
+        : skipped
+          ? `not used: ${skipped.why}`
+          : "not tried (a backend earlier in the order started)";
     return { backend: name, status, ...ABOUT[name] };
   });
 }
@@ -76,22 +89,52 @@ export interface ScalingChartOptions {
  * @example
  * show(scalingChart(result.rows, fitStepTime(result.rows), { extrapolateTo: [4.05e8, 1.01e9] }));
  */
-export function scalingChart(rows: readonly ScalingRow[], fit: PowerLawFit | null, opts: Partial<ScalingChartOptions> = {}): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
-  const o: ScalingChartOptions = { title: "Training step time vs model size", thisMachine: "this machine", extrapolateTo: [], recordings: [], ...opts };
+export function scalingChart(
+  rows: readonly ScalingRow[],
+  fit: PowerLawFit | null,
+  opts: Partial<ScalingChartOptions> = {},
+): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+  const o: ScalingChartOptions = {
+    title: "Training step time vs model size",
+    thisMachine: "this machine",
+    extrapolateTo: [],
+    recordings: [],
+    ...opts,
+  };
   const measured = rows.filter((r) => r.stepSeconds !== null);
   const data: Record<string, unknown>[] = [
     {
-      type: "scatter", mode: "markers+text", name: `${o.thisMachine} (measured)`,
-      x: measured.map((r) => r.params), y: measured.map((r) => r.stepSeconds), text: measured.map((r) => r.model.replace("pythia-", "")),
-      textposition: "top left", marker: { size: 10, color: "#1f77b4" },
+      type: "scatter",
+      mode: "markers+text",
+      name: `${o.thisMachine} (measured)`,
+      x: measured.map((r) => r.params),
+      y: measured.map((r) => r.stepSeconds),
+      text: measured.map((r) => r.model.replace("pythia-", "")),
+      textposition: "top left",
+      marker: { size: 10, color: "#1f77b4" },
     },
   ];
   if (fit) {
     const inX = [fit.xMin, fit.xMax];
-    data.push({ type: "scatter", mode: "lines", name: `fit: t ∝ P^${fit.exponent.toFixed(2)} (R² ${fit.r2.toFixed(3)})`, x: inX, y: inX.map((x) => predictPowerLaw(fit, x)), line: { color: "#1f77b4" } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `fit: t ∝ P^${fit.exponent.toFixed(2)} (R² ${fit.r2.toFixed(3)})`,
+      x: inX,
+      y: inX.map((x) => predictPowerLaw(fit, x)),
+      line: { color: "#1f77b4" },
+    });
     if (o.extrapolateTo.length) {
       const xs = [fit.xMax, ...o.extrapolateTo.filter((x) => x > fit.xMax)].sort((a, b) => a - b);
-      data.push({ type: "scatter", mode: "lines+markers", name: "extrapolated (not measured)", x: xs, y: xs.map((x) => predictPowerLaw(fit, x)), line: { color: "#1f77b4", dash: "dash" }, marker: { symbol: "circle-open", size: 9 } });
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        name: "extrapolated (not measured)",
+        x: xs,
+        y: xs.map((x) => predictPowerLaw(fit, x)),
+        line: { color: "#1f77b4", dash: "dash" },
+        marker: { symbol: "circle-open", size: 9 },
+      });
     }
   }
   const palette = ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"];
@@ -101,8 +144,12 @@ export function scalingChart(rows: readonly ScalingRow[], fit: PowerLawFit | nul
       const rs = rec.rows.filter((r) => r.precision === prec && r.params && r.stepSeconds);
       if (!rs.length) continue;
       data.push({
-        type: "scatter", mode: "lines+markers", name: `${rec.label} · ${prec} · B×T ${rs[0].batch}×${rs[0].seq} (recorded ${rec.date.slice(0, 10)})`,
-        x: rs.map((r) => r.params), y: rs.map((r) => r.stepSeconds), line: { color: palette[c++ % palette.length], width: 1 },
+        type: "scatter",
+        mode: "lines+markers",
+        name: `${rec.label} · ${prec} · B×T ${rs[0].batch}×${rs[0].seq} (recorded ${rec.date.slice(0, 10)})`,
+        x: rs.map((r) => r.params),
+        y: rs.map((r) => r.stepSeconds),
+        line: { color: palette[c++ % palette.length], width: 1 },
       });
     }
   }

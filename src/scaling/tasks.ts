@@ -23,12 +23,48 @@ export interface TaskPlacement {
 
 /** The course's ordering, easiest first. */
 export const TASK_PLACEMENT: readonly TaskPlacement[] = Object.freeze([
-  { task: "classification", kind: "reading", output: "one label", params: [7e7, 1e9], note: "a few output tokens; small fine-tuned models do well" },
-  { task: "extraction", kind: "reading", output: "spans copied from the input", params: [7e7, 3e9], note: "reads much, writes little" },
-  { task: "question answering", kind: "writing", output: "a paragraph", params: [1e9, 1.3e10], note: "more generated tokens: more chances to go wrong" },
-  { task: "email / chat", kind: "writing", output: "free text", params: [1e9, 3e10], note: "style and content together" },
-  { task: "code", kind: "writing", output: "a program", params: [3e9, 7e10], note: "long outputs that must also be exactly right" },
-  { task: "composed tasks / agents", kind: "composed", output: "several steps, tool calls", params: [1.3e10, 5e11], note: "a chain of tasks; each step's error compounds" },
+  {
+    task: "classification",
+    kind: "reading",
+    output: "one label",
+    params: [7e7, 1e9],
+    note: "a few output tokens; small fine-tuned models do well",
+  },
+  {
+    task: "extraction",
+    kind: "reading",
+    output: "spans copied from the input",
+    params: [7e7, 3e9],
+    note: "reads much, writes little",
+  },
+  {
+    task: "question answering",
+    kind: "writing",
+    output: "a paragraph",
+    params: [1e9, 1.3e10],
+    note: "more generated tokens: more chances to go wrong",
+  },
+  {
+    task: "email / chat",
+    kind: "writing",
+    output: "free text",
+    params: [1e9, 3e10],
+    note: "style and content together",
+  },
+  {
+    task: "code",
+    kind: "writing",
+    output: "a program",
+    params: [3e9, 7e10],
+    note: "long outputs that must also be exactly right",
+  },
+  {
+    task: "composed tasks / agents",
+    kind: "composed",
+    output: "several steps, tool calls",
+    params: [1.3e10, 5e11],
+    note: "a chain of tasks; each step's error compounds",
+  },
 ]);
 
 export const TASK_SOURCE =
@@ -64,10 +100,35 @@ export function taskPlacementChart(
   });
   const ticks = [7e7, 1e9, 1e10, 1e11, 5e11];
   const label = (p: number) => (p >= 1e9 ? `${p / 1e9}B` : `${p / 1e6}M`);
-  const shapes = marks.map((m) => ({ type: "line", x0: Math.log10(m.params), x1: Math.log10(m.params), yref: "paper", y0: 0, y1: 1, line: { dash: "dot", color: "#555" } }));
+  const shapes = marks.map((m) => ({
+    type: "line",
+    x0: Math.log10(m.params),
+    x1: Math.log10(m.params),
+    yref: "paper",
+    y0: 0,
+    y1: 1,
+    line: { dash: "dot", color: "#555" },
+  }));
   const annotations = [
-    ...marks.map((m) => ({ x: Math.log10(m.params), yref: "paper", y: 1, text: m.label, showarrow: false, yanchor: "bottom", font: { size: 10 } })),
-    { xref: "paper", yref: "paper", x: 0, y: -0.22, showarrow: false, xanchor: "left", text: "Illustration of the course's qualitative view — not a measurement", font: { size: 11, color: "#666" } },
+    ...marks.map((m) => ({
+      x: Math.log10(m.params),
+      yref: "paper",
+      y: 1,
+      text: m.label,
+      showarrow: false,
+      yanchor: "bottom",
+      font: { size: 10 },
+    })),
+    {
+      xref: "paper",
+      yref: "paper",
+      x: 0,
+      y: -0.22,
+      showarrow: false,
+      xanchor: "left",
+      text: "Illustration of the course's qualitative view — not a measurement",
+      font: { size: 11, color: "#666" },
+    },
   ];
   return {
     data,

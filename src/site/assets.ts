@@ -3,8 +3,8 @@
  * inline JSON with the local plotly.js) and `assets/plotly.min.js` copied from the installed
  * `plotly.js-dist-min` — the site works from `file://` and without network.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Asset file names, relative to the site root. */
 export const SITE_ASSETS = {
@@ -79,7 +79,9 @@ export function writeSiteAssets(siteDir: string): void {
   try {
     plotly = require.resolve("plotly.js-dist-min/plotly.min.js");
   } catch (e) {
-    throw new Error(`the static site needs plotly.js-dist-min (a dependency of tunebook; run \`npm install\`): ${(e as Error).message}`);
+    throw new Error(
+      `the static site needs plotly.js-dist-min (a dependency of tunebook; run \`npm install\`): ${(e as Error).message}`,
+    );
   }
   fs.mkdirSync(path.join(siteDir, "assets"), { recursive: true });
   fs.writeFileSync(path.join(siteDir, SITE_ASSETS.css), SITE_CSS);

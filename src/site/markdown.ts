@@ -30,7 +30,9 @@ function loadMarked(): MarkedModule {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require("marked") as MarkedModule;
   } catch (e) {
-    throw new Error(`the static site needs the 'marked' package (a dependency of tunebook; run \`npm install\`): ${(e as Error).message}`);
+    throw new Error(
+      `the static site needs the 'marked' package (a dependency of tunebook; run \`npm install\`): ${(e as Error).message}`,
+    );
   }
 }
 

@@ -7,8 +7,8 @@
  * wrote an error to stderr (tslab reports errors only as stderr text), or was never executed (a copy cut
  * short by a failure: the last executed cell and its stderr are named).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** One output of a code cell (nbformat 4). */
 export interface NbOutput {
@@ -78,16 +78,20 @@ export function readSiteNotebook(file: string): SiteNotebook {
   } catch (e) {
     throw new Error(`${file}: not a notebook, the JSON does not parse (${(e as Error).message})`);
   }
-  if (!nb || typeof nb !== "object" || !Array.isArray(nb.cells)) throw new Error(`${file}: not a notebook (no "cells" array)`);
+  if (!nb || typeof nb !== "object" || !Array.isArray(nb.cells))
+    throw new Error(`${file}: not a notebook (no "cells" array)`);
   nb.cells.forEach((c, i) => {
-    if (!c || typeof c !== "object" || typeof c.cell_type !== "string") throw new Error(`${file}: cell ${i + 1} has no cell_type`);
-    if (c.outputs !== undefined && !Array.isArray(c.outputs)) throw new Error(`${file}: cell ${i + 1}: "outputs" must be an array`);
+    if (!c || typeof c !== "object" || typeof c.cell_type !== "string")
+      throw new Error(`${file}: cell ${i + 1} has no cell_type`);
+    if (c.outputs !== undefined && !Array.isArray(c.outputs))
+      throw new Error(`${file}: cell ${i + 1}: "outputs" must be an array`);
   });
   return nb;
 }
 
 /** Text a tslab kernel writes to stderr when a cell fails (thrown errors, compile errors, async errors). */
-const ERROR_TEXT = /(^|\n)\s*(?:Uncaught\s+)?(?:[A-Z]\w*(?:Error|Exception)\b|UncaughtException:|UnhandledPromiseRejection:|\d+:\d+ - )/;
+const ERROR_TEXT =
+  /(^|\n)\s*(?:Uncaught\s+)?(?:[A-Z]\w*(?:Error|Exception)\b|UncaughtException:|UnhandledPromiseRejection:|\d+:\d+ - )/;
 
 /**
  * True when stderr text reads like a failed cell (not just a warning).
@@ -135,7 +139,12 @@ export function executedProblem(nb: SiteNotebook): NotebookProblem | null {
     if (!source.trim()) continue;
     if (c.execution_count === null || c.execution_count === undefined) {
       if (lastRun && stderrOf(lastRun.c).trim())
-        return { cell: lastRun.cell, codeCell: lastRun.codeCell, source: joinText(lastRun.c.source), message: `execution stopped after this cell, which wrote to stderr:\n${stderrOf(lastRun.c).trim()}` };
+        return {
+          cell: lastRun.cell,
+          codeCell: lastRun.codeCell,
+          source: joinText(lastRun.c.source),
+          message: `execution stopped after this cell, which wrote to stderr:\n${stderrOf(lastRun.c).trim()}`,
+        };
       return { ...at, message: "this cell was never executed (the copy is incomplete: execute the notebook again)" };
     }
     lastRun = { cell: i + 1, codeCell, c };
@@ -162,7 +171,9 @@ export function notebookOutline(nb: SiteNotebook, file: string): ChapterOutline 
   let summary = "";
   for (const c of nb.cells) {
     if (c.cell_type !== "markdown") continue;
-    const blocks = joinText(c.source).replace(/\r\n?/g, "\n").split(/\n\s*\n/);
+    const blocks = joinText(c.source)
+      .replace(/\r\n?/g, "\n")
+      .split(/\n\s*\n/);
     for (const block of blocks) {
       const b = block.trim();
       if (!b) continue;

@@ -10,7 +10,7 @@
  */
 import { escapeHtml, scriptJson } from "../display/escape";
 import { PLOTLY_MIME } from "../display/plotly";
-import { NbOutput, joinText, stripAnsi } from "./notebook";
+import { type NbOutput, joinText, stripAnsi } from "./notebook";
 import type { SiteMarkdown } from "./markdown";
 
 /** What a page's outputs contain (the browser test compares these counts with what the page draws). */
@@ -34,7 +34,9 @@ export function isPlotlyLoader(o: NbOutput): boolean {
   return /^\(plotly\.js [^)]* loaded/.test(plain) || (html.length > 100_000 && html.includes("if (!window.Plotly)"));
 }
 
-function plotlyFigure(v: unknown): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } | null {
+function plotlyFigure(
+  v: unknown,
+): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } | null {
   let fig = v;
   if (typeof fig === "string") {
     try {
@@ -81,10 +83,12 @@ export function renderOutput(o: NbOutput, md: SiteMarkdown, counts: OutputCounts
   if (markdown) return `<div class="output markdown">${md.block(markdown)}</div>\n`;
   for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
     const b64 = joinText(d[mime]).replace(/\s+/g, "");
-    if (b64 && /^[A-Za-z0-9+/=]+$/.test(b64)) return `<div class="output image"><img alt="figure" src="data:${mime};base64,${b64}"></div>\n`;
+    if (b64 && /^[A-Za-z0-9+/=]+$/.test(b64))
+      return `<div class="output image"><img alt="figure" src="data:${mime};base64,${b64}"></div>\n`;
   }
   const svg = joinText(d["image/svg+xml"]);
-  if (svg) return `<div class="output image"><img alt="figure" src="data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}"></div>\n`;
+  if (svg)
+    return `<div class="output image"><img alt="figure" src="data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}"></div>\n`;
   const plain = joinText(d["text/plain"]);
   if (plain) return `<pre class="output text">${escapeHtml(stripAnsi(plain))}</pre>\n`;
   return "";

@@ -5,9 +5,9 @@
  */
 import { escapeHtml } from "../display/escape";
 import { highlightTs } from "./highlight";
-import { SiteMarkdown } from "./markdown";
-import { OutputCounts, renderOutputs } from "./outputs";
-import { ChapterOutline, SiteNotebook, joinText } from "./notebook";
+import type { SiteMarkdown } from "./markdown";
+import { type OutputCounts, renderOutputs } from "./outputs";
+import { type ChapterOutline, type SiteNotebook, joinText } from "./notebook";
 import { SITE_ASSETS } from "./assets";
 
 /** One chapter of the course as the pages see it. */
@@ -36,7 +36,9 @@ function plainText(md: SiteMarkdown, src: string): string {
 }
 
 function layout(p: { title: string; siteTitle: string; body: string; nav: string; plots: boolean }): string {
-  const scripts = p.plots ? `<script src="${SITE_ASSETS.plotly}"></script>\n<script src="${SITE_ASSETS.js}"></script>\n` : "";
+  const scripts = p.plots
+    ? `<script src="${SITE_ASSETS.plotly}"></script>\n<script src="${SITE_ASSETS.js}"></script>\n`
+    : "";
   return (
     `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
@@ -48,7 +50,9 @@ function layout(p: { title: string; siteTitle: string; body: string; nav: string
 
 function chapterNav(md: SiteMarkdown, prev: Chapter | undefined, next: Chapter | undefined): string {
   const link = (c: Chapter | undefined, rel: "prev" | "next") =>
-    c ? `<a rel="${rel}" class="${rel}" href="${encodeURIComponent(c.name)}.html">${rel === "prev" ? "← " : ""}${md.inline(c.title)}${rel === "next" ? " →" : ""}</a>` : "";
+    c
+      ? `<a rel="${rel}" class="${rel}" href="${encodeURIComponent(c.name)}.html">${rel === "prev" ? "← " : ""}${md.inline(c.title)}${rel === "next" ? " →" : ""}</a>`
+      : "";
   return `<nav class="chapters">${link(prev, "prev")}<a class="up" href="index.html">Contents</a>${link(next, "next")}</nav>`;
 }
 
@@ -59,7 +63,13 @@ function chapterNav(md: SiteMarkdown, prev: Chapter | undefined, next: Chapter |
  * const page = renderChapterPage(chapters[1], chapters[0], chapters[2], md, "tunebook");
  * fs.writeFileSync(page.file, page.html);
  */
-export function renderChapterPage(ch: Chapter, prev: Chapter | undefined, next: Chapter | undefined, md: SiteMarkdown, siteTitle: string): RenderedPage {
+export function renderChapterPage(
+  ch: Chapter,
+  prev: Chapter | undefined,
+  next: Chapter | undefined,
+  md: SiteMarkdown,
+  siteTitle: string,
+): RenderedPage {
   const counts: OutputCounts = { plots: 0, tables: 0 };
   const parts: string[] = [];
   ch.nb.cells.forEach((c, i) => {
@@ -104,6 +114,13 @@ export function renderIndexPage(chapters: Chapter[], md: SiteMarkdown, siteTitle
     )
     .join("\n");
   const body = `<h1>${escapeHtml(siteTitle)}</h1>\n${intro ? md.block(intro) : ""}<ol class="outline">\n${items}\n</ol>\n`;
-  const nav = chapters.length ? `<nav class="chapters"><a rel="next" class="next" href="${encodeURIComponent(chapters[0].name)}.html">Start →</a></nav>` : "";
-  return { file: "index.html", html: layout({ title: siteTitle, siteTitle, body, nav, plots: false }), plots: 0, tables: 0 };
+  const nav = chapters.length
+    ? `<nav class="chapters"><a rel="next" class="next" href="${encodeURIComponent(chapters[0].name)}.html">Start →</a></nav>`
+    : "";
+  return {
+    file: "index.html",
+    html: layout({ title: siteTitle, siteTitle, body, nav, plots: false }),
+    plots: 0,
+    tables: 0,
+  };
 }

@@ -9,15 +9,15 @@
  * was. An existing target is replaced only when it is empty or an earlier tunebook site (it carries a
  * `.tunebook-site` marker), so a mistyped `--out` never deletes someone's folder.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { projectRoot } from "../notebooks/paths";
-import { runNotebooks, formatFailure, RunOptions } from "../notebooks/runner";
-import { readSiteNotebook, executedProblem, notebookOutline } from "./notebook";
+import { runNotebooks, formatFailure, type RunOptions } from "../notebooks/runner";
+import { readSiteNotebook, executedProblem, notebookOutline, type SiteNotebook } from "./notebook";
 import { siteMarkdown } from "./markdown";
 import { writeSiteAssets } from "./assets";
-import { Chapter, renderChapterPage, renderIndexPage } from "./page";
+import { type Chapter, renderChapterPage, renderIndexPage } from "./page";
 
 /** The marker file that says a folder is a tunebook site (safe to replace). */
 export const SITE_MARKER = ".tunebook-site";
@@ -70,12 +70,17 @@ function checkTarget(target: string): void {
   if (!st.isDirectory()) throw new SiteRenderError(`--out ${target} exists and is not a folder; choose another --out`);
   const entries = fs.readdirSync(target);
   if (entries.length && !entries.includes(SITE_MARKER))
-    throw new SiteRenderError(`--out ${target} is a folder that is not a tunebook site (no ${SITE_MARKER} in it): refusing to replace it; choose another --out or remove it`);
+    throw new SiteRenderError(
+      `--out ${target} is a folder that is not a tunebook site (no ${SITE_MARKER} in it): refusing to replace it; choose another --out or remove it`,
+    );
 }
 
 /** Move `built` over `target` (both in the same parent folder). */
 function swapIn(built: string, target: string): void {
-  const old = path.join(path.dirname(target), `.${path.basename(target)}.old-${process.pid}-${Date.now().toString(36)}`);
+  const old = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.old-${process.pid}-${Date.now().toString(36)}`,
+  );
   const had = fs.existsSync(target);
   if (had) fs.renameSync(target, old);
   try {
@@ -91,7 +96,10 @@ function swapIn(built: string, target: string): void {
 async function execute(files: string[], o: SiteOptions, tmp: string): Promise<string[]> {
   const results = await runNotebooks(files, { ...o.run, outDir: tmp, log: o.run.log ?? o.log });
   const failed = results.find((r) => !r.ok);
-  if (failed) throw new SiteRenderError(`cannot render the site: ${formatFailure(failed).replace(/\n\(the executed copy up to that cell is in [^\n]*\)$/, "")}`);
+  if (failed)
+    throw new SiteRenderError(
+      `cannot render the site: ${formatFailure(failed).replace(/\n\(the executed copy up to that cell is in [^\n]*\)$/, "")}`,
+    );
   return results.map((r) => r.out);
 }
 
@@ -114,11 +122,14 @@ export async function renderSite(opts: Partial<SiteOptions> = {}): Promise<SiteR
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-render-"));
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const built = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const built = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`,
+  );
   try {
     const copies = o.executed ? o.notebooks : await execute(o.notebooks, o, work);
     const chapters: Chapter[] = copies.map((file, i) => {
-      let nb;
+      let nb: SiteNotebook;
       try {
         nb = readSiteNotebook(file);
       } catch (e) {
@@ -126,10 +137,18 @@ export async function renderSite(opts: Partial<SiteOptions> = {}): Promise<SiteR
       }
       const problem = executedProblem(nb);
       if (problem) {
-        const head = problem.source.split("\n").slice(0, 6).map((l) => "  " + l).join("\n");
+        const head = problem.source
+          .split("\n")
+          .slice(0, 6)
+          .map((l) => "  " + l)
+          .join("\n");
         throw new SiteRenderError(
           `cannot render the site: notebook ${o.notebooks[i]} FAILED at cell ${problem.cell} (code cell ${problem.codeCell})\n` +
-            `--- cell source ---\n${head}\n--- error ---\n${problem.message.split("\n").slice(0, 30).map((l) => "  " + l).join("\n")}`,
+            `--- cell source ---\n${head}\n--- error ---\n${problem.message
+              .split("\n")
+              .slice(0, 30)
+              .map((l) => "  " + l)
+              .join("\n")}`,
         );
       }
       return { name: names[i], nb, ...notebookOutline(nb, file) };
@@ -141,11 +160,20 @@ export async function renderSite(opts: Partial<SiteOptions> = {}): Promise<SiteR
     chapters.forEach((ch, i) => {
       const page = renderChapterPage(ch, chapters[i - 1], chapters[i + 1], md, o.title);
       fs.writeFileSync(path.join(built, page.file), page.html);
-      pages.push({ notebook: o.notebooks[i], file: path.join(target, page.file), title: ch.title, plots: page.plots, tables: page.tables });
+      pages.push({
+        notebook: o.notebooks[i],
+        file: path.join(target, page.file),
+        title: ch.title,
+        plots: page.plots,
+        tables: page.tables,
+      });
     });
     const index = renderIndexPage(chapters, md, o.title, o.intro);
     fs.writeFileSync(path.join(built, index.file), index.html);
-    fs.writeFileSync(path.join(built, SITE_MARKER), `made by tunebook notebooks render at ${new Date().toISOString()}\n`);
+    fs.writeFileSync(
+      path.join(built, SITE_MARKER),
+      `made by tunebook notebooks render at ${new Date().toISOString()}\n`,
+    );
     swapIn(built, target);
     o.log(`site: ${pages.length} chapter(s) → ${path.join(target, "index.html")}`);
     return { outDir: target, index: path.join(target, "index.html"), pages };

@@ -4,11 +4,26 @@
  * optimizer, overhead; bytes, 0 where a part does not apply), the formula behind each part, the
  * assumptions made, and, with a GPU, whether it fits and how long a step takes.
  */
-import { activationBytesFor, CONVENTIONS, Convention, flopsPerToken, kvCacheBytes, loraParams, OPTIMIZERS, Precision, qloraBaseBytes, Recompute, RECOMPUTE, SizingOptimizer, trainingBytesPerParam, weightBytes } from "./formulas";
-import { getGpu, Gpu, peakTflops, usableBytes } from "./gpus";
+import {
+  activationBytesFor,
+  CONVENTIONS,
+  type Convention,
+  flopsPerToken,
+  kvCacheBytes,
+  loraParams,
+  OPTIMIZERS,
+  type Precision,
+  qloraBaseBytes,
+  type Recompute,
+  RECOMPUTE,
+  type SizingOptimizer,
+  trainingBytesPerParam,
+  weightBytes,
+} from "./formulas";
+import { getGpu, type Gpu, peakTflops, usableBytes } from "./gpus";
 import { modelShape } from "./models";
-import { ModelShape, targetLinears } from "./shape";
-import { BYTES_PER_PARAM, checkNumber, Dtype, formatParams, parseDtype, SizingError } from "./units";
+import { type ModelShape, targetLinears } from "./shape";
+import { BYTES_PER_PARAM, checkNumber, type Dtype, formatParams, parseDtype, SizingError } from "./units";
 import type { GPTNeoXConfig } from "../model/config";
 
 /** The jobs the calculator sizes. */
@@ -24,7 +39,14 @@ export interface Breakdown {
   optimizer: number;
   overhead: number;
 }
-export const BREAKDOWN_PARTS: readonly (keyof Breakdown)[] = ["weights", "kvCache", "activations", "gradients", "optimizer", "overhead"];
+export const BREAKDOWN_PARTS: readonly (keyof Breakdown)[] = [
+  "weights",
+  "kvCache",
+  "activations",
+  "gradients",
+  "optimizer",
+  "overhead",
+];
 
 /** What to size. */
 export interface JobOptions {
@@ -95,7 +117,10 @@ export interface ComputeEstimate {
 
 /** One job's estimate. */
 export interface SizingResult {
-  model: Pick<ModelShape, "name" | "family" | "params" | "layers" | "hidden" | "heads" | "kvHeads" | "headDim" | "vocab" | "intermediate">;
+  model: Pick<
+    ModelShape,
+    "name" | "family" | "params" | "layers" | "hidden" | "heads" | "kvHeads" | "headDim" | "vocab" | "intermediate"
+  >;
   job: JobOptions & { loraTargets: string[] | "all-linear" | null };
   /** Bytes per GPU. */
   totalBytes: number;
@@ -116,14 +141,25 @@ export interface SizingResult {
  */
 export function resolveJob(opts: Partial<JobOptions> = {}): JobOptions {
   const unknown = Object.keys(opts).filter((k) => !(k in DEFAULT_JOB));
-  if (unknown.length) throw new SizingError(`unknown job option ${unknown.map((k) => JSON.stringify(k)).join(", ")}; known: ${Object.keys(DEFAULT_JOB).join(", ")}`);
+  if (unknown.length)
+    throw new SizingError(
+      `unknown job option ${unknown.map((k) => JSON.stringify(k)).join(", ")}; known: ${Object.keys(DEFAULT_JOB).join(", ")}`,
+    );
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const o = { ...DEFAULT_JOB, ...defined } as JobOptions;
-  if (!(JOBS as readonly string[]).includes(o.job)) throw new SizingError(`job ${JSON.stringify(o.job)} is not known; use one of: ${JOBS.join(", ")}`);
+  if (!(JOBS as readonly string[]).includes(o.job))
+    throw new SizingError(`job ${JSON.stringify(o.job)} is not known; use one of: ${JOBS.join(", ")}`);
   o.dtype = parseDtype(o.dtype);
-  if (!(OPTIMIZERS as readonly string[]).includes(o.optimizer)) throw new SizingError(`optimizer ${JSON.stringify(o.optimizer)} is not known; use one of: ${OPTIMIZERS.join(", ")}`);
-  if (!(CONVENTIONS as readonly string[]).includes(o.convention)) throw new SizingError(`convention ${JSON.stringify(o.convention)} is not known; use one of: ${CONVENTIONS.join(", ")}`);
-  if (!(RECOMPUTE as readonly string[]).includes(o.recompute)) throw new SizingError(`recompute ${JSON.stringify(o.recompute)} is not known; use one of: ${RECOMPUTE.join(", ")}`);
+  if (!(OPTIMIZERS as readonly string[]).includes(o.optimizer))
+    throw new SizingError(
+      `optimizer ${JSON.stringify(o.optimizer)} is not known; use one of: ${OPTIMIZERS.join(", ")}`,
+    );
+  if (!(CONVENTIONS as readonly string[]).includes(o.convention))
+    throw new SizingError(
+      `convention ${JSON.stringify(o.convention)} is not known; use one of: ${CONVENTIONS.join(", ")}`,
+    );
+  if (!(RECOMPUTE as readonly string[]).includes(o.recompute))
+    throw new SizingError(`recompute ${JSON.stringify(o.recompute)} is not known; use one of: ${RECOMPUTE.join(", ")}`);
   checkNumber(o.batch, "batch", { min: 1, max: 1e6, integer: true });
   checkNumber(o.seq, "seq", { min: 1, max: 1e7, integer: true });
   checkNumber(o.gpus, "gpus", { min: 1, max: 1e6, integer: true });
@@ -132,14 +168,27 @@ export function resolveJob(opts: Partial<JobOptions> = {}): JobOptions {
   checkNumber(o.mfu, "mfu", { min: 0, max: 1, exclusiveMin: true });
   if (o.overhead !== null) checkNumber(o.overhead, "overhead", { min: 0, max: 10 });
   if (o.tokens !== null) checkNumber(o.tokens, "tokens", { min: 0, max: 1e16, exclusiveMin: true });
-  if (typeof o.kvCache !== "boolean") throw new SizingError(`kvCache must be true or false, got ${JSON.stringify(o.kvCache)}`);
-  if (o.job === "inference" && o.zero !== 0) throw new SizingError("zero (ZeRO stage) applies to training jobs (train, lora, qlora), not inference");
+  if (typeof o.kvCache !== "boolean")
+    throw new SizingError(`kvCache must be true or false, got ${JSON.stringify(o.kvCache)}`);
+  if (o.job === "inference" && o.zero !== 0)
+    throw new SizingError("zero (ZeRO stage) applies to training jobs (train, lora, qlora), not inference");
   if ((o.job === "train" || o.job === "lora") && (o.dtype === "int8" || o.dtype === "int4")) {
-    throw new SizingError(`dtype ${o.dtype} cannot be trained directly; use fp32, fp16 or bf16 (mixed precision), or job qlora for a 4-bit base`);
+    throw new SizingError(
+      `dtype ${o.dtype} cannot be trained directly; use fp32, fp16 or bf16 (mixed precision), or job qlora for a 4-bit base`,
+    );
   }
-  if (o.job === "qlora" && (o.dtype === "int8" || o.dtype === "int4")) throw new SizingError("job qlora quantises the base to NF4 itself; dtype sets the compute dtype: bf16, fp16 or fp32");
-  if (o.loraTargets !== null && o.loraTargets !== "all-linear" && !(Array.isArray(o.loraTargets) && o.loraTargets.every((t) => typeof t === "string"))) {
-    throw new SizingError(`loraTargets must be a list of module names, "all-linear" or null, got ${JSON.stringify(o.loraTargets)}`);
+  if (o.job === "qlora" && (o.dtype === "int8" || o.dtype === "int4"))
+    throw new SizingError(
+      "job qlora quantises the base to NF4 itself; dtype sets the compute dtype: bf16, fp16 or fp32",
+    );
+  if (
+    o.loraTargets !== null &&
+    o.loraTargets !== "all-linear" &&
+    !(Array.isArray(o.loraTargets) && o.loraTargets.every((t) => typeof t === "string"))
+  ) {
+    throw new SizingError(
+      `loraTargets must be a list of module names, "all-linear" or null, got ${JSON.stringify(o.loraTargets)}`,
+    );
   }
   return o;
 }
@@ -168,15 +217,33 @@ function zeroSplit(o: JobOptions) {
  * r.breakdown.optimizer; // 12 B/param (fp32 master + AdamW states)
  * r.gpu?.fits;         // true
  */
-export function estimateMemory(model: ModelShape | GPTNeoXConfig | number | string, opts: Partial<JobOptions> = {}, gpu?: Gpu | string | null): SizingResult {
+export function estimateMemory(
+  model: ModelShape | GPTNeoXConfig | number | string,
+  opts: Partial<JobOptions> = {},
+  gpu?: Gpu | string | null,
+): SizingResult {
   const shape = modelShape(model);
   const o = resolveJob(opts);
   const g = gpu == null ? null : typeof gpu === "string" ? getGpu(gpu) : gpu;
   const P = shape.params;
   const N = o.gpus;
   const b: Breakdown = { weights: 0, kvCache: 0, activations: 0, gradients: 0, optimizer: 0, overhead: 0 };
-  const f: Record<keyof Breakdown, string> = { weights: "", kvCache: "", activations: "", gradients: "", optimizer: "", overhead: "" };
-  const src: Record<keyof Breakdown, string> = { weights: "", kvCache: "", activations: "", gradients: "", optimizer: "", overhead: "" };
+  const f: Record<keyof Breakdown, string> = {
+    weights: "",
+    kvCache: "",
+    activations: "",
+    gradients: "",
+    optimizer: "",
+    overhead: "",
+  };
+  const src: Record<keyof Breakdown, string> = {
+    weights: "",
+    kvCache: "",
+    activations: "",
+    gradients: "",
+    optimizer: "",
+    overhead: "",
+  };
   const assumptions = [...shape.assumptions];
   let trainable = 0;
   const overheadFrac = o.overhead ?? (o.job === "inference" ? 0.2 : 0);
@@ -193,8 +260,14 @@ export function estimateMemory(model: ModelShape | GPTNeoXConfig | number | stri
       f.kvCache = `${kv.formula}${N > 1 ? ` / ${N} GPUs` : ""}`;
       src.kvCache = kv.source;
     }
-    if (o.dtype === "int8" || o.dtype === "int4") assumptions.push(`${o.dtype} weights: quantisation scales (≈1–3% more) are left to the overhead; activations and the KV cache stay 16-bit`);
-    if (N > 1) assumptions.push(`inference over ${N} GPUs: weights and KV cache split evenly (tensor/pipeline parallel), communication buffers ignored`);
+    if (o.dtype === "int8" || o.dtype === "int4")
+      assumptions.push(
+        `${o.dtype} weights: quantisation scales (≈1–3% more) are left to the overhead; activations and the KV cache stay 16-bit`,
+      );
+    if (N > 1)
+      assumptions.push(
+        `inference over ${N} GPUs: weights and KV cache split evenly (tensor/pipeline parallel), communication buffers ignored`,
+      );
     assumptions.push("inference activations are transient (one layer at a time) and counted in the overhead");
   } else {
     const precision: Precision = o.dtype === "fp32" ? "fp32" : "mixed";
@@ -212,7 +285,9 @@ export function estimateMemory(model: ModelShape | GPTNeoXConfig | number | stri
       const lin = targetLinears(shape, targets);
       const lp = loraParams(shape.layers, lin, o.loraRank);
       trainable = lp.value;
-      assumptions.push(`LoRA rank ${o.loraRank} on ${lin.map((l) => l.name).join(", ")}: ${formatParams(trainable)} trainable parameters = ${lp.formula} (${Number(((100 * trainable) / P).toPrecision(3))}% of ${formatParams(P)})`);
+      assumptions.push(
+        `LoRA rank ${o.loraRank} on ${lin.map((l) => l.name).join(", ")}: ${formatParams(trainable)} trainable parameters = ${lp.formula} (${Number(((100 * trainable) / P).toPrecision(3))}% of ${formatParams(P)})`,
+      );
       if (o.job === "lora") {
         const frozenDtype: Dtype = o.dtype === "fp32" ? "fp32" : o.dtype;
         baseW = P * BYTES_PER_PARAM[frozenDtype];
@@ -221,7 +296,9 @@ export function estimateMemory(model: ModelShape | GPTNeoXConfig | number | stri
         const q = qloraBaseBytes(shape);
         baseW = q.value;
         baseText = `frozen NF4 base: ${q.formula}`;
-        assumptions.push("QLoRA: blocks' linear weights in NF4 with double quantisation (4.127 bits/param), embeddings/norms/output layer in bf16");
+        assumptions.push(
+          "QLoRA: blocks' linear weights in NF4 with double quantisation (4.127 bits/param), embeddings/norms/output layer in bf16",
+        );
       }
     }
     const master = (trainable * pp.master) / z.states;
@@ -235,23 +312,51 @@ export function estimateMemory(model: ModelShape | GPTNeoXConfig | number | stri
     f.optimizer = `${tp} × ${pp.states} B states${pp.masterIn === "optimizer" && pp.master ? ` + fp32 master ${pp.master} B` : ""}${zt(z.states)}`;
     src.weights = src.gradients = src.optimizer = o.zero ? `${pp.source}, ZeRO` : pp.source;
     assumptions.push(`${pp.formula}${o.job === "train" ? "" : " (for the LoRA parameters only)"}`);
-    if (N > 1 && o.zero === 0) assumptions.push(`${N} GPUs without ZeRO: data parallel, every GPU holds a full copy, so the per-GPU memory is that of one GPU`);
+    if (N > 1 && o.zero === 0)
+      assumptions.push(
+        `${N} GPUs without ZeRO: data parallel, every GPU holds a full copy, so the per-GPU memory is that of one GPU`,
+      );
     if (o.zero > 0 && N === 1) assumptions.push(`ZeRO-${o.zero} on 1 GPU shards nothing`);
-    assumptions.push(`activations for a micro-batch of ${o.batch} × ${o.seq} tokens per GPU, recomputation "${o.recompute}" (Korthikanti et al. 2022, no tensor/sequence parallelism)`);
+    assumptions.push(
+      `activations for a micro-batch of ${o.batch} × ${o.seq} tokens per GPU, recomputation "${o.recompute}" (Korthikanti et al. 2022, no tensor/sequence parallelism)`,
+    );
   }
   b.overhead = overheadFrac * b.weights;
-  f.overhead = overheadFrac ? `${overheadFrac} × weights (CUDA context, allocator fragmentation, temporary buffers)` : "none assumed (set overhead to add a fraction of the weights)";
+  f.overhead = overheadFrac
+    ? `${overheadFrac} × weights (CUDA context, allocator fragmentation, temporary buffers)`
+    : "none assumed (set overhead to add a fraction of the weights)";
   src.overhead = overheadFrac ? "TM101 (inference ≈ 1.2 × weights)" : "";
   for (const k of BREAKDOWN_PARTS) if (!b[k]) f[k] ||= "does not apply";
 
   const totalBytes = BREAKDOWN_PARTS.reduce((a, k) => a + b[k], 0);
   const gpuOut = g
-    ? { id: g.id, name: g.name, usableBytes: usableBytes(g), fits: totalBytes <= usableBytes(g), headroomBytes: usableBytes(g) - totalBytes }
+    ? {
+        id: g.id,
+        name: g.name,
+        usableBytes: usableBytes(g),
+        fits: totalBytes <= usableBytes(g),
+        headroomBytes: usableBytes(g) - totalBytes,
+      }
     : null;
-  if (g && g.usableFraction < 1) assumptions.push(`${g.name}: ${Math.round(g.usableFraction * 100)}% of its memory assumed usable`);
+  if (g && g.usableFraction < 1)
+    assumptions.push(`${g.name}: ${Math.round(g.usableFraction * 100)}% of its memory assumed usable`);
   return {
-    model: { name: shape.name, family: shape.family, params: P, layers: shape.layers, hidden: shape.hidden, heads: shape.heads, kvHeads: shape.kvHeads, headDim: shape.headDim, vocab: shape.vocab, intermediate: shape.intermediate },
-    job: { ...o, loraTargets: o.job === "lora" || o.job === "qlora" ? (o.loraTargets ?? defaultLoraTargets(shape)) : o.loraTargets },
+    model: {
+      name: shape.name,
+      family: shape.family,
+      params: P,
+      layers: shape.layers,
+      hidden: shape.hidden,
+      heads: shape.heads,
+      kvHeads: shape.kvHeads,
+      headDim: shape.headDim,
+      vocab: shape.vocab,
+      intermediate: shape.intermediate,
+    },
+    job: {
+      ...o,
+      loraTargets: o.job === "lora" || o.job === "qlora" ? (o.loraTargets ?? defaultLoraTargets(shape)) : o.loraTargets,
+    },
     totalBytes,
     breakdown: b,
     formulas: f,
@@ -269,7 +374,10 @@ function estimateCompute(shape: ModelShape, o: JobOptions, weightsPerGpu: number
   const stepFlops = fpt.value * stepTokens;
   const peak = g ? peakTflops(g, o.dtype) : null;
   const rate = peak ? peak * 1e12 * o.mfu * o.gpus : null;
-  const decode = o.job === "inference" && g?.bandwidthGBs && weightsPerGpu > 0 ? (o.batch * g.bandwidthGBs * 1e9) / weightsPerGpu : null;
+  const decode =
+    o.job === "inference" && g?.bandwidthGBs && weightsPerGpu > 0
+      ? (o.batch * g.bandwidthGBs * 1e9) / weightsPerGpu
+      : null;
   const totalFlops = o.tokens !== null ? fpt.value * o.tokens : null;
   return {
     flopsPerToken: fpt.value,

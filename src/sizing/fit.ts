@@ -3,8 +3,16 @@
  * `shapeFromParams`, whose assumed shape only affects the KV cache, activations and LoRA sizes), a GPU's
  * report for the four jobs under stated defaults, and a models × GPUs fit matrix.
  */
-import { DEFAULT_JOB, estimateMemory, Job, JobOptions, JOBS, resolveJob, SizingResult } from "./estimate";
-import { getGpu, Gpu, GPU_CATALOG, thisMachine, usableBytes } from "./gpus";
+import {
+  DEFAULT_JOB,
+  estimateMemory,
+  type Job,
+  type JobOptions,
+  JOBS,
+  resolveJob,
+  type SizingResult,
+} from "./estimate";
+import { getGpu, type Gpu, GPU_CATALOG, thisMachine, usableBytes } from "./gpus";
 import { modelShape } from "./models";
 import type { ModelShape } from "./shape";
 import { shapeFromParams } from "./shape";
@@ -46,7 +54,17 @@ export function maxParamsFor(gpu: Gpu | string, job: Partial<JobOptions> = {}): 
 
 /** What `tunebook sizing --gpu ID --json` prints. */
 export interface GpuReport {
-  gpu: { id: string; name: string; memoryBytes: number; usableBytes: number; fp16Tflops: number | null; fp32Tflops: number | null; bandwidthGBs: number | null; source: string; notes?: string };
+  gpu: {
+    id: string;
+    name: string;
+    memoryBytes: number;
+    usableBytes: number;
+    fp16Tflops: number | null;
+    fp32Tflops: number | null;
+    bandwidthGBs: number | null;
+    source: string;
+    notes?: string;
+  };
   maxParams: Record<Job, number>;
   assumptions: string[];
 }
@@ -73,7 +91,17 @@ export function gpuReport(gpu: Gpu | string, overrides: Partial<JobOptions> = {}
     "model shapes assumed from the parameter count (hidden ≈ 128 × layers, MHA, 4× MLP, vocab 50304)",
   ];
   return {
-    gpu: { id: g.id, name: g.name, memoryBytes: g.memoryBytes, usableBytes: usableBytes(g), fp16Tflops: g.fp16Tflops, fp32Tflops: g.fp32Tflops, bandwidthGBs: g.bandwidthGBs, source: g.source, notes: g.notes },
+    gpu: {
+      id: g.id,
+      name: g.name,
+      memoryBytes: g.memoryBytes,
+      usableBytes: usableBytes(g),
+      fp16Tflops: g.fp16Tflops,
+      fp32Tflops: g.fp32Tflops,
+      bandwidthGBs: g.bandwidthGBs,
+      source: g.source,
+      notes: g.notes,
+    },
     maxParams,
     assumptions,
   };
@@ -97,7 +125,11 @@ export interface FitCell {
  * @example
  * fitMatrix(["pythia-1b", "llama-2-7b"], ["t4-16gb", "a100-80gb"], { job: "train" }).filter((c) => c.fits);
  */
-export function fitMatrix(models: (ModelShape | string | number)[], gpus: (Gpu | string)[], job: Partial<JobOptions> = {}): FitCell[] {
+export function fitMatrix(
+  models: (ModelShape | string | number)[],
+  gpus: (Gpu | string)[],
+  job: Partial<JobOptions> = {},
+): FitCell[] {
   const shapes = models.map((m) => modelShape(m));
   const gs = gpus.map((g) => (typeof g === "string" ? getGpu(g) : g));
   const out: FitCell[] = [];
@@ -105,7 +137,15 @@ export function fitMatrix(models: (ModelShape | string | number)[], gpus: (Gpu |
     const r: SizingResult = estimateMemory(s, job);
     for (const g of gs) {
       const u = usableBytes(g);
-      out.push({ model: s.name, params: s.params, gpu: g.id, totalBytes: r.totalBytes, usableBytes: u, ratio: r.totalBytes / u, fits: r.totalBytes <= u });
+      out.push({
+        model: s.name,
+        params: s.params,
+        gpu: g.id,
+        totalBytes: r.totalBytes,
+        usableBytes: u,
+        ratio: r.totalBytes / u,
+        fits: r.totalBytes <= u,
+      });
     }
   }
   return out;
@@ -142,7 +182,11 @@ export interface PlanRow {
  * @example
  * show(table(sizingPlan("llama-2-7b")));
  */
-export function sizingPlan(model: ModelShape | string | number, job: Partial<JobOptions> = {}, catalog: Gpu[] = GPU_CATALOG.filter((g) => g.kind === "nvidia")): PlanRow[] {
+export function sizingPlan(
+  model: ModelShape | string | number,
+  job: Partial<JobOptions> = {},
+  catalog: Gpu[] = GPU_CATALOG.filter((g) => g.kind === "nvidia"),
+): PlanRow[] {
   const shape = modelShape(model);
   const host = thisMachine();
   const bySize = [...catalog].sort((a, b) => usableBytes(a) - usableBytes(b));
@@ -162,6 +206,11 @@ export function sizingPlan(model: ModelShape | string | number, job: Partial<Job
       }
       smallestGpu ||= "none: more than 4096 GPUs";
     }
-    return { job: j, needed: formatGiB(r.totalBytes), thisMachine: r.totalBytes <= usableBytes(host) ? "fits" : "too big", smallestGpu };
+    return {
+      job: j,
+      needed: formatGiB(r.totalBytes),
+      thisMachine: r.totalBytes <= usableBytes(host) ? "fits" : "too big",
+      smallestGpu,
+    };
   });
 }

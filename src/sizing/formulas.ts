@@ -26,7 +26,7 @@
  *   training ≈ 6·P.
  */
 import type { ModelShape } from "./shape";
-import { BYTES_PER_PARAM, Dtype, SizingError } from "./units";
+import { BYTES_PER_PARAM, type Dtype, SizingError } from "./units";
 
 /** A computed quantity with the formula behind it. */
 export interface Term {
@@ -57,9 +57,18 @@ export function weightBytes(params: number, dtype: Dtype): Term {
  * // Llama-2-70B in fp16: 327,680 bytes per token
  * kvCacheBytes({ layers: 80, kvHeads: 8, headDim: 128 }, 1, 1, 2).value; // 327680
  */
-export function kvCacheBytes(shape: Pick<ModelShape, "layers" | "kvHeads" | "headDim">, seq: number, batch: number, bytesPerValue: number): Term {
+export function kvCacheBytes(
+  shape: Pick<ModelShape, "layers" | "kvHeads" | "headDim">,
+  seq: number,
+  batch: number,
+  bytesPerValue: number,
+): Term {
   const value = 2 * shape.layers * shape.kvHeads * shape.headDim * seq * batch * bytesPerValue;
-  return { value, formula: `2 · ${shape.layers} layers · ${shape.kvHeads} kv heads · ${shape.headDim} head dim · ${seq} seq · ${batch} batch · ${bytesPerValue} B`, source: "KV cache (K and V per layer and token)" };
+  return {
+    value,
+    formula: `2 · ${shape.layers} layers · ${shape.kvHeads} kv heads · ${shape.headDim} head dim · ${seq} seq · ${batch} batch · ${bytesPerValue} B`,
+    source: "KV cache (K and V per layer and token)",
+  };
 }
 
 /** Activation recomputation strategies of [K22]. */
@@ -97,7 +106,8 @@ export function activationBytesFor(
   } else if (recompute === "full") {
     perLayer = 2 * s * b * h;
     text = `${L} layers · 2·s·b·h = ${L} · 2·${s}·${b}·${h}`;
-  } else throw new SizingError(`recompute ${JSON.stringify(recompute)} is not known; use one of: ${RECOMPUTE.join(", ")}`);
+  } else
+    throw new SizingError(`recompute ${JSON.stringify(recompute)} is not known; use one of: ${RECOMPUTE.join(", ")}`);
   const logits = 4 * s * b * v;
   const value = scale * L * perLayer + logits;
   return {
@@ -139,7 +149,12 @@ export interface PerParamBytes {
 
 const STATE_BYTES: Record<SizingOptimizer, { bytes32: number; bytes16: number; what: string; what16: string }> = {
   adamw: { bytes32: 8, bytes16: 4, what: "momentum 4 + variance 4", what16: "16-bit momentum 2 + variance 2" },
-  "adamw-8bit": { bytes32: 2, bytes16: 2, what: "8-bit momentum 1 + variance 1 (bitsandbytes)", what16: "8-bit momentum 1 + variance 1 (bitsandbytes)" },
+  "adamw-8bit": {
+    bytes32: 2,
+    bytes16: 2,
+    what: "8-bit momentum 1 + variance 1 (bitsandbytes)",
+    what16: "8-bit momentum 1 + variance 1 (bitsandbytes)",
+  },
   sgd: { bytes32: 0, bytes16: 0, what: "no state", what16: "no state" },
   "sgd-momentum": { bytes32: 4, bytes16: 2, what: "momentum 4", what16: "16-bit momentum 2" },
 };
@@ -156,17 +171,41 @@ const STATE_BYTES: Record<SizingOptimizer, { bytes32: number; bytes16: number; w
  * const b = trainingBytesPerParam("adamw", "mixed", "eleutherai-16");
  * b.weights + b.master + b.gradients + b.states; // 16
  */
-export function trainingBytesPerParam(optimizer: SizingOptimizer, precision: Precision, convention: Convention): PerParamBytes {
+export function trainingBytesPerParam(
+  optimizer: SizingOptimizer,
+  precision: Precision,
+  convention: Convention,
+): PerParamBytes {
   const st = STATE_BYTES[optimizer];
-  if (!st) throw new SizingError(`optimizer ${JSON.stringify(optimizer)} is not known; use one of: ${OPTIMIZERS.join(", ")}`);
-  if (!(CONVENTIONS as readonly string[]).includes(convention)) throw new SizingError(`convention ${JSON.stringify(convention)} is not known; use one of: ${CONVENTIONS.join(", ")}`);
+  if (!st)
+    throw new SizingError(`optimizer ${JSON.stringify(optimizer)} is not known; use one of: ${OPTIMIZERS.join(", ")}`);
+  if (!(CONVENTIONS as readonly string[]).includes(convention))
+    throw new SizingError(
+      `convention ${JSON.stringify(convention)} is not known; use one of: ${CONVENTIONS.join(", ")}`,
+    );
   const states = st.bytes32;
   if (precision === "fp32") {
-    return { weights: 4, master: 0, gradients: 4, states, masterIn: "weights", formula: `fp32: weights 4 + gradients 4 + ${optimizer} states ${states} (${st.what}) = ${8 + states} B/param`, source: "TM101" };
+    return {
+      weights: 4,
+      master: 0,
+      gradients: 4,
+      states,
+      masterIn: "weights",
+      formula: `fp32: weights 4 + gradients 4 + ${optimizer} states ${states} (${st.what}) = ${8 + states} B/param`,
+      source: "TM101",
+    };
   }
   if (convention === "pure-16bit") {
     const s16 = st.bytes16;
-    return { weights: 2, master: 0, gradients: 2, states: s16, masterIn: "optimizer", formula: `pure 16-bit (no fp32 master copy): weights 2 + gradients 2 + optimizer ${s16} (${st.what16}) = ${4 + s16} B/param`, source: "TM101" };
+    return {
+      weights: 2,
+      master: 0,
+      gradients: 2,
+      states: s16,
+      masterIn: "optimizer",
+      formula: `pure 16-bit (no fp32 master copy): weights 2 + gradients 2 + optimizer ${s16} (${st.what16}) = ${4 + s16} B/param`,
+      source: "TM101",
+    };
   }
   if (convention === "eleutherai-16") {
     return {
@@ -217,7 +256,11 @@ export function qloraBaseBytes(shape: Pick<ModelShape, "params" | "linearParams"
  * // GPT-3 175B, r = 4 on Wq and Wv: 96 · 2 · 4 · (12288 + 12288) = 18,874,368
  * loraParams(96, [{ in: 12288, out: 12288 }, { in: 12288, out: 12288 }], 4).value; // 18874368
  */
-export function loraParams(layers: number, targets: readonly { in: number; out: number; name?: string }[], r: number): Term {
+export function loraParams(
+  layers: number,
+  targets: readonly { in: number; out: number; name?: string }[],
+  r: number,
+): Term {
   const per = targets.reduce((a, t) => a + r * (t.in + t.out), 0);
   const parts = targets.map((t) => `${t.name ?? "W"} ${r}·(${t.in}+${t.out})`).join(" + ");
   return { value: layers * per, formula: `${layers} layers · (${parts})`, source: "LoRA" };
@@ -230,10 +273,21 @@ export function loraParams(layers: number, targets: readonly { in: number; out: 
  * @example
  * flopsPerToken(1e9, "train", "none").value; // 6e9
  */
-export function flopsPerToken(params: number, job: "inference" | "train" | "lora" | "qlora", recompute: Recompute = "none"): Term {
+export function flopsPerToken(
+  params: number,
+  job: "inference" | "train" | "lora" | "qlora",
+  recompute: Recompute = "none",
+): Term {
   if (job === "inference") return { value: 2 * params, formula: `2 · P = 2 · ${n(params)}`, source: "Kaplan" };
   const base = job === "train" ? 6 : 4;
   const extra = recompute === "full" ? 2 : 0;
-  const what = job === "train" ? "6·P (forward 2P + backward 4P)" : "4·P (forward 2P + activation gradients 2P; frozen weights get no gradient)";
-  return { value: (base + extra) * params, formula: `${what}${extra ? " + 2·P recomputed forward" : ""} = ${base + extra} · ${n(params)}`, source: "Kaplan" };
+  const what =
+    job === "train"
+      ? "6·P (forward 2P + backward 4P)"
+      : "4·P (forward 2P + activation gradients 2P; frozen weights get no gradient)";
+  return {
+    value: (base + extra) * params,
+    formula: `${what}${extra ? " + 2·P recomputed forward" : ""} = ${base + extra} · ${n(params)}`,
+    source: "Kaplan",
+  };
 }

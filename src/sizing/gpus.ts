@@ -7,8 +7,8 @@
  * `usableFraction` says how much of it a model may plan for (1 for NVIDIA parts, whose driver and CUDA
  * context come out of the job's overhead; less for unified memory shared with the OS).
  */
-import * as os from "os";
-import { GIB, SizingError, Dtype } from "./units";
+import * as os from "node:os";
+import { GIB, SizingError, type Dtype } from "./units";
 
 /** One accelerator (or memory pool). */
 export interface Gpu {
@@ -30,7 +30,16 @@ export interface Gpu {
   notes?: string;
 }
 
-const NV = (id: string, name: string, gib: number, fp16: number, fp32: number, bw: number, source: string, notes?: string): Gpu => ({
+const NV = (
+  id: string,
+  name: string,
+  gib: number,
+  fp16: number,
+  fp32: number,
+  bw: number,
+  source: string,
+  notes?: string,
+): Gpu => ({
   id,
   name,
   memoryBytes: gib * GIB,
@@ -61,21 +70,123 @@ const APPLE = (id: string, name: string, gib: number, tflops: number, bw: number
 /** The catalog, in a sensible display order. */
 export const GPU_CATALOG: readonly Gpu[] = Object.freeze([
   NV("t4-16gb", "NVIDIA T4 16 GB", 16, 65, 8.1, 320, "NVIDIA T4 datasheet (65 TFLOPS fp16 tensor, 8.1 fp32, 320 GB/s)"),
-  NV("v100-16gb", "NVIDIA V100 SXM2 16 GB", 16, 125, 15.7, 900, "NVIDIA V100 datasheet, SXM2 (125 TFLOPS tensor, 15.7 fp32, 900 GB/s); AWS p3"),
+  NV(
+    "v100-16gb",
+    "NVIDIA V100 SXM2 16 GB",
+    16,
+    125,
+    15.7,
+    900,
+    "NVIDIA V100 datasheet, SXM2 (125 TFLOPS tensor, 15.7 fp32, 900 GB/s); AWS p3",
+  ),
   NV("v100-32gb", "NVIDIA V100 SXM2 32 GB", 32, 125, 15.7, 900, "NVIDIA V100 datasheet, SXM2 32 GB; AWS p3dn"),
-  NV("a10g-24gb", "NVIDIA A10G 24 GB", 24, 70, 35, 600, "AWS g5; A10G spec as compared in Baseten's 'A10 vs A10G' (70 TFLOPS bf16 tensor, 35 fp32, 600 GB/s)"),
-  NV("l4-24gb", "NVIDIA L4 24 GB", 24, 121, 30.3, 300, "NVIDIA L4 datasheet (242 TFLOPS fp16 with sparsity = 121 dense, 30.3 fp32, 300 GB/s)"),
-  NV("a100-40gb", "NVIDIA A100 SXM4 40 GB", 40, 312, 19.5, 1555, "NVIDIA A100 datasheet (312 TFLOPS bf16 dense, 19.5 fp32, 1,555 GB/s); AWS p4d"),
-  NV("a100-80gb", "NVIDIA A100 SXM4 80 GB", 80, 312, 19.5, 2039, "NVIDIA A100 datasheet (312 TFLOPS bf16 dense, 19.5 fp32, 2,039 GB/s); AWS p4de"),
-  NV("h100-pcie-80gb", "NVIDIA H100 PCIe 80 GB", 80, 756, 51, 2000, "NVIDIA H100 datasheet, PCIe (1,513 TFLOPS bf16 with sparsity = 756 dense, 51 fp32, 2.0 TB/s)"),
-  NV("h100-80gb", "NVIDIA H100 SXM 80 GB", 80, 989, 67, 3350, "NVIDIA H100 datasheet, SXM (1,979 TFLOPS bf16 with sparsity = 989 dense, 67 fp32, 3.35 TB/s)"),
-  NV("h200-141gb", "NVIDIA H200 SXM 141 GB", 141, 989, 67, 4800, "NVIDIA H200 datasheet (H100's compute, 141 GB HBM3e, 4.8 TB/s)", "nvidia-smi shows about 140 GiB"),
-  NV("b200-180gb", "NVIDIA B200 (HGX) 180 GB", 180, 2250, 75, 7700, "NVIDIA HGX B200 spec (4.5 PFLOPS fp16/bf16 with sparsity = 2.25 dense, 75 fp32, 180 GB HBM3e, 7.7 TB/s)", "first announced with 192 GB; HGX B200 ships 180 GB per GPU"),
+  NV(
+    "a10g-24gb",
+    "NVIDIA A10G 24 GB",
+    24,
+    70,
+    35,
+    600,
+    "AWS g5; A10G spec as compared in Baseten's 'A10 vs A10G' (70 TFLOPS bf16 tensor, 35 fp32, 600 GB/s)",
+  ),
+  NV(
+    "l4-24gb",
+    "NVIDIA L4 24 GB",
+    24,
+    121,
+    30.3,
+    300,
+    "NVIDIA L4 datasheet (242 TFLOPS fp16 with sparsity = 121 dense, 30.3 fp32, 300 GB/s)",
+  ),
+  NV(
+    "a100-40gb",
+    "NVIDIA A100 SXM4 40 GB",
+    40,
+    312,
+    19.5,
+    1555,
+    "NVIDIA A100 datasheet (312 TFLOPS bf16 dense, 19.5 fp32, 1,555 GB/s); AWS p4d",
+  ),
+  NV(
+    "a100-80gb",
+    "NVIDIA A100 SXM4 80 GB",
+    80,
+    312,
+    19.5,
+    2039,
+    "NVIDIA A100 datasheet (312 TFLOPS bf16 dense, 19.5 fp32, 2,039 GB/s); AWS p4de",
+  ),
+  NV(
+    "h100-pcie-80gb",
+    "NVIDIA H100 PCIe 80 GB",
+    80,
+    756,
+    51,
+    2000,
+    "NVIDIA H100 datasheet, PCIe (1,513 TFLOPS bf16 with sparsity = 756 dense, 51 fp32, 2.0 TB/s)",
+  ),
+  NV(
+    "h100-80gb",
+    "NVIDIA H100 SXM 80 GB",
+    80,
+    989,
+    67,
+    3350,
+    "NVIDIA H100 datasheet, SXM (1,979 TFLOPS bf16 with sparsity = 989 dense, 67 fp32, 3.35 TB/s)",
+  ),
+  NV(
+    "h200-141gb",
+    "NVIDIA H200 SXM 141 GB",
+    141,
+    989,
+    67,
+    4800,
+    "NVIDIA H200 datasheet (H100's compute, 141 GB HBM3e, 4.8 TB/s)",
+    "nvidia-smi shows about 140 GiB",
+  ),
+  NV(
+    "b200-180gb",
+    "NVIDIA B200 (HGX) 180 GB",
+    180,
+    2250,
+    75,
+    7700,
+    "NVIDIA HGX B200 spec (4.5 PFLOPS fp16/bf16 with sparsity = 2.25 dense, 75 fp32, 180 GB HBM3e, 7.7 TB/s)",
+    "first announced with 192 GB; HGX B200 ships 180 GB per GPU",
+  ),
   APPLE("apple-m2-16gb", "Apple M2 16 GB", 16, 3.6, 100, "Apple M2 press release (10-core GPU 3.6 TFLOPS, 100 GB/s)"),
-  APPLE("apple-m2-max-32gb", "Apple M2 Max 32 GB", 32, 13.6, 400, "Apple M2 Max press release (38-core GPU 13.6 TFLOPS, 400 GB/s)"),
-  APPLE("apple-m2-max-64gb", "Apple M2 Max 64 GB", 64, 13.6, 400, "Apple M2 Max press release (38-core GPU 13.6 TFLOPS, 400 GB/s)"),
-  APPLE("apple-m2-ultra-128gb", "Apple M2 Ultra 128 GB", 128, 27.2, 800, "Apple M2 Ultra press release (76-core GPU 27.2 TFLOPS, 800 GB/s)"),
-  APPLE("apple-m3-max-128gb", "Apple M3 Max 128 GB", 128, 14.2, 400, "Apple M3 Max (40-core GPU, 400 GB/s); TFLOPS estimated from 40 cores × 128 ALUs × 2 × ~1.4 GHz"),
+  APPLE(
+    "apple-m2-max-32gb",
+    "Apple M2 Max 32 GB",
+    32,
+    13.6,
+    400,
+    "Apple M2 Max press release (38-core GPU 13.6 TFLOPS, 400 GB/s)",
+  ),
+  APPLE(
+    "apple-m2-max-64gb",
+    "Apple M2 Max 64 GB",
+    64,
+    13.6,
+    400,
+    "Apple M2 Max press release (38-core GPU 13.6 TFLOPS, 400 GB/s)",
+  ),
+  APPLE(
+    "apple-m2-ultra-128gb",
+    "Apple M2 Ultra 128 GB",
+    128,
+    27.2,
+    800,
+    "Apple M2 Ultra press release (76-core GPU 27.2 TFLOPS, 800 GB/s)",
+  ),
+  APPLE(
+    "apple-m3-max-128gb",
+    "Apple M3 Max 128 GB",
+    128,
+    14.2,
+    400,
+    "Apple M3 Max (40-core GPU, 400 GB/s); TFLOPS estimated from 40 cores × 128 ALUs × 2 × ~1.4 GHz",
+  ),
 ]);
 
 /** Id of the host-memory pseudo-GPU. */
@@ -99,7 +210,8 @@ export function thisMachine(totalBytes: number = os.totalmem()): Gpu {
     bandwidthGBs: null,
     kind: "host",
     source: "os.totalmem()",
-    notes: "80% assumed usable; tfjs-backend-wasm is a 32-bit WebAssembly build and cannot address more than 4 GiB whatever the RAM; tfjs trains in fp32 only",
+    notes:
+      "80% assumed usable; tfjs-backend-wasm is a 32-bit WebAssembly build and cannot address more than 4 GiB whatever the RAM; tfjs trains in fp32 only",
   };
 }
 
@@ -115,7 +227,9 @@ export function gpuIds(): string[] {
  * getGpu("V100-16GB").memoryBytes / 2 ** 30; // 16
  */
 export function getGpu(id: string): Gpu {
-  const key = String(id ?? "").trim().toLowerCase();
+  const key = String(id ?? "")
+    .trim()
+    .toLowerCase();
   if (key === THIS_MACHINE) return thisMachine();
   const g = GPU_CATALOG.find((x) => x.id === key);
   if (!g) throw new SizingError(`unknown GPU id ${JSON.stringify(id)}; known: ${gpuIds().join(", ")}`);

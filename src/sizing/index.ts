@@ -7,9 +7,26 @@
  * console.log(formatEstimate(estimateMemory("llama-2-7b", { job: "lora" }, "a10g-24gb")));
  * gpuReport("v100-16gb").maxParams; // { inference: ≈7e9, train: ≈1e9, ... }
  */
-export { SizingError, DTYPES, BYTES_PER_PARAM, GIB, MAX_PARAMS, parseDtype, parseParamCount, formatGiB, formatParams } from "./units";
+export {
+  SizingError,
+  DTYPES,
+  BYTES_PER_PARAM,
+  GIB,
+  MAX_PARAMS,
+  parseDtype,
+  parseParamCount,
+  formatGiB,
+  formatParams,
+} from "./units";
 export type { Dtype } from "./units";
-export { makeShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams, targetLinears, DEFAULT_ASSUMED_SHAPE } from "./shape";
+export {
+  makeShape,
+  shapeFromGPTNeoX,
+  shapeFromHFConfig,
+  shapeFromParams,
+  targetLinears,
+  DEFAULT_ASSUMED_SHAPE,
+} from "./shape";
 export type { ModelShape, ShapeDims, LinearShape } from "./shape";
 export { modelShape, loadModelShape, knownModelNames, REFERENCE_MODELS } from "./models";
 export {
@@ -32,7 +49,26 @@ export { estimateMemory, resolveJob, defaultLoraTargets, DEFAULT_JOB, JOBS, BREA
 export type { Job, JobOptions, Breakdown, SizingResult, ComputeEstimate } from "./estimate";
 export { maxParamsFor, gpuReport, gpuReportRows, fitMatrix, sizingPlan, DEFAULT_FIT_JOBS } from "./fit";
 export type { GpuReport, FitCell, PlanRow } from "./fit";
-export { COURSE_TABLE, courseTableCheck, courseTableRows, LORA_PAPER_GPT3, loraPaperCheck, loraPaperRows, kvBytesPerToken, kvCacheRows, compareToMeasured } from "./references";
+export {
+  COURSE_TABLE,
+  courseTableCheck,
+  courseTableRows,
+  LORA_PAPER_GPT3,
+  loraPaperCheck,
+  loraPaperRows,
+  kvBytesPerToken,
+  kvCacheRows,
+  compareToMeasured,
+} from "./references";
 export type { CourseRow, CourseCheckRow, LoraPaperCheck, Measurement, MeasurementError } from "./references";
-export { formatEstimate, breakdownRows, estimateJson, breakdownChart, fitHeatmap, maxParamsChart, gpuCatalogRows, comparisonRows } from "./report";
+export {
+  formatEstimate,
+  breakdownRows,
+  estimateJson,
+  breakdownChart,
+  fitHeatmap,
+  maxParamsChart,
+  gpuCatalogRows,
+  comparisonRows,
+} from "./report";
 export type { FigureSpec } from "./report";

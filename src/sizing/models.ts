@@ -4,15 +4,37 @@
  * config.json files), a bare parameter count ("7b"), or (async) a config.json file, a folder holding
  * one, "default" (the embedded model) or a Hugging Face repo id (only config.json is fetched).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { GPTNeoXConfig } from "../model/config";
 import { findPreset, PRESET_NAMES } from "../model/presets";
-import { makeShape, ModelShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams } from "./shape";
+import { makeShape, type ModelShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams } from "./shape";
 import { SizingError } from "./units";
 
-const llama = (name: string, hidden: number, layers: number, heads: number, kvHeads: number, intermediate: number, vocab: number, maxContext: number) => () =>
-  makeShape({ name, style: "llama", hidden, layers, heads, kvHeads, intermediate, vocab, maxContext, tiedEmbeddings: false });
+const llama =
+  (
+    name: string,
+    hidden: number,
+    layers: number,
+    heads: number,
+    kvHeads: number,
+    intermediate: number,
+    vocab: number,
+    maxContext: number,
+  ) =>
+  () =>
+    makeShape({
+      name,
+      style: "llama",
+      hidden,
+      layers,
+      heads,
+      kvHeads,
+      intermediate,
+      vocab,
+      maxContext,
+      tiedEmbeddings: false,
+    });
 
 /**
  * Reference models by lowercase name. GPT-3 175B: Brown et al. 2020, Table 2.1 (96 layers, d 12288,
@@ -20,7 +42,17 @@ const llama = (name: string, hidden: number, layers: number, heads: number, kvHe
  * (70B uses 8 key/value heads). Mistral-7B: mistralai/Mistral-7B-v0.1 config.json.
  */
 export const REFERENCE_MODELS: Readonly<Record<string, () => ModelShape>> = Object.freeze({
-  "gpt3-175b": () => makeShape({ name: "GPT-3 175B", style: "gpt", layers: 96, hidden: 12288, heads: 96, vocab: 50257, maxContext: 2048, tiedEmbeddings: true }),
+  "gpt3-175b": () =>
+    makeShape({
+      name: "GPT-3 175B",
+      style: "gpt",
+      layers: 96,
+      hidden: 12288,
+      heads: 96,
+      vocab: 50257,
+      maxContext: 2048,
+      tiedEmbeddings: true,
+    }),
   "llama-2-7b": llama("Llama-2-7B", 4096, 32, 32, 32, 11008, 32000, 4096),
   "llama-2-13b": llama("Llama-2-13B", 5120, 40, 40, 40, 13824, 32000, 4096),
   "llama-2-70b": llama("Llama-2-70B", 8192, 80, 64, 8, 28672, 32000, 4096),
@@ -53,14 +85,19 @@ export function modelShape(x: ModelShape | GPTNeoXConfig | number | string): Mod
   if (isShape(x)) return x;
   if (isNeoXConfig(x)) return shapeFromGPTNeoX(x);
   if (typeof x === "number") return shapeFromParams(x);
-  if (typeof x !== "string") throw new SizingError(`model must be a preset name, a parameter count, a config or a ModelShape; got ${x === null ? "null" : typeof x}`);
+  if (typeof x !== "string")
+    throw new SizingError(
+      `model must be a preset name, a parameter count, a config or a ModelShape; got ${x === null ? "null" : typeof x}`,
+    );
   const key = x.trim().toLowerCase();
   const ref = REFERENCE_MODELS[key];
   if (ref) return ref();
   const preset = findPreset(key);
   if (preset) return shapeFromGPTNeoX(preset, key.replace(/^eleutherai\//, ""));
   if (/^\s*[0-9.]/.test(key)) return shapeFromParams(x);
-  throw new SizingError(`unknown model ${JSON.stringify(x)}; use a parameter count (e.g. 7b), a config.json path, or one of: ${knownModelNames().join(", ")}`);
+  throw new SizingError(
+    `unknown model ${JSON.stringify(x)}; use a parameter count (e.g. 7b), a config.json path, or one of: ${knownModelNames().join(", ")}`,
+  );
 }
 
 function readJson(file: string): unknown {
@@ -85,9 +122,13 @@ function readJson(file: string): unknown {
  * @example
  * const shape = await loadModelShape("models/my-llama/config.json");
  */
-export async function loadModelShape(x: string, opts: { revision?: string; offline?: boolean } = {}): Promise<ModelShape> {
+export async function loadModelShape(
+  x: string,
+  opts: { revision?: string; offline?: boolean } = {},
+): Promise<ModelShape> {
   const s = String(x ?? "").trim();
-  if (!s) throw new SizingError("model is empty; give a preset name, a parameter count, a config.json path or a repo id");
+  if (!s)
+    throw new SizingError("model is empty; give a preset name, a parameter count, a config.json path or a repo id");
   let file: string | undefined;
   if (s === "default") file = path.resolve(__dirname, "..", "..", "data", "default-model", "config.json");
   else if (fs.existsSync(s)) file = fs.statSync(s).isDirectory() ? path.join(s, "config.json") : s;

@@ -6,8 +6,8 @@
  * - the KV cache of a grouped-query model (Llama-2-70B: 327,680 bytes per token in fp16),
  * - memory measured in this project's own training runs (`compareToMeasured`: give it the numbers).
  */
-import { estimateMemory, JobOptions, SizingResult } from "./estimate";
-import { CONVENTIONS, Convention, kvCacheBytes } from "./formulas";
+import { estimateMemory, type JobOptions, type SizingResult } from "./estimate";
+import { CONVENTIONS, type Convention, kvCacheBytes } from "./formulas";
 import { getGpu } from "./gpus";
 import { maxParamsFor, DEFAULT_FIT_JOBS } from "./fit";
 import { modelShape } from "./models";
@@ -31,9 +31,30 @@ export const COURSE_TABLE: readonly CourseRow[] = Object.freeze([
   { instance: "p3.2xlarge", gpus: 1, gpuId: "v100-16gb", gpuMemory: "16GB", inferenceParams: 7e9, trainParams: 1e9 },
   { instance: "p3.8xlarge", gpus: 4, gpuId: "v100-16gb", gpuMemory: "64GB", inferenceParams: 7e9, trainParams: 1e9 },
   { instance: "p3.16xlarge", gpus: 8, gpuId: "v100-16gb", gpuMemory: "128GB", inferenceParams: 7e9, trainParams: 1e9 },
-  { instance: "p3dn.24xlarge", gpus: 8, gpuId: "v100-32gb", gpuMemory: "256GB", inferenceParams: 14e9, trainParams: 2e9 },
-  { instance: "p4d.24xlarge", gpus: 8, gpuId: "a100-40gb", gpuMemory: "320GB HBM2", inferenceParams: 18e9, trainParams: 2.5e9 },
-  { instance: "p4de.24xlarge", gpus: 8, gpuId: "a100-80gb", gpuMemory: "640GB HBM2e", inferenceParams: 32e9, trainParams: 5e9 },
+  {
+    instance: "p3dn.24xlarge",
+    gpus: 8,
+    gpuId: "v100-32gb",
+    gpuMemory: "256GB",
+    inferenceParams: 14e9,
+    trainParams: 2e9,
+  },
+  {
+    instance: "p4d.24xlarge",
+    gpus: 8,
+    gpuId: "a100-40gb",
+    gpuMemory: "320GB HBM2",
+    inferenceParams: 18e9,
+    trainParams: 2.5e9,
+  },
+  {
+    instance: "p4de.24xlarge",
+    gpus: 8,
+    gpuId: "a100-80gb",
+    gpuMemory: "640GB HBM2e",
+    inferenceParams: 32e9,
+    trainParams: 5e9,
+  },
 ]);
 
 /** A course row next to the calculator's numbers. */
@@ -62,7 +83,12 @@ export function courseTableCheck(job: Partial<JobOptions> = {}): CourseCheckRow[
       calcInferencePerGpu: maxParamsFor(g, { ...DEFAULT_FIT_JOBS.inference, ...job }),
       calcTrainPerGpu: maxParamsFor(g, { ...DEFAULT_FIT_JOBS.train, ...job }),
       calcInferenceSharded: maxParamsFor(g, { ...DEFAULT_FIT_JOBS.inference, ...job, gpus: row.gpus }),
-      calcTrainZero3: maxParamsFor(g, { ...DEFAULT_FIT_JOBS.train, ...job, gpus: row.gpus, zero: row.gpus > 1 ? 3 : 0 }),
+      calcTrainZero3: maxParamsFor(g, {
+        ...DEFAULT_FIT_JOBS.train,
+        ...job,
+        gpus: row.gpus,
+        zero: row.gpus > 1 ? 3 : 0,
+      }),
     };
   });
 }
@@ -108,7 +134,12 @@ export interface LoraPaperCheck {
 export function loraPaperCheck(job: Partial<JobOptions> = {}): LoraPaperCheck {
   const shape = modelShape("gpt3-175b");
   const common: Partial<JobOptions> = { dtype: "fp16", batch: 1, seq: 512, recompute: "full", ...job };
-  const lora = estimateMemory(shape, { ...common, job: "lora", loraRank: LORA_PAPER_GPT3.rank, loraTargets: [...LORA_PAPER_GPT3.targets] });
+  const lora = estimateMemory(shape, {
+    ...common,
+    job: "lora",
+    loraRank: LORA_PAPER_GPT3.rank,
+    loraTargets: [...LORA_PAPER_GPT3.targets],
+  });
   const full = {} as Record<Convention, SizingResult>;
   const memoryReduction = {} as Record<Convention, number>;
   for (const c of CONVENTIONS) {
@@ -163,19 +194,39 @@ export interface MeasurementError {
  * @example
  * compareToMeasured([{ label: "pythia-70m full", estimated: 1.2e9, measuredBytes: 1.0e9 }]).rows[0].relativeError; // 0.2
  */
-export function compareToMeasured(measurements: Measurement[]): { rows: MeasurementError[]; meanAbsRelativeError: number; maxAbsRelativeError: number } {
-  if (!Array.isArray(measurements) || measurements.length === 0) throw new SizingError("compareToMeasured: give at least one measurement {label, estimated, measuredBytes}");
+export function compareToMeasured(measurements: Measurement[]): {
+  rows: MeasurementError[];
+  meanAbsRelativeError: number;
+  maxAbsRelativeError: number;
+} {
+  if (!Array.isArray(measurements) || measurements.length === 0)
+    throw new SizingError("compareToMeasured: give at least one measurement {label, estimated, measuredBytes}");
   const rows = measurements.map((m, i) => {
     const label = m?.label ?? `#${i}`;
     const est = typeof m?.estimated === "number" ? m.estimated : m?.estimated?.totalBytes;
-    if (typeof est !== "number" || !Number.isFinite(est) || est < 0) throw new SizingError(`compareToMeasured: ${label}: estimated must be bytes >= 0 or a SizingResult, got ${JSON.stringify(m?.estimated)}`);
+    if (typeof est !== "number" || !Number.isFinite(est) || est < 0)
+      throw new SizingError(
+        `compareToMeasured: ${label}: estimated must be bytes >= 0 or a SizingResult, got ${JSON.stringify(m?.estimated)}`,
+      );
     if (typeof m.measuredBytes !== "number" || !Number.isFinite(m.measuredBytes) || m.measuredBytes <= 0) {
-      throw new SizingError(`compareToMeasured: ${label}: measuredBytes must be a positive number of bytes, got ${JSON.stringify(m.measuredBytes)}`);
+      throw new SizingError(
+        `compareToMeasured: ${label}: measuredBytes must be a positive number of bytes, got ${JSON.stringify(m.measuredBytes)}`,
+      );
     }
-    return { label, estimatedBytes: est, measuredBytes: m.measuredBytes, errorBytes: est - m.measuredBytes, relativeError: (est - m.measuredBytes) / m.measuredBytes };
+    return {
+      label,
+      estimatedBytes: est,
+      measuredBytes: m.measuredBytes,
+      errorBytes: est - m.measuredBytes,
+      relativeError: (est - m.measuredBytes) / m.measuredBytes,
+    };
   });
   const abs = rows.map((r) => Math.abs(r.relativeError));
-  return { rows, meanAbsRelativeError: abs.reduce((a, b) => a + b, 0) / abs.length, maxAbsRelativeError: Math.max(...abs) };
+  return {
+    rows,
+    meanAbsRelativeError: abs.reduce((a, b) => a + b, 0) / abs.length,
+    maxAbsRelativeError: Math.max(...abs),
+  };
 }
 
 /**
@@ -206,12 +257,28 @@ export function courseTableRows(rows: CourseCheckRow[] = courseTableCheck()): Re
 export function loraPaperRows(c: LoraPaperCheck = loraPaperCheck()): Record<string, string>[] {
   const gb = (b: number) => `${(b / 1e9).toFixed(0)} GB`;
   return [
-    { quantity: "trainable parameters (r = 4 on Wq, Wv)", paper: "≈ 175B / 10,000", calculator: `${formatParams(c.trainableParams)} (175B / ${Math.round(c.trainableReduction).toLocaleString("en-US")})` },
+    {
+      quantity: "trainable parameters (r = 4 on Wq, Wv)",
+      paper: "≈ 175B / 10,000",
+      calculator: `${formatParams(c.trainableParams)} (175B / ${Math.round(c.trainableReduction).toLocaleString("en-US")})`,
+    },
     { quantity: "adapter checkpoint (fp16)", paper: "35 MB", calculator: `${(c.checkpointBytes / 1e6).toFixed(1)} MB` },
     { quantity: "VRAM with LoRA", paper: "350 GB", calculator: gb(c.lora.totalBytes) },
-    { quantity: "VRAM, full fine-tuning: pure 16-bit (8 B/param)", paper: "1.2 TB", calculator: `${gb(c.full["pure-16bit"].totalBytes)} → ${c.memoryReduction["pure-16bit"].toFixed(1)}× LoRA` },
-    { quantity: "VRAM, full fine-tuning: mixed precision 16 B/param", paper: "", calculator: `${gb(c.full["eleutherai-16"].totalBytes)} → ${c.memoryReduction["eleutherai-16"].toFixed(1)}× LoRA` },
-    { quantity: "VRAM, full fine-tuning: mixed precision 18 B/param", paper: "", calculator: `${gb(c.full["hf-18"].totalBytes)} → ${c.memoryReduction["hf-18"].toFixed(1)}× LoRA` },
+    {
+      quantity: "VRAM, full fine-tuning: pure 16-bit (8 B/param)",
+      paper: "1.2 TB",
+      calculator: `${gb(c.full["pure-16bit"].totalBytes)} → ${c.memoryReduction["pure-16bit"].toFixed(1)}× LoRA`,
+    },
+    {
+      quantity: "VRAM, full fine-tuning: mixed precision 16 B/param",
+      paper: "",
+      calculator: `${gb(c.full["eleutherai-16"].totalBytes)} → ${c.memoryReduction["eleutherai-16"].toFixed(1)}× LoRA`,
+    },
+    {
+      quantity: "VRAM, full fine-tuning: mixed precision 18 B/param",
+      paper: "",
+      calculator: `${gb(c.full["hf-18"].totalBytes)} → ${c.memoryReduction["hf-18"].toFixed(1)}× LoRA`,
+    },
   ];
 }
 
@@ -225,6 +292,14 @@ export function kvCacheRows(models: string[], seq: number, batch = 1): Record<st
   return models.map((m) => {
     const s = modelShape(m);
     const perToken = kvBytesPerToken(m);
-    return { model: s.name, layers: s.layers, heads: s.heads, "kv heads": s.kvHeads, "head dim": s.headDim, "bytes per token (fp16)": perToken, [`cache for ${batch} × ${seq} tokens`]: formatGiB(perToken * seq * batch) };
+    return {
+      model: s.name,
+      layers: s.layers,
+      heads: s.heads,
+      "kv heads": s.kvHeads,
+      "head dim": s.headDim,
+      "bytes per token (fp16)": perToken,
+      [`cache for ${batch} × ${seq} tokens`]: formatGiB(perToken * seq * batch),
+    };
   });
 }

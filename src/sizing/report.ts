@@ -4,10 +4,10 @@
  * memory breakdown, a models × GPUs "fits" heatmap, the largest model per GPU) that `show()` renders.
  * Plain data only: nothing here imports the display layer.
  */
-import { BREAKDOWN_PARTS, Breakdown, SizingResult } from "./estimate";
+import { BREAKDOWN_PARTS, type Breakdown, type SizingResult } from "./estimate";
 import type { FitCell, GpuReport } from "./fit";
 import { formatGiB, formatParams, GIB } from "./units";
-import { Gpu, GPU_CATALOG, thisMachine } from "./gpus";
+import { type Gpu, GPU_CATALOG, thisMachine } from "./gpus";
 
 /** A plotly figure as plain data (`show()` accepts it). */
 export interface FigureSpec {
@@ -16,7 +16,17 @@ export interface FigureSpec {
 }
 
 const seconds = (s: number) =>
-  s < 1e-3 ? `${(s * 1e6).toFixed(1)} µs` : s < 1 ? `${(s * 1e3).toFixed(1)} ms` : s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : s < 86400 * 2 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} days`;
+  s < 1e-3
+    ? `${(s * 1e6).toFixed(1)} µs`
+    : s < 1
+      ? `${(s * 1e3).toFixed(1)} ms`
+      : s < 120
+        ? `${s.toFixed(1)} s`
+        : s < 7200
+          ? `${(s / 60).toFixed(1)} min`
+          : s < 86400 * 2
+            ? `${(s / 3600).toFixed(1)} h`
+            : `${(s / 86400).toFixed(1)} days`;
 
 /** A share as a percentage with 2 significant digits ("100%", "0.062%"). */
 const percent = (part: number, whole: number) => `${Number(((100 * part) / whole).toPrecision(2))}%`;
@@ -34,14 +44,26 @@ export function formatEstimate(r: SizingResult): string {
     "",
     `**Total: ${formatGiB(r.totalBytes)} per GPU**${r.gpu ? ` on ${r.gpu.name} (usable ${formatGiB(r.gpu.usableBytes)}): ${r.gpu.fits ? `fits, ${formatGiB(r.gpu.headroomBytes)} to spare` : `does NOT fit, ${formatGiB(-r.gpu.headroomBytes)} short`}` : ""}`,
     "",
-    ...BREAKDOWN_PARTS.filter((k) => r.breakdown[k] > 0).map((k) => `- ${k}: ${formatGiB(r.breakdown[k])} = ${r.formulas[k]}${r.sources[k] ? ` [${r.sources[k]}]` : ""}`),
+    ...BREAKDOWN_PARTS.filter((k) => r.breakdown[k] > 0).map(
+      (k) => `- ${k}: ${formatGiB(r.breakdown[k])} = ${r.formulas[k]}${r.sources[k] ? ` [${r.sources[k]}]` : ""}`,
+    ),
   ];
-  if (r.trainableParams) lines.push(`- trainable parameters: ${formatParams(r.trainableParams)} (${percent(r.trainableParams, r.model.params)})`);
+  if (r.trainableParams)
+    lines.push(
+      `- trainable parameters: ${formatParams(r.trainableParams)} (${percent(r.trainableParams, r.model.params)})`,
+    );
   const c = r.compute;
   lines.push("", `Compute: ${formatParams(c.flopsPerToken)} FLOPs per token = ${c.formula}`);
-  if (c.stepSeconds !== null) lines.push(`- one step of ${c.stepTokens} tokens: ${seconds(c.stepSeconds)} (${Math.round(c.tokensPerSecond ?? 0).toLocaleString("en-US")} tokens/s)`);
-  if (c.decodeTokensPerSecond !== null) lines.push(`- decoding is memory-bound: at most ≈ ${Math.round(c.decodeTokensPerSecond).toLocaleString("en-US")} tokens/s (batch × bandwidth / weight bytes)`);
-  if (c.totalSeconds !== null && j.tokens !== null) lines.push(`- ${j.tokens.toExponential(2)} tokens: ${seconds(c.totalSeconds)}`);
+  if (c.stepSeconds !== null)
+    lines.push(
+      `- one step of ${c.stepTokens} tokens: ${seconds(c.stepSeconds)} (${Math.round(c.tokensPerSecond ?? 0).toLocaleString("en-US")} tokens/s)`,
+    );
+  if (c.decodeTokensPerSecond !== null)
+    lines.push(
+      `- decoding is memory-bound: at most ≈ ${Math.round(c.decodeTokensPerSecond).toLocaleString("en-US")} tokens/s (batch × bandwidth / weight bytes)`,
+    );
+  if (c.totalSeconds !== null && j.tokens !== null)
+    lines.push(`- ${j.tokens.toExponential(2)} tokens: ${seconds(c.totalSeconds)}`);
   if (r.assumptions.length) lines.push("", "Assumptions:", ...r.assumptions.map((a) => `- ${a}`));
   return lines.join("\n");
 }
@@ -54,8 +76,20 @@ export function formatEstimate(r: SizingResult): string {
  */
 export function breakdownRows(r: SizingResult): Record<string, string | number>[] {
   return [
-    ...BREAKDOWN_PARTS.map((k) => ({ part: k, bytes: r.breakdown[k], GiB: Number((r.breakdown[k] / GIB).toFixed(3)), formula: r.formulas[k], source: r.sources[k] })),
-    { part: "total", bytes: r.totalBytes, GiB: Number((r.totalBytes / GIB).toFixed(3)), formula: "sum of the parts (per GPU)", source: "" },
+    ...BREAKDOWN_PARTS.map((k) => ({
+      part: k,
+      bytes: r.breakdown[k],
+      GiB: Number((r.breakdown[k] / GIB).toFixed(3)),
+      formula: r.formulas[k],
+      source: r.sources[k],
+    })),
+    {
+      part: "total",
+      bytes: r.totalBytes,
+      GiB: Number((r.totalBytes / GIB).toFixed(3)),
+      formula: "sum of the parts (per GPU)",
+      source: "",
+    },
   ];
 }
 
@@ -81,7 +115,14 @@ export function estimateJson(r: SizingResult): Record<string, unknown> {
   };
 }
 
-const COLORS: Record<keyof Breakdown, string> = { weights: "#4c72b0", kvCache: "#8172b2", activations: "#dd8452", gradients: "#c44e52", optimizer: "#55a868", overhead: "#937860" };
+const COLORS: Record<keyof Breakdown, string> = {
+  weights: "#4c72b0",
+  kvCache: "#8172b2",
+  activations: "#dd8452",
+  gradients: "#c44e52",
+  optimizer: "#55a868",
+  overhead: "#937860",
+};
 
 /**
  * A stacked bar per result (GiB by part), with a dashed line at `limitBytes` (e.g. a GPU's usable memory).
@@ -89,8 +130,13 @@ const COLORS: Record<keyof Breakdown, string> = { weights: "#4c72b0", kvCache: "
  * @example
  * show(breakdownChart([full, lora, qlora], ["full", "LoRA", "QLoRA"], { limitBytes: 16 * 2 ** 30, limitLabel: "V100 16 GB" }));
  */
-export function breakdownChart(results: SizingResult[], labels?: string[], opts: { title?: string; limitBytes?: number; limitLabel?: string } = {}): FigureSpec {
-  if (labels && labels.length !== results.length) throw new RangeError(`breakdownChart: ${results.length} results but ${labels.length} labels`);
+export function breakdownChart(
+  results: SizingResult[],
+  labels?: string[],
+  opts: { title?: string; limitBytes?: number; limitLabel?: string } = {},
+): FigureSpec {
+  if (labels && labels.length !== results.length)
+    throw new RangeError(`breakdownChart: ${results.length} results but ${labels.length} labels`);
   const x = labels ?? results.map((r) => `${r.model.name} ${r.job.job}`);
   const data = BREAKDOWN_PARTS.filter((k) => results.some((r) => r.breakdown[k] > 0)).map((k) => ({
     type: "bar",
@@ -100,11 +146,43 @@ export function breakdownChart(results: SizingResult[], labels?: string[], opts:
     marker: { color: COLORS[k] },
     hovertemplate: `${k}: %{y:.2f} GiB<extra></extra>`,
   }));
-  const shapes = opts.limitBytes ? [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: opts.limitBytes / GIB, y1: opts.limitBytes / GIB, line: { dash: "dash", color: "#333" } }] : [];
-  const annotations = opts.limitBytes ? [{ xref: "paper", x: 1, y: opts.limitBytes / GIB, xanchor: "right", yanchor: "bottom", showarrow: false, text: opts.limitLabel ?? formatGiB(opts.limitBytes) }] : [];
+  const shapes = opts.limitBytes
+    ? [
+        {
+          type: "line",
+          xref: "paper",
+          x0: 0,
+          x1: 1,
+          y0: opts.limitBytes / GIB,
+          y1: opts.limitBytes / GIB,
+          line: { dash: "dash", color: "#333" },
+        },
+      ]
+    : [];
+  const annotations = opts.limitBytes
+    ? [
+        {
+          xref: "paper",
+          x: 1,
+          y: opts.limitBytes / GIB,
+          xanchor: "right",
+          yanchor: "bottom",
+          showarrow: false,
+          text: opts.limitLabel ?? formatGiB(opts.limitBytes),
+        },
+      ]
+    : [];
   return {
     data,
-    layout: { title: { text: opts.title ?? "Memory per GPU by part" }, barmode: "stack", yaxis: { title: { text: "GiB" } }, shapes, annotations, height: 420, margin: { t: 50, r: 20, b: 80, l: 60 } },
+    layout: {
+      title: { text: opts.title ?? "Memory per GPU by part" },
+      barmode: "stack",
+      yaxis: { title: { text: "GiB" } },
+      shapes,
+      annotations,
+      height: 420,
+      margin: { t: 50, r: 20, b: 80, l: 60 },
+    },
   };
 }
 
@@ -120,10 +198,12 @@ export function fitHeatmap(cells: FitCell[], opts: { title?: string } = {}): Fig
   const gpus = [...new Set(cells.map((c) => c.gpu))];
   const cell = (m: string, g: string) => cells.find((c) => c.model === m && c.gpu === g);
   const z = models.map((m) => gpus.map((g) => Math.min(2, cell(m, g)?.ratio ?? NaN)));
-  const text = models.map((m) => gpus.map((g) => {
-    const c = cell(m, g);
-    return !c ? "" : c.fits ? `fits (${Math.round(c.ratio * 100)}%)` : `×${c.ratio.toFixed(1)}`;
-  }));
+  const text = models.map((m) =>
+    gpus.map((g) => {
+      const c = cell(m, g);
+      return !c ? "" : c.fits ? `fits (${Math.round(c.ratio * 100)}%)` : `×${c.ratio.toFixed(1)}`;
+    }),
+  );
   return {
     data: [
       {
@@ -136,11 +216,24 @@ export function fitHeatmap(cells: FitCell[], opts: { title?: string } = {}): Fig
         hovertemplate: "%{y} on %{x}: %{text}<extra></extra>",
         zmin: 0,
         zmax: 2,
-        colorscale: [[0, "#1a9850"], [0.5, "#d9ef8b"], [0.5001, "#fdae61"], [1, "#a50026"]],
-        colorbar: { title: { text: "needed / usable" }, tickvals: [0, 0.5, 1, 1.5, 2], ticktext: ["0", "0.5", "1 (full)", "1.5", "≥2"] },
+        colorscale: [
+          [0, "#1a9850"],
+          [0.5, "#d9ef8b"],
+          [0.5001, "#fdae61"],
+          [1, "#a50026"],
+        ],
+        colorbar: {
+          title: { text: "needed / usable" },
+          tickvals: [0, 0.5, 1, 1.5, 2],
+          ticktext: ["0", "0.5", "1 (full)", "1.5", "≥2"],
+        },
       },
     ],
-    layout: { title: { text: opts.title ?? "Does it fit? (memory needed / memory usable, per GPU)" }, height: Math.max(300, 60 + 40 * models.length), margin: { t: 50, r: 20, b: 80, l: 160 } },
+    layout: {
+      title: { text: opts.title ?? "Does it fit? (memory needed / memory usable, per GPU)" },
+      height: Math.max(300, 60 + 40 * models.length),
+      margin: { t: 50, r: 20, b: 80, l: 160 },
+    },
   };
 }
 
@@ -154,8 +247,21 @@ export function maxParamsChart(reports: GpuReport[], opts: { title?: string } = 
   const x = reports.map((r) => r.gpu.id);
   const jobs = ["inference", "train", "lora", "qlora"] as const;
   return {
-    data: jobs.map((j) => ({ type: "bar", name: j, x, y: reports.map((r) => r.maxParams[j]), text: reports.map((r) => formatParams(r.maxParams[j])), textposition: "outside" })),
-    layout: { title: { text: opts.title ?? "Largest model that fits one GPU, by job" }, barmode: "group", yaxis: { title: { text: "parameters" }, type: "log" }, height: 450, margin: { t: 50, r: 20, b: 80, l: 70 } },
+    data: jobs.map((j) => ({
+      type: "bar",
+      name: j,
+      x,
+      y: reports.map((r) => r.maxParams[j]),
+      text: reports.map((r) => formatParams(r.maxParams[j])),
+      textposition: "outside",
+    })),
+    layout: {
+      title: { text: opts.title ?? "Largest model that fits one GPU, by job" },
+      barmode: "group",
+      yaxis: { title: { text: "parameters" }, type: "log" },
+      height: 450,
+      margin: { t: 50, r: 20, b: 80, l: 70 },
+    },
   };
 }
 
@@ -165,7 +271,9 @@ export function maxParamsChart(reports: GpuReport[], opts: { title?: string } = 
  * @example
  * show(table(gpuCatalogRows()));
  */
-export function gpuCatalogRows(gpus: Gpu[] = [...GPU_CATALOG, thisMachine()]): Record<string, string | number | null>[] {
+export function gpuCatalogRows(
+  gpus: Gpu[] = [...GPU_CATALOG, thisMachine()],
+): Record<string, string | number | null>[] {
   return gpus.map((g) => ({
     id: g.id,
     name: g.name,
@@ -188,10 +296,18 @@ export function comparisonRows(results: SizingResult[], labels?: string[]): Reco
   return results.map((r, i) => ({
     "": labels?.[i] ?? `${r.model.name} ${r.job.job}`,
     "memory per GPU": formatGiB(r.totalBytes),
-    "trainable params": r.trainableParams ? `${formatParams(r.trainableParams)} (${percent(r.trainableParams, r.model.params)})` : "—",
-    ...(r.gpu ? { GPU: r.gpu.id, "fits?": r.gpu.fits ? "yes" : `no (needs ${(r.totalBytes / r.gpu.usableBytes).toFixed(2)}×)` } : {}),
+    "trainable params": r.trainableParams
+      ? `${formatParams(r.trainableParams)} (${percent(r.trainableParams, r.model.params)})`
+      : "—",
+    ...(r.gpu
+      ? { GPU: r.gpu.id, "fits?": r.gpu.fits ? "yes" : `no (needs ${(r.totalBytes / r.gpu.usableBytes).toFixed(2)}×)` }
+      : {}),
     "step time": r.compute.stepSeconds === null ? "—" : seconds(r.compute.stepSeconds),
-    ...(r.compute.tokensPerSecond !== null && r.job.job !== "inference" ? { "tokens/s": Math.round(r.compute.tokensPerSecond).toLocaleString("en-US") } : {}),
-    ...(r.compute.totalSeconds !== null && r.job.tokens !== null ? { [`time for ${r.job.tokens.toExponential(0)} tokens`]: seconds(r.compute.totalSeconds) } : {}),
+    ...(r.compute.tokensPerSecond !== null && r.job.job !== "inference"
+      ? { "tokens/s": Math.round(r.compute.tokensPerSecond).toLocaleString("en-US") }
+      : {}),
+    ...(r.compute.totalSeconds !== null && r.job.tokens !== null
+      ? { [`time for ${r.job.tokens.toExponential(0)} tokens`]: seconds(r.compute.totalSeconds) }
+      : {}),
   }));
 }

@@ -8,7 +8,7 @@
  * `tie_word_embeddings`), explicit dimensions (`makeShape`), or a bare parameter count with the
  * dimensions assumed from a standard aspect ratio (`shapeFromParams`, assumptions stated).
  */
-import { configFromHF, ConfigError, GPTNeoXConfig } from "../model/config";
+import { configFromHF, ConfigError, type GPTNeoXConfig } from "../model/config";
 import { countParameters } from "../model/presets";
 import { checkNumber, formatParams, parseParamCount, SizingError } from "./units";
 
@@ -73,7 +73,8 @@ export interface ShapeDims {
   assumptions?: string[];
 }
 
-const sumLinear = (linears: Record<string, LinearShape>) => Object.values(linears).reduce((a, l) => a + l.in * l.out, 0);
+const sumLinear = (linears: Record<string, LinearShape>) =>
+  Object.values(linears).reduce((a, l) => a + l.in * l.out, 0);
 
 /**
  * A shape from explicit dimensions; parameters are counted from them (LLaMA: no biases, RMSNorm;
@@ -85,7 +86,8 @@ const sumLinear = (linears: Record<string, LinearShape>) => Object.values(linear
  */
 export function makeShape(d: ShapeDims): ModelShape {
   const src = `shape ${JSON.stringify(d.name)}`;
-  for (const k of ["layers", "hidden", "heads", "vocab"] as const) checkNumber(d[k], `${src}: ${k}`, { min: 1, integer: true });
+  for (const k of ["layers", "hidden", "heads", "vocab"] as const)
+    checkNumber(d[k], `${src}: ${k}`, { min: 1, integer: true });
   const heads = d.heads;
   const kvHeads = d.kvHeads ?? heads;
   checkNumber(kvHeads, `${src}: kvHeads`, { min: 1, max: heads, integer: true });
@@ -180,7 +182,8 @@ export function shapeFromGPTNeoX(cfg: GPTNeoXConfig, name = "gpt_neox"): ModelSh
  *   num_key_value_heads: 8, intermediate_size: 28672, vocab_size: 32000 }, "llama-2-70b").kvHeads; // 8
  */
 export function shapeFromHFConfig(json: unknown, source = "config.json"): ModelShape {
-  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new SizingError(`${source}: expected a JSON object`);
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new SizingError(`${source}: expected a JSON object`);
   const j = json as Record<string, unknown>;
   if (j.model_type === "gpt_neox") {
     try {
@@ -192,18 +195,25 @@ export function shapeFromHFConfig(json: unknown, source = "config.json"): ModelS
   }
   const need = (key: string): number => {
     if (j[key] === undefined || j[key] === null) {
-      const hint = key === "hidden_size" && j.n_embd !== undefined ? " (GPT-2-style n_embd/n_layer configs are not supported)" : "";
+      const hint =
+        key === "hidden_size" && j.n_embd !== undefined
+          ? " (GPT-2-style n_embd/n_layer configs are not supported)"
+          : "";
       throw new SizingError(`${source}: missing required field "${key}"${hint}`);
     }
     return checkNumber(j[key], `${source}: field "${key}"`, { min: 1, integer: true });
   };
   const opt = (key: string): number | undefined => (j[key] === undefined || j[key] === null ? undefined : need(key));
   const tied = j.tie_word_embeddings;
-  if (tied !== undefined && typeof tied !== "boolean") throw new SizingError(`${source}: field "tie_word_embeddings" must be true or false`);
+  if (tied !== undefined && typeof tied !== "boolean")
+    throw new SizingError(`${source}: field "tie_word_embeddings" must be true or false`);
   const hidden = need("hidden_size");
   const heads = need("num_attention_heads");
   const headDim = opt("head_dim");
-  if (headDim === undefined && hidden % heads !== 0) throw new SizingError(`${source}: hidden_size ${hidden} is not divisible by num_attention_heads ${heads} (and no head_dim is given)`);
+  if (headDim === undefined && hidden % heads !== 0)
+    throw new SizingError(
+      `${source}: hidden_size ${hidden} is not divisible by num_attention_heads ${heads} (and no head_dim is given)`,
+    );
   return makeShape({
     name: typeof j._name_or_path === "string" && j._name_or_path ? j._name_or_path : source,
     style: "llama",
@@ -256,7 +266,17 @@ export function shapeFromParams(count: number | string, opts: Partial<typeof DEF
   const heads = Math.max(1, Math.round(lo / headDim));
   const hidden = heads * headDim;
   const layers = Math.max(1, Math.round(hidden / o.hiddenPerLayer));
-  const shape = makeShape({ name: `${formatParams(params)} (assumed shape)`, style: "gpt", layers, hidden, heads, vocab: o.vocab, intermediate: o.mlpRatio * hidden, tiedEmbeddings: false, params });
+  const shape = makeShape({
+    name: `${formatParams(params)} (assumed shape)`,
+    style: "gpt",
+    layers,
+    hidden,
+    heads,
+    vocab: o.vocab,
+    intermediate: o.mlpRatio * hidden,
+    tiedEmbeddings: false,
+    params,
+  });
   shape.family = "assumed";
   shape.assumptions = [
     `shape assumed for ${formatParams(params)} parameters: ${layers} layers × hidden ${hidden} (≈ ${o.hiddenPerLayer} × layers, as LLaMA-7B 4096/32), ${heads} heads of ${headDim}, no grouped-query attention, MLP ${o.mlpRatio} × hidden, vocab ${o.vocab}; the parameter total is taken as given`,
@@ -271,13 +291,21 @@ export function shapeFromParams(count: number | string, opts: Partial<typeof DEF
  * @example
  * targetLinears(shapeFromGPTNeoX(getPreset("pythia-70m")), ["query_key_value"]); // [{name: "query_key_value", in: 512, out: 1536}]
  */
-export function targetLinears(shape: ModelShape, targets: readonly string[] | "all-linear"): (LinearShape & { name: string })[] {
+export function targetLinears(
+  shape: ModelShape,
+  targets: readonly string[] | "all-linear",
+): (LinearShape & { name: string })[] {
   const names = Object.keys(shape.linears);
-  const list = targets === "all-linear" || (targets.length === 1 && targets[0] === "all-linear") ? names : [...new Set(targets)];
-  if (!list.length) throw new SizingError(`LoRA target modules are empty; ${shape.name} has: ${names.join(", ")} (or "all-linear")`);
+  const list =
+    targets === "all-linear" || (targets.length === 1 && targets[0] === "all-linear") ? names : [...new Set(targets)];
+  if (!list.length)
+    throw new SizingError(`LoRA target modules are empty; ${shape.name} has: ${names.join(", ")} (or "all-linear")`);
   return list.map((t) => {
     const l = shape.linears[t];
-    if (!l) throw new SizingError(`LoRA target module ${JSON.stringify(t)} is not in ${shape.name} (${shape.family}); its linear modules are: ${names.join(", ")} (or "all-linear")`);
+    if (!l)
+      throw new SizingError(
+        `LoRA target module ${JSON.stringify(t)} is not in ${shape.name} (${shape.family}); its linear modules are: ${names.join(", ")} (or "all-linear")`,
+      );
     return { name: t, ...l };
   });
 }

@@ -19,7 +19,13 @@ export const DTYPES = ["fp32", "fp16", "bf16", "int8", "int4"] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 /** Bytes one parameter takes in each dtype. */
-export const BYTES_PER_PARAM: Readonly<Record<Dtype, number>> = Object.freeze({ fp32: 4, fp16: 2, bf16: 2, int8: 1, int4: 0.5 });
+export const BYTES_PER_PARAM: Readonly<Record<Dtype, number>> = Object.freeze({
+  fp32: 4,
+  fp16: 2,
+  bf16: 2,
+  int8: 1,
+  int4: 0.5,
+});
 
 /** 2^30 bytes: GPU memory is sold in binary gigabytes ("16 GB" V100 = 16 GiB of HBM2). */
 export const GIB = 1024 ** 3;
@@ -34,7 +40,17 @@ export const MAX_PARAMS = 1e15;
  * parseDtype("BF16"); // "bf16"
  */
 export function parseDtype(v: unknown, field = "dtype"): Dtype {
-  const aliases: Record<string, Dtype> = { float32: "fp32", float: "fp32", f32: "fp32", float16: "fp16", half: "fp16", f16: "fp16", bfloat16: "bf16", q8: "int8", q4: "int4" };
+  const aliases: Record<string, Dtype> = {
+    float32: "fp32",
+    float: "fp32",
+    f32: "fp32",
+    float16: "fp16",
+    half: "fp16",
+    f16: "fp16",
+    bfloat16: "bf16",
+    q8: "int8",
+    q4: "int4",
+  };
   const s = typeof v === "string" ? v.trim().toLowerCase() : "";
   const d = (DTYPES as readonly string[]).includes(s) ? (s as Dtype) : aliases[s];
   if (!d) throw new SizingError(`${field} ${JSON.stringify(v)} is not known; use one of: ${DTYPES.join(", ")}`);
@@ -47,12 +63,23 @@ export function parseDtype(v: unknown, field = "dtype"): Dtype {
  * @example
  * checkNumber(512, "seq", { min: 1, integer: true }); // 512
  */
-export function checkNumber(v: unknown, field: string, opts: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number {
+export function checkNumber(
+  v: unknown,
+  field: string,
+  opts: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {},
+): number {
   const { min = -Infinity, max = Infinity, integer = false, exclusiveMin = false } = opts;
-  const ok = typeof v === "number" && Number.isFinite(v) && (exclusiveMin ? v > min : v >= min) && v <= max && (!integer || Number.isInteger(v));
+  const ok =
+    typeof v === "number" &&
+    Number.isFinite(v) &&
+    (exclusiveMin ? v > min : v >= min) &&
+    v <= max &&
+    (!integer || Number.isInteger(v));
   if (!ok) {
     const range = `${exclusiveMin ? ">" : ">="} ${min}${Number.isFinite(max) ? ` and <= ${max}` : ""}`;
-    throw new SizingError(`${field} must be ${integer ? "an integer" : "a number"} ${range}, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}`);
+    throw new SizingError(
+      `${field} must be ${integer ? "an integer" : "a number"} ${range}, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}`,
+    );
   }
   return v as number;
 }
@@ -75,8 +102,12 @@ export function parseParamCount(v: unknown, field = "params"): number {
     const mult = { "": 1, k: 1e3, m: 1e6, b: 1e9, t: 1e12 }[m[2].toLowerCase() as "" | "k" | "m" | "b" | "t"];
     n = Number(m[1]) * mult;
   } else throw new SizingError(`${field} must be a number or a string like "7b", got ${JSON.stringify(v)}`);
-  if (!Number.isFinite(n) || n <= 0) throw new SizingError(`${field} must be a positive parameter count, got ${JSON.stringify(v)}`);
-  if (n > MAX_PARAMS) throw new SizingError(`${field} ${JSON.stringify(v)} is absurd: more than ${MAX_PARAMS.toExponential(0)} parameters`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new SizingError(`${field} must be a positive parameter count, got ${JSON.stringify(v)}`);
+  if (n > MAX_PARAMS)
+    throw new SizingError(
+      `${field} ${JSON.stringify(v)} is absurd: more than ${MAX_PARAMS.toExponential(0)} parameters`,
+    );
   return Math.round(n);
 }
 

@@ -60,7 +60,8 @@ export function byteLevelToText(s: string): string {
   const bytes: number[] = [];
   for (const c of s) {
     const b = charToByte.get(c);
-    if (b === undefined) throw new TokenizerError(`byteLevelToText: ${JSON.stringify(c)} is not a byte-level character`);
+    if (b === undefined)
+      throw new TokenizerError(`byteLevelToText: ${JSON.stringify(c)} is not a byte-level character`);
     bytes.push(b);
   }
   return new TextDecoder().decode(new Uint8Array(bytes));

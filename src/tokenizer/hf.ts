@@ -45,7 +45,11 @@ export class HFTokenizer implements Tokenizer {
   private readonly impl: HFTokenizerImpl;
   private readonly specialIds: Set<number>;
 
-  constructor(json: Record<string, any>, config: TokenizerConfig, readonly source: string) {
+  constructor(
+    json: Record<string, any>,
+    config: TokenizerConfig,
+    readonly source: string,
+  ) {
     const cleanUp = config.clean_up_tokenization_spaces === true;
     try {
       this.impl = new HFTokenizerImpl(json, { ...config, clean_up_tokenization_spaces: cleanUp });
@@ -65,7 +69,11 @@ export class HFTokenizer implements Tokenizer {
       const name = typeof v === "string" ? v : isObject(v) && typeof v.content === "string" ? v.content : undefined;
       if (name !== undefined) {
         const id = this.impl.token_to_id(name);
-        if (id === undefined) throw new TokenizerError(`${source}: tokenizer_config.json ${field} ${JSON.stringify(name)} is not in the vocabulary`, source);
+        if (id === undefined)
+          throw new TokenizerError(
+            `${source}: tokenizer_config.json ${field} ${JSON.stringify(name)} is not in the vocabulary`,
+            source,
+          );
         return id;
       }
       const found = fallbacks.find((f) => specials.includes(f));
@@ -76,7 +84,8 @@ export class HFTokenizer implements Tokenizer {
     this.padTokenId = resolve("pad_token", PAD_NAMES);
     this.paddingSide = config.padding_side === "left" ? "left" : "right";
     this.truncationSide = config.truncation_side === "left" ? "left" : "right";
-    if (typeof config.model_max_length === "number" && config.model_max_length < 1e15) this.modelMaxLength = config.model_max_length;
+    if (typeof config.model_max_length === "number" && config.model_max_length < 1e15)
+      this.modelMaxLength = config.model_max_length;
   }
 
   /**
@@ -85,12 +94,16 @@ export class HFTokenizer implements Tokenizer {
    * tok.encode("Hi, how are you?"); // [12764, 13, 849, 403, 368, 32] with the Pythia tokenizer
    */
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    if (typeof text !== "string") throw new TokenizerError(`encode: expected a string, found ${typeof text}`, this.source);
+    if (typeof text !== "string")
+      throw new TokenizerError(`encode: expected a string, found ${typeof text}`, this.source);
     if (text === "") return [];
     const ids = this.impl.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
     const bad = ids.findIndex((id) => !Number.isInteger(id));
     if (bad >= 0)
-      throw new TokenizerError(`encode: ${this.source} has no id for a piece of ${JSON.stringify(text.slice(0, 40))} and no unknown token`, this.source);
+      throw new TokenizerError(
+        `encode: ${this.source} has no id for a piece of ${JSON.stringify(text.slice(0, 40))} and no unknown token`,
+        this.source,
+      );
     return ids;
   }
 
@@ -100,15 +113,22 @@ export class HFTokenizer implements Tokenizer {
    * tok.decode([12764, 13, 0], { skipSpecialTokens: true }); // "Hi,"
    */
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
-    if (!Array.isArray(ids) && !ArrayBuffer.isView(ids)) throw new TokenizerError(`decode: expected an array of ids, found ${typeof ids}`, this.source);
+    if (!Array.isArray(ids) && !ArrayBuffer.isView(ids))
+      throw new TokenizerError(`decode: expected an array of ids, found ${typeof ids}`, this.source);
     const list = Array.from(ids as ArrayLike<number>, Number);
     list.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || this.impl.id_to_token(id) === undefined)
-        throw new TokenizerError(`decode: id ${String(ids[i])} at index ${i} is not in the vocabulary (0..${this.vocabSize - 1})`, this.source);
+        throw new TokenizerError(
+          `decode: id ${String(ids[i])} at index ${i} is not in the vocabulary (0..${this.vocabSize - 1})`,
+          this.source,
+        );
     });
     const kept = opts.skipSpecialTokens ? list.filter((id) => !this.specialIds.has(id)) : list;
     if (kept.length === 0) return "";
-    return this.impl.decode(kept, { skip_special_tokens: false, clean_up_tokenization_spaces: this.cleanUpTokenizationSpaces });
+    return this.impl.decode(kept, {
+      skip_special_tokens: false,
+      clean_up_tokenization_spaces: this.cleanUpTokenizationSpaces,
+    });
   }
 
   /** Text → token strings (byte-level form: `Ġ` is a space). */
@@ -131,13 +151,18 @@ export class HFTokenizer implements Tokenizer {
    * // { inputIds: [[12092, 1533], [1, 12764]], attentionMask: [[1, 1], [0, 1]] }
    */
   encodeBatch(texts: string[], opts: PadTruncOptions = {}): BatchEncoding {
-    if (!Array.isArray(texts)) throw new TokenizerError(`encodeBatch: expected an array of strings, found ${typeof texts}`, this.source);
+    if (!Array.isArray(texts))
+      throw new TokenizerError(`encodeBatch: expected an array of strings, found ${typeof texts}`, this.source);
     const seqs = texts.map((t, i) => {
-      if (typeof t !== "string") throw new TokenizerError(`encodeBatch: text ${i} is ${typeof t}, expected a string`, this.source);
+      if (typeof t !== "string")
+        throw new TokenizerError(`encodeBatch: text ${i} is ${typeof t}, expected a string`, this.source);
       return this.encode(t, { addSpecialTokens: opts.addSpecialTokens });
     });
     return padAndTruncate(seqs, {
-      paddingSide: this.paddingSide, truncationSide: this.truncationSide, padTokenId: this.padTokenId, ...dropUndefined(opts),
+      paddingSide: this.paddingSide,
+      truncationSide: this.truncationSide,
+      padTokenId: this.padTokenId,
+      ...dropUndefined(opts),
     });
   }
 }
@@ -163,10 +188,14 @@ export function tokenizerFromJSON(json: object | string, config: object = {}, so
     }
   }
   if (!isObject(obj)) throw new TokenizerError(`${source}: a tokenizer.json must be a JSON object`, source);
-  if (!isObject(obj.model)) throw new TokenizerError(`${source}: not a Hugging Face tokenizer.json (no "model" object)`, source);
+  if (!isObject(obj.model))
+    throw new TokenizerError(`${source}: not a Hugging Face tokenizer.json (no "model" object)`, source);
   const type = obj.model.type;
   if (!(SUPPORTED_MODEL_TYPES as readonly unknown[]).includes(type))
-    throw new TokenizerError(`${source}: tokenizer model type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`, source);
+    throw new TokenizerError(
+      `${source}: tokenizer model type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`,
+      source,
+    );
   if (!isObject(config)) throw new TokenizerError(`${source}: tokenizer config must be an object`, source);
   return new HFTokenizer(obj, config as TokenizerConfig, source);
 }

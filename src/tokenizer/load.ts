@@ -4,9 +4,9 @@
  * `special_tokens_map.json` for the special tokens and padding side. Downloading is `src/hub/`'s job: it
  * hands this a local path.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { HFTokenizer, tokenizerFromJSON, type TokenizerConfig } from "./hf";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type HFTokenizer, tokenizerFromJSON, type TokenizerConfig } from "./hf";
 import { TokenizerError } from "./types";
 
 export const TOKENIZER_FILE = "tokenizer.json";
@@ -27,7 +27,11 @@ async function readJson(file: string, what: string): Promise<unknown> {
   }
 }
 
-const exists = (p: string) => fs.promises.stat(p).then((s) => s.isFile(), () => false);
+const exists = (p: string) =>
+  fs.promises.stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 /**
  * Load a tokenizer from a `tokenizer.json` file or a folder containing one. Special tokens come from
@@ -45,10 +49,13 @@ export async function loadTokenizer(pathOrDir: string): Promise<HFTokenizer> {
     file = path.join(pathOrDir, TOKENIZER_FILE);
     if (!(await exists(file))) {
       const names = await fs.promises.readdir(pathOrDir);
-      const slow = names.includes("vocab.json") || names.includes("merges.txt") || names.some((n) => n.endsWith(".model"));
+      const slow =
+        names.includes("vocab.json") || names.includes("merges.txt") || names.some((n) => n.endsWith(".model"));
       throw new TokenizerError(
         `${pathOrDir}: no ${TOKENIZER_FILE} in this folder` +
-          (slow ? ` (it has ${names.filter((n) => /vocab\.json|merges\.txt|\.model$/.test(n)).join(", ")}; only the fast tokenizer.json format is supported)` : ""),
+          (slow
+            ? ` (it has ${names.filter((n) => /vocab\.json|merges\.txt|\.model$/.test(n)).join(", ")}; only the fast tokenizer.json format is supported)`
+            : ""),
         pathOrDir,
       );
     }
@@ -60,7 +67,8 @@ export async function loadTokenizer(pathOrDir: string): Promise<HFTokenizer> {
     const p = path.join(dir, name);
     if (!(await exists(p))) continue;
     const c = await readJson(p, name);
-    if (typeof c !== "object" || c === null || Array.isArray(c)) throw new TokenizerError(`${p}: expected a JSON object`, p);
+    if (typeof c !== "object" || c === null || Array.isArray(c))
+      throw new TokenizerError(`${p}: expected a JSON object`, p);
     config = { ...config, ...(c as TokenizerConfig) }; // tokenizer_config.json wins over special_tokens_map.json
   }
   return tokenizerFromJSON(json as object, config, file);

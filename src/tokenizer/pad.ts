@@ -19,11 +19,13 @@ export function padAndTruncate(seqs: number[][], options: PadTruncOptions = {}):
   if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 0))
     throw new TokenizerError(`maxLength must be a non-negative integer, found ${maxLength}`);
   if (o.truncation && maxLength === undefined) throw new TokenizerError("truncation: true needs maxLength");
-  if (padding === "max_length" && maxLength === undefined) throw new TokenizerError(`padding: "max_length" needs maxLength`);
+  if (padding === "max_length" && maxLength === undefined)
+    throw new TokenizerError(`padding: "max_length" needs maxLength`);
   if (padding !== "longest" && padding !== "max_length" && padding !== false)
     throw new TokenizerError(`padding must be "longest", "max_length" or false, found ${JSON.stringify(padding)}`);
   for (const side of ["paddingSide", "truncationSide"] as const)
-    if (o[side] !== "left" && o[side] !== "right") throw new TokenizerError(`${side} must be "left" or "right", found ${JSON.stringify(o[side])}`);
+    if (o[side] !== "left" && o[side] !== "right")
+      throw new TokenizerError(`${side} must be "left" or "right", found ${JSON.stringify(o[side])}`);
 
   const cut = seqs.map((s) => {
     if (!o.truncation || s.length <= maxLength!) return s.slice();
@@ -31,18 +33,26 @@ export function padAndTruncate(seqs: number[][], options: PadTruncOptions = {}):
   });
   if (padding === "max_length") {
     const i = cut.findIndex((s) => s.length > maxLength!);
-    if (i >= 0) throw new TokenizerError(`text ${i} has ${cut[i].length} tokens, more than maxLength ${maxLength}; pass truncation: true to cut it`);
+    if (i >= 0)
+      throw new TokenizerError(
+        `text ${i} has ${cut[i].length} tokens, more than maxLength ${maxLength}; pass truncation: true to cut it`,
+      );
   }
   const target = padding === "max_length" ? maxLength! : Math.max(0, ...cut.map((s) => s.length));
   if (padding === false) {
     const i = cut.findIndex((s) => s.length !== target);
-    if (i >= 0) throw new TokenizerError(`padding: false, but text ${i} has ${cut[i].length} tokens and the longest has ${target}; pad or truncate to make a rectangular batch`);
+    if (i >= 0)
+      throw new TokenizerError(
+        `padding: false, but text ${i} has ${cut[i].length} tokens and the longest has ${target}; pad or truncate to make a rectangular batch`,
+      );
     return { inputIds: cut, attentionMask: cut.map((s) => s.map(() => 1)) };
   }
   const needsPad = cut.some((s) => s.length < target);
   const pad = o.padTokenId;
   if (needsPad && !(Number.isInteger(pad) && pad! >= 0))
-    throw new TokenizerError("padding needs a pad token, and this tokenizer has none: pass padTokenId (for example the eos id) or set tokenizer.padTokenId");
+    throw new TokenizerError(
+      "padding needs a pad token, and this tokenizer has none: pass padTokenId (for example the eos id) or set tokenizer.padTokenId",
+    );
   const inputIds: number[][] = [];
   const attentionMask: number[][] = [];
   for (const s of cut) {

@@ -36,7 +36,8 @@ function countWords(texts: Iterable<string>, specials: string[]): Map<string, nu
   const cut = specials.length ? new RegExp(specials.map(escapeRe).join("|"), "g") : null;
   let i = 0;
   for (const text of texts) {
-    if (typeof text !== "string") throw new TokenizerError(`trainByteLevelBPE: text ${i} is ${typeof text}, expected a string`);
+    if (typeof text !== "string")
+      throw new TokenizerError(`trainByteLevelBPE: text ${i} is ${typeof text}, expected a string`);
     const parts = cut ? text.normalize("NFC").split(cut) : [text.normalize("NFC")];
     for (const part of parts) for (const w of byteLevelPieces(part)) counts.set(w, (counts.get(w) ?? 0) + 1);
     i++;
@@ -48,7 +49,9 @@ function countWords(texts: Iterable<string>, specials: string[]): Map<string, nu
 class PairHeap {
   private counts: number[] = [];
   private keys: number[] = [];
-  get size(): number { return this.keys.length; }
+  get size(): number {
+    return this.keys.length;
+  }
   private better(i: number, j: number): boolean {
     return this.counts[i] > this.counts[j] || (this.counts[i] === this.counts[j] && this.keys[i] < this.keys[j]);
   }
@@ -60,15 +63,21 @@ class PairHeap {
     let i = this.keys.length;
     this.counts.push(count);
     this.keys.push(key);
-    while (i > 0 && this.better(i, (i - 1) >> 1)) { this.swap(i, (i - 1) >> 1); i = (i - 1) >> 1; }
+    while (i > 0 && this.better(i, (i - 1) >> 1)) {
+      this.swap(i, (i - 1) >> 1);
+      i = (i - 1) >> 1;
+    }
   }
   pop(): [number, number] {
     const top: [number, number] = [this.counts[0], this.keys[0]];
-    const lastC = this.counts.pop()!, lastK = this.keys.pop()!;
+    const lastC = this.counts.pop()!,
+      lastK = this.keys.pop()!;
     if (this.keys.length) {
-      this.counts[0] = lastC; this.keys[0] = lastK;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1, r = l + 1;
+      this.counts[0] = lastC;
+      this.keys[0] = lastK;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < this.keys.length && this.better(l, m)) m = l;
         if (r < this.keys.length && this.better(r, m)) m = r;
@@ -96,11 +105,16 @@ export function trainByteLevelBPE(texts: Iterable<string>, options: TrainBPEOpti
   const o = { ...DEFAULT_TRAIN_BPE, ...options };
   const specials = [...o.specialTokens];
   if (new Set(specials).size !== specials.length || specials.some((s) => typeof s !== "string" || s === ""))
-    throw new TokenizerError(`trainByteLevelBPE: specialTokens must be distinct non-empty strings, found ${JSON.stringify(specials)}`);
+    throw new TokenizerError(
+      `trainByteLevelBPE: specialTokens must be distinct non-empty strings, found ${JSON.stringify(specials)}`,
+    );
   const base = specials.length + 256;
   if (!Number.isInteger(o.vocabSize) || o.vocabSize < base || o.vocabSize >= SHIFT)
-    throw new TokenizerError(`trainByteLevelBPE: vocabSize must be an integer from ${base} (specials + 256 bytes) to ${SHIFT - 1}, found ${o.vocabSize}`);
-  if (!(o.minFrequency >= 1)) throw new TokenizerError(`trainByteLevelBPE: minFrequency must be at least 1, found ${o.minFrequency}`);
+    throw new TokenizerError(
+      `trainByteLevelBPE: vocabSize must be an integer from ${base} (specials + 256 bytes) to ${SHIFT - 1}, found ${o.vocabSize}`,
+    );
+  if (!(o.minFrequency >= 1))
+    throw new TokenizerError(`trainByteLevelBPE: minFrequency must be at least 1, found ${o.minFrequency}`);
 
   const symbols: string[] = [...specials, ...byteLevelAlphabet()]; // id → token string
   const idOf = new Map(symbols.map((t, i) => [t, i] as [string, number]));
@@ -136,9 +150,13 @@ export function trainByteLevelBPE(texts: Iterable<string>, options: TrainBPEOpti
   while (symbols.length < o.vocabSize && heap.size) {
     const [c, key] = heap.pop();
     const live = pairCount.get(key) ?? 0;
-    if (c !== live) { if (live > 0) heap.push(live, key); continue; } // stale entry
+    if (c !== live) {
+      if (live > 0) heap.push(live, key);
+      continue;
+    } // stale entry
     if (live < o.minFrequency) break;
-    const a = Math.floor(key / SHIFT), b = key % SHIFT;
+    const a = Math.floor(key / SHIFT),
+      b = key % SHIFT;
     const token = symbols[a] + symbols[b];
     let id = idOf.get(token); // another merge order may already have made this string: reuse its id
     if (id === undefined) {
@@ -156,15 +174,20 @@ export function trainByteLevelBPE(texts: Iterable<string>, options: TrainBPEOpti
       addPairs(wi, -1);
       const merged: number[] = [];
       for (let i = 0; i < w.length; i++) {
-        if (i + 1 < w.length && w[i] === a && w[i + 1] === b) { merged.push(id!); i++; }
-        else merged.push(w[i]);
+        if (i + 1 < w.length && w[i] === a && w[i + 1] === b) {
+          merged.push(id!);
+          i++;
+        } else merged.push(w[i]);
       }
       words[wi] = merged;
       addPairs(wi, 1, touched);
     }
     pairCount.delete(key);
     where.delete(key);
-    for (const t of touched) { const n = pairCount.get(t)!; if (n > 0) heap.push(n, t); }
+    for (const t of touched) {
+      const n = pairCount.get(t)!;
+      if (n > 0) heap.push(n, t);
+    }
   }
 
   const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -172,14 +195,29 @@ export function trainByteLevelBPE(texts: Iterable<string>, options: TrainBPEOpti
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: specials.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: { type: "NFC" },
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel },
     decoder: { ...byteLevel },
     model: {
-      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(symbols.map((s, i) => [s, i])), merges,
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab: Object.fromEntries(symbols.map((s, i) => [s, i])),
+      merges,
     },
   };
 }

@@ -25,7 +25,11 @@ export interface PadTruncOptions {
 
 /** Defaults for `encodeBatch`: pad to the longest sequence, no truncation. Sides default to the tokenizer's
  * (`tokenizer_config.json` `padding_side` / `truncation_side`, else "right"). */
-export const DEFAULT_PAD_TRUNC: Readonly<PadTruncOptions> = { padding: "longest", truncation: false, addSpecialTokens: true };
+export const DEFAULT_PAD_TRUNC: Readonly<PadTruncOptions> = {
+  padding: "longest",
+  truncation: false,
+  addSpecialTokens: true,
+};
 
 /** A padded batch: one row per text, `attentionMask` 1 on real tokens and 0 on padding. */
 export interface BatchEncoding {
@@ -59,7 +63,10 @@ export interface Tokenizer {
 
 /** A tokenizer that cannot be loaded, or input it cannot handle; the message names the file or the input. */
 export class TokenizerError extends Error {
-  constructor(message: string, readonly source?: string) {
+  constructor(
+    message: string,
+    readonly source?: string,
+  ) {
     super(message);
     this.name = "TokenizerError";
   }

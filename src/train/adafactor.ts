@@ -67,12 +67,17 @@ export class Adafactor extends BaseOptimizer {
   constructor(params: Map<string, tf.Variable>, opts: Partial<AdafactorOptions> = {}) {
     const o = { ...DEFAULT_ADAFACTOR, ...opts };
     super(params, o.noDecayPattern);
-    if (o.beta1 !== null && !(o.beta1 >= 0 && o.beta1 < 1)) throw new RangeError(`adafactor beta1: expected null or a number in [0, 1), found ${o.beta1}`);
-    if (!Array.isArray(o.eps) || o.eps.length !== 2 || !o.eps.every((x) => x >= 0)) throw new RangeError(`adafactor eps: expected [eps1, eps2] ≥ 0, found ${JSON.stringify(o.eps)}`);
-    if (!(o.clipThreshold > 0)) throw new RangeError(`adafactor clipThreshold: expected a number > 0, found ${o.clipThreshold}`);
-    if (!(o.decayRate < 0)) throw new RangeError(`adafactor decayRate: expected a negative number, found ${o.decayRate}`);
+    if (o.beta1 !== null && !(o.beta1 >= 0 && o.beta1 < 1))
+      throw new RangeError(`adafactor beta1: expected null or a number in [0, 1), found ${o.beta1}`);
+    if (!Array.isArray(o.eps) || o.eps.length !== 2 || !o.eps.every((x) => x >= 0))
+      throw new RangeError(`adafactor eps: expected [eps1, eps2] ≥ 0, found ${JSON.stringify(o.eps)}`);
+    if (!(o.clipThreshold > 0))
+      throw new RangeError(`adafactor clipThreshold: expected a number > 0, found ${o.clipThreshold}`);
+    if (!(o.decayRate < 0))
+      throw new RangeError(`adafactor decayRate: expected a negative number, found ${o.decayRate}`);
     if (o.warmupInit && !o.relativeStep) throw new RangeError("adafactor warmupInit requires relativeStep (as in HF)");
-    if (!(o.weightDecay >= 0)) throw new RangeError(`adafactor weightDecay: expected a number ≥ 0, found ${o.weightDecay}`);
+    if (!(o.weightDecay >= 0))
+      throw new RangeError(`adafactor weightDecay: expected a number ≥ 0, found ${o.weightDecay}`);
     this.opts = o;
     for (const [name, p] of params) {
       const s = p.shape;
@@ -91,7 +96,7 @@ export class Adafactor extends BaseOptimizer {
   apply(grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     const t = ++this.step;
     const o = this.opts;
-    const rho = 1 - Math.pow(t, o.decayRate);
+    const rho = 1 - t ** o.decayRate;
     const relStep = o.relativeStep ? Math.min(o.warmupInit ? 1e-6 * t : 1e-2, 1 / Math.sqrt(t)) : lr;
     const eps1 = this.constant(o.eps[0]);
     const eps2 = this.constant(o.eps[1]);
@@ -131,7 +136,11 @@ export class Adafactor extends BaseOptimizer {
             m.assign(tf.tidy(() => m.mul(this.constant(o.beta1!)).add(u.mul(this.constant(1 - o.beta1!)))));
             u = m;
           }
-          p.assign(tf.tidy(() => (o.weightDecay !== 0 && this.decayed.get(name) ? p.sub(p.mul(alpha.mul(o.weightDecay))) : p).sub(u)));
+          p.assign(
+            tf.tidy(() =>
+              (o.weightDecay !== 0 && this.decayed.get(name) ? p.sub(p.mul(alpha.mul(o.weightDecay))) : p).sub(u),
+            ),
+          );
         });
       }
     });

@@ -53,10 +53,25 @@ interface FusedStep {
  * step size, 1/√(1 − β2^t), decay factor, gradient scale). m and v are updated in place. Self-contained: its
  * source is what the heap workers run on their slices (src/runtime/heap-workers.ts).
  */
-function adamwSlice(heap: ArrayBufferLike, o: readonly number[], start: number, end: number, a: readonly number[]): void {
-  const pv = new Float32Array(heap, o[0], end), mv = new Float32Array(heap, o[1], end), vv = new Float32Array(heap, o[2], end);
-  const gv = new Float32Array(heap, o[3], end), nv = new Float32Array(heap, o[4], end);
-  const beta1 = a[0], beta2 = a[1], eps = a[2], stepSize = a[3], invSqrtBc2 = a[4], decay = a[5], gradScale = a[6];
+function adamwSlice(
+  heap: ArrayBufferLike,
+  o: readonly number[],
+  start: number,
+  end: number,
+  a: readonly number[],
+): void {
+  const pv = new Float32Array(heap, o[0], end),
+    mv = new Float32Array(heap, o[1], end),
+    vv = new Float32Array(heap, o[2], end);
+  const gv = new Float32Array(heap, o[3], end),
+    nv = new Float32Array(heap, o[4], end);
+  const beta1 = a[0],
+    beta2 = a[1],
+    eps = a[2],
+    stepSize = a[3],
+    invSqrtBc2 = a[4],
+    decay = a[5],
+    gradScale = a[6];
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
   for (let i = start; i < end; i++) {
@@ -142,8 +157,8 @@ export class AdamW extends BaseOptimizer {
   apply(grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     const t = ++this.step;
     const { beta1, beta2, eps, weightDecay } = this.opts;
-    const bc1 = 1 - Math.pow(beta1, t);
-    const bc2 = 1 - Math.pow(beta2, t);
+    const bc1 = 1 - beta1 ** t;
+    const bc2 = 1 - beta2 ** t;
     const [b1, c1, b2, c2, e] = [beta1, 1 - beta1, beta2, 1 - beta2, eps].map((x) => this.constant(x));
     tf.tidy(() => {
       const stepSize = tf.scalar(lr / bc1);
@@ -156,7 +171,18 @@ export class AdamW extends BaseOptimizer {
         const m0 = this.slot(name, "exp_avg")!;
         const v0 = this.slot(name, "exp_avg_sq")!;
         const dec = weightDecay !== 0 && this.decayed.get(name) ? 1 - lr * weightDecay : 1;
-        if (fusedUpdate(p, m0, v0, g0, { beta1, beta2, eps, stepSize: lr / bc1, invSqrtBc2: 1 / Math.sqrt(bc2), decay: dec, gradScale })) continue;
+        if (
+          fusedUpdate(p, m0, v0, g0, {
+            beta1,
+            beta2,
+            eps,
+            stepSize: lr / bc1,
+            invSqrtBc2: 1 / Math.sqrt(bc2),
+            decay: dec,
+            gradScale,
+          })
+        )
+          continue;
         // one parameter at a time, each temporary freed as soon as the next one exists: at most three
         // parameter-sized temporaries are alive (was seven), which matters for the two [50304, 512] matrices
         tf.tidy(() => {

@@ -16,7 +16,11 @@ export interface CausalLM {
   parameters(): Map<string, tf.Variable>;
   forward(inputIds: tf.Tensor2D, opts?: { attentionMask?: tf.Tensor2D }): { logits: tf.Tensor3D };
   /** Optional: the same mean loss computed without full logits (used when present; see gptneox.ts). */
-  causalLMLoss?(inputIds: tf.Tensor2D, labels: tf.Tensor2D, opts?: { attentionMask?: tf.Tensor2D; trainOutput?: boolean }): tf.Scalar;
+  causalLMLoss?(
+    inputIds: tf.Tensor2D,
+    labels: tf.Tensor2D,
+    opts?: { attentionMask?: tf.Tensor2D; trainOutput?: boolean },
+  ): tf.Scalar;
 }
 
 export interface CausalLMTrainableOptions {
@@ -38,12 +42,15 @@ export function causalLMTrainable(model: CausalLM, opts: CausalLMTrainableOption
   const vars = new Map([...all].filter(([name]) => keep(name)));
   const fused = (opts.fusedLoss ?? true) && typeof model.causalLMLoss === "function";
   // the output layer's weight (embed_out, or embed_in when the embeddings are tied) gets a gradient only if kept
-  const trainOutput = vars.has("embed_out.weight") || (!all.has("embed_out.weight") && vars.has("gpt_neox.embed_in.weight"));
-  if (vars.size === 0) throw new Error(`causalLMTrainable: the trainable filter kept none of the model's ${all.size} parameters`);
+  const trainOutput =
+    vars.has("embed_out.weight") || (!all.has("embed_out.weight") && vars.has("gpt_neox.embed_in.weight"));
+  if (vars.size === 0)
+    throw new Error(`causalLMTrainable: the trainable filter kept none of the model's ${all.size} parameters`);
   return {
     trainableVariables: () => vars,
     loss: (batch: Batch) => {
-      if (fused) return model.causalLMLoss!(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask, trainOutput });
+      if (fused)
+        return model.causalLMLoss!(batch.inputIds, batch.labels, { attentionMask: batch.attentionMask, trainOutput });
       const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask });
       return causalLMLoss(logits, batch.labels);
     },

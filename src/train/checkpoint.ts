@@ -21,8 +21,8 @@
  * highest-numbered complete one. A failed write (ENOSPC, ...) throws a `CheckpointWriteError` that names the
  * file and the newest intact checkpoint.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { readSafetensorsFile, writeSafetensorsFile, type SafeTensor } from "../model/safetensors";
 import { fsyncPath, writeFileAtomic } from "../runtime/atomic";
 
@@ -39,15 +39,28 @@ const POINTER_TMP = /^\.latest\.tmp-\d+-[0-9a-z]+$/;
  * Stages a save passes through (for `faultInjection` in tests: throw or kill the process there).
  * "pruned-aside": an old checkpoint was renamed aside by pruning and is about to be deleted.
  */
-export type SaveStage = "model-written" | "optimizer-written" | "state-written" | "renamed" | "latest-written" | "pruned-aside";
+export type SaveStage =
+  | "model-written"
+  | "optimizer-written"
+  | "state-written"
+  | "renamed"
+  | "latest-written"
+  | "pruned-aside";
 
 export class TrainCheckpointError extends Error {
   override name = "TrainCheckpointError";
 }
 
 const FS_ERRORS: Record<string, string> = {
-  ENOSPC: "no space left on device", EDQUOT: "disk quota exceeded", EROFS: "read-only file system", EACCES: "permission denied",
-  EPERM: "operation not permitted", EIO: "I/O error", EFBIG: "file too large", EMFILE: "too many open files", ENOENT: "folder vanished",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "I/O error",
+  EFBIG: "file too large",
+  EMFILE: "too many open files",
+  ENOENT: "folder vanished",
 };
 
 /**
@@ -77,7 +90,9 @@ export class CheckpointWriteError extends TrainCheckpointError {
     readonly intact: string | undefined,
     step: number,
   ) {
-    super(`cannot write ${file}: ${fsErrorText(code)} while saving the checkpoint of step ${step}; newest intact checkpoint: ${intact ?? "none"}`);
+    super(
+      `cannot write ${file}: ${fsErrorText(code)} while saving the checkpoint of step ${step}; newest intact checkpoint: ${intact ?? "none"}`,
+    );
   }
 }
 
@@ -233,11 +248,16 @@ const processGone = (pid: number) => {
 function removeDeadLeftovers(dir: string): void {
   for (const n of fs.readdirSync(dir)) {
     const m = LEFTOVER_PID.exec(n);
-    if (m && Number(m[1]) !== process.pid && processGone(Number(m[1]))) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && processGone(Number(m[1])))
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true });
   }
 }
 
-const asideName = (dir: string, name: string) => path.join(dir, `${OLD_PREFIX}${name}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
+const asideName = (dir: string, name: string) =>
+  path.join(
+    dir,
+    `${OLD_PREFIX}${name}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+  );
 
 /**
  * Remove what interrupted saves and prunes left in `dir` (`.tmp-*`, `.old-*`); returns the names removed. A
@@ -276,7 +296,11 @@ export function cleanCheckpointLeftovers(dir: string): string[] {
  * @example
  * pruneCheckpoints("runs/a", 2);
  */
-export function pruneCheckpoints(dir: string, keepLast: number, faultInjection?: CheckpointSaveOptions["faultInjection"]): void {
+export function pruneCheckpoints(
+  dir: string,
+  keepLast: number,
+  faultInjection?: CheckpointSaveOptions["faultInjection"],
+): void {
   const latest = findLatestCheckpoint(dir);
   const all = listCheckpoints(dir);
   for (const c of all.slice(0, Math.max(0, all.length - keepLast))) {
@@ -329,7 +353,8 @@ export async function loadCheckpoint(ckptDir: string): Promise<CheckpointContent
   } catch (e: any) {
     throw new TrainCheckpointError(`${statePath}: cannot read trainer state (${e?.code ?? e?.message ?? e})`);
   }
-  if (!Number.isInteger(state?.step) || state.step < 0) throw new TrainCheckpointError(`${statePath}: "step" must be an integer ≥ 0, found ${JSON.stringify(state?.step)}`);
+  if (!Number.isInteger(state?.step) || state.step < 0)
+    throw new TrainCheckpointError(`${statePath}: "step" must be an integer ≥ 0, found ${JSON.stringify(state?.step)}`);
   const model = await readSafetensorsFile(path.join(ckptDir, MODEL_FILE));
   const optimizer = await readSafetensorsFile(path.join(ckptDir, OPTIMIZER_FILE));
   return { model: model.tensors, optimizer: optimizer.tensors, optimizerMetadata: optimizer.metadata, state };

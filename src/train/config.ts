@@ -168,10 +168,12 @@ export class TrainConfigError extends Error {
 }
 
 const intAtLeast = (c: any, k: keyof TrainConfig, min: number) => {
-  if (!Number.isInteger(c[k]) || c[k] < min) throw new TrainConfigError(`train config ${k}: expected an integer ≥ ${min}, found ${JSON.stringify(c[k])}`);
+  if (!Number.isInteger(c[k]) || c[k] < min)
+    throw new TrainConfigError(`train config ${k}: expected an integer ≥ ${min}, found ${JSON.stringify(c[k])}`);
 };
 const numAtLeast = (c: any, k: keyof TrainConfig, min: number) => {
-  if (typeof c[k] !== "number" || !Number.isFinite(c[k]) || c[k] < min) throw new TrainConfigError(`train config ${k}: expected a finite number ≥ ${min}, found ${JSON.stringify(c[k])}`);
+  if (typeof c[k] !== "number" || !Number.isFinite(c[k]) || c[k] < min)
+    throw new TrainConfigError(`train config ${k}: expected a finite number ≥ ${min}, found ${JSON.stringify(c[k])}`);
 };
 
 /**
@@ -180,14 +182,23 @@ const numAtLeast = (c: any, k: keyof TrainConfig, min: number) => {
  * const config = resolveTrainConfig({ lr: 3e-4, numSteps: 200, optimizer: "adafactor" });
  */
 export function resolveTrainConfig(opts: Partial<TrainConfig> = {}): TrainConfig {
-  if (opts === null || typeof opts !== "object") throw new TrainConfigError(`train config: expected an object, found ${opts === null ? "null" : typeof opts}`);
+  if (opts === null || typeof opts !== "object")
+    throw new TrainConfigError(`train config: expected an object, found ${opts === null ? "null" : typeof opts}`);
   const unknown = Object.keys(opts).filter((k) => !(k in DEFAULT_TRAIN_CONFIG));
-  if (unknown.length) throw new TrainConfigError(`train config: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(", ")})`);
+  if (unknown.length)
+    throw new TrainConfigError(
+      `train config: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(", ")})`,
+    );
   const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (c as any)[k] = v;
   if (!c.divergence || typeof c.divergence !== "object" || Array.isArray(c.divergence))
-    throw new TrainConfigError(`train config divergence: expected an object like ${JSON.stringify(DEFAULT_DIVERGENCE)}, found ${JSON.stringify(c.divergence)}`);
-  c.divergence = { ...DEFAULT_DIVERGENCE, ...Object.fromEntries(Object.entries(c.divergence).filter(([, v]) => v !== undefined)) };
+    throw new TrainConfigError(
+      `train config divergence: expected an object like ${JSON.stringify(DEFAULT_DIVERGENCE)}, found ${JSON.stringify(c.divergence)}`,
+    );
+  c.divergence = {
+    ...DEFAULT_DIVERGENCE,
+    ...Object.fromEntries(Object.entries(c.divergence).filter(([, v]) => v !== undefined)),
+  };
   const dp = divergenceProblem(c.divergence as unknown as Record<string, unknown>);
   if (dp) throw new TrainConfigError(`train config ${dp}`);
   numAtLeast(c, "lr", 0);
@@ -206,21 +217,45 @@ export function resolveTrainConfig(opts: Partial<TrainConfig> = {}): TrainConfig
   intAtLeast(c, "checkpointEvery", 0);
   intAtLeast(c, "keepCheckpoints", 0);
   intAtLeast(c, "logEvery", 1);
-  if (!SCHEDULES.includes(c.schedule)) throw new TrainConfigError(`train config schedule: expected one of ${SCHEDULES.join(", ")}, found ${JSON.stringify(c.schedule)}`);
+  if (!SCHEDULES.includes(c.schedule))
+    throw new TrainConfigError(
+      `train config schedule: expected one of ${SCHEDULES.join(", ")}, found ${JSON.stringify(c.schedule)}`,
+    );
   const sp = scheduleProblem(c);
   if (sp) throw new TrainConfigError(`train config ${sp}`);
-  if (!OPTIMIZERS.includes(c.optimizer)) throw new TrainConfigError(`train config optimizer: expected one of ${OPTIMIZERS.join(", ")}, found ${JSON.stringify(c.optimizer)}`);
-  if (c.padTo !== "longest" && c.padTo !== "maxLength") throw new TrainConfigError(`train config padTo: expected "longest" or "maxLength", found ${JSON.stringify(c.padTo)}`);
-  if (typeof c.shuffle !== "boolean") throw new TrainConfigError(`train config shuffle: expected true or false, found ${JSON.stringify(c.shuffle)}`);
-  if (typeof c.checkpointDir !== "string") throw new TrainConfigError(`train config checkpointDir: expected a path ("" for none), found ${JSON.stringify(c.checkpointDir)}`);
-  if (typeof c.noDecayPattern !== "string") throw new TrainConfigError(`train config noDecayPattern: expected a regular expression string, found ${JSON.stringify(c.noDecayPattern)}`);
+  if (!OPTIMIZERS.includes(c.optimizer))
+    throw new TrainConfigError(
+      `train config optimizer: expected one of ${OPTIMIZERS.join(", ")}, found ${JSON.stringify(c.optimizer)}`,
+    );
+  if (c.padTo !== "longest" && c.padTo !== "maxLength")
+    throw new TrainConfigError(
+      `train config padTo: expected "longest" or "maxLength", found ${JSON.stringify(c.padTo)}`,
+    );
+  if (typeof c.shuffle !== "boolean")
+    throw new TrainConfigError(`train config shuffle: expected true or false, found ${JSON.stringify(c.shuffle)}`);
+  if (typeof c.checkpointDir !== "string")
+    throw new TrainConfigError(
+      `train config checkpointDir: expected a path ("" for none), found ${JSON.stringify(c.checkpointDir)}`,
+    );
+  if (typeof c.noDecayPattern !== "string")
+    throw new TrainConfigError(
+      `train config noDecayPattern: expected a regular expression string, found ${JSON.stringify(c.noDecayPattern)}`,
+    );
   if (!c.optimizerOptions || typeof c.optimizerOptions !== "object" || Array.isArray(c.optimizerOptions))
-    throw new TrainConfigError(`train config optimizerOptions: expected an object, found ${JSON.stringify(c.optimizerOptions)}`);
+    throw new TrainConfigError(
+      `train config optimizerOptions: expected an object, found ${JSON.stringify(c.optimizerOptions)}`,
+    );
   if (!Array.isArray(c.evalData)) throw new TrainConfigError(`train config evalData: expected an array of examples`);
-  if (c.evalEvery > 0 && c.evalData.length === 0) throw new TrainConfigError(`train config evalEvery is ${c.evalEvery} but evalData is empty`);
+  if (c.evalEvery > 0 && c.evalData.length === 0)
+    throw new TrainConfigError(`train config evalEvery is ${c.evalEvery} but evalData is empty`);
   if (!(typeof c.resume === "boolean" || (typeof c.resume === "string" && c.resume !== "")))
-    throw new TrainConfigError(`train config resume: expected true, false or a checkpoint directory, found ${JSON.stringify(c.resume)}`);
-  if (c.resume === true && !c.checkpointDir) throw new TrainConfigError(`train config resume is true but checkpointDir is empty: name the directory to resume from`);
+    throw new TrainConfigError(
+      `train config resume: expected true, false or a checkpoint directory, found ${JSON.stringify(c.resume)}`,
+    );
+  if (c.resume === true && !c.checkpointDir)
+    throw new TrainConfigError(
+      `train config resume is true but checkpointDir is empty: name the directory to resume from`,
+    );
   return c;
 }
 

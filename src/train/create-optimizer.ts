@@ -15,9 +15,19 @@ export function createOptimizer(
   params: Map<string, tf.Variable>,
   options: Partial<AdamWOptions> | Partial<AdafactorOptions> | Record<string, unknown> = {},
 ): Optimizer {
-  const defaults = (name === "adamw" ? DEFAULT_ADAMW : name === "adafactor" ? DEFAULT_ADAFACTOR : {}) as unknown as Record<string, unknown>;
-  if (name !== "adamw" && name !== "adafactor") throw new RangeError(`optimizer: expected "adamw" or "adafactor", found ${JSON.stringify(name)}`);
+  const defaults = (name === "adamw"
+    ? DEFAULT_ADAMW
+    : name === "adafactor"
+      ? DEFAULT_ADAFACTOR
+      : {}) as unknown as Record<string, unknown>;
+  if (name !== "adamw" && name !== "adafactor")
+    throw new RangeError(`optimizer: expected "adamw" or "adafactor", found ${JSON.stringify(name)}`);
   const unknown = Object.keys(options).filter((k) => !(k in defaults));
-  if (unknown.length) throw new RangeError(`${name} options: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(defaults).join(", ")})`);
-  return name === "adamw" ? new AdamW(params, options as Partial<AdamWOptions>) : new Adafactor(params, options as Partial<AdafactorOptions>);
+  if (unknown.length)
+    throw new RangeError(
+      `${name} options: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(defaults).join(", ")})`,
+    );
+  return name === "adamw"
+    ? new AdamW(params, options as Partial<AdamWOptions>)
+    : new Adafactor(params, options as Partial<AdafactorOptions>);
 }

@@ -84,24 +84,34 @@ export function prepareExamples(
   maxLength: number,
   source = "data",
 ): { examples: PreparedExample[]; dropped: number } {
-  if (!Array.isArray(data)) throw new TrainDataError(`${source}: expected an array of {inputIds, labels?}, found ${typeof data}`);
-  if (!Number.isInteger(maxLength) || maxLength < 2) throw new TrainDataError(`maxLength: expected an integer ≥ 2, found ${maxLength}`);
+  if (!Array.isArray(data))
+    throw new TrainDataError(`${source}: expected an array of {inputIds, labels?}, found ${typeof data}`);
+  if (!Number.isInteger(maxLength) || maxLength < 2)
+    throw new TrainDataError(`maxLength: expected an integer ≥ 2, found ${maxLength}`);
   const examples: PreparedExample[] = [];
   let dropped = 0;
   data.forEach((ex, i) => {
     const where = `${source}[${i}]`;
-    if (!ex || !Array.isArray(ex.inputIds)) throw new TrainDataError(`${where}.inputIds: expected an array of token ids`);
+    if (!ex || !Array.isArray(ex.inputIds))
+      throw new TrainDataError(`${where}.inputIds: expected an array of token ids`);
     ex.inputIds.forEach((id: number, j: number) => {
-      if (!Number.isInteger(id) || id < 0) throw new TrainDataError(`${where}.inputIds[${j}]: expected an integer token id ≥ 0, found ${JSON.stringify(id)}`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new TrainDataError(
+          `${where}.inputIds[${j}]: expected an integer token id ≥ 0, found ${JSON.stringify(id)}`,
+        );
     });
     let labels = ex.inputIds;
     if (ex.labels !== undefined) {
       if (!Array.isArray(ex.labels)) throw new TrainDataError(`${where}.labels: expected an array (or leave it out)`);
       if (ex.labels.length !== ex.inputIds.length)
-        throw new TrainDataError(`${where}.labels: length ${ex.labels.length} differs from inputIds length ${ex.inputIds.length}`);
+        throw new TrainDataError(
+          `${where}.labels: length ${ex.labels.length} differs from inputIds length ${ex.inputIds.length}`,
+        );
       ex.labels.forEach((l: number, j: number) => {
         if (!Number.isInteger(l) || (l < 0 && l !== IGNORE_INDEX))
-          throw new TrainDataError(`${where}.labels[${j}]: expected a token id ≥ 0 or ${IGNORE_INDEX}, found ${JSON.stringify(l)}`);
+          throw new TrainDataError(
+            `${where}.labels[${j}]: expected a token id ≥ 0 or ${IGNORE_INDEX}, found ${JSON.stringify(l)}`,
+          );
       });
       labels = ex.labels;
     }
@@ -111,7 +121,9 @@ export function prepareExamples(
     else examples.push({ inputIds, labels: cut });
   });
   if (examples.length === 0)
-    throw new TrainDataError(`${source}: no example has a token to learn from (all ${data.length} are shorter than 2 tokens or fully masked after truncation to ${maxLength})`);
+    throw new TrainDataError(
+      `${source}: no example has a token to learn from (all ${data.length} are shorter than 2 tokens or fully masked after truncation to ${maxLength})`,
+    );
   return { examples, dropped };
 }
 
@@ -209,8 +221,18 @@ export class BatchStream {
 
   /** Continue from a saved position. */
   setPosition(p: DataPosition): void {
-    if (!p || !Number.isInteger(p.epoch) || p.epoch < 0 || !Number.isInteger(p.index) || p.index < 0 || p.index > this.examples.length || !Number.isInteger(p.epochRngState))
-      throw new TrainDataError(`data position: expected {epoch, index ≤ ${this.examples.length}, epochRngState} (integers), found ${JSON.stringify(p)}`);
+    if (
+      !p ||
+      !Number.isInteger(p.epoch) ||
+      p.epoch < 0 ||
+      !Number.isInteger(p.index) ||
+      p.index < 0 ||
+      p.index > this.examples.length ||
+      !Number.isInteger(p.epochRngState)
+    )
+      throw new TrainDataError(
+        `data position: expected {epoch, index ≤ ${this.examples.length}, epochRngState} (integers), found ${JSON.stringify(p)}`,
+      );
     this.pos = { ...p };
     this.drawPermutation();
   }
@@ -231,7 +253,11 @@ export class BatchStream {
 
   /** The next batch as tensors (create it inside a tidy, or dispose it with `disposeBatch`). */
   nextBatch(): Batch {
-    return collate(this.nextExamples(), this.opts.padId, this.opts.padTo === "maxLength" ? this.opts.maxLength : undefined);
+    return collate(
+      this.nextExamples(),
+      this.opts.padId,
+      this.opts.padTo === "maxLength" ? this.opts.maxLength : undefined,
+    );
   }
 }
 
@@ -240,6 +266,9 @@ export class BatchStream {
  * @example
  * for (const exs of sequentialBatches(evalExamples, 8)) { const b = collate(exs, padId); ... }
  */
-export function* sequentialBatches(examples: readonly PreparedExample[], batchSize: number): Generator<PreparedExample[]> {
+export function* sequentialBatches(
+  examples: readonly PreparedExample[],
+  batchSize: number,
+): Generator<PreparedExample[]> {
   for (let i = 0; i < examples.length; i += batchSize) yield examples.slice(i, i + batchSize);
 }

@@ -73,14 +73,22 @@ export class DivergenceMonitor {
   observe(loss: number, gradNorm = 0): DivergenceVerdict {
     const runningMin = this.runningMin;
     const bar = this.bar;
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { nonFinite: true, above: true, streak: this.streak, diverged: true, bar, runningMin };
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm))
+      return { nonFinite: true, above: true, streak: this.streak, diverged: true, bar, runningMin };
     const above = this.config.factor > 0 && this.n > 0 && loss > bar;
     this.streak = above ? this.streak + 1 : 0;
     this.n++;
     this.ema = SMOOTHING * this.ema + (1 - SMOOTHING) * loss;
     const smoothed = this.ema / (1 - SMOOTHING ** this.n);
     if (Number.isFinite(smoothed)) this.runningMin = Math.min(this.runningMin, smoothed);
-    return { nonFinite: false, above, streak: this.streak, diverged: above && this.streak >= this.config.patience, bar, runningMin };
+    return {
+      nonFinite: false,
+      above,
+      streak: this.streak,
+      diverged: above && this.streak >= this.config.patience,
+      bar,
+      runningMin,
+    };
   }
 
   /** Start over and replay a loss history (what a resumed run does). */
@@ -101,10 +109,14 @@ export class DivergenceMonitor {
  */
 export function divergenceProblem(d: Record<string, unknown>): string | undefined {
   const unknown = Object.keys(d).filter((k) => !(k in DEFAULT_DIVERGENCE));
-  if (unknown.length) return `divergence: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULT_DIVERGENCE).join(", ")})`;
+  if (unknown.length)
+    return `divergence: unknown field(s) ${unknown.join(", ")} (known: ${Object.keys(DEFAULT_DIVERGENCE).join(", ")})`;
   const f = d.factor;
-  if (typeof f !== "number" || !Number.isFinite(f) || !(f === 0 || f > 1)) return `divergence.factor: expected 0 (off) or a finite number > 1, found ${JSON.stringify(f)}`;
-  if (!Number.isInteger(d.patience) || (d.patience as number) < 1) return `divergence.patience: expected an integer ≥ 1, found ${JSON.stringify(d.patience)}`;
-  if (typeof d.floor !== "number" || !Number.isFinite(d.floor) || d.floor < 0) return `divergence.floor: expected a finite number ≥ 0, found ${JSON.stringify(d.floor)}`;
+  if (typeof f !== "number" || !Number.isFinite(f) || !(f === 0 || f > 1))
+    return `divergence.factor: expected 0 (off) or a finite number > 1, found ${JSON.stringify(f)}`;
+  if (!Number.isInteger(d.patience) || (d.patience as number) < 1)
+    return `divergence.patience: expected an integer ≥ 1, found ${JSON.stringify(d.patience)}`;
+  if (typeof d.floor !== "number" || !Number.isFinite(d.floor) || d.floor < 0)
+    return `divergence.floor: expected a finite number ≥ 0, found ${JSON.stringify(d.floor)}`;
   return undefined;
 }

@@ -37,12 +37,21 @@ interface TapeEngine {
 
 function tapeEngine(): TapeEngine | null {
   const e = tf.engine() as unknown as Partial<TapeEngine>;
-  const ok = e.state && typeof e.state.gradientDepth === "number" && typeof e.startTape === "function" && typeof e.endTape === "function" && typeof e.scopedRun === "function";
+  const ok =
+    e.state &&
+    typeof e.state.gradientDepth === "number" &&
+    typeof e.startTape === "function" &&
+    typeof e.endTape === "function" &&
+    typeof e.scopedRun === "function";
   return ok ? (e as TapeEngine) : null;
 }
 
 /** The tape nodes on a path from `xs` to `y`, in recording order, with each node's inputs that `xs` reach. */
-function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { node: TapeNode; inputs: [string, tf.Tensor][] }[] {
+function nodesBetween(
+  tape: TapeNode[],
+  xs: tf.Tensor[],
+  y: tf.Tensor,
+): { node: TapeNode; inputs: [string, tf.Tensor][] }[] {
   const fromX = new Set(xs.map((x) => x.id)); // tensors that depend on some x
   const reached: boolean[] = tape.map((node) => {
     const hit = Object.values(node.inputs).some((t) => fromX.has(t.id));
@@ -76,18 +85,29 @@ function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { node: 
  * @example
  * const { value, grads } = leanVariableGrads(() => model.loss(batch), [...vars.values()]); // grads by variable name
  */
-export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+export function leanVariableGrads(
+  f: () => tf.Scalar,
+  varList: tf.Variable[],
+): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
   const engine = tapeEngine();
-  if (!engine || engine.state.gradientDepth > 0) return tf.variableGrads(f, varList) as { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+  if (!engine || engine.state.gradientDepth > 0)
+    return tf.variableGrads(f, varList) as { value: tf.Scalar; grads: Record<string, tf.Tensor> };
   const xs = varList.filter((v) => v.trainable);
   if (xs.length === 0) throw new Error(`leanVariableGrads: none of the ${varList.length} variables is trainable`);
   let tape: TapeNode[] | null = null;
   let grad: Map<number, tf.Tensor> | null = null; // tensor id → its gradient so far
   let ok = false;
   try {
-    const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy("forward", f));
+    const y = engine.scopedRun(
+      () => engine.startTape(),
+      () => engine.endTape(),
+      () => engine.tidy("forward", f),
+    );
     tape = engine.state.activeTape ?? [];
-    if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error(`leanVariableGrads: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`);
+    if (!(y instanceof tf.Tensor) || y.rank !== 0)
+      throw new Error(
+        `leanVariableGrads: f must return a scalar tensor, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`,
+      );
     const path = nodesBetween(tape, xs, y);
     const xIds = new Set(xs.map((x) => x.id));
     const g = new Map<number, tf.Tensor>([[y.id, tf.onesLike(y)]]);
@@ -95,7 +115,8 @@ export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): {
     for (let i = path.length - 1; i >= 0; i--) {
       const { node, inputs } = path[i];
       const dys = node.outputs.map((o) => g.get(o.id) ?? null);
-      if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
+      if (!node.gradient)
+        throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
       const gradient = node.gradient;
       const dxs = tf.tidy(() => {
         const fns = gradient(dys); // customGrad ops compute every input gradient here; the unused ones die with this tidy
@@ -107,7 +128,9 @@ export function leanVariableGrads(f: () => tf.Scalar, varList: tf.Variable[]): {
       inputs.forEach(([name, x], k) => {
         const dx = dxs[k];
         if (dx.dtype !== "float32" || dx.shape.join(",") !== x.shape.join(",")) {
-          throw new Error(`Error in gradient for op ${node.kernelName}: the gradient of input '${name}' is ${dx.dtype} [${dx.shape}], expected float32 [${x.shape}]`);
+          throw new Error(
+            `Error in gradient for op ${node.kernelName}: the gradient of input '${name}' is ${dx.dtype} [${dx.shape}], expected float32 [${x.shape}]`,
+          );
         }
         const prev = g.get(x.id);
         if (prev) {
@@ -208,12 +231,22 @@ export function accumulateGradients(
     } else {
       const w = tf.scalar(n / unit);
       const ls = lossSum;
-      lossSum = replace(tf.tidy(() => ls.add(value.mul(w))), [ls, value]) as tf.Scalar;
+      lossSum = replace(
+        tf.tidy(() => ls.add(value.mul(w))),
+        [ls, value],
+      ) as tf.Scalar;
       for (const [varName, g] of Object.entries(grads)) {
         const key = keyOf.get(varName);
         const prev = key === undefined ? undefined : gradSums.get(key);
         if (key === undefined) g.dispose();
-        else gradSums.set(key, replace(tf.tidy(() => (prev ? prev.add(g.mul(w)) : g.mul(w))), prev ? [prev, g] : [g]));
+        else
+          gradSums.set(
+            key,
+            replace(
+              tf.tidy(() => (prev ? prev.add(g.mul(w)) : g.mul(w))),
+              prev ? [prev, g] : [g],
+            ),
+          );
       }
       w.dispose();
     }
@@ -259,7 +292,10 @@ export function clipCoefficient(norm: number, maxNorm: number): number {
  * @example
  * const { grads: clipped, norm } = tf.tidy(() => clipByGlobalNorm(grads, 1.0)); // norm before clipping
  */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
+export function clipByGlobalNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Map<string, tf.Tensor>; norm: number } {
   const norm = Math.sqrt(globalNormSquared(grads).dataSync()[0]);
   const c = clipCoefficient(norm, maxNorm);
   if (c === 1) return { grads, norm };

@@ -24,7 +24,11 @@ export const DEFAULT_NO_DECAY_PATTERN = "(^|\\.)bias$|norm";
  * decays("gpt_neox.layers.0.mlp.dense_h_to_4h.weight", [2048, 512]); // true
  * decays("gpt_neox.layers.0.input_layernorm.weight", [512]);         // false
  */
-export function decays(name: string, shape: readonly number[], noDecayPattern: string = DEFAULT_NO_DECAY_PATTERN): boolean {
+export function decays(
+  name: string,
+  shape: readonly number[],
+  noDecayPattern: string = DEFAULT_NO_DECAY_PATTERN,
+): boolean {
   if (shape.length < 2) return false;
   return noDecayPattern === "" || !new RegExp(noDecayPattern, "i").test(name);
 }
@@ -73,15 +77,19 @@ export abstract class BaseOptimizer implements Optimizer {
   private readonly constants = new Map<number, tf.Scalar>();
 
   constructor(params: Map<string, tf.Variable>, noDecayPattern: string) {
-    if (!(params instanceof Map) || params.size === 0) throw new OptimizerStateError("optimizer: expected a non-empty Map<name, tf.Variable> of parameters");
+    if (!(params instanceof Map) || params.size === 0)
+      throw new OptimizerStateError("optimizer: expected a non-empty Map<name, tf.Variable> of parameters");
     try {
       new RegExp(noDecayPattern, "i");
     } catch (e: any) {
-      throw new OptimizerStateError(`noDecayPattern: ${JSON.stringify(noDecayPattern)} is not a regular expression (${e?.message})`);
+      throw new OptimizerStateError(
+        `noDecayPattern: ${JSON.stringify(noDecayPattern)} is not a regular expression (${e?.message})`,
+      );
     }
     this.params = params;
     for (const [name, p] of params) {
-      if (p.dtype !== "float32") throw new OptimizerStateError(`parameter "${name}": expected float32, found ${p.dtype}`);
+      if (p.dtype !== "float32")
+        throw new OptimizerStateError(`parameter "${name}": expected float32, found ${p.dtype}`);
       this.decayed.set(name, decays(name, p.shape, noDecayPattern));
     }
   }
@@ -117,15 +125,22 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   loadState(tensors: Map<string, StateTensor>, step: number): void {
-    if (!Number.isInteger(step) || step < 0) throw new OptimizerStateError(`optimizer step: expected an integer ≥ 0, found ${step}`);
+    if (!Number.isInteger(step) || step < 0)
+      throw new OptimizerStateError(`optimizer step: expected an integer ≥ 0, found ${step}`);
     for (const [name, v] of this.state) {
       const t = tensors.get(name);
-      if (!t) throw new OptimizerStateError(`optimizer state "${name}" is missing from the checkpoint (was it saved by another optimizer or model?)`);
+      if (!t)
+        throw new OptimizerStateError(
+          `optimizer state "${name}" is missing from the checkpoint (was it saved by another optimizer or model?)`,
+        );
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i]))
         throw new OptimizerStateError(`optimizer state "${name}": expected shape [${v.shape}], found [${t.shape}]`);
     }
     const extra = [...tensors.keys()].filter((k) => !this.state.has(k));
-    if (extra.length) throw new OptimizerStateError(`optimizer state has tensors this ${this.name} optimizer does not know: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}`);
+    if (extra.length)
+      throw new OptimizerStateError(
+        `optimizer state has tensors this ${this.name} optimizer does not know: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}`,
+      );
     for (const [name, v] of this.state) {
       const t = tensors.get(name)!;
       tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, "float32")));

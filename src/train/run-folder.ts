@@ -14,9 +14,9 @@
  * A folder is a tunebook run when it holds `tunebook_run.json` or the lock, or (runs from before the record
  * existed) `train_summary.json` or complete checkpoints.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { fsyncPath } from "../runtime/atomic";
 import { listCheckpoints } from "./checkpoint";
 import { LOCK_FILE } from "./run-lock";
@@ -70,9 +70,22 @@ export interface RunRecord {
 
 /** The flag (or config field) behind each compared setting, for messages. */
 export const SETTING_FLAGS: Record<Exclude<keyof RunSettings, "dataSource" | "records">, string> = {
-  model: "--model", data: "--data", template: "--template", labels: "--labels", maxLength: "--max-length", batchSize: "--batch-size",
-  gradAccumSteps: "--grad-accum", lr: "--lr", schedule: "--schedule", warmupSteps: "--warmup", numSteps: "--steps", numEpochs: "--epochs",
-  optimizer: "--optimizer", weightDecay: "--weight-decay", optimizerOptions: "optimizerOptions", lora: "--lora",
+  model: "--model",
+  data: "--data",
+  template: "--template",
+  labels: "--labels",
+  maxLength: "--max-length",
+  batchSize: "--batch-size",
+  gradAccumSteps: "--grad-accum",
+  lr: "--lr",
+  schedule: "--schedule",
+  warmupSteps: "--warmup",
+  numSteps: "--steps",
+  numEpochs: "--epochs",
+  optimizer: "--optimizer",
+  weightDecay: "--weight-decay",
+  optimizerOptions: "optimizerOptions",
+  lora: "--lora",
 };
 
 /**
@@ -81,13 +94,20 @@ export const SETTING_FLAGS: Record<Exclude<keyof RunSettings, "dataSource" | "re
  * dataHash([{ question: "2+2?", answer: "4" }]); // 64 hex digits
  */
 export function dataHash(records: readonly Record<string, unknown>[]): string {
-  return crypto.createHash("sha256").update(records.map((r) => JSON.stringify(r)).join("\n")).digest("hex");
+  return crypto
+    .createHash("sha256")
+    .update(records.map((r) => JSON.stringify(r)).join("\n"))
+    .digest("hex");
 }
 
 /** JSON with sorted keys, so that equal settings compare equal whatever order they were written in. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v) ?? "null";
 }
 
@@ -110,7 +130,8 @@ export function compareRunSettings(before: Partial<RunSettings>, now: RunSetting
   for (const [field, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
     if (constant && (field === "numSteps" || field === "numEpochs")) continue;
     if (!(field in before)) continue; // a record from an older tunebook that did not keep it
-    if (canonical(before[field]) !== canonical(now[field])) changes.push({ field, flag, before: before[field], now: now[field] });
+    if (canonical(before[field]) !== canonical(now[field]))
+      changes.push({ field, flag, before: before[field], now: now[field] });
   }
   return changes;
 }
@@ -123,7 +144,8 @@ export function describeChanges(changes: SettingChange[], before: Partial<RunSet
     .map((c) => {
       if (c.field === "data")
         return `${c.flag}: sha256 ${String(c.before).slice(0, 12)}… of ${before.records} records from ${before.dataSource} then, ${now.data.slice(0, 12)}… of ${now.records} records from ${now.dataSource} now`;
-      if (c.field === "numSteps" || c.field === "numEpochs") return `${c.flag}: ${show(c.before)} then, ${show(c.now)} now (the ${now.schedule} schedule's decay depends on it)`;
+      if (c.field === "numSteps" || c.field === "numEpochs")
+        return `${c.flag}: ${show(c.before)} then, ${show(c.now)} now (the ${now.schedule} schedule's decay depends on it)`;
       return `${c.flag}: ${show(c.before)} then, ${show(c.now)} now`;
     })
     .join("; ");
@@ -212,7 +234,10 @@ const within = (child: string, parent: string) => {
  * @example
  * checkNotModelFolder([{ flag: "--out", dir: "models/base" }], { modelDir: "models/base" }); // throws
  */
-export function checkNotModelFolder(targets: { flag: string; dir: string }[], model: { modelDir?: string; cacheDir?: string }): void {
+export function checkNotModelFolder(
+  targets: { flag: string; dir: string }[],
+  model: { modelDir?: string; cacheDir?: string },
+): void {
   const guarded: { what: string; real: string }[] = [];
   if (model.modelDir && fs.existsSync(model.modelDir)) {
     const real = fs.realpathSync(model.modelDir);
@@ -220,28 +245,55 @@ export function checkNotModelFolder(targets: { flag: string; dir: string }[], mo
     for (const f of fs.readdirSync(real)) {
       if (!/\.(safetensors|bin|json)$/.test(f)) continue;
       const dir = path.dirname(realPathLoose(path.join(real, f)));
-      if (dir !== real && !guarded.some((g) => g.real === dir)) guarded.push({ what: `the folder holding the --model weights (${dir})`, real: dir });
+      if (dir !== real && !guarded.some((g) => g.real === dir))
+        guarded.push({ what: `the folder holding the --model weights (${dir})`, real: dir });
     }
   }
-  if (model.cacheDir) guarded.push({ what: `the Hugging Face cache (${realPathLoose(model.cacheDir)}), where the --model weights live`, real: realPathLoose(model.cacheDir) });
+  if (model.cacheDir)
+    guarded.push({
+      what: `the Hugging Face cache (${realPathLoose(model.cacheDir)}), where the --model weights live`,
+      real: realPathLoose(model.cacheDir),
+    });
   for (const t of targets) {
     const real = realPathLoose(t.dir);
     for (const g of guarded) {
       const why =
-        real === g.real ? ["is", "training writes model.safetensors, config.json and checkpoints there, over the weights it starts from"]
-        : within(real, g.real) ? ["is inside", "the run's files would be mixed into the model's"]
-        : within(g.real, real) ? ["contains", "a run folder must not hold the model it starts from (starting over there deletes and replaces files)"]
-        : undefined;
-      if (why) throw new RunFolderError(`${t.flag} ${t.dir} ${why[0]} ${g.what}: ${why[1]}; choose another ${t.flag} (--force does not change this)`);
+        real === g.real
+          ? [
+              "is",
+              "training writes model.safetensors, config.json and checkpoints there, over the weights it starts from",
+            ]
+          : within(real, g.real)
+            ? ["is inside", "the run's files would be mixed into the model's"]
+            : within(g.real, real)
+              ? [
+                  "contains",
+                  "a run folder must not hold the model it starts from (starting over there deletes and replaces files)",
+                ]
+              : undefined;
+      if (why)
+        throw new RunFolderError(
+          `${t.flag} ${t.dir} ${why[0]} ${g.what}: ${why[1]}; choose another ${t.flag} (--force does not change this)`,
+        );
     }
   }
 }
 
 /** Temp names that tunebook's atomic writes use for the files a run writes into OUT. */
-const OUT_NAMES = ["model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", SUMMARY_FILE, RUN_FILE, "adapter", "final"];
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const OUT_NAMES = [
+  "model.safetensors",
+  "config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  SUMMARY_FILE,
+  RUN_FILE,
+  "adapter",
+  "final",
+];
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const LEFTOVER = new RegExp(
-  `^\\.(?:(?:${OUT_NAMES.map(escape).join("|")})\\.(?:tmp|old)-\\d+-[0-9a-z]+` + // runtime/atomic's tempSibling
+  `^\\.(?:(?:${OUT_NAMES.map(escapeRegExp).join("|")})\\.(?:tmp|old)-\\d+-[0-9a-z]+` + // runtime/atomic's tempSibling
     `|model\\.safetensors\\.\\d+\\.[0-9a-z]+\\.tmp)$`, // writeSafetensorsFile's temp file
 );
 
@@ -273,7 +325,12 @@ export function checkFolderPath(flag: string, dir: string): void {
     } catch {
       st = undefined; // missing, or below a file (ENOTDIR): look further up
     }
-    if (st && !st.isDirectory()) throw new RunFolderError(first ? `${flag} ${dir}: is a file, expected a folder` : `${flag} ${dir}: ${p} is a file, so no folder can be made below it`);
+    if (st && !st.isDirectory())
+      throw new RunFolderError(
+        first
+          ? `${flag} ${dir}: is a file, expected a folder`
+          : `${flag} ${dir}: ${p} is a file, so no folder can be made below it`,
+      );
     if (st) return;
     const up = path.dirname(p);
     if (up === p) return;

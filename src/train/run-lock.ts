@@ -9,10 +9,10 @@
  * Released when the run ends (also on error and on process exit); `tunebook train` releases it on
  * SIGINT/SIGTERM too.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { fsyncPath } from "../runtime/atomic";
 
 export const LOCK_FILE = "tunebook_run.lock";
@@ -32,7 +32,10 @@ export interface LockInfo {
 /** The folder is locked by a live run, or the lock cannot be read or taken. */
 export class RunLockError extends Error {
   override name = "RunLockError";
-  constructor(message: string, readonly holder?: LockInfo) {
+  constructor(
+    message: string,
+    readonly holder?: LockInfo,
+  ) {
     super(message);
   }
 }
@@ -65,8 +68,16 @@ export function readRunLock(dir: string): LockInfo | undefined {
     j = undefined;
   }
   if (!j || !Number.isInteger(j.pid) || j.pid <= 0 || typeof j.host !== "string" || typeof j.startedAt !== "string")
-    throw new RunLockError(`${file}: not a tunebook lock file (expected JSON {pid, host, startedAt}); delete it if no tunebook train is using ${dir}`);
-  return { pid: j.pid, host: j.host, startedAt: j.startedAt, token: String(j.token ?? ""), ...(typeof j.proc === "string" ? { proc: j.proc } : {}) };
+    throw new RunLockError(
+      `${file}: not a tunebook lock file (expected JSON {pid, host, startedAt}); delete it if no tunebook train is using ${dir}`,
+    );
+  return {
+    pid: j.pid,
+    host: j.host,
+    startedAt: j.startedAt,
+    token: String(j.token ?? ""),
+    ...(typeof j.proc === "string" ? { proc: j.proc } : {}),
+  };
 }
 
 /** Locks this process holds (by token): a lock with our own pid but another token is a dead process's. */
@@ -170,7 +181,11 @@ export function acquireRunLock(dir: string, opts: { onStale?: (line: string) => 
   const file = path.join(dir, LOCK_FILE);
   const proc = processIdentity(process.pid);
   const info: LockInfo = {
-    pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), token: crypto.randomBytes(8).toString("hex"), ...(proc ? { proc } : {}),
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: new Date().toISOString(),
+    token: crypto.randomBytes(8).toString("hex"),
+    ...(proc ? { proc } : {}),
   };
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -188,9 +203,15 @@ export function acquireRunLock(dir: string, opts: { onStale?: (line: string) => 
     if (!holder) continue; // released between our attempt and the read
     const state = lockHolderState(holder);
     if (state === "alive")
-      throw new RunLockError(`${dir} is in use by another tunebook train (${holderText(holder)}; lock ${file}): wait for it to finish or stop it`, holder);
+      throw new RunLockError(
+        `${dir} is in use by another tunebook train (${holderText(holder)}; lock ${file}): wait for it to finish or stop it`,
+        holder,
+      );
     if (state === "unknown")
-      throw new RunLockError(`${dir} is locked by a run on another host (${holderText(holder)}; lock ${file}): if that run is gone, delete the lock file`, holder);
+      throw new RunLockError(
+        `${dir} is locked by a run on another host (${holderText(holder)}; lock ${file}): if that run is gone, delete the lock file`,
+        holder,
+      );
     opts.onStale?.(`${dir}: taking over a stale lock (${holderText(holder)}, no longer running)`);
     tookOver = holder;
     removeStaleLock(file, holder);

@@ -52,9 +52,13 @@ export function lrAt(step: number, c: ScheduleConfig): number {
 
 /** Check a schedule config; returns a message naming the bad field, or undefined. */
 export function scheduleProblem(c: Partial<ScheduleConfig>): string | undefined {
-  if (!SCHEDULES.includes(c.schedule as ScheduleName)) return `schedule: expected one of ${SCHEDULES.join(", ")}, found ${JSON.stringify(c.schedule)}`;
-  if (!(typeof c.lr === "number" && Number.isFinite(c.lr) && c.lr >= 0)) return `lr: expected a finite number ≥ 0, found ${JSON.stringify(c.lr)}`;
-  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps! >= 0)) return `warmupSteps: expected an integer ≥ 0, found ${JSON.stringify(c.warmupSteps)}`;
-  if (!(Number.isInteger(c.numSteps) && c.numSteps! >= 1)) return `numSteps: expected an integer ≥ 1, found ${JSON.stringify(c.numSteps)}`;
+  if (!SCHEDULES.includes(c.schedule as ScheduleName))
+    return `schedule: expected one of ${SCHEDULES.join(", ")}, found ${JSON.stringify(c.schedule)}`;
+  if (!(typeof c.lr === "number" && Number.isFinite(c.lr) && c.lr >= 0))
+    return `lr: expected a finite number ≥ 0, found ${JSON.stringify(c.lr)}`;
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps! >= 0))
+    return `warmupSteps: expected an integer ≥ 0, found ${JSON.stringify(c.warmupSteps)}`;
+  if (!(Number.isInteger(c.numSteps) && c.numSteps! >= 1))
+    return `numSteps: expected an integer ≥ 1, found ${JSON.stringify(c.numSteps)}`;
   return undefined;
 }

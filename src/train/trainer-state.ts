@@ -50,7 +50,12 @@ export interface DivergenceDetails {
 }
 
 /** Numbers in messages: short, and exponents for the huge ones a diverging run produces. */
-const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3) ? x.toExponential(2) : String(+x.toPrecision(4)));
+const fmt = (x: number) =>
+  !Number.isFinite(x)
+    ? String(x)
+    : x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)
+      ? x.toExponential(2)
+      : String(+x.toPrecision(4));
 
 /**
  * Training diverged: the loss or gradient norm is NaN/Infinity, the loss exploded (see divergence.ts), or the
@@ -68,19 +73,33 @@ export class TrainingDivergedError extends Error {
 
   constructor(d: DivergenceDetails) {
     const cause =
-      d.reason === "non-finite-loss" ? `the loss is ${d.loss} (gradient norm ${fmt(d.gradNorm)}); this update was not applied`
-      : d.reason === "non-finite-grad-norm" ? `the gradient norm is ${d.gradNorm} (loss ${fmt(d.loss)}); this update was not applied`
-      : d.reason === "non-finite-weights" ? `weight ${JSON.stringify(d.tensor)} holds NaN or Infinity after the update (loss ${fmt(d.loss)}); no checkpoint was saved`
-      : `the loss ${fmt(d.loss)} has been above ${fmt(d.bar!)} (divergence.factor ${d.factor} × its running minimum ${fmt(d.runningMin!)}) ` +
-        `for ${d.streak} update${d.streak === 1 ? "" : "s"} in a row` +
-        (d.atEnd ? ` when the run ended (divergence.patience ${d.patience} not reached); its weights were not saved` : ` (divergence.patience ${d.patience})`);
-    const good = d.lastCheckpoint ? `Last good checkpoint: ${d.lastCheckpoint}`
-      : d.prunedGood ? `The last good checkpoint, ${d.prunedGood}, was pruned by keepCheckpoints`
-      : "No good checkpoint was saved before it";
-    const bad = !d.badCheckpoint ? ""
-      : d.lastCheckpoint ? ` (not the newer ${d.badCheckpoint}: its weights gave a diverging loss; \`latest\` now points at the good one)`
-      : ` (${d.badCheckpoint}'s weights gave a diverging loss)`;
-    super(`training stopped at step ${d.step}: ${cause}. ${good}${bad}. Try a lower lr, some warmupSteps or maxGradNorm > 0.`.replace(/[\r\n]+/g, " "));
+      d.reason === "non-finite-loss"
+        ? `the loss is ${d.loss} (gradient norm ${fmt(d.gradNorm)}); this update was not applied`
+        : d.reason === "non-finite-grad-norm"
+          ? `the gradient norm is ${d.gradNorm} (loss ${fmt(d.loss)}); this update was not applied`
+          : d.reason === "non-finite-weights"
+            ? `weight ${JSON.stringify(d.tensor)} holds NaN or Infinity after the update (loss ${fmt(d.loss)}); no checkpoint was saved`
+            : `the loss ${fmt(d.loss)} has been above ${fmt(d.bar!)} (divergence.factor ${d.factor} × its running minimum ${fmt(d.runningMin!)}) ` +
+              `for ${d.streak} update${d.streak === 1 ? "" : "s"} in a row` +
+              (d.atEnd
+                ? ` when the run ended (divergence.patience ${d.patience} not reached); its weights were not saved`
+                : ` (divergence.patience ${d.patience})`);
+    const good = d.lastCheckpoint
+      ? `Last good checkpoint: ${d.lastCheckpoint}`
+      : d.prunedGood
+        ? `The last good checkpoint, ${d.prunedGood}, was pruned by keepCheckpoints`
+        : "No good checkpoint was saved before it";
+    const bad = !d.badCheckpoint
+      ? ""
+      : d.lastCheckpoint
+        ? ` (not the newer ${d.badCheckpoint}: its weights gave a diverging loss; \`latest\` now points at the good one)`
+        : ` (${d.badCheckpoint}'s weights gave a diverging loss)`;
+    super(
+      `training stopped at step ${d.step}: ${cause}. ${good}${bad}. Try a lower lr, some warmupSteps or maxGradNorm > 0.`.replace(
+        /[\r\n]+/g,
+        " ",
+      ),
+    );
     this.details = d;
     this.reason = d.reason;
     this.step = d.step;
@@ -119,29 +138,54 @@ export function checkCheckpointFits(
 ): Map<string, StateTensor> {
   const s = ck.state as any;
   const where = `${ckptDir}/trainer_state.json`;
-  if (s.format !== TRAINER_STATE_FORMAT) throw new TrainCheckpointError(`${where}: not a tunebook trainer state (format ${JSON.stringify(s.format)})`);
+  if (s.format !== TRAINER_STATE_FORMAT)
+    throw new TrainCheckpointError(`${where}: not a tunebook trainer state (format ${JSON.stringify(s.format)})`);
   if (!(s.version === 1 || s.version === TRAINER_STATE_VERSION))
-    throw new TrainCheckpointError(`${where}: trainer state version ${JSON.stringify(s.version)}, this tunebook reads 1 and ${TRAINER_STATE_VERSION}`);
+    throw new TrainCheckpointError(
+      `${where}: trainer state version ${JSON.stringify(s.version)}, this tunebook reads 1 and ${TRAINER_STATE_VERSION}`,
+    );
   if (s.optimizer?.name !== optimizerName)
-    throw new TrainCheckpointError(`${where}: saved with optimizer "${s.optimizer?.name}" but this run uses "${optimizerName}"`);
+    throw new TrainCheckpointError(
+      `${where}: saved with optimizer "${s.optimizer?.name}" but this run uses "${optimizerName}"`,
+    );
   if (s.data?.size !== dataSize)
-    throw new TrainCheckpointError(`${where}: saved with ${s.data?.size} training examples but this run has ${dataSize}: the data changed, so the position cannot be restored`);
+    throw new TrainCheckpointError(
+      `${where}: saved with ${s.data?.size} training examples but this run has ${dataSize}: the data changed, so the position cannot be restored`,
+    );
   for (const [k, v] of vars) {
     const t = ck.model.get(k);
-    if (!t) throw new TrainCheckpointError(`${ckptDir}/model.safetensors: no tensor "${k}" (the model's trainable variables differ from the checkpoint's)`);
+    if (!t)
+      throw new TrainCheckpointError(
+        `${ckptDir}/model.safetensors: no tensor "${k}" (the model's trainable variables differ from the checkpoint's)`,
+      );
     if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i]))
-      throw new TrainCheckpointError(`${ckptDir}/model.safetensors: tensor "${k}" has shape [${t.shape}], the model expects [${v.shape}]`);
-    if (!(t.data instanceof Float32Array)) throw new TrainCheckpointError(`${ckptDir}/model.safetensors: tensor "${k}" is ${t.dtype}, expected a float type`);
+      throw new TrainCheckpointError(
+        `${ckptDir}/model.safetensors: tensor "${k}" has shape [${t.shape}], the model expects [${v.shape}]`,
+      );
+    if (!(t.data instanceof Float32Array))
+      throw new TrainCheckpointError(
+        `${ckptDir}/model.safetensors: tensor "${k}" is ${t.dtype}, expected a float type`,
+      );
   }
   const extra = [...ck.model.keys()].filter((k) => !vars.has(k));
-  if (extra.length) throw new TrainCheckpointError(`${ckptDir}/model.safetensors: tensors the model does not train: ${extra.slice(0, 5).join(", ")}`);
+  if (extra.length)
+    throw new TrainCheckpointError(
+      `${ckptDir}/model.safetensors: tensors the model does not train: ${extra.slice(0, 5).join(", ")}`,
+    );
   const bad = firstNonFinite(ck.model);
-  if (bad) throw new TrainCheckpointError(`${ckptDir}/model.safetensors: tensor "${bad}" holds NaN or Infinity: resume from an earlier checkpoint`);
+  if (bad)
+    throw new TrainCheckpointError(
+      `${ckptDir}/model.safetensors: tensor "${bad}" holds NaN or Infinity: resume from an earlier checkpoint`,
+    );
   const badState = firstNonFinite(ck.optimizer);
-  if (badState) throw new TrainCheckpointError(`${ckptDir}/optimizer.safetensors: tensor "${badState}" holds NaN or Infinity: resume from an earlier checkpoint`);
+  if (badState)
+    throw new TrainCheckpointError(
+      `${ckptDir}/optimizer.safetensors: tensor "${badState}" holds NaN or Infinity: resume from an earlier checkpoint`,
+    );
   const optState = new Map<string, StateTensor>();
   for (const [k, t] of ck.optimizer) {
-    if (!(t.data instanceof Float32Array)) throw new TrainCheckpointError(`${ckptDir}/optimizer.safetensors: tensor "${k}" is ${t.dtype}, expected F32`);
+    if (!(t.data instanceof Float32Array))
+      throw new TrainCheckpointError(`${ckptDir}/optimizer.safetensors: tensor "${k}" is ${t.dtype}, expected F32`);
     optState.set(k, { shape: t.shape, data: t.data });
   }
   return optState;
@@ -165,9 +209,15 @@ export function restoreModelRng(ckptDir: string, state: Record<string, any>, mod
         `the checkpoint was saved without its dropout generators, so the resumed run could not repeat the uninterrupted one; start afresh or train without dropout`,
     );
   }
-  if (!saved || typeof saved !== "object" || Array.isArray(saved)) throw new TrainCheckpointError(`${where}: rng.model: expected an object of generator states, found ${JSON.stringify(saved)}`);
+  if (!saved || typeof saved !== "object" || Array.isArray(saved))
+    throw new TrainCheckpointError(
+      `${where}: rng.model: expected an object of generator states, found ${JSON.stringify(saved)}`,
+    );
   if (!model.setRngState) {
-    if (Object.keys(saved).length) throw new TrainCheckpointError(`${where}: rng.model has generator states (${Object.keys(saved).slice(0, 2).join(", ")}) but this model draws no random numbers: was it saved from another model?`);
+    if (Object.keys(saved).length)
+      throw new TrainCheckpointError(
+        `${where}: rng.model has generator states (${Object.keys(saved).slice(0, 2).join(", ")}) but this model draws no random numbers: was it saved from another model?`,
+      );
     return;
   }
   try {

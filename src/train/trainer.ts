@@ -24,16 +24,33 @@
  *
  * `trainer_state.json`: see trainer-state.ts.
  */
-import * as path from "path";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { TrainCheckpointError, findLatestCheckpoint, isCompleteCheckpoint, loadCheckpoint, pointLatestAt, saveCheckpoint, type SaveStage } from "./checkpoint";
 import {
-  TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, TrainingDivergedError, checkCheckpointFits, firstNonFinite, restoreModelRng,
+  TrainCheckpointError,
+  findLatestCheckpoint,
+  isCompleteCheckpoint,
+  loadCheckpoint,
+  pointLatestAt,
+  saveCheckpoint,
+  type SaveStage,
+} from "./checkpoint";
+import {
+  TRAINER_STATE_FORMAT,
+  TRAINER_STATE_VERSION,
+  TrainingDivergedError,
+  checkCheckpointFits,
+  firstNonFinite,
+  restoreModelRng,
   type DivergenceDetails,
 } from "./trainer-state";
 import {
-  configForState, resolveTrainConfig,
-  type EvalInfo, type TrainCallbacks, type TrainConfig, type TrainSummary,
+  configForState,
+  resolveTrainConfig,
+  type EvalInfo,
+  type TrainCallbacks,
+  type TrainConfig,
+  type TrainSummary,
 } from "./config";
 import { createOptimizer } from "./create-optimizer";
 import { DivergenceMonitor } from "./divergence";
@@ -106,12 +123,31 @@ export class Trainer {
     this.config = resolveTrainConfig(opts);
     const c = this.config;
     const vars = model.trainableVariables();
-    if (!(vars instanceof Map) || vars.size === 0) throw new Error("model.trainableVariables() returned no variables: nothing to train");
+    if (!(vars instanceof Map) || vars.size === 0)
+      throw new Error("model.trainableVariables() returned no variables: nothing to train");
     this.vars = vars;
-    this.stream = new BatchStream(data, { batchSize: c.batchSize, maxLength: c.maxLength, padId: c.padId, padTo: c.padTo, seed: c.seed, shuffle: c.shuffle }, "data");
+    this.stream = new BatchStream(
+      data,
+      {
+        batchSize: c.batchSize,
+        maxLength: c.maxLength,
+        padId: c.padId,
+        padTo: c.padTo,
+        seed: c.seed,
+        shuffle: c.shuffle,
+      },
+      "data",
+    );
     this.evalExamples = c.evalData.length ? prepareExamples(c.evalData, c.maxLength, "evalData").examples : [];
-    this.numSteps = c.numEpochs > 0 ? Math.max(1, Math.ceil((c.numEpochs * this.stream.size) / (c.batchSize * c.gradAccumSteps))) : c.numSteps;
-    this.optimizer = createOptimizer(c.optimizer, vars, { weightDecay: c.weightDecay, noDecayPattern: c.noDecayPattern, ...c.optimizerOptions });
+    this.numSteps =
+      c.numEpochs > 0
+        ? Math.max(1, Math.ceil((c.numEpochs * this.stream.size) / (c.batchSize * c.gradAccumSteps)))
+        : c.numSteps;
+    this.optimizer = createOptimizer(c.optimizer, vars, {
+      weightDecay: c.weightDecay,
+      noDecayPattern: c.noDecayPattern,
+      ...c.optimizerOptions,
+    });
     this.divergence = new DivergenceMonitor(c.divergence);
   }
 
@@ -121,12 +157,22 @@ export class Trainer {
     const bad = this.unjudgedCheckpoint ?? this.badCheckpoint; // unjudged only when this very loss is non-finite
     // a plain resume takes `latest`: point it back at the good checkpoint rather than the newer diverging one
     if (good !== undefined && !gone && bad !== undefined) pointLatestAt(path.dirname(good), good);
-    return new TrainingDivergedError({ ...d, lastCheckpoint: gone ? undefined : good, prunedGood: gone ? good : undefined, badCheckpoint: bad });
+    return new TrainingDivergedError({
+      ...d,
+      lastCheckpoint: gone ? undefined : good,
+      prunedGood: gone ? good : undefined,
+      badCheckpoint: bad,
+    });
   }
 
   /** The schedule this run follows. */
   get schedule(): ScheduleConfig {
-    return { lr: this.config.lr, numSteps: this.numSteps, warmupSteps: this.config.warmupSteps, schedule: this.config.schedule };
+    return {
+      lr: this.config.lr,
+      numSteps: this.numSteps,
+      warmupSteps: this.config.warmupSteps,
+      schedule: this.config.schedule,
+    };
   }
 
   private padLength(): number | undefined {
@@ -150,10 +196,19 @@ export class Trainer {
     const pad = this.padLength();
     const stepNo = this.step + 1;
     const r = tf.tidy(() => {
-      const acc = accumulateGradients(this.model, this.vars, micro.map((exs) => () => collate(exs, c.padId, pad)));
+      const acc = accumulateGradients(
+        this.model,
+        this.vars,
+        micro.map((exs) => () => collate(exs, c.padId, pad)),
+      );
       const n = stepNumbers(acc, c.maxGradNorm);
       if (!Number.isFinite(n.loss) || !Number.isFinite(n.gradNorm))
-        throw this.diverged({ reason: Number.isFinite(n.loss) ? "non-finite-grad-norm" : "non-finite-loss", step: stepNo, loss: n.loss, gradNorm: n.gradNorm });
+        throw this.diverged({
+          reason: Number.isFinite(n.loss) ? "non-finite-grad-norm" : "non-finite-loss",
+          step: stepNo,
+          loss: n.loss,
+          gradNorm: n.gradNorm,
+        });
       this.optimizer.apply(acc.gradSums, lr, n.scale);
       return { loss: n.loss, gradNorm: n.gradNorm, numTokens: acc.numTokens, numInputTokens: acc.numInputTokens };
     });
@@ -173,8 +228,16 @@ export class Trainer {
   private exploded(step: number, loss: number, gradNorm: number, atEnd: boolean): TrainingDivergedError {
     const d = this.divergence;
     return this.diverged({
-      reason: "exploded", step, loss, gradNorm, atEnd,
-      bar: d.bar, runningMin: d.runningMin, streak: d.streak, factor: d.config.factor, patience: d.config.patience,
+      reason: "exploded",
+      step,
+      loss,
+      gradNorm,
+      atEnd,
+      bar: d.bar,
+      runningMin: d.runningMin,
+      streak: d.streak,
+      factor: d.config.factor,
+      patience: d.config.patience,
     });
   }
 
@@ -206,7 +269,13 @@ export class Trainer {
       version: TRAINER_STATE_VERSION,
       step: this.step,
       numSteps: this.numSteps,
-      schedule: { name: this.config.schedule, lr: this.config.lr, warmupSteps: this.config.warmupSteps, numSteps: this.numSteps, nextLr: lrAt(this.step, this.schedule) },
+      schedule: {
+        name: this.config.schedule,
+        lr: this.config.lr,
+        warmupSteps: this.config.warmupSteps,
+        numSteps: this.numSteps,
+        nextLr: lrAt(this.step, this.schedule),
+      },
       optimizer: this.optimizer.describe(),
       rng: { seed: this.config.seed, epochRngState: pos.epochRngState, model: this.model.rngState?.() ?? {} },
       data: { ...pos, size: this.stream.size, dropped: this.stream.dropped },
@@ -226,15 +295,22 @@ export class Trainer {
   async saveCheckpoint(dir: string = this.config.checkpointDir): Promise<string> {
     if (!dir) throw new TrainCheckpointError("saveCheckpoint: no checkpointDir configured");
     const model = new Map<string, { dtype: "F32"; shape: number[]; data: Float32Array }>();
-    for (const [k, v] of this.vars) model.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
+    for (const [k, v] of this.vars)
+      model.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
     const optimizer = new Map<string, { dtype: "F32"; shape: number[]; data: Float32Array }>();
-    for (const [k, v] of this.optimizer.stateVariables()) optimizer.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
+    for (const [k, v] of this.optimizer.stateVariables())
+      optimizer.set(k, { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array });
     const bad = firstNonFinite(model) ?? firstNonFinite(optimizer);
     if (bad) throw this.nonFiniteWeights(bad);
     const path = await saveCheckpoint(
       dir,
       this.step,
-      { model, optimizer, optimizerMetadata: { optimizer: this.optimizer.name, step: String(this.optimizer.step) }, state: this.stateJSON() as any },
+      {
+        model,
+        optimizer,
+        optimizerMetadata: { optimizer: this.optimizer.name, step: String(this.optimizer.step) },
+        state: this.stateJSON() as any,
+      },
       { keepLast: this.config.keepCheckpoints, faultInjection: this.hooks.faultInjection },
     );
     this.lastCheckpoint = path;
@@ -250,7 +326,9 @@ export class Trainer {
   /** Throw if a trainable weight holds NaN or Infinity (one device read; for runs that end without a save). */
   private checkWeightsFinite(): void {
     const names = [...this.vars.keys()];
-    const bad = tf.tidy(() => tf.stack(names.map((k) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(this.vars.get(k)!)), "float32")))).dataSync());
+    const bad = tf.tidy(() =>
+      tf.stack(names.map((k) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(this.vars.get(k)!)), "float32")))).dataSync(),
+    );
     const i = bad.findIndex((x) => x !== 0);
     if (i >= 0) throw this.nonFiniteWeights(names[i]);
   }
@@ -305,9 +383,15 @@ export class Trainer {
       if (cb.onStep && (step % c.logEvery === 0 || last)) {
         const elapsed = (now() - t0) / 1000;
         await cb.onStep({
-          step, numSteps: this.numSteps, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm,
-          tokensPerSec: stepTime > 0 ? tokens / stepTime : 0, elapsed,
-          eta: ((this.numSteps - step) * elapsed) / (step - startStep), epoch: this.stream.epochFloat,
+          step,
+          numSteps: this.numSteps,
+          loss: r.loss,
+          lr: r.lr,
+          gradNorm: r.gradNorm,
+          tokensPerSec: stepTime > 0 ? tokens / stepTime : 0,
+          elapsed,
+          eta: ((this.numSteps - step) * elapsed) / (step - startStep),
+          epoch: this.stream.epochFloat,
         });
       }
       if (c.evalEvery > 0 && (step % c.evalEvery === 0 || last)) {

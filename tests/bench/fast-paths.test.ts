@@ -26,16 +26,25 @@ test("Linear inside withTransposedWeights: same values, nothing kept afterwards,
   });
   assert.equal(tf.memory().numTensors, before, "kept transposed weights are freed");
   for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 24; j++) assert.ok(Math.abs(plain[i][j] - fast[i][j]) < 1e-4, `[${i}][${j}] ${plain[i][j]} vs ${fast[i][j]}`);
+    for (let j = 0; j < 24; j++)
+      assert.ok(Math.abs(plain[i][j] - fast[i][j]) < 1e-4, `[${i}][${j}] ${plain[i][j]} vs ${fast[i][j]}`);
   }
   const again = tf.tidy(() => lin.apply(x).arraySync()) as number[][];
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 24; j++) assert.ok(Math.abs(again[i][j] - afterAssign[i][j]) < 1e-4, "used the new weight");
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 24; j++) assert.ok(Math.abs(again[i][j] - afterAssign[i][j]) < 1e-4, "used the new weight");
   tf.dispose([w, b, x]);
 });
 
 test("greedy generation (kept transposed weights + KV cache) equals argmax of full forwards", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ vocabSize: 97, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64, maxPositionEmbeddings: 64 });
+  const cfg = makeConfig({
+    vocabSize: 97,
+    hiddenSize: 32,
+    numHiddenLayers: 2,
+    numAttentionHeads: 4,
+    intermediateSize: 64,
+    maxPositionEmbeddings: 64,
+  });
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 5 });
   const prompt = [3, 14, 15, 92, 65];
   const before = tf.memory().numTensors;
@@ -43,7 +52,17 @@ test("greedy generation (kept transposed weights + KV cache) equals argmax of fu
   assert.equal(tf.memory().numTensors, before, "generate leaves no tensors");
   const seq = [...prompt];
   for (let i = 0; i < 6; i++) {
-    const id = tf.tidy(() => tf.argMax(model.forward([seq]).logits.slice([0, seq.length - 1, 0], [1, 1, 97]).reshape([97])).dataSync()[0]);
+    const id = tf.tidy(
+      () =>
+        tf
+          .argMax(
+            model
+              .forward([seq])
+              .logits.slice([0, seq.length - 1, 0], [1, 1, 97])
+              .reshape([97]),
+          )
+          .dataSync()[0],
+    );
     seq.push(id);
   }
   assert.deepEqual(out, seq.slice(prompt.length));

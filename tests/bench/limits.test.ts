@@ -3,8 +3,24 @@
 // (Benchmarks are not tests: no wall-clock assertions.)
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { amdMicroarch, cpuFromCpuinfo, describeCpu, gemmGflops, GEMM_SHAPES, MEMBW_BYTES, type MachineLimits } from "../../src/bench/limits";
-import { benchLines, formatTable, machineLines, MACHINE_METRICS, METRICS, weightBytesPerToken, type BenchLine } from "../../src/bench/report";
+import {
+  amdMicroarch,
+  cpuFromCpuinfo,
+  describeCpu,
+  gemmGflops,
+  GEMM_SHAPES,
+  MEMBW_BYTES,
+  type MachineLimits,
+} from "../../src/bench/limits";
+import {
+  benchLines,
+  formatTable,
+  machineLines,
+  MACHINE_METRICS,
+  METRICS,
+  weightBytesPerToken,
+  type BenchLine,
+} from "../../src/bench/report";
 import { summarize } from "../../src/bench/stats";
 import { flopParams } from "../../src/bench/peak";
 import { getPreset } from "../../src/model/presets";
@@ -26,13 +42,23 @@ model name\t: AMD EPYC
 
 test("CPU facts from /proc/cpuinfo: model, vendor, family, model number, microarchitecture, vector ISA", () => {
   const c = cpuFromCpuinfo(ZEN5);
-  assert.deepEqual(c, { model: "AMD EPYC", vendor: "AuthenticAMD", family: 26, modelNumber: 2, microarch: "Zen 5", cpus: 2, isa: "avx512f avx512_bf16" });
+  assert.deepEqual(c, {
+    model: "AMD EPYC",
+    vendor: "AuthenticAMD",
+    family: 26,
+    modelNumber: 2,
+    microarch: "Zen 5",
+    cpus: 2,
+    isa: "avx512f avx512_bf16",
+  });
   assert.equal(describeCpu(c), "AMD EPYC (AuthenticAMD family 26 model 2, Zen 5), 2 CPUs");
   assert.equal(amdMicroarch(25, 0x11), "Zen 4");
   assert.equal(amdMicroarch(25, 0x01), "Zen 3");
   assert.equal(amdMicroarch(23, 0x31), "Zen 2");
   assert.equal(amdMicroarch(6, 85), undefined);
-  const intel = cpuFromCpuinfo("processor : 0\nvendor_id : GenuineIntel\ncpu family : 6\nmodel : 85\nmodel name : Xeon\nflags : avx avx2 fma\n");
+  const intel = cpuFromCpuinfo(
+    "processor : 0\nvendor_id : GenuineIntel\ncpu family : 6\nmodel : 85\nmodel name : Xeon\nflags : avx avx2 fma\n",
+  );
   assert.equal(intel.microarch, undefined);
   assert.equal(intel.isa, "avx2 fma");
   assert.equal(cpuFromCpuinfo("").model, "unknown");
@@ -47,24 +73,61 @@ test("GEMM FLOPs are 2·M·N·K; the shapes include the issue's 1024×512·512×
 const N = flopParams(getPreset("pythia-70m"));
 function result(mode: BenchMode, value: number, matmul: string, extra: Partial<WorkloadResult> = {}): WorkloadResult {
   const k = mode === "full" ? 6 : mode === "lora" ? 4 : 0;
-  const details: Record<string, unknown> = k ? { flopParams: N, flopsPerToken: k * N } : mode === "generate" ? { flopParams: N, weightBytesPerToken: weightBytesPerToken(N) } : {};
-  return { mode, value, runs: summarize([1, 2, 3]), peakRssMiB: 1000, backend: "wasm", matmul, details, ...(k ? { modelFlopsPerS: k * N * value } : {}), ...extra };
+  const details: Record<string, unknown> = k
+    ? { flopParams: N, flopsPerToken: k * N }
+    : mode === "generate"
+      ? { flopParams: N, weightBytesPerToken: weightBytesPerToken(N) }
+      : {};
+  return {
+    mode,
+    value,
+    runs: summarize([1, 2, 3]),
+    peakRssMiB: 1000,
+    backend: "wasm",
+    matmul,
+    details,
+    ...(k ? { modelFlopsPerS: k * N * value } : {}),
+    ...extra,
+  };
 }
 function limits(gemm: number, bw: number, engine: string, core?: string): MachineLimits {
   return {
-    gemmGflops: gemm, gemm: { engine, method: "m", shapes: [{ m: 1024, k: 512, n: 2048, gflops: gemm }] }, membwGbps: bw, membw: { method: "libc memcpy", bytes: MEMBW_BYTES },
-    cpu: cpuFromCpuinfo(ZEN5), ...(core ? { blasCore: core, blasCoreWhy: "detected by OpenBLAS for this CPU" } : {}),
+    gemmGflops: gemm,
+    gemm: { engine, method: "m", shapes: [{ m: 1024, k: 512, n: 2048, gflops: gemm }] },
+    membwGbps: bw,
+    membw: { method: "libc memcpy", bytes: MEMBW_BYTES },
+    cpu: cpuFromCpuinfo(ZEN5),
+    ...(core ? { blasCore: core, blasCoreWhy: "detected by OpenBLAS for this CPU" } : {}),
   };
 }
-const torch = (mode: BenchMode, value: number): TorchResult => ({ mode, value, peakRssMiB: 2000, torchVersion: "1.13", raw: {} });
+const torch = (mode: BenchMode, value: number): TorchResult => ({
+  mode,
+  value,
+  peakRssMiB: 2000,
+  torchVersion: "1.13",
+  raw: {},
+});
 
 test("machine lines: limits with CPU and BLAS core, fractions computed from the measured numbers as documented", () => {
   const blas = "OpenBLAS 0.3.21 (Cooperlake), 2 threads";
-  const ours = new Map<BenchMode, WorkloadResult>([["full", result("full", 350, blas)], ["lora", result("lora", 420, blas)], ["generate", result("generate", 56, blas)]]);
-  const theirs = new Map<BenchMode, TorchResult>([["full", torch("full", 225)], ["lora", torch("lora", 390)]]);
+  const ours = new Map<BenchMode, WorkloadResult>([
+    ["full", result("full", 350, blas)],
+    ["lora", result("lora", 420, blas)],
+    ["generate", result("generate", 56, blas)],
+  ]);
+  const theirs = new Map<BenchMode, TorchResult>([
+    ["full", torch("full", 225)],
+    ["lora", torch("lora", 390)],
+  ]);
   const lines = machineLines("pythia-70m", ours, theirs, { limits: limits(300, 40, blas, "Cooperlake") });
   const by = Object.fromEntries(lines.map((l) => [l.metric, l])) as Record<string, BenchLine>;
-  assert.deepEqual(Object.keys(by).sort(), ["gemm_gflops", "generate_bandwidth_fraction", "membw_gbps", "train_full_gemm_fraction", "train_lora_gemm_fraction"]);
+  assert.deepEqual(Object.keys(by).sort(), [
+    "gemm_gflops",
+    "generate_bandwidth_fraction",
+    "membw_gbps",
+    "train_full_gemm_fraction",
+    "train_lora_gemm_fraction",
+  ]);
   for (const l of lines) {
     assert.ok((MACHINE_METRICS as readonly string[]).includes(l.metric));
     assert.equal(typeof l.value, "number");
@@ -99,12 +162,22 @@ test("machine lines: limits with CPU and BLAS core, fractions computed from the 
 
 test("pure-wasm lines: the training runs with TUNEBOOK_BLAS=off against the same PyTorch runs and the wasm GEMM", () => {
   const ours = new Map<BenchMode, WorkloadResult>([["full", result("full", 350, "OpenBLAS")]]);
-  const wasm = new Map<BenchMode, WorkloadResult>([["full", result("full", 100, "wasm")], ["lora", result("lora", 145, "wasm")]]);
-  const theirs = new Map<BenchMode, TorchResult>([["full", torch("full", 400)], ["lora", torch("lora", 800)]]);
+  const wasm = new Map<BenchMode, WorkloadResult>([
+    ["full", result("full", 100, "wasm")],
+    ["lora", result("lora", 145, "wasm")],
+  ]);
+  const theirs = new Map<BenchMode, TorchResult>([
+    ["full", torch("full", 400)],
+    ["lora", torch("lora", 800)],
+  ]);
   const lines = machineLines("pythia-70m", ours, theirs, { pureWasm: { ours: wasm, limits: limits(30, 40, "wasm") } });
   const by = Object.fromEntries(lines.map((l) => [l.metric, l])) as Record<string, BenchLine>;
   assert.deepEqual(Object.keys(by).sort(), [
-    "pure_wasm_gemm_gflops", "pure_wasm_train_full_gemm_fraction", "pure_wasm_train_full_tokens_per_s", "pure_wasm_train_lora_gemm_fraction", "pure_wasm_train_lora_tokens_per_s",
+    "pure_wasm_gemm_gflops",
+    "pure_wasm_train_full_gemm_fraction",
+    "pure_wasm_train_full_tokens_per_s",
+    "pure_wasm_train_lora_gemm_fraction",
+    "pure_wasm_train_lora_tokens_per_s",
   ]);
   assert.equal(by.pure_wasm_train_full_tokens_per_s.ratio, 0.25);
   assert.equal(by.pure_wasm_train_full_tokens_per_s.torch, 400);
@@ -124,7 +197,15 @@ test("the existing lines are unchanged by the machine inputs: same metrics, same
   const lines = benchLines("pythia-70m", ours, theirs, 166e9);
   for (const l of lines) {
     assert.ok((METRICS as readonly string[]).includes(l.metric));
-    assert.deepEqual(Object.keys(l).filter((k) => ["cpu", "blas_core", "details"].includes(k)), [], `${l.metric} carries no new field`);
+    assert.deepEqual(
+      Object.keys(l).filter((k) => ["cpu", "blas_core", "details"].includes(k)),
+      [],
+      `${l.metric} carries no new field`,
+    );
   }
-  assert.equal(new Set([...METRICS, ...MACHINE_METRICS]).size, METRICS.length + MACHINE_METRICS.length, "new names do not reuse old ones");
+  assert.equal(
+    new Set([...METRICS, ...MACHINE_METRICS]).size,
+    METRICS.length + MACHINE_METRICS.length,
+    "new names do not reuse old ones",
+  );
 });

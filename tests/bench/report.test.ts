@@ -26,7 +26,10 @@ test("timeRuns times only the runs after the warm-up", async () => {
   assert.equal(calls, 7);
   assert.equal(secs.length, 5);
   assert.ok(secs.every((s) => s >= 0));
-  await assert.rejects(timeRuns(() => 0, { warmup: 0, iters: 0 }), /iters/);
+  await assert.rejects(
+    timeRuns(() => 0, { warmup: 0, iters: 0 }),
+    /iters/,
+  );
 });
 
 function result(mode: BenchMode, value: number, rss: number, extra: Partial<WorkloadResult> = {}): WorkloadResult {
@@ -82,14 +85,20 @@ test("benchLines without the reference: no torch or ratio fields, target unknown
 });
 
 test("parseTorchOutput reads the reference's JSON line and rejects other output", () => {
-  const full = parseTorchOutput("full", `warning\n${JSON.stringify({ tokens_per_s: 450.5, peak_maxrss_mib: 2300, model_flops_per_s: 1.2e11, torch_version: "1.13.1" })}\n`);
+  const full = parseTorchOutput(
+    "full",
+    `warning\n${JSON.stringify({ tokens_per_s: 450.5, peak_maxrss_mib: 2300, model_flops_per_s: 1.2e11, torch_version: "1.13.1" })}\n`,
+  );
   assert.equal(full.value, 450.5);
   assert.equal(full.peakRssMiB, 2300);
   assert.equal(full.modelFlopsPerS, 1.2e11);
   const gen = parseTorchOutput("generate", JSON.stringify({ new_tokens_per_s: 54, peak_maxrss_mib: 700 }));
   assert.equal(gen.value, 54);
   assert.throws(() => parseTorchOutput("full", "no json here"), /no JSON line/);
-  assert.throws(() => parseTorchOutput("generate", JSON.stringify({ tokens_per_s: 1, peak_maxrss_mib: 1 })), /new_tokens_per_s/);
+  assert.throws(
+    () => parseTorchOutput("generate", JSON.stringify({ tokens_per_s: 1, peak_maxrss_mib: 1 })),
+    /new_tokens_per_s/,
+  );
 });
 
 test("child protocol: arguments carry the workload, the result line is found among other output", () => {
@@ -113,11 +122,24 @@ test("peak estimate from /proc/cpuinfo text; FLOP parameters exclude the input e
 
 test("runBench end to end on a tiny preset: each mode in a child process, JSON-able lines (no reference)", async () => {
   const { runBench } = await import("../../src/bench/run");
-  const report = await runBench({ modes: ["generate", "load"], model: "pythia-14m", iters: 1, warmup: 0, prompt: 4, newTokens: 3, torch: false, threads: 1, backend: "wasm" });
+  const report = await runBench({
+    modes: ["generate", "load"],
+    model: "pythia-14m",
+    iters: 1,
+    warmup: 0,
+    prompt: 4,
+    newTokens: 3,
+    torch: false,
+    threads: 1,
+    backend: "wasm",
+  });
   assert.deepEqual(report.errors, []);
   assert.equal(report.torchSkipped, "disabled (--no-torch)");
   // the existing lines, then the machine's limits measured in a child with the same settings (issue 20)
-  assert.deepEqual(report.lines.map((l) => l.metric), ["generate_tokens_per_s", "load_seconds", "membw_gbps", "gemm_gflops", "generate_bandwidth_fraction"]);
+  assert.deepEqual(
+    report.lines.map((l) => l.metric),
+    ["generate_tokens_per_s", "load_seconds", "membw_gbps", "gemm_gflops", "generate_bandwidth_fraction"],
+  );
   assert.ok(report.limits, "limits measured");
   assert.equal(typeof report.limits!.cpu.model, "string");
   assert.equal(report.pureWasm, undefined, "no training mode: no pure-wasm rerun");

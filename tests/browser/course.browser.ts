@@ -11,19 +11,22 @@
 // TUNEBOOK_BROWSER_TIMEOUT_S (default 2400: notebook 04 takes about 20 minutes on 2 cores) bounds each notebook.
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
-import { spawn, spawnSync } from "child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn, spawnSync } from "node:child_process";
 import { projectRoot, resolveNotebooks } from "../../src/notebooks/paths";
 import { notebookDirt, readNotebook, stripNotebook } from "../../src/notebooks/strip";
 import { renderSite } from "../../src/site/render";
-import { startJupyter, pidsMentioning, JupyterServer } from "./helpers/jupyter-server";
-import { launchChromium, artifactsDir, Browser } from "./helpers/chromium";
-import { runNotebookInUi, UiRunResult } from "./helpers/notebook-ui";
+import { startJupyter, pidsMentioning, type JupyterServer } from "./helpers/jupyter-server";
+import { launchChromium, artifactsDir, type Browser } from "./helpers/chromium";
+import { runNotebookInUi, type UiRunResult } from "./helpers/notebook-ui";
 import { checkSite } from "./helpers/site-check";
 
 const ROOT = projectRoot();
-const NOTEBOOKS = resolveNotebooks((process.env.TUNEBOOK_BROWSER_NOTEBOOKS ?? "").split(/[\s,]+/).filter(Boolean), path.join(ROOT, "notebooks"));
+const NOTEBOOKS = resolveNotebooks(
+  (process.env.TUNEBOOK_BROWSER_NOTEBOOKS ?? "").split(/[\s,]+/).filter(Boolean),
+  path.join(ROOT, "notebooks"),
+);
 const TIMEOUT_S = Number(process.env.TUNEBOOK_BROWSER_TIMEOUT_S || 2400);
 const RUN_DIR = path.join(ROOT, ".tunebook", "browser-run", `${process.pid}-${Date.now().toString(36)}`);
 const ARTIFACTS = artifactsDir("browser");
@@ -37,7 +40,8 @@ let browser: Browser | undefined;
 
 before(async () => {
   fs.mkdirSync(RUN_DIR, { recursive: true });
-  for (const f of NOTEBOOKS) fs.writeFileSync(path.join(RUN_DIR, path.basename(f)), JSON.stringify(stripNotebook(readNotebook(f)), null, 1));
+  for (const f of NOTEBOOKS)
+    fs.writeFileSync(path.join(RUN_DIR, path.basename(f)), JSON.stringify(stripNotebook(readNotebook(f)), null, 1));
   server = await startJupyter(RUN_DIR, { logFile: path.join(ARTIFACTS, "jupyter-server.log") });
   browser = await launchChromium();
 });
@@ -52,17 +56,28 @@ after(async () => {
 
 for (const file of NOTEBOOKS) {
   const name = path.basename(file);
-  test(`${name}: Run All in Jupyter (classic Notebook, headless Chromium)`, { timeout: (TIMEOUT_S + 120) * 1000 }, async (t) => {
+  test(`${name}: Run All in Jupyter (classic Notebook, headless Chromium)`, {
+    timeout: (TIMEOUT_S + 120) * 1000,
+  }, async (t) => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
     try {
-      const r = await runNotebookInUi(page, server!, name, { timeoutMs: TIMEOUT_S * 1000, shots: artifactsDir("browser/jupyter") });
+      const r = await runNotebookInUi(page, server!, name, {
+        timeoutMs: TIMEOUT_S * 1000,
+        shots: artifactsDir("browser/jupyter"),
+      });
       results.push(r);
-      t.diagnostic(`${r.seconds.toFixed(0)}s, ${r.codeCells} code cells, ${r.plotsRendered}/${r.plotsExpected} charts, ${r.tablesRendered}/${r.tablesExpected} tables, screenshot ${r.screenshot}`);
+      t.diagnostic(
+        `${r.seconds.toFixed(0)}s, ${r.codeCells} code cells, ${r.plotsRendered}/${r.plotsExpected} charts, ${r.tablesRendered}/${r.tablesExpected} tables, screenshot ${r.screenshot}`,
+      );
       for (const w of r.warnings) t.diagnostic(`stderr (not an error): ${w.slice(0, 300)}`);
       assert.deepEqual(r.errors, [], `${name} shows errors`);
       assert.equal(r.executed, r.codeCells, `${name}: only ${r.executed} of ${r.codeCells} code cells ran`);
       assert.ok(r.plotsRendered >= r.plotsExpected, `${name}: ${r.plotsRendered} of ${r.plotsExpected} charts drawn`);
-      assert.equal(r.tablesRendered, r.tablesExpected, `${name}: ${r.tablesRendered} of ${r.tablesExpected} tables shown`);
+      assert.equal(
+        r.tablesRendered,
+        r.tablesExpected,
+        `${name}: ${r.tablesRendered} of ${r.tablesExpected} tables shown`,
+      );
     } finally {
       await page.close();
     }
@@ -71,14 +86,25 @@ for (const file of NOTEBOOKS) {
 
 test("no outputs were saved into the source notebooks", () => {
   assert.ok(cleanAtStart.length > 0, "some source notebooks were clean at the start");
-  for (const f of cleanAtStart) assert.deepEqual(notebookDirt(readNotebook(f)), [], `${f} got outputs during the browser run`);
+  for (const f of cleanAtStart)
+    assert.deepEqual(notebookDirt(readNotebook(f)), [], `${f} got outputs during the browser run`);
 });
 
-test("static site of the executed notebooks: charts drawn, tables shown, no console errors, chapters linked", { timeout: 300_000 }, async (t) => {
+test("static site of the executed notebooks: charts drawn, tables shown, no console errors, chapters linked", {
+  timeout: 300_000,
+}, async (t) => {
   const executed = NOTEBOOKS.map((f) => path.join(RUN_DIR, path.basename(f)));
-  const site = await renderSite({ notebooks: executed, executed: true, outDir: path.join(ARTIFACTS, "site"), log: (l) => t.diagnostic(l) });
+  const site = await renderSite({
+    notebooks: executed,
+    executed: true,
+    outDir: path.join(ARTIFACTS, "site"),
+    log: (l) => t.diagnostic(l),
+  });
   const c = await checkSite(browser!, site, artifactsDir("browser/site-shots"));
-  assert.deepEqual(c.indexLinks, site.pages.map((p) => path.basename(p.file)));
+  assert.deepEqual(
+    c.indexLinks,
+    site.pages.map((p) => path.basename(p.file)),
+  );
   assert.deepEqual(c.navErrors, []);
   for (const p of c.pages) {
     const n = path.basename(p.file);
@@ -92,38 +118,80 @@ test("static site of the executed notebooks: charts drawn, tables shown, no cons
     const r = ui.get(path.basename(p.file, ".html"));
     if (r) assert.equal(p.plots, r.plotsExpected, `${p.file}: the site has as many charts as the notebook`);
   }
-  assert.deepEqual(c.walk, site.pages.map((p) => path.basename(p.file)), "next links walk the chapters in order");
+  assert.deepEqual(
+    c.walk,
+    site.pages.map((p) => path.basename(p.file)),
+    "next links walk the chapters in order",
+  );
 });
 
 const code = (source: string) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null });
 const md = (source: string) => ({ cell_type: "markdown", source, metadata: {} });
 
-test("tunebook notebooks render executes notebooks; a failing one is named with its cell and no site is written", { timeout: 600_000 }, async (t) => {
+test("tunebook notebooks render executes notebooks; a failing one is named with its cell and no site is written", {
+  timeout: 600_000,
+}, async (t) => {
   const dir = path.join(RUN_DIR, "render-case");
   fs.mkdirSync(dir, { recursive: true });
-  const write = (n: string, cells: unknown[]) => fs.writeFileSync(path.join(dir, n), JSON.stringify({ cells, metadata: META, nbformat: 4, nbformat_minor: 5 }, null, 1));
+  const write = (n: string, cells: unknown[]) =>
+    fs.writeFileSync(
+      path.join(dir, n),
+      JSON.stringify({ cells, metadata: META, nbformat: 4, nbformat_minor: 5 }, null, 1),
+    );
   write("01_ok.ipynb", [
     md("# 01 · A chart and a table\n\nA tiny chapter."),
     code('import { show, table } from "tunebook";\nshow(table([{ step: 1, loss: 2.5 }, { step: 2, loss: 1.9 }]));'),
-    code('show({ data: [{ type: "scatter", x: [1, 2, 3], y: [2.5, 1.9, 1.6], name: "loss" }], layout: { title: { text: "loss" } } });'),
+    code(
+      'show({ data: [{ type: "scatter", x: [1, 2, 3], y: [2.5, 1.9, 1.6], name: "loss" }], layout: { title: { text: "loss" } } });',
+    ),
   ]);
-  write("02_bad.ipynb", [md("# 02 · Broken"), code("const ok = 1;"), code('throw new RangeError("deliberately broken cell");'), code("ok + 1;")]);
+  write("02_bad.ipynb", [
+    md("# 02 · Broken"),
+    code("const ok = 1;"),
+    code('throw new RangeError("deliberately broken cell");'),
+    code("ok + 1;"),
+  ]);
   const bin = path.join(ROOT, "bin", "tunebook.js");
   const out = path.join(RUN_DIR, "render-out");
   const env = { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm" };
 
-  const bad = spawnSync(process.execPath, [bin, "notebooks", "render", "--dir", dir, "--out", out], { encoding: "utf8", env, timeout: 300_000 });
-  t.diagnostic(bad.stderr.split("\n").filter((l) => /FAILED|Error/.test(l)).join(" | "));
+  const bad = spawnSync(process.execPath, [bin, "notebooks", "render", "--dir", dir, "--out", out], {
+    encoding: "utf8",
+    env,
+    timeout: 300_000,
+  });
+  t.diagnostic(
+    bad.stderr
+      .split("\n")
+      .filter((l) => /FAILED|Error/.test(l))
+      .join(" | "),
+  );
   assert.equal(bad.status, 1, bad.stderr);
   assert.match(bad.stderr, /02_bad\.ipynb FAILED at cell 3 \(code cell 2\)/);
   assert.match(bad.stderr, /RangeError: deliberately broken cell/);
   assert.ok(!fs.existsSync(out), "no site written");
-  assert.deepEqual(fs.readdirSync(RUN_DIR).filter((e) => e.startsWith(".render-out")), [], "no temporary folder left");
+  assert.deepEqual(
+    fs.readdirSync(RUN_DIR).filter((e) => e.startsWith(".render-out")),
+    [],
+    "no temporary folder left",
+  );
 
-  const ok = spawnSync(process.execPath, [bin, "notebooks", "render", "01", "--dir", dir, "--out", out], { encoding: "utf8", env, timeout: 300_000 });
+  const ok = spawnSync(process.execPath, [bin, "notebooks", "render", "01", "--dir", dir, "--out", out], {
+    encoding: "utf8",
+    env,
+    timeout: 300_000,
+  });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /1 chapter\(s\), 1 chart\(s\)/);
-  const c = await checkSite(browser!, { outDir: out, index: path.join(out, "index.html"), pages: [{ notebook: "01_ok.ipynb", file: path.join(out, "01_ok.html"), title: "", plots: 1, tables: 1 }] }, artifactsDir("browser/render-case"));
+  const c = await checkSite(
+    browser!,
+    {
+      outDir: out,
+      index: path.join(out, "index.html"),
+      pages: [{ notebook: "01_ok.ipynb", file: path.join(out, "01_ok.html"), title: "", plots: 1, tables: 1 }],
+    },
+    artifactsDir("browser/render-case"),
+  );
   assert.deepEqual([...c.navErrors, ...c.pages[0].errors], []);
   assert.equal(c.pages[0].plotsRendered, 1);
   assert.equal(c.pages[0].tablesRendered, 1);
@@ -156,7 +224,11 @@ test("the Jupyter server and its kernels go away on stop and on a signal", { tim
   assert.deepEqual(pidsMentioning(s.runtime), [], "kernel processes left after stop");
 
   // SIGTERM to a process that holds a server: its signal handler stops the server and the kernels.
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "helpers", "server-child.ts"), RUN_DIR], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(__dirname, "helpers", "server-child.ts"), RUN_DIR],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

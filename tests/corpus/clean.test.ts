@@ -1,7 +1,15 @@
 // The per-format cleaners keep the prose and the code and drop the markup.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { decodeEntities, gcideEntryToText, htmlToText, markdownToText, normalizeWhitespace, roffToText, rstToText } from "../../scripts/corpus/clean";
+import {
+  decodeEntities,
+  gcideEntryToText,
+  htmlToText,
+  markdownToText,
+  normalizeWhitespace,
+  roffToText,
+  rstToText,
+} from "../../scripts/corpus/clean";
 
 test("normalizeWhitespace: tabs, control characters, trailing spaces and runs of blank lines", () => {
   assert.equal(normalizeWhitespace("a\t b  \r\n\n\n\nc\u0007\u00a0d\n"), "a     b\n\nc d");
@@ -37,20 +45,35 @@ test("rstToText: roles, literals, headings, comments; API directives keep their 
     "",
     "      >>> json.dumps([1, 2])",
   ].join("\n");
-  assert.equal(rstToText(rst), "json --- JSON encoder\n\njson\n\ndumps(obj, *, indent=None)\n\n   Serialize obj with repr and see the spec:\n\n      >>> json.dumps([1, 2])");
+  assert.equal(
+    rstToText(rst),
+    "json --- JSON encoder\n\njson\n\ndumps(obj, *, indent=None)\n\n   Serialize obj with repr and see the spec:\n\n      >>> json.dumps([1, 2])",
+  );
 });
 
 test("markdownToText: comments, link definitions, headings, fences and links", () => {
-  const md = "# File system\n\n<!--introduced_in=v0.10.0-->\n\nUse [`fs.open()`][] or [the docs](https://x.y).\n\n```js\nconst fs = require('node:fs');\n```\n\n[`fs.open()`]: #fsopen\n";
+  const md =
+    "# File system\n\n<!--introduced_in=v0.10.0-->\n\nUse [`fs.open()`][] or [the docs](https://x.y).\n\n```js\nconst fs = require('node:fs');\n```\n\n[`fs.open()`]: #fsopen\n";
   assert.equal(markdownToText(md), "File system\n\nUse fs.open() or the docs.\n\nconst fs = require('node:fs');");
 });
 
 test("roffToText: requests, font escapes and headings", () => {
-  const roff = ['.\\" a comment', ".TH LS 1", ".SH NAME", "ls \\- list directory contents", ".SH DESCRIPTION", ".B ls", "lists \\fIfiles\\fP.", ".PP", "Second."].join("\n");
+  const roff = [
+    '.\\" a comment',
+    ".TH LS 1",
+    ".SH NAME",
+    "ls \\- list directory contents",
+    ".SH DESCRIPTION",
+    ".B ls",
+    "lists \\fIfiles\\fP.",
+    ".PP",
+    "Second.",
+  ].join("\n");
   assert.equal(roffToText(roff), "NAME\n\nls - list directory contents\n\nDESCRIPTION\n\nls\nlists files.\n\nSecond.");
 });
 
 test("gcideEntryToText: source tags, pronunciation, character codes and braces", () => {
-  const entry = 'Affear \\Af*fear"\\, v. t. [AS. [=a]f?ran. See\n   {Afeard}.]\n   To frighten. [Obs.] --Spenser.\n   [1913 Webster]\n';
+  const entry =
+    'Affear \\Af*fear"\\, v. t. [AS. [=a]f?ran. See\n   {Afeard}.]\n   To frighten. [Obs.] --Spenser.\n   [1913 Webster]\n';
   assert.equal(gcideEntryToText(entry), "Affear, v. t. [AS. fran. See Afeard.] To frighten. [Obs.] --Spenser.");
 });

@@ -14,13 +14,20 @@ test("counts from the config agree with the tensor shapes, and with the document
     for (const s of parameterShapes(m.config).values()) fromShapes += s.reduce((a, b) => a * b, 1);
     assert.equal(countParameters(m.config).total, fromShapes, m.name);
   }
-  assert.deepEqual(familyParameterCounts(), { "tunebook-2m": 1_908_576, "tunebook-9m": 8_933_376, "tunebook-20m": 20_487_936 });
+  assert.deepEqual(familyParameterCounts(), {
+    "tunebook-2m": 1_908_576,
+    "tunebook-9m": 8_933_376,
+    "tunebook-20m": 20_487_936,
+  });
 });
 
 test("at least three sizes, ≥ 10× apart, smallest first; Pythia's architecture and the family vocabulary", () => {
   const n = FAMILY.map((m) => countParameters(m.config).total);
   assert.ok(n.length >= 3);
-  assert.deepEqual([...n].sort((a, b) => a - b), n);
+  assert.deepEqual(
+    [...n].sort((a, b) => a - b),
+    n,
+  );
   assert.ok(n[n.length - 1] / n[0] >= 10, `span ${n[n.length - 1] / n[0]}`);
   for (const m of FAMILY) {
     assert.equal(m.config.vocabSize, FAMILY_VOCAB_SIZE);

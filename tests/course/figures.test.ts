@@ -3,10 +3,23 @@ import * as assert from "node:assert/strict";
 import { tasksFigure } from "../../src/course/figures";
 import type { Comparison } from "../../src/eval/compare";
 
-const cmp = (metrics: [string, number, number][]) => ({ metrics: metrics.map(([metric, base, tuned]) => ({ metric, base, tuned, change: tuned - base })) }) as unknown as Comparison;
+const cmp = (metrics: [string, number, number][]) =>
+  ({
+    metrics: metrics.map(([metric, base, tuned]) => ({ metric, base, tuned, change: tuned - base })),
+  }) as unknown as Comparison;
 
 test("tasksFigure: one bar pair per task and metric, missing metrics skipped, unknown ones rejected", () => {
-  const fig = tasksFigure({ a: cmp([["exactMatch", 0, 0.5], ["f1", 0.1, 0.7], ["perplexity", 100, 10]]), b: cmp([["accuracy", 0.5, 0.8]]) }, { b: ["accuracy"] });
+  const fig = tasksFigure(
+    {
+      a: cmp([
+        ["exactMatch", 0, 0.5],
+        ["f1", 0.1, 0.7],
+        ["perplexity", 100, 10],
+      ]),
+      b: cmp([["accuracy", 0.5, 0.8]]),
+    },
+    { b: ["accuracy"] },
+  );
   assert.deepEqual((fig.data[0] as any).x, ["a: exact match", "a: token F1", "b: accuracy"]);
   assert.deepEqual((fig.data[0] as any).y, [0, 0.1, 0.5]);
   assert.deepEqual((fig.data[1] as any).y, [0.5, 0.7, 0.8]);

@@ -15,7 +15,10 @@ test("the held-out passages are the openings of exactly the documents the embedd
   const docs = readCorpus();
   const passages = heldOutText();
   const heldIdx = docs.map((_, i) => i).filter((i) => i % 40 === 39);
-  assert.deepEqual(passages.map((p) => p.corpusIndex), heldIdx);
+  assert.deepEqual(
+    passages.map((p) => p.corpusIndex),
+    heldIdx,
+  );
   for (const p of passages) {
     const doc = docs[p.corpusIndex];
     assert.equal(p.id, doc.name);
@@ -44,8 +47,15 @@ test("textPerplexity: the embedded model finds held-out English far likelier tha
     assert.ok(real.perplexity > 1 && real.perplexity < model.config.vocabSize / 4, `perplexity ${real.perplexity}`);
     // a seeded shuffle of each passage's words: same vocabulary, no English order
     let s = 7;
-    const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const shuffled = passages.map((p) => ({ text: p.text.split(/\s+/).map((w) => [rand(), w] as const).sort((a, b) => a[0] - b[0]).map((x) => x[1]).join(" ") }));
+    const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const shuffled = passages.map((p) => ({
+      text: p.text
+        .split(/\s+/)
+        .map((w) => [rand(), w] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map((x) => x[1])
+        .join(" "),
+    }));
     const noise = textPerplexity(model, tokenizer, shuffled, { maxWindows: 12 });
     assert.ok(noise.perplexity > 1.5 * real.perplexity, `shuffled ${noise.perplexity} vs real ${real.perplexity}`);
     assert.throws(() => textPerplexity(model, tokenizer, [{ text: "too short" }]), /no passage has 128 tokens/);

@@ -9,7 +9,10 @@ test("parameterRows: pythia-70m parts sum to the published total, 70,426,624", (
   const total = rows.find((r) => r.part === "total")!;
   assert.equal(total.parameters, 70_426_624);
   const parts = rows.filter((r) => r.part !== "total");
-  assert.equal(parts.reduce((a, r) => a + r.parameters, 0), 70_426_624);
+  assert.equal(
+    parts.reduce((a, r) => a + r.parameters, 0),
+    70_426_624,
+  );
   assert.ok(Math.abs(parts.reduce((a, r) => a + r.share, 0) - 1) < 1e-12);
   // 50,304 × 512 each for the input and the (untied) output table
   assert.equal(rows.find((r) => r.part === "input embedding")!.parameters, 50304 * 512);
@@ -17,7 +20,14 @@ test("parameterRows: pythia-70m parts sum to the published total, 70,426,624", (
 });
 
 test("parameterRows: a tied output table counts 0 and says so", () => {
-  const cfg = makeConfig({ vocabSize: 100, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, tieWordEmbeddings: true });
+  const cfg = makeConfig({
+    vocabSize: 100,
+    hiddenSize: 16,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    tieWordEmbeddings: true,
+  });
   const out = parameterRows(cfg).find((r) => r.part === "output projection")!;
   assert.equal(out.parameters, 0);
   assert.match(out.tensors, /tied/);

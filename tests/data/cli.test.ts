@@ -1,9 +1,9 @@
 // `tunebook data validate|stats|list` (src/cli/data.ts), called through its `run` with console output captured.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { run } from "../../src/cli/data";
 import { UsageError } from "../../src/cli/args";
 import { dataDir } from "../../src/data/datasets";
@@ -55,7 +55,13 @@ test("validate on a broken copy names the bad line and field, and exits 1", asyn
   const json = await cli("validate", file, "--lenient", "--json");
   const [res] = JSON.parse(json.out);
   assert.equal(res.ok, false);
-  assert.deepEqual(res.issues.filter((i: any) => i.severity === "error").map((i: any) => [i.line, i.field ?? null]), [[7, "answer"], [12, null]]);
+  assert.deepEqual(
+    res.issues.filter((i: any) => i.severity === "error").map((i: any) => [i.line, i.field ?? null]),
+    [
+      [7, "answer"],
+      [12, null],
+    ],
+  );
   assert.ok(res.crlfLines > 0);
   // a wrong label set
   const spamFile = path.join(dataDir("spam"), "test.jsonl");
@@ -70,7 +76,10 @@ test("stats and list; usage errors", async () => {
   assert.equal(s.code, 0);
   assert.match(s.out, /labels: ham \d+, spam \d+; majority-class rate 50\.0 %/);
   const l = await cli("list", "--json");
-  assert.deepEqual(JSON.parse(l.out).map((d: any) => d.name), ["spam", "docs-qa", "email-subject"]);
+  assert.deepEqual(
+    JSON.parse(l.out).map((d: any) => d.name),
+    ["spam", "docs-qa", "email-subject"],
+  );
   await assert.rejects(cli("validate"), UsageError);
   await assert.rejects(cli("validate", "x.jsonl", "--schema", "poem"), /--schema must be one of/);
   await assert.rejects(cli("frobnicate"), /unknown subcommand "frobnicate"/);

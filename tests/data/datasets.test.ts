@@ -2,11 +2,18 @@
 // datasheets say, the splits are disjoint, and the build script reproduces them byte for byte.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { spawnSync } from "child_process";
-import { loadDataset, loadDatasetSync, dataDir, DATASETS, DATASET_NAMES, datasetTemplate } from "../../src/data/datasets";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import {
+  loadDataset,
+  loadDatasetSync,
+  dataDir,
+  DATASETS,
+  DATASET_NAMES,
+  datasetTemplate,
+} from "../../src/data/datasets";
 import { readJsonl } from "../../src/data/jsonl";
 import { datasetStats } from "../../src/data/stats";
 import { tokenizeDataset } from "../../src/data/prepare";
@@ -62,7 +69,9 @@ test("spam: balanced ham/spam in both splits, texts short enough for a small mod
 });
 
 test("docs-qa: at least 1,000 pairs, short answers, provenance on every pair", async () => {
-  const ds = await loadDataset<{ question: string; answer: string; provenance: { file: string; rule: string } }>("docs-qa");
+  const ds = await loadDataset<{ question: string; answer: string; provenance: { file: string; rule: string } }>(
+    "docs-qa",
+  );
   assert.ok(ds.train.length + ds.test.length >= 1000);
   for (const r of [...ds.train, ...ds.test]) {
     assert.ok(r.answer.length <= 360, r.question);
@@ -75,11 +84,19 @@ test("docs-qa: at least 1,000 pairs, short answers, provenance on every pair", a
 test("email-subject: every answer is read verbatim from its input, and inputs are short", async () => {
   const ds = await loadDataset<{ text: string; answer: string }>("email-subject");
   for (const r of [...ds.train, ...ds.test]) {
-    assert.ok(r.text.split("\n").includes(`Subject: ${r.answer}`) || r.text.split("\n").some((l) => /^subject: /i.test(l) && l.slice(9) === r.answer), r.answer);
+    assert.ok(
+      r.text.split("\n").includes(`Subject: ${r.answer}`) ||
+        r.text.split("\n").some((l) => /^subject: /i.test(l) && l.slice(9) === r.answer),
+      r.answer,
+    );
     assert.ok(r.text.length < 600, `input of ${r.answer} is ${r.text.length} chars`);
   }
   const trainSubjects = new Set(ds.train.map((r) => r.answer.toLowerCase()));
-  assert.equal(ds.test.filter((r) => trainSubjects.has(r.answer.toLowerCase())).length, 0, "no test subject is seen in training");
+  assert.equal(
+    ds.test.filter((r) => trainSubjects.has(r.answer.toLowerCase())).length,
+    0,
+    "no test subject is seen in training",
+  );
 });
 
 test("email-subject and docs-qa test items fit a small model's context: under 200 Pythia tokens with the template", async () => {
@@ -88,7 +105,10 @@ test("email-subject and docs-qa test items fit a small model's context: under 20
     const ds = loadDatasetSync(name);
     const { examples, stats } = tokenizeDataset(ds.template, tok, ds.test);
     assert.ok(stats.maxTokens < 200, `${name}: longest test item is ${stats.maxTokens} tokens`);
-    assert.ok(examples.every((e) => e.completionLength >= 2), `${name}: every answer has a token besides EOS`);
+    assert.ok(
+      examples.every((e) => e.completionLength >= 2),
+      `${name}: every answer has a token besides EOS`,
+    );
   }
 });
 
@@ -100,9 +120,17 @@ test("data/ (the datasets) stays under 12 MB", () => {
 
 test("the build script reproduces the committed files byte for byte", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-datasets-"));
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "build-datasets.ts"), "--out", out], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "scripts", "build-datasets.ts"), "--out", out],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   for (const name of DATASET_NAMES)
-    for (const f of FILES) assert.ok(fs.readFileSync(path.join(out, name, f)).equals(fs.readFileSync(path.join(dataDir(name), f))), `${name}/${f} differs from a fresh build`);
+    for (const f of FILES)
+      assert.ok(
+        fs.readFileSync(path.join(out, name, f)).equals(fs.readFileSync(path.join(dataDir(name), f))),
+        `${name}/${f} differs from a fresh build`,
+      );
   fs.rmSync(out, { recursive: true, force: true });
 });

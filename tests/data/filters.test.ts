@@ -4,7 +4,10 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS } from "../../src/data/filters";
 
-const good = { question: "What does the learning rate control?", answer: "How big a step the optimizer takes along the gradient at each update." };
+const good = {
+  question: "What does the learning rate control?",
+  answer: "How big a step the optimizer takes along the gradient at each update.",
+};
 
 test("a good pair passes every check", () => {
   assert.equal(checkPair(good.question, good.answer, { language: "en" }), null);
@@ -54,17 +57,34 @@ test("filterPairs: kept in order, every drop has a reason, counts add up", () =>
   ];
   const r = filterPairs(items);
   assert.deepEqual(r.kept, [items[0], items[3]]);
-  assert.deepEqual(r.dropped.map((d) => [d.index, d.reason]), [[1, "empty-answer"], [2, "repetitive"], [4, "answer-copies-question"]]);
+  assert.deepEqual(
+    r.dropped.map((d) => [d.index, d.reason]),
+    [
+      [1, "empty-answer"],
+      [2, "repetitive"],
+      [4, "answer-copies-question"],
+    ],
+  );
   assert.equal(r.counts.kept, 2);
   for (const reason of FILTER_REASONS) assert.equal(typeof r.counts[reason], "number", `count for ${reason}`);
-  const sum = Object.entries(r.counts).filter(([k]) => k !== "kept").reduce((s, [, v]) => s + v, 0);
+  const sum = Object.entries(r.counts)
+    .filter(([k]) => k !== "kept")
+    .reduce((s, [, v]) => s + v, 0);
   assert.equal(sum + r.counts.kept, items.length, "every item is either kept or counted under one reason");
 });
 
 test("instruction records, custom accessors and custom checks", () => {
-  const recs = [{ instruction: "Summarise.", output: "A summary of the text." }, { instruction: "Summarise.", output: "TODO" }];
-  const r = filterPairs(recs, { custom: [{ reason: "placeholder", test: (_q, a) => (/\bTODO\b/.test(a) ? "answer is a TODO placeholder" : null) }] });
-  assert.deepEqual(r.dropped.map((d) => [d.index, d.reason, d.detail]), [[1, "placeholder", "answer is a TODO placeholder"]]);
+  const recs = [
+    { instruction: "Summarise.", output: "A summary of the text." },
+    { instruction: "Summarise.", output: "TODO" },
+  ];
+  const r = filterPairs(recs, {
+    custom: [{ reason: "placeholder", test: (_q, a) => (/\bTODO\b/.test(a) ? "answer is a TODO placeholder" : null) }],
+  });
+  assert.deepEqual(
+    r.dropped.map((d) => [d.index, d.reason, d.detail]),
+    [[1, "placeholder", "answer is a TODO placeholder"]],
+  );
   assert.equal(r.counts.placeholder, 1);
   const t = filterPairs([{ q: "Q?", a: "" }], { question: (x) => x.q, answer: (x) => x.a });
   assert.equal(t.dropped[0].reason, "empty-answer");

@@ -24,7 +24,16 @@ async function tiny() {
   await useTestBackend();
   const tokenizer = tokenizerFromJSON(trainByteLevelBPE(CORPUS, { vocabSize: 300 }));
   const model = GPTNeoXForCausalLM.create(
-    makeConfig({ vocabSize: 320, hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 96, bosTokenId: 0, eosTokenId: 0 }),
+    makeConfig({
+      vocabSize: 320,
+      hiddenSize: 32,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      intermediateSize: 64,
+      maxPositionEmbeddings: 96,
+      bosTokenId: 0,
+      eosTokenId: 0,
+    }),
     { seed: 3 },
   );
   return { model, tokenizer };
@@ -37,20 +46,51 @@ test("local generator: same text as generate() for the prompt and its seed; seed
     assert.equal(gen.name, "local:tiny");
     const prompts = ["### Question:\nWhat is a tensor?\n\n### Answer:\n", "The learning rate"];
     const before = tf.memory().numTensors;
-    const out = await gen.generate(prompts, { temperature: 0.9, topP: 0.95, maxNewTokens: 12, seed: 10, stop: [], repetitionPenalty: 1 });
+    const out = await gen.generate(prompts, {
+      temperature: 0.9,
+      topP: 0.95,
+      maxNewTokens: 12,
+      seed: 10,
+      stop: [],
+      repetitionPenalty: 1,
+    });
     assert.equal(tf.memory().numTensors, before, "generation leaked tensors");
-    assert.deepEqual(out.map((g) => g.seed), [10, 11]);
+    assert.deepEqual(
+      out.map((g) => g.seed),
+      [10, 11],
+    );
     for (const [i, g] of out.entries()) {
-      const ids = await generate(model, tokenizer.encode(prompts[i]), { doSample: true, temperature: 0.9, topP: 0.95, maxNewTokens: 12, seed: 10 + i });
+      const ids = await generate(model, tokenizer.encode(prompts[i]), {
+        doSample: true,
+        temperature: 0.9,
+        topP: 0.95,
+        maxNewTokens: 12,
+        seed: 10 + i,
+      });
       // ids past the tokenizer's 300 (the model has 320 rows, as Pythia pads 50277 to 50304) have no text
-      assert.equal(g.text, tokenizer.decode(ids.filter((id) => id < tokenizer.vocabSize), { skipSpecialTokens: true }).trim());
+      assert.equal(
+        g.text,
+        tokenizer
+          .decode(
+            ids.filter((id) => id < tokenizer.vocabSize),
+            { skipSpecialTokens: true },
+          )
+          .trim(),
+      );
       assert.equal(g.prompt, prompts[i]);
       assert.equal(g.generator, "local:tiny");
       assert.equal(g.temperature, 0.9);
       assert.equal(g.attempts, 1);
     }
     // the second prompt alone, with the seed it was given, gives the same text
-    const [again] = await gen.generate([prompts[1]], { temperature: 0.9, topP: 0.95, maxNewTokens: 12, seed: 11, stop: [], repetitionPenalty: 1 });
+    const [again] = await gen.generate([prompts[1]], {
+      temperature: 0.9,
+      topP: 0.95,
+      maxNewTokens: 12,
+      seed: 11,
+      stop: [],
+      repetitionPenalty: 1,
+    });
     assert.equal(again.text, out[1].text);
     // temperature 0 is greedy: the same whatever the seed
     const g1 = await gen.generate([prompts[0]], { temperature: 0, maxNewTokens: 8, seed: 1, stop: [] });
@@ -76,8 +116,14 @@ test("local generator: stop strings cut the text; too-long prompts and bad optio
       assert.ok(full.text.startsWith(cut.text), "the cut text is a prefix of the full one");
       assert.equal(cut.finishReason, "stop");
     }
-    await assert.rejects(gen.generate(["word ".repeat(200)], { maxNewTokens: 8 }), /prompt 0 has \d+ tokens; with maxNewTokens 8 that exceeds the model's 96 positions/);
-    await assert.rejects(gen.generate(["x"], { temperature: -1 }), /local:tiny: option temperature must be a finite number >= 0/);
+    await assert.rejects(
+      gen.generate(["word ".repeat(200)], { maxNewTokens: 8 }),
+      /prompt 0 has \d+ tokens; with maxNewTokens 8 that exceeds the model's 96 positions/,
+    );
+    await assert.rejects(
+      gen.generate(["x"], { temperature: -1 }),
+      /local:tiny: option temperature must be a finite number >= 0/,
+    );
     await assert.rejects(gen.generate([42 as any]), /prompt 0 must be a string/);
   } finally {
     model.dispose();
@@ -88,10 +134,27 @@ test("answerWithModel: one pair per question with model provenance (local model)
   const { model, tokenizer } = await tiny();
   try {
     const gen = new LocalGenerator(model, tokenizer, { modelName: "tiny" });
-    const pairs = await answerWithModel(gen, [{ id: "q1", question: "What is a tensor?" }, { id: "q2", question: "How do I install it?" }], { maxNewTokens: 6, seed: 4, temperature: 0.7 });
+    const pairs = await answerWithModel(
+      gen,
+      [
+        { id: "q1", question: "What is a tensor?" },
+        { id: "q2", question: "How do I install it?" },
+      ],
+      { maxNewTokens: 6, seed: 4, temperature: 0.7 },
+    );
     assert.equal(pairs.length, 2);
-    assert.deepEqual(pairs.map((p) => p.question), ["What is a tensor?", "How do I install it?"]);
-    assert.deepEqual(pairs[1].provenance, { method: "model", generator: "local:tiny", prompt: "### Question:\nHow do I install it?\n\n### Answer:\n", temperature: 0.7, seed: 5, sourceId: "q2" });
+    assert.deepEqual(
+      pairs.map((p) => p.question),
+      ["What is a tensor?", "How do I install it?"],
+    );
+    assert.deepEqual(pairs[1].provenance, {
+      method: "model",
+      generator: "local:tiny",
+      prompt: "### Question:\nHow do I install it?\n\n### Answer:\n",
+      temperature: 0.7,
+      seed: 5,
+      sourceId: "q2",
+    });
   } finally {
     model.dispose();
   }
@@ -104,7 +167,15 @@ class Scripted implements Generator {
   constructor(private texts: string[]) {}
   async generate(prompts: string[], opts?: GenerationOptions): Promise<Generation[]> {
     this.seen.push({ prompts, opts });
-    return prompts.map((prompt, i) => ({ prompt, text: this.texts.shift() ?? "", finishReason: "stop", generator: this.name, temperature: opts?.temperature ?? 1, seed: (opts?.seed ?? 0) + i, attempts: 1 }));
+    return prompts.map((prompt, i) => ({
+      prompt,
+      text: this.texts.shift() ?? "",
+      finishReason: "stop",
+      generator: this.name,
+      temperature: opts?.temperature ?? 1,
+      seed: (opts?.seed ?? 0) + i,
+      attempts: 1,
+    }));
   }
 }
 
@@ -114,10 +185,27 @@ test("pairsWithModel: few-shot prompts from seeds, parsed pairs, unparseable tex
     { id: "b", question: "What is a batch?", answer: "Several examples processed together." },
     { id: "c", question: "What is an epoch?", answer: "One pass over the training data." },
   ];
-  const gen = new Scripted(["What is a step?\n\n### Answer:\nOne optimizer update.", "no marker here", "What is a loss?\n### Answer:\n", "  What is a token?\n\n## Answer: A piece of text.\n\n### Question: extra"]);
+  const gen = new Scripted([
+    "What is a step?\n\n### Answer:\nOne optimizer update.",
+    "no marker here",
+    "What is a loss?\n### Answer:\n",
+    "  What is a token?\n\n## Answer: A piece of text.\n\n### Question: extra",
+  ]);
   const { pairs, rejected } = await pairsWithModel(gen, seeds, { count: 4, shots: 2, seed: 9, temperature: 0.8 });
-  assert.deepEqual(pairs.map((p) => [p.question, p.answer]), [["What is a step?", "One optimizer update."], ["What is a token?", "A piece of text."]]);
-  assert.deepEqual(rejected.map((r) => [r.index, r.reason]), [[1, "no '### Answer:' marker"], [2, "empty answer"]]);
+  assert.deepEqual(
+    pairs.map((p) => [p.question, p.answer]),
+    [
+      ["What is a step?", "One optimizer update."],
+      ["What is a token?", "A piece of text."],
+    ],
+  );
+  assert.deepEqual(
+    rejected.map((r) => [r.index, r.reason]),
+    [
+      [1, "no '### Answer:' marker"],
+      [2, "empty answer"],
+    ],
+  );
   const prompts = gen.seen[0].prompts;
   assert.equal(prompts.length, 4);
   for (const p of prompts) {

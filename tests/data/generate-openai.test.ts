@@ -15,7 +15,17 @@ const fast = { maxRetries: 3, baseDelayMs: 10, maxDelayMs: 40 };
 const unlimited = { requestsPerMinute: Infinity, concurrency: 4 };
 
 function client(baseUrl: string, extra: Partial<ConstructorParameters<typeof OpenAIGenerator>[0]> = {}) {
-  return new OpenAIGenerator({ baseUrl, model: "test-model", apiKeyEnv: "TEST_KEY", env, retry: fast, rateLimit: unlimited, timeoutMs: 2000, onProgress: () => {}, ...extra });
+  return new OpenAIGenerator({
+    baseUrl,
+    model: "test-model",
+    apiKeyEnv: "TEST_KEY",
+    env,
+    retry: fast,
+    rateLimit: unlimited,
+    timeoutMs: 2000,
+    onProgress: () => {},
+    ...extra,
+  });
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp): Promise<GeneratorError> {
@@ -36,10 +46,24 @@ test("a normal reply: text, order, provenance name, request body and auth header
   try {
     const gen = client(s.baseUrl);
     assert.equal(gen.name, `openai:${s.baseUrl}/test-model`);
-    const out = await gen.generate(["first prompt", "second prompt"], { temperature: 0.3, seed: 7, maxNewTokens: 20, system: "be brief" });
-    assert.deepEqual(out.map((g) => g.text), ["echo: first prompt", "echo: second prompt"]);
-    assert.deepEqual(out.map((g) => g.seed), [7, 8]);
-    assert.deepEqual(out.map((g) => g.attempts), [1, 1]);
+    const out = await gen.generate(["first prompt", "second prompt"], {
+      temperature: 0.3,
+      seed: 7,
+      maxNewTokens: 20,
+      system: "be brief",
+    });
+    assert.deepEqual(
+      out.map((g) => g.text),
+      ["echo: first prompt", "echo: second prompt"],
+    );
+    assert.deepEqual(
+      out.map((g) => g.seed),
+      [7, 8],
+    );
+    assert.deepEqual(
+      out.map((g) => g.attempts),
+      [1, 1],
+    );
     assert.equal(out[0].temperature, 0.3);
     assert.equal(out[0].generator, gen.name);
     assert.equal(s.requests.length, 2);
@@ -50,7 +74,10 @@ test("a normal reply: text, order, provenance name, request body and auth header
     assert.equal(r.body.max_tokens, 20);
     assert.equal(r.body.temperature, 0.3);
     assert.deepEqual(await gen.listModels(), ["test-model"]);
-    assert.ok(!JSON.stringify(gen).includes(KEY) && !require("util").inspect(gen).includes(KEY), "the key is visible on the object");
+    assert.ok(
+      !JSON.stringify(gen).includes(KEY) && !require("node:util").inspect(gen).includes(KEY),
+      "the key is visible on the object",
+    );
   } finally {
     await s.close();
   }
@@ -108,7 +135,11 @@ test("a Retry-After longer than maxRetryAfterMs is an error, not a long sleep", 
   try {
     s.plan({ status: 429, headers: { "retry-after": "3600" } });
     const t0 = Date.now();
-    await rejectsWith(client(s.baseUrl, { retry: { ...fast, maxRetryAfterMs: 1000 } }).generate(["x"]), "rate_limit", /asks to wait 3600 s/);
+    await rejectsWith(
+      client(s.baseUrl, { retry: { ...fast, maxRetryAfterMs: 1000 } }).generate(["x"]),
+      "rate_limit",
+      /asks to wait 3600 s/,
+    );
     assert.ok(Date.now() - t0 < 60_000, "an over-long Retry-After is refused, not slept");
   } finally {
     await s.close();
@@ -140,7 +171,11 @@ test("a server that never answers gives a timeout error within the configured ti
   try {
     s.plan({ hang: true });
     const t0 = Date.now();
-    await rejectsWith(client(s.baseUrl, { timeoutMs: 300, retry: { maxRetries: 0 } }).generate(["x"]), "timeout", /no reply within 300 ms.*gave up after 1 attempt$/);
+    await rejectsWith(
+      client(s.baseUrl, { timeoutMs: 300, retry: { maxRetries: 0 } }).generate(["x"]),
+      "timeout",
+      /no reply within 300 ms.*gave up after 1 attempt$/,
+    );
     const took = Date.now() - t0;
     assert.ok(took >= 280, `gave up after ${took} ms, before the 300 ms timeout`);
     // A timeout is retried like a transient failure: hang once, then answer.
@@ -158,15 +193,30 @@ test("a stalled server: a progress line names the URL while waiting, each retry 
   try {
     s.plan({ hang: true }, { hang: true });
     const lines: string[] = [];
-    const gen = client(s.baseUrl, { timeoutMs: 450, progressEveryMs: 100, retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10 }, onProgress: (l) => lines.push(l) });
+    const gen = client(s.baseUrl, {
+      timeoutMs: 450,
+      progressEveryMs: 100,
+      retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10 },
+      onProgress: (l) => lines.push(l),
+    });
     const url = `${s.baseUrl}/chat/completions`;
-    const e = await rejectsWith(gen.generate(["x"]), "timeout", new RegExp(`^${url.replace(/[./]/g, "\\$&")}: no reply within 450 ms: gave up after 2 attempts$`));
+    const e = await rejectsWith(
+      gen.generate(["x"]),
+      "timeout",
+      new RegExp(`^${url.replace(/[./]/g, "\\$&")}: no reply within 450 ms: gave up after 2 attempts$`),
+    );
     assert.ok(!e.message.includes("\n"));
     const waiting = lines.filter((l) => l.startsWith(`${url}: waiting for a reply, `));
-    assert.ok(waiting.length >= 4, `expected a waiting line every 100 ms over two 450 ms attempts, got ${JSON.stringify(lines)}`);
+    assert.ok(
+      waiting.length >= 4,
+      `expected a waiting line every 100 ms over two 450 ms attempts, got ${JSON.stringify(lines)}`,
+    );
     assert.match(waiting[0], /waiting for a reply, 0 s so far \(attempt 1 of 2; gives up on it after 0\.45 s\)$/);
     assert.ok(waiting.some((l) => /attempt 2 of 2/.test(l)));
-    assert.ok(lines.some((l) => l.startsWith(`${url}: no reply within 450 ms; retrying in `) && /\(attempt 2 of 2\)$/.test(l)), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => l.startsWith(`${url}: no reply within 450 ms; retrying in `) && /\(attempt 2 of 2\)$/.test(l)),
+      JSON.stringify(lines),
+    );
     for (const l of lines) assert.ok(!l.includes(KEY), `the API key leaked into a progress line: ${l}`);
     assert.equal(s.requests[0].authorization, `Bearer ${KEY}`, "the key was sent, so it was there to leak");
   } finally {
@@ -178,16 +228,35 @@ test("the per-attempt timeout: an option, else $TUNEBOOK_OPENAI_TIMEOUT_S second
   const base = { baseUrl: "http://127.0.0.1:9/v1", model: "m", onProgress: () => {} };
   assert.equal(new OpenAIGenerator({ ...base, env: {} }).timeoutMs, 60_000);
   assert.equal(new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: "2.5" } }).timeoutMs, 2500);
-  assert.equal(new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: "2.5" }, timeoutMs: 700 }).timeoutMs, 700);
+  assert.equal(
+    new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: "2.5" }, timeoutMs: 700 }).timeoutMs,
+    700,
+  );
   for (const bad of ["soon", "0", "-1", "Infinity"])
-    assert.throws(() => new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: bad } }), (e: any) => e instanceof GeneratorError && e.message === `OpenAIGenerator: $TUNEBOOK_OPENAI_TIMEOUT_S must be a number of seconds > 0, got ${JSON.stringify(bad)}`, bad);
-  assert.throws(() => new OpenAIGenerator({ ...base, env: {}, timeoutMs: Infinity }), /timeoutMs must be a finite number > 0/);
-  assert.throws(() => new OpenAIGenerator({ ...base, env: {}, progressEveryMs: -1 }), /progressEveryMs must be a number >= 0/);
+    assert.throws(
+      () => new OpenAIGenerator({ ...base, env: { TUNEBOOK_OPENAI_TIMEOUT_S: bad } }),
+      (e: any) =>
+        e instanceof GeneratorError &&
+        e.message ===
+          `OpenAIGenerator: $TUNEBOOK_OPENAI_TIMEOUT_S must be a number of seconds > 0, got ${JSON.stringify(bad)}`,
+      bad,
+    );
+  assert.throws(
+    () => new OpenAIGenerator({ ...base, env: {}, timeoutMs: Infinity }),
+    /timeoutMs must be a finite number > 0/,
+  );
+  assert.throws(
+    () => new OpenAIGenerator({ ...base, env: {}, progressEveryMs: -1 }),
+    /progressEveryMs must be a number >= 0/,
+  );
   // the environment's timeout reaches a client made from the environment, and is enforced
   const s = await startOpenAIServer();
   try {
     s.plan({ hang: true });
-    const gen = openAIGeneratorFromEnv({ retry: { maxRetries: 0 }, onProgress: () => {} }, { OPENAI_BASE_URL: s.baseUrl, TUNEBOOK_OPENAI_TIMEOUT_S: "0.3" })!;
+    const gen = openAIGeneratorFromEnv(
+      { retry: { maxRetries: 0 }, onProgress: () => {} },
+      { OPENAI_BASE_URL: s.baseUrl, TUNEBOOK_OPENAI_TIMEOUT_S: "0.3" },
+    )!;
     assert.equal(gen.timeoutMs, 300);
     await rejectsWith(gen.generate(["x"]), "timeout", /no reply within 300 ms/);
   } finally {
@@ -199,10 +268,20 @@ test("auth: a wrong or missing key is refused at once with a hint naming the var
   const s = await startOpenAIServer({ apiKey: "the-right-key" });
   try {
     const wrong = client(s.baseUrl);
-    const e = await rejectsWith(wrong.generate(["x"]), "auth", /authentication failed \(HTTP 401\): the key in \$TEST_KEY was refused: Incorrect API key/);
+    const e = await rejectsWith(
+      wrong.generate(["x"]),
+      "auth",
+      /authentication failed \(HTTP 401\): the key in \$TEST_KEY was refused: Incorrect API key/,
+    );
     assert.equal(e.attempts, 1);
     assert.equal(s.requests.length, 1, "401 is not retried");
-    const none = new OpenAIGenerator({ baseUrl: s.baseUrl, model: "m", apiKeyEnv: "NO_SUCH_VAR", env: {}, retry: fast });
+    const none = new OpenAIGenerator({
+      baseUrl: s.baseUrl,
+      model: "m",
+      apiKeyEnv: "NO_SUCH_VAR",
+      env: {},
+      retry: fast,
+    });
     assert.equal(none.hasApiKey, false);
     await rejectsWith(none.generate(["x"]), "auth", /no API key: set \$NO_SUCH_VAR/);
     assert.equal(s.requests[1].authorization, undefined);
@@ -226,7 +305,10 @@ test("rate limit: request starts are spaced by 60000/requestsPerMinute and concu
   try {
     const gen = client(s.baseUrl, { rateLimit: { requestsPerMinute: 600, concurrency: 2 } }); // 100 ms apart
     const out = await gen.generate(["a", "b", "c", "d"]);
-    assert.deepEqual(out.map((g) => g.text), ["echo: a", "echo: b", "echo: c", "echo: d"]);
+    assert.deepEqual(
+      out.map((g) => g.text),
+      ["echo: a", "echo: b", "echo: c", "echo: d"],
+    );
     assert.equal(s.requests.length, 4);
     // The pacing itself is checked where the limiter controls it — when it lets a request start — not at the
     // server, where arrival times also carry network and scheduling jitter of a loaded machine.
@@ -235,12 +317,19 @@ test("rate limit: request starts are spaced by 60000/requestsPerMinute and concu
     await Promise.all([0, 1, 2, 3].map(() => limiter.run(async () => void starts.push(Date.now()))));
     // The limiter books start i at (first start + i × 100 ms): a start that fires late (a busy event loop)
     // does not push the later ones back, so the guarantee is on the schedule, not on each gap.
-    for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[0] >= 100 * i - 2, `start ${i} only ${starts[i] - starts[0]} ms after start 0 (booked at ${100 * i} ms)`);
+    for (let i = 1; i < starts.length; i++)
+      assert.ok(
+        starts[i] - starts[0] >= 100 * i - 2,
+        `start ${i} only ${starts[i] - starts[0]} ms after start 0 (booked at ${100 * i} ms)`,
+      );
     // Concurrency: slow replies, no spacing; the server never sees more than 2 open requests.
     const slow = client(s.baseUrl, { rateLimit: { requestsPerMinute: Infinity, concurrency: 2 } });
     s.plan(...Array.from({ length: 6 }, () => ({ status: 200, body: chatReply("slow"), delayMs: 60 })));
     const t0 = Date.now();
-    assert.deepEqual((await slow.generate(["1", "2", "3", "4", "5", "6"])).map((g) => g.text), Array(6).fill("slow"));
+    assert.deepEqual(
+      (await slow.generate(["1", "2", "3", "4", "5", "6"])).map((g) => g.text),
+      Array(6).fill("slow"),
+    );
     assert.equal(s.maxInFlight, 2);
     assert.ok(Date.now() - t0 >= 170, "6 replies of 60 ms, 2 at a time, take at least 3 rounds");
   } finally {
@@ -252,13 +341,23 @@ test("connection refused is a network error after bounded retries", async () => 
   const s = await startOpenAIServer();
   const url = s.baseUrl;
   await s.close();
-  await rejectsWith(client(url, { retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } }).generate(["x"]), "network", /network error.*gave up after 2 attempts/);
+  await rejectsWith(
+    client(url, { retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } }).generate(["x"]),
+    "network",
+    /network error.*gave up after 2 attempts/,
+  );
 });
 
 test("configuration errors are clear; fromEnv returns null without OPENAI_BASE_URL", () => {
-  assert.throws(() => new OpenAIGenerator({ baseUrl: "api.openai.com", model: "m" }), /baseUrl must be an http\(s\) URL/);
+  assert.throws(
+    () => new OpenAIGenerator({ baseUrl: "api.openai.com", model: "m" }),
+    /baseUrl must be an http\(s\) URL/,
+  );
   assert.throws(() => new OpenAIGenerator({ baseUrl: "http://x/v1", model: "" }), /model must be a non-empty string/);
-  assert.throws(() => new OpenAIGenerator({ baseUrl: "http://x/v1", model: "m", defaults: { temperature: -1 } }), /temperature must be a finite number >= 0/);
+  assert.throws(
+    () => new OpenAIGenerator({ baseUrl: "http://x/v1", model: "m", defaults: { temperature: -1 } }),
+    /temperature must be a finite number >= 0/,
+  );
   assert.equal(openAIGeneratorFromEnv({}, {}), null);
   const g = openAIGeneratorFromEnv({}, { OPENAI_BASE_URL: "http://127.0.0.1:1/v1/", OPENAI_MODEL: "llama" })!;
   assert.equal(g.name, "openai:http://127.0.0.1:1/v1/llama");
@@ -272,9 +371,18 @@ test("Retry-After parsing and jittered back-off bounds", () => {
   assert.equal(parseRetryAfter("soon"), undefined);
   assert.equal(parseRetryAfter(undefined), undefined);
   const o = { baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(backoffDelay(3, o, () => 0.999999), 399);
-  assert.equal(backoffDelay(10, o, () => 0.999999), 999);
-  assert.equal(backoffDelay(1, o, () => 0), 0);
+  assert.equal(
+    backoffDelay(3, o, () => 0.999999),
+    399,
+  );
+  assert.equal(
+    backoffDelay(10, o, () => 0.999999),
+    999,
+  );
+  assert.equal(
+    backoffDelay(1, o, () => 0),
+    0,
+  );
 });
 
 test("pairsWithModel through the endpoint: pairs record the openai generator, prompt, temperature and seed", async () => {
@@ -283,10 +391,24 @@ test("pairsWithModel through the endpoint: pairs record the openai generator, pr
   try {
     s.plan({ status: 200, body: chatReply("What is a checkpoint?\n\n### Answer:\nA saved copy of the weights.") });
     const gen = client(s.baseUrl);
-    const { pairs, rejected } = await pairsWithModel(gen, [{ id: "a", question: "What is a tensor?", answer: "An array." }], { count: 1, shots: 1, temperature: 0.9, seed: 3 });
+    const { pairs, rejected } = await pairsWithModel(
+      gen,
+      [{ id: "a", question: "What is a tensor?", answer: "An array." }],
+      { count: 1, shots: 1, temperature: 0.9, seed: 3 },
+    );
     assert.deepEqual(rejected, []);
-    assert.deepEqual(pairs.map((p) => [p.question, p.answer]), [["What is a checkpoint?", "A saved copy of the weights."]]);
-    assert.deepEqual(pairs[0].provenance, { method: "model", generator: `openai:${s.baseUrl}/test-model`, prompt: s.requests[0].body.messages.at(-1).content, temperature: 0.9, seed: 3, sourceId: "a" });
+    assert.deepEqual(
+      pairs.map((p) => [p.question, p.answer]),
+      [["What is a checkpoint?", "A saved copy of the weights."]],
+    );
+    assert.deepEqual(pairs[0].provenance, {
+      method: "model",
+      generator: `openai:${s.baseUrl}/test-model`,
+      prompt: s.requests[0].body.messages.at(-1).content,
+      temperature: 0.9,
+      seed: 3,
+      sourceId: "a",
+    });
     assert.equal(s.requests[0].body.seed, 3);
     assert.deepEqual(s.requests[0].body.stop, ["### Question:", "<|endoftext|>"]);
   } finally {

@@ -1,9 +1,17 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { parseJsonl, readJsonl, readJsonlSync, writeJsonl, toJsonl, formatIssue, JsonlError } from "../../src/data/jsonl";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  parseJsonl,
+  readJsonl,
+  readJsonlSync,
+  writeJsonl,
+  toJsonl,
+  formatIssue,
+  JsonlError,
+} from "../../src/data/jsonl";
 import { makeFifo } from "../helpers/fifo";
 import { validateRecord, inferSchema } from "../../src/data/schema";
 
@@ -27,21 +35,36 @@ test("each kind of bad line names FILE:LINE, the field and what was expected", (
   const cases: [string, string, RegExp][] = [
     ["bad JSON", '{"question": "a?", "answer": ', /^f\.jsonl:2: invalid JSON: .*one JSON object per line/],
     ["missing field", JSON.stringify({ question: "a?" }), /^f\.jsonl:2: missing field "answer"/],
-    ["mistyped field", JSON.stringify({ question: "a?", answer: 42 }), /^f\.jsonl:2: field "answer": expected a string, found number 42/],
-    ["empty answer", JSON.stringify({ question: "a?", answer: "  " }), /^f\.jsonl:2: field "answer": expected a non-empty string/],
+    [
+      "mistyped field",
+      JSON.stringify({ question: "a?", answer: 42 }),
+      /^f\.jsonl:2: field "answer": expected a string, found number 42/,
+    ],
+    [
+      "empty answer",
+      JSON.stringify({ question: "a?", answer: "  " }),
+      /^f\.jsonl:2: field "answer": expected a non-empty string/,
+    ],
     ["not an object", "[1, 2]", /^f\.jsonl:2: expected a JSON object/],
-    ["mistyped metadata", JSON.stringify({ question: "a?", answer: "A", id: 1.5 }), /^f\.jsonl:2: field "id": expected a string or an integer/],
+    [
+      "mistyped metadata",
+      JSON.stringify({ question: "a?", answer: "A", id: 1.5 }),
+      /^f\.jsonl:2: field "id": expected a string or an integer/,
+    ],
     ["BOM inside the file", "\ufeff" + QA("b?", "B."), /^f\.jsonl:2: byte order mark/],
   ];
   for (const [name, line, re] of cases) {
     const text = QA("ok?", "Fine.") + "\n" + line + "\n" + QA("c?", "C.") + "\n";
     // strict: stops at the first error, with file, line and field
-    assert.throws(() => parseJsonl(text, "f.jsonl", { schema: "qa" }), (e: unknown) => {
-      assert.ok(e instanceof JsonlError, name);
-      assert.equal(e.line, 2, name);
-      assert.match(e.message, re, name);
-      return true;
-    });
+    assert.throws(
+      () => parseJsonl(text, "f.jsonl", { schema: "qa" }),
+      (e: unknown) => {
+        assert.ok(e instanceof JsonlError, name);
+        assert.equal(e.line, 2, name);
+        assert.match(e.message, re, name);
+        return true;
+      },
+    );
     // lenient: keeps lines 1 and 3, reports line 2
     const r = parseJsonl(text, "f.jsonl", { schema: "qa", mode: "lenient" });
     assert.deepEqual(r.lineNumbers, [1, 3], name);
@@ -53,7 +76,11 @@ test("each kind of bad line names FILE:LINE, the field and what was expected", (
 
 test("a line over the size limit is an error naming its size and the limit", () => {
   const long = QA("q?", "x".repeat(500));
-  const r = parseJsonl(QA("a?", "A") + "\n" + long + "\n", "big.jsonl", { schema: "qa", mode: "lenient", maxLineBytes: 200 });
+  const r = parseJsonl(QA("a?", "A") + "\n" + long + "\n", "big.jsonl", {
+    schema: "qa",
+    mode: "lenient",
+    maxLineBytes: 200,
+  });
   assert.equal(r.records.length, 1);
   const [e] = errorsOf(r) as any[];
   assert.equal(e.line, 2);
@@ -68,10 +95,20 @@ test("invalid UTF-8 is an error on its line", () => {
 });
 
 test("lenient mode reports every bad line and drops nothing silently", () => {
-  const lines = [QA("a?", "A"), "nope", JSON.stringify({ question: "b?" }), QA("c?", "C"), JSON.stringify({ question: "d?", answer: "" }), QA("e?", "E")];
+  const lines = [
+    QA("a?", "A"),
+    "nope",
+    JSON.stringify({ question: "b?" }),
+    QA("c?", "C"),
+    JSON.stringify({ question: "d?", answer: "" }),
+    QA("e?", "E"),
+  ];
   const r = parseJsonl(lines.join("\n"), "m.jsonl", { schema: "qa", mode: "lenient" });
   assert.deepEqual(r.lineNumbers, [1, 4, 6]);
-  assert.deepEqual(errorsOf(r).map((i: any) => i.line), [2, 3, 5]);
+  assert.deepEqual(
+    errorsOf(r).map((i: any) => i.line),
+    [2, 3, 5],
+  );
   assert.equal(r.records.length + r.badLines + r.blankLines, r.totalLines);
 });
 
@@ -88,7 +125,11 @@ test("CRLF endings are accepted and normalised; a BOM at the start is ignored wi
 });
 
 test("blank lines are skipped with a warning; unknown fields warn", () => {
-  const r = parseJsonl(QA("a?", "A") + "\n\n" + JSON.stringify({ question: "b?", answer: "B", anwser: "x" }) + "\n", "b.jsonl", { schema: "qa" });
+  const r = parseJsonl(
+    QA("a?", "A") + "\n\n" + JSON.stringify({ question: "b?", answer: "B", anwser: "x" }) + "\n",
+    "b.jsonl",
+    { schema: "qa" },
+  );
   assert.equal(r.records.length, 2);
   assert.equal(r.blankLines, 1);
   const w = r.issues.map(formatIssue);
@@ -98,7 +139,10 @@ test("blank lines are skipped with a warning; unknown fields warn", () => {
 
 test("schemas: instruction (optional input), classification labels, extraction text-or-input", () => {
   assert.equal(validateRecord({ instruction: "Sum", output: "3" }, "instruction").length, 0);
-  assert.match(validateRecord({ instruction: "Sum", input: 3, output: "3" }, "instruction")[0].message, /field "input": expected a string/);
+  assert.match(
+    validateRecord({ instruction: "Sum", input: 3, output: "3" }, "instruction")[0].message,
+    /field "input": expected a string/,
+  );
   assert.equal(validateRecord({ text: "buy", label: "spam" }, "classification", { labels: ["ham", "spam"] }).length, 0);
   const [bad] = validateRecord({ text: "buy", label: "eggs" }, "classification", { labels: ["ham", "spam"] });
   assert.equal(bad.field, "label");
@@ -116,14 +160,20 @@ test("schemas: instruction (optional input), classification labels, extraction t
 test("writeJsonl is atomic: it validates first, leaves no temp file, and never half-writes", async () => {
   const dir = tmpDir();
   const file = path.join(dir, "out.jsonl");
-  const recs = [{ question: "a?", answer: "A\nwith a newline" }, { question: "b?", answer: "B" }];
+  const recs = [
+    { question: "a?", answer: "A\nwith a newline" },
+    { question: "b?", answer: "B" },
+  ];
   writeJsonl(file, recs, { schema: "qa" });
   assert.deepEqual(fs.readdirSync(dir), ["out.jsonl"]);
   const back = await readJsonl(file, { schema: "qa" });
   assert.deepEqual(back.records, recs);
   // a bad record: nothing is written, the old file stays intact
   const before = fs.readFileSync(file, "utf8");
-  assert.throws(() => writeJsonl(file, [{ question: "c?", answer: "C" }, { question: "d?" }], { schema: "qa" }), /out\.jsonl:2: missing field "answer"/);
+  assert.throws(
+    () => writeJsonl(file, [{ question: "c?", answer: "C" }, { question: "d?" }], { schema: "qa" }),
+    /out\.jsonl:2: missing field "answer"/,
+  );
   assert.equal(fs.readFileSync(file, "utf8"), before);
   assert.deepEqual(fs.readdirSync(dir), ["out.jsonl"]);
   assert.equal(toJsonl([]), "");
@@ -135,26 +185,50 @@ test("a missing file is a clear error naming it", async () => {
 });
 
 test("a key that appears twice in a record is an error naming FILE:LINE and the key, at any depth", async () => {
-  const text = [QA("a?", "A."), '{"question": "b?", "answer": "B.", "answer": "C."}', '{"question": "c?", "answer": "C.", "meta": {"src": "x", "src": "y"}}', QA("d?", "D.")].join("\n") + "\n";
-  assert.throws(() => parseJsonl(text, "dup.jsonl", { schema: "qa" }), (e: unknown) => {
-    assert.ok(e instanceof JsonlError);
-    assert.equal(formatIssue(e.issues[0]), 'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)');
-    assert.equal(e.field, "answer");
-    return true;
-  });
+  const text =
+    [
+      QA("a?", "A."),
+      '{"question": "b?", "answer": "B.", "answer": "C."}',
+      '{"question": "c?", "answer": "C.", "meta": {"src": "x", "src": "y"}}',
+      QA("d?", "D."),
+    ].join("\n") + "\n";
+  assert.throws(
+    () => parseJsonl(text, "dup.jsonl", { schema: "qa" }),
+    (e: unknown) => {
+      assert.ok(e instanceof JsonlError);
+      assert.equal(
+        formatIssue(e.issues[0]),
+        'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)',
+      );
+      assert.equal(e.field, "answer");
+      return true;
+    },
+  );
   const r = parseJsonl(text, "dup.jsonl", { schema: "qa", mode: "lenient" });
   assert.deepEqual(r.lineNumbers, [1, 4]);
   assert.equal(r.badLines, 2);
-  assert.deepEqual(errorsOf(r).map((i) => formatIssue(i as any)), [
-    'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)',
-    'dup.jsonl:3: duplicate key "src" in meta: each field must appear once (JSON would keep only the last value)',
-  ]);
+  assert.deepEqual(
+    errorsOf(r).map((i) => formatIssue(i as any)),
+    [
+      'dup.jsonl:2: duplicate key "answer": each field must appear once (JSON would keep only the last value)',
+      'dup.jsonl:3: duplicate key "src" in meta: each field must appear once (JSON would keep only the last value)',
+    ],
+  );
   // the same key in two records, or inside two different objects, is fine
-  assert.equal(parseJsonl('{"question":"a?","answer":"A","m":{"k":1},"n":{"k":1}}\n' + QA("a?", "A"), "ok.jsonl", { schema: "qa" }).records.length, 2);
+  assert.equal(
+    parseJsonl('{"question":"a?","answer":"A","m":{"k":1},"n":{"k":1}}\n' + QA("a?", "A"), "ok.jsonl", { schema: "qa" })
+      .records.length,
+    2,
+  );
 });
 
 test("the duplicate-key check keeps reading fast: 20,000 records in well under a second", () => {
-  const line = JSON.stringify({ question: "What does the flag --max-new-tokens do? ".repeat(4), answer: "It caps the new tokens. ".repeat(10), id: "x", meta: { a: [1, 2, 3], b: "z" } });
+  const line = JSON.stringify({
+    question: "What does the flag --max-new-tokens do? ".repeat(4),
+    answer: "It caps the new tokens. ".repeat(10),
+    id: "x",
+    meta: { a: [1, 2, 3], b: "z" },
+  });
   const text = Array.from({ length: 20_000 }, () => line).join("\n");
   const t0 = performance.now();
   const r = parseJsonl(text, "big.jsonl");
@@ -167,9 +241,18 @@ test("a data file that is a FIFO or a folder is refused at once, naming it (a FI
   const fifo = makeFifo(path.join(dir, "train.jsonl"));
   try {
     const t0 = Date.now();
-    await assert.rejects(readJsonl(fifo.path), (e: unknown) => e instanceof JsonlError && e.message === `${fifo.path}: is a FIFO (named pipe), not a regular file (expected a JSONL data file)`);
+    await assert.rejects(
+      readJsonl(fifo.path),
+      (e: unknown) =>
+        e instanceof JsonlError &&
+        e.message === `${fifo.path}: is a FIFO (named pipe), not a regular file (expected a JSONL data file)`,
+    );
     assert.throws(() => readJsonlSync(fifo.path), /train\.jsonl: is a FIFO \(named pipe\), not a regular file/);
-    await assert.rejects(readJsonl(dir), (e: unknown) => e instanceof JsonlError && e.message === `${dir}: is a folder, not a regular file (expected a JSONL data file)`);
+    await assert.rejects(
+      readJsonl(dir),
+      (e: unknown) =>
+        e instanceof JsonlError && e.message === `${dir}: is a folder, not a regular file (expected a JSONL data file)`,
+    );
     assert.ok(Date.now() - t0 < 2500, "refused at once");
   } finally {
     fifo.close();

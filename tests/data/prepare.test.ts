@@ -1,6 +1,6 @@
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
-import * as path from "path";
+import * as path from "node:path";
 import { FIXTURES } from "../helpers/backend";
 import { loadTokenizer } from "../../src/tokenizer";
 import type { Tokenizer } from "../../src/tokenizer/types";
@@ -58,17 +58,29 @@ test("truncation from the right cuts the end (the answer may go) and says so", (
   assert.deepEqual(ex.inputIds, full.inputIds.slice(0, full.promptLength + 2));
   assert.equal(ex.completionLength, 2);
   assert.equal(ex.completionCut, true);
-  assert.throws(() => tokenizeExample(QA_TEMPLATE, tok, rec, { truncationSide: "middle" as any }), /truncationSide must be "left" or "right"/);
+  assert.throws(
+    () => tokenizeExample(QA_TEMPLATE, tok, rec, { truncationSide: "middle" as any }),
+    /truncationSide must be "left" or "right"/,
+  );
 });
 
 test("tokenizeDataset: stats, and a bad record is named by index and id", () => {
   const t = classificationTemplate(["ham", "spam"]);
-  const recs = [{ text: "Buy now", label: "spam" }, { text: "Meeting at 3", label: "ham" }];
+  const recs = [
+    { text: "Buy now", label: "spam" },
+    { text: "Meeting at 3", label: "ham" },
+  ];
   const { examples, stats } = tokenizeDataset(t, tok, recs);
   assert.equal(stats.count, 2);
   assert.equal(stats.truncated, 0);
-  assert.equal(stats.lossTokens, examples.reduce((s, e) => s + e.completionLength, 0));
-  assert.throws(() => tokenizeDataset(t, tok, [...recs, { id: "x7", text: "?", label: "eggs" }]), /record 2 \(id x7\): .*label "eggs"/);
+  assert.equal(
+    stats.lossTokens,
+    examples.reduce((s, e) => s + e.completionLength, 0),
+  );
+  assert.throws(
+    () => tokenizeDataset(t, tok, [...recs, { id: "x7", text: "?", label: "eggs" }]),
+    /record 2 \(id x7\): .*label "eggs"/,
+  );
   // the trainer accepts the result as is
   const { examples: ok, dropped } = prepareExamples(examples, 256);
   assert.equal(ok.length, 2);
@@ -79,8 +91,37 @@ test("padBatch: right or left, labels -100 and mask 0 on pads", () => {
   const a = { inputIds: [5, 6, 7], labels: [-100, 6, 7] };
   const b = { inputIds: [8] };
   const right = padBatch([a, b], { padTokenId: 1 });
-  assert.deepEqual(right, { inputIds: [[5, 6, 7], [8, 1, 1]], attentionMask: [[1, 1, 1], [1, 0, 0]], labels: [[-100, 6, 7], [8, -100, -100]] });
+  assert.deepEqual(right, {
+    inputIds: [
+      [5, 6, 7],
+      [8, 1, 1],
+    ],
+    attentionMask: [
+      [1, 1, 1],
+      [1, 0, 0],
+    ],
+    labels: [
+      [-100, 6, 7],
+      [8, -100, -100],
+    ],
+  });
   const left = padBatch([a, b], { padTokenId: 1, side: "left", maxLength: 4 });
-  assert.deepEqual(left, { inputIds: [[1, 5, 6, 7], [1, 1, 1, 8]], attentionMask: [[0, 1, 1, 1], [0, 0, 0, 1]], labels: [[-100, -100, 6, 7], [-100, -100, -100, 8]] });
-  assert.throws(() => padBatch([{ inputIds: [1, 2], labels: [1] }], { padTokenId: 0 }), /labels has 1 entries, inputIds 2/);
+  assert.deepEqual(left, {
+    inputIds: [
+      [1, 5, 6, 7],
+      [1, 1, 1, 8],
+    ],
+    attentionMask: [
+      [0, 1, 1, 1],
+      [0, 0, 0, 1],
+    ],
+    labels: [
+      [-100, -100, 6, 7],
+      [-100, -100, -100, 8],
+    ],
+  });
+  assert.throws(
+    () => padBatch([{ inputIds: [1, 2], labels: [1] }], { padTokenId: 0 }),
+    /labels has 1 entries, inputIds 2/,
+  );
 });

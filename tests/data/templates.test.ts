@@ -1,9 +1,18 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { QA_TEMPLATE, INSTRUCTION_TEMPLATE, classificationTemplate, extractionTemplate, stringTemplate, templateFor, placeholders, TemplateError } from "../../src/data/templates";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  QA_TEMPLATE,
+  INSTRUCTION_TEMPLATE,
+  classificationTemplate,
+  extractionTemplate,
+  stringTemplate,
+  templateFor,
+  placeholders,
+  TemplateError,
+} from "../../src/data/templates";
 import { chatTemplate } from "../../src/data/chat-template";
 import { loadTokenizer } from "../../src/tokenizer";
 import { FIXTURES } from "../helpers/backend";
@@ -16,10 +25,22 @@ test("Q&A template: the course's ### Question / ### Answer format, split at the 
 });
 
 test("errors name the missing field and the template", () => {
-  assert.throws(() => QA_TEMPLATE.render({ question: "Q?" }), (e: unknown) => e instanceof TemplateError && e.field === "answer" && /template "qa": the record has no field "answer"/.test(e.message));
-  assert.throws(() => QA_TEMPLATE.render({ answer: "A" }), (e: unknown) => e instanceof TemplateError && e.field === "question");
+  assert.throws(
+    () => QA_TEMPLATE.render({ question: "Q?" }),
+    (e: unknown) =>
+      e instanceof TemplateError &&
+      e.field === "answer" &&
+      /template "qa": the record has no field "answer"/.test(e.message),
+  );
+  assert.throws(
+    () => QA_TEMPLATE.render({ answer: "A" }),
+    (e: unknown) => e instanceof TemplateError && e.field === "question",
+  );
   assert.throws(() => QA_TEMPLATE.render({ question: "Q?", answer: "  " }), /field "answer" \(the answer\) is empty/);
-  assert.throws(() => QA_TEMPLATE.render({ question: ["Q?"], answer: "A" }), /field "question" must be a string, found an array/);
+  assert.throws(
+    () => QA_TEMPLATE.render({ question: ["Q?"], answer: "A" }),
+    /field "question" must be a string, found an array/,
+  );
 });
 
 test("instruction template: with an Input section only when the record has an input", () => {
@@ -48,7 +69,10 @@ test("extraction template: question from the record or the default; text or inpu
   const r = t.render({ text: "Subject: Lunch?", answer: "Lunch?" });
   assert.equal(r.prompt, "### Input:\nSubject: Lunch?\n\n### Question:\nWhat is the subject?\n\n### Answer:");
   assert.equal(r.completion, " Lunch?");
-  assert.match(t.render({ input: "From: a", question: "Who?", answer: "a" }).prompt, /### Input:\nFrom: a\n\n### Question:\nWho\?/);
+  assert.match(
+    t.render({ input: "From: a", question: "Who?", answer: "a" }).prompt,
+    /### Input:\nFrom: a\n\n### Question:\nWho\?/,
+  );
   assert.throws(() => t.render({ answer: "x" }), /no field "text" \(or "input"\)/);
 });
 
@@ -57,15 +81,28 @@ test("extraction template: with Pythia's tokenizer the answer is the same tokens
   const t = extractionTemplate("What is the subject line of this e-mail?");
   const contains = (hay: number[], needle: number[]) => hay.some((_, i) => needle.every((x, j) => hay[i + j] === x));
   for (const subject of ["[ILUG] Re: Problems with RAID1", "Lunch at noon?", "Order Viagra Online - Safely"]) {
-    const { prompt, completion } = t.render({ text: `From: a@b.c\nSubject: ${subject}\nDate: Thu, 22 Aug 2002`, answer: subject });
+    const { prompt, completion } = t.render({
+      text: `From: a@b.c\nSubject: ${subject}\nDate: Thu, 22 Aug 2002`,
+      answer: subject,
+    });
     const full = tok.encode(prompt + completion);
     const promptIds = tok.encode(prompt);
-    assert.deepEqual(full.slice(0, promptIds.length), promptIds, "the prompt's tokens are a prefix of prompt + completion");
+    assert.deepEqual(
+      full.slice(0, promptIds.length),
+      promptIds,
+      "the prompt's tokens are a prefix of prompt + completion",
+    );
     const answerIds = full.slice(promptIds.length);
-    assert.ok(contains(promptIds, answerIds), `the answer's ${answerIds.length} tokens occur in the prompt: ${JSON.stringify(subject)}`);
+    assert.ok(
+      contains(promptIds, answerIds),
+      `the answer's ${answerIds.length} tokens occur in the prompt: ${JSON.stringify(subject)}`,
+    );
     // the old layout, answer on its own line, starts with a token that is not in the input
     const lineIds = tok.encode(`${prompt}\n${subject}`).slice(tok.encode(`${prompt}\n`).length);
-    assert.ok(!contains(promptIds, lineIds), `on a new line the answer's tokens differ from the input's: ${JSON.stringify(subject)}`);
+    assert.ok(
+      !contains(promptIds, lineIds),
+      `on a new line the answer's tokens differ from the input's: ${JSON.stringify(subject)}`,
+    );
   }
 });
 
@@ -90,10 +127,16 @@ test("chat template from tokenizer_config.json: prompt = generation prompt, comp
   fs.writeFileSync(file, JSON.stringify({ chat_template: CHATML, eos_token: "<|im_end|>" }));
   const t = chatTemplate(file, { system: "Be brief." });
   const r = t.render({ question: "What is 2+2?", answer: "4" });
-  assert.equal(r.prompt, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
+  assert.equal(
+    r.prompt,
+    "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+  );
   // the closing <|im_end|> (the eos text) is removed: prepare appends the EOS id itself
   assert.equal(r.completion, "4");
-  assert.equal(t.renderPrompt({ question: "Hi" }), "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  assert.equal(
+    t.renderPrompt({ question: "Hi" }),
+    "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,11 +146,17 @@ test("chat template: eos_token as an object, instruction records, named template
   assert.equal(r.prompt, "<|user|>\nTranslate.\n\nBonjour</s><|assistant|>");
   assert.equal(r.completion, "\nHello");
   assert.throws(() => chatTemplate({}), /no "chat_template"/);
-  assert.throws(() => chatTemplate({ chat_template: [{ name: "tool_use", template: ZEPHYR }] }), /no template named "default"/);
+  assert.throws(
+    () => chatTemplate({ chat_template: [{ name: "tool_use", template: ZEPHYR }] }),
+    /no template named "default"/,
+  );
   assert.throws(() => chatTemplate({ chat_template: "{% for %}" }), /not valid Jinja/);
   assert.throws(() => chatTemplate("/nonexistent/tokenizer_config.json"), /cannot read the tokenizer config/);
   assert.throws(() => z.render({ question: "Q?" }), /no answer field/);
   // a template that rewrites the prompt when the reply is present cannot be split: refused, not masked wrongly
-  const weird = chatTemplate({ chat_template: "{% if add_generation_prompt %}Q: {{ messages[0]['content'] }}\nA:{% else %}{% for m in messages %}{{ m['content'] }}|{% endfor %}{% endif %}" });
+  const weird = chatTemplate({
+    chat_template:
+      "{% if add_generation_prompt %}Q: {{ messages[0]['content'] }}\nA:{% else %}{% for m in messages %}{{ m['content'] }}|{% endfor %}{% endif %}",
+  });
   assert.throws(() => weird.render({ question: "Q?", answer: "A" }), /cannot be located for masking/);
 });

@@ -1,10 +1,22 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { plotlyBundle, plotlyLoaderHtml, plotlyLoaderBundle, plotlyVersion, isPlotlyFigure, PLOTLY_MIME } from "../../src/display/plotly";
+import {
+  plotlyBundle,
+  plotlyLoaderHtml,
+  plotlyLoaderBundle,
+  plotlyVersion,
+  isPlotlyFigure,
+  PLOTLY_MIME,
+} from "../../src/display/plotly";
 import { Figure } from "../../src/display/figure";
 import { DISPLAY } from "../../src/display/kernel";
 
-const fig = { data: [{ type: "scatter", x: [1, 2, 3], y: new Float32Array([3, NaN, 2]), name: "</script><script>alert(1)</script>" }], layout: { title: "loss" } };
+const fig = {
+  data: [
+    { type: "scatter", x: [1, 2, 3], y: new Float32Array([3, NaN, 2]), name: "</script><script>alert(1)</script>" },
+  ],
+  layout: { title: "loss" },
+};
 
 test("a figure's bundle has the plotly JSON, offline HTML and text", () => {
   const b = plotlyBundle(fig, { divId: "plot-1" });
@@ -26,13 +38,18 @@ test("plotly.js is inlined once from the installed package, guarded against AMD/
   assert.ok(html.includes(`plotly.js v${plotlyVersion()}`));
   assert.ok(!/<script[^>]*\bsrc=/.test(html), "no external script");
   assert.equal(html.match(/<\/script/gi)?.length, 1, "only the final </script> closes the element");
-  assert.ok(html.includes("(function (module, exports, define)") && html.includes(".call(window, undefined, undefined, undefined)"));
+  assert.ok(
+    html.includes("(function (module, exports, define)") &&
+      html.includes(".call(window, undefined, undefined, undefined)"),
+  );
   assert.ok(html.includes("if (!window.Plotly)"));
   assert.equal(plotlyLoaderBundle()["text/html"], html);
 });
 
 test("Figure builds traces and displays as a plotly bundle; bad input is refused", () => {
-  const f = new Figure({ title: "t", xLabel: "step", yLabel: "loss", logY: true }).line([0, 1], [2, 1], { name: "train" }).bar(["a"], [1]);
+  const f = new Figure({ title: "t", xLabel: "step", yLabel: "loss", logY: true })
+    .line([0, 1], [2, 1], { name: "train" })
+    .bar(["a"], [1]);
   assert.ok(isPlotlyFigure(f));
   assert.equal(f.data.length, 2);
   assert.deepEqual((f.layout.yaxis as Record<string, unknown>).type, "log");

@@ -3,8 +3,8 @@
 // deferred), then against real zeromq sockets on the loopback interface.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { createRequire } from "module";
-import { guardSocketSends, SendFn } from "../../src/display/send-guard";
+import { createRequire } from "node:module";
+import { guardSocketSends, type SendFn } from "../../src/display/send-guard";
 
 /** A socket with zeromq.js 6's rule: after `burst` immediate sends the next one waits for the event loop. */
 function fakeSocketClass(burst: number) {
@@ -13,7 +13,11 @@ function fakeSocketClass(burst: number) {
     private pending = false;
     private sync = 0;
     send(msg: unknown): Promise<void> {
-      if (this.pending) throw Object.assign(new Error("Socket is busy writing; only one send operation may be in progress at any time"), { code: "EBUSY" });
+      if (this.pending)
+        throw Object.assign(
+          new Error("Socket is busy writing; only one send operation may be in progress at any time"),
+          { code: "EBUSY" },
+        );
       if (this.sync++ < burst) {
         this.delivered.push(msg);
         return Promise.resolve();
@@ -52,7 +56,9 @@ test("without the guard the 513th-message pattern throws EBUSY; with it every me
   await chatter(sock, 1200);
   sock.send("last");
   for (let i = 0; i < 50 && sock.delivered.length < 2401; i++) await new Promise((r) => setImmediate(r));
-  const want = Array.from({ length: 1200 }, (_, i) => [`a${i}`, `b${i}`]).flat().concat("last");
+  const want = Array.from({ length: 1200 }, (_, i) => [`a${i}`, `b${i}`])
+    .flat()
+    .concat("last");
   assert.deepEqual(sock.delivered, want);
 });
 
@@ -131,7 +137,12 @@ test("real zeromq (tslab's own copy): the bare socket throws EBUSY; guarded, 900
     await chatter(pub, 450); // 900 messages: over 512, under the 1,000-message high-water marks
     await pub.send("end");
     await Promise.race([reading, new Promise((r) => setTimeout(r, 10000))]);
-    assert.deepEqual(received, Array.from({ length: 450 }, (_, i) => [`a${i}`, `b${i}`]).flat().concat("end"));
+    assert.deepEqual(
+      received,
+      Array.from({ length: 450 }, (_, i) => [`a${i}`, `b${i}`])
+        .flat()
+        .concat("end"),
+    );
   } finally {
     pub.close();
     sub.close();

@@ -1,7 +1,7 @@
 import { test, afterEach } from "node:test";
 import * as assert from "node:assert/strict";
 import { show, table, markdown, html, toBundle, resetPlotlyLoader, displayable } from "../../src/display/show";
-import { setDisplaySink, inKernel, sendBundle, MimeBundle } from "../../src/display/kernel";
+import { setDisplaySink, inKernel, sendBundle, type MimeBundle } from "../../src/display/kernel";
 import { PLOTLY_MIME } from "../../src/display/plotly";
 
 type Sent = { data: MimeBundle; transient: { display_id?: string }; update: boolean };
@@ -51,7 +51,10 @@ test("tables, markdown, html and the Jupyter.display convention all send full bu
   show(markdown("*m*"));
   show(html("<b>h</b>"));
   show({ [Symbol.for("Jupyter.display")]: () => ({ "text/html": "<u>custom</u>", "text/plain": "custom" }) });
-  assert.deepEqual(sent.map((s) => Object.keys(s.data).sort().join(",")), Array(5).fill("text/html,text/plain"));
+  assert.deepEqual(
+    sent.map((s) => Object.keys(s.data).sort().join(",")),
+    Array(5).fill("text/html,text/plain"),
+  );
   assert.ok(String(sent[1].data["text/html"]).includes("&lt;i&gt;"));
   assert.equal(sent[3].data["text/plain"], "h");
   assert.equal(sent[4].data["text/html"], "<u>custom</u>");
@@ -59,8 +62,14 @@ test("tables, markdown, html and the Jupyter.display convention all send full bu
 });
 
 test("a bad Jupyter.display result is a clear error; other values show as text", () => {
-  assert.throws(() => toBundle({ [Symbol.for("Jupyter.display")]: () => ({ html: "x" }) }), /bundle keys must be MIME types/);
-  assert.throws(() => toBundle({ [Symbol.for("Jupyter.display")]: () => "x" }), /must return a MIME bundle object, got string/);
+  assert.throws(
+    () => toBundle({ [Symbol.for("Jupyter.display")]: () => ({ html: "x" }) }),
+    /bundle keys must be MIME types/,
+  );
+  assert.throws(
+    () => toBundle({ [Symbol.for("Jupyter.display")]: () => "x" }),
+    /must return a MIME bundle object, got string/,
+  );
   assert.deepEqual(Object.keys(toBundle(42)), ["text/plain"]);
   assert.throws(() => sendBundle({ "text/plain": "x" }, { update: true }), /needs a displayId/);
 });

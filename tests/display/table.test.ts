@@ -3,7 +3,10 @@ import * as assert from "node:assert/strict";
 import { tableBundle, toTableData, formatCell, isFrameLike } from "../../src/display/table";
 
 test("records become a table with the union of keys, escaped HTML and aligned text", () => {
-  const b = tableBundle([{ a: 1, b: "<script>alert(1)</script>" }, { a: 2.123456789, c: true }]);
+  const b = tableBundle([
+    { a: 1, b: "<script>alert(1)</script>" },
+    { a: 2.123456789, c: true },
+  ]);
   assert.deepEqual(Object.keys(b).sort(), ["text/html", "text/plain"]);
   const html = String(b["text/html"]);
   assert.ok(!html.includes("<script>"), "raw <script> must not reach the HTML");
@@ -38,14 +41,19 @@ test("danfojs DataFrames and Series become tables with their index", async () =>
   const html = String(tableBundle(df)["text/html"]);
   assert.ok(html.includes("<th>0</th><td>extract</td><td>3</td>"), html);
   assert.ok(html.includes("&lt;b&gt;write&lt;/b&gt;") && !html.includes("<b>write"));
-  const s = toTableData((df as any)["n"]);
+  const s = toTableData((df as any).n);
   assert.deepEqual(s.rows, [[3], [4]]);
 });
 
 test("objects give key/value rows with dotted keys for nested objects", () => {
   const d = toTableData({ backend: "wasm", threads: { cpus: 2, backend: 1 }, list: [1, 2] });
   assert.deepEqual(d.columns, ["key", "value"]);
-  assert.deepEqual(d.rows, [["backend", "wasm"], ["threads.cpus", 2], ["threads.backend", 1], ["list", [1, 2]]]);
+  assert.deepEqual(d.rows, [
+    ["backend", "wasm"],
+    ["threads.cpus", 2],
+    ["threads.backend", 1],
+    ["list", [1, 2]],
+  ]);
   assert.equal(formatCell([1, 2]), "[1,2]");
   assert.equal(formatCell(null), "");
   assert.equal(formatCell(new Float32Array([1, 2])), "[1, 2]");
@@ -53,5 +61,8 @@ test("objects give key/value rows with dotted keys for nested objects", () => {
 
 test("bad input names what was expected", () => {
   assert.throws(() => toTableData([{ a: 1 }, 5]), /item 1 is 5/);
-  assert.throws(() => toTableData(7), /expected an array of records, a danfojs DataFrame\/Series or an object, got number/);
+  assert.throws(
+    () => toTableData(7),
+    /expected an array of records, a danfojs DataFrame\/Series or an object, got number/,
+  );
 });

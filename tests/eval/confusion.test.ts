@@ -8,7 +8,10 @@ test("confusionMatrix: counts gold × predicted in the given label order; precis
   const pred = ["ham", "spam", "ham", "spam", "ham", undefined];
   const cm = confusionMatrix(gold, pred, ["ham", "spam"]);
   assert.deepEqual(cm.labels, ["ham", "spam"]);
-  assert.deepEqual(cm.counts, [[2, 1], [1, 1]]);
+  assert.deepEqual(cm.counts, [
+    [2, 1],
+    [1, 1],
+  ]);
   assert.deepEqual(cm.unlabelled, [1, 0]);
   assert.equal(cm.total, 6);
   assert.equal(cm.accuracy, 3 / 6, "a prediction with no label counts as wrong");
@@ -21,15 +24,23 @@ test("confusionMatrix: counts gold × predicted in the given label order; precis
   // a gold label outside the given order is appended, not dropped; a never-predicted label has NaN precision
   const more = confusionMatrix(["a", "b", "c"], ["a", "a", "a"], ["a", "b"]);
   assert.deepEqual(more.labels, ["a", "b", "c"]);
-  assert.deepEqual(more.counts, [[1, 0, 0], [1, 0, 0], [1, 0, 0]]);
+  assert.deepEqual(more.counts, [
+    [1, 0, 0],
+    [1, 0, 0],
+    [1, 0, 0],
+  ]);
   assert.ok(Number.isNaN(more.perLabel[1].precision));
   assert.throws(() => confusionMatrix(["a"], []), /1 gold labels but 0 predictions/);
 });
 
 test("confusionFromRecords reads gold and predicted labels from evaluation records; refuses records without labels", () => {
-  const rec = (label: string | undefined, predictedLabel: string | undefined) => ({ label, predictedLabel }) as EvalRecord;
+  const rec = (label: string | undefined, predictedLabel: string | undefined) =>
+    ({ label, predictedLabel }) as EvalRecord;
   const cm = confusionFromRecords([rec("spam", "spam"), rec("ham", "spam"), rec("ham", "ham")], ["ham", "spam"]);
-  assert.deepEqual(cm.counts, [[1, 1], [0, 1]]);
+  assert.deepEqual(cm.counts, [
+    [1, 1],
+    [0, 1],
+  ]);
   assert.throws(() => confusionFromRecords([rec(undefined, "ham")]), /no gold labels/);
 });
 
@@ -40,10 +51,17 @@ test("confusionFigure: a heatmap with gold rows, predicted columns, counts and r
   assert.equal(trace.type, "heatmap");
   assert.deepEqual(trace.x, ["ham", "spam", "(no label)"], "unlabelled predictions get their own column");
   assert.deepEqual(trace.y, ["ham", "spam"]);
-  assert.deepEqual(trace.z, [[1, 1, 0], [0, 1, 1]]);
+  assert.deepEqual(trace.z, [
+    [1, 1, 0],
+    [0, 1, 1],
+  ]);
   const texts = (fig.layout.annotations as { text: string }[]).map((a) => a.text);
   assert.deepEqual(texts, ["1 (50 %)", "1 (50 %)", "0 (0 %)", "0 (0 %)", "1 (50 %)", "1 (50 %)"]);
   assert.match(JSON.stringify(fig.layout.title), /Spam \(accuracy 50\.0 % of 4\)/);
   const plain = confusionFigure(confusionMatrix(["a", "b"], ["a", "b"]));
-  assert.deepEqual((plain.data[0] as { x: string[] }).x, ["a", "b"], "no extra column when every prediction is a label");
+  assert.deepEqual(
+    (plain.data[0] as { x: string[] }).x,
+    ["a", "b"],
+    "no extra column when every prediction is a label",
+  );
 });

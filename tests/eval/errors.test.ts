@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { categorize, errorCounts, errorExamples, errorTable, ERROR_CATEGORIES, repetitionRatio } from "../../src/eval/errors";
+import {
+  categorize,
+  errorCounts,
+  errorExamples,
+  errorTable,
+  ERROR_CATEGORIES,
+  repetitionRatio,
+} from "../../src/eval/errors";
 
 test("repetitionRatio measures repeated word n-grams", () => {
   assert.equal(repetitionRatio("to be or not to be or not to be", 3), 0.5);
@@ -30,8 +37,14 @@ test("errorTable and errorCounts count every record once, with examples", () => 
     { prediction: "fish", reference: "cat" },
   ];
   const tab = errorTable(recs);
-  assert.deepEqual(tab.map((r) => r.category), [...ERROR_CATEGORIES]);
-  assert.equal(tab.reduce((s, r) => s + r.count, 0), recs.length);
+  assert.deepEqual(
+    tab.map((r) => r.category),
+    [...ERROR_CATEGORIES],
+  );
+  assert.equal(
+    tab.reduce((s, r) => s + r.count, 0),
+    recs.length,
+  );
   const wrong = tab.find((r) => r.category === "wrong")!;
   assert.equal(wrong.count, 2);
   assert.equal(wrong.share, 0.5);
@@ -40,7 +53,11 @@ test("errorTable and errorCounts count every record once, with examples", () => 
   assert.deepEqual(errorCounts(recs), { empty: 1, correct: 1, repetitive: 0, too_long: 0, partial: 0, wrong: 2 });
   // a precomputed category is respected
   assert.equal(errorCounts([{ prediction: "dog", reference: "cat", category: "partial" as const }]).partial, 1);
-  const ex = errorExamples(recs.map((r) => ({ ...r, prompt: "Q: what? ".repeat(20) })), "wrong", 1);
+  const ex = errorExamples(
+    recs.map((r) => ({ ...r, prompt: "Q: what? ".repeat(20) })),
+    "wrong",
+    1,
+  );
   assert.equal(ex.length, 1);
   assert.equal(ex[0].prediction, "dog");
   assert.ok(ex[0].prompt.length <= 100);

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { accuracy, exactMatch, labelFromGeneration, majorityBaseline, normalizeAnswer, perplexity, tokenF1 } from "../../src/eval/metrics";
+import {
+  accuracy,
+  exactMatch,
+  labelFromGeneration,
+  majorityBaseline,
+  normalizeAnswer,
+  perplexity,
+  tokenF1,
+} from "../../src/eval/metrics";
 
 test("normalizeAnswer lowercases, strips punctuation and articles, collapses whitespace", () => {
   assert.equal(normalizeAnswer("The  Eiffel\tTower!"), "eiffel tower");
@@ -48,7 +56,10 @@ test("accuracy and the majority baseline", () => {
 });
 
 test("perplexity is token-weighted over the set", () => {
-  const p = perplexity([{ logProb: -2, tokens: 1 }, { logProb: -4, tokens: 3 }]);
+  const p = perplexity([
+    { logProb: -2, tokens: 1 },
+    { logProb: -4, tokens: 3 },
+  ]);
   assert.ok(Math.abs(p - Math.exp(6 / 4)) < 1e-12);
   // the unweighted mean of per-example perplexities would differ
   assert.notEqual(p, (Math.exp(2) + Math.exp(4 / 3)) / 2);

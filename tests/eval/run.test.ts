@@ -27,7 +27,10 @@ test("scoreExamples: batched (padded) scores equal one-at-a-time scores; perplex
   for (let i = 0; i < examples.length; i++) {
     assert.equal(batched[i].tokens, single[i].tokens);
     assert.ok(batched[i].tokens > 0);
-    assert.ok(Math.abs(batched[i].logProb - single[i].logProb) < 1e-3, `example ${i}: ${batched[i].logProb} vs ${single[i].logProb}`);
+    assert.ok(
+      Math.abs(batched[i].logProb - single[i].logProb) < 1e-3,
+      `example ${i}: ${batched[i].logProb} vs ${single[i].logProb}`,
+    );
   }
   const trainer = new Trainer(causalLMTrainable(t.model), examples, { numSteps: 1, batchSize: 2 });
   const { loss } = trainer.evaluate(examples);
@@ -37,7 +40,9 @@ test("scoreExamples: batched (padded) scores equal one-at-a-time scores; perplex
 
 test("scoreExamples: mixed batches (unmasked rows, no prefix at all, nothing scored) match the full forward pass", () => {
   // large weights and full rotary: positions and padding mistakes change the scores visibly
-  const model = GPTNeoXForCausalLM.create(makeConfig({ ...t.model.config, initializerRange: 0.5, rotaryPct: 1 }), { seed: 9 });
+  const model = GPTNeoXForCausalLM.create(makeConfig({ ...t.model.config, initializerRange: 0.5, rotaryPct: 1 }), {
+    seed: 9,
+  });
   try {
     mixedBatchCheck(model);
   } finally {
@@ -54,14 +59,20 @@ function mixedBatchCheck(model: GPTNeoXForCausalLM) {
   const onlyUnmasked = scoreExamples(model, unmasked, { batchSize: 2 }); // no prefix in the batch: one pass
   const none = scoreExamples(model, [{ inputIds: [5, 6, 7], labels: [-100, -100, -100] }, { inputIds: [9] }]);
   assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual(none, [{ logProb: 0, tokens: 0 }, { logProb: 0, tokens: 0 }]);
+  assert.deepEqual(none, [
+    { logProb: 0, tokens: 0 },
+    { logProb: 0, tokens: 0 },
+  ]);
   mixed.forEach((ex, i) => {
     const full = tf.tidy(() => tf.sum(tokenLogProbs(model.forward([ex.inputIds]).logits, [ex.labels!])).dataSync()[0]);
     assert.ok(Math.abs(batched[i].logProb - full) < 1e-3, `example ${i}: ${batched[i].logProb} vs ${full}`);
     assert.equal(batched[i].tokens, ex.labels!.slice(1).filter((l) => l !== -100).length);
   });
   assert.ok(Math.abs(onlyUnmasked[1].logProb - batched[3].logProb) < 1e-3);
-  assert.throws(() => scoreExamples(t.model, [{ inputIds: new Array(200).fill(3) }]), /200 tokens, over the model's context of 128/);
+  assert.throws(
+    () => scoreExamples(t.model, [{ inputIds: new Array(200).fill(3) }]),
+    /200 tokens, over the model's context of 128/,
+  );
   assert.throws(() => scoreExamples(t.model, [{ inputIds: [1, 999] }]), /id 999, outside/);
 }
 
@@ -89,7 +100,11 @@ test("evaluateModel: batched greedy predictions match unbatched generation; per-
     assert.equal(rec.em, exactMatch(rec.prediction, rec.reference));
     assert.equal(rec.f1, tokenF1(rec.prediction, rec.reference));
     assert.ok(rec.newTokens >= 1 && rec.newTokens <= 8);
-    const solo = await generate(t.model, t.tokenizer.encode(rec.prompt), { maxNewTokens: 8, doSample: false, eosTokenId: t.tokenizer.eosTokenId });
+    const solo = await generate(t.model, t.tokenizer.encode(rec.prompt), {
+      maxNewTokens: 8,
+      doSample: false,
+      eosTokenId: t.tokenizer.eosTokenId,
+    });
     const text = t.tokenizer.decode(solo.slice(0, rec.newTokens), { skipSpecialTokens: true });
     assert.equal(rec.prediction, text.split("\n###")[0].trim(), `example ${i}`);
   }
@@ -97,13 +112,26 @@ test("evaluateModel: batched greedy predictions match unbatched generation; per-
   assert.ok(Math.abs(r.metrics.f1 - r.records.reduce((s, x) => s + x.f1, 0) / 5) < 1e-12);
   assert.ok(r.metrics.perplexity! > 1 && Number.isFinite(r.metrics.perplexity!));
   assert.ok(Math.abs(Math.log(r.metrics.perplexity!) - r.metrics.evalLoss!) < 1e-9);
-  assert.equal(Object.values(r.errors).reduce((a, b) => a + b, 0), 5);
+  assert.equal(
+    Object.values(r.errors).reduce((a, b) => a + b, 0),
+    5,
+  );
   assert.equal(r.metrics.accuracy, undefined);
-  const limited = await evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, recs, { limit: 2, maxNewTokens: 4, perplexity: false });
+  const limited = await evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, recs, {
+    limit: 2,
+    maxNewTokens: 4,
+    perplexity: false,
+  });
   assert.equal(limited.records.length, 2);
   assert.equal(limited.metrics.perplexity, undefined);
-  await assert.rejects(evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, [{ question: "no answer" }]), /record 0: .*"answer"/);
-  await assert.rejects(evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, recs, { maxNewTokens: 500 }), /maxNewTokens 500/);
+  await assert.rejects(
+    evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, [{ question: "no answer" }]),
+    /record 0: .*"answer"/,
+  );
+  await assert.rejects(
+    evaluateModel(t.model, t.tokenizer, QA_TEMPLATE, recs, { maxNewTokens: 500 }),
+    /maxNewTokens 500/,
+  );
 });
 
 test("evaluateModel on classification reports accuracy by both methods and the majority rate", async () => {
@@ -117,7 +145,12 @@ test("evaluateModel on classification reports accuracy by both methods and the m
   const acc = r.records.filter((x) => x.likelihoodLabel === x.label).length / 6;
   assert.equal(r.metrics.accuracyLikelihood, acc);
   for (const x of r.records) assert.ok(x.likelihoodLabel === "bad" || x.likelihoodLabel === "good");
-  const g = await evaluateModel(t.model, t.tokenizer, template, recs, { labels: ["bad", "good"], maxNewTokens: 3, labelMethod: "generation", perplexity: false });
+  const g = await evaluateModel(t.model, t.tokenizer, template, recs, {
+    labels: ["bad", "good"],
+    maxNewTokens: 3,
+    labelMethod: "generation",
+    perplexity: false,
+  });
   assert.equal(g.metrics.accuracy, g.metrics.accuracyGeneration);
 });
 
@@ -126,9 +159,20 @@ test("fine-tuning a copy raises exact match on what it learned; compareModels li
   const tuned = cloneModel(t.model);
   const baseWeights = t.model.parameters().get("embed_out.weight")!.dataSync().slice();
   try {
-    const { summary } = await fineTune(tuned, t.tokenizer, QA_TEMPLATE, recs, { lr: 1e-2, numSteps: 60, batchSize: 6, seed: 1 });
+    const { summary } = await fineTune(tuned, t.tokenizer, QA_TEMPLATE, recs, {
+      lr: 1e-2,
+      numSteps: 60,
+      batchSize: 6,
+      seed: 1,
+    });
     assert.ok(summary.finalLoss < summary.losses[0] / 4, `loss ${summary.losses[0]} → ${summary.finalLoss}`);
-    const cmp = await compareModels({ model: t.model, tokenizer: t.tokenizer }, { model: tuned, tokenizer: t.tokenizer }, QA_TEMPLATE, recs, { maxNewTokens: 6 });
+    const cmp = await compareModels(
+      { model: t.model, tokenizer: t.tokenizer },
+      { model: tuned, tokenizer: t.tokenizer },
+      QA_TEMPLATE,
+      recs,
+      { maxNewTokens: 6 },
+    );
     const em = cmp.metrics.find((m) => m.metric === "exactMatch")!;
     assert.equal(em.base, 0);
     assert.ok(em.tuned >= 0.8, `tuned exact match ${em.tuned}`);

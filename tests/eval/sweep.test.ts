@@ -15,19 +15,31 @@ test("dataSizeSweep: nested subsets of growing size, finite metrics, base model 
   const started: number[] = [];
   const steps = new Map<number, number>();
   const seen: SweepRow[] = [];
-  const rows = await dataSizeSweep({ model: t.model, tokenizer: t.tokenizer }, QA_TEMPLATE, qaRecords(20), qaRecords(4, 100), {
-    fractions: [1, 0.25, 0.5], // unsorted on purpose: rows come out in increasing size
-    train: { lr: 1e-2, numSteps: 4, batchSize: 4 },
-    eval: { maxNewTokens: 4 },
-    includeBase: true,
-    onRunStart: (i) => started.push(i.examples),
-    onStep: (f, s) => steps.set(f, s.step),
-    onRow: (r) => seen.push(r),
-  });
+  const rows = await dataSizeSweep(
+    { model: t.model, tokenizer: t.tokenizer },
+    QA_TEMPLATE,
+    qaRecords(20),
+    qaRecords(4, 100),
+    {
+      fractions: [1, 0.25, 0.5], // unsorted on purpose: rows come out in increasing size
+      train: { lr: 1e-2, numSteps: 4, batchSize: 4 },
+      eval: { maxNewTokens: 4 },
+      includeBase: true,
+      onRunStart: (i) => started.push(i.examples),
+      onStep: (f, s) => steps.set(f, s.step),
+      onRow: (r) => seen.push(r),
+    },
+  );
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(t.model.parameters().get("gpt_neox.embed_in.weight")!.dataSync(), baseWeights);
-  assert.deepEqual(rows.map((r) => r.fraction), [0, 0.25, 0.5, 1]);
-  assert.deepEqual(rows.map((r) => r.examples), [0, 5, 10, 20]);
+  assert.deepEqual(
+    rows.map((r) => r.fraction),
+    [0, 0.25, 0.5, 1],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.examples),
+    [0, 5, 10, 20],
+  );
   assert.deepEqual(started, [0, 5, 10, 20]);
   assert.deepEqual([...steps.values()], [4, 4, 4]);
   assert.deepEqual(seen, rows);
@@ -44,7 +56,10 @@ test("dataSizeSweep: nested subsets of growing size, finite metrics, base model 
   const fig = sweepFigure(rows);
   assert.equal(fig.data.length, 3); // exact match, F1, eval loss
   assert.deepEqual(fig.data[0].x, [0, 5, 10, 20]);
-  assert.deepEqual(fig.data[1].y, rows.map((r) => r.f1));
+  assert.deepEqual(
+    fig.data[1].y,
+    rows.map((r) => r.f1),
+  );
   assert.equal(fig.data[2].yaxis, "y2");
   assert.ok(fig.layout.yaxis2);
   const one = sweepFigure(rows, { metrics: ["trainLoss"], baseline: 1 });
@@ -55,11 +70,20 @@ test("dataSizeSweep: nested subsets of growing size, finite metrics, base model 
 });
 
 test("figures of errors and comparisons are plain plotly objects", () => {
-  const tab = errorTable([{ prediction: "", reference: "x" }, { prediction: "x", reference: "x" }]);
+  const tab = errorTable([
+    { prediction: "", reference: "x" },
+    { prediction: "x", reference: "x" },
+  ]);
   const f = errorFigure({ base: tab, tuned: tab });
   assert.equal(f.data.length, 2);
-  assert.deepEqual(f.data[0].y, tab.map((r) => r.count));
-  const c = comparisonFigure([{ metric: "exactMatch", base: 0, tuned: 0.5, change: 0.5 }, { metric: "perplexity", base: 9, tuned: 3, change: -6 }]);
+  assert.deepEqual(
+    f.data[0].y,
+    tab.map((r) => r.count),
+  );
+  const c = comparisonFigure([
+    { metric: "exactMatch", base: 0, tuned: 0.5, change: 0.5 },
+    { metric: "perplexity", base: 9, tuned: 3, change: -6 },
+  ]);
   assert.deepEqual(c.data[1].y, [0.5]); // perplexity left out by default
   assert.doesNotThrow(() => JSON.stringify(f));
 });

@@ -1,8 +1,8 @@
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { loadTask } from "../../src/eval/task";
 import { dataDir } from "../../src/data/datasets";
 import { writeJsonlFile } from "./helpers/tiny-task";
@@ -25,7 +25,10 @@ test("a shipped dataset's name means its split, with the course's template and l
 });
 
 test("a file: schema inferred, labels from the file or given, template by schema or dataset name", async () => {
-  const f = writeJsonlFile(path.join(dir, "c.jsonl"), [{ text: "a", label: "yes" }, { text: "b", label: "no" }]);
+  const f = writeJsonlFile(path.join(dir, "c.jsonl"), [
+    { text: "a", label: "yes" },
+    { text: "b", label: "no" },
+  ]);
   const auto = await loadTask({ data: f });
   assert.equal(auto.schema, "classification");
   assert.deepEqual(auto.labels, ["no", "yes"]);
@@ -38,6 +41,9 @@ test("a file: schema inferred, labels from the file or given, template by schema
   assert.equal((await loadTask({ data: ex })).template.name, "extraction");
   assert.equal((await loadTask({ data: ex, template: "email-subject" })).dataset, "email-subject");
   await assert.rejects(loadTask({ data: ex, template: "qa" }), /e\.jsonl:1: missing field "question"/);
-  await assert.rejects(loadTask({ data: path.join(dir, "none.jsonl") }), /none\.jsonl: no such file \(nor a shipped dataset/);
+  await assert.rejects(
+    loadTask({ data: path.join(dir, "none.jsonl") }),
+    /none\.jsonl: no such file \(nor a shipped dataset/,
+  );
   await assert.rejects(loadTask({ data: f, template: "sonnet" }), /unknown template "sonnet"/);
 });

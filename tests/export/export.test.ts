@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
-import { execFileSync } from "child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { captureIO, useTinyTask } from "../eval/helpers/tiny-task";
 import { exportJob, ExportError } from "../../src/export/export";
 import { ExportPlanError } from "../../src/export/plan";
@@ -18,21 +18,64 @@ import { resolveTrainConfig } from "../../src/train/config";
 const PY = "/usr/bin/python3";
 const t = useTinyTask();
 
-const jobArgs = () => ["--model", t.modelDir, "--data", t.trainFile, "--eval-data", t.testFile, "--template", "qa",
-  "--lr", "0.003", "--steps", "7", "--batch-size", "2", "--grad-accum", "3", "--warmup", "2", "--schedule", "cosine",
-  "--weight-decay", "0.1", "--max-grad-norm", "0.5", "--seed", "11", "--max-length", "48"];
+const jobArgs = () => [
+  "--model",
+  t.modelDir,
+  "--data",
+  t.trainFile,
+  "--eval-data",
+  t.testFile,
+  "--template",
+  "qa",
+  "--lr",
+  "0.003",
+  "--steps",
+  "7",
+  "--batch-size",
+  "2",
+  "--grad-accum",
+  "3",
+  "--warmup",
+  "2",
+  "--schedule",
+  "cosine",
+  "--weight-decay",
+  "0.1",
+  "--max-grad-norm",
+  "0.5",
+  "--seed",
+  "11",
+  "--max-length",
+  "48",
+];
 const readJob = (dir: string): ExportedJob => JSON.parse(fs.readFileSync(path.join(dir, "job.json"), "utf8"));
-const siblings = (dir: string) => fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`.${path.basename(dir)}.`));
+const siblings = (dir: string) =>
+  fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`.${path.basename(dir)}.`));
 
 test("tunebook export: the file structure, and job.json holds the local run's exact config", async () => {
   const out = path.join(t.dir, "exp-full");
   const io = captureIO();
   assert.equal(await run(["--engine", "hf", "--out", out, ...jobArgs(), "--json"], io), 0);
   const files = fs.readdirSync(out).sort();
-  assert.deepEqual(files, ["README.md", "accelerate_config.yaml", "axolotl.yaml", "data", "job.json", "model", "train.py"]);
+  assert.deepEqual(files, [
+    "README.md",
+    "accelerate_config.yaml",
+    "axolotl.yaml",
+    "data",
+    "job.json",
+    "model",
+    "train.py",
+  ]);
   assert.deepEqual(fs.readdirSync(path.join(out, "data")).sort(), ["README.md", "test.jsonl", "train.jsonl"]);
-  assert.deepEqual(fs.readdirSync(path.join(out, "model")).sort(), ["config.json", "model.safetensors", "tokenizer.json"]);
-  assert.deepEqual(fs.readFileSync(path.join(out, "model", "model.safetensors")), fs.readFileSync(path.join(t.modelDir, "model.safetensors")));
+  assert.deepEqual(fs.readdirSync(path.join(out, "model")).sort(), [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+  ]);
+  assert.deepEqual(
+    fs.readFileSync(path.join(out, "model", "model.safetensors")),
+    fs.readFileSync(path.join(t.modelDir, "model.safetensors")),
+  );
   assert.equal(JSON.parse(io.stdout()).out, out);
 
   const job = readJob(out);
@@ -66,15 +109,32 @@ test("tunebook export: the file structure, and job.json holds the local run's ex
   assert.match(readme, /tunebook eval --model output --data data\/test\.jsonl --template qa\n/);
   assert.match(readme, /pip install torch "transformers>=4\.31" "accelerate>=0\.21"\n/);
   assert.deepEqual(job.requires, { transformers: "4.31", accelerate: "0.21" });
-  assert.match(fs.readFileSync(path.join(out, "train.py"), "utf8"), /^REQUIRES = \{\n    "transformers": "4\.31",\n    "accelerate": "0\.21",\n\}$/m);
-  assert.doesNotMatch(fs.readFileSync(path.join(out, "accelerate_config.yaml"), "utf8"), /^debug:/m, "accelerate < 0.22 refuses a debug key");
+  assert.match(
+    fs.readFileSync(path.join(out, "train.py"), "utf8"),
+    /^REQUIRES = \{\n {4}"transformers": "4\.31",\n {4}"accelerate": "0\.21",\n\}$/m,
+  );
+  assert.doesNotMatch(
+    fs.readFileSync(path.join(out, "accelerate_config.yaml"), "utf8"),
+    /^debug:/m,
+    "accelerate < 0.22 refuses a debug key",
+  );
   assert.match(readme, /What the sizing calculator chose/);
-  assert.match(fs.readFileSync(path.join(out, "data", "README.md"), "utf8"), /^---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: train.jsonl\n  - split: test\n    path: test.jsonl\n/);
+  assert.match(
+    fs.readFileSync(path.join(out, "data", "README.md"), "utf8"),
+    /^---\nconfigs:\n- config_name: default\n {2}data_files:\n {2}- split: train\n {4}path: train.jsonl\n {2}- split: test\n {4}path: test.jsonl\n/,
+  );
 });
 
 test("the exported dataset re-imports to the same examples, and renders the prompt/completion the local tokenizer sees", async () => {
   const out = path.join(t.dir, "exp-data");
-  await exportJob({ out, model: t.modelDir, data: t.trainFile, evalData: t.testFile, template: "qa", train: { maxLength: 48 } });
+  await exportJob({
+    out,
+    model: t.modelDir,
+    data: t.trainFile,
+    evalData: t.testFile,
+    template: "qa",
+    train: { maxLength: 48 },
+  });
   const job = readJob(out);
   const original = (await readJsonl(t.trainFile)).records;
   const rows = (await readJsonl(path.join(out, "data", "train.jsonl"), { warnUnknownFields: false })).records;
@@ -82,7 +142,10 @@ test("the exported dataset re-imports to the same examples, and renders the prom
   assert.equal(job.data.train.rows, original.length);
   assert.equal(job.data.train.recordsSha256, recordsHash(recordsFromRows(rows)));
   assert.equal(job.data.train.sha256, sha256(fs.readFileSync(path.join(out, "data", "train.jsonl"))));
-  assert.deepEqual(recordsFromRows((await readJsonl(path.join(out, "data", "test.jsonl"), { warnUnknownFields: false })).records), (await readJsonl(t.testFile)).records);
+  assert.deepEqual(
+    recordsFromRows((await readJsonl(path.join(out, "data", "test.jsonl"), { warnUnknownFields: false })).records),
+    (await readJsonl(t.testFile)).records,
+  );
   for (const [i, row] of rows.entries()) {
     const local = QA_TEMPLATE.render(original[i]);
     assert.equal(row.prompt, local.prompt);
@@ -98,11 +161,30 @@ test("the exported dataset re-imports to the same examples, and renders the prom
 
 test("train.py compiles, its JOB literal equals job.json, and its tokenize/collate match tunebook's tokenizeExample/padBatch", async () => {
   const out = path.join(t.dir, "exp-py");
-  await exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", lora: "r=2,alpha=4,dropout=0.05", train: { maxLength: 48 } });
+  await exportJob({
+    out,
+    model: t.modelDir,
+    data: t.trainFile,
+    template: "qa",
+    lora: "r=2,alpha=4,dropout=0.05",
+    train: { maxLength: 48 },
+  });
   execFileSync(PY, ["-m", "py_compile", path.join(out, "train.py")]);
   const job = readJob(out);
-  assert.deepEqual(job.hf.lora, { r: 2, lora_alpha: 4, lora_dropout: 0.05, target_modules: ["query_key_value"], use_rslora: false, layers_to_transform: null, bias: "none", task_type: "CAUSAL_LM" });
-  const rows = (await readJsonl(path.join(out, "data", "train.jsonl"), { warnUnknownFields: false })).records.slice(0, 6);
+  assert.deepEqual(job.hf.lora, {
+    r: 2,
+    lora_alpha: 4,
+    lora_dropout: 0.05,
+    target_modules: ["query_key_value"],
+    use_rslora: false,
+    layers_to_transform: null,
+    bias: "none",
+    task_type: "CAUSAL_LM",
+  });
+  const rows = (await readJsonl(path.join(out, "data", "train.jsonl"), { warnUnknownFields: false })).records.slice(
+    0,
+    6,
+  );
   const maxLengths = [48, 20, 9, 3];
   const enc: Record<string, number[]> = {};
   for (const r of rows) {
@@ -139,18 +221,43 @@ test("train.py compiles, its JOB literal equals job.json, and its tokenize/colla
       assert.deepEqual(res.tok[k][i], { input_ids: ex.inputIds, labels: ex.labels }, `row ${i}, maxLength ${n}`);
     }),
   );
-  const local = padBatch(rows.slice(0, 3).map((r) => tokenizeExample(QA_TEMPLATE, t.tokenizer, recordsFromRows([r])[0], { maxLength: 48 })), { padTokenId: 1 });
-  assert.deepEqual(res.collated, { input_ids: local.inputIds, attention_mask: local.attentionMask, labels: local.labels });
+  const local = padBatch(
+    rows.slice(0, 3).map((r) => tokenizeExample(QA_TEMPLATE, t.tokenizer, recordsFromRows([r])[0], { maxLength: 48 })),
+    { padTokenId: 1 },
+  );
+  assert.deepEqual(res.collated, {
+    input_ids: local.inputIds,
+    attention_mask: local.attentionMask,
+    labels: local.labels,
+  });
 });
 
 test("ZeRO comes from the calculator: a big model on small GPUs gets DeepSpeed ZeRO-3 in every config", async () => {
   const out = path.join(t.dir, "exp-big");
-  const r = await exportJob({ out, model: "EleutherAI/pythia-6.9b", data: t.trainFile, template: "qa", gpu: "t4-16gb", train: { batchSize: 4, gradAccumSteps: 4, numEpochs: 2 } });
+  const r = await exportJob({
+    out,
+    model: "EleutherAI/pythia-6.9b",
+    data: t.trainFile,
+    template: "qa",
+    gpu: "t4-16gb",
+    train: { batchSize: 4, gradAccumSteps: 4, numEpochs: 2 },
+  });
   assert.equal(r.job.model.copied, false);
   assert.equal(r.job.hf.model_name_or_path, "EleutherAI/pythia-6.9b");
   assert.equal(r.job.resolved.numSteps, Math.ceil((2 * 24) / 16));
   assert.equal(r.plan.zeroStage, 3);
-  const parsed = JSON.parse(execFileSync(PY, ["-c", "import json, sys, yaml; print(json.dumps([yaml.safe_load(open(f)) for f in sys.argv[1:]]))", path.join(out, "accelerate_config.yaml"), path.join(out, "axolotl.yaml")], { encoding: "utf8" }));
+  const parsed = JSON.parse(
+    execFileSync(
+      PY,
+      [
+        "-c",
+        "import json, sys, yaml; print(json.dumps([yaml.safe_load(open(f)) for f in sys.argv[1:]]))",
+        path.join(out, "accelerate_config.yaml"),
+        path.join(out, "axolotl.yaml"),
+      ],
+      { encoding: "utf8" },
+    ),
+  );
   const [acc, axo] = parsed;
   assert.equal(acc.distributed_type, "DEEPSPEED");
   assert.equal(acc.num_processes, r.plan.numProcesses);
@@ -172,19 +279,29 @@ test("a plan that cannot fit: the calculator's explanation, and no folder at all
   const out = path.join(t.dir, "exp-too-big");
   await assert.rejects(
     exportJob({ out, model: "EleutherAI/pythia-12b", data: t.trainFile, template: "qa", gpu: "t4-16gb", gpus: 2 }),
-    (e: any) => e instanceof ExportPlanError && /even with ZeRO-3/.test(e.message) && /Total: .* per GPU/.test(e.message),
+    (e: any) =>
+      e instanceof ExportPlanError && /even with ZeRO-3/.test(e.message) && /Total: .* per GPU/.test(e.message),
   );
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(siblings(out), []);
   const io = captureIO();
-  await assert.rejects(run(["--out", out, "--model", "EleutherAI/pythia-12b", "--data", t.trainFile, "--gpu", "t4-16gb", "--gpus", "2"], io), /tunebook export: .*does not fit/);
+  await assert.rejects(
+    run(
+      ["--out", out, "--model", "EleutherAI/pythia-12b", "--data", t.trainFile, "--gpu", "t4-16gb", "--gpus", "2"],
+      io,
+    ),
+    /tunebook export: .*does not fit/,
+  );
 });
 
 test("an existing folder is refused without --force and replaced (not merged) with it", async () => {
   const out = path.join(t.dir, "exp-force");
   fs.mkdirSync(out);
   fs.writeFileSync(path.join(out, "keep.txt"), "mine");
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa" }), (e: any) => e instanceof ExportError && /already exists; pass --force/.test(e.message));
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa" }),
+    (e: any) => e instanceof ExportError && /already exists; pass --force/.test(e.message),
+  );
   assert.deepEqual(fs.readdirSync(out), ["keep.txt"]);
   await exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", force: true });
   assert.equal(fs.existsSync(path.join(out, "keep.txt")), false);
@@ -194,32 +311,58 @@ test("an existing folder is refused without --force and replaced (not merged) wi
 
 test("atomic: a failure while writing leaves no partial folder, and --force keeps the old export intact", async () => {
   const out = path.join(t.dir, "exp-atomic");
-  const boom = { beforeRename: (tmp: string) => {
-    assert.ok(fs.existsSync(path.join(tmp, "train.py")));
-    throw new Error("disk full (injected)");
-  } };
+  const boom = {
+    beforeRename: (tmp: string) => {
+      assert.ok(fs.existsSync(path.join(tmp, "train.py")));
+      throw new Error("disk full (injected)");
+    },
+  };
   await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa" }, boom), /disk full/);
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(siblings(out), []);
   await exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", train: { lr: 0.001 } });
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", train: { lr: 0.5 }, force: true }, boom), /disk full/);
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", train: { lr: 0.5 }, force: true }, boom),
+    /disk full/,
+  );
   assert.equal(readJob(out).train.lr, 0.001);
   assert.deepEqual(siblings(out), []);
 });
 
 test("bad input names what is wrong", async () => {
   const out = path.join(t.dir, "exp-bad");
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", engine: "ray" as any }), /engine "ray" is not supported/);
-  await assert.rejects(exportJob({ out, model: path.join(t.dir, "nowhere"), data: t.trainFile }), /not a folder, "default", nor a hub repo id/);
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, train: { lr: -1 } }), /lr: expected a finite number ≥ 0/);
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: t.trainFile, lora: "r=0" }), /r must be a positive integer/);
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: t.trainFile, template: "qa", engine: "ray" as any }),
+    /engine "ray" is not supported/,
+  );
+  await assert.rejects(
+    exportJob({ out, model: path.join(t.dir, "nowhere"), data: t.trainFile }),
+    /not a folder, "default", nor a hub repo id/,
+  );
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: t.trainFile, train: { lr: -1 } }),
+    /lr: expected a finite number ≥ 0/,
+  );
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: t.trainFile, lora: "r=0" }),
+    /r must be a positive integer/,
+  );
   const clash = path.join(t.dir, "clash.jsonl");
   fs.writeFileSync(clash, JSON.stringify({ question: "q?", answer: "a", prompt: "mine" }) + "\n");
-  await assert.rejects(exportJob({ out, model: t.modelDir, data: clash, template: "qa" }), /record 1 already has a field "prompt"/);
+  await assert.rejects(
+    exportJob({ out, model: t.modelDir, data: clash, template: "qa" }),
+    /record 1 already has a field "prompt"/,
+  );
   assert.equal(fs.existsSync(out), false);
-  await assert.rejects(run(["--out", out, "--model", t.modelDir, "--data", t.trainFile, "--gpus", "two"], captureIO()), /--gpus must be a positive integer or auto/);
+  await assert.rejects(
+    run(["--out", out, "--model", t.modelDir, "--data", t.trainFile, "--gpus", "two"], captureIO()),
+    /--gpus must be a positive integer or auto/,
+  );
   await assert.rejects(run(["--model", t.modelDir, "--data", t.trainFile], captureIO()), /--out DIR is required/);
-  await assert.rejects(run(["--out", out, "--model", t.modelDir, "--data", t.trainFile, "--bogus", "1"], captureIO()), /unknown option --bogus/);
+  await assert.rejects(
+    run(["--out", out, "--model", t.modelDir, "--data", t.trainFile, "--bogus", "1"], captureIO()),
+    /unknown option --bogus/,
+  );
 });
 
 test("train.py's floor check: parses releases like 1.13.0a0+git, and names each package below its floor in one line", async () => {
@@ -245,7 +388,12 @@ test("train.py's floor check: parses releases like 1.13.0a0+git, and names each 
     "print(json.dumps({'release': [m.release(v) for v in ['1.13.0a0+git', '4.31.0', '0.8', '2.1.0.dev20240101']], 'msg': msg}))",
   ].join("\n");
   const res = JSON.parse(execFileSync(PY, ["-c", harness, path.join(out, "train.py")], { encoding: "utf8" }));
-  assert.deepEqual(res.release, [[1, 13, 0], [4, 31, 0], [0, 8], [2, 1, 0]]);
+  assert.deepEqual(res.release, [
+    [1, 13, 0],
+    [4, 31, 0],
+    [0, 8],
+    [2, 1, 0],
+  ]);
   assert.equal(
     res.msg,
     'train.py: transformers 4.30.2 (needs >= 4.31); peft not installed (needs >= 0.8 (rsLoRA (use_rslora) arrived in PEFT 0.8; older releases ignore it and scale by lora_alpha/r)). Fix: pip install -U "transformers>=4.31" "peft>=0.8"',

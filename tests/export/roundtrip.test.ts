@@ -3,8 +3,8 @@
 // tunebook's loaders and `tunebook eval` runs on it, with the command the export's README prints.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { FIXTURES } from "../helpers/backend";
 import { captureIO, qaRecords, useTinyTask } from "../eval/helpers/tiny-task";
@@ -29,9 +29,17 @@ const t = useTinyTask();
 function charTokenizer(): Tokenizer {
   const enc = (s: string) => [...s].map((ch) => 2 + (ch.codePointAt(0)! % 120));
   return {
-    vocabSize: 128, eosTokenId: 0, padTokenId: 1, paddingSide: "left", truncationSide: "left",
+    vocabSize: 128,
+    eosTokenId: 0,
+    padTokenId: 1,
+    paddingSide: "left",
+    truncationSide: "left",
     encode: (s) => enc(s),
-    decode: (ids) => ids.filter((i) => i >= 2).map((i) => String.fromCharCode(i - 2 + 32)).join(""),
+    decode: (ids) =>
+      ids
+        .filter((i) => i >= 2)
+        .map((i) => String.fromCharCode(i - 2 + 32))
+        .join(""),
     idToToken: (i) => String(i),
     tokenToId: () => undefined,
     encodeBatch: (texts, o = {}) => padAndTruncate(texts.map(enc), { padTokenId: 1, ...o }),
@@ -45,7 +53,10 @@ test("a PEFT adapter from the cluster (Hugging Face PEFT's own files) loads onto
     await loadAdapterInto(model, LORA_A);
     const ids: number[][] = cases.adapter_active.input_ids;
     const loss = tf.tidy(() => causalLMLoss(model.forward(ids).logits, ids).dataSync()[0]);
-    assert.ok(Math.abs(loss - cases.adapter_active.loss) < 1e-4, `loss with the adapter ${loss} vs PEFT's ${cases.adapter_active.loss}`);
+    assert.ok(
+      Math.abs(loss - cases.adapter_active.loss) < 1e-4,
+      `loss with the adapter ${loss} vs PEFT's ${cases.adapter_active.loss}`,
+    );
     const before = tf.memory().numTensors;
     const r = await evaluateModel(model, charTokenizer(), QA_TEMPLATE, qaRecords(3), { maxNewTokens: 3, batchSize: 2 });
     assert.equal(r.metrics.count, 3);
@@ -85,7 +96,14 @@ test("a full checkpoint from the cluster (bf16 safetensors + tokenizer) evaluate
 
 test("a LoRA job's adapter folder (PEFT layout) evaluates with the README's tunebook eval --adapter", async () => {
   const out = path.join(t.dir, "exp-lora-back");
-  const r = await exportJob({ out, model: t.modelDir, data: t.trainFile, evalData: t.testFile, template: "qa", lora: "r=2,alpha=4" });
+  const r = await exportJob({
+    out,
+    model: t.modelDir,
+    data: t.trainFile,
+    evalData: t.testFile,
+    template: "qa",
+    lora: "r=2,alpha=4",
+  });
   // Stand-in for PEFT's save_pretrained: an adapter in the PEFT layout with a non-zero B.
   const base = await loadPretrained(path.join(out, "model"));
   try {

@@ -7,5 +7,6 @@ export async function useTestBackend(): Promise<void> {
 }
 
 /** Path to the shared fixtures (../shared/fixtures next to the checkout; TUNEBOOK_FIXTURES overrides). */
-import * as path from "path";
-export const FIXTURES = process.env.TUNEBOOK_FIXTURES || path.resolve(__dirname, "..", "..", "..", "shared", "fixtures");
+import * as path from "node:path";
+export const FIXTURES =
+  process.env.TUNEBOOK_FIXTURES || path.resolve(__dirname, "..", "..", "..", "shared", "fixtures");

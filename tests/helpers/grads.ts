@@ -18,8 +18,15 @@ export function lossAndGrads(vars: Map<string, tf.Variable>, f: () => tf.Scalar)
 
 /** Same loss (1e-5 relative) and, for the same parameters, gradients within 1e-4 of each one's largest entry. */
 export function assertGradsClose(got: Grads, want: Grads, what: string): void {
-  assert.ok(Math.abs(got.loss - want.loss) < 1e-5 * Math.max(1, Math.abs(want.loss)), `${what}: loss ${got.loss} vs ${want.loss}`);
-  assert.deepEqual([...got.grads.keys()].sort(), [...want.grads.keys()].sort(), `${what}: the same parameters get gradients`);
+  assert.ok(
+    Math.abs(got.loss - want.loss) < 1e-5 * Math.max(1, Math.abs(want.loss)),
+    `${what}: loss ${got.loss} vs ${want.loss}`,
+  );
+  assert.deepEqual(
+    [...got.grads.keys()].sort(),
+    [...want.grads.keys()].sort(),
+    `${what}: the same parameters get gradients`,
+  );
   for (const [name, w] of want.grads) {
     const g = got.grads.get(name)!;
     const scale = Math.max(1e-3, ...w.map(Math.abs));

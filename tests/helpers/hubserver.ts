@@ -12,11 +12,11 @@
  * downloads); `hostile(file, headers)` replaces or removes headers of the hub's answer for a file (a hostile or
  * broken server: path-like etags and commits, bad sizes, odd redirects). Every request is logged in `requests`.
  */
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
-import * as path from "path";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
 
 export interface FixtureFile {
   content: Buffer;
@@ -54,12 +54,15 @@ export interface HubServer {
 }
 
 export const sha256hex = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
-export const gitBlobSha1 = (b: Buffer): string => createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
+export const gitBlobSha1 = (b: Buffer): string =>
+  createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
 /** A deterministic fake 40-hex commit id. */
 export const fakeCommit = (seed: string): string => createHash("sha1").update(`commit ${seed}`).digest("hex");
 
 /** Read files from a folder into a commit: name in repo -> path on disk, with the LFS flag. */
-export function filesFrom(entries: Record<string, { from: string; lfs?: boolean } | { content: Buffer; lfs?: boolean }>): Record<string, FixtureFile> {
+export function filesFrom(
+  entries: Record<string, { from: string; lfs?: boolean } | { content: Buffer; lfs?: boolean }>,
+): Record<string, FixtureFile> {
   const out: Record<string, FixtureFile> = {};
   for (const [name, e] of Object.entries(entries)) {
     out[name] = { content: "from" in e ? fs.readFileSync(e.from) : e.content, lfs: e.lfs };
@@ -79,7 +82,11 @@ async function listen(server: http.Server): Promise<string> {
  * const hub = await startHubServer({ repos: [repo] });
  * try { ... resolveRepoFiles(repo.id, ["config.json"], { endpoint: hub.url }) ... } finally { await hub.close(); }
  */
-export async function startHubServer(opts: { repos: FixtureRepo[]; token?: string; resolveCache?: boolean }): Promise<HubServer> {
+export async function startHubServer(opts: {
+  repos: FixtureRepo[];
+  token?: string;
+  resolveCache?: boolean;
+}): Promise<HubServer> {
   const requests: RequestRecord[] = [];
   const drops = new Map<string, { bytes: number; times: number }>();
   const corrupts = new Map<string, number>();
@@ -97,12 +104,19 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
   const bySha = new Map<string, { file: string; content: Buffer }>();
   for (const r of opts.repos) {
     for (const files of Object.values(r.commits)) {
-      for (const [file, f] of Object.entries(files)) if (f.lfs) bySha.set(sha256hex(f.content), { file, content: f.content });
+      for (const [file, f] of Object.entries(files))
+        if (f.lfs) bySha.set(sha256hex(f.content), { file, content: f.content });
     }
   }
 
   /** Send `content` (or its Range) honouring faults registered for `file`. */
-  function sendBody(req: http.IncomingMessage, res: http.ServerResponse, file: string, content: Buffer, headers: Record<string, string>): void {
+  function sendBody(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    file: string,
+    content: Buffer,
+    headers: Record<string, string>,
+  ): void {
     let body = content;
     const corruptLeft = corrupts.get(file) ?? 0;
     if (req.method === "GET" && corruptLeft > 0) {
@@ -151,7 +165,13 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
   }
 
   const cdn = http.createServer((req, res) => {
-    requests.push({ server: "cdn", method: req.method ?? "", url: req.url ?? "", range: req.headers.range, authorization: req.headers.authorization });
+    requests.push({
+      server: "cdn",
+      method: req.method ?? "",
+      url: req.url ?? "",
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
     const sha = (req.url ?? "").split("?")[0].split("/").pop() ?? "";
     const blob = bySha.get(sha);
     if (!blob) {
@@ -167,7 +187,12 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
    * `GET /api/models/{org}/{name}[/revision/{rev}]`: the model info the hub API returns (id, the commit as `sha`,
    * `siblings` listing the files of that commit), for clients that ask which files a revision holds.
    */
-  function modelInfo(req: http.IncomingMessage, res: http.ServerResponse, p: string[], fail: (s: number, c: string) => void): void {
+  function modelInfo(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    p: string[],
+    fail: (s: number, c: string) => void,
+  ): void {
     const [org, name, verb, ...revParts] = p;
     const repo = opts.repos.find((r) => r.id === `${org}/${name}`);
     if (!repo || (verb !== undefined && verb !== "revision")) return fail(404, "RepoNotFound");
@@ -175,14 +200,31 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
     const rev = verb === "revision" ? revParts.join("/") : "main";
     const commit = repo.commits[rev] ? rev : repo.refs[rev];
     if (!commit || !repo.commits[commit]) return fail(404, "RevisionNotFound");
-    const siblings = Object.keys(repo.commits[commit]).sort().map((rfilename) => ({ rfilename }));
-    const body = JSON.stringify({ _id: commit.slice(0, 24), id: repo.id, modelId: repo.id, sha: commit, private: false, gated: opts.token ? "manual" : false, disabled: false, siblings });
+    const siblings = Object.keys(repo.commits[commit])
+      .sort()
+      .map((rfilename) => ({ rfilename }));
+    const body = JSON.stringify({
+      _id: commit.slice(0, 24),
+      id: repo.id,
+      modelId: repo.id,
+      sha: commit,
+      private: false,
+      gated: opts.token ? "manual" : false,
+      disabled: false,
+      siblings,
+    });
     res.writeHead(200, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) });
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
   const hub = http.createServer((req, res) => {
-    requests.push({ server: "hub", method: req.method ?? "", url: req.url ?? "", range: req.headers.range, authorization: req.headers.authorization });
+    requests.push({
+      server: "hub",
+      method: req.method ?? "",
+      url: req.url ?? "",
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
     const fail = (status: number, code: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { "X-Error-Code": code, "Content-Type": "text/plain", ...extra });
       res.end(req.method === "HEAD" ? undefined : `${code}\n`);
@@ -195,7 +237,13 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
       const file = p.join("/");
       const cf = r?.commits[c]?.[file];
       if (!cf || cf.lfs) return fail(404, "EntryNotFound");
-      return sendBody(req, res, file, cf.content, withHostile(file, { "X-Repo-Commit": c, ETag: `"${gitBlobSha1(cf.content)}"` }));
+      return sendBody(
+        req,
+        res,
+        file,
+        cf.content,
+        withHostile(file, { "X-Repo-Commit": c, ETag: `"${gitBlobSha1(cf.content)}"` }),
+      );
     }
     const [org, name, verb, rev, ...rest] = parts;
     const repo = opts.repos.find((r) => r.id === `${org}/${name}`);
@@ -211,15 +259,20 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
     }
     if (f.lfs) {
       const sha = sha256hex(f.content);
-      const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${f.content.length}\n`);
-      res.writeHead(302, withHostile(file, {
-        Location: `${cdnUrl}/blobs/${sha}?file=${encodeURIComponent(path.basename(file))}`,
-        "X-Repo-Commit": commit,
-        "X-Linked-Etag": `"${sha}"`,
-        "X-Linked-Size": String(f.content.length),
-        ETag: `"${gitBlobSha1(pointer)}"`,
-        "Content-Length": "0",
-      }));
+      const pointer = Buffer.from(
+        `version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${f.content.length}\n`,
+      );
+      res.writeHead(
+        302,
+        withHostile(file, {
+          Location: `${cdnUrl}/blobs/${sha}?file=${encodeURIComponent(path.basename(file))}`,
+          "X-Repo-Commit": commit,
+          "X-Linked-Etag": `"${sha}"`,
+          "X-Linked-Size": String(f.content.length),
+          ETag: `"${gitBlobSha1(pointer)}"`,
+          "Content-Length": "0",
+        }),
+      );
       res.end();
       return;
     }
@@ -227,11 +280,20 @@ export async function startHubServer(opts: { repos: FixtureRepo[]; token?: strin
       // today's hub: a relative 307 to a commit-pinned URL, which answers with the file and its headers
       const pinned = `/api/resolve-cache/models/${repo.id}/${commit}/${file.split("/").map(encodeURIComponent).join("/")}`;
       const query = `${encodeURIComponent(`/${repo.id}/resolve/${rev}/${file}`)}=&etag=${encodeURIComponent(`"${gitBlobSha1(f.content)}"`)}`;
-      res.writeHead(307, withHostile(file, { Location: `${pinned}?${query}`, "X-Repo-Commit": commit, "Content-Length": "0" }));
+      res.writeHead(
+        307,
+        withHostile(file, { Location: `${pinned}?${query}`, "X-Repo-Commit": commit, "Content-Length": "0" }),
+      );
       res.end();
       return;
     }
-    sendBody(req, res, file, f.content, withHostile(file, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(f.content)}"` }));
+    sendBody(
+      req,
+      res,
+      file,
+      f.content,
+      withHostile(file, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha1(f.content)}"` }),
+    );
   });
   const url = await listen(hub);
 

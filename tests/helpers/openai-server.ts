@@ -6,8 +6,8 @@
  * `choices`), or `hang` (never answers). When `apiKey` is set, a request without `Authorization: Bearer <key>`
  * gets 401. Every request is recorded with its arrival time. `close()` ends open sockets too.
  */
-import * as http from "http";
-import type { AddressInfo } from "net";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 
 export type Planned =
   | { status: number; headers?: Record<string, string>; body?: unknown; raw?: string; delayMs?: number }
@@ -61,16 +61,27 @@ export async function startOpenAIServer(opts: { apiKey?: string; models?: string
       } catch {
         body = text;
       }
-      requests.push({ method: req.method ?? "", url: req.url ?? "", at: Date.now(), authorization: req.headers.authorization, body });
+      requests.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        at: Date.now(),
+        authorization: req.headers.authorization,
+        body,
+      });
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { "content-type": "application/json", ...headers });
         res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
       };
       if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-        return send(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
+        return send(401, {
+          error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+        });
       }
       if (req.method === "GET" && req.url === "/v1/models") {
-        return send(200, { object: "list", data: (opts.models ?? ["test-model"]).map((id) => ({ id, object: "model", owned_by: "test" })) });
+        return send(200, {
+          object: "list",
+          data: (opts.models ?? ["test-model"]).map((id) => ({ id, object: "model", owned_by: "test" })),
+        });
       }
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
         return send(404, { error: { message: `no route ${req.method} ${req.url}` } });

@@ -16,12 +16,19 @@
  * `X-Linked-Etag` / `X-Linked-Size`, `X-Repo-Commit` on every answer, Range on GET, and `/api/models/...`. Its
  * `requests` log shows how often each file body went out (`bodyFetches`).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { serializeSafetensors, type SafeTensor } from "../../src/model/safetensors";
 import { FIXTURES } from "./backend";
-import { fakeCommit, FixtureFile, HubServer, RequestRecord, sha256hex, startHubServer } from "./hubserver";
+import {
+  fakeCommit,
+  type FixtureFile,
+  type HubServer,
+  type RequestRecord,
+  sha256hex,
+  startHubServer,
+} from "./hubserver";
 
 export const PYTHIA_REPO = "EleutherAI/pythia-70m";
 export const PYTHIA_COMMIT = fakeCommit("pythia-70m main");
@@ -57,7 +64,8 @@ const TOKENIZER_CONFIG = {
   bos_token: "<|endoftext|>",
   eos_token: "<|endoftext|>",
   name_or_path: "EleutherAI/gpt-neox-20b",
-  special_tokens_map_file: "/admin/home-hailey/.cache/huggingface/hub/models--EleutherAI--gpt-neox-20b/snapshots/4e49eadb5d14bd22f314ec3f45b69a87b88c7691/special_tokens_map.json",
+  special_tokens_map_file:
+    "/admin/home-hailey/.cache/huggingface/hub/models--EleutherAI--gpt-neox-20b/snapshots/4e49eadb5d14bd22f314ec3f45b69a87b88c7691/special_tokens_map.json",
   tokenizer_class: "GPTNeoXTokenizer",
   unk_token: "<|endoftext|>",
 };
@@ -189,7 +197,10 @@ export async function startPythiaHub(opts: { seed?: number; dir?: string } = {})
     sha256[name] = sha256hex(files[name].content);
     bySha.set(sha256[name], name);
   }
-  const server = await startHubServer({ repos: [{ id: PYTHIA_REPO, refs: { main: PYTHIA_COMMIT }, commits: { [PYTHIA_COMMIT]: files } }], resolveCache: true });
+  const server = await startHubServer({
+    repos: [{ id: PYTHIA_REPO, refs: { main: PYTHIA_COMMIT }, commits: { [PYTHIA_COMMIT]: files } }],
+    resolveCache: true,
+  });
   const pinnedPrefix = `/api/resolve-cache/models/${PYTHIA_REPO}/${PYTHIA_COMMIT}/`;
   /** The repo file a request's body is: an LFS blob on the CDN, or a small file at its commit-pinned URL. */
   const fileOf = (r: RequestRecord): string | undefined => {
@@ -219,7 +230,8 @@ export async function startPythiaHub(opts: { seed?: number; dir?: string } = {})
       }
       return counts;
     },
-    resumes: (file) => server.requests.filter((r) => r.method === "GET" && r.range && fileOf(r) === file).map((r) => r.range!),
+    resumes: (file) =>
+      server.requests.filter((r) => r.method === "GET" && r.range && fileOf(r) === file).map((r) => r.range!),
     stop,
     dispose: async () => {
       await stop();

@@ -1,6 +1,6 @@
 // Child process for the concurrent-download test (not a test file): waits for a barrier file so that both
 // children start their download within milliseconds, then resolves one file and prints one JSON line.
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { resolveRepoFiles } from "../../src/hub/resolve";
 
 async function main(): Promise<void> {
@@ -13,7 +13,9 @@ async function main(): Promise<void> {
       endpoint,
       cacheDir,
       offline: false,
-      onProgress: (p) => { if (p.waitingFor) waitedFor = p.waitingFor; },
+      onProgress: (p) => {
+        if (p.waitingFor) waitedFor = p.waitingFor;
+      },
     });
     process.stdout.write(`${JSON.stringify({ ok: true, pid: process.pid, path: r.files[file], waitedFor })}\n`);
   } catch (e: any) {

@@ -1,9 +1,9 @@
 // Fixture repositories for the hub tests, built from the shared fixtures (read in place, never copied into the repo).
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { FIXTURES } from "../helpers/backend";
-import { fakeCommit, FixtureFile, FixtureRepo, filesFrom } from "../helpers/hubserver";
+import { fakeCommit, type FixtureFile, type FixtureRepo, filesFrom } from "../helpers/hubserver";
 
 export const REPO = "tiny-org/neox-tiny-a";
 export const SHARDED = "tiny-org/neox-tiny-sharded";
@@ -32,7 +32,10 @@ export function tinyRepo(): FixtureRepo {
         "tokenizer_config.json": { content: Buffer.from('{"model_max_length": 2048}\n') },
         "model.safetensors": { content: fs.readFileSync(path.join(A, "model.safetensors")), lfs: true },
       },
-      [STEP1000]: { ...common(), "model.safetensors": { content: fs.readFileSync(path.join(A, "model.f16.safetensors")), lfs: true } },
+      [STEP1000]: {
+        ...common(),
+        "model.safetensors": { content: fs.readFileSync(path.join(A, "model.f16.safetensors")), lfs: true },
+      },
       // like an old checkpoint branch: PyTorch pickle only
       [STEP3000]: { ...common(), "pytorch_model.bin": { content: Buffer.alloc(4096, 7), lfs: true } },
     },
@@ -40,7 +43,14 @@ export function tinyRepo(): FixtureRepo {
 }
 
 export function shardedRepo(): FixtureRepo {
-  const index = { metadata: { total_size: 1 }, weight_map: { "a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors", "c.weight": "model-00001-of-00002.safetensors" } };
+  const index = {
+    metadata: { total_size: 1 },
+    weight_map: {
+      "a.weight": "model-00001-of-00002.safetensors",
+      "b.weight": "model-00002-of-00002.safetensors",
+      "c.weight": "model-00001-of-00002.safetensors",
+    },
+  };
   return {
     id: SHARDED,
     refs: { main: SHARDED_MAIN },
@@ -49,7 +59,10 @@ export function shardedRepo(): FixtureRepo {
         ...common(),
         "model.safetensors.index.json": { content: Buffer.from(JSON.stringify(index)) },
         "model-00001-of-00002.safetensors": { content: fs.readFileSync(path.join(A, "model.safetensors")), lfs: true },
-        "model-00002-of-00002.safetensors": { content: fs.readFileSync(path.join(A, "model.f16.safetensors")), lfs: true },
+        "model-00002-of-00002.safetensors": {
+          content: fs.readFileSync(path.join(A, "model.f16.safetensors")),
+          lfs: true,
+        },
       },
     },
   };

@@ -2,10 +2,10 @@
 // a lock left by a dead process (or an old one from another host) is taken over; a live one is waited for.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { resolveRepoFiles } from "../../src/hub/resolve";
 import type { DownloadProgress } from "../../src/hub/download";
 import { acquireFileLock, FileLockError, readLockOwner, staleReason } from "../../src/runtime/file-lock";
@@ -18,7 +18,8 @@ const SHA = sha256hex(WEIGHTS);
 const REPO_DIR = "models--tiny-org--neox-tiny-a";
 const lockOf = (cache: string) => path.join(cache, ".locks", REPO_DIR, `${SHA}.tunebook.lock`);
 const blobOf = (cache: string) => path.join(cache, REPO_DIR, "blobs", SHA);
-const cdnGets = (hub: { requests: { server: string; method: string }[] }) => hub.requests.filter((q) => q.server === "cdn" && q.method === "GET");
+const cdnGets = (hub: { requests: { server: string; method: string }[] }) =>
+  hub.requests.filter((q) => q.server === "cdn" && q.method === "GET");
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -36,22 +37,34 @@ function writeLock(file: string, owner: object, ageMs = 0): void {
 test("two processes downloading the same file at once: both succeed, the body is served once, one waited for the other", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   hub.throttle("model.safetensors", 8192, 150); // ~2 s: the second process arrives while the first downloads
   const barrier = path.join(cache.dir, "go");
   const child = path.join(__dirname, "download-child.ts");
   const runs = [0, 1].map(() => {
-    const p = spawn(process.execPath, ["--import", "tsx", child, REPO, "model.safetensors", hub.url, cache.dir, barrier], {
-      env: { ...process.env, HF_HUB_OFFLINE: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const p = spawn(
+      process.execPath,
+      ["--import", "tsx", child, REPO, "model.safetensors", hub.url, cache.dir, barrier],
+      {
+        env: { ...process.env, HF_HUB_OFFLINE: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     let onReady: () => void;
     const ready = new Promise<void>((r) => (onReady = r));
-    p.stdout.on("data", (b) => { out += b; if (out.includes("ready\n")) onReady(); });
+    p.stdout.on("data", (b) => {
+      out += b;
+      if (out.includes("ready\n")) onReady();
+    });
     p.stderr.on("data", (b) => (err += b));
-    const done = new Promise<{ code: number | null; out: string; err: string }>((r) => p.on("close", (code) => r({ code, out, err })));
+    const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
+      p.on("close", (code) => r({ code, out, err })),
+    );
     return { ready, done };
   });
   await Promise.all(runs.map((r) => r.ready));
@@ -59,7 +72,12 @@ test("two processes downloading the same file at once: both succeed, the body is
   const results = await Promise.all(runs.map((r) => r.done));
   const answers = results.map((r) => {
     assert.equal(r.code, 0, `child failed: ${r.out} ${r.err}`);
-    return JSON.parse(r.out.split("\n").filter((l) => l.startsWith("{")).pop()!);
+    return JSON.parse(
+      r.out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .pop()!,
+    );
   });
   assert.ok(answers.every((a) => a.ok));
   assert.equal(answers[0].path, answers[1].path);
@@ -76,7 +94,10 @@ test("two processes downloading the same file at once: both succeed, the body is
 test("a lock left by a dead process is taken over, and its partial file resumed", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   const pid = deadPid();
   writeLock(lockOf(cache.dir), { pid, host: os.hostname(), since: new Date().toISOString() });
   assert.match(staleReason(lockOf(cache.dir)) ?? "", new RegExp(`pid ${pid} .* is no longer running`));
@@ -84,7 +105,10 @@ test("a lock left by a dead process is taken over, and its partial file resumed"
   fs.writeFileSync(`${blobOf(cache.dir)}.incomplete`, WEIGHTS.subarray(0, 5000));
   const r = await resolveRepoFiles(REPO, ["model.safetensors"], { endpoint: hub.url, offline: false });
   assert.deepEqual(read(r.files["model.safetensors"]), WEIGHTS);
-  assert.deepEqual(cdnGets(hub).map((q: any) => q.range), ["bytes=5000-"]);
+  assert.deepEqual(
+    cdnGets(hub).map((q: any) => q.range),
+    ["bytes=5000-"],
+  );
   assert.ok(!fs.existsSync(lockOf(cache.dir)));
   assert.deepEqual(fs.readdirSync(path.dirname(lockOf(cache.dir))), [], "no lock and no set-aside stale lock left");
 });
@@ -92,7 +116,10 @@ test("a lock left by a dead process is taken over, and its partial file resumed"
 test("an old lock from another host (no heartbeat for an hour) is taken over; a fresh one is waited for", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   const foreign = { pid: 4242, host: "another-host.invalid", since: new Date(0).toISOString() };
   writeLock(lockOf(cache.dir), foreign, 3600_000);
   const r = await resolveRepoFiles(REPO, ["model.safetensors"], { endpoint: hub.url, offline: false });
@@ -105,10 +132,17 @@ test("an old lock from another host (no heartbeat for an hour) is taken over; a 
   const seen: DownloadProgress[] = [];
   const started = Date.now();
   setTimeout(() => fs.rmSync(lockOf(cache.dir)), 700);
-  const again = await resolveRepoFiles(REPO, ["model.safetensors"], { endpoint: hub.url, offline: false, onProgress: (p) => seen.push(p) });
+  const again = await resolveRepoFiles(REPO, ["model.safetensors"], {
+    endpoint: hub.url,
+    offline: false,
+    onProgress: (p) => seen.push(p),
+  });
   assert.ok(Date.now() - started >= 650, "it waited for the lock");
   assert.deepEqual(read(again.files["model.safetensors"]), WEIGHTS);
-  assert.ok(seen.some((p) => p.waitingFor === `pid 4242 on another-host.invalid since ${foreign.since}`), "progress named the other download");
+  assert.ok(
+    seen.some((p) => p.waitingFor === `pid 4242 on another-host.invalid since ${foreign.since}`),
+    "progress named the other download",
+  );
 });
 
 test("acquireFileLock: mutual exclusion, a wait limit that names the owner, pid reuse, heartbeat, release only of one's own lock", async (t) => {
@@ -119,8 +153,13 @@ test("acquireFileLock: mutual exclusion, a wait limit that names the owner, pid 
   const a = await acquireFileLock(file, { purpose: "test A", heartbeatMs: 50 });
   assert.equal(readLockOwner(file)?.pid, process.pid);
   assert.equal(readLockOwner(file)?.host, os.hostname());
-  await assert.rejects(acquireFileLock(file, { purpose: "test B", timeoutMs: 200, pollMs: 20 }), (e: any) =>
-    e instanceof FileLockError && e.message.startsWith(`test B: still locked by pid ${process.pid} on ${os.hostname()} since `) && e.message.includes(file));
+  await assert.rejects(
+    acquireFileLock(file, { purpose: "test B", timeoutMs: 200, pollMs: 20 }),
+    (e: any) =>
+      e instanceof FileLockError &&
+      e.message.startsWith(`test B: still locked by pid ${process.pid} on ${os.hostname()} since `) &&
+      e.message.includes(file),
+  );
   // heartbeat: an aged mtime is refreshed while held
   const old = new Date(Date.now() - 3600_000);
   fs.utimesSync(file, old, old);
@@ -130,7 +169,10 @@ test("acquireFileLock: mutual exclusion, a wait limit that names the owner, pid 
 
   // a second holder gets it as soon as the first releases
   const order: string[] = [];
-  const b = acquireFileLock(file, { pollMs: 10 }).then((l) => { order.push("B got it"); return l; });
+  const b = acquireFileLock(file, { pollMs: 10 }).then((l) => {
+    order.push("B got it");
+    return l;
+  });
   await new Promise((r) => setTimeout(r, 60));
   order.push("A releases");
   a.release();

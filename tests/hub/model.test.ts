@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { resolveModelDir, readShardNames } from "../../src/hub/model";
 import { resolveRepoFiles } from "../../src/hub/resolve";
 import { startHubServer } from "../helpers/hubserver";
@@ -24,10 +24,18 @@ function tempFolder(links: Record<string, string | Buffer>): { dir: string; clea
 test("resolveModelDir: config, tokenizer files and model.safetensors in one snapshot; then offline from the cache", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   const dir = await resolveModelDir(REPO, { endpoint: hub.url, offline: false });
   assert.equal(dir, path.join(cache.dir, "models--tiny-org--neox-tiny-a", "snapshots", MAIN));
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+  ]);
   assert.deepEqual(read(path.join(dir, "model.safetensors")), read(path.join(A, "model.safetensors")));
   assert.ok(!hub.requests.some((q) => q.url.includes("pytorch_model.bin")), "no pickle probe when safetensors exist");
   assert.ok(!hub.requests.some((q) => q.url.includes("index.json")), "no index lookup when model.safetensors exists");
@@ -40,12 +48,21 @@ test("resolveModelDir: config, tokenizer files and model.safetensors in one snap
 test("resolveModelDir: a sharded checkpoint brings the index and every shard it names", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [shardedRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   const dir = await resolveModelDir(SHARDED, { endpoint: hub.url, offline: false });
   assert.equal(path.basename(dir), SHARDED_MAIN);
-  assert.deepEqual(readShardNames(path.join(dir, "model.safetensors.index.json")), ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]);
+  assert.deepEqual(readShardNames(path.join(dir, "model.safetensors.index.json")), [
+    "model-00001-of-00002.safetensors",
+    "model-00002-of-00002.safetensors",
+  ]);
   assert.deepEqual(read(path.join(dir, "model-00001-of-00002.safetensors")), read(path.join(A, "model.safetensors")));
-  assert.deepEqual(read(path.join(dir, "model-00002-of-00002.safetensors")), read(path.join(A, "model.f16.safetensors")));
+  assert.deepEqual(
+    read(path.join(dir, "model-00002-of-00002.safetensors")),
+    read(path.join(A, "model.f16.safetensors")),
+  );
   const n = hub.requests.length;
   assert.equal(await resolveModelDir(SHARDED, { endpoint: hub.url, offline: true }), dir);
   assert.equal(hub.requests.length, n);
@@ -54,10 +71,19 @@ test("resolveModelDir: a sharded checkpoint brings the index and every shard it 
 test("resolveModelDir: a revision with only pytorch_model.bin says so, without downloading it", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  t.after(async () => { await hub.close(); cache.cleanup(); });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+  });
   await assert.rejects(resolveModelDir(REPO, { endpoint: hub.url, offline: false, revision: "step3000" }), (e: any) => {
     assert.equal(e.code, "no-safetensors");
-    for (const s of ["only pytorch_model.bin", "tunebook reads safetensors", "safe_serialization=True", "revision='step3000'", REPO]) {
+    for (const s of [
+      "only pytorch_model.bin",
+      "tunebook reads safetensors",
+      "safe_serialization=True",
+      "revision='step3000'",
+      REPO,
+    ]) {
       assert.ok(e.message.includes(s), `names ${s}: ${e.message}`);
     }
     return true;
@@ -68,12 +94,30 @@ test("resolveModelDir: a revision with only pytorch_model.bin says so, without d
 test("resolveModelDir: offline with the weights missing names them; local folders are checked the same way", async (t) => {
   const cache = freshCache();
   const hub = await startHubServer({ repos: [tinyRepo()] });
-  const good = tempFolder({ "config.json": path.join(A, "config.json"), "tokenizer.json": TOKENIZER, "model.safetensors": path.join(A, "model.safetensors") });
-  const pickle = tempFolder({ "config.json": path.join(A, "config.json"), "tokenizer.json": TOKENIZER, "pytorch_model.bin": Buffer.alloc(8) });
-  t.after(async () => { await hub.close(); cache.cleanup(); good.cleanup(); pickle.cleanup(); });
+  const good = tempFolder({
+    "config.json": path.join(A, "config.json"),
+    "tokenizer.json": TOKENIZER,
+    "model.safetensors": path.join(A, "model.safetensors"),
+  });
+  const pickle = tempFolder({
+    "config.json": path.join(A, "config.json"),
+    "tokenizer.json": TOKENIZER,
+    "pytorch_model.bin": Buffer.alloc(8),
+  });
+  t.after(async () => {
+    await hub.close();
+    cache.cleanup();
+    good.cleanup();
+    pickle.cleanup();
+  });
 
-  await assert.rejects(resolveModelDir(REPO, { endpoint: hub.url, offline: true }), (e: any) =>
-    e.code === "offline-missing" && /config\.json, tokenizer\.json/.test(e.message) && /weights are needed too: model\.safetensors/.test(e.message));
+  await assert.rejects(
+    resolveModelDir(REPO, { endpoint: hub.url, offline: true }),
+    (e: any) =>
+      e.code === "offline-missing" &&
+      /config\.json, tokenizer\.json/.test(e.message) &&
+      /weights are needed too: model\.safetensors/.test(e.message),
+  );
   await resolveRepoFiles(REPO, ["config.json", "tokenizer.json"], { endpoint: hub.url, offline: false });
   await assert.rejects(resolveModelDir(REPO, { endpoint: hub.url, offline: true }), (e: any) => {
     assert.equal(e.code, "offline-missing");
@@ -84,7 +128,11 @@ test("resolveModelDir: offline with the weights missing names them; local folder
 
   assert.equal(await resolveModelDir(good.dir), good.dir);
   await assert.rejects(resolveModelDir(A), (e: any) => e.code === "local-missing" && /tokenizer\.json/.test(e.message));
-  await assert.rejects(resolveModelDir(pickle.dir), (e: any) => e.code === "no-safetensors" && /only pytorch_model\.bin/.test(e.message) && e.message.includes(pickle.dir));
+  await assert.rejects(
+    resolveModelDir(pickle.dir),
+    (e: any) =>
+      e.code === "no-safetensors" && /only pytorch_model\.bin/.test(e.message) && e.message.includes(pickle.dir),
+  );
 });
 
 test("readShardNames rejects a malformed index with the file and field named", () => {

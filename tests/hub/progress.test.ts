@@ -11,7 +11,10 @@ test("formatBytes and progressLine", () => {
   assert.equal(formatBytes(512), "512 B");
   assert.equal(formatBytes(1536), "1.5 KB");
   assert.equal(formatBytes(70_426_624), "70.4 MB");
-  assert.equal(progressLine({ file: "model.safetensors", loaded: 50, total: 200 }, 8), "model.safetensors [##------] 50 B / 200 B 25%");
+  assert.equal(
+    progressLine({ file: "model.safetensors", loaded: 50, total: 200 }, 8),
+    "model.safetensors [##------] 50 B / 200 B 25%",
+  );
   assert.equal(progressLine({ file: "empty", loaded: 0, total: 0 }, 4), "empty [####] 0 B / 0 B 100%");
 });
 
@@ -22,7 +25,10 @@ test("textProgress off a terminal prints exactly one line per file, when it comp
   p({ file: "a.bin", loaded: 1000, total: 1000 }); // repeated final report
   p({ file: "b.json", loaded: 0, total: 10 });
   p({ file: "b.json", loaded: 10, total: 10 });
-  assert.deepEqual(out, ["a.bin [########################] 1.0 KB / 1.0 KB 100%\n", "b.json [########################] 10 B / 10 B 100%\n"]);
+  assert.deepEqual(out, [
+    "a.bin [########################] 1.0 KB / 1.0 KB 100%\n",
+    "b.json [########################] 10 B / 10 B 100%\n",
+  ]);
 });
 
 test("textProgress on a terminal redraws in place, throttled, and ends each file's line", () => {
@@ -57,5 +63,8 @@ test("textProgress says once that it waits for another process's download, then 
     assert.ok(text.endsWith("100%\n"), text);
     if (isTTY) assert.ok(text.includes("50 B / 100 B 50% (another download: pid 12"), text);
   }
-  assert.equal(waitingLine({ file: "a", loaded: 0, total: 1, waitingFor: "x" }), "a: waiting for another download (x) to finish");
+  assert.equal(
+    waitingLine({ file: "a", loaded: 0, total: 1, waitingFor: "x" }),
+    "a: waiting for another download (x) to finish",
+  );
 });

@@ -3,9 +3,9 @@
 // in tunebook with PEFT's logits (≤ 1e-4), with no key warning from the loaders.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { FIXTURES, useTestBackend } from "../helpers/backend";
 import { loadPretrained } from "../../src/model/load";
@@ -16,18 +16,25 @@ import { loadAdapter } from "../../src/lora/peft";
 import { assertNoLoadWarnings, hfStack, hfTool, maxAbsDiff, type HfStack } from "./helpers";
 
 const MODEL = (n: "A" | "B") => path.join(FIXTURES, "neox-tiny", n);
-const IDS = [[71, 41, 86, 49, 100, 3, 17], [5, 9, 120, 33, 64, 2, 88]];
+const IDS = [
+  [71, 41, 86, 49, 100, 3, 17],
+  [5, 9, 120, 33, 64, 2, 88],
+];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-interop-"));
 const logits = (m: GPTNeoXForCausalLM) => tf.tidy(() => m.forward(IDS).logits.dataSync() as Float32Array);
 
 /** Save a tunebook adapter (random non-zero B) on model A; returns its folder, tunebook's logits and targets. */
-async function savedAdapter(spec: Partial<LoraConfig> & { targets?: string[] | string }, seed: number): Promise<{ dir: string; ours: Float32Array; targets: string[] }> {
+async function savedAdapter(
+  spec: Partial<LoraConfig> & { targets?: string[] | string },
+  seed: number,
+): Promise<{ dir: string; ours: Float32Array; targets: string[] }> {
   const dir = tmp();
   const model = await loadPretrained(MODEL("A"));
   try {
     const a = applyLora(model, spec, { seed, baseModelNameOrPath: MODEL("A") });
     let s = seed;
-    for (const [k, v] of LoraModel.of(model).adapterVariables(a.name)) if (/lora_B/.test(k)) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", s++)));
+    for (const [k, v] of LoraModel.of(model).adapterVariables(a.name))
+      if (/lora_B/.test(k)) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", s++)));
     await a.save(dir);
     return { dir, ours: logits(model), targets: LoraModel.of(model).targetModules(a.name) };
   } finally {
@@ -35,7 +42,13 @@ async function savedAdapter(spec: Partial<LoraConfig> & { targets?: string[] | s
   }
 }
 
-function peftLoads(t: { diagnostic(s: string): void }, hf: HfStack, what: string, a: { dir: string; ours: Float32Array; targets: string[] }, flags: string[] = []): any {
+function peftLoads(
+  t: { diagnostic(s: string): void },
+  hf: HfStack,
+  what: string,
+  a: { dir: string; ours: Float32Array; targets: string[] },
+  flags: string[] = [],
+): any {
   const { json, stderr } = hfTool(hf, ["adapter", MODEL("A"), a.dir, JSON.stringify(IDS), ...flags]);
   assertNoLoadWarnings(stderr, `PEFT ${json.versions.peft} loading ${what}`);
   assert.deepEqual(json.targets, [...a.targets].sort(), `${what}: PEFT wrapped other modules than tunebook`);
@@ -51,7 +64,16 @@ test("tunebook adapters load in PEFT: one target, several targets on one layer w
   await useTestBackend();
   const plain = await savedAdapter({ r: 4, alpha: 8 }, 1);
   peftLoads(t, hf, "query_key_value, r=4", plain);
-  const several = await savedAdapter({ r: 2, alpha: 6, dropout: 0.1, targets: ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"], layersToTransform: [1] }, 2);
+  const several = await savedAdapter(
+    {
+      r: 2,
+      alpha: 6,
+      dropout: 0.1,
+      targets: ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
+      layersToTransform: [1],
+    },
+    2,
+  );
   assert.equal(several.targets.length, 4);
   peftLoads(t, hf, "4 targets on layer 1, dropout 0.1", several);
   const regex = await savedAdapter({ r: 3, alpha: 3, targets: ".+mlp.+" }, 3);
@@ -76,7 +98,9 @@ test("an rsLoRA adapter: its README says PEFT >= 0.8; PEFT 0.5 loads it with the
     if (major === 0 && minor < 8) {
       // PEFT < 0.8 knows no use_rslora: it scales by alpha/r = 2 instead of alpha/sqrt(r) = 4, without a word.
       const silent = maxAbsDiff(json.peft_logits.data, rs.ours);
-      t.diagnostic(`PEFT ${json.versions.peft} as it loads rsLoRA by itself: max |Δlogits| = ${silent.toExponential(2)} (the reason for the floor)`);
+      t.diagnostic(
+        `PEFT ${json.versions.peft} as it loads rsLoRA by itself: max |Δlogits| = ${silent.toExponential(2)} (the reason for the floor)`,
+      );
       assert.ok(silent > 1e-2, "PEFT < 0.8 was expected to get rsLoRA wrong");
     }
   } finally {
@@ -91,7 +115,10 @@ test("an adapter PEFT makes and saves (two targets, r=2, alpha=6, on model B) lo
   const dir = tmp();
   const model = await loadPretrained(MODEL("B"));
   try {
-    const spec = { seed: 7, config: { r: 2, lora_alpha: 6, lora_dropout: 0.0, target_modules: ["query_key_value", "dense_4h_to_h"] } };
+    const spec = {
+      seed: 7,
+      config: { r: 2, lora_alpha: 6, lora_dropout: 0.0, target_modules: ["query_key_value", "dense_4h_to_h"] },
+    };
     const { json, stderr } = hfTool(hf, ["make-adapter", MODEL("B"), dir, JSON.stringify(spec), JSON.stringify(IDS)]);
     assertNoLoadWarnings(stderr, "PEFT making an adapter");
     assert.ok(fs.existsSync(path.join(dir, "adapter_model.safetensors")), "PEFT saved safetensors");
@@ -100,7 +127,9 @@ test("an adapter PEFT makes and saves (two targets, r=2, alpha=6, on model B) lo
     assert.equal(LoraModel.of(model).targetModules("default").length, 4);
     const ours = logits(model);
     const d = maxAbsDiff(ours, json.logits.data);
-    t.diagnostic(`PEFT ${json.versions.peft} adapter in tunebook: max |logits tunebook − PEFT| = ${d.toExponential(2)}`);
+    t.diagnostic(
+      `PEFT ${json.versions.peft} adapter in tunebook: max |logits tunebook − PEFT| = ${d.toExponential(2)}`,
+    );
     assert.ok(d <= 1e-4, `max |Δlogits| = ${d}`);
     assert.ok(maxAbsDiff(ours, before) > 1e-2, "the adapter changed nothing: it was not applied");
   } finally {

@@ -1,9 +1,9 @@
 // The real Hugging Face stack for interop tests: transformers 4.31, PEFT 0.5, accelerate 0.21 (pure Python, in
 // ../shared/hf-python next to the fixtures) on Debian's python3-torch. In CI (CI=true) a missing python3 or torch
 // fails the test; elsewhere the test is skipped with the reason.
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { TestContext } from "node:test";
 import { FIXTURES } from "../helpers/backend";
 
@@ -26,14 +26,23 @@ let cached: HfStack | string | undefined;
 function locate(): HfStack | string {
   if (!fs.existsSync(PY)) return `${PY} is missing (install Debian's python3)`;
   const torch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
-  if (torch.status !== 0) return `${PY} has no torch (apt-get install python3-torch): ${(torch.stderr || "").trim().split("\n").pop()}`;
-  if (!fs.existsSync(SETUP)) return `${SETUP} is missing (the Hugging Face stack next to the fixtures; TUNEBOOK_FIXTURES or TUNEBOOK_HF_PYTHON_SETUP)`;
+  if (torch.status !== 0)
+    return `${PY} has no torch (apt-get install python3-torch): ${(torch.stderr || "").trim().split("\n").pop()}`;
+  if (!fs.existsSync(SETUP))
+    return `${SETUP} is missing (the Hugging Face stack next to the fixtures; TUNEBOOK_FIXTURES or TUNEBOOK_HF_PYTHON_SETUP)`;
   const setup = spawnSync("bash", [SETUP], { encoding: "utf8" });
   if (setup.status !== 0) return `${SETUP} failed: ${setup.stderr.trim()}`;
   const pythonPath = setup.stdout.trim();
-  const env = { ...process.env, PYTHONPATH: pythonPath, HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", PYTHONDONTWRITEBYTECODE: "1" };
+  const env = {
+    ...process.env,
+    PYTHONPATH: pythonPath,
+    HF_HUB_OFFLINE: "1",
+    TRANSFORMERS_OFFLINE: "1",
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
   const check = spawnSync(PY, ["-c", "import transformers, peft, accelerate"], { encoding: "utf8", env });
-  if (check.status !== 0) return `transformers/peft/accelerate do not import from ${pythonPath}: ${check.stderr.trim().split("\n").pop()}`;
+  if (check.status !== 0)
+    return `transformers/peft/accelerate do not import from ${pythonPath}: ${check.stderr.trim().split("\n").pop()}`;
   return { pythonPath, env };
 }
 
@@ -57,8 +66,18 @@ export interface PyResult {
 }
 
 /** Run python3 with the stack on PYTHONPATH (extra env merged in). */
-export function runPython(hf: HfStack, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): PyResult {
-  const r = spawnSync(PY, args, { encoding: "utf8", env: { ...hf.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 64 << 20 });
+export function runPython(
+  hf: HfStack,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): PyResult {
+  const r = spawnSync(PY, args, {
+    encoding: "utf8",
+    env: { ...hf.env, ...opts.env },
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs ?? 180_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw new Error(`python3 ${args.join(" ")}: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -72,7 +91,8 @@ export function hfTool(hf: HfStack, args: string[]): { json: any; stderr: string
 }
 
 /** What transformers/PEFT print when a checkpoint and the model disagree on a key (any release we know). */
-export const LOAD_WARNING = /newly initialized|were not used when initializing|not initialized from the model checkpoint|TRAIN this model|missing keys|unexpected keys|Missing key|Unexpected key/i;
+export const LOAD_WARNING =
+  /newly initialized|were not used when initializing|not initialized from the model checkpoint|TRAIN this model|missing keys|unexpected keys|Missing key|Unexpected key/i;
 
 /** Fails naming the warning when the loader complained about any key. */
 export function assertNoLoadWarnings(stderr: string, what: string): void {

@@ -2,9 +2,9 @@
 // and give tunebook's logits (≤ 1e-4).
 import { test, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { FIXTURES, useTestBackend } from "../helpers/backend";
 import { loadPretrained, modelStateDict, saveModel } from "../../src/model/load";
@@ -15,7 +15,10 @@ import { LoraModel } from "../../src/lora/model";
 import { assertNoLoadWarnings, hfStack, hfTool, maxAbsDiff, type HfStack } from "./helpers";
 
 const MODEL = (n: "A" | "B") => path.join(FIXTURES, "neox-tiny", n);
-const IDS = [[71, 41, 86, 49, 100, 3, 17], [5, 9, 120, 33, 64, 2, 88]];
+const IDS = [
+  [71, 41, 86, 49, 100, 3, 17],
+  [5, 9, 120, 33, 64, 2, 88],
+];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-interop-"));
 const logits = (m: GPTNeoXForCausalLM) => tf.tidy(() => m.forward(IDS).logits.dataSync() as Float32Array);
 
@@ -41,7 +44,11 @@ test("a merged model (tunebook merge → saveModel) loads in transformers 4.31 w
   const model = await loadPretrained(MODEL("A"));
   try {
     applyLora(model, { r: 4, alpha: 8, targets: ["query_key_value", "dense_4h_to_h"] }, { seed: 3 });
-    randomize([...LoraModel.of(model).adapterVariables("default")].filter(([k]) => /lora_B/.test(k)).map(([, v]) => v), 5, 0.2);
+    randomize(
+      [...LoraModel.of(model).adapterVariables("default")].filter(([k]) => /lora_B/.test(k)).map(([, v]) => v),
+      5,
+      0.2,
+    );
     const adapted = logits(model);
     const plain = LoraModel.of(model).mergeAndUnload();
     await saveModel(plain, dir);
@@ -87,7 +94,8 @@ test("the warning check can fail: a file without rotary_emb.inv_freq makes trans
     await saveModel(model, dir);
     await writeSafetensorsFile(path.join(dir, "model.safetensors"), modelStateDict(model)); // the weights alone
     const { json, stderr } = hfTool(hf, ["model", dir, JSON.stringify(IDS)]);
-    if (json.versions.transformers !== "4.31.0") return t.skip(`this control is for transformers 4.31 (found ${json.versions.transformers})`);
+    if (json.versions.transformers !== "4.31.0")
+      return t.skip(`this control is for transformers 4.31 (found ${json.versions.transformers})`);
     assert.throws(() => assertNoLoadWarnings(stderr, "control"), /newly initialized/);
   } finally {
     model.dispose();

@@ -5,8 +5,8 @@
 // tests/interop/standin/sitecustomize.py (it returns the ids tunebook's tokenizer gives each exported row).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { useTinyTask } from "../eval/helpers/tiny-task";
 import { exportJob, type ExportOptions } from "../../src/export/export";
 import { readJsonl } from "../../src/data/jsonl";
@@ -19,7 +19,15 @@ const t = useTinyTask();
 
 async function exported(name: string, opts: Partial<ExportOptions>): Promise<string> {
   const out = path.join(t.dir, name);
-  await exportJob({ out, model: t.modelDir, data: t.trainFile, evalData: t.testFile, template: "qa", train: { maxLength: 48, batchSize: 2, numSteps: 2 }, ...opts });
+  await exportJob({
+    out,
+    model: t.modelDir,
+    data: t.trainFile,
+    evalData: t.testFile,
+    template: "qa",
+    train: { maxLength: 48, batchSize: 2, numSteps: 2 },
+    ...opts,
+  });
   return out;
 }
 
@@ -59,16 +67,27 @@ test("a LoRA job with the docs' regex target trains 2 steps under accelerate lau
   const s = summary(out);
   assert.equal(s.steps, 2);
   assert.equal(s.losses.length, 2);
-  assert.ok(s.losses.every((l: number) => Number.isFinite(l)), `losses ${s.losses}`);
+  assert.ok(
+    s.losses.every((l: number) => Number.isFinite(l)),
+    `losses ${s.losses}`,
+  );
   assert.deepEqual([s.versions.transformers, s.versions.accelerate, s.versions.peft].length, 3);
-  c.diagnostic(`train.py under accelerate ${s.versions.accelerate}, transformers ${s.versions.transformers}, PEFT ${s.versions.peft}: losses ${s.losses.map((l: number) => l.toFixed(4)).join(", ")}`);
+  c.diagnostic(
+    `train.py under accelerate ${s.versions.accelerate}, transformers ${s.versions.transformers}, PEFT ${s.versions.peft}: losses ${s.losses.map((l: number) => l.toFixed(4)).join(", ")}`,
+  );
   // The regex became the MLP Linear layers' full names, which PEFT saved and tunebook loads onto the same layers.
   const cfg = JSON.parse(fs.readFileSync(path.join(out, "output", "adapter", "adapter_config.json"), "utf8"));
-  assert.deepEqual([...cfg.target_modules].sort(), ["gpt_neox.layers.0.mlp.dense_4h_to_h", "gpt_neox.layers.0.mlp.dense_h_to_4h"]);
+  assert.deepEqual([...cfg.target_modules].sort(), [
+    "gpt_neox.layers.0.mlp.dense_4h_to_h",
+    "gpt_neox.layers.0.mlp.dense_h_to_4h",
+  ]);
   const model = await loadPretrained(path.join(out, "model"));
   try {
     await loadAdapter(model, path.join(out, "output", "adapter"));
-    assert.deepEqual(LoraModel.of(model).targetModules("default"), ["gpt_neox.layers.0.mlp.dense_h_to_4h", "gpt_neox.layers.0.mlp.dense_4h_to_h"]);
+    assert.deepEqual(LoraModel.of(model).targetModules("default"), [
+      "gpt_neox.layers.0.mlp.dense_h_to_4h",
+      "gpt_neox.layers.0.mlp.dense_4h_to_h",
+    ]);
   } finally {
     model.dispose();
   }
@@ -97,7 +116,12 @@ test("accelerate 0.21 loads every exported accelerate_config.yaml (single GPU, a
     "from accelerate.commands.config.config_args import load_config_from_file",
     "print(json.dumps([load_config_from_file(f).to_dict() for f in sys.argv[1:]]))",
   ].join("\n");
-  const r = runPython(hf, ["-c", code, path.join(single, "accelerate_config.yaml"), path.join(zero, "accelerate_config.yaml")]);
+  const r = runPython(hf, [
+    "-c",
+    code,
+    path.join(single, "accelerate_config.yaml"),
+    path.join(zero, "accelerate_config.yaml"),
+  ]);
   assert.equal(r.status, 0, `accelerate refused a config:\n${r.stderr.slice(-2000)}`);
   const [a, z] = JSON.parse(r.stdout.trim().split("\n").pop()!);
   assert.equal(a.distributed_type, "NO");
@@ -116,6 +140,11 @@ test("an rsLoRA job under PEFT 0.5 stops first, in one line: installed version, 
   assert.notEqual(r.status, 0);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^train\\.py: peft ${peft.replace(/\./g, "\\.")} \\(needs >= 0\\.8 \\(rsLoRA \\(use_rslora\\) arrived in PEFT 0\\.8.*\\)\\)\\. Fix: pip install -U "peft>=0\\.8"$`));
+  assert.match(
+    lines[0],
+    new RegExp(
+      `^train\\.py: peft ${peft.replace(/\./g, "\\.")} \\(needs >= 0\\.8 \\(rsLoRA \\(use_rslora\\) arrived in PEFT 0\\.8.*\\)\\)\\. Fix: pip install -U "peft>=0\\.8"$`,
+    ),
+  );
   assert.equal(fs.existsSync(path.join(out, "output")), false, "nothing ran");
 });

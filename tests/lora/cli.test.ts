@@ -2,9 +2,9 @@
 // `--adapter` on score/generate, against the PEFT fixture.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { useTestBackend } from "../helpers/backend";
 import { run as merge } from "../../src/cli/merge";
 import { run as score } from "../../src/cli/score";
@@ -40,9 +40,14 @@ test("merge writes a plain checkpoint equal to PEFT's merge_and_unload", async (
   assert.ok(maxAbsDiff(qkv.weight.dataSync(), fx.merged.qkv0.data) <= 1e-5);
   m.dispose();
   // a non-empty --out is refused, and left alone
-  await assert.rejects(merge(["--model", MODEL_A, "--adapter", LORA_A, "--out", out]), (e: unknown) => e instanceof UsageError && /exists and is not empty; pass --force/.test((e as Error).message));
+  await assert.rejects(
+    merge(["--model", MODEL_A, "--adapter", LORA_A, "--out", out]),
+    (e: unknown) => e instanceof UsageError && /exists and is not empty; pass --force/.test((e as Error).message),
+  );
   fs.writeFileSync(path.join(out, "marker"), "x");
-  const again = await capture(() => merge(["--model", MODEL_A, "--adapter", LORA_A, "--out", out, "--force", "--dtype", "F16"]));
+  const again = await capture(() =>
+    merge(["--model", MODEL_A, "--adapter", LORA_A, "--out", out, "--force", "--dtype", "F16"]),
+  );
   assert.equal(again.code, 0);
   assert.ok(!fs.existsSync(path.join(out, "marker")), "--force replaces the folder");
   assert.deepEqual(fs.readdirSync(root), ["merged"]);
@@ -52,7 +57,10 @@ test("merge writes a plain checkpoint equal to PEFT's merge_and_unload", async (
 test("merge refuses a broken adapter without creating --out", async () => {
   await useTestBackend();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-merge-"));
-  await assert.rejects(merge(["--model", MODEL_A, "--adapter", path.join(root, "nope"), "--out", path.join(root, "o")]), /no such adapter folder/);
+  await assert.rejects(
+    merge(["--model", MODEL_A, "--adapter", path.join(root, "nope"), "--out", path.join(root, "o")]),
+    /no such adapter folder/,
+  );
   assert.deepEqual(fs.readdirSync(root), []);
 });
 
@@ -64,6 +72,23 @@ test("score --adapter gives PEFT's loss; generate --adapter changes the continua
   assert.ok(Math.abs(JSON.parse(withA.out).loss - fx.active.loss) < 1e-4, withA.out);
   const base = await capture(() => score(["--model", MODEL_A, "--ids", ids, "--json"]));
   assert.ok(Math.abs(JSON.parse(base.out).loss - fx.active.loss) > 1e-3);
-  const g = async (extra: string[]) => JSON.parse((await capture(() => generateCli(["--model", MODEL_A, "--prompt-ids", "1,2,3", "--greedy", "--max-new-tokens", "8", "--json", ...extra]))).out).ids;
+  const g = async (extra: string[]) =>
+    JSON.parse(
+      (
+        await capture(() =>
+          generateCli([
+            "--model",
+            MODEL_A,
+            "--prompt-ids",
+            "1,2,3",
+            "--greedy",
+            "--max-new-tokens",
+            "8",
+            "--json",
+            ...extra,
+          ]),
+        )
+      ).out,
+    ).ids;
   assert.notDeepEqual(await g(["--adapter", LORA_A]), await g([]));
 });

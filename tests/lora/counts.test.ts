@@ -23,7 +23,10 @@ test("counts scale with r and with the targets; a regex targets every matching l
   assert.equal(loraParameterCount(cfg, { r: 4, targetModules: ["dense"] }).trainable, 12 * 4 * (768 + 768));
   const all = loraParameterCount(cfg, { r: 2, targetModules: "gpt_neox\\.layers\\.\\d+\\..*" });
   assert.equal(all.trainable, 12 * 2 * (768 + 2304 + 768 + 768 + 768 + 3072 + 3072 + 768));
-  assert.equal(loraParameterCount(cfg, { r: 2, targetModules: ["query_key_value"], layersToTransform: [0, 11] }).trainable, 2 * 2 * (768 + 2304));
+  assert.equal(
+    loraParameterCount(cfg, { r: 2, targetModules: ["query_key_value"], layersToTransform: [0, 11] }).trainable,
+    2 * 2 * (768 + 2304),
+  );
   assert.throws(() => loraParameterCount(cfg, { targetModules: ["q_proj"] }), /target module "q_proj" not found/);
   const rows = loraCountTable(PYTHIA_PRESETS as Record<string, any>, [1, 8, 64]);
   assert.equal(rows.length, Object.keys(PYTHIA_PRESETS).length * 3);
@@ -32,7 +35,14 @@ test("counts scale with r and with the targets; a regex targets every matching l
 
 test("the count from shapes equals the variables a real adapter creates", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ hiddenSize: 16, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 40, vocabSize: 50, maxPositionEmbeddings: 16 });
+  const cfg = makeConfig({
+    hiddenSize: 16,
+    numHiddenLayers: 3,
+    numAttentionHeads: 2,
+    intermediateSize: 40,
+    vocabSize: 50,
+    maxPositionEmbeddings: 16,
+  });
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 0 });
   const opts = { r: 3, targetModules: ["query_key_value", "dense_4h_to_h", "embed_out"] };
   const info = LoraModel.of(model).addAdapter("x", opts);

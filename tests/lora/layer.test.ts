@@ -17,12 +17,23 @@ function makeBase(withBias = true): Linear {
   const rng = new Rng(3);
   const w = Float32Array.from({ length: OUT * IN }, () => rng.normal());
   const b = Float32Array.from({ length: OUT }, () => rng.normal());
-  return new Linear("test.dense", tf.variable(tf.tensor2d(w, [OUT, IN])), withBias ? tf.variable(tf.tensor1d(b)) : null);
+  return new Linear(
+    "test.dense",
+    tf.variable(tf.tensor2d(w, [OUT, IN])),
+    withBias ? tf.variable(tf.tensor1d(b)) : null,
+  );
 }
 
 function randomize(v: tf.Variable, seed: number): void {
   const rng = new Rng(seed);
-  tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => rng.normal()), v.shape)));
+  tf.tidy(() =>
+    v.assign(
+      tf.tensor(
+        Float32Array.from({ length: v.size }, () => rng.normal()),
+        v.shape,
+      ),
+    ),
+  );
 }
 
 test("A is Kaiming-uniform on ±1/sqrt(in) (PEFT: kaiming_uniform_ with a=sqrt(5)) and seeded", () => {
@@ -34,7 +45,7 @@ test("A is Kaiming-uniform on ±1/sqrt(in) (PEFT: kaiming_uniform_ with a=sqrt(5
     sq += x * x;
   }
   const variance = sq / a.length; // uniform on ±bound: bound²/3
-  assert.ok(Math.abs(variance / (bound * bound / 3) - 1) < 0.05, `variance ${variance} vs ${bound * bound / 3}`);
+  assert.ok(Math.abs(variance / ((bound * bound) / 3) - 1) < 0.05, `variance ${variance} vs ${(bound * bound) / 3}`);
   assert.deepEqual(a, kaimingUniformA(64, 256, new Rng(5)));
   assert.notDeepEqual(a, kaimingUniformA(64, 256, new Rng(6)));
 });
@@ -55,7 +66,15 @@ test("a fresh adapter (B = 0) changes nothing; a trained one adds scaling·B·A�
   assert.ok(ad.B.dataSync().every((v) => v === 0));
   randomize(ad.B, 9);
   const y2 = tf.tidy(() => lora.apply(x));
-  const ref = tf.tidy(() => tf.add(yb, tf.mul(tf.matMul(tf.matMul(tf.reshape(x, [6, IN]), ad.A, false, true), ad.B, false, true).reshape([2, 3, OUT]), 2)));
+  const ref = tf.tidy(() =>
+    tf.add(
+      yb,
+      tf.mul(
+        tf.matMul(tf.matMul(tf.reshape(x, [6, IN]), ad.A, false, true), ad.B, false, true).reshape([2, 3, OUT]),
+        2,
+      ),
+    ),
+  );
   assert.ok(maxAbsDiff(y2.dataSync(), ref.dataSync()) < 1e-5);
   tf.dispose([x, yb, y, y2, ref]);
   lora.dispose();
@@ -76,7 +95,10 @@ test("gradients match plain autodiff for x, A and B; the frozen base gets none",
     const R = tf.randomNormal([5, OUT], 0, 1, "float32", 4);
     const before = tf.memory().numTensors;
     const ours = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(lora.apply(x), R)) as tf.Scalar, [a1.A, a1.B, a2.A, a2.B, base.weight]);
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(lora.apply(x), R)) as tf.Scalar,
+        [a1.A, a1.B, a2.A, a2.B, base.weight],
+      );
       const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(lora.apply(xx), R)))(x);
       return { grads, dx, hasW: base.weight.name in grads };
     });
@@ -94,7 +116,9 @@ test("gradients match plain autodiff for x, A and B; the frozen base gets none",
       return tf.grads(f)([x, a1.A, a1.B, a2.A, a2.B]);
     });
     const got = [ours.dx, ours.grads[a1.A.name], ours.grads[a1.B.name], ours.grads[a2.A.name], ours.grads[a2.B.name]];
-    got.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), ref[i].dataSync()) < 1e-4, `gradient ${i} (bias ${withBias})`));
+    got.forEach((g, i) =>
+      assert.ok(maxAbsDiff(g.dataSync(), ref[i].dataSync()) < 1e-4, `gradient ${i} (bias ${withBias})`),
+    );
     tf.dispose([...got, ...ref]);
     assert.equal(tf.memory().numTensors, before, "no leak from gradient computation");
     tf.dispose([x, R]);
@@ -146,7 +170,10 @@ test("merge adds one deltaWeight, unmerge removes it; non-finite merges are refu
   lora.unmerge("customerA");
   assert.ok(maxAbsDiff(base.weight.dataSync(), w0) < 1e-6, "unmerge restores W within 1e-6");
   tf.tidy(() => ad.A.assign(tf.fill(ad.A.shape, NaN)));
-  assert.throws(() => lora.merge("customerA"), /cannot merge adapter "customerA" into test\.dense: the merged weights are not finite/);
+  assert.throws(
+    () => lora.merge("customerA"),
+    /cannot merge adapter "customerA" into test\.dense: the merged weights are not finite/,
+  );
   assert.deepEqual(Array.from(base.weight.dataSync()), Array.from(base.weight.dataSync().map((v) => v)));
   assert.ok(maxAbsDiff(base.weight.dataSync(), w0) < 1e-6, "a refused merge leaves W alone");
   tf.dispose([x, delta, expectW]);

@@ -12,7 +12,14 @@ import { benchLoraLatency } from "../../src/lora/bench";
 import { loraParameterCount } from "../../src/lora/counts";
 import { LoraModel } from "../../src/lora/model";
 
-const CFG = makeConfig({ hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 256, vocabSize: 512, maxPositionEmbeddings: 64 });
+const CFG = makeConfig({
+  hiddenSize: 64,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 256,
+  vocabSize: 512,
+  maxPositionEmbeddings: 64,
+});
 
 test("a LoRA step holds and peaks at fewer tensor bytes than a full step; nothing leaks", async () => {
   await useTestBackend();
@@ -26,12 +33,22 @@ test("a LoRA step holds and peaks at fewer tensor bytes than a full step; nothin
   assert.equal(lora.trainableParams, loraParameterCount(CFG, { r: 4 }).trainable);
   const weights = model.numParameters() * 4;
   // full: weights + AdamW's two moments between steps (3× the weights); LoRA: about the weights alone
-  assert.ok(full.tensorBytesBetweenSteps >= 3 * weights, `full between steps ${full.tensorBytesBetweenSteps} vs 3×${weights}`);
-  assert.ok(lora.tensorBytesBetweenSteps < 1.1 * weights, `lora between steps ${lora.tensorBytesBetweenSteps} vs ${weights}`);
+  assert.ok(
+    full.tensorBytesBetweenSteps >= 3 * weights,
+    `full between steps ${full.tensorBytesBetweenSteps} vs 3×${weights}`,
+  );
+  assert.ok(
+    lora.tensorBytesBetweenSteps < 1.1 * weights,
+    `lora between steps ${lora.tensorBytesBetweenSteps} vs ${weights}`,
+  );
   assert.ok(full.tensorPeakBytes > full.tensorBytesBetweenSteps && lora.tensorPeakBytes < full.tensorPeakBytes);
   const rows = compareWithSizing(CFG, [full, lora], { r: 4 });
   assert.equal(rows[0].predicted.job.job, "train");
-  assert.equal(rows[1].predicted.trainableParams, lora.trainableParams, "the calculator counts the same LoRA parameters");
+  assert.equal(
+    rows[1].predicted.trainableParams,
+    lora.trainableParams,
+    "the calculator counts the same LoRA parameters",
+  );
   assert.ok(rows[0].predictedBytes > rows[1].predictedBytes);
   model.dispose();
 });

@@ -2,9 +2,9 @@
 // and clear errors for every kind of mismatch.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { makeFifo, type TestFifo } from "../helpers/fifo";
@@ -16,7 +16,7 @@ import { makeConfig } from "../../src/model/config";
 import { LoraModel } from "../../src/lora/model";
 import { resolveLoraConfig } from "../../src/lora/config";
 import { loadAdapter, saveAdapter, fromPeftConfig, peftConfigText } from "../../src/lora/peft";
-import { Linear } from "../../src/model/layers";
+import type { Linear } from "../../src/model/layers";
 import { LORA_A, MODEL_A, copyAdapter, loadLoraCases, maxAbsDiff } from "./helpers/fixtures";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-lora-"));
@@ -44,7 +44,10 @@ test("a PEFT adapter loads and matches PEFT's logits and loss (adapter active, u
   const out = logitsAndLoss(model, fx.active.inputIds);
   const d = maxAbsDiff(out.logits, fx.active.logits.data);
   assert.ok(d <= 1e-4, `max |logits − PEFT| = ${d}`);
-  assert.ok(Math.abs(out.loss - fx.active.loss) <= 1e-5 * Math.abs(fx.active.loss), `loss ${out.loss} vs PEFT ${fx.active.loss}`);
+  assert.ok(
+    Math.abs(out.loss - fx.active.loss) <= 1e-5 * Math.abs(fx.active.loss),
+    `loss ${out.loss} vs PEFT ${fx.active.loss}`,
+  );
   // the adapter really changes the output: the base alone is far from PEFT's adapted logits
   lora.disableAdapters();
   const base = logitsAndLoss(model, fx.active.inputIds);
@@ -59,7 +62,10 @@ test("a PEFT adapter loads and matches PEFT's logits and loss (adapter active, u
   assert.ok(maxAbsDiff(m.logits, fx.merged.logits.data) <= 1e-4, "merged logits vs PEFT");
   assert.ok(maxAbsDiff(m.logits, out.logits) <= 1e-5, "merged vs unmerged outputs within 1e-5");
   lora.unmerge();
-  assert.ok(maxAbsDiff((model.getLinear(QKV0) as { base: Linear }).base.weight.dataSync(), baseQkv) <= 1e-6, "unmerge restores W within 1e-6");
+  assert.ok(
+    maxAbsDiff((model.getLinear(QKV0) as { base: Linear }).base.weight.dataSync(), baseQkv) <= 1e-6,
+    "unmerge restores W within 1e-6",
+  );
   lora.deleteAdapter("default");
   assert.equal(tf.memory().numTensors, before, "adapter load + delete leaked tensors");
   model.dispose();
@@ -72,7 +78,10 @@ test("saved adapters have PEFT's key names, shapes, dtype and exactly PEFT's con
   const dir = tmp();
   await saveAdapter(model, dir, "a");
   // the config PEFT wrote, byte for byte (same settings, same base path)
-  assert.equal(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"), fs.readFileSync(path.join(LORA_A, "adapter_config.json"), "utf8"));
+  assert.equal(
+    fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"),
+    fs.readFileSync(path.join(LORA_A, "adapter_config.json"), "utf8"),
+  );
   const ours = await readSafetensorsFile(path.join(dir, "adapter_model.safetensors"));
   const theirs = await readSafetensorsFile(path.join(LORA_A, "adapter_model.safetensors"));
   assert.deepEqual([...ours.tensors.keys()], [...theirs.tensors.keys()]);
@@ -132,16 +141,43 @@ async function editTensors(dir: string, f: (t: Map<string, any>) => void): Promi
 test("config mismatches are clear errors naming the field or tensor", async () => {
   await useTestBackend();
   await expectLoadError((d) => editConfig(d, (j) => (j.r = 8)), /lora_A\.weight has rank 4 .*r=8/);
-  await expectLoadError((d) => editConfig(d, (j) => (j.target_modules = ["q_proj"])), /target module "q_proj" not found.*query_key_value/);
+  await expectLoadError(
+    (d) => editConfig(d, (j) => (j.target_modules = ["q_proj"])),
+    /target module "q_proj" not found.*query_key_value/,
+  );
   await expectLoadError((d) => editConfig(d, (j) => (j.peft_type = "IA3")), /peft_type.*"IA3"/);
   await expectLoadError((d) => editConfig(d, (j) => (j.bias = "all")), /bias "all"/);
   await expectLoadError((d) => editConfig(d, (j) => (j.fan_in_fan_out = true)), /fan_in_fan_out/);
   await expectLoadError((d) => editConfig(d, (j) => delete j.r), /missing field "r"/);
-  await expectLoadError((d) => editConfig(d, (j) => (j.target_modules = ["query_key_value", "dense"])), /missing tensors base_model\.model\.gpt_neox\.layers\.0\.attention\.dense\.lora_A\.weight/);
-  await expectLoadError((d) => editTensors(d, (t) => t.delete("base_model.model.gpt_neox.layers.1.attention.query_key_value.lora_B.weight")), /missing tensor base_model\.model\.gpt_neox\.layers\.1\.attention\.query_key_value\.lora_B\.weight/);
-  await expectLoadError((d) => editTensors(d, (t) => t.set("base_model.model.gpt_neox.layers.0.mlp.dense_h_to_4h.lora_A.weight", { dtype: "F32", shape: [4, 32], data: new Float32Array(128) })), /unexpected tensor .*dense_h_to_4h\.lora_A\.weight/);
   await expectLoadError(
-    (d) => editTensors(d, (t) => t.set("base_model.model.gpt_neox.layers.0.attention.query_key_value.lora_A.weight", { dtype: "F32", shape: [4, 64], data: new Float32Array(256) })),
+    (d) => editConfig(d, (j) => (j.target_modules = ["query_key_value", "dense"])),
+    /missing tensors base_model\.model\.gpt_neox\.layers\.0\.attention\.dense\.lora_A\.weight/,
+  );
+  await expectLoadError(
+    (d) =>
+      editTensors(d, (t) => t.delete("base_model.model.gpt_neox.layers.1.attention.query_key_value.lora_B.weight")),
+    /missing tensor base_model\.model\.gpt_neox\.layers\.1\.attention\.query_key_value\.lora_B\.weight/,
+  );
+  await expectLoadError(
+    (d) =>
+      editTensors(d, (t) =>
+        t.set("base_model.model.gpt_neox.layers.0.mlp.dense_h_to_4h.lora_A.weight", {
+          dtype: "F32",
+          shape: [4, 32],
+          data: new Float32Array(128),
+        }),
+      ),
+    /unexpected tensor .*dense_h_to_4h\.lora_A\.weight/,
+  );
+  await expectLoadError(
+    (d) =>
+      editTensors(d, (t) =>
+        t.set("base_model.model.gpt_neox.layers.0.attention.query_key_value.lora_A.weight", {
+          dtype: "F32",
+          shape: [4, 64],
+          data: new Float32Array(256),
+        }),
+      ),
     /layers\.0\.attention\.query_key_value\.lora_A\.weight has shape \[4,64\].*takes 32 inputs.*another base model/,
   );
   await expectLoadError((d) => fs.rmSync(path.join(d, "adapter_model.safetensors")), /no adapter_model\.safetensors/);
@@ -159,9 +195,19 @@ test("config mismatches are clear errors naming the field or tensor", async () =
 
 test("an adapter for another base model is refused naming the tensor and the base layer", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, vocabSize: 128, maxPositionEmbeddings: 64 });
+  const cfg = makeConfig({
+    hiddenSize: 16,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    vocabSize: 128,
+    maxPositionEmbeddings: 64,
+  });
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 1 });
-  await assert.rejects(loadAdapter(model, LORA_A), /query_key_value\.lora_A\.weight has shape \[4,32\], but the base layer .* takes 16 inputs/);
+  await assert.rejects(
+    loadAdapter(model, LORA_A),
+    /query_key_value\.lora_A\.weight has shape \[4,32\], but the base layer .* takes 16 inputs/,
+  );
   model.dispose();
 });
 

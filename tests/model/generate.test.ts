@@ -21,12 +21,23 @@ for (const name of ["A", "B"] as const) {
       assert.equal(expected.length, g.max_new_tokens);
       const before = tf.memory().numTensors;
       const streamed: [number, number][] = [];
-      const cached = await generate(model, prompt, { maxNewTokens: g.max_new_tokens, eosTokenId: null, onToken: (id, step) => streamed.push([id, step]) });
+      const cached = await generate(model, prompt, {
+        maxNewTokens: g.max_new_tokens,
+        eosTokenId: null,
+        onToken: (id, step) => streamed.push([id, step]),
+      });
       assert.equal(tf.memory().numTensors, before, "generate leaked tensors");
-      const uncached = await generate(model, prompt, { maxNewTokens: g.max_new_tokens, eosTokenId: null, useCache: false });
+      const uncached = await generate(model, prompt, {
+        maxNewTokens: g.max_new_tokens,
+        eosTokenId: null,
+        useCache: false,
+      });
       assert.deepEqual(cached, expected);
       assert.deepEqual(uncached, expected);
-      assert.deepEqual(streamed, expected.map((id, i) => [id, i]));
+      assert.deepEqual(
+        streamed,
+        expected.map((id, i) => [id, i]),
+      );
       // The fixture's tokens never hit eos = 0, so the default (stop on the config's EOS) gives the same.
       assert.deepEqual(await generate(model, prompt, { maxNewTokens: g.max_new_tokens }), expected);
     } finally {
@@ -39,7 +50,11 @@ test("a left-padded batch generates what each prompt generates alone (greedy, ca
   await useTestBackend();
   const model = await GPTNeoXForCausalLM.fromPretrained(modelDir("A"));
   try {
-    const prompts = [[71, 41, 86, 49, 100, 7], [108, 8], [65, 26, 62]];
+    const prompts = [
+      [71, 41, 86, 49, 100, 7],
+      [108, 8],
+      [65, 26, 62],
+    ];
     const alone = [];
     for (const p of prompts) alone.push(await generate(model, p, { maxNewTokens: 8, eosTokenId: null }));
     const before = tf.memory().numTensors;
@@ -64,7 +79,12 @@ test("stops per sequence on EOS (kept), on stop strings, and on length", async (
     assert.deepEqual(r.sequences[0], free.slice(0, free.indexOf(eos) + 1));
     assert.deepEqual(r.finishReasons, ["eos"]);
     const decode = (ids: number[]) => ids.map((i) => `<${i}>`).join("");
-    const s = await generateDetailed(model, [prompt], { maxNewTokens: 10, eosTokenId: null, decode, stopStrings: [`<${free[4]}><${free[5]}>`] });
+    const s = await generateDetailed(model, [prompt], {
+      maxNewTokens: 10,
+      eosTokenId: null,
+      decode,
+      stopStrings: [`<${free[4]}><${free[5]}>`],
+    });
     assert.deepEqual(s.sequences[0], free.slice(0, 6)); // "<90><76>": first complete at step 5
     assert.deepEqual(s.finishReasons, ["stop"]);
     // In a batch each sequence stops on its own; the other one runs on to its length.
@@ -85,15 +105,29 @@ test("stops per sequence on EOS (kept), on stop strings, and on length", async (
 
 test("sampling is reproducible for a seed, varies across seeds, and honours topK = 1 as greedy", async () => {
   await useTestBackend();
-  const model = GPTNeoXForCausalLM.create(makeConfig({ vocabSize: 64, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, initializerRange: 0.5 }), { seed: 3 });
+  const model = GPTNeoXForCausalLM.create(
+    makeConfig({
+      vocabSize: 64,
+      hiddenSize: 16,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      initializerRange: 0.5,
+    }),
+    { seed: 3 },
+  );
   try {
     const opts = { maxNewTokens: 12, doSample: true, temperature: 1.5, eosTokenId: null, seed: 7 };
     const a = await generate(model, [1, 2, 3], opts);
     const b = await generate(model, [1, 2, 3], opts);
     assert.deepEqual(a, b);
     const others = [];
-    for (let seed = 8; seed < 12; seed++) others.push(JSON.stringify(await generate(model, [1, 2, 3], { ...opts, seed })));
-    assert.ok(others.some((o) => o !== JSON.stringify(a)), "different seeds never changed the sample");
+    for (let seed = 8; seed < 12; seed++)
+      others.push(JSON.stringify(await generate(model, [1, 2, 3], { ...opts, seed })));
+    assert.ok(
+      others.some((o) => o !== JSON.stringify(a)),
+      "different seeds never changed the sample",
+    );
     const greedy = await generate(model, [1, 2, 3], { maxNewTokens: 12, eosTokenId: null });
     assert.deepEqual(await generate(model, [1, 2, 3], { ...opts, topK: 1 }), greedy);
     assert.deepEqual(await generate(model, [1, 2, 3], { ...opts, topP: 1e-6 }), greedy);
@@ -104,15 +138,42 @@ test("sampling is reproducible for a seed, varies across seeds, and honours topK
 
 test("maxNewTokens is capped by the context: prompt + new tokens ≤ maxPositionEmbeddings, else a GenerateLimitError", async () => {
   await useTestBackend();
-  const model = GPTNeoXForCausalLM.create(makeConfig({ vocabSize: 64, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 }), { seed: 0 });
+  const model = GPTNeoXForCausalLM.create(
+    makeConfig({
+      vocabSize: 64,
+      hiddenSize: 16,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      maxPositionEmbeddings: 16,
+    }),
+    { seed: 0 },
+  );
   try {
     const t0 = Date.now();
-    await assert.rejects(generate(model, [1, 2, 3], { maxNewTokens: 1e9 }), (e: unknown) =>
-      e instanceof GenerateLimitError && e.limit === 13 && /maxNewTokens 1000000000 is over the limit of 13: the model's context is 16 tokens \(maxPositionEmbeddings\) and the prompt has 3$/.test(e.message));
+    await assert.rejects(
+      generate(model, [1, 2, 3], { maxNewTokens: 1e9 }),
+      (e: unknown) =>
+        e instanceof GenerateLimitError &&
+        e.limit === 13 &&
+        /maxNewTokens 1000000000 is over the limit of 13: the model's context is 16 tokens \(maxPositionEmbeddings\) and the prompt has 3$/.test(
+          e.message,
+        ),
+    );
     assert.ok(Date.now() - t0 < 1000, "refused before generating anything");
     // a batch is limited by its longest prompt
-    await assert.rejects(generate(model, [[1], [1, 2, 3, 4, 5, 6]], { maxNewTokens: 11 }), /over the limit of 10: .* the prompt \(longest\) has 6/);
-    await assert.rejects(generate(model, Array.from({ length: 16 }, (_, i) => i), { maxNewTokens: 1 }), /fills the model's context of 16/);
+    await assert.rejects(
+      generate(model, [[1], [1, 2, 3, 4, 5, 6]], { maxNewTokens: 11 }),
+      /over the limit of 10: .* the prompt \(longest\) has 6/,
+    );
+    await assert.rejects(
+      generate(
+        model,
+        Array.from({ length: 16 }, (_, i) => i),
+        { maxNewTokens: 1 },
+      ),
+      /fills the model's context of 16/,
+    );
     // exactly filling the context is fine
     const out = await generate(model, [1, 2, 3], { maxNewTokens: 13, eosTokenId: null });
     assert.equal(out.length, 13);

@@ -6,29 +6,47 @@ import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { KVCache } from "../../src/model/kvcache";
-import { Linear, LinearLike } from "../../src/model/layers";
+import { Linear, type LinearLike } from "../../src/model/layers";
 import { causalLMLoss } from "../../src/model/loss";
 import { countParameters } from "../../src/model/presets";
 import { makeConfig } from "../../src/model/config";
 import { applyRotary, inverseFrequencies, rotaryTables } from "../../src/model/rotary";
 import { maxAbsDiff, modelDir } from "./helpers/neox-fixtures";
 
-const logitsOf = (m: GPTNeoXForCausalLM, ids: number[][], opts = {}) => tf.tidy(() => m.forward(ids, opts).logits.arraySync() as number[][][]);
+const logitsOf = (m: GPTNeoXForCausalLM, ids: number[][], opts = {}) =>
+  tf.tidy(() => m.forward(ids, opts).logits.arraySync() as number[][][]);
 
 test("forward in chunks through a KV cache equals one full forward (with left padding)", async () => {
   await useTestBackend();
   const model = await GPTNeoXForCausalLM.fromPretrained(modelDir("B"));
   try {
-    const ids = [[1, 1, 65, 26, 62, 80, 92, 14], [108, 8, 125, 9, 95, 95, 75, 108]];
-    const mask = [[0, 0, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1]];
-    const pos = [[1, 1, 0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6, 7]];
+    const ids = [
+      [1, 1, 65, 26, 62, 80, 92, 14],
+      [108, 8, 125, 9, 95, 95, 75, 108],
+    ];
+    const mask = [
+      [0, 0, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1, 1, 1],
+    ];
+    const pos = [
+      [1, 1, 0, 1, 2, 3, 4, 5],
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    ];
     const full = logitsOf(model, ids, { attentionMask: mask, positionIds: pos });
     const before = tf.memory().numTensors;
     const cache = new KVCache(model.config.numHiddenLayers);
     const parts: number[][][][] = [];
-    for (const [s, e] of [[0, 3], [3, 4], [4, 8]]) {
+    for (const [s, e] of [
+      [0, 3],
+      [3, 4],
+      [4, 8],
+    ]) {
       parts.push(
-        logitsOf(model, ids.map((r) => r.slice(s, e)), { cache, attentionMask: mask.map((r) => r.slice(0, e)), positionIds: pos.map((r) => r.slice(s, e)) }),
+        logitsOf(
+          model,
+          ids.map((r) => r.slice(s, e)),
+          { cache, attentionMask: mask.map((r) => r.slice(0, e)), positionIds: pos.map((r) => r.slice(s, e)) },
+        ),
       );
     }
     assert.equal(cache.length, 8);
@@ -52,18 +70,42 @@ test("forward in chunks through a KV cache equals one full forward (with left pa
 
 test("forward + loss + gradients of every parameter leave no tensors behind", async () => {
   await useTestBackend();
-  const model = GPTNeoXForCausalLM.create(makeConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32 }), { seed: 0 });
+  const model = GPTNeoXForCausalLM.create(
+    makeConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32 }),
+    { seed: 0 },
+  );
   try {
-    const ids = [[1, 2, 3, 4], [5, 6, 7, 0]];
-    const labels = [[1, 2, 3, 4], [5, 6, 7, -100]];
+    const ids = [
+      [1, 2, 3, 4],
+      [5, 6, 7, 0],
+    ];
+    const labels = [
+      [1, 2, 3, 4],
+      [5, 6, 7, -100],
+    ];
     const before = tf.memory().numTensors;
     const vars = [...model.parameters().values()];
-    const { value, grads } = tf.variableGrads(() => causalLMLoss(model.forward(ids, { attentionMask: [[1, 1, 1, 1], [1, 1, 1, 0]] }).logits, labels), vars);
+    const { value, grads } = tf.variableGrads(
+      () =>
+        causalLMLoss(
+          model.forward(ids, {
+            attentionMask: [
+              [1, 1, 1, 1],
+              [1, 1, 1, 0],
+            ],
+          }).logits,
+          labels,
+        ),
+      vars,
+    );
     assert.equal(Object.keys(grads).length, vars.length);
     for (const [name, v] of model.parameters()) {
       const g = grads[v.name];
       assert.deepEqual(g.shape, v.shape, name);
-      assert.ok(g.dataSync().some((x) => x !== 0), `zero gradient for ${name}`);
+      assert.ok(
+        g.dataSync().some((x) => x !== 0),
+        `zero gradient for ${name}`,
+      );
     }
     value.dispose();
     tf.dispose(Object.values(grads));
@@ -100,7 +142,10 @@ test("dense layers are reachable and replaceable by HF name (the LoRA hook)", as
     assert.ok(maxAbsDiff(logitsOf(model, ids).flat(2), base.flat(2)) > 1e-3, "a replaced layer changes the output");
     model.setLinear(qkvName, qkv);
     assert.deepEqual(logitsOf(model, ids), base);
-    assert.throws(() => model.getLinear("gpt_neox.layers.7.attention.dense"), /no dense layer named "gpt_neox\.layers\.7\.attention\.dense"/);
+    assert.throws(
+      () => model.getLinear("gpt_neox.layers.7.attention.dense"),
+      /no dense layer named "gpt_neox\.layers\.7\.attention\.dense"/,
+    );
   } finally {
     model.dispose();
   }
@@ -109,7 +154,14 @@ test("dense layers are reachable and replaceable by HF name (the LoRA hook)", as
 
 test("create: seeded HF-style init, parameter count equals countParameters", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ vocabSize: 300, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, initializerRange: 0.02 });
+  const cfg = makeConfig({
+    vocabSize: 300,
+    hiddenSize: 32,
+    numHiddenLayers: 2,
+    numAttentionHeads: 4,
+    intermediateSize: 128,
+    initializerRange: 0.02,
+  });
   const a = GPTNeoXForCausalLM.create(cfg, { seed: 5 });
   const b = GPTNeoXForCausalLM.create(cfg, { seed: 5 });
   const c = GPTNeoXForCausalLM.create(cfg, { seed: 6 });
@@ -136,7 +188,10 @@ test("rotary: HF's inverse frequencies and x·cos + rotate_half(x)·sin", async 
   assert.deepEqual([...inv], [1, Math.fround(0.01)]);
   const rng = [0.3, -1.2, 0.7, 2.0, -0.4, 0.9]; // one head, D = 6, R = 4
   const positions = [0, 3, 17];
-  const x = tf.tensor4d(positions.flatMap(() => rng), [1, 1, 3, 6]);
+  const x = tf.tensor4d(
+    positions.flatMap(() => rng),
+    [1, 1, 3, 6],
+  );
   const tables = rotaryTables(Int32Array.from(positions), 1, 3, 4, 10000);
   const y = tf.tidy(() => applyRotary(x, tables, 4).dataSync());
   const ref = positions.flatMap((p) => {
@@ -155,13 +210,28 @@ test("rotary: HF's inverse frequencies and x·cos + rotate_half(x)·sin", async 
 
 test("bad inputs are named: ids outside the vocabulary, mask and position shapes", async () => {
   await useTestBackend();
-  const model = GPTNeoXForCausalLM.create(makeConfig({ vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 1, intermediateSize: 16, rotaryPct: 0.25 }));
+  const model = GPTNeoXForCausalLM.create(
+    makeConfig({
+      vocabSize: 10,
+      hiddenSize: 8,
+      numHiddenLayers: 1,
+      numAttentionHeads: 1,
+      intermediateSize: 16,
+      rotaryPct: 0.25,
+    }),
+  );
   try {
     const before = tf.memory().numTensors;
     assert.throws(() => model.forward([[1, 10]]), /inputIds\[0\]\[1\] = 10 is outside the vocabulary \[0, 10\)/);
-    assert.throws(() => model.forward([[1, 2]], { attentionMask: [[1, 1, 1]] }), /attentionMask must be 1 rows of 2 values/);
+    assert.throws(
+      () => model.forward([[1, 2]], { attentionMask: [[1, 1, 1]] }),
+      /attentionMask must be 1 rows of 2 values/,
+    );
     assert.throws(() => model.forward([[1, 2]], { attentionMask: [[1, 2]] }), /attentionMask values must be 0 or 1/);
-    assert.throws(() => model.forward([[1, 2]], { positionIds: [[0]] }), /positionIds has shape \[1,1\], expected \[1, 2\]/);
+    assert.throws(
+      () => model.forward([[1, 2]], { positionIds: [[0]] }),
+      /positionIds has shape \[1,1\], expected \[1, 2\]/,
+    );
     assert.throws(() => model.forward([[1, 2], [3]]), /inputIds must be a non-empty rectangular/);
     assert.equal(tf.memory().numTensors, before, "failed calls leak nothing");
   } finally {

@@ -10,21 +10,31 @@ import { maxAbsDiff } from "./helpers/neox-fixtures";
 
 function randn(shape: number[], rng: Rng): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal()),
+    shape,
+  );
 }
 
 test("embedding: values are rows of W; the gradient sums repeated ids (dense reference)", async () => {
   await useTestBackend();
   const rng = new Rng(1);
-  const V = 11, C = 3;
+  const V = 11,
+    C = 3;
   const W = tf.variable(randn([V, C], rng));
-  const ids = [[4, 2, 4], [10, 4, 0]];
+  const ids = [
+    [4, 2, 4],
+    [10, 4, 0],
+  ];
   const R = randn([2, 3, C], rng); // d loss / d output
   const before = tf.memory().numTensors;
   const idsT = tf.tensor2d(ids, [2, 3], "int32");
   const out = tf.tidy(() => embedding(W, idsT));
   const w = W.arraySync() as number[][];
-  assert.deepEqual(out.arraySync(), ids.map((r) => r.map((i) => w[i])));
+  assert.deepEqual(
+    out.arraySync(),
+    ids.map((r) => r.map((i) => w[i])),
+  );
   const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(embedding(W, idsT), R)) as tf.Scalar, [W]);
   value.dispose();
   const r = R.arraySync() as number[][][];
@@ -42,7 +52,9 @@ test("embedding: values are rows of W; the gradient sums repeated ids (dense ref
 test("embedding gradient at Pythia's vocabulary size (50304 rows, 512 tokens) is correct", async () => {
   await useTestBackend();
   const rng = new Rng(2);
-  const V = 50304, C = 32, N = 512;
+  const V = 50304,
+    C = 32,
+    N = 512;
   const W = tf.variable(tf.zeros([V, C]));
   const idList = Array.from({ length: N }, (_, i) => (i % 7 === 0 ? 50303 : rng.int(V)));
   const ids = tf.tensor2d(idList, [1, N], "int32");
@@ -79,11 +91,22 @@ test("Linear (with and without bias) matches x·Wᵀ + b and tfjs's own matmul g
     const mine = tf.variableGrads(() => tf.sum(tf.mul(lin.apply(x), R)) as tf.Scalar, vars);
     const theirs = tf.variableGrads(() => tf.sum(tf.mul(ref(x), R)) as tf.Scalar, vars);
     assert.ok(Math.abs(mine.value.dataSync()[0] - theirs.value.dataSync()[0]) < 1e-4);
-    for (const v of vars) assert.ok(maxAbsDiff(mine.grads[v.name].dataSync(), theirs.grads[v.name].dataSync()) < 1e-5, `grad ${withBias}`);
+    for (const v of vars)
+      assert.ok(maxAbsDiff(mine.grads[v.name].dataSync(), theirs.grads[v.name].dataSync()) < 1e-5, `grad ${withBias}`);
     const dxMine = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(lin.apply(xx), R)))(x);
     const dxRef = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(ref(xx), R)))(x);
     assert.ok(maxAbsDiff(dxMine.dataSync(), dxRef.dataSync()) < 1e-5);
-    tf.dispose([W, x, R, dxMine, dxRef, mine.value, theirs.value, ...Object.values(mine.grads), ...Object.values(theirs.grads)]);
+    tf.dispose([
+      W,
+      x,
+      R,
+      dxMine,
+      dxRef,
+      mine.value,
+      theirs.value,
+      ...Object.values(mine.grads),
+      ...Object.values(theirs.grads),
+    ]);
     b?.dispose();
   }
   const bad = new Linear("blk.qkv", tf.variable(tf.zeros([3, 2])), null);
@@ -97,7 +120,8 @@ test("bmm matches tf.matMul in value and gradients", async () => {
   const a = randn([6, 4, 5], rng);
   const b = randn([6, 5, 6], rng);
   const R = randn([6, 4, 6], rng);
-  const f = (g: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(g(x, y), R)));
+  const f = (g: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) =>
+    tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(g(x, y), R)));
   assert.ok(maxAbsDiff(bmm(a, b).dataSync(), tf.matMul(a, b).dataSync()) < 1e-5);
   const [da, db] = f(bmm)([a, b]);
   const [ra, rb] = f((x, y) => tf.matMul(x, y))([a, b]);
@@ -117,7 +141,8 @@ test("activations follow their formulas; unknown names are refused", async () =>
   const xs = [-3, -1, -0.5, 0, 0.3, 1, 2.5];
   const erf = (x: number) => {
     // Abramowitz-Stegun 7.1.26 is too coarse; use a series good to 1e-12 for |x| ≤ 3.
-    let sum = 0, term = x;
+    let sum = 0,
+      term = x;
     for (let n = 0; n < 80; n++) {
       sum += term / (2 * n + 1);
       term *= (-x * x) / (n + 1);
@@ -150,8 +175,13 @@ test("activations follow their formulas; unknown names are refused", async () =>
 
 test("LayerNorm normalises over the last axis with biased variance", async () => {
   await useTestBackend();
-  const x = [[1, 2, 3, 6], [0, 0, 0, 1]];
-  const w = [1, 2, 0.5, -1], b = [0, 0.1, 0.2, 0.3], eps = 1e-5;
+  const x = [
+    [1, 2, 3, 6],
+    [0, 0, 0, 1],
+  ];
+  const w = [1, 2, 0.5, -1],
+    b = [0, 0.1, 0.2, 0.3],
+    eps = 1e-5;
   const ln = new LayerNorm("ln", tf.variable(tf.tensor1d(w)), tf.variable(tf.tensor1d(b)), eps);
   const y = tf.tidy(() => ln.apply(tf.tensor2d(x)).dataSync());
   const ref = x.flatMap((r) => {
@@ -176,15 +206,35 @@ test("LayerNorm and exact GELU: their custom gradients equal autodiff through th
     return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, 1e-5))), w), b);
   };
   const before = tf.memory().numTensors;
-  const grads = (f: () => tf.Tensor) => tf.tidy(() => Object.values(tf.variableGrads(() => tf.sum(tf.mul(f(), dy)) as tf.Scalar, [x, w, b]).grads).map((g) => g.dataSync()));
+  const grads = (f: () => tf.Tensor) =>
+    tf.tidy(() =>
+      Object.values(tf.variableGrads(() => tf.sum(tf.mul(f(), dy)) as tf.Scalar, [x, w, b]).grads).map((g) =>
+        g.dataSync(),
+      ),
+    );
   const mine = grads(() => ln.apply(x));
   const ref = grads(() => formula(x));
-  for (let i = 0; i < 3; i++) assert.ok(maxAbsDiff(mine[i], ref[i]) < 1e-4, `LayerNorm gradient ${["dx", "dw", "db"][i]}: ${maxAbsDiff(mine[i], ref[i])}`);
+  for (let i = 0; i < 3; i++)
+    assert.ok(
+      maxAbsDiff(mine[i], ref[i]) < 1e-4,
+      `LayerNorm gradient ${["dx", "dw", "db"][i]}: ${maxAbsDiff(mine[i], ref[i])}`,
+    );
   const gelu = activation("gelu");
   const geluFormula = (t: tf.Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(tf.erf(tf.mul(t, Math.SQRT1_2)), 1));
-  const gx = (f: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(x).dataSync());
+  const gx = (f: (t: tf.Tensor) => tf.Tensor) =>
+    tf.tidy(() =>
+      tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(x)
+        .dataSync(),
+    );
   assert.ok(maxAbsDiff(gx(gelu), gx(geluFormula)) < 1e-5, "GELU gradient");
-  assert.ok(maxAbsDiff(tf.tidy(() => gelu(x).dataSync()), tf.tidy(() => geluFormula(x).dataSync())) === 0, "GELU values unchanged");
+  assert.ok(
+    maxAbsDiff(
+      tf.tidy(() => gelu(x).dataSync()),
+      tf.tidy(() => geluFormula(x).dataSync()),
+    ) === 0,
+    "GELU values unchanged",
+  );
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, w, b, dy]);
 });

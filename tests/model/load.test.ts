@@ -2,16 +2,29 @@
 // F16 checkpoints, and save → load round trips.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
-import { CheckpointError, findNonFinite, LEGACY_BUFFER_SUFFIXES, loadPretrained, modelFromTensors, readConfigFile } from "../../src/model/load";
+import {
+  CheckpointError,
+  findNonFinite,
+  LEGACY_BUFFER_SUFFIXES,
+  loadPretrained,
+  modelFromTensors,
+  readConfigFile,
+} from "../../src/model/load";
 import { loadConfig, loadModelMaybeTokenizer, loadTokenizerFrom } from "../../src/model/pretrained";
 import { makeFifo, type TestFifo } from "../helpers/fifo";
-import { readFloat32Into, readSafetensorsFile, readSafetensorsHeader, SafeTensor, writeSafetensorsFile } from "../../src/model/safetensors";
+import {
+  readFloat32Into,
+  readSafetensorsFile,
+  readSafetensorsHeader,
+  type SafeTensor,
+  writeSafetensorsFile,
+} from "../../src/model/safetensors";
 import { ConfigError, makeConfig } from "../../src/model/config";
 import { modelDir } from "./helpers/neox-fixtures";
 
@@ -48,8 +61,14 @@ test("a mis-shaped, a missing and an unexpected tensor give ONE error naming eac
     (e: any) => {
       assert.ok(e instanceof CheckpointError);
       assert.equal(e.problems.length, 3);
-      assert.match(e.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: 3 tensors do not match the GPT-NeoX config:`));
-      assert.match(e.message, /gpt_neox\.layers\.1\.attention\.query_key_value\.weight: expected \[96, 32\], found \[96, 31\]/);
+      assert.match(
+        e.message,
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: 3 tensors do not match the GPT-NeoX config:`),
+      );
+      assert.match(
+        e.message,
+        /gpt_neox\.layers\.1\.attention\.query_key_value\.weight: expected \[96, 32\], found \[96, 31\]/,
+      );
       assert.match(e.message, /gpt_neox\.final_layer_norm\.bias: missing \(expected \[32\]\)/);
       assert.match(e.message, /lm_head\.weight: unexpected \(found \[2, 2\]\)/);
       return true;
@@ -59,15 +78,25 @@ test("a mis-shaped, a missing and an unexpected tensor give ONE error naming eac
   // An integer tensor where a weight belongs is named too.
   const ints = new Map(tensors);
   ints.set("embed_out.weight", { dtype: "I32", shape: [128, 32], data: new Int32Array(128 * 32) });
-  assert.throws(() => modelFromTensors(readConfigFile(path.join(A, "config.json")), ints, "x"), /embed_out\.weight: dtype I32, expected a float tensor/);
+  assert.throws(
+    () => modelFromTensors(readConfigFile(path.join(A, "config.json")), ints, "x"),
+    /embed_out\.weight: dtype I32, expected a float tensor/,
+  );
 });
 
 test("fromPretrained: missing folder and bad config.json are clear errors", async () => {
   await useTestBackend();
-  await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained("/nonexistent/model"), /\/nonexistent\/model: no such model folder or file/);
+  await assert.rejects(
+    () => GPTNeoXForCausalLM.fromPretrained("/nonexistent/model"),
+    /\/nonexistent\/model: no such model folder or file/,
+  );
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "llama" }));
-  await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained(dir), (e: any) => e instanceof ConfigError && e.message.includes(path.join(dir, "config.json")) && /not supported/.test(e.message));
+  await assert.rejects(
+    () => GPTNeoXForCausalLM.fromPretrained(dir),
+    (e: any) =>
+      e instanceof ConfigError && e.message.includes(path.join(dir, "config.json")) && /not supported/.test(e.message),
+  );
   fs.writeFileSync(path.join(dir, "config.json"), "{oops");
   await assert.rejects(() => GPTNeoXForCausalLM.fromPretrained(dir), /config\.json: not valid JSON/);
   fs.rmSync(dir, { recursive: true });
@@ -116,7 +145,14 @@ test("save → load round-trips exactly (F32) and through F16 as float16 roundin
 
 test("tied embeddings: no embed_out tensor is saved or needed, and a present one is tolerated", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ vocabSize: 40, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, tieWordEmbeddings: true });
+  const cfg = makeConfig({
+    vocabSize: 40,
+    hiddenSize: 16,
+    numHiddenLayers: 1,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    tieWordEmbeddings: true,
+  });
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 1 });
   const dir = tmpDir();
   try {
@@ -126,7 +162,10 @@ test("tied embeddings: no embed_out tensor is saved or needed, and a present one
     await model.save(dir);
     const again = await GPTNeoXForCausalLM.fromPretrained(dir);
     const ids = [[1, 2, 3]];
-    assert.deepEqual(tf.tidy(() => again.forward(ids).logits.dataSync()), tf.tidy(() => model.forward(ids).logits.dataSync()));
+    assert.deepEqual(
+      tf.tidy(() => again.forward(ids).logits.dataSync()),
+      tf.tidy(() => model.forward(ids).logits.dataSync()),
+    );
     again.dispose();
     const withOut = new Map<string, SafeTensor>(sd);
     withOut.set("embed_out.weight", sd.get("gpt_neox.embed_in.weight")!);
@@ -148,25 +187,49 @@ test("non-regular weights, config and tokenizer files are refused at once, namin
     const t0 = Date.now();
     fs.copyFileSync(path.join(A, "config.json"), path.join(dir, "config.json"));
     fifos.push(makeFifo(path.join(dir, "model.safetensors")));
-    await assert.rejects(loadPretrained(dir), (e: any) => /model\.safetensors: the safetensors file is a FIFO \(named pipe\), not a regular file$/.test(e.message));
-    await assert.rejects(loadPretrained(path.join(dir, "model.safetensors")), /model\.safetensors: is a FIFO \(named pipe\), expected a \.safetensors file or a model folder$/);
+    await assert.rejects(loadPretrained(dir), (e: any) =>
+      /model\.safetensors: the safetensors file is a FIFO \(named pipe\), not a regular file$/.test(e.message),
+    );
+    await assert.rejects(
+      loadPretrained(path.join(dir, "model.safetensors")),
+      /model\.safetensors: is a FIFO \(named pipe\), expected a \.safetensors file or a model folder$/,
+    );
     // a folder where the config should be
     const cfgDir = tmpDir();
     fs.mkdirSync(path.join(cfgDir, "config.json"));
-    assert.throws(() => readConfigFile(path.join(cfgDir, "config.json")), (e: any) => e instanceof ConfigError && /config\.json: the model config is a folder, not a regular file$/.test(e.message));
+    assert.throws(
+      () => readConfigFile(path.join(cfgDir, "config.json")),
+      (e: any) =>
+        e instanceof ConfigError && /config\.json: the model config is a folder, not a regular file$/.test(e.message),
+    );
     fs.rmSync(cfgDir, { recursive: true });
     // a FIFO as the config, as a tokenizer file, as the model path itself
     const m2 = tmpDir();
     fs.copyFileSync(path.join(A, "model.safetensors"), path.join(m2, "model.safetensors"));
     fifos.push(makeFifo(path.join(m2, "config.json")));
-    assert.throws(() => readConfigFile(path.join(m2, "config.json")), /config\.json: the model config is a FIFO \(named pipe\)/);
-    await assert.rejects(loadConfig(path.join(m2, "config.json")), /config\.json: the model config is a FIFO \(named pipe\)/);
+    assert.throws(
+      () => readConfigFile(path.join(m2, "config.json")),
+      /config\.json: the model config is a FIFO \(named pipe\)/,
+    );
+    await assert.rejects(
+      loadConfig(path.join(m2, "config.json")),
+      /config\.json: the model config is a FIFO \(named pipe\)/,
+    );
     const m3 = tmpDir();
     for (const f of ["config.json", "model.safetensors"]) fs.copyFileSync(path.join(A, f), path.join(m3, f));
     fifos.push(makeFifo(path.join(m3, "tokenizer.json")));
-    await assert.rejects(loadModelMaybeTokenizer(m3), /tokenizer\.json: the tokenizer file tokenizer\.json is a FIFO \(named pipe\), not a regular file$/);
-    await assert.rejects(loadTokenizerFrom(path.join(m3, "tokenizer.json")), /tokenizer\.json: the tokenizer file is a FIFO/);
-    await assert.rejects(loadModelMaybeTokenizer(path.join(m3, "tokenizer.json")), /tokenizer\.json: is a FIFO \(named pipe\), expected a model folder/);
+    await assert.rejects(
+      loadModelMaybeTokenizer(m3),
+      /tokenizer\.json: the tokenizer file tokenizer\.json is a FIFO \(named pipe\), not a regular file$/,
+    );
+    await assert.rejects(
+      loadTokenizerFrom(path.join(m3, "tokenizer.json")),
+      /tokenizer\.json: the tokenizer file is a FIFO/,
+    );
+    await assert.rejects(
+      loadModelMaybeTokenizer(path.join(m3, "tokenizer.json")),
+      /tokenizer\.json: is a FIFO \(named pipe\), expected a model folder/,
+    );
     assert.ok(Date.now() - t0 < 2500, "every refusal came at once, not after the FIFOs were unblocked");
     for (const d of [m2, m3]) fs.rmSync(d, { recursive: true });
   } finally {
@@ -182,7 +245,14 @@ test("findNonFinite names the first tensor holding NaN or Infinity, with the ind
   const c = tf.tensor([NaN]);
   try {
     assert.equal(findNonFinite([["a", a]]), undefined);
-    assert.deepEqual(findNonFinite([["a", a], ["b", b], ["c", c]]), { name: "b", index: 1, value: Infinity });
+    assert.deepEqual(
+      findNonFinite([
+        ["a", a],
+        ["b", b],
+        ["c", c],
+      ]),
+      { name: "b", index: 1, value: Infinity },
+    );
     assert.ok(Number.isNaN(findNonFinite([["c", c]])!.value));
   } finally {
     tf.dispose([a, b, c]);
@@ -195,32 +265,47 @@ test("readFloat32Into streams every float dtype in chunks into given buffers: th
   const dir = tmpDir();
   try {
     const n = 37; // not a multiple of the chunk's values
-    const vals = Float32Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (i + 0.3) * 2 ** (i % 9 - 4));
+    const vals = Float32Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (i + 0.3) * 2 ** ((i % 9) - 4));
     vals[3] = 6e-8; // an F16 subnormal
     vals[5] = -0;
     const file = path.join(dir, "m.safetensors");
     await writeSafetensorsFile(file, {
-      f16: { dtype: "F16", shape: [n], data: vals }, bf16: { dtype: "BF16", shape: [n], data: vals },
-      f32: { dtype: "F32", shape: [n], data: vals }, f64: { dtype: "F64", shape: [n], data: vals },
-      ids: { dtype: "I32", shape: [2], data: new Int32Array([1, 2]) }, empty: { dtype: "F16", shape: [0], data: new Float32Array(0) },
+      f16: { dtype: "F16", shape: [n], data: vals },
+      bf16: { dtype: "BF16", shape: [n], data: vals },
+      f32: { dtype: "F32", shape: [n], data: vals },
+      f64: { dtype: "F64", shape: [n], data: vals },
+      ids: { dtype: "I32", shape: [2], data: new Int32Array([1, 2]) },
+      empty: { dtype: "F16", shape: [0], data: new Float32Array(0) },
     });
     const want = (await readSafetensorsFile(file)).tensors;
     const header = await readSafetensorsHeader(file);
     for (const chunk of [8, 24, 1 << 20]) {
       const got = new Map<string, Float32Array>();
       let calls = 0;
-      await readFloat32Into(file, header, (name, info) => {
-        if (name === "ids") return null;
-        const a = new Float32Array(info.shape.reduce((x, y) => x * y, 1)).fill(NaN);
-        got.set(name, a);
-        return () => (calls++, a);
-      }, chunk);
+      await readFloat32Into(
+        file,
+        header,
+        (name, info) => {
+          if (name === "ids") return null;
+          const a = new Float32Array(info.shape.reduce((x, y) => x * y, 1)).fill(NaN);
+          got.set(name, a);
+          return () => (calls++, a);
+        },
+        chunk,
+      );
       assert.deepEqual([...got.keys()].sort(), ["bf16", "empty", "f16", "f32", "f64"]);
-      for (const [name, a] of got) assert.ok(bitsOf(a).equals(bitsOf(want.get(name)!.data as Float32Array)), `${name}, chunks of ${chunk} bytes`);
-      if (chunk === 8) assert.ok(calls > 4 * n / 4, "the destination is asked for again at every chunk");
+      for (const [name, a] of got)
+        assert.ok(bitsOf(a).equals(bitsOf(want.get(name)!.data as Float32Array)), `${name}, chunks of ${chunk} bytes`);
+      if (chunk === 8) assert.ok(calls > (4 * n) / 4, "the destination is asked for again at every chunk");
     }
-    await assert.rejects(readFloat32Into(file, header, () => () => new Float32Array(n)), /tensor "(empty|ids)"/);
-    await assert.rejects(readFloat32Into(file, header, () => null, 12), /chunkBytes must be a positive multiple of 8/);
+    await assert.rejects(
+      readFloat32Into(file, header, () => () => new Float32Array(n)),
+      /tensor "(empty|ids)"/,
+    );
+    await assert.rejects(
+      readFloat32Into(file, header, () => null, 12),
+      /chunkBytes must be a positive multiple of 8/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true });
   }
@@ -237,7 +322,8 @@ test("fromPretrained streams the checkpoint into the model: the same weights as 
     viaMap.dispose();
     const before = tf.memory().numTensors;
     const streamed = await loadPretrained(file);
-    for (const [k, t] of streamed.stateDict()) assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), k);
+    for (const [k, t] of streamed.stateDict())
+      assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), k);
     streamed.dispose();
     assert.equal(tf.memory().numTensors, before, "dispose freed every variable and nothing else was kept");
 
@@ -248,10 +334,14 @@ test("fromPretrained streams the checkpoint into the model: the same weights as 
     const shard = (i: number) => `model-0000${i}-of-00002.safetensors`;
     await writeSafetensorsFile(path.join(dir, shard(1)), new Map(names.slice(0, half).map((k) => [k, all.get(k)!])));
     await writeSafetensorsFile(path.join(dir, shard(2)), new Map(names.slice(half).map((k) => [k, all.get(k)!])));
-    fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: Object.fromEntries(names.map((k, i) => [k, shard(i < half ? 1 : 2)])) }));
+    fs.writeFileSync(
+      path.join(dir, "model.safetensors.index.json"),
+      JSON.stringify({ weight_map: Object.fromEntries(names.map((k, i) => [k, shard(i < half ? 1 : 2)])) }),
+    );
     fs.copyFileSync(path.join(A, "config.json"), path.join(dir, "config.json"));
     const sharded = await loadPretrained(dir);
-    for (const [k, t] of sharded.stateDict()) assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), `sharded ${k}`);
+    for (const [k, t] of sharded.stateDict())
+      assert.ok(bitsOf(t.data as Float32Array).equals(bitsOf(want.get(k)!.data as Float32Array)), `sharded ${k}`);
     sharded.dispose();
 
     // a mismatch is reported from the headers, before any tensor is made
@@ -260,7 +350,11 @@ test("fromPretrained streams the checkpoint into the model: the same weights as 
     const badDir = tmpDir();
     fs.copyFileSync(path.join(A, "config.json"), path.join(badDir, "config.json"));
     await writeSafetensorsFile(path.join(badDir, "model.safetensors"), bad);
-    await assert.rejects(loadPretrained(badDir), (e: any) => e instanceof CheckpointError && /embed_out\.weight: dtype I32, expected a float tensor/.test(e.message));
+    await assert.rejects(
+      loadPretrained(badDir),
+      (e: any) =>
+        e instanceof CheckpointError && /embed_out\.weight: dtype I32, expected a float tensor/.test(e.message),
+    );
     assert.equal(tf.memory().numTensors, before);
     fs.rmSync(badDir, { recursive: true });
   } finally {

@@ -3,12 +3,12 @@
 // exact GELU, rotary 2/8 dims), model B (sequential residual, gelu_new, rotary 4/8) and A's F16 checkpoint.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as path from "path";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { causalLMLoss } from "../../src/model/loss";
-import { loadCases, maxAbsDiff, modelDir, tensorOf, FixtureCase } from "./helpers/neox-fixtures";
+import { loadCases, maxAbsDiff, modelDir, tensorOf, type FixtureCase } from "./helpers/neox-fixtures";
 
 const LOGIT_TOL = 1e-4;
 const LOSS_REL_TOL = 1e-5;
@@ -63,9 +63,16 @@ for (const name of ["A", "B"] as const) {
     try {
       const c = fx.cases.find((x) => x.name === fx.grads.case)!;
       const params = model.parameters();
-      const names = ["gpt_neox.layers.0.attention.query_key_value.weight", "embed_out.weight", "gpt_neox.embed_in.weight"];
+      const names = [
+        "gpt_neox.layers.0.attention.query_key_value.weight",
+        "embed_out.weight",
+        "gpt_neox.embed_in.weight",
+      ];
       const before = tf.memory().numTensors;
-      const { value, grads } = tf.variableGrads(() => causalLMLoss(model.forward(c.input_ids).logits, c.labels), names.map((n) => params.get(n)!));
+      const { value, grads } = tf.variableGrads(
+        () => causalLMLoss(model.forward(c.input_ids).logits, c.labels),
+        names.map((n) => params.get(n)!),
+      );
       const rel = Math.abs(value.dataSync()[0] - Math.fround(fx.grads.loss)) / fx.grads.loss;
       assert.ok(rel <= LOSS_REL_TOL, `loss rel diff ${rel}`);
       for (const n of names.slice(0, 2)) {
@@ -80,7 +87,13 @@ for (const name of ["A", "B"] as const) {
       // loss: every input but the last (the last position predicts nothing, and no earlier one attends to it).
       const ge = grads[params.get("gpt_neox.embed_in.weight")!.name].arraySync() as number[][];
       const seen = new Set(c.input_ids[0].slice(0, -1));
-      ge.forEach((row, id) => assert.equal(row.some((x) => x !== 0), seen.has(id), `embed_in grad row ${id}`));
+      ge.forEach((row, id) =>
+        assert.equal(
+          row.some((x) => x !== 0),
+          seen.has(id),
+          `embed_in grad row ${id}`,
+        ),
+      );
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
       assert.equal(tf.memory().numTensors, before, "variableGrads leaked tensors");

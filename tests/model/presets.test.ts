@@ -14,7 +14,8 @@ const PUBLISHED: Record<string, number> = {
 };
 
 test("countParameters equals the published totals", () => {
-  for (const [name, total] of Object.entries(PUBLISHED)) assert.equal(countParameters(getPreset(name)).total, total, name);
+  for (const [name, total] of Object.entries(PUBLISHED))
+    assert.equal(countParameters(getPreset(name)).total, total, name);
 });
 
 test("the breakdown adds up and agrees with the tensor shapes", () => {
@@ -31,11 +32,28 @@ test("the breakdown adds up and agrees with the tensor shapes", () => {
 });
 
 test("the family has the real shapes", () => {
-  assert.deepEqual(PRESET_NAMES, ["pythia-14m", "pythia-31m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"]);
+  assert.deepEqual(PRESET_NAMES, [
+    "pythia-14m",
+    "pythia-31m",
+    "pythia-70m",
+    "pythia-160m",
+    "pythia-410m",
+    "pythia-1b",
+    "pythia-1.4b",
+    "pythia-2.8b",
+    "pythia-6.9b",
+    "pythia-12b",
+  ]);
   const p14 = getPreset("pythia-14m");
-  assert.deepEqual([p14.hiddenSize, p14.numHiddenLayers, p14.numAttentionHeads, p14.intermediateSize, p14.vocabSize], [128, 6, 4, 512, 50304]);
+  assert.deepEqual(
+    [p14.hiddenSize, p14.numHiddenLayers, p14.numAttentionHeads, p14.intermediateSize, p14.vocabSize],
+    [128, 6, 4, 512, 50304],
+  );
   const p31 = getPreset("pythia-31m");
-  assert.deepEqual([p31.hiddenSize, p31.numHiddenLayers, p31.numAttentionHeads, p31.intermediateSize, p31.vocabSize], [256, 6, 8, 1024, 50304]);
+  assert.deepEqual(
+    [p31.hiddenSize, p31.numHiddenLayers, p31.numAttentionHeads, p31.intermediateSize, p31.vocabSize],
+    [256, 6, 8, 1024, 50304],
+  );
   assert.equal(getPreset("pythia-6.9b").vocabSize, 50432);
   assert.equal(getPreset("pythia-12b").vocabSize, 50688);
   assert.equal(countParameters(getPreset("pythia-6.9b")).total, 6_857_302_016);
@@ -50,7 +68,11 @@ test("getPreset accepts Hub ids and returns copies; unknown names list the known
   c.hiddenSize = 1;
   assert.equal(getPreset("pythia-70m").hiddenSize, 512);
   assert.equal(findPreset("gpt2"), undefined);
-  assert.throws(() => getPreset("pythia-99m"), (e: any) => e instanceof ConfigError && /unknown model preset "pythia-99m"; known: pythia-14m, .*pythia-12b/.test(e.message));
+  assert.throws(
+    () => getPreset("pythia-99m"),
+    (e: any) =>
+      e instanceof ConfigError && /unknown model preset "pythia-99m"; known: pythia-14m, .*pythia-12b/.test(e.message),
+  );
 });
 
 test("tied embeddings and bias-free attention change the count", () => {

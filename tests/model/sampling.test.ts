@@ -1,7 +1,17 @@
 // Logits processors with Hugging Face semantics, on hand-made rows.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { applyRepetitionPenalty, argmax, DEFAULT_SAMPLING, nextToken, sampleIndex, softmax, topKFilter, topPFilter, validateSampling } from "../../src/model/sampling";
+import {
+  applyRepetitionPenalty,
+  argmax,
+  DEFAULT_SAMPLING,
+  nextToken,
+  sampleIndex,
+  softmax,
+  topKFilter,
+  topPFilter,
+  validateSampling,
+} from "../../src/model/sampling";
 import { Rng } from "../../src/runtime/seed";
 
 test("repetition penalty divides positive and multiplies negative scores of seen tokens, once each", () => {
@@ -25,10 +35,17 @@ test("top-p keeps the smallest set reaching p, as HF's ascending cumulative rule
   const s = Float32Array.from(probs.map(Math.log));
   topPFilter(s, 0.75);
   // ascending cumsum: 0.05, 0.20, 0.50, 1.0; removed where ≤ 0.25 → the 0.05 and 0.15 tokens
-  assert.deepEqual([...s].map((x) => x !== -Infinity), [true, true, false, false]);
+  assert.deepEqual(
+    [...s].map((x) => x !== -Infinity),
+    [true, true, false, false],
+  );
   const u = Float32Array.from(probs.map(Math.log));
   topPFilter(u, 0.01);
-  assert.deepEqual([...u].map((x) => x !== -Infinity), [true, false, false, false], "always keeps the best token");
+  assert.deepEqual(
+    [...u].map((x) => x !== -Infinity),
+    [true, false, false, false],
+    "always keeps the best token",
+  );
 });
 
 test("argmax takes the first maximum; softmax ignores −∞", () => {
@@ -54,12 +71,19 @@ test("nextToken: greedy ignores temperature; temperature sharpens; input row is 
   assert.deepEqual(row, copy);
   const rng = new Rng(3);
   let ones = 0;
-  for (let i = 0; i < 2000; i++) ones += nextToken(row, [], { ...DEFAULT_SAMPLING, doSample: true, temperature: 0.05 }, rng) === 1 ? 1 : 0;
+  for (let i = 0; i < 2000; i++)
+    ones += nextToken(row, [], { ...DEFAULT_SAMPLING, doSample: true, temperature: 0.05 }, rng) === 1 ? 1 : 0;
   assert.ok(ones > 1990, `low temperature should almost always pick the argmax, got ${ones}/2000`);
 });
 
 test("validateSampling names the bad option", () => {
-  assert.throws(() => validateSampling({ ...DEFAULT_SAMPLING, temperature: 0 }), /temperature must be a number > 0, got 0/);
+  assert.throws(
+    () => validateSampling({ ...DEFAULT_SAMPLING, temperature: 0 }),
+    /temperature must be a number > 0, got 0/,
+  );
   assert.throws(() => validateSampling({ ...DEFAULT_SAMPLING, topK: 1.5 }), /topK must be an integer >= 0/);
-  assert.throws(() => validateSampling({ ...DEFAULT_SAMPLING, repetitionPenalty: -1 }), /repetitionPenalty must be a number > 0/);
+  assert.throws(
+    () => validateSampling({ ...DEFAULT_SAMPLING, repetitionPenalty: -1 }),
+    /repetitionPenalty must be a number > 0/,
+  );
 });

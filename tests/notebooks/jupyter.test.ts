@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { findJupyterPython, jupyterInstallHint, pythonCandidates, requireJupyterPython, JupyterMissingError } from "../../src/notebooks/jupyter";
+import {
+  findJupyterPython,
+  jupyterInstallHint,
+  pythonCandidates,
+  requireJupyterPython,
+  JupyterMissingError,
+} from "../../src/notebooks/jupyter";
 import { run as start } from "../../src/cli/start";
 import { run as notebooks } from "../../src/cli/notebooks";
 
@@ -14,7 +20,7 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
     return { value: await fn(), stderr: errs.join("\n") };
   } finally {
     console.error = orig;
-    for (const k of Object.keys(env)) (saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k]));
+    for (const k of Object.keys(env)) saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k]);
   }
 }
 
@@ -43,7 +49,9 @@ test("`tunebook start` and `notebooks run` without Jupyter print the hint and ex
   const s = await withEnv({ TUNEBOOK_PYTHON: "/nonexistent/python3" }, () => start([]));
   assert.equal(s.value, 1);
   assert.ok(s.stderr.includes("pip install notebook") && s.stderr.includes("conda install"), s.stderr);
-  const r = await withEnv({ TUNEBOOK_PYTHON: "/nonexistent/python3" }, () => notebooks(["run", "01", "--out", "/tmp/tunebook-never"]));
+  const r = await withEnv({ TUNEBOOK_PYTHON: "/nonexistent/python3" }, () =>
+    notebooks(["run", "01", "--out", "/tmp/tunebook-never"]),
+  );
   assert.equal(r.value, 1);
   assert.ok(r.stderr.includes("pip install nbclient"), r.stderr);
 });

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { resolveNotebooks, projectRoot } from "../../src/notebooks/paths";
 import { executedPath } from "../../src/notebooks/runner";
 
@@ -16,7 +16,8 @@ test("NAME may be a number prefix, a name, a file name or a path; no names = all
   const dir = tmpNotebooks(["02_data.ipynb", "01_task_definition.ipynb", "notes.txt"]);
   const one = path.join(dir, "01_task_definition.ipynb");
   assert.deepEqual(resolveNotebooks([], dir), [one, path.join(dir, "02_data.ipynb")]);
-  for (const n of ["01", "01_task_definition", "01_task_definition.ipynb", one]) assert.deepEqual(resolveNotebooks([n], dir), [one], n);
+  for (const n of ["01", "01_task_definition", "01_task_definition.ipynb", one])
+    assert.deepEqual(resolveNotebooks([n], dir), [one], n);
   assert.throws(() => resolveNotebooks(["03"], dir), /no notebook "03" in .*; known: 01_task_definition, 02_data/);
 });
 

@@ -1,9 +1,9 @@
 // Runs notebooks through real Jupyter (nbclient + the tslab kernel), like `npm test` and CI do.
 import { test, after } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { run as notebooks } from "../../src/cli/notebooks";
 import { runNotebook } from "../../src/notebooks/runner";
 import { projectRoot } from "../../src/notebooks/paths";
@@ -51,11 +51,18 @@ async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
 const joined = (v: unknown): string => (Array.isArray(v) ? v.join("") : typeof v === "string" ? v : "");
 
 const outputsText = (file: string, cell: number) =>
-  (readNotebook(file).cells[cell].outputs as { text?: string | string[] }[]).map((o) => [o.text ?? ""].flat().join("")).join("");
+  (readNotebook(file).cells[cell].outputs as { text?: string | string[] }[])
+    .map((o) => [o.text ?? ""].flat().join(""))
+    .join("");
 
 test("a failing cell stops the run: exit 1 with notebook, cell number, source head and error", async () => {
   const dir = tmpdir();
-  const src = notebook(dir, "bad.ipynb", ["console.log('first ok');", { md: "text" }, "const n: number = 1;\nthrow new Error('cell three broke: ' + n);", "console.log('never');"]);
+  const src = notebook(dir, "bad.ipynb", [
+    "console.log('first ok');",
+    { md: "text" },
+    "const n: number = 1;\nthrow new Error('cell three broke: ' + n);",
+    "console.log('never');",
+  ]);
   const out = path.join(dir, "out");
   const r = await cli(["run", src, "--out", out, "--timeout", "60"]);
   assert.equal(r.code, 1);
@@ -71,11 +78,20 @@ test("a failing cell stops the run: exit 1 with notebook, cell number, source he
 
 test("a compile error and an un-awaited rejection are failures too", async () => {
   const dir = tmpdir();
-  const typeErr = await runNotebook(notebook(dir, "types.ipynb", ["const x: number = 'text';"]), { outDir: path.join(dir, "out"), log: () => {} });
+  const typeErr = await runNotebook(notebook(dir, "types.ipynb", ["const x: number = 'text';"]), {
+    outDir: path.join(dir, "out"),
+    log: () => {},
+  });
   assert.equal(typeErr.ok, false);
   assert.equal(typeErr.cell, 1);
   assert.match(typeErr.error ?? "", /Type 'string' is not assignable to type 'number'/);
-  const late = await runNotebook(notebook(dir, "late.ipynb", ["Promise.reject(new Error('nobody awaited me'));\nconsole.log('cell done');", "console.log('never');"]), { outDir: path.join(dir, "out"), log: () => {} });
+  const late = await runNotebook(
+    notebook(dir, "late.ipynb", [
+      "Promise.reject(new Error('nobody awaited me'));\nconsole.log('cell done');",
+      "console.log('never');",
+    ]),
+    { outDir: path.join(dir, "out"), log: () => {} },
+  );
   assert.equal(late.ok, false);
   assert.equal(late.kind, "async");
   assert.equal(late.cell, 1);
@@ -84,13 +100,23 @@ test("a compile error and an un-awaited rejection are failures too", async () =>
 
 test("passing cells produce outputs in the executed copy; TUNEBOOK_BACKEND reaches the kernel", async () => {
   const dir = tmpdir();
-  const src = notebook(dir, "good.ipynb", ["console.log('hello ' + (40 + 2));", "console.log('backend=' + process.env.TUNEBOOK_BACKEND);"]);
-  const r = await runNotebook(src, { outDir: path.join(dir, "out"), env: { ...process.env, TUNEBOOK_BACKEND: "cpu" }, log: () => {} });
+  const src = notebook(dir, "good.ipynb", [
+    "console.log('hello ' + (40 + 2));",
+    "console.log('backend=' + process.env.TUNEBOOK_BACKEND);",
+  ]);
+  const r = await runNotebook(src, {
+    outDir: path.join(dir, "out"),
+    env: { ...process.env, TUNEBOOK_BACKEND: "cpu" },
+    log: () => {},
+  });
   assert.equal(r.ok, true, r.error);
   const nb = readNotebook(r.out);
   assert.equal(outputsText(r.out, 0), "hello 42\n");
   assert.equal(outputsText(r.out, 1), "backend=cpu\n");
-  assert.deepEqual(nb.cells.map((c) => c.execution_count), [1, 2]);
+  assert.deepEqual(
+    nb.cells.map((c) => c.execution_count),
+    [1, 2],
+  );
 });
 
 test("a cell that sends over a thousand display messages back to back does not crash the kernel (send guard)", async () => {
@@ -112,7 +138,9 @@ test("a cell that sends over a thousand display messages back to back does not c
   const r = await runNotebook(src, { outDir: path.join(dir, "out"), log: () => {}, timeoutS: 120 });
   assert.equal(r.ok, true, r.error);
   const nb = readNotebook(r.out);
-  const shown = (nb.cells[0].outputs as { data?: Record<string, unknown> }[]).map((o) => joined(o.data?.["text/plain"])).filter(Boolean);
+  const shown = (nb.cells[0].outputs as { data?: Record<string, unknown> }[])
+    .map((o) => joined(o.data?.["text/plain"]))
+    .filter(Boolean);
   assert.deepEqual(shown, ["chart 699", "progress 699"], "each display holds its last update");
   assert.match(outputsText(r.out, 0), /sent 1400/);
   assert.equal(outputsText(r.out, 1), "next cell ran\n");
@@ -120,13 +148,22 @@ test("a cell that sends over a thousand display messages back to back does not c
 
 test("notebook 01 runs and its executed copy holds a plotly chart and a DataFrame table", async () => {
   const out = tmpdir();
-  const r = await runNotebook(path.join(projectRoot(), "notebooks", "01_task_definition.ipynb"), { outDir: out, log: () => {}, env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" } });
+  const r = await runNotebook(path.join(projectRoot(), "notebooks", "01_task_definition.ipynb"), {
+    outDir: out,
+    log: () => {},
+    env: { ...process.env, TUNEBOOK_BACKEND: process.env.TUNEBOOK_BACKEND || "wasm", HF_HUB_OFFLINE: "1" },
+  });
   assert.equal(r.ok, true, JSON.stringify(r));
-  const outputs = readNotebook(r.out).cells.flatMap((c) => (c.outputs ?? []) as { output_type: string; data?: Record<string, unknown> }[]);
+  const outputs = readNotebook(r.out).cells.flatMap(
+    (c) => (c.outputs ?? []) as { output_type: string; data?: Record<string, unknown> }[],
+  );
   const shown = outputs.filter((o) => o.output_type === "display_data" && o.data);
   const plot = shown.find((o) => "application/vnd.plotly.v1+json" in o.data!);
   assert.ok(plot, "a plotly output");
-  assert.ok(joined(plot.data!["text/html"]).includes("Plotly.newPlot") && joined(plot.data!["text/plain"]).startsWith("Plotly figure"));
+  assert.ok(
+    joined(plot.data!["text/html"]).includes("Plotly.newPlot") &&
+      joined(plot.data!["text/plain"]).startsWith("Plotly figure"),
+  );
   const loaders = shown.filter((o) => joined(o.data!["text/html"]).includes("if (!window.Plotly)"));
   assert.equal(loaders.length, 1, "plotly.js inlined exactly once");
   assert.ok(joined(loaders[0].data!["text/html"]).length > 1_000_000);
@@ -135,9 +172,12 @@ test("notebook 01 runs and its executed copy holds a plotly chart and a DataFram
   assert.match(joined(df.data!["text/plain"]), /^\s*task\s+kind\s+input\s+output/);
 });
 
-test("a notebook whose markdown states a number its run contradicts fails with kind \"claims\", naming cell and number", async () => {
+test('a notebook whose markdown states a number its run contradicts fails with kind "claims", naming cell and number', async () => {
   const dir = tmpdir();
-  const src = notebook(dir, "claims.ipynb", [{ md: "The model scores 18.8 % here." }, "console.log('exact match ' + (10.9).toFixed(1) + ' %');"]);
+  const src = notebook(dir, "claims.ipynb", [
+    { md: "The model scores 18.8 % here." },
+    "console.log('exact match ' + (10.9).toFixed(1) + ' %');",
+  ]);
   const r = await runNotebook(src, { outDir: path.join(dir, "out"), log: () => {} });
   assert.equal(r.ok, false);
   assert.equal(r.kind, "claims");

@@ -4,9 +4,9 @@
 // `npm test` builds it first; run `npm run build` before running this file alone.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { formatFailure, runNotebook } from "../../src/notebooks/runner";
 import { findJupyterPython } from "../../src/notebooks/jupyter";
 import { projectRoot } from "../../src/notebooks/paths";
@@ -20,7 +20,8 @@ function outputsText(nb: any): string {
   for (const cell of nb.cells) {
     for (const o of cell.outputs ?? []) {
       if (o.text) parts.push([].concat(o.text).join(""));
-      for (const [mime, v] of Object.entries(o.data ?? {})) if (mime.startsWith("text/")) parts.push([].concat(v as any).join(""));
+      for (const [mime, v] of Object.entries(o.data ?? {}))
+        if (mime.startsWith("text/")) parts.push([].concat(v as any).join(""));
     }
   }
   return parts.join("\n");
@@ -28,7 +29,10 @@ function outputsText(nb: any): string {
 
 const jupyter = findJupyterPython("run");
 
-test("notebook 03 runs top to bottom on EleutherAI/pythia-70m from the (local) hub and names it", { skip: jupyter ? false : "Jupyter (nbclient) is not installed", timeout: 60 * 60_000 }, async () => {
+test("notebook 03 runs top to bottom on EleutherAI/pythia-70m from the (local) hub and names it", {
+  skip: jupyter ? false : "Jupyter (nbclient) is not installed",
+  timeout: 60 * 60_000,
+}, async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-nb03-pythia-"));
   const hub = await startPythiaHub({ dir: path.join(work, "repo") });
   try {
@@ -44,14 +48,23 @@ test("notebook 03 runs top to bottom on EleutherAI/pythia-70m from the (local) h
     delete env.TRANSFORMERS_OFFLINE;
     fs.mkdirSync(env.TMPDIR!);
     const lines: string[] = [];
-    const r = await runNotebook(NOTEBOOK, { outDir: path.join(work, "executed"), env, timeoutS: 1800, python: jupyter!.python, log: (l) => lines.push(l) });
+    const r = await runNotebook(NOTEBOOK, {
+      outDir: path.join(work, "executed"),
+      env,
+      timeoutS: 1800,
+      python: jupyter!.python,
+      log: (l) => lines.push(l),
+    });
     assert.ok(r.ok, formatFailure(r) + "\n" + lines.slice(-20).join("\n"));
     console.log(`# notebook 03 on ${PYTHIA_REPO}: ${r.seconds.toFixed(0)} s`);
 
     const text = outputsText(JSON.parse(fs.readFileSync(r.out, "utf8")));
     // what the README quotes: the backend and the fine-tuning time
     for (const line of text.split("\n")) if (/backend|updates\*\* of/.test(line)) console.log(`# ${line.trim()}`);
-    assert.match(text, new RegExp(`\\*\\*Model:\\*\\* \`${PYTHIA_REPO}\` \\(the hub is reachable: using ${PYTHIA_REPO}\\)`));
+    assert.match(
+      text,
+      new RegExp(`\\*\\*Model:\\*\\* \`${PYTHIA_REPO}\` \\(the hub is reachable: using ${PYTHIA_REPO}\\)`),
+    );
     assert.match(text, /EleutherAI\/pythia-70m: 70,426,624 parameters/);
     assert.match(text, /\*\*40 updates\*\* of 4 examples/);
     assert.match(text, /answers the first two prompts the same way: \*\*true\*\*/);

@@ -2,15 +2,15 @@
 // and it answers the way today's hub does, so the online tests exercise what a learner's download meets.
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { configFromHF } from "../../src/model/config";
 import { countParameters, getPreset } from "../../src/model/presets";
 import { LEGACY_BUFFER_SUFFIXES } from "../../src/model/load";
 import { readSafetensorsHeader } from "../../src/model/safetensors";
 import { fetchFileMetadata } from "../../src/hub/http";
 import { gitBlobSha1 } from "../helpers/hubserver";
-import { PYTHIA_70M_CONFIG, PYTHIA_REPO, PythiaHub, startPythiaHub } from "../helpers/pythia-hub";
+import { PYTHIA_70M_CONFIG, PYTHIA_REPO, type PythiaHub, startPythiaHub } from "../helpers/pythia-hub";
 
 let hub: PythiaHub;
 before(async () => {
@@ -49,11 +49,25 @@ test("pythia hub: model.safetensors has the real names, shapes and F16 weights, 
 test("pythia hub: small files go through a relative 307 to a commit-pinned URL, the weights through a 302 to the CDN", async () => {
   const cfg = await fetch(`${hub.url}/${PYTHIA_REPO}/resolve/main/config.json`, { method: "HEAD", redirect: "manual" });
   assert.equal(cfg.status, 307);
-  assert.match(cfg.headers.get("location")!, new RegExp(`^/api/resolve-cache/models/${PYTHIA_REPO}/${hub.commit}/config\\.json\\?`));
+  assert.match(
+    cfg.headers.get("location")!,
+    new RegExp(`^/api/resolve-cache/models/${PYTHIA_REPO}/${hub.commit}/config\\.json\\?`),
+  );
   const meta = await fetchFileMetadata(hub.url, PYTHIA_REPO, "main", "config.json");
-  assert.deepEqual(meta, { kind: "found", meta: { commit: hub.commit, etag: gitBlobSha1(fs.readFileSync(path.join(hub.dir, "config.json"))), size: fs.statSync(path.join(hub.dir, "config.json")).size, lfs: false } });
+  assert.deepEqual(meta, {
+    kind: "found",
+    meta: {
+      commit: hub.commit,
+      etag: gitBlobSha1(fs.readFileSync(path.join(hub.dir, "config.json"))),
+      size: fs.statSync(path.join(hub.dir, "config.json")).size,
+      lfs: false,
+    },
+  });
 
-  const w = await fetch(`${hub.url}/${PYTHIA_REPO}/resolve/main/model.safetensors`, { method: "HEAD", redirect: "manual" });
+  const w = await fetch(`${hub.url}/${PYTHIA_REPO}/resolve/main/model.safetensors`, {
+    method: "HEAD",
+    redirect: "manual",
+  });
   assert.equal(w.status, 302);
   assert.ok(w.headers.get("location")!.startsWith(hub.server.cdnUrl));
   assert.equal(w.headers.get("x-linked-etag"), `"${hub.sha256["model.safetensors"]}"`);
@@ -61,8 +75,13 @@ test("pythia hub: small files go through a relative 307 to a commit-pinned URL, 
 
   const info = await (await fetch(`${hub.url}/api/models/${PYTHIA_REPO}/revision/main`)).json();
   assert.equal(info.sha, hub.commit);
-  assert.deepEqual(info.siblings.map((s: any) => s.rfilename), ["config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]);
-  const ranged = await fetch(`${hub.url}/${PYTHIA_REPO}/resolve/main/tokenizer.json`, { headers: { Range: "bytes=100-" } });
+  assert.deepEqual(
+    info.siblings.map((s: any) => s.rfilename),
+    ["config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"],
+  );
+  const ranged = await fetch(`${hub.url}/${PYTHIA_REPO}/resolve/main/tokenizer.json`, {
+    headers: { Range: "bytes=100-" },
+  });
   assert.equal(ranged.status, 206);
   assert.equal((await ranged.arrayBuffer()).byteLength, fs.statSync(path.join(hub.dir, "tokenizer.json")).size - 100);
 });

@@ -12,7 +12,10 @@ test("parseBackendName accepts known names case-insensitively", () => {
 test("an unknown TUNEBOOK_BACKEND lists the valid ones", () => {
   assert.throws(
     () => parseBackendName("cuda"),
-    (e: any) => e instanceof BackendError && /TUNEBOOK_BACKEND="cuda"/.test(e.message) && /tensorflow, webgpu, wasm, cpu/.test(e.message),
+    (e: any) =>
+      e instanceof BackendError &&
+      /TUNEBOOK_BACKEND="cuda"/.test(e.message) &&
+      /tensorflow, webgpu, wasm, cpu/.test(e.message),
   );
 });
 
@@ -25,7 +28,8 @@ test("initBackend honours a forced backend and reports why", async () => {
 });
 
 test("Rng is deterministic for a seed and restores from its state", () => {
-  const a = new Rng(42), b = new Rng(42);
+  const a = new Rng(42),
+    b = new Rng(42);
   const xs = [a.next(), a.next(), a.next()];
   assert.deepEqual(xs, [b.next(), b.next(), b.next()]);
   const c = new Rng(0);
@@ -44,7 +48,11 @@ test("the native backend is taken by itself only on a GPU; forced, it runs on th
   const cpuBuild = nativeVerdict("@tensorflow/tfjs-node", { isGPUPackage: false, isUsingGpuDevice: false }, false);
   assert.equal(cpuBuild.ok, false);
   assert.match(cpuBuild.why, /it is the CPU build/);
-  assert.equal(nativeVerdict("@tensorflow/tfjs-node", {}, false).ok, false, "a backend that reports nothing is not a GPU");
+  assert.equal(
+    nativeVerdict("@tensorflow/tfjs-node", {}, false).ok,
+    false,
+    "a backend that reports nothing is not a GPU",
+  );
   const forced = nativeVerdict("@tensorflow/tfjs-node", { isGPUPackage: false }, true);
   assert.deepEqual([forced.ok, forced.gpu], [true, false]);
   assert.match(forced.why, /on the CPU/);

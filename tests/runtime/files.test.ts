@@ -1,9 +1,15 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { assertRegularFile, FileAccessError, openRegularFile, readRegularFile, readRegularFileSync } from "../../src/runtime/files";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  assertRegularFile,
+  FileAccessError,
+  openRegularFile,
+  readRegularFile,
+  readRegularFileSync,
+} from "../../src/runtime/files";
 import { findDuplicateKey } from "../../src/runtime/json-keys";
 import { makeFifo } from "../helpers/fifo";
 
@@ -21,10 +27,25 @@ test("a FIFO, a folder and a device are refused before opening, naming the path 
       [path.join(dir, "nope"), /nope: the weights file does not exist$/],
     ];
     for (const [p, re] of kinds) {
-      for (const call of [() => readRegularFileSync(p, "the weights file"), () => assertRegularFile(p, "the weights file")])
-        assert.throws(call, (e: unknown) => e instanceof FileAccessError && re.test(e.message) && !e.message.includes("\n"), p);
-      await assert.rejects(readRegularFile(p, "the weights file"), (e: unknown) => e instanceof FileAccessError && re.test(e.message), p);
-      await assert.rejects(openRegularFile(p, "the weights file"), (e: unknown) => e instanceof FileAccessError && re.test(e.message), p);
+      for (const call of [
+        () => readRegularFileSync(p, "the weights file"),
+        () => assertRegularFile(p, "the weights file"),
+      ])
+        assert.throws(
+          call,
+          (e: unknown) => e instanceof FileAccessError && re.test(e.message) && !e.message.includes("\n"),
+          p,
+        );
+      await assert.rejects(
+        readRegularFile(p, "the weights file"),
+        (e: unknown) => e instanceof FileAccessError && re.test(e.message),
+        p,
+      );
+      await assert.rejects(
+        openRegularFile(p, "the weights file"),
+        (e: unknown) => e instanceof FileAccessError && re.test(e.message),
+        p,
+      );
     }
     assert.ok(Date.now() - t0 < 2500, "refused at once, not after the helper unblocked the FIFO");
     fs.writeFileSync(path.join(dir, "ok.json"), "{}");

@@ -8,10 +8,20 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { assertGradsClose, lossAndGrads } from "../helpers/grads";
-import { spawnSync } from "child_process";
+import { spawnSync } from "node:child_process";
 import {
-  installNativeMatMul, loadNativeBlas, matMulAccumulate, nativeBlasStatus, nativeMatMulActive, sumOfSquares, uninstallNativeMatMul, BLAS_ENV,
-  CORETYPE_ENV, OPENBLAS_CORE_VARS, coreTypePlan, withEnv,
+  installNativeMatMul,
+  loadNativeBlas,
+  matMulAccumulate,
+  nativeBlasStatus,
+  nativeMatMulActive,
+  sumOfSquares,
+  uninstallNativeMatMul,
+  BLAS_ENV,
+  CORETYPE_ENV,
+  OPENBLAS_CORE_VARS,
+  coreTypePlan,
+  withEnv,
 } from "../../src/runtime/native-blas";
 import { globalNormSquared } from "../../src/train/grad";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
@@ -40,18 +50,27 @@ function randn(rng: Rng, n: number): Float32Array {
 
 /** `a·b` for `[..., M, K]·[..., K, N]` with transposes and numpy-style batch broadcasting, in float64. */
 function reference(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { shape: number[]; values: Float64Array } {
-  const av = a.dataSync(), bv = b.dataSync();
-  const ra = a.rank, rb = b.rank;
-  const M = ta ? a.shape[ra - 1] : a.shape[ra - 2], K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const av = a.dataSync(),
+    bv = b.dataSync();
+  const ra = a.rank,
+    rb = b.rank;
+  const M = ta ? a.shape[ra - 1] : a.shape[ra - 2],
+    K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
   const N = tb ? b.shape[rb - 2] : b.shape[rb - 1];
-  const oa = a.shape.slice(0, -2), ob = b.shape.slice(0, -2);
+  const oa = a.shape.slice(0, -2),
+    ob = b.shape.slice(0, -2);
   const rank = Math.max(oa.length, ob.length);
-  const pa = [...Array(rank - oa.length).fill(1), ...oa], pb = [...Array(rank - ob.length).fill(1), ...ob];
+  const pa = [...Array(rank - oa.length).fill(1), ...oa],
+    pb = [...Array(rank - ob.length).fill(1), ...ob];
   const outer = pa.map((d, i) => Math.max(d, pb[i]));
   const batch = outer.reduce((x, y) => x * y, 1);
   const values = new Float64Array(batch * M * N);
   for (let bi = 0; bi < batch; bi++) {
-    let rem = bi, ia = 0, ib = 0, sa = 1, sb = 1;
+    let rem = bi,
+      ia = 0,
+      ib = 0,
+      sa = 1,
+      sb = 1;
     for (let d = rank - 1; d >= 0; d--) {
       const idx = rem % outer[d];
       rem = Math.floor(rem / outer[d]);
@@ -87,7 +106,11 @@ const CASES: Array<{ a: number[]; b: number[]; ta?: boolean; tb?: boolean; what:
   { a: [4, 6, 5], b: [5, 3], what: "batch × 2-D weight (broadcast)" },
   { a: [6, 5], b: [4, 5, 3], what: "2-D × batch (broadcast)" },
   { a: [1, 6, 5], b: [4, 5, 3], what: "batch 1 × batch 4" },
-  { a: [2, 1, 3, 4], b: [1, 5, 4, 2], what: "general broadcasting, NumPy's values (tfjs's cpu/wasm kernels index batches modulo)" },
+  {
+    a: [2, 1, 3, 4],
+    b: [1, 5, 4, 2],
+    what: "general broadcasting, NumPy's values (tfjs's cpu/wasm kernels index batches modulo)",
+  },
   { a: [3, 4], b: [4, 9], what: "few rows (decoding: the wasm kernel's case)" },
   { a: [0, 4], b: [4, 3], what: "no rows" },
   { a: [5, 0], b: [0, 3], what: "K = 0 (zeros)" },
@@ -97,14 +120,30 @@ for (const c of CASES) {
   test(`native BatchMatMul = float64 reference: ${c.what} [${c.a}]${c.ta ? "ᵀ" : ""}·[${c.b}]${c.tb ? "ᵀ" : ""}`, async (t) => {
     if (!(await needNative(t))) return;
     const rng = new Rng(c.a.length * 31 + c.b.length);
-    const a = tf.tensor(randn(rng, c.a.reduce((x, y) => x * y, 1)), c.a);
-    const b = tf.tensor(randn(rng, c.b.reduce((x, y) => x * y, 1)), c.b);
+    const a = tf.tensor(
+      randn(
+        rng,
+        c.a.reduce((x, y) => x * y, 1),
+      ),
+      c.a,
+    );
+    const b = tf.tensor(
+      randn(
+        rng,
+        c.b.reduce((x, y) => x * y, 1),
+      ),
+      c.b,
+    );
     const before = tf.memory().numTensors;
     const y = tf.matMul(a, b, c.ta, c.tb);
     const want = reference(a, b, !!c.ta, !!c.tb);
     assert.deepEqual(y.shape, want.shape);
     const got = y.dataSync();
-    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want.values[i]) < 1e-5 * (1 + Math.abs(want.values[i])), `element ${i}: ${got[i]} vs ${want.values[i]}`);
+    for (let i = 0; i < got.length; i++)
+      assert.ok(
+        Math.abs(got[i] - want.values[i]) < 1e-5 * (1 + Math.abs(want.values[i])),
+        `element ${i}: ${got[i]} vs ${want.values[i]}`,
+      );
     y.dispose();
     assert.equal(tf.memory().numTensors, before, "the kernel leaves no tensor behind");
     tf.dispose([a, b]);
@@ -119,25 +158,44 @@ test("native BatchMatMul: a shape mismatch gives tfjs's own error", async (t) =>
 test("native BatchMatMul: gradients through transposed operands (tfjs's matMul gradient)", async (t) => {
   if (!(await needNative(t))) return;
   const rng = new Rng(9);
-  const a = tf.tensor(randn(rng, 24), [2, 3, 4]), b = tf.tensor(randn(rng, 40), [2, 5, 4]), r = tf.tensor(randn(rng, 30), [2, 3, 5]);
+  const a = tf.tensor(randn(rng, 24), [2, 3, 4]),
+    b = tf.tensor(randn(rng, 40), [2, 5, 4]),
+    r = tf.tensor(randn(rng, 30), [2, 3, 5]);
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, false, true), r));
-  const native = tf.grads(f)([a, b]).map((g) => g.dataSync());
+  const native = tf
+    .grads(f)([a, b])
+    .map((g) => g.dataSync());
   uninstallNativeMatMul();
   try {
-    const wasm = tf.grads(f)([a, b]).map((g) => g.dataSync());
-    for (let i = 0; i < 2; i++) for (let j = 0; j < wasm[i].length; j++) assert.ok(Math.abs(native[i][j] - wasm[i][j]) < 1e-5, `grad ${i}[${j}]`);
+    const wasm = tf
+      .grads(f)([a, b])
+      .map((g) => g.dataSync());
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < wasm[i].length; j++) assert.ok(Math.abs(native[i][j] - wasm[i][j]) < 1e-5, `grad ${i}[${j}]`);
   } finally {
     installNativeMatMul(2);
   }
 });
 
 // A tiny GPT-NeoX with partial rotary (rotaryPct 0.5 of 8 dims) and a bias everywhere, as Pythia.
-const CFG = makeConfig({ vocabSize: 41, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32, rotaryPct: 0.5, initializerRange: 0.3 });
+const CFG = makeConfig({
+  vocabSize: 41,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  maxPositionEmbeddings: 32,
+  rotaryPct: 0.5,
+  initializerRange: 0.3,
+});
 const IDS = [
   [3, 17, 5, 9, 22, 3, 17, 5],
   [4, 11, 30, 2, 1, 1, 1, 1],
 ];
-const MASK = [[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0]];
+const MASK = [
+  [1, 1, 1, 1, 1, 1, 1, 1],
+  [1, 1, 1, 1, 0, 0, 0, 0],
+];
 const LABELS = [
   [-100, -100, 5, 9, 22, 3, 17, 5],
   [4, 11, 30, 2, -100, -100, -100, -100],
@@ -162,13 +220,17 @@ test("full fine-tuning: the fused loss and every gradient are the same on the na
   const vars = model.parameters();
   const before = tf.memory().numTensors;
   // chunkRows 3: several chunks, so the native path adds into the output layer's dW accumulator (sgemm, β = 1)
-  const r = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows: 3 })));
+  const r = bothPaths(() =>
+    lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK, chunkRows: 3 })),
+  );
   assert.equal(tf.memory().numTensors, before, "no tensor leaked on either path");
   assertGradsClose(r.native, r.wasm, "full");
   const one = bothPaths(() => lossAndGrads(vars, () => model.causalLMLoss(IDS, LABELS, { attentionMask: MASK })));
   assertGradsClose(one.native, one.wasm, "full, one chunk");
   assertGradsClose(r.native, one.native, "3-row chunks vs one chunk (native)");
-  assert.ok(r.native.grads.has("embed_out.weight") && r.native.grads.has("gpt_neox.layers.0.attention.query_key_value.bias"));
+  assert.ok(
+    r.native.grads.has("embed_out.weight") && r.native.grads.has("gpt_neox.layers.0.attention.query_key_value.bias"),
+  );
   model.dispose();
 });
 
@@ -180,7 +242,12 @@ test("LoRA: loss and the adapters' gradients are the same on the native and the 
   // B starts at zero (PEFT's init): give it values so every product of the adapter carries signal
   const rng = new Rng(2);
   for (const [name, v] of vars) if (/lora_B/.test(name)) v.assign(tf.tensor(randn(rng, v.size), v.shape));
-  const batch = { inputIds: tf.tensor2d(IDS, undefined, "int32"), attentionMask: tf.tensor2d(MASK, undefined, "int32"), labels: tf.tensor2d(LABELS, undefined, "int32"), numTokens: 10 };
+  const batch = {
+    inputIds: tf.tensor2d(IDS, undefined, "int32"),
+    attentionMask: tf.tensor2d(MASK, undefined, "int32"),
+    labels: tf.tensor2d(LABELS, undefined, "int32"),
+    numTokens: 10,
+  };
   const r = bothPaths(() => lossAndGrads(vars, () => trainable.loss(batch)));
   assertGradsClose(r.native, r.wasm, "lora");
   tf.dispose([batch.inputIds, batch.attentionMask, batch.labels]);
@@ -191,11 +258,25 @@ test("greedy generation gives the same tokens on the native and the wasm path", 
   if (!(await needNative(t))) return;
   const model = GPTNeoXForCausalLM.create(CFG, { seed: 7 });
   const before = tf.memory().numTensors;
-  const native = (await generate(model, [[3, 17, 5, 9], [4, 11, 30, 2]], { maxNewTokens: 12, eosTokenId: null, doSample: false })) as number[][];
+  const native = (await generate(
+    model,
+    [
+      [3, 17, 5, 9],
+      [4, 11, 30, 2],
+    ],
+    { maxNewTokens: 12, eosTokenId: null, doSample: false },
+  )) as number[][];
   uninstallNativeMatMul();
   let wasm: number[][];
   try {
-    wasm = (await generate(model, [[3, 17, 5, 9], [4, 11, 30, 2]], { maxNewTokens: 12, eosTokenId: null, doSample: false })) as number[][];
+    wasm = (await generate(
+      model,
+      [
+        [3, 17, 5, 9],
+        [4, 11, 30, 2],
+      ],
+      { maxNewTokens: 12, eosTokenId: null, doSample: false },
+    )) as number[][];
   } finally {
     installNativeMatMul(2);
   }
@@ -246,11 +327,18 @@ test("matMulAccumulate adds op(a)·op(b)·alpha into the accumulator's own buffe
 test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum", async (t) => {
   if (!(await needNative(t))) return;
   const rng = new Rng(6);
-  const grads = new Map([["a", tf.tensor(randn(rng, 1000), [40, 25])], ["b", tf.tensor(randn(rng, 7), [7])], ["c", tf.zeros([0])]]);
+  const grads = new Map([
+    ["a", tf.tensor(randn(rng, 1000), [40, 25])],
+    ["b", tf.tensor(randn(rng, 7), [7])],
+    ["c", tf.zeros([0])],
+  ]);
   let want = 0;
   for (const g of grads.values()) for (const x of g.dataSync()) want += x * x;
   const exact = [...grads.get("a")!.dataSync()].reduce((s, x) => s + x * x, 0); // float64
-  assert.ok(Math.abs((sumOfSquares(grads.get("a")!) ?? NaN) - exact) < 1e-7 * exact, "cblas_dsdot: close to a float64 sum");
+  assert.ok(
+    Math.abs((sumOfSquares(grads.get("a")!) ?? NaN) - exact) < 1e-7 * exact,
+    "cblas_dsdot: close to a float64 sum",
+  );
   const native = globalNormSquared(grads);
   assert.ok(Math.abs(native.dataSync()[0] - want) < 1e-4 * want, `${native.dataSync()[0]} vs ${want}`);
   uninstallNativeMatMul();
@@ -270,13 +358,20 @@ test("OpenBLAS core choice: the CPU's own by default, the environment's on reque
   const machine = { OPENBLAS_CORETYPE: "Haswell", OPENBLAS_L2_SIZE: "512" };
   const auto = coreTypePlan(machine);
   assert.deepEqual(auto.overrides, { OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined });
-  assert.match(auto.why, /detected by OpenBLAS for this CPU; the environment's OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 not applied/);
+  assert.match(
+    auto.why,
+    /detected by OpenBLAS for this CPU; the environment's OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 not applied/,
+  );
   assert.deepEqual(coreTypePlan({ ...machine, [CORETYPE_ENV]: "auto" }).overrides, auto.overrides);
   const keep = coreTypePlan({ ...machine, [CORETYPE_ENV]: "env" });
   assert.deepEqual(keep.overrides, {});
   assert.match(keep.why, /OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 from the environment/);
   const forced = coreTypePlan({ ...machine, [CORETYPE_ENV]: " SkylakeX " });
-  assert.deepEqual(forced.overrides, { OPENBLAS_CORETYPE: "SkylakeX" }, "the user's L2 size is kept when a core is forced");
+  assert.deepEqual(
+    forced.overrides,
+    { OPENBLAS_CORETYPE: "SkylakeX" },
+    "the user's L2 size is kept when a core is forced",
+  );
   assert.match(forced.why, /forced by TUNEBOOK_BLAS_CORETYPE=SkylakeX/);
   assert.deepEqual(coreTypePlan({}).overrides, {}, "nothing to undo when the environment sets nothing");
   assert.deepEqual([...OPENBLAS_CORE_VARS], ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]);
@@ -288,7 +383,13 @@ test("withEnv: the override holds inside (native code sees it too) and the envir
   assert.deepEqual(seen, { KEEP: "2", NEW: "n" });
   assert.deepEqual(env, { KEEP: "1", GONE: "x" });
   assert.ok(!("NEW" in env), "a variable that was absent is removed again, not left as undefined");
-  assert.throws(() => withEnv(env, { KEEP: "3" }, () => { throw new Error("boom"); }), /boom/);
+  assert.throws(
+    () =>
+      withEnv(env, { KEEP: "3" }, () => {
+        throw new Error("boom");
+      }),
+    /boom/,
+  );
   assert.deepEqual(env, { KEEP: "1", GONE: "x" });
 
   // On process.env: C's getenv sees the change while it holds (what OpenBLAS reads at load), child processes never do.
@@ -298,7 +399,9 @@ test("withEnv: the override holds inside (native code sees it too) and the envir
     let getenv: ((k: string) => string | null) | undefined;
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      getenv = require("koffi").load(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6").func("const char *getenv(const char *name)");
+      getenv = require("koffi")
+        .load(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6")
+        .func("const char *getenv(const char *name)");
     } catch {
       getenv = undefined; // no koffi or libc by that name: the JS side is still checked
     }
@@ -307,7 +410,9 @@ test("withEnv: the override holds inside (native code sees it too) and the envir
       if (getenv) assert.equal(getenv(name), "inner");
     });
     if (getenv) assert.equal(getenv(name), "outer");
-    const child = spawnSync(process.execPath, ["-e", `process.stdout.write(process.env.${name} ?? "unset")`], { encoding: "utf8" });
+    const child = spawnSync(process.execPath, ["-e", `process.stdout.write(process.env.${name} ?? "unset")`], {
+      encoding: "utf8",
+    });
     assert.equal(child.stdout, "outer");
   } finally {
     delete process.env[name];
@@ -323,5 +428,8 @@ test("the loaded OpenBLAS names its core and why; the process environment is as 
   assert.equal(typeof blas.coreType, "string");
   assert.ok(blas.describe.includes(`(${blas.coreType})`), blas.describe);
   assert.match(nativeBlasStatus().why, /\(core: .+\)$/);
-  assert.deepEqual(OPENBLAS_CORE_VARS.map((k) => process.env[k]), before);
+  assert.deepEqual(
+    OPENBLAS_CORE_VARS.map((k) => process.env[k]),
+    before,
+  );
 });

@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { extrapolate, fitPowerLaw, fitStepTime, gpuStepEstimates, measuredMfu, predictPowerLaw } from "../../src/scaling/fit";
+import {
+  extrapolate,
+  fitPowerLaw,
+  fitStepTime,
+  gpuStepEstimates,
+  measuredMfu,
+  predictPowerLaw,
+} from "../../src/scaling/fit";
 import { getPreset } from "../../src/model/presets";
 import { Rng } from "../../src/runtime/seed";
 
@@ -28,26 +35,56 @@ test("fitPowerLaw: exact data gives R² 1; scattered data gives a low R²", () =
 
 test("fitPowerLaw rejects bad points with the point named", () => {
   assert.throws(() => fitPowerLaw([{ x: 1, y: 1 }]), /at least 2 points/);
-  assert.throws(() => fitPowerLaw([{ x: 1, y: 1 }, { x: 0, y: 2 }]), /point 1 .* > 0/);
-  assert.throws(() => fitPowerLaw([{ x: 5, y: 1 }, { x: 5, y: 2 }]), /same x/);
+  assert.throws(
+    () =>
+      fitPowerLaw([
+        { x: 1, y: 1 },
+        { x: 0, y: 2 },
+      ]),
+    /point 1 .* > 0/,
+  );
+  assert.throws(
+    () =>
+      fitPowerLaw([
+        { x: 5, y: 1 },
+        { x: 5, y: 2 },
+      ]),
+    /same x/,
+  );
 });
 
 test("extrapolate marks points outside the measured range; fitStepTime skips unmeasured rows", () => {
-  const f = fitStepTime([{ params: 1e7, stepSeconds: 1 }, { params: 1e8, stepSeconds: 10 }, { params: 1e9, stepSeconds: null }]);
+  const f = fitStepTime([
+    { params: 1e7, stepSeconds: 1 },
+    { params: 1e8, stepSeconds: 10 },
+    { params: 1e9, stepSeconds: null },
+  ]);
   assert.ok(Math.abs(f.exponent - 1) < 1e-12);
   const e = extrapolate(f, [5e7, 1e9]);
-  assert.deepEqual(e.map((p) => p.extrapolated), [false, true]);
+  assert.deepEqual(
+    e.map((p) => p.extrapolated),
+    [false, true],
+  );
   assert.ok(Math.abs(e[1].y - 100) < 1e-6);
 });
 
 test("gpuStepEstimates follow 6·P·tokens / (TFLOPS × MFU) and are labelled estimates", () => {
   const cfg = getPreset("pythia-160m");
-  const [h100, t4] = gpuStepEstimates([{ name: "pythia-160m", config: cfg }], { gpus: ["h100-80gb", "t4-16gb"], batch: 8, seq: 512, dtype: "bf16", mfu: 0.5 });
+  const [h100, t4] = gpuStepEstimates([{ name: "pythia-160m", config: cfg }], {
+    gpus: ["h100-80gb", "t4-16gb"],
+    batch: 8,
+    seq: 512,
+    dtype: "bf16",
+    mfu: 0.5,
+  });
   const expected = (6 * 162322944 * 4096) / (989e12 * 0.5);
   assert.equal(h100.kind, "estimate");
   assert.ok(Math.abs(h100.stepSeconds! - expected) / expected < 1e-9, `${h100.stepSeconds} vs ${expected}`);
   assert.ok(t4.stepSeconds! > h100.stepSeconds!);
   assert.equal(h100.fits, true);
-  assert.throws(() => gpuStepEstimates([{ name: "x", config: cfg }], { gpus: ["gtx-9000"] }), /unknown GPU id "gtx-9000"; known: .*h100-80gb/);
+  assert.throws(
+    () => gpuStepEstimates([{ name: "x", config: cfg }], { gpus: ["gtx-9000"] }),
+    /unknown GPU id "gtx-9000"; known: .*h100-80gb/,
+  );
   assert.ok(Math.abs(measuredMfu(1e9, 1000, 1, 6) - 1) < 1e-12);
 });

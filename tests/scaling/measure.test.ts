@@ -6,7 +6,15 @@ import { measureScaling, median, type ScalingProgress } from "../../src/scaling/
 import { makeConfig } from "../../src/model/config";
 import { countParameters } from "../../src/model/presets";
 
-const tiny = (h: number) => makeConfig({ vocabSize: 96, hiddenSize: h, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 4 * h, maxPositionEmbeddings: 64 });
+const tiny = (h: number) =>
+  makeConfig({
+    vocabSize: 96,
+    hiddenSize: h,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 4 * h,
+    maxPositionEmbeddings: 64,
+  });
 
 test("measureScaling on two tiny configs: sane rows, progress, no leaked tensors (both step methods)", async () => {
   await useTestBackend();
@@ -14,8 +22,16 @@ test("measureScaling on two tiny configs: sane rows, progress, no leaked tensors
     const before = tf.memory().numTensors;
     const events: ScalingProgress[] = [];
     const r = await measureScaling({
-      sizes: [{ name: "tiny-16", config: tiny(16) }, { name: "tiny-32", config: tiny(32) }],
-      batchSize: 2, seqLen: 12, warmupSteps: 1, timedSteps: 2, stepMethod, onProgress: (p) => events.push(p),
+      sizes: [
+        { name: "tiny-16", config: tiny(16) },
+        { name: "tiny-32", config: tiny(32) },
+      ],
+      batchSize: 2,
+      seqLen: 12,
+      warmupSteps: 1,
+      timedSteps: 2,
+      stepMethod,
+      onProgress: (p) => events.push(p),
     });
     assert.equal(tf.memory().numTensors, before);
     assert.equal(r.stepMethod, stepMethod);
@@ -32,13 +48,25 @@ test("measureScaling on two tiny configs: sane rows, progress, no leaked tensors
       assert.ok(row.rssBytes! > 0 && row.estimatedBytes > 0);
     }
     assert.ok(r.rows[1].params > r.rows[0].params);
-    assert.deepEqual(events.filter((e) => e.index === 0).map((e) => e.phase), ["create", "warmup", "step", "step", "done"]);
+    assert.deepEqual(
+      events.filter((e) => e.index === 0).map((e) => e.phase),
+      ["create", "warmup", "step", "step", "done"],
+    );
   }
 });
 
 test("both step methods compute the same first loss; bad options are named", async () => {
   await useTestBackend();
-  const run = (m: "trainer" | "async") => measureScaling({ sizes: [{ name: "t", config: tiny(16) }], batchSize: 2, seqLen: 8, warmupSteps: 0, timedSteps: 2, profileMemory: false, stepMethod: m });
+  const run = (m: "trainer" | "async") =>
+    measureScaling({
+      sizes: [{ name: "t", config: tiny(16) }],
+      batchSize: 2,
+      seqLen: 8,
+      warmupSteps: 0,
+      timedSteps: 2,
+      profileMemory: false,
+      stepMethod: m,
+    });
   const [a, b] = [await run("trainer"), await run("async")];
   assert.ok(Math.abs(a.rows[0].firstLoss! - b.rows[0].firstLoss!) < 1e-5);
   await assert.rejects(measureScaling({ sizes: [] }), /sizes must list at least one model/);
@@ -48,7 +76,13 @@ test("both step methods compute the same first loss; bad options are named", asy
 
 test("a size over the memory limit is skipped with the reason, not run", async () => {
   await useTestBackend();
-  const r = await measureScaling({ sizes: [{ name: "t", config: tiny(16) }], batchSize: 1, seqLen: 8, timedSteps: 1, maxEstimatedBytes: 1000 });
+  const r = await measureScaling({
+    sizes: [{ name: "t", config: tiny(16) }],
+    batchSize: 1,
+    seqLen: 8,
+    timedSteps: 1,
+    maxEstimatedBytes: 1000,
+  });
   assert.equal(r.rows[0].stepSeconds, null);
   assert.match(r.rows[0].skipped!, /calculator estimates .* GiB .* over the .* allowed on wasm/);
   assert.equal(median([3, 1, 2]), 2);

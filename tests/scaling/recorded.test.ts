@@ -1,16 +1,41 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { loadRecordings, recordedDir, RecordingError, validateRecording } from "../../src/scaling/recorded";
 
 const good = () => ({
-  format: "tunebook-scaling-record", version: 1, label: "PyTorch on Test GPU", framework: "pytorch", date: "2026-01-02T03:04:05Z",
-  machine: { gpu: "Test GPU" }, software: { torch: "2.0" }, method: "median of 3",
+  format: "tunebook-scaling-record",
+  version: 1,
+  label: "PyTorch on Test GPU",
+  framework: "pytorch",
+  date: "2026-01-02T03:04:05Z",
+  machine: { gpu: "Test GPU" },
+  software: { torch: "2.0" },
+  method: "median of 3",
   rows: [
-    { model: "pythia-70m", params: 70426624, precision: "fp32", batch: 8, seq: 512, stepSeconds: 0.03, tokensPerSecond: 1e5, peakMemoryBytes: 4e9 },
-    { model: "pythia-12b", params: null, precision: "fp32", batch: 8, seq: 512, stepSeconds: null, tokensPerSecond: null, peakMemoryBytes: null, error: "out of memory" },
+    {
+      model: "pythia-70m",
+      params: 70426624,
+      precision: "fp32",
+      batch: 8,
+      seq: 512,
+      stepSeconds: 0.03,
+      tokensPerSecond: 1e5,
+      peakMemoryBytes: 4e9,
+    },
+    {
+      model: "pythia-12b",
+      params: null,
+      precision: "fp32",
+      batch: 8,
+      seq: 512,
+      stepSeconds: null,
+      tokensPerSecond: null,
+      peakMemoryBytes: null,
+      error: "out of memory",
+    },
   ],
 });
 
@@ -30,7 +55,11 @@ test("validateRecording accepts a good file and names the bad field otherwise", 
   for (const [mutate, re] of cases) {
     const x = good();
     mutate(x);
-    assert.throws(() => validateRecording(x, "g.json"), (e: any) => e instanceof RecordingError && re.test(e.message), String(re));
+    assert.throws(
+      () => validateRecording(x, "g.json"),
+      (e: any) => e instanceof RecordingError && re.test(e.message),
+      String(re),
+    );
   }
 });
 

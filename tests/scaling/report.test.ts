@@ -7,7 +7,8 @@ import { fitPowerLaw } from "../../src/scaling/fit";
 test("task placement: reading < writing < composed, bands well-formed, figure marks sizes", () => {
   const order = { reading: 0, writing: 1, composed: 2 } as const;
   for (const t of TASK_PLACEMENT) assert.ok(t.params[0] > 0 && t.params[1] > t.params[0], t.task);
-  const lowest = (k: keyof typeof order) => Math.min(...TASK_PLACEMENT.filter((t) => t.kind === k).map((t) => t.params[0]));
+  const lowest = (k: keyof typeof order) =>
+    Math.min(...TASK_PLACEMENT.filter((t) => t.kind === k).map((t) => t.params[0]));
   assert.ok(lowest("reading") < lowest("writing") && lowest("writing") < lowest("composed"));
   const fig = taskPlacementChart(TASK_PLACEMENT, [{ label: "70m", params: 7e7 }]);
   assert.equal(fig.data.length, 3);
@@ -16,15 +17,26 @@ test("task placement: reading < writing < composed, bands well-formed, figure ma
 });
 
 test("backendRows covers all four backends with the active one first-class", () => {
-  const rows = backendRows({ name: "wasm", reason: "WebAssembly", gpu: false, skipped: [{ name: "tensorflow", why: "not installed" }, { name: "webgpu", why: "no adapter" }] });
-  assert.deepEqual(rows.map((r) => r.backend), ["tensorflow", "webgpu", "wasm", "cpu"]);
+  const rows = backendRows({
+    name: "wasm",
+    reason: "WebAssembly",
+    gpu: false,
+    skipped: [
+      { name: "tensorflow", why: "not installed" },
+      { name: "webgpu", why: "no adapter" },
+    ],
+  });
+  assert.deepEqual(
+    rows.map((r) => r.backend),
+    ["tensorflow", "webgpu", "wasm", "cpu"],
+  );
   assert.match(rows[1].status, /not used: no adapter/);
   assert.match(rows[2].status, /^active/);
   assert.match(rows[3].status, /not tried/);
 });
 
 test("scalingChart draws measured points, the fit, and dashed extrapolation beyond the range", () => {
-  const rows = [1e7, 1e8].map((p) => ({ model: `m${p}`, params: p, stepSeconds: p / 1e7 } as any));
+  const rows = [1e7, 1e8].map((p) => ({ model: `m${p}`, params: p, stepSeconds: p / 1e7 }) as any);
   const fit = fitPowerLaw(rows.map((r) => ({ x: r.params, y: r.stepSeconds })));
   const fig = scalingChart(rows, fit, { extrapolateTo: [1e9] });
   assert.equal(fig.data.length, 3);

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { run } from "../../src/cli/notebooks";
 import { code, md, notebook, stream, writeCourse, writeNb } from "./helpers";
 
@@ -47,7 +47,11 @@ test("notebooks render --executed DIR --out DIR writes the site", async () => {
 test("notebooks render exits 1 naming the failing notebook and cell", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tb-site-cli-"));
   try {
-    writeNb(path.join(dir, "executed"), "01_bad.ipynb", notebook([md("# Bad"), code("boom()", [stream("stderr", "ReferenceError: boom is not defined\n")], 1)]));
+    writeNb(
+      path.join(dir, "executed"),
+      "01_bad.ipynb",
+      notebook([md("# Bad"), code("boom()", [stream("stderr", "ReferenceError: boom is not defined\n")], 1)]),
+    );
     const out = path.join(dir, "site");
     const r = await cli(["render", "--executed", path.join(dir, "executed"), "--out", out]);
     assert.equal(r.code, 1);

@@ -3,14 +3,20 @@ import * as assert from "node:assert/strict";
 import { highlightTs } from "../../src/site/highlight";
 
 const unescape = (html: string) =>
-  html.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  html
+    .replace(/<[^>]+>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
 
 test("highlighting keeps the whole source, in order, escaped", () => {
   const samples = [
-    'const x = "a</script><b>" + `t ${y} </pre>` + \'c\'; // <i>',
+    "const x = \"a</script><b>\" + `t ${y} </pre>` + 'c'; // <i>",
     "/* block\n comment */ let n = 0x1F + 1_000 + 2.5e-3 + 10n;",
     "if (a < b && c > d) { await run(); }",
-    "const s = \"unterminated\nnext line",
+    'const s = "unterminated\nnext line',
     "",
     "x / y / z; const r = /re/g;",
   ];

@@ -8,7 +8,10 @@ test("links to course notebooks point to their pages; others stay", () => {
   assert.equal(chapterHref("./02_data_generation.ipynb#dedup", pages), "02_data_generation.html#dedup");
   assert.equal(chapterHref("03%20small.ipynb", pages), "03%20small.html");
   assert.equal(chapterHref("09_missing.ipynb", pages), "09_missing.ipynb");
-  assert.equal(chapterHref("https://example.org/02_data_generation.ipynb", pages), "https://example.org/02_data_generation.ipynb");
+  assert.equal(
+    chapterHref("https://example.org/02_data_generation.ipynb", pages),
+    "https://example.org/02_data_generation.ipynb",
+  );
   assert.equal(chapterHref("../other/02_data_generation.ipynb", pages), "../other/02_data_generation.ipynb");
 });
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { renderSite, SiteRenderError, SITE_MARKER } from "../../src/site/render";
 import { code, md, notebook, stream, writeCourse, writeNb } from "./helpers";
 
@@ -22,15 +22,29 @@ test("renders an index, one page per chapter, assets, prev/next links", async ()
     const out = path.join(dir, "site");
     const r = await renderSite({ notebooks: files, executed: true, outDir: out, ...quiet });
     assert.equal(r.outDir, out);
-    assert.deepEqual(fs.readdirSync(out).sort(), [SITE_MARKER, "01_first.html", "02_second.html", "03_third.html", "assets", "index.html"].sort());
+    assert.deepEqual(
+      fs.readdirSync(out).sort(),
+      [SITE_MARKER, "01_first.html", "02_second.html", "03_third.html", "assets", "index.html"].sort(),
+    );
     assert.deepEqual(fs.readdirSync(path.join(out, "assets")).sort(), ["plotly.min.js", "site.css", "site.js"]);
     const plotly = fs.readFileSync(require.resolve("plotly.js-dist-min/plotly.min.js"));
     assert.ok(fs.readFileSync(path.join(out, "assets", "plotly.min.js")).equals(plotly), "plotly.js copied verbatim");
-    assert.deepEqual(r.pages.map((p) => [p.title, p.plots, p.tables]), [["01 · First steps", 1, 0], ["02 · Second", 0, 1], ["03 · Third", 2, 1]]);
+    assert.deepEqual(
+      r.pages.map((p) => [p.title, p.plots, p.tables]),
+      [
+        ["01 · First steps", 1, 0],
+        ["02 · Second", 0, 1],
+        ["03 · Third", 2, 1],
+      ],
+    );
 
     const index = fs.readFileSync(r.index, "utf8");
     for (const name of ["01_first", "02_second", "03_third"]) assert.ok(index.indexOf(`href="${name}.html"`) > 0, name);
-    assert.ok(index.indexOf("01_first.html") < index.indexOf("02_second.html") && index.indexOf("02_second.html") < index.indexOf("03_third.html"), "chapters in order");
+    assert.ok(
+      index.indexOf("01_first.html") < index.indexOf("02_second.html") &&
+        index.indexOf("02_second.html") < index.indexOf("03_third.html"),
+      "chapters in order",
+    );
     assert.match(index, /<em>first<\/em> chapter/);
     assert.match(index, /Second chapter&#39;s summary|Second chapter's summary/);
     assert.ok(!index.includes("plotly.min.js"), "the index does not load plotly.js");
@@ -62,12 +76,20 @@ test("a failing notebook is named with its cell; the earlier site stays as it wa
     const out = path.join(dir, "site");
     await renderSite({ notebooks: files, executed: true, outDir: out, ...quiet });
     const before = fs.readFileSync(path.join(out, "index.html"), "utf8");
-    const bad = writeNb(path.join(dir, "executed"), "04_broken.ipynb", notebook([
-      md("# 04"),
-      code("ok()", [], 1),
-      code('const x: number = "a";', [stream("stderr", "1:7 - Type 'string' is not assignable to type 'number'.\n")], 2),
-      code("later()", [], null),
-    ]));
+    const bad = writeNb(
+      path.join(dir, "executed"),
+      "04_broken.ipynb",
+      notebook([
+        md("# 04"),
+        code("ok()", [], 1),
+        code(
+          'const x: number = "a";',
+          [stream("stderr", "1:7 - Type 'string' is not assignable to type 'number'.\n")],
+          2,
+        ),
+        code("later()", [], null),
+      ]),
+    );
     await assert.rejects(
       renderSite({ notebooks: [...files, bad], executed: true, outDir: out, ...quiet }),
       (e: Error) => {
@@ -103,15 +125,24 @@ test("an earlier site is replaced as a whole; a folder that is not a site is ref
     const mine = path.join(dir, "mine");
     fs.mkdirSync(mine);
     fs.writeFileSync(path.join(mine, "thesis.txt"), "precious");
-    await assert.rejects(renderSite({ notebooks: files, executed: true, outDir: mine, ...quiet }), /not a tunebook site.*refusing/);
+    await assert.rejects(
+      renderSite({ notebooks: files, executed: true, outDir: mine, ...quiet }),
+      /not a tunebook site.*refusing/,
+    );
     assert.equal(fs.readFileSync(path.join(mine, "thesis.txt"), "utf8"), "precious");
     const file = path.join(dir, "afile");
     fs.writeFileSync(file, "x");
     await assert.rejects(renderSite({ notebooks: files, executed: true, outDir: file, ...quiet }), /is not a folder/);
     await assert.rejects(renderSite({ notebooks: [], executed: true, outDir: out, ...quiet }), /no notebooks/);
-    await assert.rejects(renderSite({ notebooks: [files[0], files[0]], executed: true, outDir: out, ...quiet }), /two notebooks are named 01_first/);
+    await assert.rejects(
+      renderSite({ notebooks: [files[0], files[0]], executed: true, outDir: out, ...quiet }),
+      /two notebooks are named 01_first/,
+    );
     fs.writeFileSync(path.join(dir, "executed", "05_bad.ipynb"), "{");
-    await assert.rejects(renderSite({ notebooks: [path.join(dir, "executed", "05_bad.ipynb")], executed: true, outDir: out, ...quiet }), (e: Error) => e instanceof SiteRenderError && /05_bad\.ipynb: not a notebook/.test(e.message));
+    await assert.rejects(
+      renderSite({ notebooks: [path.join(dir, "executed", "05_bad.ipynb")], executed: true, outDir: out, ...quiet }),
+      (e: Error) => e instanceof SiteRenderError && /05_bad\.ipynb: not a notebook/.test(e.message),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
 // `tunebook sizing` (src/cli/sizing.ts), called through its `run` with console output captured.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { run } from "../../src/cli/sizing";
 import { UsageError } from "../../src/cli/args";
 import { FIXTURES } from "../helpers/backend";
@@ -29,7 +29,10 @@ test("--params --json: totalBytes and a breakdown of the six parts in bytes", as
   assert.deepEqual(Object.keys(j.breakdown), PARTS);
   assert.equal(j.breakdown.weights, 14e9);
   assert.equal(j.breakdown.gradients, 0);
-  assert.equal(j.totalBytes, PARTS.reduce((a, k) => a + j.breakdown[k], 0));
+  assert.equal(
+    j.totalBytes,
+    PARTS.reduce((a, k) => a + j.breakdown[k], 0),
+  );
   assert.equal(j.gpu.fits, true);
   assert.ok(j.assumptions.length > 0);
 });
@@ -42,10 +45,14 @@ test("--model with every job, ZeRO over GPUs, batch and seq", async () => {
     assert.ok(j.totalBytes > 0);
   }
   const one = JSON.parse((await cli("--model", "pythia-1b", "--job", "train", "--json")).out);
-  const z3 = JSON.parse((await cli("--model", "pythia-1b", "--job", "train", "--gpus", "8", "--zero", "3", "--json")).out);
+  const z3 = JSON.parse(
+    (await cli("--model", "pythia-1b", "--job", "train", "--gpus", "8", "--zero", "3", "--json")).out,
+  );
   assert.equal(z3.breakdown.optimizer * 8, one.breakdown.optimizer);
   assert.equal(z3.breakdown.weights * 8, one.breakdown.weights);
-  const big = JSON.parse((await cli("--model", "pythia-1b", "--job", "train", "--batch", "4", "--seq", "2048", "--json")).out);
+  const big = JSON.parse(
+    (await cli("--model", "pythia-1b", "--job", "train", "--batch", "4", "--seq", "2048", "--json")).out,
+  );
   assert.ok(big.breakdown.activations > 16 * one.breakdown.activations);
 });
 
@@ -55,12 +62,35 @@ test("--model reads config.json files and folders (GPT-NeoX fixture, LLaMA-style
   assert.equal(r.model.hidden, 32);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-sizing-"));
   const file = path.join(dir, "config.json");
-  fs.writeFileSync(file, JSON.stringify({ model_type: "llama", hidden_size: 8192, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, intermediate_size: 28672, vocab_size: 32000 }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      model_type: "llama",
+      hidden_size: 8192,
+      num_hidden_layers: 80,
+      num_attention_heads: 64,
+      num_key_value_heads: 8,
+      intermediate_size: 28672,
+      vocab_size: 32000,
+    }),
+  );
   const l = JSON.parse((await cli("--model", file, "--seq", "1", "--overhead", "0", "--json")).out);
   assert.equal(l.model.params, 68_976_648_192);
   assert.equal(l.breakdown.kvCache, 327_680);
-  fs.writeFileSync(file, JSON.stringify({ model_type: "llama", hidden_size: 64, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 }));
-  await assert.rejects(cli("--model", file), (e: unknown) => e instanceof UsageError && /missing required field "num_hidden_layers"/.test((e as Error).message));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      model_type: "llama",
+      hidden_size: 64,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      vocab_size: 100,
+    }),
+  );
+  await assert.rejects(
+    cli("--model", file),
+    (e: unknown) => e instanceof UsageError && /missing required field "num_hidden_layers"/.test((e as Error).message),
+  );
   fs.writeFileSync(file, "{not json");
   await assert.rejects(cli("--model", file), /not valid JSON/);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -94,7 +124,10 @@ test("bad input: clear usage errors for each case", async () => {
     [["--params", "5e15"], /absurd/],
     [["--params", "7b", "--gpu", "h100"], /unknown GPU id "h100"; known: .*h100-80gb/],
     [["--gpu", "x100-1gb"], /known: t4-16gb/],
-    [["--params", "7b", "--job", "pretrain"], /--job "pretrain" is not known; use one of: inference, train, lora, qlora/],
+    [
+      ["--params", "7b", "--job", "pretrain"],
+      /--job "pretrain" is not known; use one of: inference, train, lora, qlora/,
+    ],
     [["--params", "7b", "--dtype", "fp8"], /--dtype "fp8" is not known/],
     [["--params", "7b", "--job", "train", "--zero", "4"], /--zero must be an integer >= 0 and <= 3, got "4"/],
     [["--params", "7b", "--zero", "2"], /training jobs/],
@@ -119,11 +152,22 @@ test("bad input: clear usage errors for each case", async () => {
     [["--params", "7b", "--batch", ""], /--batch must be an integer >= 1, got ""/],
     [["--params", "7b", "--seq", "Infinity"], /--seq must be an integer >= 1, got "Infinity"/],
   ];
-  for (const [argv, re] of cases) await assert.rejects(cli(...argv), (e: unknown) => e instanceof UsageError && re.test((e as Error).message), argv.join(" "));
+  for (const [argv, re] of cases)
+    await assert.rejects(
+      cli(...argv),
+      (e: unknown) => e instanceof UsageError && re.test((e as Error).message),
+      argv.join(" "),
+    );
 });
 
 test("--params accepts whole counts in every written form: 70m, 1.4b, 7e9, 123", async () => {
-  for (const [v, n] of [["70m", 70e6], ["1.4b", 1.4e9], ["7e9", 7e9], ["123", 123], ["2.5k", 2500]] as const) {
+  for (const [v, n] of [
+    ["70m", 70e6],
+    ["1.4b", 1.4e9],
+    ["7e9", 7e9],
+    ["123", 123],
+    ["2.5k", 2500],
+  ] as const) {
     const j = JSON.parse((await cli("--params", v, "--json")).out);
     assert.equal(j.model.params, n, v);
   }

@@ -6,7 +6,8 @@ import { modelShape } from "../../src/sizing/models";
 import { SizingError } from "../../src/sizing/units";
 import { NF4_BITS_PER_PARAM } from "../../src/sizing/formulas";
 
-const stateBytes = (r: ReturnType<typeof estimateMemory>) => r.breakdown.weights + r.breakdown.gradients + r.breakdown.optimizer;
+const stateBytes = (r: ReturnType<typeof estimateMemory>) =>
+  r.breakdown.weights + r.breakdown.gradients + r.breakdown.optimizer;
 
 test("every job's breakdown adds up to the total and carries a formula per part", () => {
   for (const job of JOBS) {
@@ -123,5 +124,10 @@ test("bad job input gives clear errors", () => {
     [{ bacth: 2 }, /unknown job option "bacth"/],
     [{ loraTargets: "q_proj" }, /loraTargets/],
   ];
-  for (const [opts, re] of cases) assert.throws(() => resolveJob(opts as never), (e: unknown) => e instanceof SizingError && re.test((e as Error).message), JSON.stringify(opts));
+  for (const [opts, re] of cases)
+    assert.throws(
+      () => resolveJob(opts as never),
+      (e: unknown) => e instanceof SizingError && re.test((e as Error).message),
+      JSON.stringify(opts),
+    );
 });

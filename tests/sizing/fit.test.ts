@@ -6,7 +6,12 @@ import { getGpu, usableBytes } from "../../src/sizing/gpus";
 import { shapeFromParams } from "../../src/sizing/shape";
 
 test("maxParamsFor: the answer fits and 2% more does not", () => {
-  for (const [gpu, job] of [["v100-16gb", "inference"], ["a100-80gb", "train"], ["l4-24gb", "lora"], ["t4-16gb", "qlora"]] as const) {
+  for (const [gpu, job] of [
+    ["v100-16gb", "inference"],
+    ["a100-80gb", "train"],
+    ["l4-24gb", "lora"],
+    ["t4-16gb", "qlora"],
+  ] as const) {
     const p = maxParamsFor(gpu, { job });
     const limit = usableBytes(getGpu(gpu));
     assert.ok(estimateMemory(shapeFromParams(p), { job }).totalBytes <= limit, `${gpu} ${job} ${p}`);
@@ -46,7 +51,10 @@ test("fitMatrix: one cell per model × GPU, fits ⇔ ratio ≤ 1", () => {
 
 test("sizingPlan: smallest GPU per job, sharding when none holds it", () => {
   const plan = sizingPlan("llama-2-70b");
-  assert.deepEqual(plan.map((p) => p.job), ["inference", "train", "lora", "qlora"]);
+  assert.deepEqual(
+    plan.map((p) => p.job),
+    ["inference", "train", "lora", "qlora"],
+  );
   const train = plan.find((p) => p.job === "train")!;
   assert.match(train.smallestGpu, /ZeRO-3/);
   const qlora = plan.find((p) => p.job === "qlora")!;

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { activationBytesFor, flopsPerToken, kvCacheBytes, loraParams, NF4_BITS_PER_PARAM, qloraBaseBytes, trainingBytesPerParam, weightBytes } from "../../src/sizing/formulas";
+import {
+  activationBytesFor,
+  flopsPerToken,
+  kvCacheBytes,
+  loraParams,
+  NF4_BITS_PER_PARAM,
+  qloraBaseBytes,
+  trainingBytesPerParam,
+  weightBytes,
+} from "../../src/sizing/formulas";
 import { SizingError } from "../../src/sizing/units";
 
 const perParam = (...a: Parameters<typeof trainingBytesPerParam>) => {

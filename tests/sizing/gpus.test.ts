@@ -1,12 +1,25 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as os from "os";
+import * as os from "node:os";
 import { getGpu, GPU_CATALOG, gpuIds, peakTflops, thisMachine, usableBytes } from "../../src/sizing/gpus";
 import { SizingError } from "../../src/sizing/units";
 
 test("the catalog has the issue's GPUs, lowercase unique ids, sources and sane numbers", () => {
   const ids = gpuIds();
-  for (const id of ["v100-16gb", "v100-32gb", "t4-16gb", "a10g-24gb", "l4-24gb", "a100-40gb", "a100-80gb", "h100-80gb", "h200-141gb", "b200-180gb", "this-machine"]) assert.ok(ids.includes(id), id);
+  for (const id of [
+    "v100-16gb",
+    "v100-32gb",
+    "t4-16gb",
+    "a10g-24gb",
+    "l4-24gb",
+    "a100-40gb",
+    "a100-80gb",
+    "h100-80gb",
+    "h200-141gb",
+    "b200-180gb",
+    "this-machine",
+  ])
+    assert.ok(ids.includes(id), id);
   assert.ok(ids.some((i) => i.startsWith("apple-")));
   assert.equal(new Set(ids).size, ids.length);
   for (const g of GPU_CATALOG) {
@@ -25,7 +38,9 @@ test("getGpu is case-insensitive; an unknown id lists the known ones", () => {
   assert.equal(getGpu("A100-80GB").id, "a100-80gb");
   assert.throws(
     () => getGpu("rtx-9090"),
-    (e: unknown) => e instanceof SizingError && /unknown GPU id "rtx-9090"; known: .*v100-16gb.*a100-80gb.*h100-80gb.*this-machine/.test((e as Error).message),
+    (e: unknown) =>
+      e instanceof SizingError &&
+      /unknown GPU id "rtx-9090"; known: .*v100-16gb.*a100-80gb.*h100-80gb.*this-machine/.test((e as Error).message),
   );
   assert.throws(() => getGpu(""), /known/);
 });

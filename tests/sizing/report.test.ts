@@ -2,7 +2,14 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { estimateMemory } from "../../src/sizing/estimate";
 import { fitMatrix, gpuReport } from "../../src/sizing/fit";
-import { breakdownChart, breakdownRows, estimateJson, fitHeatmap, formatEstimate, maxParamsChart } from "../../src/sizing/report";
+import {
+  breakdownChart,
+  breakdownRows,
+  estimateJson,
+  fitHeatmap,
+  formatEstimate,
+  maxParamsChart,
+} from "../../src/sizing/report";
 import { isPlotlyFigure } from "../../src/display/plotly";
 
 test("formatEstimate shows the total, the fit, each non-zero part with its formula, and assumptions", () => {
@@ -19,7 +26,10 @@ test("breakdownRows: six parts and a total that adds up; estimateJson has the CL
   const r = estimateMemory("pythia-160m", { job: "lora" });
   const rows = breakdownRows(r);
   assert.equal(rows.length, 7);
-  assert.equal(rows[6].bytes, rows.slice(0, 6).reduce((a, x) => a + (x.bytes as number), 0));
+  assert.equal(
+    rows[6].bytes,
+    rows.slice(0, 6).reduce((a, x) => a + (x.bytes as number), 0),
+  );
   const j = estimateJson(r);
   for (const k of ["totalBytes", "breakdown", "formulas", "assumptions", "model", "job"]) assert.ok(k in j, k);
 });

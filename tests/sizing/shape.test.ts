@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { getPreset, PRESET_NAMES, countParameters } from "../../src/model/presets";
 import { makeShape, shapeFromGPTNeoX, shapeFromHFConfig, shapeFromParams, targetLinears } from "../../src/sizing/shape";
 import { modelShape } from "../../src/sizing/models";
@@ -43,24 +43,61 @@ test("shapeFromHFConfig reads a real GPT-NeoX config.json (fixture) and a LLaMA-
   assert.equal(s.family, "gpt_neox");
   assert.equal(s.hidden, 32);
   assert.equal(s.layers, 2);
-  const llama = shapeFromHFConfig({ model_type: "llama", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, intermediate_size: 11008, vocab_size: 32000 });
+  const llama = shapeFromHFConfig({
+    model_type: "llama",
+    hidden_size: 4096,
+    num_hidden_layers: 32,
+    num_attention_heads: 32,
+    intermediate_size: 11008,
+    vocab_size: 32000,
+  });
   assert.equal(llama.params, PUBLISHED["llama-2-7b"]);
   assert.equal(llama.kvHeads, 32, "num_key_value_heads defaults to the head count");
-  const tied = shapeFromHFConfig({ model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100, tie_word_embeddings: true });
-  const untied = shapeFromHFConfig({ model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 });
+  const tied = shapeFromHFConfig({
+    model_type: "llama",
+    hidden_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 128,
+    vocab_size: 100,
+    tie_word_embeddings: true,
+  });
+  const untied = shapeFromHFConfig({
+    model_type: "llama",
+    hidden_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 128,
+    vocab_size: 100,
+  });
   assert.equal(untied.params - tied.params, 100 * 64);
 });
 
 test("a config missing a field names it; bad values and GQA mismatches are refused", () => {
-  const base = { model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 };
+  const base = {
+    model_type: "llama",
+    hidden_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 128,
+    vocab_size: 100,
+  };
   for (const k of ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size"]) {
     const c: Record<string, unknown> = { ...base };
     delete c[k];
-    assert.throws(() => shapeFromHFConfig(c, "my/config.json"), (e: unknown) => e instanceof SizingError && (e as Error).message.includes(`my/config.json: missing required field "${k}"`), k);
+    assert.throws(
+      () => shapeFromHFConfig(c, "my/config.json"),
+      (e: unknown) =>
+        e instanceof SizingError && (e as Error).message.includes(`my/config.json: missing required field "${k}"`),
+      k,
+    );
   }
   assert.throws(() => shapeFromHFConfig({ ...base, num_key_value_heads: 3 }), /multiple of kvHeads 3/);
   assert.throws(() => shapeFromHFConfig({ ...base, hidden_size: -64 }), /hidden_size/);
-  assert.throws(() => shapeFromHFConfig({ model_type: "gpt_neox", hidden_size: 64 }, "neox.json"), /neox.json: missing required field "vocab_size"/);
+  assert.throws(
+    () => shapeFromHFConfig({ model_type: "gpt_neox", hidden_size: 64 }, "neox.json"),
+    /neox.json: missing required field "vocab_size"/,
+  );
   assert.throws(() => shapeFromHFConfig([], "x.json"), /x.json: expected a JSON object/);
   assert.throws(() => shapeFromHFConfig({ n_embd: 768, n_layer: 12 }, "gpt2.json"), /hidden_size.*GPT-2/);
 });
@@ -72,7 +109,15 @@ test("shapeFromParams keeps the given total and states its assumptions", () => {
     assert.equal(s.family, "assumed");
     assert.match(s.assumptions[0], /assumed/);
     // the assumed dims give roughly the requested size (within 30%)
-    const counted = makeShape({ name: "x", style: "gpt", layers: s.layers, hidden: s.hidden, heads: s.heads, vocab: s.vocab, tiedEmbeddings: false }).params;
+    const counted = makeShape({
+      name: "x",
+      style: "gpt",
+      layers: s.layers,
+      hidden: s.hidden,
+      heads: s.heads,
+      vocab: s.vocab,
+      tiedEmbeddings: false,
+    }).params;
     assert.ok(Math.abs(counted / p - 1) < 0.3, `${p}: counted ${counted}`);
   }
   const s7 = shapeFromParams("7b");

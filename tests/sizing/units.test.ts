@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { BYTES_PER_PARAM, checkNumber, formatGiB, formatParams, parseDtype, parseParamCount, SizingError } from "../../src/sizing/units";
+import {
+  BYTES_PER_PARAM,
+  checkNumber,
+  formatGiB,
+  formatParams,
+  parseDtype,
+  parseParamCount,
+  SizingError,
+} from "../../src/sizing/units";
 
 test("bytes per parameter by dtype (Transformer Math 101)", () => {
   assert.deepEqual({ ...BYTES_PER_PARAM }, { fp32: 4, fp16: 2, bf16: 2, int8: 1, int4: 0.5 });
@@ -17,7 +25,11 @@ test("parseParamCount reads suffixes and plain numbers", () => {
 
 test("parseParamCount rejects zero, negative, NaN, absurd and garbage", () => {
   for (const bad of [0, -1, "-5", NaN, Infinity, "NaN", "abc", "7 gigaparams", "", 2e15, "1e16", null, {}]) {
-    assert.throws(() => parseParamCount(bad as never), (e: unknown) => e instanceof SizingError && /params/.test((e as Error).message), String(bad));
+    assert.throws(
+      () => parseParamCount(bad as never),
+      (e: unknown) => e instanceof SizingError && /params/.test((e as Error).message),
+      String(bad),
+    );
   }
   assert.throws(() => parseParamCount(2e15), /absurd/);
   assert.throws(() => parseParamCount(-3), /positive/);

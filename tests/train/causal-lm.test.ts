@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { FIXTURES, useTestBackend } from "../helpers/backend";
 import { causalLMTrainable } from "../../src/train/causal-lm";
@@ -21,13 +21,22 @@ test("the adapter's gradients through GPTNeoX match HF's (seq1 of neox-tiny/A)",
   const model = await GPTNeoXForCausalLM.fromPretrained(A);
   const trainable = causalLMTrainable(model);
   const got = tf.tidy(() => {
-    const acc = accumulateGradients(trainable, trainable.trainableVariables(), [() => collate([{ inputIds: seq, labels: seq }], 1)]);
+    const acc = accumulateGradients(trainable, trainable.trainableVariables(), [
+      () => collate([{ inputIds: seq, labels: seq }], 1),
+    ]);
     const n = stepNumbers(acc, 0);
     const g = scaleGradients(acc.gradSums, n.scale);
-    return { loss: n.loss, qkv: g.get("gpt_neox.layers.0.attention.query_key_value.weight")!.dataSync(), out: g.get("embed_out.weight")!.dataSync() };
+    return {
+      loss: n.loss,
+      qkv: g.get("gpt_neox.layers.0.attention.query_key_value.weight")!.dataSync(),
+      out: g.get("embed_out.weight")!.dataSync(),
+    };
   });
   assert.ok(Math.abs(got.loss - fx.grads.loss) < 1e-5, `loss ${got.loss} vs ${fx.grads.loss}`);
-  for (const [name, mine] of [["gpt_neox.layers.0.attention.query_key_value.weight", got.qkv], ["embed_out.weight", got.out]] as const) {
+  for (const [name, mine] of [
+    ["gpt_neox.layers.0.attention.query_key_value.weight", got.qkv],
+    ["embed_out.weight", got.out],
+  ] as const) {
     const want = fx.grads[name].data as number[];
     const scale = Math.max(...want.map(Math.abs));
     const worst = Math.max(...want.map((w, i) => Math.abs(w - mine[i])));
@@ -38,7 +47,15 @@ test("the adapter's gradients through GPTNeoX match HF's (seq1 of neox-tiny/A)",
 
 test("a tiny GPT-NeoX learns a repeated sequence; frozen parameters stay put; no leaks across steps", async () => {
   await useTestBackend();
-  const cfg = makeConfig({ vocabSize: 32, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32, initializerRange: 0.2 });
+  const cfg = makeConfig({
+    vocabSize: 32,
+    hiddenSize: 16,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    maxPositionEmbeddings: 32,
+    initializerRange: 0.2,
+  });
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 3 });
   const seq = [3, 17, 5, 9, 22, 3, 17, 5, 9, 22, 3, 17];
   const data = Array.from({ length: 4 }, () => ({ inputIds: seq, labels: seq.map((t, i) => (i < 2 ? -100 : t)) }));
@@ -47,9 +64,16 @@ test("a tiny GPT-NeoX learns a repeated sequence; frozen parameters stay put; no
   const trainable = causalLMTrainable(model, { trainable: (n) => n !== frozen });
   assert.equal(trainable.trainableVariables().size, model.parameters().size - 1);
   const counts: number[] = [];
-  const s = await train(trainable, data, { lr: 1e-2, numSteps: 30, batchSize: 2, warmupSteps: 3, schedule: "cosine", seed: 0 }, {
-    onStep: (x) => { if (x.step === 1 || x.step === 5) counts.push(tf.memory().numTensors); },
-  });
+  const s = await train(
+    trainable,
+    data,
+    { lr: 1e-2, numSteps: 30, batchSize: 2, warmupSteps: 3, schedule: "cosine", seed: 0 },
+    {
+      onStep: (x) => {
+        if (x.step === 1 || x.step === 5) counts.push(tf.memory().numTensors);
+      },
+    },
+  );
   assert.equal(counts[0], counts[1], "numTensors after step 1 = after step 5");
   assert.ok(s.finalLoss < 0.2 * s.losses[0], `loss ${s.losses[0]} → ${s.finalLoss}`);
   assert.deepEqual([...model.parameters().get(frozen)!.dataSync()], [...embed0]);

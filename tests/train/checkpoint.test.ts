@@ -1,12 +1,21 @@
 import { test, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import {
-  CheckpointWriteError, TrainCheckpointError, LATEST_FILE, checkpointName, cleanCheckpointLeftovers, findLatestCheckpoint, listCheckpoints, loadCheckpoint,
-  removeAllCheckpoints, saveCheckpoint, type CheckpointContents,
+  CheckpointWriteError,
+  TrainCheckpointError,
+  LATEST_FILE,
+  checkpointName,
+  cleanCheckpointLeftovers,
+  findLatestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  removeAllCheckpoints,
+  saveCheckpoint,
+  type CheckpointContents,
 } from "../../src/train/checkpoint";
 
 const dirs: string[] = [];
@@ -45,9 +54,15 @@ test("a checkpoint round-trips and the latest pointer names it", async () => {
 test("only the newest K checkpoints are kept", async () => {
   const dir = tmpDir();
   for (const s of [2, 4, 6, 8]) await saveCheckpoint(dir, s, contents(s), { keepLast: 2 });
-  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [6, 8]);
+  assert.deepEqual(
+    listCheckpoints(dir).map((c) => c.step),
+    [6, 8],
+  );
   await saveCheckpoint(dir, 10, contents(10), { keepLast: 0 });
-  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [6, 8, 10]);
+  assert.deepEqual(
+    listCheckpoints(dir).map((c) => c.step),
+    [6, 8, 10],
+  );
 });
 
 test("a crash at any stage of a save leaves the previous checkpoint as the one to resume from", async () => {
@@ -55,7 +70,11 @@ test("a crash at any stage of a save leaves the previous checkpoint as the one t
     const dir = tmpDir();
     await saveCheckpoint(dir, 2, contents(2));
     await assert.rejects(
-      saveCheckpoint(dir, 4, contents(4), { faultInjection: (s) => { if (s === stage) throw new Error(`crash at ${s}`); } }),
+      saveCheckpoint(dir, 4, contents(4), {
+        faultInjection: (s) => {
+          if (s === stage) throw new Error(`crash at ${s}`);
+        },
+      }),
       /crash at/,
     );
     assert.equal(findLatestCheckpoint(dir), path.join(dir, checkpointName(2)), stage);
@@ -66,12 +85,19 @@ test("a crash at any stage of a save leaves the previous checkpoint as the one t
   // killed after the rename but before the pointer moved: the pointer (the commit point) still wins
   const dir = tmpDir();
   await saveCheckpoint(dir, 2, contents(2));
-  await assert.rejects(saveCheckpoint(dir, 4, contents(4), { faultInjection: (s) => { if (s === "renamed") throw new Error("crash"); } }));
+  await assert.rejects(
+    saveCheckpoint(dir, 4, contents(4), {
+      faultInjection: (s) => {
+        if (s === "renamed") throw new Error("crash");
+      },
+    }),
+  );
   assert.equal(findLatestCheckpoint(dir), path.join(dir, checkpointName(2)));
 });
 
 /** The pid of a process that has exited. */
-const deadPid = () => Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
+const deadPid = () =>
+  Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
 
 test("leftovers are ignored; a save removes a gone process's, never a live one's; cleanCheckpointLeftovers removes all", async () => {
   const dir = tmpDir();
@@ -96,7 +122,8 @@ test("leftovers are ignored; a save removes a gone process's, never a live one's
   await saveCheckpoint(dir, 6, contents(6), { keepLast: 0 });
   assert.ok(fs.existsSync(path.join(dir, names.live)), "a save deletes no temp dir of a live process");
   assert.ok(fs.existsSync(path.join(dir, names.legacy)));
-  for (const n of [names.dead, names.deadOld, names.deadPointer]) assert.ok(!fs.existsSync(path.join(dir, n)), `${n}: its process is gone, the save removed it`);
+  for (const n of [names.dead, names.deadOld, names.deadPointer])
+    assert.ok(!fs.existsSync(path.join(dir, n)), `${n}: its process is gone, the save removed it`);
   assert.deepEqual(cleanCheckpointLeftovers(dir), [names.legacy, names.live]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000002", "step-000004", "step-000006", "step-000009"]);
   assert.deepEqual(cleanCheckpointLeftovers(path.join(dir, "missing")), []);
@@ -121,13 +148,24 @@ test("a crash while pruning leaves no half-deleted step folder; the next start c
     /killed while pruning/,
   );
   assert.match(path.basename(aside), /^\.old-step-000002-/);
-  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [4, 6], "step-000002 is gone under its real name, not half there");
+  assert.deepEqual(
+    listCheckpoints(dir).map((c) => c.step),
+    [4, 6],
+    "step-000002 is gone under its real name, not half there",
+  );
   assert.ok(!fs.existsSync(path.join(dir, "step-000002")));
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000006"));
   assert.deepEqual(cleanCheckpointLeftovers(dir), [path.basename(aside)]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000004", "step-000006"]);
   // the crashed save of step 8 (killed after its temp dir was written) is cleaned the same way
-  await assert.rejects(saveCheckpoint(dir, 8, contents(8), { faultInjection: (s) => { if (s === "optimizer-written") throw new Error("killed"); } }), /killed/);
+  await assert.rejects(
+    saveCheckpoint(dir, 8, contents(8), {
+      faultInjection: (s) => {
+        if (s === "optimizer-written") throw new Error("killed");
+      },
+    }),
+    /killed/,
+  );
   fs.mkdirSync(path.join(dir, ".tmp-step-000008-424242-crashd")); // what a SIGKILL leaves (a throw cleans up itself)
   assert.deepEqual(cleanCheckpointLeftovers(dir), [".tmp-step-000008-424242-crashd"]);
   assert.equal((await loadCheckpoint(findLatestCheckpoint(dir)!)).state.step, 6);
@@ -173,15 +211,28 @@ test("a full disk mid-save: one error naming the file and the intact checkpoint,
     dir = path.join(disk, "ckpt");
   } else {
     // no mount here: the same error, injected where the disk would fill
-    t.diagnostic("mount -t tmpfs is not allowed here: ENOSPC is injected through faultInjection instead of a full tmpfs");
+    t.diagnostic(
+      "mount -t tmpfs is not allowed here: ENOSPC is injected through faultInjection instead of a full tmpfs",
+    );
     dir = path.join(tmpDir(), "ckpt");
-    opts = { faultInjection: (stage: string, d: string) => { if (stage === "model-written" && d.includes("step-000002")) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }); } };
+    opts = {
+      faultInjection: (stage: string, d: string) => {
+        if (stage === "model-written" && d.includes("step-000002"))
+          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      },
+    };
   }
   await saveCheckpoint(dir, 1, contents(1, floats), { keepLast: 1, ...opts });
-  const err = await saveCheckpoint(dir, 2, contents(2, floats), { keepLast: 1, ...opts }).then(() => undefined, (e) => e);
+  const err = await saveCheckpoint(dir, 2, contents(2, floats), { keepLast: 1, ...opts }).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(err instanceof CheckpointWriteError, `expected a CheckpointWriteError, got ${err}`);
   assert.equal(err.code, "ENOSPC");
-  assert.match(err.message, /^cannot write \S*\.tmp-step-000002-\S*\/model\.safetensors: no space left on device \(ENOSPC\) while saving the checkpoint of step 2; newest intact checkpoint: \S*step-000001$/);
+  assert.match(
+    err.message,
+    /^cannot write \S*\.tmp-step-000002-\S*\/model\.safetensors: no space left on device \(ENOSPC\) while saving the checkpoint of step 2; newest intact checkpoint: \S*step-000001$/,
+  );
   assert.equal(err.intact, path.join(dir, "step-000001"));
   assert.ok(!err.message.includes("\n"));
   assert.deepEqual(fs.readdirSync(dir).sort(), ["latest", "step-000001"], "no temp dir or partial file left");
@@ -203,7 +254,10 @@ test("re-saving an existing step replaces it whole", async () => {
 test("loading a damaged checkpoint names the file", async () => {
   const dir = tmpDir();
   const p = await saveCheckpoint(dir, 1, contents(1));
-  await assert.rejects(loadCheckpoint(path.join(dir, "nope")), (e: any) => e instanceof TrainCheckpointError && /no such checkpoint directory/.test(e.message));
+  await assert.rejects(
+    loadCheckpoint(path.join(dir, "nope")),
+    (e: any) => e instanceof TrainCheckpointError && /no such checkpoint directory/.test(e.message),
+  );
   fs.writeFileSync(path.join(p, "trainer_state.json"), "{not json");
   await assert.rejects(loadCheckpoint(p), /trainer_state\.json: cannot read trainer state/);
   fs.writeFileSync(path.join(p, "trainer_state.json"), JSON.stringify({ step: 1 }));

@@ -3,12 +3,23 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { TinyLM, toyExamples } from "./helpers/tiny-lm";
-import { accumulateGradients, clipByGlobalNorm, clipCoefficient, leanVariableGrads, scaleGradients, stepNumbers } from "../../src/train/grad";
+import {
+  accumulateGradients,
+  clipByGlobalNorm,
+  clipCoefficient,
+  leanVariableGrads,
+  scaleGradients,
+  stepNumbers,
+} from "../../src/train/grad";
 import { collate, prepareExamples } from "../../src/train/data";
 
 const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let worst = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) { worst = Math.max(worst, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
+  let worst = 0,
+    scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
   return worst / scale;
 };
 
@@ -23,7 +34,10 @@ test("accumulation: 2 micro-batches of 2 give the gradient and loss of one batch
     const one = accumulateGradients(model, vars, [() => collate(examples, 0)]);
     const n1 = stepNumbers(one, 0);
     const g1 = scaleGradients(one.gradSums, n1.scale);
-    const two = accumulateGradients(model, vars, [() => collate(examples.slice(0, 2), 0), () => collate(examples.slice(2), 0)]);
+    const two = accumulateGradients(model, vars, [
+      () => collate(examples.slice(0, 2), 0),
+      () => collate(examples.slice(2), 0),
+    ]);
     const n2 = stepNumbers(two, 0);
     const g2 = scaleGradients(two.gradSums, n2.scale);
     // what averaging the two micro-batch means would give (HF Trainer style), to show the test can tell
@@ -50,7 +64,10 @@ test("clipping follows clip_grad_norm_: scaled to maxNorm when above, untouched 
   assert.equal(clipCoefficient(0.5, 1), 1);
   assert.equal(clipCoefficient(10, 0), 1);
   assert.ok(Math.abs(clipCoefficient(4, 1) - 1 / (4 + 1e-6)) < 1e-15);
-  const grads = new Map<string, tf.Tensor>([["a", tf.tensor1d([3, 0])], ["b", tf.tensor2d([[0, 4]])]]); // global norm 5
+  const grads = new Map<string, tf.Tensor>([
+    ["a", tf.tensor1d([3, 0])],
+    ["b", tf.tensor2d([[0, 4]])],
+  ]); // global norm 5
   const { grads: clipped, norm } = tf.tidy(() => {
     const r = clipByGlobalNorm(grads, 1);
     return { grads: new Map([...r.grads].map(([k, v]) => [k, [...v.dataSync()]])), norm: r.norm };
@@ -91,10 +108,18 @@ test("leanVariableGrads: the same loss and gradients as tf.variableGrads, nothin
   const ref = tf.variableGrads(() => model.loss(batch), vars);
   assert.equal(lean.value.dataSync()[0], ref.value.dataSync()[0]);
   assert.deepEqual(Object.keys(lean.grads).sort(), Object.keys(ref.grads).sort());
-  for (const k of Object.keys(ref.grads)) assert.deepEqual([...lean.grads[k].dataSync()], [...ref.grads[k].dataSync()], k);
+  for (const k of Object.keys(ref.grads))
+    assert.deepEqual([...lean.grads[k].dataSync()], [...ref.grads[k].dataSync()], k);
   tf.dispose([lean.value, ref.value, ...Object.values(lean.grads), ...Object.values(ref.grads)]);
   assert.equal(tf.memory().numTensors, before, "only the value and the gradients were returned");
-  assert.throws(() => leanVariableGrads(() => { model.loss(batch); throw new Error("boom"); }, vars), /boom/);
+  assert.throws(
+    () =>
+      leanVariableGrads(() => {
+        model.loss(batch);
+        throw new Error("boom");
+      }, vars),
+    /boom/,
+  );
   assert.equal(tf.memory().numTensors, before, "a failing loss leaves nothing behind");
   assert.equal((tf.engine() as any).state.activeTape, null, "the tape is dropped");
   tf.dispose([batch.inputIds, batch.labels, ...(batch.attentionMask ? [batch.attentionMask] : [])]);

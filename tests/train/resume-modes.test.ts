@@ -5,9 +5,9 @@
 // refused. One run is killed with SIGKILL between checkpoints and resumed from another process.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { Trainer, train } from "../../src/train/trainer";
@@ -31,11 +31,16 @@ async function straight(m: Mode) {
 async function firstHalf(m: Mode): Promise<string> {
   const dir = tmpDir();
   const b = m.build(1);
-  const t: Trainer = new Trainer(b.trainable, DATA, { ...m.config, checkpointDir: dir, checkpointEvery: 3 }, {
-    onStep: (s) => {
-      if (s.step === 3) t.stop();
+  const t: Trainer = new Trainer(
+    b.trainable,
+    DATA,
+    { ...m.config, checkpointDir: dir, checkpointEvery: 3 },
+    {
+      onStep: (s) => {
+        if (s.step === 3) t.stop();
+      },
     },
-  });
+  );
   const s = await t.train();
   assert.equal(s.step, 3);
   t.dispose();
@@ -84,8 +89,13 @@ test("LoRA dropout: its generators are in trainer_state.json; ignoring them chan
   assert.equal(state.version, 2);
   const keys = Object.keys(state.rng.model);
   assert.equal(keys.length, 4, "one generator per wrapped module (2 layers × query_key_value, dense_h_to_4h)");
-  assert.ok(keys.every((k) => /^gpt_neox\.layers\.\d\.(attention\.query_key_value|mlp\.dense_h_to_4h)\.lora_dropout$/.test(k)), keys.join());
-  assert.ok(Object.values(state.rng.model).every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32));
+  assert.ok(
+    keys.every((k) => /^gpt_neox\.layers\.\d\.(attention\.query_key_value|mlp\.dense_h_to_4h)\.lora_dropout$/.test(k)),
+    keys.join(),
+  );
+  assert.ok(
+    Object.values(state.rng.model).every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32),
+  );
   assert.equal(new Set(Object.values(state.rng.model)).size, 4, "layers do not share a dropout stream");
 
   // the same resume with the saved states ignored (the generators keep their fresh states): what an incomplete
@@ -105,11 +115,21 @@ test("LoRA dropout: a checkpoint without the dropout generators is refused, nami
   delete state.rng.model;
   state.version = 1; // what tunebook wrote before the generators were saved
   fs.writeFileSync(file, JSON.stringify(state));
-  await assert.rejects(resumed(mode, dir), (e: any) => e instanceof TrainCheckpointError && e.message.includes(file) && /no rng\.model/.test(e.message) && /lora_dropout/.test(e.message));
+  await assert.rejects(
+    resumed(mode, dir),
+    (e: any) =>
+      e instanceof TrainCheckpointError &&
+      e.message.includes(file) &&
+      /no rng\.model/.test(e.message) &&
+      /lora_dropout/.test(e.message),
+  );
   state.rng.model = { ...saved, "gpt_neox.layers.9.mlp.dense_h_to_4h.lora_dropout": 1 };
   state.version = 2;
   fs.writeFileSync(file, JSON.stringify(state));
-  await assert.rejects(resumed(mode, dir), /rng\.model: dropout generator "gpt_neox\.layers\.9\.mlp\.dense_h_to_4h\.lora_dropout" is not one of adapter "default"'s/);
+  await assert.rejects(
+    resumed(mode, dir),
+    /rng\.model: dropout generator "gpt_neox\.layers\.9\.mlp\.dense_h_to_4h\.lora_dropout" is not one of adapter "default"'s/,
+  );
   // the same adapter without dropout draws nothing, so it cannot take a checkpoint with generator states
   state.rng.model = saved;
   fs.writeFileSync(file, JSON.stringify(state));
@@ -124,9 +144,16 @@ test("LoRA dropout: a run killed (SIGKILL) after update 3 resumes from step 2 in
   const mode = modeNamed("LoRA with dropout");
   const dir = tmpDir();
   const script = path.join(__dirname, "helpers", "kill-mid-run.ts");
-  const child = spawnSync(process.execPath, ["--import", "tsx", script, dir, mode.name], { encoding: "utf8", timeout: 120_000, env: { ...process.env } });
+  const child = spawnSync(process.execPath, ["--import", "tsx", script, dir, mode.name], {
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env },
+  });
   assert.equal(child.signal, "SIGKILL", `the child should kill itself; stderr: ${child.stderr}`);
-  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith("step-")), ["step-000002"]);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((n) => n.startsWith("step-")),
+    ["step-000002"],
+  );
   const ref = await straight(mode);
   const r = await resumed(mode, dir);
   assert.equal(r.summary.resumedFrom, path.join(dir, "step-000002"));

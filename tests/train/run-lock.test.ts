@@ -1,9 +1,9 @@
 import { test, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { LOCK_FILE, RunLockError, acquireRunLock, lockHolderState, readRunLock } from "../../src/train/run-lock";
 
 const dirs: string[] = [];
@@ -29,12 +29,20 @@ test("a second lock on a locked folder is refused in one line naming the holder;
   assert.equal(held.pid, process.pid);
   assert.equal(held.host, os.hostname());
   assert.ok(!Number.isNaN(Date.parse(held.startedAt)));
-  assert.throws(() => acquireRunLock(dir), (e: any) => {
-    assert.ok(e instanceof RunLockError);
-    assert.match(e.message, new RegExp(`is in use by another tunebook train \\(pid ${process.pid} on host ${os.hostname()}, started ${held.startedAt}; lock .*${LOCK_FILE}\\)`));
-    assert.ok(!e.message.includes("\n"));
-    return true;
-  });
+  assert.throws(
+    () => acquireRunLock(dir),
+    (e: any) => {
+      assert.ok(e instanceof RunLockError);
+      assert.match(
+        e.message,
+        new RegExp(
+          `is in use by another tunebook train \\(pid ${process.pid} on host ${os.hostname()}, started ${held.startedAt}; lock .*${LOCK_FILE}\\)`,
+        ),
+      );
+      assert.ok(!e.message.includes("\n"));
+      return true;
+    },
+  );
   a.release();
   assert.ok(!fs.existsSync(path.join(dir, LOCK_FILE)));
   a.release(); // idempotent
@@ -49,7 +57,9 @@ test("a stale lock (dead pid on this host) is reported in one line and taken ove
   writeLock(dir, { pid, host: os.hostname(), startedAt: "2026-01-02T03:04:05.000Z", token: "old" });
   const lines: string[] = [];
   const lock = acquireRunLock(dir, { onStale: (l) => lines.push(l) });
-  assert.deepEqual(lines, [`${dir}: taking over a stale lock (pid ${pid} on host ${os.hostname()}, started 2026-01-02T03:04:05.000Z, no longer running)`]);
+  assert.deepEqual(lines, [
+    `${dir}: taking over a stale lock (pid ${pid} on host ${os.hostname()}, started 2026-01-02T03:04:05.000Z, no longer running)`,
+  ]);
   assert.equal(lock.tookOver?.pid, pid);
   assert.equal(readRunLock(dir)!.token, lock.info.token);
   lock.release();
@@ -63,17 +73,35 @@ test("stale also: our own pid with a token this process never held (a restarted 
   lock.release();
   if (fs.existsSync("/proc/self/stat")) {
     // a live process, but not the one that wrote the lock (its start time differs)
-    assert.equal(lockHolderState({ pid: process.ppid, host: os.hostname(), startedAt: new Date().toISOString(), token: "t", proc: "another-boot:1" }), "dead");
-    assert.equal(lockHolderState({ pid: process.ppid, host: os.hostname(), startedAt: new Date().toISOString(), token: "t" }), "alive");
+    assert.equal(
+      lockHolderState({
+        pid: process.ppid,
+        host: os.hostname(),
+        startedAt: new Date().toISOString(),
+        token: "t",
+        proc: "another-boot:1",
+      }),
+      "dead",
+    );
+    assert.equal(
+      lockHolderState({ pid: process.ppid, host: os.hostname(), startedAt: new Date().toISOString(), token: "t" }),
+      "alive",
+    );
   }
 });
 
 test("a lock from another host is never taken over; a file that is not a lock is named", () => {
   const dir = tmpDir();
   writeLock(dir, { pid: 1234, host: "elsewhere.example", startedAt: "2026-01-02T03:04:05.000Z", token: "x" });
-  assert.throws(() => acquireRunLock(dir), /is locked by a run on another host \(pid 1234 on host elsewhere\.example, .*\): if that run is gone, delete the lock file/);
+  assert.throws(
+    () => acquireRunLock(dir),
+    /is locked by a run on another host \(pid 1234 on host elsewhere\.example, .*\): if that run is gone, delete the lock file/,
+  );
   fs.writeFileSync(path.join(dir, LOCK_FILE), "garbage");
-  assert.throws(() => acquireRunLock(dir), /tunebook_run\.lock: not a tunebook lock file \(expected JSON \{pid, host, startedAt\}\); delete it if no tunebook train is using/);
+  assert.throws(
+    () => acquireRunLock(dir),
+    /tunebook_run\.lock: not a tunebook lock file \(expected JSON \{pid, host, startedAt\}\); delete it if no tunebook train is using/,
+  );
 });
 
 test("release leaves a lock alone that is no longer ours", () => {
@@ -89,7 +117,9 @@ test("two processes: the second is refused while the first lives; a SIGKILLed ho
   const script = `const { acquireRunLock } = require(${JSON.stringify(path.resolve("src/train/run-lock.ts"))});
 acquireRunLock(process.argv[1]); process.stdout.write("locked\\n"); process.stdin.on("data", () => process.exit(0)); process.stdin.resume();`;
   const start = async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "-e", script, dir], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", script, dir], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (b) => String(b).includes("locked") && resolve());
       child.on("exit", (code) => reject(new Error(`child exited with ${code} before locking`)));

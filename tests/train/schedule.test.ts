@@ -39,7 +39,10 @@ test("constant holds the peak after warm-up; no warm-up starts at the peak", () 
 });
 
 test("bad schedule settings are named", () => {
-  assert.match(scheduleProblem({ ...base, schedule: "step" as any })!, /schedule: expected one of constant, linear, cosine/);
+  assert.match(
+    scheduleProblem({ ...base, schedule: "step" as any })!,
+    /schedule: expected one of constant, linear, cosine/,
+  );
   assert.match(scheduleProblem({ ...base, schedule: "linear", warmupSteps: -1 })!, /warmupSteps/);
   assert.match(scheduleProblem({ ...base, schedule: "linear", lr: NaN })!, /lr/);
   assert.equal(scheduleProblem({ ...base, schedule: "linear" }), undefined);

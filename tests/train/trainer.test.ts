@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { Trainer, TrainingDivergedError, train } from "../../src/train/trainer";
@@ -36,8 +36,15 @@ test("training really learns: the loss on a repeated pattern falls a lot (AdamW 
   await useTestBackend();
   for (const optimizer of ["adamw", "adafactor"] as const) {
     const model = new TinyLM();
-    const s = await train(model, data, { ...BASE_CONFIG, optimizer, lr: optimizer === "adamw" ? 0.05 : 0.02, numSteps: 60, warmupSteps: 5 });
-    const first = s.losses[0], last = s.losses.slice(-5).reduce((x, y) => x + y, 0) / 5;
+    const s = await train(model, data, {
+      ...BASE_CONFIG,
+      optimizer,
+      lr: optimizer === "adamw" ? 0.05 : 0.02,
+      numSteps: 60,
+      warmupSteps: 5,
+    });
+    const first = s.losses[0],
+      last = s.losses.slice(-5).reduce((x, y) => x + y, 0) / 5;
     assert.ok(last < first * 0.4, `${optimizer}: loss ${first} → ${last}`);
     model.dispose();
   }
@@ -62,7 +69,13 @@ test("resume: 3 steps + resume for 3 gives exactly the losses and weights of 6 s
   for (const optimizer of ["adamw", "adafactor"] as const) {
     const straight = await run({ optimizer, optimizerOptions: optimizer === "adafactor" ? { beta1: 0.9 } : {} });
     const dir = tmpDir();
-    const cfg = { ...BASE_CONFIG, optimizer, optimizerOptions: optimizer === "adafactor" ? { beta1: 0.9 } : {}, checkpointDir: dir, checkpointEvery: 3 };
+    const cfg = {
+      ...BASE_CONFIG,
+      optimizer,
+      optimizerOptions: optimizer === "adafactor" ? { beta1: 0.9 } : {},
+      checkpointDir: dir,
+      checkpointEvery: 3,
+    };
     const first = new TinyLM();
     const t1 = new Trainer(first, data, cfg);
     while (t1.step < 3) t1.trainStep();
@@ -74,7 +87,8 @@ test("resume: 3 steps + resume for 3 gives exactly the losses and weights of 6 s
     assert.equal(s2.resumedFrom, path.join(dir, "step-000003"));
     assert.equal(s2.stepsRun, 3);
     assert.deepEqual(s2.losses, straight.summary.losses, optimizer);
-    const wa = straight.model.snapshot(), wb = second.snapshot();
+    const wa = straight.model.snapshot(),
+      wb = second.snapshot();
     for (const [k, v] of wa) assert.deepEqual([...wb.get(k)!], [...v], `${optimizer}: ${k}`);
     straight.model.dispose();
     second.dispose();
@@ -92,14 +106,21 @@ test("a NaN loss stops training with the step named, leaves the weights alone; t
   assert.equal(err.step, 5);
   assert.match(err.message, /training stopped at step 5: the loss is NaN/);
   // step 4's checkpoint holds the weights whose loss was NaN, so it is not named as good
-  assert.match(err.message, new RegExp(`Last good checkpoint: .*step-000002 \\(not the newer .*step-000004: its weights gave a diverging loss; .latest. now points at the good one\\)`));
+  assert.match(
+    err.message,
+    /Last good checkpoint: .*step-000002 \(not the newer .*step-000004: its weights gave a diverging loss; .latest. now points at the good one\)/,
+  );
   assert.equal(err.lastCheckpoint, path.join(dir, "step-000002"));
   assert.doesNotMatch(err.message, /\n/);
   // `latest` points back at the good one, so a plain resume does not start from the NaN's weights
   assert.equal(findLatestCheckpoint(dir), path.join(dir, "step-000002"));
-  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [2, 4]);
+  assert.deepEqual(
+    listCheckpoints(dir).map((c) => c.step),
+    [2, 4],
+  );
   const saved = await loadCheckpoint(path.join(dir, "step-000004"));
-  for (const [k, v] of model.snapshot()) assert.deepEqual([...v], [...saved.model.get(k)!.data], `${k}: the NaN step changed nothing`);
+  for (const [k, v] of model.snapshot())
+    assert.deepEqual([...v], [...saved.model.get(k)!.data], `${k}: the NaN step changed nothing`);
   assert.equal(t.step, 4);
   t.dispose();
   model.dispose();
@@ -110,7 +131,10 @@ test("a non-finite gradient norm with a finite loss is caught too", async () => 
   const model = new TinyLM();
   let poison = false;
   // identity in the forward pass whose gradient is infinite once `poison` is set
-  const blowUp = tf.customGrad((x: any, save: any) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => dy.mul(poison ? Infinity : 1) }));
+  const blowUp = tf.customGrad((x: any, save: any) => ({
+    value: x.clone(),
+    gradFunc: (dy: tf.Tensor) => dy.mul(poison ? Infinity : 1),
+  }));
   const wrapped = {
     trainableVariables: () => model.trainableVariables(),
     loss: (b: any) => {
@@ -122,8 +146,16 @@ test("a non-finite gradient norm with a finite loss is caught too", async () => 
   t.trainStep();
   poison = true;
   const w0 = [...model.vars.get("out.weight")!.dataSync()];
-  assert.throws(() => t.trainStep(), (e: any) => e instanceof TrainingDivergedError && e.step === 2 && Number.isFinite(e.loss) && !Number.isFinite(e.gradNorm)
-    && /the gradient norm is (Infinity|NaN)/.test(e.message) && /No good checkpoint was saved/.test(e.message));
+  assert.throws(
+    () => t.trainStep(),
+    (e: any) =>
+      e instanceof TrainingDivergedError &&
+      e.step === 2 &&
+      Number.isFinite(e.loss) &&
+      !Number.isFinite(e.gradNorm) &&
+      /the gradient norm is (Infinity|NaN)/.test(e.message) &&
+      /No good checkpoint was saved/.test(e.message),
+  );
   assert.deepEqual([...model.vars.get("out.weight")!.dataSync()], w0, "the bad step was not applied");
   t.dispose();
   model.dispose();
@@ -152,24 +184,56 @@ test("killed (SIGKILL) in the middle of a save: the previous checkpoint is intac
 test("callbacks: onStep every logEvery (and the last), onEval every evalEvery, onCheckpoint, onEnd", async () => {
   await useTestBackend();
   const dir = tmpDir();
-  const steps: StepInfo[] = [], evals: EvalInfo[] = [], ckpts: number[] = [];
+  const steps: StepInfo[] = [],
+    evals: EvalInfo[] = [],
+    ckpts: number[] = [];
   let ended: any;
   const model = new TinyLM();
-  const t = new Trainer(model, data, { ...BASE_CONFIG, numSteps: 5, logEvery: 2, evalEvery: 2, evalData: toyExamples(4, 12, 9), checkpointDir: dir, checkpointEvery: 4, keepCheckpoints: 0 }, {
-    onStep: (s) => { steps.push(s); },
-    onEval: async (e) => { evals.push(e); },
-    onCheckpoint: (c) => { ckpts.push(c.step); },
-    onEnd: (s) => { ended = s; },
-  });
+  const t = new Trainer(
+    model,
+    data,
+    {
+      ...BASE_CONFIG,
+      numSteps: 5,
+      logEvery: 2,
+      evalEvery: 2,
+      evalData: toyExamples(4, 12, 9),
+      checkpointDir: dir,
+      checkpointEvery: 4,
+      keepCheckpoints: 0,
+    },
+    {
+      onStep: (s) => {
+        steps.push(s);
+      },
+      onEval: async (e) => {
+        evals.push(e);
+      },
+      onCheckpoint: (c) => {
+        ckpts.push(c.step);
+      },
+      onEnd: (s) => {
+        ended = s;
+      },
+    },
+  );
   const summary = await t.train();
-  assert.deepEqual(steps.map((s) => s.step), [2, 4, 5]);
+  assert.deepEqual(
+    steps.map((s) => s.step),
+    [2, 4, 5],
+  );
   for (const s of steps) {
-    assert.ok(Number.isFinite(s.loss) && s.lr > 0 && s.gradNorm > 0 && s.tokensPerSec > 0 && s.elapsed > 0 && s.eta >= 0);
+    assert.ok(
+      Number.isFinite(s.loss) && s.lr > 0 && s.gradNorm > 0 && s.tokensPerSec > 0 && s.elapsed > 0 && s.eta >= 0,
+    );
     assert.equal(s.numSteps, 5);
     assert.equal(s.loss, summary.losses[s.step - 1]);
   }
   assert.equal(steps[2].eta, 0);
-  assert.deepEqual(evals.map((e) => e.step), [2, 4, 5]);
+  assert.deepEqual(
+    evals.map((e) => e.step),
+    [2, 4, 5],
+  );
   assert.ok(evals.every((e) => Number.isFinite(e.evalLoss) && e.numTokens > 0));
   assert.deepEqual(ckpts, [4, 5]);
   assert.equal(ended, summary);
@@ -192,7 +256,16 @@ test("numEpochs sets the step count; stop() ends early and saves", async () => {
   assert.equal(t1.numSteps, 5);
   t1.dispose();
   const dir = tmpDir();
-  const t2 = new Trainer(model, data, { ...BASE_CONFIG, checkpointDir: dir }, { onStep: (s) => { if (s.step === 2) t2.stop(); } });
+  const t2 = new Trainer(
+    model,
+    data,
+    { ...BASE_CONFIG, checkpointDir: dir },
+    {
+      onStep: (s) => {
+        if (s.step === 2) t2.stop();
+      },
+    },
+  );
   const s = await t2.train();
   assert.equal(s.step, 2);
   assert.equal(s.stopped, true);
@@ -204,22 +277,43 @@ test("numEpochs sets the step count; stop() ends early and saves", async () => {
 test("bad config and mismatched checkpoints are reported by name", async () => {
   await useTestBackend();
   const model = new TinyLM();
-  assert.throws(() => new Trainer(model, data, { lr: -1 }), (e: any) => e instanceof TrainConfigError && /lr: expected a finite number ≥ 0/.test(e.message));
+  assert.throws(
+    () => new Trainer(model, data, { lr: -1 }),
+    (e: any) => e instanceof TrainConfigError && /lr: expected a finite number ≥ 0/.test(e.message),
+  );
   assert.throws(() => new Trainer(model, data, { batchsize: 4 } as any), /unknown field\(s\) batchsize/);
-  assert.throws(() => new Trainer(model, data, { optimizer: "sgd" as any }), /optimizer: expected one of adamw, adafactor/);
+  assert.throws(
+    () => new Trainer(model, data, { optimizer: "sgd" as any }),
+    /optimizer: expected one of adamw, adafactor/,
+  );
   assert.throws(() => new Trainer(model, data, { evalEvery: 5 }), /evalData is empty/);
-  assert.throws(() => new Trainer(model, data, { optimizerOptions: { betas: [0.9, 0.99] } }), /adamw options: unknown field\(s\) betas/);
+  assert.throws(
+    () => new Trainer(model, data, { optimizerOptions: { betas: [0.9, 0.99] } }),
+    /adamw options: unknown field\(s\) betas/,
+  );
   assert.throws(() => new Trainer(model, data, { resume: true }), /checkpointDir is empty/);
   const dir = tmpDir();
-  await assert.rejects(train(model, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true }), /no complete checkpoint/);
+  await assert.rejects(
+    train(model, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true }),
+    /no complete checkpoint/,
+  );
   const t = new Trainer(model, data, { ...BASE_CONFIG, checkpointDir: dir });
   t.trainStep();
   await t.saveCheckpoint();
   t.dispose();
-  await assert.rejects(train(model, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true, optimizer: "adafactor" }), /saved with optimizer "adamw" but this run uses "adafactor"/);
-  await assert.rejects(train(model, data.slice(0, 8), { ...BASE_CONFIG, checkpointDir: dir, resume: true }), /saved with 10 training examples but this run has 8/);
+  await assert.rejects(
+    train(model, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true, optimizer: "adafactor" }),
+    /saved with optimizer "adamw" but this run uses "adafactor"/,
+  );
+  await assert.rejects(
+    train(model, data.slice(0, 8), { ...BASE_CONFIG, checkpointDir: dir, resume: true }),
+    /saved with 10 training examples but this run has 8/,
+  );
   const other = new TinyLM(12, 6);
-  await assert.rejects(train(other, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true }), /tensor "embed.weight" has shape \[12,8\], the model expects \[12,6\]/);
+  await assert.rejects(
+    train(other, data, { ...BASE_CONFIG, checkpointDir: dir, resume: true }),
+    /tensor "embed.weight" has shape \[12,8\], the model expects \[12,6\]/,
+  );
   other.dispose();
   model.dispose();
 });

@@ -47,11 +47,16 @@ export interface DocsQAOptions {
   maxAnswerChars: number;
 }
 
-export const DEFAULT_DOCS_QA: Readonly<DocsQAOptions> = { source: "mathjs-docs", maxExamplesPerFunction: 3, maxAnswerChars: 360 };
+export const DEFAULT_DOCS_QA: Readonly<DocsQAOptions> = {
+  source: "mathjs-docs",
+  maxExamplesPerFunction: 3,
+  maxAnswerChars: 360,
+};
 
 const find = (secs: MdSection[], title: string) => secs.find((s) => s.title.toLowerCase() === title.toLowerCase());
 const sentence = (s: string) => (/[.!?)]$/.test(s) ? s : s + ".");
-const listText = (xs: string[]) => (xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`);
+const listText = (xs: string[]) =>
+  xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
 
 function functionPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" | "source">[] {
   const secs = parseMarkdown(doc.text);
@@ -61,24 +66,61 @@ function functionPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" 
   const out: Omit<DocsQARecord, "id" | "source">[] = [];
   const add = (section: string, rule: string, question: string, answer: string) => {
     answer = answer.trim();
-    if (answer && answer.length <= o.maxAnswerChars) out.push({ question, answer, provenance: { file: doc.path, section, rule } });
+    if (answer && answer.length <= o.maxAnswerChars)
+      out.push({ question, answer, provenance: { file: doc.path, section, rule } });
   };
-  if (title.paragraphs.length) add(title.title, "describe", `What does the mathjs function \`${f}\` do?`, firstSentences(title.paragraphs.join(" "), 3, 300));
+  if (title.paragraphs.length)
+    add(
+      title.title,
+      "describe",
+      `What does the mathjs function \`${f}\` do?`,
+      firstSentences(title.paragraphs.join(" "), 3, 300),
+    );
   const syntax = find(secs, "Syntax");
   if (syntax?.code.length) {
-    const calls = syntax.code.join("\n").split("\n").map((l) => l.replace(/\/\/.*$/, "").trim()).filter((l) => l.startsWith("math."));
+    const calls = syntax.code
+      .join("\n")
+      .split("\n")
+      .map((l) => l.replace(/\/\/.*$/, "").trim())
+      .filter((l) => l.startsWith("math."));
     const uniq = [...new Set(calls)].slice(0, 4).map((c) => `\`${c}\``);
-    if (uniq.length) add("Syntax", "syntax", `How do you call \`${f}\` in mathjs?`, `Call it as ${uniq.length > 1 ? listText(uniq.slice(0, -1)).replace(/ and /g, ", ") + " or " + uniq[uniq.length - 1] : uniq[0]}.`);
+    if (uniq.length)
+      add(
+        "Syntax",
+        "syntax",
+        `How do you call \`${f}\` in mathjs?`,
+        `Call it as ${uniq.length > 1 ? listText(uniq.slice(0, -1)).replace(/ and /g, ", ") + " or " + uniq[uniq.length - 1] : uniq[0]}.`,
+      );
   }
-  const params = find(secs, "Parameters")?.tables[0]?.slice(1).filter((r) => r.length >= 3 && r[0]) ?? [];
+  const params =
+    find(secs, "Parameters")
+      ?.tables[0]?.slice(1)
+      .filter((r) => r.length >= 3 && r[0]) ?? [];
   if (params.length) {
     const parts = params.map(([n, t, d]) => `${n} (${t})${d ? `: ${d.replace(/\.$/, "")}` : ""}`);
-    add("Parameters", "parameters", `What parameters does \`math.${f}\` take?`, `\`math.${f}\` takes ${params.length === 1 ? "one parameter" : `${params.length} parameters`}: ${parts.join("; ")}.`);
+    add(
+      "Parameters",
+      "parameters",
+      `What parameters does \`math.${f}\` take?`,
+      `\`math.${f}\` takes ${params.length === 1 ? "one parameter" : `${params.length} parameters`}: ${parts.join("; ")}.`,
+    );
     for (const [n, t, d] of params)
-      if (d && d.length > 3) add("Parameters", "parameter", `What is the ${n} parameter of \`math.${f}\`?`, `${n} is a ${t}: ${sentence(d)}`);
+      if (d && d.length > 3)
+        add(
+          "Parameters",
+          "parameter",
+          `What is the ${n} parameter of \`math.${f}\`?`,
+          `${n} is a ${t}: ${sentence(d)}`,
+        );
   }
   const ret = find(secs, "Returns")?.tables[0]?.[1];
-  if (ret && ret[0]) add("Returns", "returns", `What does \`math.${f}\` return?`, `It returns a ${ret[0]}${ret[1] ? `: ${sentence(ret[1])}` : "."}`);
+  if (ret?.[0])
+    add(
+      "Returns",
+      "returns",
+      `What does \`math.${f}\` return?`,
+      `It returns a ${ret[0]}${ret[1] ? `: ${sentence(ret[1])}` : "."}`,
+    );
   const examples = find(secs, "Examples");
   let nEx = 0;
   const seen = new Set<string>();
@@ -89,11 +131,25 @@ function functionPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" 
     if (!expr.startsWith(`math.${f}(`) || m[2].length > 80) continue;
     seen.add(m[1]);
     nEx++;
-    add("Examples", "example", `In mathjs, what does \`${expr}\` return?`, `\`${expr}\` returns ${m[2].replace(/\.$/, "")}.`);
+    add(
+      "Examples",
+      "example",
+      `In mathjs, what does \`${expr}\` return?`,
+      `\`${expr}\` returns ${m[2].replace(/\.$/, "")}.`,
+    );
   }
   const see = find(secs, "See also");
-  const related = (see?.paragraphs.join(" ") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  if (related.length) add("See also", "see-also", `Which mathjs functions are related to \`${f}\`?`, `The docs of \`${f}\` point to ${listText(related.map((r) => `\`${r}\``))}.`);
+  const related = (see?.paragraphs.join(" ") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (related.length)
+    add(
+      "See also",
+      "see-also",
+      `Which mathjs functions are related to \`${f}\`?`,
+      `The docs of \`${f}\` point to ${listText(related.map((r) => `\`${r}\``))}.`,
+    );
   return out;
 }
 
@@ -106,7 +162,12 @@ function constantPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" 
       for (const [names, desc, value] of table.slice(1)) {
         const first = names.split(",")[0].trim();
         const answer = `${sentence(desc)} Its value is ${value.replace(/^For example /, "for example ")}.`;
-        if (desc && answer.length <= o.maxAnswerChars) out.push({ question: `What is the constant ${first} in mathjs?`, answer, provenance: { file: doc.path, section: sec.title, rule: "constant" } });
+        if (desc && answer.length <= o.maxAnswerChars)
+          out.push({
+            question: `What is the constant ${first} in mathjs?`,
+            answer,
+            provenance: { file: doc.path, section: sec.title, rule: "constant" },
+          });
       }
     }
   return out;
@@ -118,7 +179,9 @@ function sectionPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" |
   const page = (isClass ? secs.find((s) => s.level > 0) : secs.find((s) => s.level === 1))?.title ?? doc.path;
   const out: Omit<DocsQARecord, "id" | "source">[] = [];
   for (const s of secs) {
-    const prose = s.paragraphs.filter((p) => p.length > (isClass ? 15 : 40) && !/^(for example|example|examples)\b/i.test(p) && !/:$/.test(p));
+    const prose = s.paragraphs.filter(
+      (p) => p.length > (isClass ? 15 : 40) && !/^(for example|example|examples)\b/i.test(p) && !/:$/.test(p),
+    );
     if (!s.title || !prose.length) continue;
     // Class reference pages: only methods and constructors ("index.forEach(callback)", "new Index(...ranges)").
     if (isClass && !s.title.includes("(")) continue;
@@ -126,7 +189,9 @@ function sectionPairs(doc: DocFile, o: DocsQAOptions): Omit<DocsQARecord, "id" |
     if (answer.length < (isClass ? 15 : 40) || answer.length > o.maxAnswerChars) continue;
     const question = isClass
       ? `In mathjs, what does \`${s.title.replace(/\s*⇒.*$/, "")}\` do (class ${page})?`
-      : s.level === 1 ? `What does the mathjs documentation say about ${s.title}?` : `What does the mathjs documentation say about "${s.title}" (${page})?`;
+      : s.level === 1
+        ? `What does the mathjs documentation say about ${s.title}?`
+        : `What does the mathjs documentation say about "${s.title}" (${page})?`;
     out.push({ question, answer, provenance: { file: doc.path, section: s.title, rule: "section" } });
   }
   return out;
@@ -153,7 +218,13 @@ export function docsQA(docs: readonly DocFile[], options: Partial<DocsQAOptions>
       const key = p.question.toLowerCase();
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ id: `docs-qa-${String(out.length + 1).padStart(5, "0")}`, question: inlineText(p.question), answer: p.answer, source: o.source, provenance: p.provenance });
+      out.push({
+        id: `docs-qa-${String(out.length + 1).padStart(5, "0")}`,
+        question: inlineText(p.question),
+        answer: p.answer,
+        source: o.source,
+        provenance: p.provenance,
+      });
     }
   }
   return out;

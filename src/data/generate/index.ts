@@ -1,6 +1,17 @@
 /** Data generation: template expansion, the `Generator` interface (local model, OpenAI-compatible endpoint), model-made pairs. */
 export { GeneratorError, cutAtStop, validateGenerationOptions } from "./types";
-export type { QAPair, Section, Provenance, TemplateProvenance, ModelProvenance, SeedProvenance, Generator, Generation, GenerationOptions, GeneratorErrorCode } from "./types";
+export type {
+  QAPair,
+  Section,
+  Provenance,
+  TemplateProvenance,
+  ModelProvenance,
+  SeedProvenance,
+  Generator,
+  Generation,
+  GenerationOptions,
+  GeneratorErrorCode,
+} from "./types";
 export { LocalGenerator, DEFAULT_LOCAL_GENERATION } from "./local";
 export type { LocalGenerationOptions } from "./local";
 export { OpenAIGenerator, openAIGeneratorFromEnv, DEFAULT_OPENAI_GENERATION } from "./openai";
@@ -11,7 +22,13 @@ export { parseRetryAfter, backoffDelay, DEFAULT_RETRY, RETRYABLE_STATUS } from "
 export type { RetryOptions } from "./retry";
 export { expandPairs, questionsFromSections, PARAPHRASE_TEMPLATES, QUESTION_TYPES, DEFAULT_EXPAND } from "./expand";
 export type { ExpandOptions, ParaphraseTemplate, QuestionType } from "./expand";
-export { sectionsFromMarkdown, splitSentences, stripInlineMarkdown, hashString, DEFAULT_MARKDOWN_SECTIONS } from "./text";
+export {
+  sectionsFromMarkdown,
+  splitSentences,
+  stripInlineMarkdown,
+  hashString,
+  DEFAULT_MARKDOWN_SECTIONS,
+} from "./text";
 export type { MarkdownSectionOptions } from "./text";
 export { answerWithModel, pairsWithModel, parseGeneratedPair, DEFAULT_PAIRS_WITH_MODEL } from "./model-pairs";
 export type { AnswerWithModelOptions, PairsWithModelOptions, RejectedGeneration } from "./model-pairs";

@@ -6,7 +6,14 @@
 import type { GPTNeoXForCausalLM } from "../../model/gptneox";
 import { generateDetailed } from "../../model/generate";
 import type { Tokenizer } from "../../tokenizer/types";
-import { cutAtStop, Generation, GenerationOptions, Generator, GeneratorError, validateGenerationOptions } from "./types";
+import {
+  cutAtStop,
+  type Generation,
+  type GenerationOptions,
+  type Generator,
+  GeneratorError,
+  validateGenerationOptions,
+} from "./types";
 
 /** Options of the local generator: the common ones plus two the local sampler has. */
 export interface LocalGenerationOptions extends GenerationOptions {
@@ -51,16 +58,22 @@ export class LocalGenerator implements Generator {
   async generate(prompts: string[], opts: LocalGenerationOptions = {}): Promise<Generation[]> {
     const o = { ...DEFAULT_LOCAL_GENERATION, ...this.defaults, ...opts };
     validateGenerationOptions(o, this.name);
-    if (!Array.isArray(prompts)) throw new GeneratorError(`${this.name}: prompts must be an array of strings`, "config");
+    if (!Array.isArray(prompts))
+      throw new GeneratorError(`${this.name}: prompts must be an array of strings`, "config");
     const maxPos = this.model.config.maxPositionEmbeddings;
     // A model's embedding may be larger than the tokenizer's vocabulary (Pythia: 50304 rows, 50277 tokens); ids
     // past the vocabulary are padding rows that a sampler can still pick: they have no text, so they decode to "".
     const V = this.tokenizer.vocabSize;
-    const decode = (ids: number[]) => this.tokenizer.decode(ids.filter((id) => id < V), { skipSpecialTokens: true });
+    const decode = (ids: number[]) =>
+      this.tokenizer.decode(
+        ids.filter((id) => id < V),
+        { skipSpecialTokens: true },
+      );
     const out: Generation[] = [];
     for (let i = 0; i < prompts.length; i++) {
       const prompt = prompts[i];
-      if (typeof prompt !== "string") throw new GeneratorError(`${this.name}: prompt ${i} must be a string, got ${typeof prompt}`, "config");
+      if (typeof prompt !== "string")
+        throw new GeneratorError(`${this.name}: prompt ${i} must be a string, got ${typeof prompt}`, "config");
       const ids = this.tokenizer.encode(prompt);
       if (ids.length + o.maxNewTokens > maxPos) {
         throw new GeneratorError(

@@ -34,7 +34,8 @@ export async function answerWithModel(
 ): Promise<QAPair[]> {
   const { template = QA_TEMPLATE, ...gen } = options;
   const prompts = questions.map((q, i) => {
-    if (!q || typeof q.question !== "string" || q.question.trim() === "") throw new Error(`answerWithModel: item ${i} needs a non-empty string field question`);
+    if (!q || typeof q.question !== "string" || q.question.trim() === "")
+      throw new Error(`answerWithModel: item ${i} needs a non-empty string field question`);
     return template.renderPrompt({ ...q });
   });
   const outs = prompts.length ? await generator.generate(prompts, gen) : [];
@@ -46,7 +47,14 @@ export async function answerWithModel(
       question: questions[i].question,
       answer: g.text,
       ...(questions[i].context !== undefined ? { context: questions[i].context } : {}),
-      provenance: { method: "model", generator: generator.name, prompt: g.prompt, temperature: g.temperature, seed: g.seed, sourceId },
+      provenance: {
+        method: "model",
+        generator: generator.name,
+        prompt: g.prompt,
+        temperature: g.temperature,
+        seed: g.seed,
+        sourceId,
+      },
     };
   });
 }
@@ -98,8 +106,10 @@ export async function pairsWithModel(
   options: PairsWithModelOptions = {},
 ): Promise<{ pairs: QAPair[]; rejected: RejectedGeneration[] }> {
   const { count, shots, instruction, ...gen } = { ...DEFAULT_PAIRS_WITH_MODEL, ...options };
-  if (!Number.isInteger(count) || count < 0) throw new Error(`pairsWithModel: count must be an integer >= 0, got ${count}`);
-  if (!Number.isInteger(shots) || shots < 1) throw new Error(`pairsWithModel: shots must be an integer >= 1, got ${shots}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`pairsWithModel: count must be an integer >= 0, got ${count}`);
+  if (!Number.isInteger(shots) || shots < 1)
+    throw new Error(`pairsWithModel: shots must be an integer >= 1, got ${shots}`);
   if (seeds.length === 0) throw new Error("pairsWithModel: needs at least one seed pair to show the model");
   const seed = gen.seed ?? 0;
   const rng = new Rng(hashString(`pairs:${seed}`));
@@ -108,11 +118,15 @@ export async function pairsWithModel(
   for (let i = 0; i < count; i++) {
     const idx = rng.shuffle(seeds.map((_, j) => j)).slice(0, Math.min(shots, seeds.length));
     used.push(idx.map((j) => String(seeds[j].id ?? j)));
-    const examples = idx.map((j) => `### Question:\n${seeds[j].question.trim()}\n\n### Answer:\n${seeds[j].answer.trim()}`);
+    const examples = idx.map(
+      (j) => `### Question:\n${seeds[j].question.trim()}\n\n### Answer:\n${seeds[j].answer.trim()}`,
+    );
     prompts.push(`${instruction}\n\n${examples.join("\n\n")}\n\n### Question:\n`);
   }
   // The model writes "question\n\n### Answer:\nanswer"; stop at the next question, not at the blank line.
-  const outs = prompts.length ? await generator.generate(prompts, { ...gen, stop: gen.stop ?? ["### Question:", "<|endoftext|>"] }) : [];
+  const outs = prompts.length
+    ? await generator.generate(prompts, { ...gen, stop: gen.stop ?? ["### Question:", "<|endoftext|>"] })
+    : [];
   checkCount(generator, prompts.length, outs);
   const pairs: QAPair[] = [];
   const rejected: RejectedGeneration[] = [];
@@ -125,12 +139,22 @@ export async function pairsWithModel(
     pairs.push({
       id: `gen~${generator.name}~${g.seed}`,
       ...p,
-      provenance: { method: "model", generator: generator.name, prompt: g.prompt, temperature: g.temperature, seed: g.seed, sourceId: used[i].join(",") },
+      provenance: {
+        method: "model",
+        generator: generator.name,
+        prompt: g.prompt,
+        temperature: g.temperature,
+        seed: g.seed,
+        sourceId: used[i].join(","),
+      },
     });
   });
   return { pairs, rejected };
 }
 
 function checkCount(generator: Generator, want: number, outs: Generation[]): void {
-  if (!Array.isArray(outs) || outs.length !== want) throw new Error(`${generator.name}: returned ${Array.isArray(outs) ? outs.length : typeof outs} generations for ${want} prompts`);
+  if (!Array.isArray(outs) || outs.length !== want)
+    throw new Error(
+      `${generator.name}: returned ${Array.isArray(outs) ? outs.length : typeof outs} generations for ${want} prompts`,
+    );
 }

@@ -35,8 +35,12 @@ export class RateLimiter {
 
   constructor(opts: RateLimitOptions = {}) {
     const o = { ...DEFAULT_RATE_LIMIT, ...opts };
-    if (!(o.requestsPerMinute > 0)) throw new RangeError(`RateLimiter: requestsPerMinute must be > 0 (Infinity = no limit), got ${o.requestsPerMinute}`);
-    if (!(Number.isInteger(o.concurrency) && o.concurrency >= 1)) throw new RangeError(`RateLimiter: concurrency must be an integer >= 1, got ${o.concurrency}`);
+    if (!(o.requestsPerMinute > 0))
+      throw new RangeError(
+        `RateLimiter: requestsPerMinute must be > 0 (Infinity = no limit), got ${o.requestsPerMinute}`,
+      );
+    if (!(Number.isInteger(o.concurrency) && o.concurrency >= 1))
+      throw new RangeError(`RateLimiter: concurrency must be an integer >= 1, got ${o.concurrency}`);
     this.requestsPerMinute = o.requestsPerMinute;
     this.concurrency = o.concurrency;
     this.interval = Number.isFinite(o.requestsPerMinute) ? 60000 / o.requestsPerMinute : 0;

@@ -32,7 +32,11 @@ export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 409, 429, 500
  * parseRetryAfter("2");                               // 2000
  * parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:27:58 GMT")); // 2000
  */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now(), valueMs?: string | null): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+  valueMs?: string | null,
+): number | undefined {
   if (valueMs != null && valueMs.trim() !== "") {
     const ms = Number(valueMs);
     if (Number.isFinite(ms) && ms >= 0) return ms;
@@ -51,7 +55,11 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
  * @example
  * backoffDelay(3, { baseDelayMs: 500, maxDelayMs: 20000 }, Math.random); // somewhere in [0, 2000)
  */
-export function backoffDelay(attempt: number, o: { baseDelayMs: number; maxDelayMs: number }, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  o: { baseDelayMs: number; maxDelayMs: number },
+  random: () => number,
+): number {
   const cap = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * cap);
 }

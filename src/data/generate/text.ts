@@ -27,7 +27,7 @@ export function splitSentences(text: string): string[] {
   if (!flat) return [];
   const out: string[] = [];
   let start = 0;
-  const re = /[.!?]["')\]]?\s+(?=["'(\[`*]?[A-Z0-9])/g;
+  const re = /[.!?]["')\]]?\s+(?=["'([`*]?[A-Z0-9])/g;
   for (let m = re.exec(flat); m; m = re.exec(flat)) {
     const before = flat.slice(Math.max(0, m.index - 5), m.index + 1).toLowerCase();
     if (/\b(e\.g|i\.e|etc|vs|cf|approx)\.$/.test(before)) continue;
@@ -46,7 +46,10 @@ export function stripInlineMarkdown(s: string): string {
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/\[([^\]]+)\]\[[^\]]*\]/g, "$1")
     .replace(/<[^>]+>/g, "")
-    .replace(/&(amp|lt|gt|quot|#39|nbsp|mu);/g, (_m, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", nbsp: " ", mu: "\u03bc" })[e] ?? "")
+    .replace(
+      /&(amp|lt|gt|quot|#39|nbsp|mu);/g,
+      (_m, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", nbsp: " ", mu: "\u03bc" })[e] ?? "",
+    )
     .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
     .replace(/`([^`]+)`/g, "$1")
     .replace(/(\*\*|__)(.+?)\1/g, "$2")
@@ -74,10 +77,18 @@ export const DEFAULT_MARKDOWN_SECTIONS: Required<MarkdownSectionOptions> = {
  * @example
  * const sections = sectionsFromMarkdown(fs.readFileSync("README.md", "utf8"), "tfjs/README");
  */
-export function sectionsFromMarkdown(markdown: string, sourceId: string, options: MarkdownSectionOptions = {}): Section[] {
+export function sectionsFromMarkdown(
+  markdown: string,
+  sourceId: string,
+  options: MarkdownSectionOptions = {},
+): Section[] {
   const o = { ...DEFAULT_MARKDOWN_SECTIONS, ...options };
-  if (typeof markdown !== "string") throw new TypeError(`sectionsFromMarkdown(${sourceId}): expected markdown text, got ${typeof markdown}`);
-  const lines = markdown.replace(/\r\n?/g, "\n").replace(/<!--[\s\S]*?-->/g, "").split("\n");
+  if (typeof markdown !== "string")
+    throw new TypeError(`sectionsFromMarkdown(${sourceId}): expected markdown text, got ${typeof markdown}`);
+  const lines = markdown
+    .replace(/\r\n?/g, "\n")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .split("\n");
   const sections: Section[] = [];
   let title = "";
   let body: string[] = [];
@@ -95,13 +106,18 @@ export function sectionsFromMarkdown(markdown: string, sourceId: string, options
     for (const l of body) {
       const t = l.trim();
       if (!t) endProse();
-      else if (t.startsWith("- ")) (endProse(), out.push(t));
+      else if (t.startsWith("- ")) endProse(), out.push(t);
       else prose.push(t);
     }
     endProse();
     const text = out.join("\n");
     if (text.replace(/^- /gm, "").length >= o.minChars) {
-      const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "intro";
+      const slug =
+        title
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, "-")
+          .replace(/^-|-$/g, "")
+          .slice(0, 40) || "intro";
       sections.push({ id: `${sourceId}#${sections.length}-${slug}`, title, text });
     }
     body = [];

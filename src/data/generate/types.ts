@@ -118,11 +118,14 @@ export class GeneratorError extends Error {
 export function validateGenerationOptions(o: GenerationOptions, who: string): void {
   const bad = (field: string, want: string, got: unknown) =>
     new GeneratorError(`${who}: option ${field} must be ${want}, got ${JSON.stringify(got)}`, "config");
-  if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0)) throw bad("temperature", "a finite number >= 0", o.temperature);
+  if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0))
+    throw bad("temperature", "a finite number >= 0", o.temperature);
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw bad("topP", "in (0, 1]", o.topP);
-  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw bad("maxNewTokens", "an integer >= 1", o.maxNewTokens);
+  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
+    throw bad("maxNewTokens", "an integer >= 1", o.maxNewTokens);
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw bad("seed", "an integer", o.seed);
-  if (o.stop !== undefined && !(Array.isArray(o.stop) && o.stop.every((s) => typeof s === "string" && s !== ""))) throw bad("stop", "an array of non-empty strings", o.stop);
+  if (o.stop !== undefined && !(Array.isArray(o.stop) && o.stop.every((s) => typeof s === "string" && s !== "")))
+    throw bad("stop", "an array of non-empty strings", o.stop);
 }
 
 /** Cut `text` at the first stop string (removed); returns whether one was found. */

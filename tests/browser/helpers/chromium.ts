@@ -4,8 +4,8 @@
  * profile (its own --user-data-dir) and adds --headless; the other flags keep the browser off the
  * network and quiet. Artifacts (screenshots) go to $TUNEBOOK_ARTIFACTS or .tunebook/artifacts/.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { projectRoot } from "../../../src/notebooks/paths";
 
 // playwright-core is a devDependency; required normally (NODE_PATH works for a scratch install).
@@ -30,7 +30,10 @@ export function chromiumPath(): string {
   const env = process.env.TUNEBOOK_CHROMIUM?.trim();
   const candidates = env ? [env] : ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
   const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`no Chromium at ${candidates.join(" or ")}: install it (sudo apt-get install chromium) or set TUNEBOOK_CHROMIUM=/path/to/chromium`);
+  if (!found)
+    throw new Error(
+      `no Chromium at ${candidates.join(" or ")}: install it (sudo apt-get install chromium) or set TUNEBOOK_CHROMIUM=/path/to/chromium`,
+    );
   return found;
 }
 
@@ -50,7 +53,12 @@ function playwright(): Playwright {
  * try { const page = await browser.newPage(); ... } finally { await browser.close(); }
  */
 export async function launchChromium(): Promise<Browser> {
-  return playwright().chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+  return playwright().chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60000,
+  });
 }
 
 /** The artifact folder (created). */

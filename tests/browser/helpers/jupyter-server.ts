@@ -6,12 +6,12 @@
  * still alive — found by the private runtime folder in its command line, by pid. Stop is registered on
  * process exit and on SIGINT/SIGTERM/SIGHUP, so the server goes away on every exit path.
  */
-import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
-import * as path from "path";
-import { randomBytes } from "crypto";
-import { spawn, ChildProcess } from "child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
 import { requireJupyterPython } from "../../../src/notebooks/jupyter";
 import { localJupyterDir, writeKernelSpec } from "../../../src/notebooks/kernelspec";
 
@@ -77,11 +77,16 @@ export function pidsMentioning(marker: string): number[] {
  * const server = await startJupyter(runDir);
  * try { ... } finally { await server.stop(); }
  */
-export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv; startupMs?: number; logFile?: string } = {}): Promise<JupyterServer> {
+export async function startJupyter(
+  root: string,
+  opts: { env?: NodeJS.ProcessEnv; startupMs?: number; logFile?: string } = {},
+): Promise<JupyterServer> {
   const baseEnv = opts.env ?? process.env;
   const found = requireJupyterPython("start", baseEnv);
   if (!found.modules.notebook)
-    throw new Error(`the browser test drives the classic Jupyter Notebook, which ${found.python} does not have: sudo apt-get install jupyter-notebook (or pip install "notebook<7")`);
+    throw new Error(
+      `the browser test drives the classic Jupyter Notebook, which ${found.python} does not have: sudo apt-get install jupyter-notebook (or pip install "notebook<7")`,
+    );
   const python = found.python;
   const jupyterDir = localJupyterDir();
   writeKernelSpec(jupyterDir);
@@ -100,11 +105,24 @@ export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv
   };
   const asRoot = typeof process.getuid === "function" && process.getuid() === 0 ? ["--allow-root"] : [];
   const args = [
-    "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-    `--NotebookApp.token=${token}`, "--NotebookApp.password=", `--notebook-dir=${root}`,
-    "--NotebookApp.open_browser=False", ...asRoot,
+    "-m",
+    "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--NotebookApp.token=${token}`,
+    "--NotebookApp.password=",
+    `--notebook-dir=${root}`,
+    "--NotebookApp.open_browser=False",
+    ...asRoot,
   ];
-  const child: ChildProcess = spawn(python, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(python, args, {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let logText = "";
   // The whole log (kernel restarts, a kernel's own stderr) also goes to opts.logFile when given.
   if (opts.logFile) fs.writeFileSync(opts.logFile, "");
@@ -196,7 +214,10 @@ export async function startJupyter(root: string, opts: { env?: NodeJS.ProcessEnv
         await api("GET", "/api/status");
         return server;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`the Jupyter server did not answer on ${url} within ${(opts.startupMs ?? 60000) / 1000}s (${(e as Error).message}):\n${logText}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the Jupyter server did not answer on ${url} within ${(opts.startupMs ?? 60000) / 1000}s (${(e as Error).message}):\n${logText}`,
+          );
         await sleep(250);
       }
     }

@@ -4,7 +4,7 @@
  * what the page shows — error outputs, stderr, rendered plotly charts (their SVG) and tables — save the
  * notebook (its outputs are then on disk for the static site) and take a screenshot.
  */
-import * as path from "path";
+import * as path from "node:path";
 import type { Page } from "./chromium";
 import type { JupyterServer } from "./jupyter-server";
 import { looksLikeError } from "../../../src/site/notebook";
@@ -40,11 +40,11 @@ interface PageState {
 async function pageState(page: Page): Promise<PageState> {
   return page.evaluate(() => {
     const J = (window as any).Jupyter;
-    const nb = J && J.notebook;
+    const nb = J?.notebook;
     return {
       running: document.querySelectorAll(".code_cell.running").length,
-      busy: !!(nb && nb.kernel_busy),
-      connected: !!(nb && nb.kernel && nb.kernel.is_connected()),
+      busy: !!nb?.kernel_busy,
+      connected: !!nb?.kernel?.is_connected(),
       kernelEvents: ((window as any).__tunebookKernelEvents ?? []) as string[],
     };
   });
@@ -56,25 +56,38 @@ async function pageState(page: Page): Promise<PageState> {
  * @example
  * const r = await runNotebookInUi(page, server, "01_task_definition.ipynb", { timeoutMs: 15 * 60_000, shots });
  */
-export async function runNotebookInUi(page: Page, server: JupyterServer, name: string, opts: { timeoutMs: number; shots: string }): Promise<UiRunResult> {
+export async function runNotebookInUi(
+  page: Page,
+  server: JupyterServer,
+  name: string,
+  opts: { timeoutMs: number; shots: string },
+): Promise<UiRunResult> {
   const t0 = Date.now();
-  await page.goto(`${server.url}/notebooks/${encodeURIComponent(name)}?token=${server.token}`, { waitUntil: "load", timeout: 60000 });
-  await page.waitForFunction(
-    () => {
-      const nb = (window as any).Jupyter?.notebook;
-      return !!(nb && nb._fully_loaded && nb.kernel && nb.kernel.is_connected() && !nb.kernel_busy);
-    },
-    null,
-    { timeout: 120000, polling: 250 },
-  ).catch((e: Error) => {
-    throw new Error(`${name}: the notebook did not open with a connected, idle tslab kernel within 120s (${e.message.split("\n")[0]}); server log:\n${server.log().slice(-2000)}`);
+  await page.goto(`${server.url}/notebooks/${encodeURIComponent(name)}?token=${server.token}`, {
+    waitUntil: "load",
+    timeout: 60000,
   });
+  await page
+    .waitForFunction(
+      () => {
+        const nb = (window as any).Jupyter?.notebook;
+        return !!(nb?._fully_loaded && nb.kernel?.is_connected() && !nb.kernel_busy);
+      },
+      null,
+      { timeout: 120000, polling: 250 },
+    )
+    .catch((e: Error) => {
+      throw new Error(
+        `${name}: the notebook did not open with a connected, idle tslab kernel within 120s (${e.message.split("\n")[0]}); server log:\n${server.log().slice(-2000)}`,
+      );
+    });
   // A kernel that dies mid-run is restarted by Jupyter; the page then clears the queued cells without an
   // error. Record it, so the failure names the cause (the server log has the kernel's last words).
   await page.evaluate(() => {
     const w = window as any;
     w.__tunebookKernelEvents = [];
-    for (const ev of ["kernel_restarting.Kernel", "kernel_dead.Kernel"]) w.Jupyter.notebook.events.on(ev, () => w.__tunebookKernelEvents.push(ev));
+    for (const ev of ["kernel_restarting.Kernel", "kernel_dead.Kernel"])
+      w.Jupyter.notebook.events.on(ev, () => w.__tunebookKernelEvents.push(ev));
   });
   // Cell → Run All, through the menu.
   await page.click("#celllink");
@@ -86,12 +99,20 @@ export async function runNotebookInUi(page: Page, server: JupyterServer, name: s
   for (;;) {
     const s = await pageState(page);
     if (s.kernelEvents.length)
-      throw new Error(`${name}: the kernel died while running (${s.kernelEvents.join(", ")}); Jupyter restarted it and the queued cells never ran; server log:\n${server.log().slice(-3000)}`);
+      throw new Error(
+        `${name}: the kernel died while running (${s.kernelEvents.join(", ")}); Jupyter restarted it and the queued cells never ran; server log:\n${server.log().slice(-3000)}`,
+      );
     if (s.running > 0 || s.busy) started = true;
     quiet = started && s.running === 0 && !s.busy ? quiet + 1 : 0;
     if (quiet >= 3) break;
-    if (!s.connected && started) throw new Error(`${name}: the kernel disconnected (died?) while running; server log:\n${server.log().slice(-2000)}`);
-    if (Date.now() - t0 > opts.timeoutMs) throw new Error(`${name}: cells still running after ${opts.timeoutMs / 1000}s (running: ${s.running}, kernel busy: ${s.busy})`);
+    if (!s.connected && started)
+      throw new Error(
+        `${name}: the kernel disconnected (died?) while running; server log:\n${server.log().slice(-2000)}`,
+      );
+    if (Date.now() - t0 > opts.timeoutMs)
+      throw new Error(
+        `${name}: cells still running after ${opts.timeoutMs / 1000}s (running: ${s.running}, kernel busy: ${s.busy})`,
+      );
     await sleep(500);
   }
 
@@ -117,7 +138,10 @@ export async function runNotebookInUi(page: Page, server: JupyterServer, name: s
   });
   // Charts draw once plotly.js (sent by the first plotting cell) is there: give them a moment.
   const countPlots = () =>
-    page.evaluate(() => Array.from(document.querySelectorAll(".js-plotly-plot")).filter((el) => el.querySelector(".main-svg")).length);
+    page.evaluate(
+      () =>
+        Array.from(document.querySelectorAll(".js-plotly-plot")).filter((el) => el.querySelector(".main-svg")).length,
+    );
   let plotsRendered = await countPlots();
   for (let i = 0; i < 60 && plotsRendered < expect.plots; i++) {
     await sleep(500);
@@ -128,18 +152,27 @@ export async function runNotebookInUi(page: Page, server: JupyterServer, name: s
   const seen = await page.evaluate(() => {
     const cells = Array.from(document.querySelectorAll("#notebook-container > .cell"));
     const out: Record<"errors" | "stderr", { cell: number; text: string }[]> = { errors: [], stderr: [] };
-    for (const [key, selector] of [["errors", ".output_error"], ["stderr", ".output_stderr"]] as const)
+    for (const [key, selector] of [
+      ["errors", ".output_error"],
+      ["stderr", ".output_stderr"],
+    ] as const)
       for (const el of Array.from(document.querySelectorAll(selector)))
         out[key].push({ cell: cells.indexOf(el.closest(".cell") as Element) + 1, text: (el.textContent || "").trim() });
-    return { ...out, tables: Array.from(document.querySelectorAll(".output_html")).filter((el) => el.querySelector("table")).length };
+    return {
+      ...out,
+      tables: Array.from(document.querySelectorAll(".output_html")).filter((el) => el.querySelector("table")).length,
+    };
   });
   const errors = seen.errors.map((e) => `cell ${e.cell}: ${e.text.slice(0, 2000)}`);
   const warnings: string[] = [];
-  for (const e of seen.stderr) (looksLikeError(e.text) ? errors : warnings).push(`cell ${e.cell} (stderr): ${e.text.slice(0, 2000)}`);
+  for (const e of seen.stderr)
+    (looksLikeError(e.text) ? errors : warnings).push(`cell ${e.cell} (stderr): ${e.text.slice(0, 2000)}`);
 
   // Save: the outputs go to the copy on disk (the static site renders from it).
   await page.evaluate(() => (window as any).Jupyter.notebook.save_notebook());
-  await page.waitForFunction(() => !(window as any).Jupyter.notebook.dirty, null, { timeout: 60000 }).catch(() => undefined);
+  await page
+    .waitForFunction(() => !(window as any).Jupyter.notebook.dirty, null, { timeout: 60000 })
+    .catch(() => undefined);
 
   const firstPlot = page.locator(".js-plotly-plot").first();
   if (plotsRendered > 0) await firstPlot.scrollIntoViewIfNeeded().catch(() => undefined);

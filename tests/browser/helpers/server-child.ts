@@ -5,7 +5,9 @@ import { startJupyter } from "./jupyter-server";
 (async () => {
   const server = await startJupyter(process.argv[2]);
   const kernel = (await server.api("POST", "/api/kernels", { name: "tslab" })) as { id: string };
-  process.stdout.write(JSON.stringify({ url: server.url, pid: server.pid, runtime: server.runtime, kernel: kernel.id }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ url: server.url, pid: server.pid, runtime: server.runtime, kernel: kernel.id }) + "\n",
+  );
   setInterval(() => undefined, 1 << 30);
 })().catch((e) => {
   process.stderr.write(String(e?.stack ?? e) + "\n");

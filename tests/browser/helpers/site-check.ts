@@ -4,8 +4,8 @@
  * SVG in the page) and shows every table; "next" links walk the chapters in order; screenshots of the
  * index and of every chapter (scrolled to its first chart) go to the artifact folder.
  */
-import * as path from "path";
-import { pathToFileURL } from "url";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Browser } from "./chromium";
 import { collectPageErrors } from "./chromium";
 import type { SiteResult } from "../../../src/site/render";
@@ -45,7 +45,9 @@ export async function checkSite(browser: Browser, site: SiteResult, shots: strin
   try {
     let errors = collectPageErrors(page);
     await page.goto(pathToFileURL(site.index).href, { waitUntil: "load" });
-    const indexLinks = await page.evaluate(() => Array.from(document.querySelectorAll("ol.outline a.title")).map((a) => a.getAttribute("href") || ""));
+    const indexLinks = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("ol.outline a.title")).map((a) => a.getAttribute("href") || ""),
+    );
     const indexShot = path.join(shots, "index.png");
     await page.screenshot({ path: indexShot });
     const navErrors = errors.slice();
@@ -54,7 +56,12 @@ export async function checkSite(browser: Browser, site: SiteResult, shots: strin
     for (const p of site.pages) {
       const pageErrors = collectPageErrors(page);
       await page.goto(pathToFileURL(p.file).href, { waitUntil: "load" });
-      const count = () => page.evaluate(() => Array.from(document.querySelectorAll(".js-plotly-plot")).filter((el) => el.querySelector(".main-svg")).length);
+      const count = () =>
+        page.evaluate(
+          () =>
+            Array.from(document.querySelectorAll(".js-plotly-plot")).filter((el) => el.querySelector(".main-svg"))
+              .length,
+        );
       let plotsRendered = await count();
       for (let i = 0; i < 40 && plotsRendered < p.plots; i++) {
         await sleep(250);
@@ -64,12 +71,26 @@ export async function checkSite(browser: Browser, site: SiteResult, shots: strin
         tables: document.querySelectorAll(".output table").length,
         next: document.querySelector("header a[rel=next]")?.getAttribute("href") || "",
       }));
-      if (plotsRendered) await page.locator(".js-plotly-plot").first().scrollIntoViewIfNeeded().catch(() => undefined);
+      if (plotsRendered)
+        await page
+          .locator(".js-plotly-plot")
+          .first()
+          .scrollIntoViewIfNeeded()
+          .catch(() => undefined);
       const screenshot = path.join(shots, path.basename(p.file, ".html") + ".png");
       await page.screenshot({ path: screenshot });
       page.removeAllListeners("console");
       page.removeAllListeners("pageerror");
-      pages.push({ file: p.file, errors: pageErrors, plotsExpected: p.plots, plotsRendered, tablesExpected: p.tables, tablesRendered: info.tables, next: info.next, screenshot });
+      pages.push({
+        file: p.file,
+        errors: pageErrors,
+        plotsExpected: p.plots,
+        plotsRendered,
+        tablesExpected: p.tables,
+        tablesRendered: info.tables,
+        next: info.next,
+        screenshot,
+      });
     }
 
     // Walk the course with the "next" links, as a reader would.

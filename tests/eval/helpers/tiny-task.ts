@@ -2,9 +2,9 @@ import { useTestBackend } from "../../helpers/backend";
 import { before, after } from "node:test";
 // A tiny model folder (random GPT-NeoX + a byte-level BPE trained on the task's own text) and tiny JSONL
 // tasks in a temp dir, for evaluation, sweep and CLI tests that must run in seconds.
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { GPTNeoXForCausalLM } from "../../../src/model/gptneox";
 import { makeConfig } from "../../../src/model/config";
 import { saveModel } from "../../../src/model/load";
@@ -20,13 +20,20 @@ const THINGS = ["apple", "sky", "grass", "coal", "snow", "sun", "car", "door", "
 export function qaRecords(n: number, offset = 0): { question: string; answer: string; id: string }[] {
   return Array.from({ length: n }, (_, k) => {
     const i = k + offset;
-    return { id: `q${i}`, question: `What color is the ${THINGS[i % THINGS.length]} number ${i}?`, answer: COLORS[(i * 7) % COLORS.length] };
+    return {
+      id: `q${i}`,
+      question: `What color is the ${THINGS[i % THINGS.length]} number ${i}?`,
+      answer: COLORS[(i * 7) % COLORS.length],
+    };
   });
 }
 
 /** Classification records: texts about good or bad things → "good" | "bad". */
 export function classRecords(n: number): { text: string; label: string }[] {
-  return Array.from({ length: n }, (_, i) => ({ text: `The ${THINGS[i % THINGS.length]} was ${i % 3 === 0 ? "awful and broken" : "lovely and fine"}.`, label: i % 3 === 0 ? "bad" : "good" }));
+  return Array.from({ length: n }, (_, i) => ({
+    text: `The ${THINGS[i % THINGS.length]} was ${i % 3 === 0 ? "awful and broken" : "lovely and fine"}.`,
+    label: i % 3 === 0 ? "bad" : "good",
+  }));
 }
 
 export function writeJsonlFile(file: string, records: unknown[]): string {
@@ -51,16 +58,31 @@ export async function makeTinyTask(seed = 1): Promise<TinyTask> {
   const test = qaRecords(6, 100);
   const cls = classRecords(12);
   const texts = [...train, ...test].map((r) => QA_TEMPLATE.render(r)).map((x) => x.prompt + x.completion);
-  texts.push(...cls.map((r) => `### Text:\n${r.text}\n\n### Question:\nWhich label fits? Answer with one of: bad, good.\n\n### Answer:\n${r.label}`));
+  texts.push(
+    ...cls.map(
+      (r) =>
+        `### Text:\n${r.text}\n\n### Question:\nWhich label fits? Answer with one of: bad, good.\n\n### Answer:\n${r.label}`,
+    ),
+  );
   const modelDir = path.join(dir, "model");
   fs.mkdirSync(modelDir);
   fs.writeFileSync(path.join(modelDir, "tokenizer.json"), JSON.stringify(trainByteLevelBPE(texts, { vocabSize: 320 })));
   const tokenizer = await loadTokenizer(modelDir);
-  const config = makeConfig({ vocabSize: 320, hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 128 });
+  const config = makeConfig({
+    vocabSize: 320,
+    hiddenSize: 32,
+    numHiddenLayers: 1,
+    numAttentionHeads: 2,
+    intermediateSize: 64,
+    maxPositionEmbeddings: 128,
+  });
   const model = GPTNeoXForCausalLM.create(config, { seed });
   await saveModel(model, modelDir);
   return {
-    dir, modelDir, model, tokenizer,
+    dir,
+    modelDir,
+    model,
+    tokenizer,
     trainFile: writeJsonlFile(path.join(dir, "train.jsonl"), train),
     testFile: writeJsonlFile(path.join(dir, "test.jsonl"), test),
     classFile: writeJsonlFile(path.join(dir, "class.jsonl"), cls),
@@ -68,7 +90,12 @@ export async function makeTinyTask(seed = 1): Promise<TinyTask> {
 }
 
 /** Collects what a CLI command writes. */
-export function captureIO(): { out: (t: string) => void; err: (t: string) => void; stdout: () => string; stderr: () => string } {
+export function captureIO(): {
+  out: (t: string) => void;
+  err: (t: string) => void;
+  stdout: () => string;
+  stderr: () => string;
+} {
   let o = "";
   let e = "";
   return { out: (t) => void (o += t), err: (t) => void (e += t), stdout: () => o, stderr: () => e };

@@ -1,6 +1,6 @@
 // The PEFT LoRA fixture on model A (FIXTURES/neox-tiny/A/lora; see its README): paths and parsed cases.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { FIXTURES } from "../../helpers/backend";
 
 export const MODEL_A = path.join(FIXTURES, "neox-tiny", "A");
@@ -27,8 +27,18 @@ export function loadLoraCases(): LoraCases {
   return {
     scaling: j.lora_config.scaling,
     r: j.lora_config.r,
-    active: { inputIds: j.adapter_active.input_ids, labels: j.adapter_active.labels, loss: j.adapter_active.loss, logits: tensorOf(j.adapter_active.logits) },
-    merged: { inputIds: j.merged.input_ids, loss: j.merged.loss, logits: tensorOf(j.merged.logits), qkv0: tensorOf(j.merged["gpt_neox.layers.0.attention.query_key_value.weight"]) },
+    active: {
+      inputIds: j.adapter_active.input_ids,
+      labels: j.adapter_active.labels,
+      loss: j.adapter_active.loss,
+      logits: tensorOf(j.adapter_active.logits),
+    },
+    merged: {
+      inputIds: j.merged.input_ids,
+      loss: j.merged.loss,
+      logits: tensorOf(j.merged.logits),
+      qkv0: tensorOf(j.merged["gpt_neox.layers.0.attention.query_key_value.weight"]),
+    },
   };
 }
 
@@ -42,5 +52,6 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Copy the fixture adapter into `dir` so a test can break one file. */
 export function copyAdapter(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ["adapter_config.json", "adapter_model.safetensors"]) fs.copyFileSync(path.join(LORA_A, f), path.join(dir, f));
+  for (const f of ["adapter_config.json", "adapter_model.safetensors"])
+    fs.copyFileSync(path.join(LORA_A, f), path.join(dir, f));
 }

@@ -1,7 +1,7 @@
 // Shared readers for the Hugging Face reference fixtures in FIXTURES/neox-tiny (see its README.md).
 // Numbers are the shortest decimals that round-trip to float32: parse as f64, then Math.fround.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { FIXTURES } from "../../helpers/backend";
 
 export interface FixtureTensor {
@@ -23,7 +23,12 @@ export interface NeoxCases {
   config: Record<string, unknown>;
   cases: FixtureCase[];
   grads: { case: string; loss: number; [name: string]: unknown };
-  generation: { prompt_ids: number[][]; max_new_tokens: number; use_cache_true: number[][]; use_cache_false: number[][] };
+  generation: {
+    prompt_ids: number[][];
+    max_new_tokens: number;
+    use_cache_true: number[][];
+    use_cache_false: number[][];
+  };
   f16?: FixtureCase & { weights_file: string };
 }
 

@@ -8,11 +8,17 @@ import { CRASH_CONFIG } from "./trainer-setup";
 async function main() {
   await useTestBackend();
   const dir = process.argv[2];
-  const trainer = new Trainer(new TinyLM(), toyExamples(10), { ...CRASH_CONFIG, checkpointDir: dir }, {}, {
-    faultInjection: (stage) => {
-      if (trainer.step === 4 && stage === "optimizer-written") process.kill(process.pid, "SIGKILL");
+  const trainer = new Trainer(
+    new TinyLM(),
+    toyExamples(10),
+    { ...CRASH_CONFIG, checkpointDir: dir },
+    {},
+    {
+      faultInjection: (stage) => {
+        if (trainer.step === 4 && stage === "optimizer-written") process.kill(process.pid, "SIGKILL");
+      },
     },
-  });
+  );
   await trainer.train();
 }
 main();

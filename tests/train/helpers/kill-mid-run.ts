@@ -9,11 +9,16 @@ async function main() {
   const [dir, mode] = process.argv.slice(2);
   const m = modeNamed(mode);
   const built = m.build(1);
-  const trainer = new Trainer(built.trainable, DATA, { ...m.config, checkpointDir: dir, checkpointEvery: 2 }, {
-    onStep: (s) => {
-      if (s.step === 3) process.kill(process.pid, "SIGKILL");
+  const trainer = new Trainer(
+    built.trainable,
+    DATA,
+    { ...m.config, checkpointDir: dir, checkpointEvery: 2 },
+    {
+      onStep: (s) => {
+        if (s.step === 3) process.kill(process.pid, "SIGKILL");
+      },
     },
-  });
+  );
   await trainer.train();
 }
 main();

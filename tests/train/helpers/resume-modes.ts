@@ -9,7 +9,14 @@ import { loraTrainable } from "../../../src/lora/trainable";
 import type { TrainConfig } from "../../../src/train/config";
 import type { TrainableModel } from "../../../src/train/types";
 
-export const NEOX = makeConfig({ hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositionEmbeddings: 32 });
+export const NEOX = makeConfig({
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  vocabSize: 40,
+  maxPositionEmbeddings: 32,
+});
 
 /** 12 examples of 5..8 tokens, some with a masked prompt. */
 export const DATA = Array.from({ length: 12 }, (_, i) => {
@@ -18,7 +25,15 @@ export const DATA = Array.from({ length: 12 }, (_, i) => {
 });
 
 const COMMON: Partial<TrainConfig> = {
-  lr: 1e-2, numSteps: 6, batchSize: 2, maxLength: 8, warmupSteps: 2, schedule: "cosine", weightDecay: 0.01, maxGradNorm: 1, seed: 5,
+  lr: 1e-2,
+  numSteps: 6,
+  batchSize: 2,
+  maxLength: 8,
+  warmupSteps: 2,
+  schedule: "cosine",
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  seed: 5,
 };
 
 export interface Built {
@@ -47,7 +62,11 @@ function full(initSeed: number): Built {
 export function loraDropout(initSeed: number, dropout = 0.3): Built {
   const model = GPTNeoXForCausalLM.create(NEOX, { seed: 7 });
   const lora = LoraModel.of(model);
-  lora.addAdapter("default", { r: 4, alpha: 8, dropout, targetModules: ["query_key_value", "dense_h_to_4h"] }, { seed: initSeed });
+  lora.addAdapter(
+    "default",
+    { r: 4, alpha: 8, dropout, targetModules: ["query_key_value", "dense_h_to_4h"] },
+    { seed: initSeed },
+  );
   return {
     trainable: loraTrainable(model, "default"),
     weights: () =>
@@ -73,5 +92,8 @@ export const modeNamed = (name: string): Mode => MODES.find((m) => m.name === na
 
 /** Whether two float arrays hold the same bits (NaN-safe, ±0 distinguished). */
 export function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }

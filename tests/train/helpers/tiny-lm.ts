@@ -12,11 +12,18 @@ export class TinyLM implements TrainableModel {
   calls = 0;
   nanAfter: number | undefined;
 
-  constructor(readonly vocab = 12, readonly dim = 8, seed = 1) {
+  constructor(
+    readonly vocab = 12,
+    readonly dim = 8,
+    seed = 1,
+  ) {
     const rng = new Rng(seed);
     const rand = (shape: number[], std: number) => {
       const n = shape.reduce((a, b) => a * b, 1);
-      return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * std), shape);
+      return tf.tensor(
+        Float32Array.from({ length: n }, () => rng.normal() * std),
+        shape,
+      );
     };
     const add = (name: string, t: tf.Tensor) => {
       this.vars.set(name, tf.variable(t));
@@ -37,7 +44,10 @@ export class TinyLM implements TrainableModel {
     return tf.tidy(() => {
       const [B, T] = inputIds.shape;
       const v = (n: string) => this.vars.get(n)!;
-      const x = tf.oneHot(inputIds.reshape([B * T]), this.vocab).toFloat().matMul(v("embed.weight")); // [B*T, D]
+      const x = tf
+        .oneHot(inputIds.reshape([B * T]), this.vocab)
+        .toFloat()
+        .matMul(v("embed.weight")); // [B*T, D]
       const h = x.matMul(v("hidden.weight")).add(v("hidden.bias")).tanh().mul(v("norm.weight")); // [B*T, D]
       return h.matMul(v("out.weight")).reshape([B, T, this.vocab]) as tf.Tensor3D; // [B, T, V]
     });

@@ -1,8 +1,8 @@
 // Temporary folders for a test file, removed when the file's tests are done.
 import { after } from "node:test";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** A maker of fresh temp folders named `<prefix>XXXXXX`, all removed after the calling file's tests. */
 export function tmpDirs(prefix: string): () => string {
