@@ -10,7 +10,7 @@ import { makeConfig } from "../../src/model/config";
 import { generate } from "../../src/model/generate";
 import { trainByteLevelBPE } from "../../src/tokenizer/train-bpe";
 import { tokenizerFromJSON } from "../../src/tokenizer/hf";
-import { LocalGenerator } from "../../src/data/generate/local";
+import { LocalGenerator } from "../../src/model/local-generator";
 import { answerWithModel, pairsWithModel, parseGeneratedPair } from "../../src/data/generate/model-pairs";
 import type { Generation, GenerationOptions, Generator } from "../../src/data/generate/types";
 

@@ -2,10 +2,13 @@
  * The local model as a `Generator`: a GPT-NeoX model and its tokenizer (e.g. `loadModel("default")`), driven by
  * `generateDetailed` from src/model/generate.ts. Each prompt is generated alone with its own seed (`seed + i`),
  * so a pair's recorded seed reproduces it whatever else was in the run. Offline, CPU-friendly.
+ *
+ * It lives with the model, not in data/generate/, because data/ sits below model/: data/ defines the
+ * `Generator` contract and the model implements it.
  */
-import type { GPTNeoXForCausalLM } from "../../model/gptneox";
-import { generateDetailed } from "../../model/generate";
-import type { Tokenizer } from "../../tokenizer/types";
+import type { Tokenizer } from "../tokenizer/types";
+import { generateDetailed } from "./generate";
+import type { GPTNeoXForCausalLM } from "./gptneox";
 import {
   cutAtStop,
   type Generation,
@@ -13,7 +16,7 @@ import {
   type Generator,
   GeneratorError,
   validateGenerationOptions,
-} from "./types";
+} from "../data/generate/types";
 
 /** Options of the local generator: the common ones plus two the local sampler has. */
 export interface LocalGenerationOptions extends GenerationOptions {
