@@ -36,8 +36,8 @@ export { inKernel, sendBundle } from "./display/kernel";
 export type { MimeBundle } from "./display/kernel";
 
 // notebooks (headless execution)
-export { runNotebook, runNotebooks, formatFailure } from "./notebooks/runner";
-export type { NotebookResult, RunOptions } from "./notebooks/runner";
+export { runNotebook, runNotebooks, formatFailure } from "./tools/notebooks/runner";
+export type { NotebookResult, RunOptions } from "./tools/notebooks/runner";
 
 // hub
 export {
@@ -568,14 +568,14 @@ export type {
 } from "./export";
 
 // static course site
-export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./site/render";
-export type { SiteOptions, SiteResult } from "./site/render";
+export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./tools/site/render";
+export type { SiteOptions, SiteResult } from "./tools/site/render";
 
 // bench (tunebook vs PyTorch on the same CPU) and backend internals
-export { runBench, DEFAULT_BENCH } from "./bench/run";
-export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./bench/workloads";
-export { benchLines, formatTable, METRICS } from "./bench/report";
-export { machinePeak } from "./bench/peak";
+export { runBench, DEFAULT_BENCH } from "./tools/bench/run";
+export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./tools/bench/workloads";
+export { benchLines, formatTable, METRICS } from "./tools/bench/report";
+export { machinePeak } from "./tools/bench/peak";
 export { withTransposedWeights } from "./model/layers";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
 export {
