@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../src/hub/cache";
+import { writeFileAtomic } from "../src/runtime/atomic";
 import { writeJsonl } from "../src/data/jsonl";
 import { splitTrainTest } from "../src/data/split";
 import { datasetStats, type LengthStats } from "../src/data/stats";

@@ -34,7 +34,7 @@ import { loadPretrained, saveModel } from "../src/model/load";
 import { Trainer } from "../src/train/trainer";
 import { causalLMTrainable } from "../src/train/causal-lm";
 import { generate } from "../src/model/generate";
-import type { TokenizedExample } from "../src/train/types";
+import type { TokenizedExample } from "../src/types/example";
 import { Rng } from "../src/runtime/seed";
 import { readCorpus, type CorpusDoc } from "./lib/corpus";
 import { buildFamilyMember, parseFamilyArgs } from "./lib/family-pretrain";

@@ -18,8 +18,8 @@ export {
 } from "./runtime/backend";
 export type { BackendName, BackendChoice, InitBackendOptions } from "./runtime/backend";
 export { Rng } from "./runtime/seed";
-export { environmentReport, formatEnvironment } from "./runtime/environment";
-export type { EnvironmentReport, EnvironmentOptions } from "./runtime/environment";
+export { environmentReport, formatEnvironment } from "./hub/environment";
+export type { EnvironmentReport, EnvironmentOptions } from "./hub/environment";
 
 // display (notebooks, CLI and callbacks; the library's core never imports it)
 export { show, table, markdown, html, toBundle, displayable, isDisplayable, DISPLAY } from "./display/show";
@@ -36,8 +36,8 @@ export { inKernel, sendBundle } from "./display/kernel";
 export type { MimeBundle } from "./display/kernel";
 
 // notebooks (headless execution)
-export { runNotebook, runNotebooks, formatFailure } from "./notebooks/runner";
-export type { NotebookResult, RunOptions } from "./notebooks/runner";
+export { runNotebook, runNotebooks, formatFailure } from "./tools/notebooks/runner";
+export type { NotebookResult, RunOptions } from "./tools/notebooks/runner";
 
 // hub
 export {
@@ -102,7 +102,8 @@ export {
   CheckpointError,
 } from "./model/load";
 export { KVCache } from "./model/kvcache";
-export { causalLMLoss, tokenLogProbs, countLossTokens, IGNORE_INDEX } from "./model/loss";
+export { causalLMLoss, tokenLogProbs, countLossTokens } from "./model/loss";
+export { IGNORE_INDEX } from "./types/example";
 export { generate, generateDetailed, DEFAULT_GENERATE_OPTIONS } from "./model/generate";
 export type { GenerateOptions, GenerateResult, FinishReason } from "./model/generate";
 export { DEFAULT_SAMPLING } from "./model/sampling";
@@ -126,7 +127,8 @@ export { train, Trainer, TrainingDivergedError } from "./train/trainer";
 export type { StepResult, TrainerHooks } from "./train/trainer";
 export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError } from "./train/config";
 export type { TrainConfig, TrainCallbacks, StepInfo, EvalInfo, CheckpointInfo, TrainSummary } from "./train/config";
-export type { TrainableModel, Batch, TokenizedExample } from "./train/types";
+export type { TrainableModel, Batch } from "./train/types";
+export type { TokenizedExample } from "./types/example";
 export { causalLMTrainable } from "./train/causal-lm";
 export type { CausalLM, CausalLMTrainableOptions } from "./train/causal-lm";
 export { AdamW, DEFAULT_ADAMW } from "./train/adamw";
@@ -237,6 +239,8 @@ export type {
 } from "./sizing";
 
 // data generation, dedup, filters
+export { LocalGenerator, DEFAULT_LOCAL_GENERATION } from "./model/local-generator";
+export type { LocalGenerationOptions } from "./model/local-generator";
 export {
   expandPairs,
   questionsFromSections,
@@ -245,8 +249,6 @@ export {
   DEFAULT_EXPAND,
   sectionsFromMarkdown,
   splitSentences,
-  LocalGenerator,
-  DEFAULT_LOCAL_GENERATION,
   OpenAIGenerator,
   openAIGeneratorFromEnv,
   DEFAULT_OPENAI_GENERATION,
@@ -270,7 +272,6 @@ export type {
   Generation,
   GenerationOptions,
   GeneratorErrorCode,
-  LocalGenerationOptions,
   OpenAIGeneratorOptions,
   OpenAIStats,
   RateLimitOptions,
@@ -567,14 +568,14 @@ export type {
 } from "./export";
 
 // static course site
-export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./site/render";
-export type { SiteOptions, SiteResult } from "./site/render";
+export { renderSite, DEFAULT_SITE_OPTIONS, SiteRenderError } from "./tools/site/render";
+export type { SiteOptions, SiteResult } from "./tools/site/render";
 
 // bench (tunebook vs PyTorch on the same CPU) and backend internals
-export { runBench, DEFAULT_BENCH } from "./bench/run";
-export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./bench/workloads";
-export { benchLines, formatTable, METRICS } from "./bench/report";
-export { machinePeak } from "./bench/peak";
+export { runBench, DEFAULT_BENCH } from "./tools/bench/run";
+export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./tools/bench/workloads";
+export { benchLines, formatTable, METRICS } from "./tools/bench/report";
+export { machinePeak } from "./tools/bench/peak";
 export { withTransposedWeights } from "./model/layers";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
 export {

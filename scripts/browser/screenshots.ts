@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { projectRoot } from "../../src/notebooks/paths";
+import { projectRoot } from "../../src/tools/notebooks/paths";
 import { launchChromium } from "../../tests/browser/helpers/chromium";
 
 const MAX_BYTES = 200 * 1024;

@@ -22,7 +22,7 @@ import { loadModel } from "../../src/model/pretrained";
 import { saveModel } from "../../src/model/load";
 import { Trainer } from "../../src/train/trainer";
 import { causalLMTrainable } from "../../src/train/causal-lm";
-import type { TokenizedExample } from "../../src/train/types";
+import type { TokenizedExample } from "../../src/types/example";
 import { Rng } from "../../src/runtime/seed";
 import { writeFileAtomic } from "../../src/runtime/atomic";
 import { readCorpus } from "../lib/corpus";

@@ -20,7 +20,7 @@
  * plain windows of held-out documents.
  */
 import { Rng } from "../../src/runtime/seed";
-import type { TokenizedExample } from "../../src/train/types";
+import type { TokenizedExample } from "../../src/types/example";
 
 export const RANDOM_IDS = 4000; // ids 2..4001: no special tokens (0 = <|endoftext|>, 1 = <|padding|>)
 

@@ -1,14 +1,14 @@
 /**
  * `tunebook bench [--json] [--mode full|lora|generate|load|all] [--model pythia-70m] [--iters N] [--warmup N]`:
  * train / LoRA / generation throughput, checkpoint load time, peak memory per mode and MFU on the active
- * backend, against the PyTorch reference in the same run when `/usr/bin/python3` has torch (src/bench/).
+ * backend, against the PyTorch reference in the same run when `/usr/bin/python3` has torch (src/tools/bench/).
  */
 import { parseArgs, bool, int, str, UsageError } from "./args";
 import { initBackend } from "../runtime/backend";
-import { formatTable } from "../bench/report";
-import { DEFAULT_BENCH, LIMITS_CHILD, RESULT_PREFIX, runBench } from "../bench/run";
-import { describeCpu, measureLimits } from "../bench/limits";
-import { BENCH_MODES, type BenchMode, runWorkload } from "../bench/workloads";
+import { formatTable } from "../tools/bench/report";
+import { DEFAULT_BENCH, LIMITS_CHILD, RESULT_PREFIX, runBench } from "../tools/bench/run";
+import { describeCpu, measureLimits } from "../tools/bench/limits";
+import { BENCH_MODES, type BenchMode, runWorkload } from "../tools/bench/workloads";
 
 const HELP = `usage: tunebook bench [--json] [--mode full|lora|generate|load|all] [--model pythia-70m] [--iters N] [--warmup N]
                       [--threads N] [--backend NAME] [--no-torch] [--no-limits] [--no-pure-wasm]

@@ -9,7 +9,7 @@ import { readJsonl, writeJsonl } from "../data/jsonl";
 import { expandPairs, questionsFromSections } from "../data/generate/expand";
 import { sectionsFromMarkdown } from "../data/generate/text";
 import { answerWithModel, pairsWithModel } from "../data/generate/model-pairs";
-import { LocalGenerator } from "../data/generate/local";
+import { LocalGenerator } from "../model/local-generator";
 import { openAIGeneratorFromEnv } from "../data/generate/openai";
 import type { Generator } from "../data/generate/types";
 import { dedup } from "../data/dedup";

@@ -1,6 +1,6 @@
 /** `tunebook env [--json] [--no-hub]`: backend, threads, versions, memory, hub reachability. */
 import { parseArgs, bool } from "./args";
-import { environmentReport, formatEnvironment } from "../runtime/environment";
+import { environmentReport, formatEnvironment } from "../hub/environment";
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { booleans: ["json", "no-hub", "help"] }, "tunebook env");

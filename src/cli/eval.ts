@@ -11,7 +11,7 @@ import { loadAdapterInto } from "../eval/adapters";
 import { ERROR_CATEGORIES } from "../eval/errors";
 import { evaluateModel, DEFAULT_EVAL_OPTIONS, type EvalResult } from "../eval/run";
 import { loadTask, TEMPLATE_NAMES } from "../eval/task";
-import { assertFiniteWeights } from "./score";
+import { assertFiniteWeights, STD_IO, type CliIO } from "./common";
 import { LoraModel } from "../lora/model";
 
 /** New tokens for classification when not given: enough for a label and a little more to see what follows. */
@@ -32,14 +32,6 @@ const HELP = `usage: tunebook eval --model M --data FILE|DATASET [options]
   --examples             include every example (prompt, reference, prediction, em, f1, category) in the JSON
   --json                 print JSON instead of a table
   --revision REV         hub revision`;
-
-/** Where the command writes (tests pass their own). */
-export interface CliIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${(100 * x).toFixed(1)} %`);
 

@@ -6,7 +6,7 @@
  */
 import * as path from "node:path";
 import { parseNumberFlag, UsageError } from "./args";
-import type { CliIO } from "./eval";
+import { STD_IO, type CliIO } from "./common";
 import { resolveTrainJob } from "./train-job";
 import { exportJob, ExportError, ENGINES } from "../export/export";
 import { ExportPlanError, PRECISIONS, type Precision } from "../export/plan";
@@ -58,8 +58,6 @@ function positiveInt(v: string, flag: string): number {
     );
   }
 }
-
-const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const { own, rest } = splitExportArgs(argv);

@@ -12,11 +12,11 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs, str, num, bool, UsageError } from "./args";
-import { projectRoot, resolveNotebooks } from "../notebooks/paths";
-import { runNotebooks, formatFailure, DEFAULT_RUN_OPTIONS, type NotebookResult } from "../notebooks/runner";
-import { JupyterMissingError } from "../notebooks/jupyter";
-import { notebookDirt, readNotebook, stripFile } from "../notebooks/strip";
-import { renderSite, SiteRenderError, DEFAULT_SITE_OPTIONS } from "../site/render";
+import { projectRoot, resolveNotebooks } from "../tools/notebooks/paths";
+import { runNotebooks, formatFailure, DEFAULT_RUN_OPTIONS, type NotebookResult } from "../tools/notebooks/runner";
+import { JupyterMissingError } from "../tools/notebooks/jupyter";
+import { notebookDirt, readNotebook, stripFile } from "../tools/notebooks/strip";
+import { renderSite, SiteRenderError, DEFAULT_SITE_OPTIONS } from "../tools/site/render";
 
 const USAGE = `usage: tunebook notebooks run [NAME...] [--out DIR] [--timeout SECONDS] [--startup-timeout SECONDS] [--dir DIR]
        tunebook notebooks strip [NAME...] [--check] [--dir DIR]

@@ -1,33 +1,12 @@
 /** `tunebook score --model M --text TEXT | --ids 1,2,3 [--json]`: loss and perplexity of a sequence. */
 import { parseArgs, bool, str, intList, UsageError } from "./args";
+import { assertFiniteWeights } from "./common";
 import { loadModelMaybeTokenizer } from "../model/pretrained";
 import { scoreSequence } from "../model/score";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
 import { loadAdapter } from "../lora/peft";
 import { LoraModel } from "../lora/model";
-import { findNonFinite } from "../model/load";
-import type { GPTNeoXForCausalLM } from "../model/gptneox";
-
-/**
- * Refuse a model (or the adapters put on it) holding NaN or ±Infinity: every score it gives would be NaN,
- * which JSON prints as `null`. One line naming the weights' folder (or the adapter's) and the first bad tensor.
- */
-export function assertFiniteWeights(model: GPTNeoXForCausalLM, modelPath: string, adapterPath?: string): void {
-  const bad = findNonFinite(model.parameters());
-  if (bad)
-    throw new Error(
-      `${modelPath}: weight ${bad.name} holds ${bad.value} (first at index ${bad.index}); the checkpoint is corrupt or comes from a run that diverged`,
-    );
-  const lora = LoraModel.find(model);
-  for (const a of lora?.listAdapters() ?? []) {
-    const badA = findNonFinite(lora!.adapterVariables(a.name));
-    if (badA)
-      throw new Error(
-        `${adapterPath ?? a.name}: adapter weight ${badA.name} holds ${badA.value} (first at index ${badA.index}); the adapter is corrupt or comes from a run that diverged`,
-      );
-  }
-}
 
 const HELP = `usage: tunebook score --model M (--text TEXT | --ids 1,2,3) [--adapter DIR] [--json]
   Next-token loss of the sequence as Hugging Face computes it with labels=input_ids: the mean cross-entropy

@@ -7,9 +7,9 @@
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { parseArgs, bool, UsageError } from "./args";
-import { projectRoot } from "../notebooks/paths";
-import { findJupyterPython, jupyterInstallHint } from "../notebooks/jupyter";
-import { installUserKernel } from "../notebooks/kernelspec";
+import { projectRoot } from "../tools/notebooks/paths";
+import { findJupyterPython, jupyterInstallHint } from "../tools/notebooks/jupyter";
+import { installUserKernel } from "../tools/notebooks/kernelspec";
 
 const USAGE = "usage: tunebook start [--lab | --classic] [--dry-run] [-- JUPYTER_ARGS...]";
 

@@ -16,7 +16,7 @@ import { UsageError } from "./args";
 import { HELP, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 
 export { readTrainConfigFile, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
-import type { CliIO } from "./eval";
+import { STD_IO, type CliIO } from "./common";
 import { writeFileAtomic, tempSibling, replaceDir, fsyncPath } from "../runtime/atomic";
 import { hubCacheDir, textProgress } from "../hub";
 import { DEFAULT_MODEL, defaultModelDir, loadModel } from "../model/pretrained";
@@ -234,8 +234,6 @@ function copyTokenizerFiles(fromDir: string, toDir: string, onFile: (file: strin
   }
   return copied;
 }
-
-const STD_IO: CliIO = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);

@@ -16,7 +16,7 @@
  * Strict mode (the default) throws a `JsonlError` at the first error; lenient mode keeps the good records and
  * returns every issue. Writing is atomic: a temp file in the same folder, then a rename.
  */
-import { writeFileAtomic } from "../hub/cache";
+import { writeFileAtomic } from "../runtime/atomic";
 import { FileAccessError, readRegularFile, readRegularFileSync } from "../runtime/files";
 import { findDuplicateKey } from "../runtime/json-keys";
 import {

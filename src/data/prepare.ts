@@ -15,10 +15,9 @@
  *   empty and the EOS lost): `stats.completionCut` counts those. `truncationSide: "right"` cuts the end of the
  *   whole sequence, as Hugging Face's `truncation=True` does; that may remove the answer.
  */
-import { IGNORE_INDEX } from "../model/loss";
 import { padAndTruncate } from "../tokenizer/pad";
 import type { Tokenizer } from "../tokenizer/types";
-import type { TokenizedExample } from "../train/types";
+import { IGNORE_INDEX, type TokenizedExample } from "../types/example";
 import { TemplateError, type PromptTemplate } from "./templates";
 
 /** Options of `tokenizeExample` / `tokenizeDataset`, merged over `DEFAULT_PREPARE`. */

@@ -13,10 +13,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { IGNORE_INDEX, tokenLogProbs } from "../model/loss";
+import { tokenLogProbs } from "../model/loss";
 import { KVCache } from "../model/kvcache";
 import type { Tokenizer } from "../tokenizer/types";
-import type { TokenizedExample } from "../train/types";
+import { IGNORE_INDEX, type TokenizedExample } from "../types/example";
 import type { TokenScore } from "./metrics";
 
 /** Options of the scoring functions, merged over `DEFAULT_SCORE_OPTIONS`. */

@@ -206,8 +206,6 @@ function tempName(p: string): string {
   return path.join(path.dirname(p), `.${path.basename(p)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-export { writeFileAtomic };
-
 /**
  * Reject repo file names that would escape the snapshot folder (`..`, absolute, drive or UNC paths, backslashes,
  * empty segments) or that no filesystem takes (NUL and other control characters):

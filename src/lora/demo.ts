@@ -11,7 +11,7 @@ import type { Tokenizer } from "../tokenizer";
 import { causalLMTrainable } from "../train/causal-lm";
 import type { TrainConfig, TrainSummary } from "../train/config";
 import { train } from "../train/trainer";
-import type { TokenizedExample } from "../train/types";
+import type { TokenizedExample } from "../types/example";
 import { type LoraConfig, LoraError } from "./config";
 import { type AdapterSelection, LoraModel } from "./model";
 import { generateWithAdapter } from "./serve";

@@ -8,9 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { gradientDepth } from "./layers";
 import { matMulAccumulate, nativeMatMulActive } from "../runtime/native-blas";
 import { heapView, soleOwner } from "../runtime/wasm-heap";
-
-/** Label value the loss skips (PyTorch / Hugging Face convention). */
-export const IGNORE_INDEX = -100;
+import { IGNORE_INDEX } from "../types/example";
 
 /** Shifted, flattened labels and their weights: what the loss and the log-probs both need. */
 interface Targets {

@@ -1,15 +1,17 @@
 /**
- * The environment report behind `tunebook env` and the first cell of every notebook: which backend runs
- * and why, threads, versions (node, tfjs, tslab and the TypeScript it compiles cells with, the project's
- * TypeScript), memory, and whether the Hugging Face hub is reachable.
+ * The machine's half of the environment report behind `tunebook env` and the first cell of every notebook:
+ * which backend runs and why, threads, versions (node, tfjs, tslab and the TypeScript it compiles cells with,
+ * the project's TypeScript), memory. Whether the Hugging Face hub is reachable is the hub's business
+ * (hub/status.ts); hub/environment.ts joins the two, so runtime/ stays below hub/.
  */
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, backendReport, type BackendChoice } from "./backend";
+import { initBackend, type BackendChoice } from "./backend";
 
-export interface EnvironmentReport {
+/** Facts about this process and machine (no network). */
+export interface MachineReport {
   backend: string;
   backendReason: string;
   backendSkipped: { name: string; why: string }[];
@@ -17,7 +19,6 @@ export interface EnvironmentReport {
   threads: { cpus: number; backend: number };
   versions: Record<string, string>;
   memory: { totalMiB: number; freeMiB: number; processRssMiB: number; tfTensors: number; tfMiB: number };
-  hub: { endpoint: string; offline: boolean; reachable: boolean | null; detail: string };
   platform: string;
 }
 
@@ -55,35 +56,15 @@ function tslabTypeScript(): string {
   }
 }
 
-export interface EnvironmentOptions {
-  /** Probe the hub over the network (default true unless HF_HUB_OFFLINE is set). */
-  probeHub?: boolean;
-  /** Milliseconds to wait for the hub (default 3000). */
-  hubTimeoutMs?: number;
-}
-
 /**
- * Gather the environment report (initialises the backend if needed).
+ * Gather the machine's facts (initialises the backend if needed).
  * @example
- * const env = await environmentReport();
- * console.log(env.backend, env.versions.tfjs);
+ * const m = await machineReport();
+ * console.log(m.backend, m.versions.tfjs);
  */
-export async function environmentReport(opts: EnvironmentOptions = {}): Promise<EnvironmentReport> {
+export async function machineReport(): Promise<MachineReport> {
   const choice = await initBackend({ verbose: false });
   const mem = tf.memory();
-  const hubMod = await import("../hub");
-  const endpoint = process.env.HF_ENDPOINT || "https://huggingface.co";
-  const offline = hubMod.isOffline();
-  let reachable: boolean | null = null;
-  let detail: string;
-  if (offline) detail = "HF_HUB_OFFLINE is set: only the local cache and local folders are used";
-  else if (opts.probeHub === false) detail = "not probed";
-  else {
-    reachable = await hubMod.isHubReachable({ endpoint, timeoutMs: opts.hubTimeoutMs ?? 3000 });
-    detail = reachable
-      ? "reachable: models download into the Hugging Face cache"
-      : "unreachable: the embedded default model and the local cache are used";
-  }
   return {
     backend: choice.name,
     backendReason: choice.reason,
@@ -108,22 +89,6 @@ export async function environmentReport(opts: EnvironmentOptions = {}): Promise<
       tfTensors: mem.numTensors,
       tfMiB: Math.round((mem.numBytes / 2 ** 20) * 10) / 10,
     },
-    hub: { endpoint, offline, reachable, detail },
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
   };
-}
-
-/** Plain-text rendering of the report (one fact per line). */
-export function formatEnvironment(r: EnvironmentReport): string {
-  const lines = [
-    backendReport(),
-    `threads: ${r.threads.backend} (backend), ${r.threads.cpus} CPU cores`,
-    `versions: ${Object.entries(r.versions)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}`,
-    `memory: ${r.memory.freeMiB} MiB free of ${r.memory.totalMiB} MiB; this process ${r.memory.processRssMiB} MiB; tfjs ${r.memory.tfTensors} tensors, ${r.memory.tfMiB} MiB`,
-    `hub: ${r.hub.endpoint} — ${r.hub.detail}`,
-    `platform: ${r.platform}`,
-  ];
-  return lines.join("\n");
 }

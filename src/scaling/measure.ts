@@ -14,7 +14,7 @@ import type { GPTNeoXConfig } from "../model/config";
 import { GPTNeoXForCausalLM } from "../model/gptneox";
 import { Trainer } from "../train/trainer";
 import { causalLMTrainable } from "../train/causal-lm";
-import type { TokenizedExample } from "../train/types";
+import type { TokenizedExample } from "../types/example";
 import { Rng } from "../runtime/seed";
 import { currentBackend, initBackend } from "../runtime/backend";
 import { estimateMemory } from "../sizing/estimate";

@@ -7,7 +7,7 @@
 import { DEFAULT_DIVERGENCE, divergenceProblem, type DivergenceConfig } from "./divergence";
 import { OPTIMIZERS, type OptimizerName } from "./optimizer";
 import { SCHEDULES, scheduleProblem, type ScheduleName } from "./schedule";
-import type { TokenizedExample } from "./types";
+import type { TokenizedExample } from "../types/example";
 
 export interface TrainConfig {
   /** Peak learning rate. */

@@ -16,7 +16,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { IGNORE_INDEX, type Batch, type TokenizedExample } from "./types";
+import { IGNORE_INDEX, type TokenizedExample } from "../types/example";
+import type { Batch } from "./types";
 
 /** An example after validation and truncation: labels always present. */
 export interface PreparedExample {

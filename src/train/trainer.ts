@@ -58,7 +58,8 @@ import { BatchStream, collate, lossTokenCount, prepareExamples, sequentialBatche
 import { accumulateGradients, stepNumbers } from "./grad";
 import type { Optimizer } from "./optimizer";
 import { lrAt, type ScheduleConfig } from "./schedule";
-import type { TokenizedExample, TrainableModel } from "./types";
+import type { TokenizedExample } from "../types/example";
+import type { TrainableModel } from "./types";
 
 /** Numbers from one update. */
 export interface StepResult {

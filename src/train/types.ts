@@ -13,16 +13,6 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 
-/** Label value ignored by the loss (the PyTorch / Hugging Face convention; defined with the loss). */
-export { IGNORE_INDEX } from "../model/loss";
-
-/** One tokenized training example. `labels` default to `inputIds`; -100 masks a position (e.g. the prompt). */
-export interface TokenizedExample {
-  inputIds: number[];
-  /** Same length as `inputIds`; -100 = not scored (prompt, padding). Default: every token is scored. */
-  labels?: number[];
-}
-
 /** A collated batch, right-padded (see data.ts). All tensors are int32 `[B, T]`. */
 export interface Batch {
   inputIds: tf.Tensor2D;

@@ -8,7 +8,8 @@ import { captureIO, useTinyTask, writeJsonlFile, qaRecords } from "../eval/helpe
 import { parseNumberFlag, UsageError } from "../../src/cli/args";
 import { run as evalCli } from "../../src/cli/eval";
 import { run as generateCli } from "../../src/cli/generate";
-import { assertFiniteWeights, run as scoreCli } from "../../src/cli/score";
+import { assertFiniteWeights } from "../../src/cli/common";
+import { run as scoreCli } from "../../src/cli/score";
 import { run as datagenCli } from "../../src/cli/datagen";
 import { run as exportCli } from "../../src/cli/export";
 import * as tf from "@tensorflow/tfjs";

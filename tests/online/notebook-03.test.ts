@@ -7,9 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { formatFailure, runNotebook } from "../../src/notebooks/runner";
-import { findJupyterPython } from "../../src/notebooks/jupyter";
-import { projectRoot } from "../../src/notebooks/paths";
+import { formatFailure, runNotebook } from "../../src/tools/notebooks/runner";
+import { findJupyterPython } from "../../src/tools/notebooks/jupyter";
+import { projectRoot } from "../../src/tools/notebooks/paths";
 import { PYTHIA_REPO, startPythiaHub } from "../helpers/pythia-hub";
 
 const NOTEBOOK = path.join(projectRoot(), "notebooks", "03_small_model_cpu.ipynb");

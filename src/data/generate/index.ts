@@ -1,4 +1,7 @@
-/** Data generation: template expansion, the `Generator` interface (local model, OpenAI-compatible endpoint), model-made pairs. */
+/**
+ * Data generation: template expansion, the `Generator` interface (OpenAI-compatible endpoint here; the local model
+ * in model/local-generator.ts), model-made pairs.
+ */
 export { GeneratorError, cutAtStop, validateGenerationOptions } from "./types";
 export type {
   QAPair,
@@ -12,8 +15,6 @@ export type {
   GenerationOptions,
   GeneratorErrorCode,
 } from "./types";
-export { LocalGenerator, DEFAULT_LOCAL_GENERATION } from "./local";
-export type { LocalGenerationOptions } from "./local";
 export { OpenAIGenerator, openAIGeneratorFromEnv, DEFAULT_OPENAI_GENERATION } from "./openai";
 export type { OpenAIGeneratorOptions, OpenAIStats } from "./openai";
 export { RateLimiter, DEFAULT_RATE_LIMIT } from "./rate-limit";

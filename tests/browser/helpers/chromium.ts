@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectRoot } from "../../../src/notebooks/paths";
+import { projectRoot } from "../../../src/tools/notebooks/paths";
 
 // playwright-core is a devDependency; required normally (NODE_PATH works for a scratch install).
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -12,8 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import { requireJupyterPython } from "../../../src/notebooks/jupyter";
-import { localJupyterDir, writeKernelSpec } from "../../../src/notebooks/kernelspec";
+import { requireJupyterPython } from "../../../src/tools/notebooks/jupyter";
+import { localJupyterDir, writeKernelSpec } from "../../../src/tools/notebooks/kernelspec";
 
 export interface JupyterServer {
   url: string;

@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import type { Page } from "./chromium";
 import type { JupyterServer } from "./jupyter-server";
-import { looksLikeError } from "../../../src/site/notebook";
+import { looksLikeError } from "../../../src/tools/site/notebook";
 
 export interface UiRunResult {
   name: string;

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser } from "./chromium";
 import { collectPageErrors } from "./chromium";
-import type { SiteResult } from "../../../src/site/render";
+import type { SiteResult } from "../../../src/tools/site/render";
 
 export interface SitePageCheck {
   file: string;
