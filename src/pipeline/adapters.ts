@@ -9,6 +9,7 @@
  * - `attachLora(model, options)`: wrap the model's target layers with fresh adapters and return what the
  *   trainer trains (the adapter variables only) and how to save the adapter; `applyLora` is the same without
  *   the CLI's error type.
+ * - `disposeModel(model)`: free a model together with the adapters on it.
  */
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import type { TrainableModel } from "../train/types";
