@@ -119,8 +119,8 @@ export {
   defaultModelDir,
   DEFAULT_MODEL,
   PYTHIA_70M,
-} from "./model/pretrained";
-export type { LoadModelOptions, LoadedModel } from "./model/pretrained";
+} from "./pipeline";
+export type { LoadModelOptions, LoadedModel } from "./pipeline";
 
 // train
 export { train, Trainer, TrainingDivergedError } from "./train/trainer";
@@ -193,9 +193,6 @@ export {
   fitMatrix,
   sizingPlan,
   DEFAULT_FIT_JOBS,
-  COURSE_TABLE,
-  courseTableCheck,
-  courseTableRows,
   LORA_PAPER_GPT3,
   loraPaperCheck,
   loraPaperRows,
@@ -229,8 +226,6 @@ export type {
   PlanRow,
   Measurement,
   MeasurementError,
-  CourseRow,
-  CourseCheckRow,
   LoraPaperCheck,
   SizingOptimizer,
   Convention,
@@ -392,19 +387,6 @@ export {
   evaluateModel,
   DEFAULT_EVAL_OPTIONS,
   compareModels,
-  fineTune,
-  cloneModel,
-  dataSizeSweep,
-  DEFAULT_SWEEP_OPTIONS,
-  sweepFigure,
-  errorFigure,
-  comparisonFigure,
-  loadTask,
-  TEMPLATE_NAMES,
-  parseLoraOption,
-  loadAdapterInto,
-  attachLora,
-  AdapterSupportError,
 } from "./eval";
 export type {
   TokenScore,
@@ -420,17 +402,36 @@ export type {
   Comparison,
   ComparisonRow,
   MetricComparison,
+} from "./eval";
+
+// pipeline (what the CLI and notebooks call: tasks, fine-tuning, LoRA attachment, sweeps, saving)
+export {
+  fineTune,
+  cloneModel,
+  dataSizeSweep,
+  DEFAULT_SWEEP_OPTIONS,
+  loadTask,
+  TEMPLATE_NAMES,
+  parseLoraOption,
+  loadAdapterInto,
+  attachLora,
+  applyLora,
+  AdapterSupportError,
+  saveFineTuned,
+  TOKENIZER_FILES,
+} from "./pipeline";
+export type {
   FineTuneOptions,
   FineTuneResult,
   SweepOptions,
   SweepRow,
-  EvalFigure,
-  SweepMetric,
   Task,
   TaskSpec,
   LoraSpec,
   LoraAttachment,
-} from "./eval";
+  SaveFineTunedOptions,
+  SavedFile,
+} from "./pipeline";
 
 // lora
 export {
@@ -438,7 +439,6 @@ export {
   LoraLinear,
   LoraError,
   loraTrainable,
-  applyLora,
   saveAdapter,
   loadAdapter,
   generateWithAdapter,
@@ -450,31 +450,12 @@ export {
   loraCountTable,
   toPeftConfig,
   fromPeftConfig,
-  measureStepMemory,
-  measureStepMemoryInChild,
-  compareWithSizing,
-  benchLoraLatency,
-  loraDiagram,
-  loraCountsChart,
-  lossCurvesChart,
-  memoryChart,
-  memoryTable,
-  fullVsLora,
-  qaExamples,
-  qaPrompt,
-  CUSTOMER_DEMO,
-  askEachAdapter,
-  verifyMerge,
 } from "./lora";
 export type {
   LoraConfig,
   AdapterInfo,
   AdapterSelection,
   LoraParameterCount,
-  StepMemory,
-  MemoryComparisonRow,
-  LoraLatency,
-  MergeCheck,
   LoadAdapterOptions,
 } from "./lora";
 
@@ -499,9 +480,6 @@ export {
   RecordingError,
   RECORD_FORMAT,
   RECORD_VERSION,
-  TASK_PLACEMENT,
-  TASK_SOURCE,
-  taskPlacementChart,
   backendRows,
   scalingTableRows,
   recordedTableRows,
@@ -520,8 +498,6 @@ export type {
   RecordedVsEstimate,
   Recording,
   RecordedRow,
-  TaskPlacement,
-  TaskKind,
   ScalingChartOptions,
 } from "./scaling";
 
@@ -589,8 +565,32 @@ export {
 export type { NativeBlasStatus } from "./runtime/native-blas";
 export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
 
-// course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
+// course (one module per notebook: its tables, figures, demos and measurements)
 export {
+  sweepFigure,
+  errorFigure,
+  comparisonFigure,
+  measureStepMemory,
+  measureStepMemoryInChild,
+  compareWithSizing,
+  benchLoraLatency,
+  loraDiagram,
+  loraCountsChart,
+  lossCurvesChart,
+  memoryChart,
+  memoryTable,
+  fullVsLora,
+  qaExamples,
+  qaPrompt,
+  CUSTOMER_DEMO,
+  askEachAdapter,
+  verifyMerge,
+  TASK_PLACEMENT,
+  TASK_SOURCE,
+  taskPlacementChart,
+  COURSE_TABLE,
+  courseTableCheck,
+  courseTableRows,
   parameterRows,
   familyPoints,
   familyFigure,
@@ -603,8 +603,6 @@ export {
   percent,
   comparisonSummary,
   DEFAULT_ROW_OPTIONS,
-  saveFineTuned,
-  TOKENIZER_FILES,
   tasksFigure,
 } from "./course";
 export type {
@@ -616,8 +614,16 @@ export type {
   PredictionRow,
   MetricRow,
   RowOptions,
-  SaveFineTunedOptions,
-  SavedFile,
+  EvalFigure,
+  SweepMetric,
+  StepMemory,
+  MemoryComparisonRow,
+  LoraLatency,
+  MergeCheck,
+  TaskPlacement,
+  TaskKind,
+  CourseRow,
+  CourseCheckRow,
 } from "./course";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./course";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./course";

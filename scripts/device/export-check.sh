@@ -21,7 +21,7 @@ prepare)
     const { GPTNeoXForCausalLM } = require("./src/model/gptneox");
     const { makeConfig } = require("./src/model/config");
     const { saveModel } = require("./src/model/load");
-    const { defaultModelDir } = require("./src/model/pretrained");
+    const { defaultModelDir } = require("./src/pipeline/pretrained");
     const { exportJob } = require("./src/export");
     (async () => {
       await initBackend({ backend: "wasm", verbose: false });

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadModel } from "../../src/model/pretrained";
+import { loadModel } from "../../src/pipeline/pretrained";
 import type { ParitySummary } from "../../src/model/card";
 
 export const PARITY_TOLERANCE = 1e-4;

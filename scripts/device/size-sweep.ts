@@ -16,10 +16,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadModel } from "../../src/model/pretrained";
-import { loadTask } from "../../src/eval/task";
+import { loadModel } from "../../src/pipeline/pretrained";
+import { loadTask } from "../../src/pipeline/task";
 import { evaluateModel, type EvalResult } from "../../src/eval/run";
-import { loadAdapterInto } from "../../src/eval/adapters";
+import { loadAdapterInto } from "../../src/pipeline/adapters";
 import { LoraModel } from "../../src/lora/model";
 import {
   SIZE_TASKS,

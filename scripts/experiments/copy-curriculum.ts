@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../../src/runtime/backend";
-import { loadModel } from "../../src/model/pretrained";
+import { loadModel } from "../../src/pipeline/pretrained";
 import { saveModel } from "../../src/model/load";
 import { Trainer } from "../../src/train/trainer";
 import { causalLMTrainable } from "../../src/train/causal-lm";

@@ -46,7 +46,7 @@ async function generatorFor(p: ParsedArgs): Promise<Generator> {
       );
     return api;
   }
-  const { loadModel } = await import("../model/pretrained");
+  const { loadModel } = await import("../pipeline/pretrained");
   const { initBackend } = await import("../runtime/backend");
   await initBackend({ verbose: false });
   const { model, tokenizer } = await loadModel(g);

@@ -4,15 +4,12 @@
  * with `--json`, as a text table otherwise. Progress goes to stderr.
  */
 import { parseArgs, bool, str, int, UsageError } from "./args";
-import { loadModel } from "../model/pretrained";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
-import { loadAdapterInto } from "../eval/adapters";
 import { ERROR_CATEGORIES } from "../eval/errors";
 import { evaluateModel, DEFAULT_EVAL_OPTIONS, type EvalResult } from "../eval/run";
-import { loadTask, TEMPLATE_NAMES } from "../eval/task";
+import { disposeModel, loadAdapterInto, loadModel, loadTask, TEMPLATE_NAMES } from "../pipeline";
 import { assertFiniteWeights, STD_IO, type CliIO } from "./common";
-import { LoraModel } from "../lora/model";
 
 /** New tokens for classification when not given: enough for a label and a little more to see what follows. */
 const CLASSIFICATION_MAX_NEW_TOKENS = 8;
@@ -141,8 +138,7 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
       io.out(JSON.stringify(out, null, 2) + "\n");
     } else io.out(formatEvalText(r, { model: modelId + (adapter ? ` + ${adapter}` : ""), data: task.file }));
   } finally {
-    LoraModel.find(model)?.unload(); // an --adapter's variables are not the model's
-    model.dispose();
+    disposeModel(model); // with an --adapter's variables, which are not the model's
   }
   return 0;
 }

@@ -1,11 +1,10 @@
 /** `tunebook generate --model M --prompt TEXT | --prompt-ids 1,2,3 [...]`: continue a prompt. */
 import { parseArgs, bool, str, int, num, intList, UsageError } from "./args";
-import { loadModelMaybeTokenizer } from "../model/pretrained";
+import { disposeModel, loadModelMaybeTokenizer } from "../pipeline";
 import { generate } from "../model/generate";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
 import { loadAdapter } from "../lora/peft";
-import { LoraModel } from "../lora/model";
 
 const HELP = `usage: tunebook generate --model M (--prompt TEXT | --prompt-ids 1,2,3) [options]
   --model M               "default" (embedded), a folder, or a repo id (EleutherAI/pythia-70m)
@@ -113,8 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) console.log(JSON.stringify({ ids: out, text: tokenizer ? text : null }));
     else process.stdout.write((tokenizer ? text.slice(printed.length) : "") + "\n");
   } finally {
-    LoraModel.find(model)?.unload(); // an --adapter's variables are not the model's
-    model.dispose();
+    disposeModel(model); // with an --adapter's variables, which are not the model's
   }
   return 0;
 }

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, bool, str, UsageError } from "./args";
-import { loadModelMaybeTokenizer } from "../model/pretrained";
+import { copyTokenizerFiles, disposeModel, loadModelMaybeTokenizer, TOKENIZER_FILES } from "../pipeline";
 import { saveModel } from "../model/load";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
@@ -23,12 +23,8 @@ const HELP = `usage: tunebook merge --model M --adapter A --out DIR [--force] [-
   --out DIR     where the merged model goes (refused if it exists and is not empty, unless --force)
   --dtype D     on-disk float type (default F32)`;
 
-const TOKENIZER_FILES = [
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "special_tokens_map.json",
-  "generation_config.json",
-];
+/** Copied from the base model's folder when present. */
+const COPIED_FILES = [...TOKENIZER_FILES, "generation_config.json"];
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -67,14 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     const tmp = path.join(parent, `.${path.basename(out)}.merge-${process.pid}-${Date.now()}`);
     try {
       await saveModel(model, tmp, { dtype });
-      const copied: string[] = [];
-      for (const f of TOKENIZER_FILES) {
-        const src = path.join(loaded.dir, f);
-        if (fs.existsSync(src)) {
-          fs.copyFileSync(src, path.join(tmp, f));
-          copied.push(f);
-        }
-      }
+      const copied = copyTokenizerFiles(loaded.dir, tmp, undefined, COPIED_FILES);
       replaceDir(tmp, out);
       const summary = {
         model: modelId,
@@ -96,8 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
   } finally {
-    LoraModel.find(model)?.unload(); // set when the merge failed half-way
-    model.dispose();
+    disposeModel(model); // with the adapter, still there when the merge failed half-way
   }
   return 0;
 }

@@ -1,6 +1,6 @@
 /** `tunebook params MODEL [--json]`: the parameter count computed from the model's config (no weights loaded). */
 import { parseArgs, bool, str, UsageError } from "./args";
-import { loadConfig } from "../model/pretrained";
+import { loadConfig } from "../pipeline/pretrained";
 import { countParameters } from "../model/presets";
 
 const HELP = `usage: tunebook params MODEL [--json] [--revision REV]

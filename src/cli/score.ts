@@ -1,12 +1,11 @@
 /** `tunebook score --model M --text TEXT | --ids 1,2,3 [--json]`: loss and perplexity of a sequence. */
 import { parseArgs, bool, str, intList, UsageError } from "./args";
 import { assertFiniteWeights } from "./common";
-import { loadModelMaybeTokenizer } from "../model/pretrained";
+import { disposeModel, loadModelMaybeTokenizer } from "../pipeline";
 import { scoreSequence } from "../model/score";
 import { initBackend } from "../runtime/backend";
 import { textProgress } from "../hub";
 import { loadAdapter } from "../lora/peft";
-import { LoraModel } from "../lora/model";
 
 const HELP = `usage: tunebook score --model M (--text TEXT | --ids 1,2,3) [--adapter DIR] [--json]
   Next-token loss of the sequence as Hugging Face computes it with labels=input_ids: the mean cross-entropy
@@ -47,8 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     if (bool(p, "json")) console.log(JSON.stringify(r));
     else console.log(`loss ${r.loss.toFixed(4)}  perplexity ${r.perplexity.toFixed(2)}  tokens ${r.tokens}`);
   } finally {
-    LoraModel.find(model)?.unload(); // an --adapter's variables are not the model's
-    model.dispose();
+    disposeModel(model); // with an --adapter's variables, which are not the model's
   }
   return 0;
 }

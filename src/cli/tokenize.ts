@@ -1,6 +1,6 @@
 /** `tunebook tokenize --tokenizer PATH_OR_ID [--json] [--] TEXT`: token ids of a text. */
 import { parseArgs, bool, str, UsageError } from "./args";
-import { loadTokenizerFrom } from "../model/pretrained";
+import { loadTokenizerFrom } from "../pipeline/pretrained";
 import { textProgress } from "../hub";
 
 const HELP = `usage: tunebook tokenize --tokenizer PATH_OR_ID [--json] [--no-special] [--] TEXT

@@ -17,8 +17,6 @@ import { parseArgs, bool, str, int, num, UsageError } from "./args";
 import { readRegularFileSync } from "../runtime/files";
 import { findDuplicateKey } from "../runtime/json-keys";
 import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError, type TrainConfig } from "../train/config";
-import { parseLoraOption } from "../eval/adapters";
-import { TEMPLATE_NAMES } from "../eval/task";
 import { DATASET_NAMES } from "../data/datasets";
 import {
   CARD_FILE,
@@ -28,7 +26,7 @@ import {
   type RecipeField,
   type ModelCard,
 } from "../model/card";
-import { DEFAULT_MODEL, defaultModelDir } from "../model/pretrained";
+import { DEFAULT_MODEL, defaultModelDir, parseLoraOption, TEMPLATE_NAMES } from "../pipeline";
 
 export const HELP = `usage: tunebook train (--config FILE.json | --model M --data FILE|DATASET --out DIR) [options]
   --config FILE.json     trainer fields (lr, numSteps, batchSize, ...) + model, data, evalData, template, labels, out, limit, lora, dtype

@@ -17,19 +17,24 @@ import { HELP, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 
 export { readTrainConfigFile, recipeLine, resolveTrainJob, type TrainJob } from "./train-job";
 import { STD_IO, type CliIO } from "./common";
-import { writeFileAtomic, tempSibling, replaceDir, fsyncPath } from "../runtime/atomic";
+import { writeFileAtomic } from "../runtime/atomic";
 import { hubCacheDir, textProgress } from "../hub";
-import { DEFAULT_MODEL, defaultModelDir, loadModel } from "../model/pretrained";
-import { saveModel } from "../model/load";
+import {
+  attachLora,
+  copyTokenizerFiles,
+  DEFAULT_MODEL,
+  defaultModelDir,
+  disposeModel,
+  fineTune,
+  loadModel,
+  loadTask,
+  parseLoraOption,
+  SaveWriteError,
+  saveTrained,
+} from "../pipeline";
 import { initBackend } from "../runtime/backend";
-import { SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../tokenizer";
 import { resolveTrainConfig, type StepInfo } from "../train/config";
-import { attachLora, parseLoraOption } from "../eval/adapters";
-import { fineTune } from "../eval/finetune";
-import { loadTask } from "../eval/task";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../lora";
-import { LoraModel } from "../lora/model";
 import {
   CheckpointWriteError,
   cleanCheckpointLeftovers,
@@ -191,50 +196,6 @@ function finalWriteError(e: unknown, file: string, ckptDir: string): Error {
   );
 }
 
-/** The first of `files` that a failed save had not finished in `dir` (saves write them in this order). */
-const unfinished = (dir: string, files: string[]) =>
-  files.find((f) => !fs.existsSync(path.join(dir, f))) ?? files[files.length - 1];
-
-/** The final model (or adapter) into OUT, built in a hidden folder first; errors name the file. Returns the files written. */
-async function saveFinal(
-  job: TrainJob,
-  model: GPTNeoXForCausalLM,
-  lora: Awaited<ReturnType<typeof attachLora>> | undefined,
-): Promise<string[]> {
-  const target = lora ? path.join(job.out, "adapter") : job.out;
-  const names = lora ? [ADAPTER_WEIGHTS_FILE, ADAPTER_CONFIG_FILE] : ["model.safetensors", "config.json"]; // the order the savers write in
-  const tmp = tempSibling(path.join(job.out, lora ? "adapter" : "final"));
-  try {
-    if (lora) await lora.save(tmp);
-    else await saveModel(model, tmp, { dtype: job.dtype });
-    if (lora)
-      replaceDir(tmp, target); // a crash never leaves new weights next to an old run's config
-    else {
-      for (const f of names) fs.renameSync(path.join(tmp, f), path.join(job.out, f));
-      fs.rmSync(tmp, { recursive: true, force: true });
-      fsyncPath(job.out);
-    }
-  } catch (e) {
-    const file = path.join(target, unfinished(tmp, names));
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw finalWriteError(e, file, job.train.checkpointDir ?? "");
-  }
-  return lora ? ["adapter"] : names;
-}
-
-/** Copy the tokenizer files next to the model (`toDir` is never the model's folder: `checkNotModelFolder`). */
-function copyTokenizerFiles(fromDir: string, toDir: string, onFile: (file: string) => void): string[] {
-  const copied: string[] = [];
-  for (const f of [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE]) {
-    const src = path.join(fromDir, f);
-    if (!fs.existsSync(src)) continue;
-    onFile(path.join(toDir, f));
-    writeFileAtomic(path.join(toDir, f), fs.readFileSync(src));
-    copied.push(f);
-  }
-  return copied;
-}
-
 export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
   const job = resolveTrainJob(argv);
   if (job === "help") return (io.out(HELP + "\n"), 0);
@@ -337,7 +298,12 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     }
     if (!quiet && result.evalLoss !== undefined)
       io.err(`eval loss after step ${result.summary.step}: ${result.evalLoss.toFixed(4)}\n`);
-    const files = await saveFinal(job, model, lora);
+    let files: string[];
+    try {
+      files = await saveTrained(model, job.out, { adapter: lora, dtype: job.dtype });
+    } catch (e) {
+      throw e instanceof SaveWriteError ? finalWriteError(e.error, e.file, ckptDir) : e;
+    }
     let writing = job.out;
     try {
       files.push(...copyTokenizerFiles(loaded.dir, job.out, (f) => (writing = f)));
@@ -376,9 +342,7 @@ export async function run(argv: string[], io: CliIO = STD_IO): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     release();
-    // LoRA adapters are variables of their own: unload them with the model
-    if (model) LoraModel.find(model)?.unload();
-    model?.dispose();
+    if (model) disposeModel(model); // with the LoRA adapters, variables of their own
   }
   return 0;
 }

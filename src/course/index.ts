@@ -1,10 +1,12 @@
 /**
- * Helpers the course notebooks call so that their cells only configure, call and show: parameter tables and
- * the Pythia family chart (03), the live training monitor (03, 04), before/after and metric rows (03, 04),
- * and saving a fine-tuned model with its tokenizer (03).
+ * The course layer: one module per notebook, holding what exists only for the course so that the notebooks'
+ * cells only configure, call and show. 03 `small-model.ts` (parameter tables, the Pythia family chart);
+ * 03 and 04 `monitor.ts` (the live training monitor) and `rows.ts` (before/after and metric rows); 04
+ * `evaluate/` (figures, held-out text perplexity); 05 `gpu-scaling.ts` (which tasks want which size); 06 `lora/`
+ * (the customer demo, figures, memory and latency measurements); 07 `sizing.ts` (the course's compute table).
  */
-export { parameterRows, familyPoints, familyFigure } from "./parameters";
-export type { ParameterRow, FamilyPoint } from "./parameters";
+export { parameterRows, familyPoints, familyFigure } from "./small-model";
+export type { ParameterRow, FamilyPoint } from "./small-model";
 export { trainingMonitor, DEFAULT_MONITOR_OPTIONS } from "./monitor";
 export type { MonitorOptions, TrainingMonitor } from "./monitor";
 export {
@@ -17,8 +19,27 @@ export {
   DEFAULT_ROW_OPTIONS,
 } from "./rows";
 export type { BeforeAfterRow, PredictionRow, MetricRow, RowOptions } from "./rows";
-export { saveFineTuned, TOKENIZER_FILES } from "./save";
-export type { SaveFineTunedOptions, SavedFile } from "./save";
-export { tasksFigure } from "./figures";
-export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./heldout";
-export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./heldout";
+export { sweepFigure, errorFigure, comparisonFigure, tasksFigure } from "./evaluate/figures";
+export type { EvalFigure, SweepMetric } from "./evaluate/figures";
+export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./evaluate/heldout";
+export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./evaluate/heldout";
+export { TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart } from "./gpu-scaling";
+export type { TaskKind, TaskPlacement } from "./gpu-scaling";
+export { measureStepMemory, measureStepMemoryInChild, compareWithSizing, DEFAULT_STEP_MEMORY } from "./lora/memory";
+export type { StepMemory, StepMemoryOptions, ChildSpec, MemoryComparisonRow } from "./lora/memory";
+export { benchLoraLatency, DEFAULT_LORA_LATENCY } from "./lora/bench";
+export type { LoraLatency, LoraLatencyOptions } from "./lora/bench";
+export { loraDiagram, loraCountsChart, lossCurvesChart, memoryChart, memoryTable } from "./lora/figures";
+export type { LoraFigure } from "./lora/figures";
+export {
+  CUSTOMER_DEMO,
+  qaPrompt,
+  qaExamples,
+  askEachAdapter,
+  fullVsLora,
+  verifyMerge,
+  isPlainModel,
+} from "./lora/demo";
+export type { RunResult, MergeCheck } from "./lora/demo";
+export { COURSE_TABLE, courseTableCheck, courseTableRows } from "./sizing";
+export type { CourseRow, CourseCheckRow } from "./sizing";

@@ -3,7 +3,8 @@
  * without writing plotly JSON by hand. It is a plain `{data, layout, config}` underneath, so
  * `show(fig)` and `show(fig.toJSON())` are the same.
  */
-import { plotlyBundle, type PlotlyFigure, type PlotlyTrace } from "./plotly";
+import type { PlotlyFigure, PlotlyTrace } from "../types/figure";
+import { plotlyBundle } from "./plotly";
 import { DISPLAY, type MimeBundle } from "./kernel";
 
 export interface FigureOptions {

@@ -12,15 +12,9 @@ import * as fs from "node:fs";
 import { escapeHtml, scriptJson, scriptSource } from "./escape";
 import type { MimeBundle } from "./kernel";
 
-/** One plotly trace (`{type: "scatter", x, y, name, mode}` ...): see plotly.js' reference. */
-export type PlotlyTrace = Record<string, unknown>;
+import type { PlotlyFigure } from "../types/figure";
 
-/** What `show()` accepts as a plotly figure: `{data, layout?, config?}`. */
-export interface PlotlyFigure {
-  data: PlotlyTrace[];
-  layout?: Record<string, unknown>;
-  config?: Record<string, unknown>;
-}
+export type { PlotlyFigure, PlotlyTrace } from "../types/figure";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 

@@ -4,7 +4,7 @@
  * message) costs more than letting one spam through, and only the matrix shows the two apart.
  */
 import type { EvalRecord } from "./run";
-import type { EvalFigure } from "./figures";
+import type { PlotlyFigure } from "../types/figure";
 
 export interface ConfusionMatrix {
   /** Label order of rows (gold) and columns (predicted). */
@@ -83,7 +83,7 @@ export function confusionFromRecords(records: readonly EvalRecord[], labels: rea
  * @example
  * show(confusionFigure(cm, "Spam, fine-tuned"));
  */
-export function confusionFigure(cm: ConfusionMatrix, title = "Confusion matrix"): EvalFigure {
+export function confusionFigure(cm: ConfusionMatrix, title = "Confusion matrix"): PlotlyFigure {
   const hasNone = cm.unlabelled.some((u) => u > 0);
   const cols = hasNone ? [...cm.labels, "(no label)"] : [...cm.labels];
   const z = cm.counts.map((row, i) => (hasNone ? [...row, cm.unlabelled[i]] : [...row]));

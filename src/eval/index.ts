@@ -1,4 +1,7 @@
-/** Evaluation: metrics, generation on a test set, error analysis, base-vs-tuned comparison, data-size sweeps. */
+/**
+ * Evaluation: metrics, generation on a test set, likelihood scoring, error analysis, base-vs-tuned comparison.
+ * The data-size sweep fine-tunes, so it is the pipeline's (src/pipeline/sweep.ts).
+ */
 export {
   normalizeAnswer,
   answerTokens,
@@ -33,15 +36,5 @@ export { evaluateModel, DEFAULT_EVAL_OPTIONS } from "./run";
 export type { EvalOptions, EvalRecord, EvalMetrics, EvalResult, ModelUnderTest } from "./run";
 export { compareModels } from "./compare";
 export type { Comparison, ComparisonRow, MetricComparison } from "./compare";
-export { fineTune, cloneModel } from "./finetune";
-export type { FineTuneOptions, FineTuneResult } from "./finetune";
-export { dataSizeSweep, DEFAULT_SWEEP_OPTIONS } from "./sweep";
-export type { SweepOptions, SweepRow } from "./sweep";
-export { sweepFigure, errorFigure, comparisonFigure } from "./figures";
-export type { EvalFigure, SweepMetric } from "./figures";
-export { loadTask, TaskError, TEMPLATE_NAMES } from "./task";
-export type { TaskSpec, Task } from "./task";
-export { parseLoraOption, loadAdapterInto, attachLora, AdapterSupportError } from "./adapters";
-export type { LoraSpec, LoraAttachment } from "./adapters";
 export { confusionMatrix, confusionFromRecords, confusionFigure } from "./confusion";
 export type { ConfusionMatrix } from "./confusion";

@@ -7,7 +7,7 @@
  * scripts/device/README.md ("What model size buys") describes the run that writes them.
  */
 import * as path from "node:path";
-import type { EvalFigure } from "./figures";
+import type { PlotlyFigure } from "../types/figure";
 import { readJsonRecords } from "../runtime/json-records";
 
 export const SIZE_RECORD_FORMAT = "tunebook-size-record";
@@ -234,7 +234,7 @@ export function sizeFigure(
   recs: readonly SizeRecord[],
   task: SizeTask,
   opts: { metric?: SizeMetric; title?: string } = {},
-): EvalFigure {
+): PlotlyFigure {
   const metric = opts.metric ?? SIZE_TASKS[task];
   if (!Object.hasOwn(LABEL, metric))
     throw new Error(`sizeFigure: unknown metric ${JSON.stringify(metric)} (known: ${Object.keys(LABEL).join(", ")})`);

@@ -10,10 +10,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { toJsonl } from "../data/jsonl";
-import { loadTask, type Task } from "../eval/task";
+import { loadTask, type Task } from "../pipeline/task";
 import { parseLoraSpec } from "../lora/spec";
 import { resolveLoraConfig, type LoraConfig } from "../lora/config";
-import { defaultModelDir } from "../model/pretrained";
+import { defaultModelDir } from "../pipeline/pretrained";
 import { loadModelShape } from "../sizing/models";
 import { resolveTrainConfig, TrainConfigError, type TrainConfig } from "../train/config";
 import { accelerateConfig, axolotlConfig, deepspeedConfig } from "./configs";

@@ -1,7 +1,7 @@
 /**
  * Measured scaling across backends and model sizes (notebook 05): measure the same training step on the
  * active backend, fit step time ∝ P^k, extrapolate, estimate on catalog GPUs with the sizing calculator,
- * show recorded GPU numbers from other machines, and place tasks against model size.
+ * show recorded GPU numbers from other machines (the course's task placement is src/course/gpu-scaling.ts).
  *
  * @example
  * import { measureScaling, fitStepTime } from "./scaling";
@@ -32,7 +32,5 @@ export {
   RECORD_VERSION,
 } from "./recorded";
 export type { Recording, RecordedRow } from "./recorded";
-export { TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart } from "./tasks";
-export type { TaskPlacement, TaskKind } from "./tasks";
 export { backendRows, scalingTableRows, recordedTableRows, scalingChart } from "./report";
 export type { ScalingChartOptions } from "./report";

@@ -7,6 +7,7 @@ import { BACKENDS, type BackendChoice } from "../runtime/backend";
 import type { ScalingRow } from "./measure";
 import { predictPowerLaw, type PowerLawFit } from "./fit";
 import type { Recording } from "./recorded";
+import type { PlotlyFigure } from "../types/figure";
 
 const ABOUT: Record<string, { what: string; enable: string }> = {
   tensorflow: {
@@ -93,7 +94,7 @@ export function scalingChart(
   rows: readonly ScalingRow[],
   fit: PowerLawFit | null,
   opts: Partial<ScalingChartOptions> = {},
-): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+): PlotlyFigure {
   const o: ScalingChartOptions = {
     title: "Training step time vs model size",
     thisMachine: "this machine",

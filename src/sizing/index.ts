@@ -50,9 +50,6 @@ export type { Job, JobOptions, Breakdown, SizingResult, ComputeEstimate } from "
 export { maxParamsFor, gpuReport, gpuReportRows, fitMatrix, sizingPlan, DEFAULT_FIT_JOBS } from "./fit";
 export type { GpuReport, FitCell, PlanRow } from "./fit";
 export {
-  COURSE_TABLE,
-  courseTableCheck,
-  courseTableRows,
   LORA_PAPER_GPT3,
   loraPaperCheck,
   loraPaperRows,
@@ -60,7 +57,7 @@ export {
   kvCacheRows,
   compareToMeasured,
 } from "./references";
-export type { CourseRow, CourseCheckRow, LoraPaperCheck, Measurement, MeasurementError } from "./references";
+export type { LoraPaperCheck, Measurement, MeasurementError } from "./references";
 export {
   formatEstimate,
   breakdownRows,

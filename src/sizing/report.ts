@@ -8,12 +8,10 @@ import { BREAKDOWN_PARTS, type Breakdown, type SizingResult } from "./estimate";
 import type { FitCell, GpuReport } from "./fit";
 import { formatGiB, formatParams, GIB } from "./units";
 import { type Gpu, GPU_CATALOG, thisMachine } from "./gpus";
+import type { PlotlyFigure } from "../types/figure";
 
-/** A plotly figure as plain data (`show()` accepts it). */
-export interface FigureSpec {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+/** The sizing charts are plain plotly figures (the one figure type, src/types/figure.ts). */
+export type FigureSpec = PlotlyFigure;
 
 const seconds = (s: number) =>
   s < 1e-3
@@ -134,7 +132,7 @@ export function breakdownChart(
   results: SizingResult[],
   labels?: string[],
   opts: { title?: string; limitBytes?: number; limitLabel?: string } = {},
-): FigureSpec {
+): PlotlyFigure {
   if (labels && labels.length !== results.length)
     throw new RangeError(`breakdownChart: ${results.length} results but ${labels.length} labels`);
   const x = labels ?? results.map((r) => `${r.model.name} ${r.job.job}`);
@@ -193,7 +191,7 @@ export function breakdownChart(
  * @example
  * show(fitHeatmap(fitMatrix(["pythia-1b", "llama-2-7b"], ["t4-16gb", "a100-80gb"], { job: "train" })));
  */
-export function fitHeatmap(cells: FitCell[], opts: { title?: string } = {}): FigureSpec {
+export function fitHeatmap(cells: FitCell[], opts: { title?: string } = {}): PlotlyFigure {
   const models = [...new Set(cells.map((c) => c.model))];
   const gpus = [...new Set(cells.map((c) => c.gpu))];
   const cell = (m: string, g: string) => cells.find((c) => c.model === m && c.gpu === g);
@@ -243,7 +241,7 @@ export function fitHeatmap(cells: FitCell[], opts: { title?: string } = {}): Fig
  * @example
  * show(maxParamsChart(["t4-16gb", "v100-16gb", "a100-80gb"].map((g) => gpuReport(g))));
  */
-export function maxParamsChart(reports: GpuReport[], opts: { title?: string } = {}): FigureSpec {
+export function maxParamsChart(reports: GpuReport[], opts: { title?: string } = {}): PlotlyFigure {
   const x = reports.map((r) => r.gpu.id);
   const jobs = ["inference", "train", "lora", "qlora"] as const;
   return {

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { captureIO, useTinyTask } from "../eval/helpers/tiny-task";
 import { formatProgress, recipeLine, resolveTrainJob, run } from "../../src/cli/train";
-import { loadModel } from "../../src/model/pretrained";
+import { loadModel } from "../../src/pipeline/pretrained";
 import { listCheckpoints } from "../../src/train/checkpoint";
 
 const t = useTinyTask();

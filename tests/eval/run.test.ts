@@ -12,7 +12,7 @@ import { causalLMTrainable } from "../../src/train/causal-lm";
 import { Trainer } from "../../src/train/trainer";
 import { evaluateModel } from "../../src/eval/run";
 import { compareModels } from "../../src/eval/compare";
-import { cloneModel, fineTune } from "../../src/eval/finetune";
+import { cloneModel, fineTune } from "../../src/pipeline/finetune";
 import { classifyByLikelihood, scoreCompletions, scoreExamples } from "../../src/eval/likelihood";
 import { exactMatch, perplexity, tokenF1 } from "../../src/eval/metrics";
 

@@ -13,11 +13,11 @@ import { evalCommand } from "../../src/export/readme";
 import { run as evalCli } from "../../src/cli/eval";
 import { loadPretrained, saveModel } from "../../src/model/load";
 import { causalLMLoss } from "../../src/model/loss";
-import { loadAdapterInto } from "../../src/eval/adapters";
+import { loadAdapterInto } from "../../src/pipeline/adapters";
 import { evaluateModel } from "../../src/eval/run";
 import { QA_TEMPLATE } from "../../src/data/templates";
 import { padAndTruncate } from "../../src/tokenizer/pad";
-import { applyLora } from "../../src/lora";
+import { applyLora } from "../../src/pipeline/adapters";
 import type { Tokenizer } from "../../src/tokenizer/types";
 
 const MODEL_A = path.join(FIXTURES, "neox-tiny", "A");

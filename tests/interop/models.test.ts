@@ -10,7 +10,7 @@ import { FIXTURES, useTestBackend } from "../helpers/backend";
 import { loadPretrained, modelStateDict, saveModel } from "../../src/model/load";
 import { writeSafetensorsFile } from "../../src/model/safetensors";
 import type { GPTNeoXForCausalLM } from "../../src/model/gptneox";
-import { applyLora } from "../../src/lora";
+import { applyLora } from "../../src/pipeline/adapters";
 import { LoraModel } from "../../src/lora/model";
 import { assertNoLoadWarnings, hfStack, hfTool, maxAbsDiff, type HfStack } from "./helpers";
 

@@ -12,7 +12,7 @@ import {
   validateModelFolder,
   ModelCardError,
 } from "../../src/model/card";
-import { defaultModelDir } from "../../src/model/pretrained";
+import { defaultModelDir } from "../../src/pipeline/pretrained";
 
 // Synthetic numbers: the format under test, not a model's results.
 const GOOD = () => ({

@@ -16,7 +16,7 @@ import {
   modelFromTensors,
   readConfigFile,
 } from "../../src/model/load";
-import { loadConfig, loadModelMaybeTokenizer, loadTokenizerFrom } from "../../src/model/pretrained";
+import { loadConfig, loadModelMaybeTokenizer, loadTokenizerFrom } from "../../src/pipeline/pretrained";
 import { makeFifo, type TestFifo } from "../helpers/fifo";
 import {
   readFloat32Into,

@@ -17,7 +17,7 @@ import { run as score } from "../../src/cli/score";
 import { run as train } from "../../src/cli/train";
 import { run as evaluate } from "../../src/cli/eval";
 import { run as merge } from "../../src/cli/merge";
-import { loadModel, loadTokenizerFrom } from "../../src/model/pretrained";
+import { loadModel, loadTokenizerFrom } from "../../src/pipeline/pretrained";
 
 const ENV_KEYS = ["HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"] as const;
 const savedEnv: Record<string, string | undefined> = {};

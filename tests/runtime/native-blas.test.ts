@@ -27,7 +27,7 @@ import { globalNormSquared } from "../../src/train/grad";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
 import { generate } from "../../src/model/generate";
-import { applyLora } from "../../src/lora";
+import { applyLora } from "../../src/pipeline/adapters";
 import { Rng } from "../../src/runtime/seed";
 
 /** Native matmul on, or skip (fail when CI requires it). */

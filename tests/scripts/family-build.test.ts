@@ -16,7 +16,7 @@ import {
   parseFamilyArgs,
   type FamilyBuildResult,
 } from "../../scripts/lib/family-pretrain";
-import { loadModel } from "../../src/model/pretrained";
+import { loadModel } from "../../src/pipeline/pretrained";
 import { generate } from "../../src/model/generate";
 import { validateModelFolder } from "../../src/model/card";
 import { FAKE_SOURCES, makeFakeRoot } from "../corpus/helpers/fake-root";

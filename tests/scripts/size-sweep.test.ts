@@ -12,9 +12,9 @@ import { recordSweep } from "../../scripts/device/size-sweep";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
 import { saveModel } from "../../src/model/load";
-import { defaultModelDir } from "../../src/model/pretrained";
+import { defaultModelDir } from "../../src/pipeline/pretrained";
 import { loadSizeRecords, sizeFigure } from "../../src/eval/size-records";
-import { attachLora, parseLoraOption } from "../../src/eval/adapters";
+import { attachLora, parseLoraOption } from "../../src/pipeline/adapters";
 import { LoraModel } from "../../src/lora/model";
 
 test("record: every member × task evaluated on its test split, written as a valid size record; a missing folder is named", async () => {

@@ -24,7 +24,7 @@ import { Rng } from "../../runtime/seed";
 import { causalLMTrainable } from "../../train/causal-lm";
 import { Trainer } from "../../train/trainer";
 import type { TrainableModel } from "../../train/types";
-import { applyLora } from "../../lora";
+import { applyLora } from "../../pipeline/adapters";
 import { flopParams, machinePeak, weightBytesPerToken } from "./peak";
 import { peakRssMiB, summarize, timeRuns, type Summary } from "./stats";
 

@@ -6,11 +6,11 @@
  * the embedded model's build left out (every 40th document of its corpus; see the folder's datasheet).
  */
 import * as fs from "node:fs";
-import { dataDir } from "../data/datasets";
-import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import type { Tokenizer } from "../tokenizer/types";
-import { scoreExamples } from "../eval/likelihood";
-import { perplexity } from "../eval/metrics";
+import { dataDir } from "../../data/datasets";
+import type { GPTNeoXForCausalLM } from "../../model/gptneox";
+import type { Tokenizer } from "../../tokenizer/types";
+import { scoreExamples } from "../../eval/likelihood";
+import { perplexity } from "../../eval/metrics";
 
 /** One held-out passage and where it comes from. */
 export interface HeldOutPassage {

@@ -2,7 +2,7 @@
  * Child process of `measureStepMemoryInChild`: `node memory-child.js '<ChildSpec JSON>'` prints one JSON line
  * (a `StepMemory` with the process's peak RSS). Not for direct use.
  */
-import { initBackend } from "../runtime/backend";
+import { initBackend } from "../../runtime/backend";
 import { runChild, type ChildSpec } from "./memory";
 
 async function main(): Promise<void> {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { tasksFigure } from "../../src/course/figures";
-import type { Comparison } from "../../src/eval/compare";
+import { comparisonFigure, errorFigure, tasksFigure } from "../../../src/course/evaluate/figures";
+import type { Comparison } from "../../../src/eval/compare";
+import { errorTable } from "../../../src/eval/errors";
 
 const cmp = (metrics: [string, number, number][]) =>
   ({
@@ -25,4 +26,23 @@ test("tasksFigure: one bar pair per task and metric, missing metrics skipped, un
   assert.deepEqual((fig.data[1] as any).y, [0.5, 0.7, 0.8]);
   assert.throws(() => tasksFigure({ a: cmp([]) }, { a: ["perplexity"] }), /perplexity.*not a 0\.\.1 score/);
   assert.throws(() => tasksFigure({ a: cmp([]) }), /no metrics/);
+});
+
+test("figures of errors and comparisons are plain plotly objects", () => {
+  const tab = errorTable([
+    { prediction: "", reference: "x" },
+    { prediction: "x", reference: "x" },
+  ]);
+  const f = errorFigure({ base: tab, tuned: tab });
+  assert.equal(f.data.length, 2);
+  assert.deepEqual(
+    f.data[0].y,
+    tab.map((r) => r.count),
+  );
+  const c = comparisonFigure([
+    { metric: "exactMatch", base: 0, tuned: 0.5, change: 0.5 },
+    { metric: "perplexity", base: 9, tuned: 3, change: -6 },
+  ]);
+  assert.deepEqual(c.data[1].y, [0.5]); // perplexity left out by default
+  assert.doesNotThrow(() => JSON.stringify(f));
 });

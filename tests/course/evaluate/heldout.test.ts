@@ -1,10 +1,10 @@
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend } from "../helpers/backend";
-import { heldOutText, textPerplexity } from "../../src/course/heldout";
-import { loadModel, DEFAULT_MODEL } from "../../src/model/pretrained";
-import { readCorpus } from "../../scripts/lib/corpus";
+import { useTestBackend } from "../../helpers/backend";
+import { heldOutText, textPerplexity } from "../../../src/course/evaluate/heldout";
+import { loadModel, DEFAULT_MODEL } from "../../../src/pipeline/pretrained";
+import { readCorpus } from "../../../scripts/lib/corpus";
 
 before(async () => {
   await useTestBackend();

@@ -5,10 +5,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
-import { saveFineTuned } from "../../src/course/save";
+import { saveFineTuned } from "../../src/pipeline/save";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
-import { loadModel } from "../../src/model/pretrained";
+import { loadModel } from "../../src/pipeline/pretrained";
 import { trainByteLevelBPE } from "../../src/tokenizer/train-bpe";
 
 before(async () => {

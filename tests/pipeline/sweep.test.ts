@@ -1,11 +1,10 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { qaRecords, useTinyTask } from "./helpers/tiny-task";
+import { qaRecords, useTinyTask } from "../eval/helpers/tiny-task";
 import { QA_TEMPLATE } from "../../src/data/templates";
-import { dataSizeSweep, type SweepRow } from "../../src/eval/sweep";
-import { comparisonFigure, errorFigure, sweepFigure } from "../../src/eval/figures";
-import { errorTable } from "../../src/eval/errors";
+import { dataSizeSweep, type SweepRow } from "../../src/pipeline/sweep";
+import { sweepFigure } from "../../src/course/evaluate/figures";
 
 const t = useTinyTask();
 
@@ -67,25 +66,6 @@ test("dataSizeSweep: nested subsets of growing size, finite metrics, base model 
   assert.equal(one.data.length, 2);
   assert.throws(() => sweepFigure([]), /no rows/);
   assert.throws(() => sweepFigure(rows, { metrics: ["bogus" as any] }), /unknown metric/);
-});
-
-test("figures of errors and comparisons are plain plotly objects", () => {
-  const tab = errorTable([
-    { prediction: "", reference: "x" },
-    { prediction: "x", reference: "x" },
-  ]);
-  const f = errorFigure({ base: tab, tuned: tab });
-  assert.equal(f.data.length, 2);
-  assert.deepEqual(
-    f.data[0].y,
-    tab.map((r) => r.count),
-  );
-  const c = comparisonFigure([
-    { metric: "exactMatch", base: 0, tuned: 0.5, change: 0.5 },
-    { metric: "perplexity", base: 9, tuned: 3, change: -6 },
-  ]);
-  assert.deepEqual(c.data[1].y, [0.5]); // perplexity left out by default
-  assert.doesNotThrow(() => JSON.stringify(f));
 });
 
 test("dataSizeSweep refuses bad input", async () => {

@@ -11,7 +11,7 @@ import type { PromptTemplate } from "../data/templates";
 import { DEFAULT_SUBSET_FRACTIONS, nestedSubsets } from "../data/split";
 import type { StepInfo, TrainConfig } from "../train/config";
 import { cloneModel, fineTune } from "./finetune";
-import { evaluateModel, type EvalOptions, type ModelUnderTest } from "./run";
+import { evaluateModel, type EvalOptions, type ModelUnderTest } from "../eval/run";
 
 /** Options of `dataSizeSweep`, merged over `DEFAULT_SWEEP_OPTIONS`. */
 export interface SweepOptions {

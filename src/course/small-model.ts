@@ -5,6 +5,7 @@
  */
 import type { GPTNeoXConfig } from "../model/config";
 import { countParameters, PYTHIA_PRESETS } from "../model/presets";
+import type { PlotlyFigure } from "../types/figure";
 
 /** One row of the parameter table. */
 export interface ParameterRow {
@@ -84,7 +85,7 @@ export function familyPoints(extra: Record<string, number> = {}): FamilyPoint[] 
 export function familyFigure(
   extra: Record<string, number> = {},
   title = "Parameters: this model and the Pythia family (log scale)",
-): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+): PlotlyFigure {
   const pts = familyPoints(extra);
   const fmt = (p: number) => (p >= 1e9 ? `${(p / 1e9).toFixed(1)}B` : `${(p / 1e6).toFixed(p < 1e7 ? 1 : 0)}M`);
   const trace = (hl: boolean, name: string, color: string) => {

@@ -3,14 +3,12 @@
  * does not import the display layer): the LoRA picture, trainable parameters on a log scale, loss curves, and
  * memory bars.
  */
-import type { LoraCountRow } from "./counts";
+import type { LoraCountRow } from "../../lora/counts";
 import type { MemoryComparisonRow } from "./memory";
+import type { PlotlyFigure } from "../../types/figure";
 
-/** A plotly figure as plain JSON. */
-export interface LoraFigure {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+/** Notebook 06's figures are plain plotly figures (the one figure type, src/types/figure.ts). */
+export type LoraFigure = PlotlyFigure;
 
 const box = (x0: number, y0: number, x1: number, y1: number, fill: string, dash = "solid") => ({
   type: "rect",
@@ -45,7 +43,7 @@ const arrow = (x0: number, y0: number, x1: number, y1: number) => ({
  * @example
  * show(loraDiagram({ d: 512, r: 8 }));
  */
-export function loraDiagram(opts: { d?: number; r?: number } = {}): LoraFigure {
+export function loraDiagram(opts: { d?: number; r?: number } = {}): PlotlyFigure {
   const d = opts.d ?? 512;
   const r = opts.r ?? 8;
   const w = Math.max(0.15, (3 * r) / d); // A and B's thin side, to scale (at least visible)
@@ -91,7 +89,7 @@ export function loraDiagram(opts: { d?: number; r?: number } = {}): LoraFigure {
  * @example
  * show(loraCountsChart(loraCountTable(PYTHIA_PRESETS, [1, 8, 64])));
  */
-export function loraCountsChart(rows: readonly LoraCountRow[]): LoraFigure {
+export function loraCountsChart(rows: readonly LoraCountRow[]): PlotlyFigure {
   const models = [...new Set(rows.map((r) => r.model))];
   const ranks = [...new Set(rows.map((r) => r.r))];
   const data: Record<string, unknown>[] = [
@@ -132,7 +130,7 @@ export function loraCountsChart(rows: readonly LoraCountRow[]): LoraFigure {
 export function lossCurvesChart(
   runs: Record<string, readonly number[]>,
   title = "Training loss on the same data",
-): LoraFigure {
+): PlotlyFigure {
   return {
     data: Object.entries(runs).map(([name, ys]) => ({
       type: "scatter",
@@ -151,7 +149,7 @@ export function lossCurvesChart(
  * @example
  * show(memoryChart(compareWithSizing(cfg, [full, lora], { r: 8 })));
  */
-export function memoryChart(rows: readonly MemoryComparisonRow[]): LoraFigure {
+export function memoryChart(rows: readonly MemoryComparisonRow[]): PlotlyFigure {
   const mb = (b: number | null) => (b === null ? null : b / 1e6);
   const x = rows.map((r) => (r.mode === "full" ? "full fine-tuning" : "LoRA"));
   return {

@@ -4,10 +4,10 @@
  * inference). A benchmark, not a test: `tunebook bench` and notebook 06 call it and report the numbers.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { generate } from "../model/generate";
-import type { LoraConfig } from "./config";
-import { LoraModel } from "./model";
+import type { GPTNeoXForCausalLM } from "../../model/gptneox";
+import { generate } from "../../model/generate";
+import type { LoraConfig } from "../../lora/config";
+import { LoraModel } from "../../lora/model";
 
 export interface LoraLatencyOptions {
   promptIds: number[];

@@ -1,5 +1,5 @@
 /**
- * Which tasks want which model size — the course's qualitative view, as data and a figure.
+ * Notebook 05: which tasks want which model size — the course's qualitative view, as data and a figure.
  *
  * The course orders fine-tuning tasks by difficulty: reading tasks (classify, extract) take text in and
  * emit a few tokens; writing tasks (answer questions, write an email, write code) emit many tokens and
@@ -7,6 +7,7 @@
  * want bigger models. The parameter bands below place that ordering on a size axis for the figure: they
  * are this project's illustration of the course's qualitative view, NOT measurements or benchmarks.
  */
+import type { PlotlyFigure } from "../types/figure";
 
 export type TaskKind = "reading" | "writing" | "composed";
 
@@ -82,7 +83,7 @@ const KIND_COLOR: Record<TaskKind, string> = { reading: "#2ca02c", writing: "#1f
 export function taskPlacementChart(
   tasks: readonly TaskPlacement[] = TASK_PLACEMENT,
   marks: readonly { label: string; params: number }[] = [],
-): { data: Record<string, unknown>[]; layout: Record<string, unknown> } {
+): PlotlyFigure {
   const names = tasks.map((t) => `${t.task} (${t.kind})`);
   const data: Record<string, unknown>[] = (["reading", "writing", "composed"] as TaskKind[]).map((kind) => {
     const ts = tasks.filter((t) => t.kind === kind);

@@ -10,16 +10,16 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { GPTNeoXConfig } from "../model/config";
-import { GPTNeoXForCausalLM } from "../model/gptneox";
-import { loadPretrained } from "../model/load";
-import { Rng } from "../runtime/seed";
-import { causalLMTrainable } from "../train/causal-lm";
-import { Trainer } from "../train/trainer";
-import { estimateMemory, type SizingResult } from "../sizing";
-import { type LoraConfig, resolveLoraConfig } from "./config";
-import { LoraModel } from "./model";
-import { loraTrainable } from "./trainable";
+import type { GPTNeoXConfig } from "../../model/config";
+import { GPTNeoXForCausalLM } from "../../model/gptneox";
+import { loadPretrained } from "../../model/load";
+import { Rng } from "../../runtime/seed";
+import { causalLMTrainable } from "../../train/causal-lm";
+import { Trainer } from "../../train/trainer";
+import { estimateMemory, type SizingResult } from "../../sizing";
+import { type LoraConfig, resolveLoraConfig } from "../../lora/config";
+import { LoraModel } from "../../lora/model";
+import { loraTrainable } from "../../lora/trainable";
 
 /** What to measure. */
 export interface StepMemoryOptions {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { parameterRows, familyPoints, familyFigure } from "../../src/course/parameters";
+import { parameterRows, familyPoints, familyFigure } from "../../src/course/small-model";
 import { getPreset, countParameters } from "../../src/model/presets";
 import { makeConfig } from "../../src/model/config";
 

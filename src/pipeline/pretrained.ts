@@ -11,10 +11,10 @@ import { checkRevision } from "../hub/cache";
 import type { ProgressCallback } from "../hub";
 import { loadTokenizer } from "../tokenizer";
 import type { Tokenizer } from "../tokenizer";
-import { type GPTNeoXConfig, configFromHF } from "./config";
-import type { GPTNeoXForCausalLM } from "./gptneox";
-import { findPreset } from "./presets";
-import { loadPretrained } from "./load";
+import { type GPTNeoXConfig, configFromHF } from "../model/config";
+import type { GPTNeoXForCausalLM } from "../model/gptneox";
+import { findPreset } from "../model/presets";
+import { loadPretrained } from "../model/load";
 import { assertRegularFile, describeFileKind, FileAccessError, readRegularFileSync } from "../runtime/files";
 
 /** The tokenizer files a model folder may hold; any that exists must be a regular file (a FIFO would block the read). */

@@ -1,16 +1,14 @@
 /**
- * Plotly figures of evaluation results as plain `{data, layout}` objects (no display import: hand them to
- * `show()` in a notebook, or write them as JSON).
+ * Notebook 04's figures of evaluation results, as plain plotly figures for `show()`: the data-size sweep,
+ * error categories, base vs fine-tuned metrics, and several tasks' comparisons in one chart.
  */
-import type { ErrorCount } from "./errors";
-import type { MetricComparison } from "./compare";
-import type { SweepRow } from "./sweep";
+import type { Comparison, MetricComparison } from "../../eval/compare";
+import type { ErrorCount } from "../../eval/errors";
+import type { SweepRow } from "../../pipeline/sweep";
+import type { PlotlyFigure } from "../../types/figure";
 
-/** A plotly figure: traces and a layout (structurally the same as display's `PlotlyFigure`). */
-export interface EvalFigure {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+/** Notebook 04's figures are plain plotly figures (the one figure type, src/types/figure.ts). */
+export type EvalFigure = PlotlyFigure;
 
 /** Metrics a sweep row can be plotted by. */
 export type SweepMetric = "exactMatch" | "f1" | "accuracy" | "perplexity" | "evalLoss" | "trainLoss";
@@ -34,7 +32,7 @@ const LABELS: Record<SweepMetric, string> = {
 export function sweepFigure(
   rows: readonly SweepRow[],
   options: { metrics?: SweepMetric[]; title?: string; baseline?: number; baselineName?: string } = {},
-): EvalFigure {
+): PlotlyFigure {
   if (rows.length === 0) throw new Error("sweepFigure: no rows");
   const hasAcc = rows.some((r) => typeof r.accuracy === "number");
   const metrics =
@@ -100,7 +98,7 @@ export function sweepFigure(
 export function errorFigure(
   tables: readonly ErrorCount[] | Record<string, readonly ErrorCount[]>,
   title = "Error categories",
-): EvalFigure {
+): PlotlyFigure {
   const named: Record<string, readonly ErrorCount[]> = Array.isArray(tables)
     ? { predictions: tables as readonly ErrorCount[] }
     : (tables as Record<string, readonly ErrorCount[]>);
@@ -129,7 +127,7 @@ export function errorFigure(
 export function comparisonFigure(
   metrics: readonly MetricComparison[],
   options: { metrics?: string[]; title?: string } = {},
-): EvalFigure {
+): PlotlyFigure {
   const keep = options.metrics ?? ["exactMatch", "f1", "accuracy"];
   const rows = metrics.filter((m) => keep.includes(m.metric));
   const names = rows.map((r) => LABELS[r.metric as SweepMetric] ?? r.metric);
@@ -142,6 +140,52 @@ export function comparisonFigure(
       title: { text: options.title ?? "Base vs fine-tuned" },
       barmode: "group",
       yaxis: { title: { text: "score" }, rangemode: "tozero" },
+    },
+  };
+}
+
+const SCORE_NAMES: Record<string, string> = { exactMatch: "exact match", f1: "token F1", accuracy: "accuracy" };
+
+/**
+ * Several tasks' base-vs-fine-tuned comparisons in one grouped bar chart (scores on 0..1: exact match, token
+ * F1, accuracy): one bar pair (base, fine-tuned) per task and metric.
+ * @example
+ * show(tasksFigure({ extraction: cmpA, spam: cmpB }, { spam: ["accuracy"] }));
+ */
+export function tasksFigure(
+  comparisons: Record<string, Comparison>,
+  metricsByTask: Record<string, string[]> = {},
+  title = "Base vs fine-tuned, by task",
+): PlotlyFigure {
+  const x: string[] = [];
+  const base: number[] = [];
+  const tuned: number[] = [];
+  for (const [task, cmp] of Object.entries(comparisons)) {
+    const wanted = metricsByTask[task] ?? ["exactMatch", "f1", "accuracy"];
+    for (const name of wanted) {
+      if (!(name in SCORE_NAMES))
+        throw new Error(
+          `tasksFigure: metric ${JSON.stringify(name)} of task ${JSON.stringify(task)} is not a 0..1 score (use one of ${Object.keys(SCORE_NAMES).join(", ")})`,
+        );
+      const m = cmp.metrics.find((r) => r.metric === name);
+      if (!m) continue; // e.g. accuracy of a task without labels
+      x.push(`${task}: ${SCORE_NAMES[name]}`);
+      base.push(m.base);
+      tuned.push(m.tuned);
+    }
+  }
+  if (x.length === 0) throw new Error("tasksFigure: no metrics to plot");
+  return {
+    data: [
+      { type: "bar", name: "base", x, y: base },
+      { type: "bar", name: "fine-tuned", x, y: tuned },
+    ],
+    layout: {
+      title: { text: title },
+      barmode: "group",
+      yaxis: { title: { text: "score (0–1)" }, range: [0, 1] },
+      legend: { orientation: "h" },
+      height: 420,
     },
   };
 }

@@ -3,9 +3,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadTask } from "../../src/eval/task";
+import { loadTask } from "../../src/pipeline/task";
 import { dataDir } from "../../src/data/datasets";
-import { writeJsonlFile } from "./helpers/tiny-task";
+import { writeJsonlFile } from "../eval/helpers/tiny-task";
 
 let dir: string;
 before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-task-"))));

@@ -3,14 +3,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { useTestBackend } from "../helpers/backend";
-import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
-import { makeConfig } from "../../src/model/config";
-import { Linear } from "../../src/model/layers";
-import { measureStepMemory, measureStepMemoryInChild, compareWithSizing } from "../../src/lora/memory";
-import { benchLoraLatency } from "../../src/lora/bench";
-import { loraParameterCount } from "../../src/lora/counts";
-import { LoraModel } from "../../src/lora/model";
+import { useTestBackend } from "../../helpers/backend";
+import { GPTNeoXForCausalLM } from "../../../src/model/gptneox";
+import { makeConfig } from "../../../src/model/config";
+import { Linear } from "../../../src/model/layers";
+import { measureStepMemory, measureStepMemoryInChild, compareWithSizing } from "../../../src/course/lora/memory";
+import { benchLoraLatency } from "../../../src/course/lora/bench";
+import { loraParameterCount } from "../../../src/lora/counts";
+import { LoraModel } from "../../../src/lora/model";
 
 const CFG = makeConfig({
   hiddenSize: 64,

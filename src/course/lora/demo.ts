@@ -4,18 +4,18 @@
  * asked the same question on one shared base).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { Linear } from "../model/layers";
-import { loadPretrained } from "../model/load";
-import type { Tokenizer } from "../tokenizer";
-import { causalLMTrainable } from "../train/causal-lm";
-import type { TrainConfig, TrainSummary } from "../train/config";
-import { train } from "../train/trainer";
-import type { TokenizedExample } from "../types/example";
-import { type LoraConfig, LoraError } from "./config";
-import { type AdapterSelection, LoraModel } from "./model";
-import { generateWithAdapter } from "./serve";
-import { loraTrainable } from "./trainable";
+import type { GPTNeoXForCausalLM } from "../../model/gptneox";
+import { Linear } from "../../model/layers";
+import { loadPretrained } from "../../model/load";
+import type { Tokenizer } from "../../tokenizer";
+import { causalLMTrainable } from "../../train/causal-lm";
+import type { TrainConfig, TrainSummary } from "../../train/config";
+import { train } from "../../train/trainer";
+import type { TokenizedExample } from "../../types/example";
+import { type LoraConfig, LoraError } from "../../lora/config";
+import { type AdapterSelection, LoraModel } from "../../lora/model";
+import { generateWithAdapter } from "../../lora/serve";
+import { loraTrainable } from "../../lora/trainable";
 
 /** Two customers' question/answer pairs: the same questions, each customer's own answers. */
 export const CUSTOMER_DEMO: Readonly<Record<string, readonly { q: string; a: string }[]>> = Object.freeze({
