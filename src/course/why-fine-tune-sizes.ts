@@ -73,8 +73,8 @@ export function modelSizeRows(
       "weights (fp16)": formatGiB(2 * params),
       "full fine-tuning (AdamW)": formatGiB(train.totalBytes),
       "LoRA (rank 8)": formatGiB(lora.totalBytes),
-      [`full fine-tuning fits a ${gpu.name}`]: yes(train.gpu?.fits),
-      [`LoRA fits a ${gpu.name}`]: yes(lora.gpu?.fits),
+      [`full fine-tuning fits one ${gpu.name}`]: yes(train.gpu?.fits),
+      [`LoRA fits one ${gpu.name}`]: yes(lora.gpu?.fits),
     };
   });
 }

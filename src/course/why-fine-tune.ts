@@ -209,7 +209,7 @@ export interface PromptingRow {
   accuracy: string;
   "answers with a label": string;
   "accuracy (generated)": string;
-  seconds: string;
+  "scoring seconds": string;
 }
 
 /** One condition of the comparison: its evaluation, and what it cost. */
@@ -243,7 +243,7 @@ export function promptingRows(results: readonly PromptingResult[]): PromptingRow
     accuracy: percent(x.result.metrics.accuracy),
     "answers with a label": percent(labelledShare(x.result)),
     "accuracy (generated)": percent(x.result.metrics.accuracyGeneration),
-    seconds: x.result.seconds.toFixed(1),
+    "scoring seconds": x.result.seconds.toFixed(1),
   }));
 }
 
@@ -321,8 +321,18 @@ export function promptingSummary(results: readonly PromptingResult[]): string {
     (r) =>
       `- **${r.method}**: accuracy ${percent(acc(r))} (${vs(r)}); the generated text names a label ${percent(labelledShare(r.result))} of the time`,
   );
+  const zero = results.find((r) => r.shots === 0 && r.trainedExamples === 0);
+  const few = results.find((r) => r.shots > 0 && r.trainedExamples === 0);
+  let format = "";
+  if (zero && few) {
+    const [a, b] = [labelledShare(zero.result), labelledShare(few.result)];
+    format =
+      b > a
+        ? ` The examples in the prompt taught the answer format: the written answers name a label ${percent(b)} of the time instead of ${percent(a)}.`
+        : ` The examples in the prompt did not teach this model the answer format: its written answers name a label ${percent(b)} of the time (zero-shot: ${percent(a)}).`;
+  }
   return (
     `On ${results[0].result.metrics.count} held-out inputs, always answering "${results[0].result.metrics.majorityLabel}" scores ${percent(maj)}:\n\n` +
-    `${lines.join("\n")}\n\nBest here: **${best.method}**.`
+    `${lines.join("\n")}\n\nBest here: **${best.method}**.${format}`
   );
 }

@@ -135,6 +135,7 @@ test("zero-shot, few-shot and fine-tuned results become rows, a chart and a summ
   const md = promptingSummary(results);
   assert.match(md, /On 6 held-out inputs, always answering "(bad|good)" scores/);
   assert.match(md, /Best here: \*\*(zero-shot|few-shot)\*\*/);
+  assert.match(md, /The examples in the prompt (taught|did not teach this model) the answer format/);
   assert.throws(() => promptingSummary([]), /no results/);
 });
 
