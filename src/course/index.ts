@@ -29,13 +29,11 @@ export {
   fewShotTemplate,
   promptingSetup,
   cardRecipe,
-  labelledShare,
-  promptingRows,
-  promptingFigure,
-  promptingSummary,
   DEFAULT_PROMPTING_OPTIONS,
 } from "./why-fine-tune";
-export type { PromptingOptions, PromptingSetup, PromptingResult, PromptingRow } from "./why-fine-tune";
+export type { PromptingOptions, PromptingSetup } from "./why-fine-tune";
+export { labelledShare, promptingRows, promptingFigure, promptingSummary } from "./why-fine-tune-results";
+export type { PromptingResult, PromptingRow } from "./why-fine-tune-results";
 export { courseLoopSvg, courseLoopFigure, COURSE_LOOP, LOOP_TOOLS } from "./why-fine-tune-loop";
 export type { LoopStep } from "./why-fine-tune-loop";
 export {

@@ -13,12 +13,14 @@ import {
   fewShotTemplate,
   promptingSetup,
   cardRecipe,
+} from "../../src/course/why-fine-tune";
+import {
   labelledShare,
   promptingRows,
   promptingFigure,
   promptingSummary,
   type PromptingResult,
-} from "../../src/course/why-fine-tune";
+} from "../../src/course/why-fine-tune-results";
 import { courseLoopSvg, courseLoopFigure, COURSE_LOOP, LOOP_TOOLS } from "../../src/course/why-fine-tune-loop";
 import {
   excerpt,
