@@ -627,5 +627,45 @@ export type {
 } from "./course";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./course";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./course";
+// notebook 00 (why and when to fine-tune): the loop figure, prompting vs fine-tuning, data samples, model sizes
+export {
+  clipText,
+  pickDemonstrations,
+  fewShotTemplate,
+  promptingSetup,
+  cardRecipe,
+  labelledShare,
+  promptingRows,
+  promptingFigure,
+  promptingSummary,
+  DEFAULT_PROMPTING_OPTIONS,
+  courseLoopSvg,
+  courseLoopFigure,
+  COURSE_LOOP,
+  LOOP_TOOLS,
+  excerpt,
+  passageRows,
+  pairRows,
+  fineTuningSize,
+  pretrainingRecord,
+  dataSizeRows,
+  modelSizeRows,
+  ADVICE_SIZES,
+  DEFAULT_MODEL_SIZE_OPTIONS,
+} from "./course";
+export type {
+  PromptingOptions,
+  PromptingSetup,
+  PromptingResult,
+  PromptingRow,
+  LoopStep,
+  PassageRow,
+  PairRow,
+  FineTuningSize,
+  PretrainingRecord,
+  DataSizeRow,
+  ModelSizeOptions,
+  ModelSizeRow,
+} from "./course";
 export { confusionMatrix, confusionFromRecords, confusionFigure } from "./eval";
 export type { ConfusionMatrix } from "./eval";

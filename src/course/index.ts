@@ -4,6 +4,10 @@
  * 03 and 04 `monitor.ts` (the live training monitor) and `rows.ts` (before/after and metric rows); 04
  * `evaluate/` (figures, held-out text perplexity); 05 `gpu-scaling.ts` (which tasks want which size); 06 `lora/`
  * (the customer demo, figures, memory and latency measurements); 07 `sizing.ts` (the course's compute table).
+ * Helpers the course notebooks call so that their cells only configure, call and show: parameter tables and
+ * the Pythia family chart (03), the live training monitor (03, 04), before/after and metric rows (03, 04),
+ * saving a fine-tuned model with its tokenizer (03), and notebook 00's loop figure, prompting-vs-fine-tuning
+ * comparison, data samples and model-size table.
  */
 export { parameterRows, familyPoints, familyFigure } from "./small-model";
 export type { ParameterRow, FamilyPoint } from "./small-model";
@@ -43,3 +47,27 @@ export {
 export type { RunResult, MergeCheck } from "./lora/demo";
 export { COURSE_TABLE, courseTableCheck, courseTableRows } from "./sizing";
 export type { CourseRow, CourseCheckRow } from "./sizing";
+export {
+  clipText,
+  pickDemonstrations,
+  fewShotTemplate,
+  promptingSetup,
+  cardRecipe,
+  DEFAULT_PROMPTING_OPTIONS,
+} from "./why-fine-tune/setup";
+export type { PromptingOptions, PromptingSetup } from "./why-fine-tune/setup";
+export { labelledShare, promptingRows, promptingFigure, promptingSummary } from "./why-fine-tune/results";
+export type { PromptingResult, PromptingRow } from "./why-fine-tune/results";
+export { courseLoopSvg, courseLoopFigure, COURSE_LOOP, LOOP_TOOLS } from "./why-fine-tune/loop";
+export type { LoopStep } from "./why-fine-tune/loop";
+export {
+  excerpt,
+  passageRows,
+  pairRows,
+  fineTuningSize,
+  pretrainingRecord,
+  dataSizeRows,
+} from "./why-fine-tune/data";
+export type { PassageRow, PairRow, FineTuningSize, PretrainingRecord, DataSizeRow } from "./why-fine-tune/data";
+export { modelSizeRows, ADVICE_SIZES, DEFAULT_MODEL_SIZE_OPTIONS } from "./why-fine-tune/sizes";
+export type { ModelSizeOptions, ModelSizeRow } from "./why-fine-tune/sizes";
