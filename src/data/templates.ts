@@ -114,7 +114,13 @@ export function stringTemplate(
   };
 }
 
-/** The course's Q&A template: `### Question:` … `### Answer:`. */
+/**
+ * The course's Q&A template: `### Question:` … `### Answer:`.
+ *
+ * @example
+ * QA_TEMPLATE.render({ question: "What is LoRA?", answer: "A low-rank adapter." });
+ * // { prompt: "### Question:\nWhat is LoRA?\n\n### Answer:\n", completion: "A low-rank adapter." }
+ */
 export const QA_TEMPLATE: PromptTemplate = stringTemplate("### Question:\n{question}\n\n### Answer:\n", "answer", {
   name: "qa",
   schema: "qa",
@@ -131,8 +137,13 @@ const withInput = stringTemplate(ALPACA_WITH_INPUT, "output", { name: "instructi
 const noInput = stringTemplate(ALPACA_NO_INPUT, "output", { name: "instruction", schema: "instruction" });
 const hasInput = (r: Record<string, unknown>) => typeof r.input === "string" && r.input.trim() !== "";
 
-/** Alpaca-style instruction template: with an `### Input:` section when the record has a non-empty `input`,
- * without one otherwise. */
+/**
+ * Alpaca-style instruction template: with an `### Input:` section when the record has a non-empty `input`,
+ * without one otherwise.
+ *
+ * @example
+ * INSTRUCTION_TEMPLATE.render({ instruction: "Summarise.", input: "Long text…", output: "Short." }).prompt;
+ */
 export const INSTRUCTION_TEMPLATE: PromptTemplate = {
   name: "instruction",
   schema: "instruction",

@@ -28,7 +28,12 @@ export interface LoraConfig {
   baseModelNameOrPath: string | null;
 }
 
-/** PEFT's defaults, with GPT-NeoX's default target (PEFT's mapping for `gpt_neox` is `query_key_value`). */
+/**
+ * PEFT's defaults, with GPT-NeoX's default target (PEFT's mapping for `gpt_neox` is `query_key_value`).
+ *
+ * @example
+ * const cfg = { ...DEFAULT_LORA_CONFIG, r: 16, alpha: 32 };   // options merged over the defaults
+ */
 export const DEFAULT_LORA_CONFIG: LoraConfig = {
   r: 8,
   alpha: 8,

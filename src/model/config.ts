@@ -305,7 +305,13 @@ export function configToHF(cfg: GPTNeoXConfig): Record<string, unknown> {
   };
 }
 
-/** A full config from a partial one, merged over the defaults and validated. */
+/**
+ * A full config from a partial one, merged over the defaults and validated.
+ *
+ * @example
+ * const tiny = makeConfig({ vocabSize: 512, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4 });
+ * const model = new GPTNeoXForCausalLM(tiny);   // a randomly initialised model for experiments and tests
+ */
 export function makeConfig(partial: Partial<GPTNeoXConfig> = {}): GPTNeoXConfig {
   const cfg = { ...DEFAULT_GPTNEOX_CONFIG, ...partial };
   validateConfig(cfg);

@@ -26,6 +26,10 @@ function pythia(
  * Pythia presets by short name (parameter totals from `countParameters`, which match the Hub):
  * 14m 14,067,712 · 31m 30,494,720 · 70m 70,426,624 · 160m 162,322,944 · 410m 405,334,016 ·
  * 1b 1,011,781,632 · 1.4b 1,414,647,808 · 2.8b 2,775,208,960 · 6.9b 6,857,302,016 · 12b 11,846,072,320.
+ *
+ * @example
+ * Object.keys(PYTHIA_PRESETS);                              // ["pythia-14m", "pythia-31m", "pythia-70m", ...]
+ * countParameters(PYTHIA_PRESETS["pythia-70m"]).total;      // 70426624
  */
 export const PYTHIA_PRESETS: Readonly<Record<string, GPTNeoXConfig>> = Object.freeze({
   "pythia-14m": pythia(128, 6, 4),

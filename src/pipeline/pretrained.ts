@@ -33,9 +33,19 @@ function checkTokenizerFiles(dir: string): void {
   }
 }
 
-/** The name that selects the embedded default model. */
+/**
+ * The name that selects the embedded default model (shipped in `data/default-model/`, works offline).
+ *
+ * @example
+ * const { model, tokenizer } = await loadModel(DEFAULT_MODEL);
+ */
 export const DEFAULT_MODEL = "default";
-/** The course's real model, used when the hub is reachable. */
+/**
+ * The course's real model, used when the hub is reachable.
+ *
+ * @example
+ * const id = courseModelId();   // PYTHIA_70M when the hub answers, DEFAULT_MODEL offline
+ */
 export const PYTHIA_70M = "EleutherAI/pythia-70m";
 
 /** `data/default-model/` inside the installed package (works from src/ under tsx and from dist/). */
@@ -114,7 +124,13 @@ export async function loadModelMaybeTokenizer(
   return { model, tokenizer, dir, name: idOrPath };
 }
 
-/** Load only a tokenizer: a tokenizer.json file, a folder, "default", or a repo id. */
+/**
+ * Load only a tokenizer: a tokenizer.json file, a folder, "default", or a repo id.
+ *
+ * @example
+ * const tok = await loadTokenizerFrom("default");   // or "EleutherAI/pythia-70m" (downloaded once, then cached)
+ * tok.encode("Hello world");                         // token ids
+ */
 export async function loadTokenizerFrom(idOrPath: string, opts: LoadModelOptions = {}): Promise<Tokenizer> {
   if (idOrPath === DEFAULT_MODEL) return loadTokenizer(defaultModelDir());
   if (fs.existsSync(idOrPath)) {

@@ -88,7 +88,13 @@ export function extrapolate(fit: PowerLawFit, xs: readonly number[]): Extrapolat
   return xs.map((x) => ({ x, y: predictPowerLaw(fit, x), extrapolated: x < fit.xMin * 0.999 || x > fit.xMax * 1.001 }));
 }
 
-/** The fit of step time against parameter count from measured rows (rows without a time are left out). */
+/**
+ * The fit of step time against parameter count from measured rows (rows without a time are left out).
+ *
+ * @example
+ * const fit = fitStepTime((await measureScaling({ sizes: ["14m", "31m", "70m"] })).rows);
+ * extrapolate(fit, [4.05e8]);   // seconds per step at pythia-410m, marked as extrapolated
+ */
 export function fitStepTime(rows: readonly { params: number | null; stepSeconds: number | null }[]): PowerLawFit {
   const pts = rows
     .filter((r) => r.params && r.stepSeconds)

@@ -69,6 +69,13 @@ export interface TrainConfig {
   divergence: DivergenceConfig;
 }
 
+/**
+ * The trainer's defaults: Hugging Face `TrainingArguments`' where one exists (each field says whose).
+ * Pass only what you change; it is merged over these.
+ *
+ * @example
+ * const cfg = { ...DEFAULT_TRAIN_CONFIG, lr: 1e-3, numSteps: 200, batchSize: 8 };
+ */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   lr: 5e-5, // HF TrainingArguments.learning_rate
   numSteps: 100,

@@ -61,6 +61,10 @@ const fmt = (x: number) =>
  * Training diverged: the loss or gradient norm is NaN/Infinity, the loss exploded (see divergence.ts), or the
  * weights stopped being finite. Its message is one line: the step, the loss, the cause and the last good
  * checkpoint (whose weights are finite), which `lastCheckpoint` also holds.
+ *
+ * @example
+ * try { await train(trainable, examples, { lr: 1 }); }
+ * catch (e) { if (e instanceof TrainingDivergedError) console.log(e.message, e.lastCheckpoint); }
  */
 export class TrainingDivergedError extends Error {
   override name = "TrainingDivergedError";

@@ -80,6 +80,8 @@ export interface TrainerHooks {
 const now = () => performance.now();
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
+export { TrainingDivergedError, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION };
+
 /**
  * A training run over one model and one data set.
  * @example
@@ -88,8 +90,6 @@ const nextTick = () => new Promise<void>((r) => setImmediate(r));
  * const summary = await trainer.train();
  * trainer.dispose();   // frees the optimizer state (the model is yours)
  */
-export { TrainingDivergedError, TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION };
-
 export class Trainer {
   readonly config: TrainConfig;
   readonly optimizer: Optimizer;
