@@ -75,3 +75,52 @@ export {
 export type { Dataset, DatasetInfo } from "./datasets";
 export { parseEmail, header as emailHeader, decodeEncodedWords, htmlToText, truncateWords } from "./email";
 export type { ParsedEmail } from "./email";
+export {
+  expandPairs,
+  questionsFromSections,
+  PARAPHRASE_TEMPLATES,
+  QUESTION_TYPES,
+  DEFAULT_EXPAND,
+  sectionsFromMarkdown,
+  splitSentences,
+  OpenAIGenerator,
+  openAIGeneratorFromEnv,
+  DEFAULT_OPENAI_GENERATION,
+  RateLimiter,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  answerWithModel,
+  pairsWithModel,
+  parseGeneratedPair,
+  DEFAULT_PAIRS_WITH_MODEL,
+  splitByGroup,
+  sourceGroup,
+  GeneratorError,
+} from "./generate";
+export type {
+  QAPair,
+  Section,
+  Provenance,
+  Generator,
+  Generation,
+  GenerationOptions,
+  GeneratorErrorCode,
+  OpenAIGeneratorOptions,
+  OpenAIStats,
+  RateLimitOptions,
+  RetryOptions,
+  ExpandOptions,
+  ParaphraseTemplate,
+  QuestionType,
+  MarkdownSectionOptions,
+  AnswerWithModelOptions,
+  PairsWithModelOptions,
+  RejectedGeneration,
+  GroupSplitOptions,
+} from "./generate";
+export { dedup, normalizeText, shingles, jaccard, DEFAULT_DEDUP } from "./dedup";
+export type { DedupOptions, DedupResult, DuplicateRecord } from "./dedup";
+export { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS, DEFAULT_FILTERS } from "./filters";
+export type { FilterOptions, FilterResult, DroppedItem, FilterReason, CustomFilter } from "./filters";
+export type { TokenizedExample } from "../types/example";

@@ -25,3 +25,5 @@ export type { ResolveModelOptions } from "./model";
 export { textProgress, progressLine, formatBytes, DEFAULT_TEXT_PROGRESS } from "./progress";
 export type { TextProgressOptions } from "./progress";
 export { repoFolderName } from "./cache";
+export { environmentReport, formatEnvironment } from "./environment";
+export type { EnvironmentReport, EnvironmentOptions } from "./environment";
