@@ -576,7 +576,7 @@ export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./bench/workloads";
 export { benchLines, formatTable, METRICS } from "./bench/report";
 export { machinePeak } from "./bench/peak";
 export { withTransposedWeights } from "./model/layers";
-export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
+export { startThreadedWasm, WASM_THREADS_ENV } from "./kernels/wasm-threads";
 export {
   nativeBlasStatus,
   nativeMatMulActive,
@@ -584,9 +584,9 @@ export {
   installNativeMatMul,
   uninstallNativeMatMul,
   BLAS_ENV,
-} from "./runtime/native-blas";
-export type { NativeBlasStatus } from "./runtime/native-blas";
-export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
+} from "./kernels/native-blas";
+export type { NativeBlasStatus } from "./kernels/native-blas";
+export { heapWorkerStats, HEAP_WORKERS_ENV } from "./kernels/heap-workers";
 
 // course helpers used by notebooks 03 and 04 (tables, figures, the live training monitor, saving a run)
 export {

@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Linear, LinearLike } from "../model/layers";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { nativeMatMulActive } from "../kernels/native-blas";
 import { Rng, deriveSeed } from "../runtime/seed";
 import { type LoraConfig, LoraError, loraScaling } from "./config";
 
@@ -294,7 +294,7 @@ const TRANSPOSED: LoraLayout = {
 };
 
 /**
- * With a native BLAS behind the wasm matmul (src/runtime/native-blas.ts) transposed operands are BLAS flags:
+ * With a native BLAS behind the wasm matmul (src/kernels/native-blas.ts) transposed operands are BLAS flags:
  * row-major `[N, ·]` throughout, no transpose op.
  */
 const ROW_MAJOR: LoraLayout = {

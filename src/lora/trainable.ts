@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { type DenseWeights, gradientDepth, Linear, type LinearLike } from "../model/layers";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { nativeMatMulActive } from "../kernels/native-blas";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
 import { LoraModel } from "./model";

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { nativeMatMulActive } from "../kernels/native-blas";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
 import {

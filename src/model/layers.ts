@@ -8,12 +8,12 @@
  * `Linear`'s forward and backward passes are explicit `tf.transpose` + plain `tf.matMul` (`(W·xᵀ)ᵀ` beat
  * `x·Wᵀ` at every size tried: 19 ms vs 190 ms for one token through a 50304×512 head), and the embedding's weight
  * gradient is a `tf.scatterND` (which sums the rows of repeated ids). When the wasm backend's matmuls run on a
- * native BLAS (src/runtime/native-blas.ts) transposed operands are free, and `Linear` uses them instead
+ * native BLAS (src/kernels/native-blas.ts) transposed operands are free, and `Linear` uses them instead
  * (`nativeMatMulActive()`): no transpose ops at all.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError, HIDDEN_ACTS, type HiddenAct } from "./config";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { nativeMatMulActive } from "../kernels/native-blas";
 
 /** What a block calls on a dense layer: LoRA wraps a `Linear` by putting another `LinearLike` in its place. */
 export interface LinearLike {
@@ -89,7 +89,7 @@ export function colSum(x: tf.Tensor): tf.Tensor1D {
 }
 
 /**
- * The same two layers when the wasm backend's matmuls run on a native BLAS (src/runtime/native-blas.ts): there a
+ * The same two layers when the wasm backend's matmuls run on a native BLAS (src/kernels/native-blas.ts): there a
  * transposed operand is a BLAS flag and costs nothing, so no transpose op is made at all (`x·Wᵀ` forward,
  * `dyᵀ·x` for dW).
  */

@@ -18,7 +18,7 @@ import {
   type SafeTensorInfo,
   type SafetensorsDType,
 } from "./safetensors";
-import { heapView } from "../runtime/wasm-heap";
+import { heapView } from "../kernels/wasm-heap";
 import { writeFileAtomic } from "../runtime/atomic";
 import { FileAccessError, readRegularFileSync } from "../runtime/files";
 

@@ -6,8 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { gradientDepth } from "./layers";
-import { matMulAccumulate, nativeMatMulActive } from "../runtime/native-blas";
-import { heapView, soleOwner } from "../runtime/wasm-heap";
+import { matMulAccumulate, nativeMatMulActive } from "../kernels/native-blas";
+import { heapView, soleOwner } from "../kernels/wasm-heap";
 
 /** Label value the loss skips (PyTorch / Hugging Face convention). */
 export const IGNORE_INDEX = -100;

@@ -8,7 +8,7 @@
  * Reference: `GPTNeoXRotaryEmbedding` and `apply_rotary_pos_emb` in transformers' `modeling_gpt_neox.py`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { nativeMatMulActive } from "../kernels/native-blas";
 
 const f32 = Math.fround;
 
@@ -100,7 +100,7 @@ function rotateHalfMatrix(d: number, rotaryDims: number): Float32Array {
 
 /**
  * The same rotation as one matmul and two products, for when matmuls run on a native BLAS
- * (src/runtime/native-blas.ts): `x·cos' + (x·R)·sin'` with `cos' = [cos, cos, 1]`, `sin' = [sin, sin, 0]` over
+ * (src/kernels/native-blas.ts): `x·cos' + (x·R)·sin'` with `cos' = [cos, cos, 1]`, `sin' = [sin, sin, 0]` over
  * the head dims and `R` the rotate-half matrix. No split or concat of the `[B, H, T, D]` activations — tfjs-wasm's
  * SplitV/Concat on them cost ≈ 0.17 s of a pythia-70m training step at 8 × 128, the `[B·H·T, D]·[D, D]` product
  * ≈ 1 ms on the BLAS. Values equal the split form's up to float32 rounding of the added zeros.

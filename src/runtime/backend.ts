@@ -11,8 +11,8 @@
  * override aliases it), so a native backend counts only if it registered a `tensorflow` backend factory.
  */
 import * as tf from "@tensorflow/tfjs";
-import { defaultWasmThreads, startThreadedWasm } from "./wasm-threads";
-import { installNativeMatMul } from "./native-blas";
+import { defaultWasmThreads, startThreadedWasm } from "../kernels/wasm-threads";
+import { installNativeMatMul } from "../kernels/native-blas";
 
 /** The backends tunebook knows, best first. */
 export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;

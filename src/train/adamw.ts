@@ -11,8 +11,8 @@
  * State per parameter: `<name>.exp_avg` (m) and `<name>.exp_avg_sq` (v), the names PyTorch uses.
  */
 import * as tf from "@tensorflow/tfjs";
-import { registerHeapKernel, runSplit } from "../runtime/heap-workers";
-import { heapView, soleOwner } from "../runtime/wasm-heap";
+import { registerHeapKernel, runSplit } from "../kernels/heap-workers";
+import { heapView, soleOwner } from "../kernels/wasm-heap";
 import { BaseOptimizer, DEFAULT_NO_DECAY_PATTERN } from "./optimizer";
 
 export interface AdamWOptions {
@@ -51,7 +51,7 @@ interface FusedStep {
 /**
  * AdamW on elements [start, end) of p, m, v, g and the new parameter at byte `o` of the wasm heap (`a`: β1, β2, ε,
  * step size, 1/√(1 − β2^t), decay factor, gradient scale). m and v are updated in place. Self-contained: its
- * source is what the heap workers run on their slices (src/runtime/heap-workers.ts).
+ * source is what the heap workers run on their slices (src/kernels/heap-workers.ts).
  */
 function adamwSlice(
   heap: ArrayBufferLike,

@@ -13,7 +13,7 @@
  * coefficient = min(1, maxNorm / (total + 1e-6)); the reported norm is the one before clipping.
  */
 import * as tf from "@tensorflow/tfjs";
-import { sumOfSquares } from "../runtime/native-blas";
+import { sumOfSquares } from "../kernels/native-blas";
 import { shareClonesOnWasm } from "../model/layers";
 import type { Batch, TrainableModel } from "./types";
 

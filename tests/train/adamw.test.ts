@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { shareClonesOnWasm } from "../../src/model/layers";
 import { useTestBackend } from "../helpers/backend";
-import { heapWorkerStats } from "../../src/runtime/heap-workers";
+import { heapWorkerStats } from "../../src/kernels/heap-workers";
 import { AdamW } from "../../src/train/adamw";
 import { decays } from "../../src/train/optimizer";
 

@@ -5,7 +5,7 @@
  * matmuls moved to a native BLAS).
  *
  * Only with the threaded wasm build, whose memory is a shared `WebAssembly.Memory` that workers can see
- * (src/runtime/wasm-threads.ts); otherwise `runSplit` returns false and the caller loops alone. The workers are
+ * (src/kernels/wasm-threads.ts); otherwise `runSplit` returns false and the caller loops alone. The workers are
  * started once, synchronously (the main thread waits up to 5 s for them to report ready), `unref`'d so they
  * never keep a process alive, and driven through a small SharedArrayBuffer per worker with `Atomics.wait` /
  * `notify`: a job costs tens of microseconds, so only large arrays are split. The loop body is a plain function

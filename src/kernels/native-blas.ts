@@ -22,7 +22,7 @@
  * (no transpose op), batches are a loop of `sgemm` calls over the blocks, with NumPy-style broadcasting of
  * the batch dims. (tfjs 4.22's own cpu and wasm kernels index the batches modulo each operand's batch count,
  * which gives the right shape but wrong values for general broadcasting such as `[2,1,M,K]·[1,5,K,N]`; the
- * model never multiplies such shapes; tests/runtime/native-blas.test.ts checks NumPy's values.) Other dtypes,
+ * model never multiplies such shapes; tests/kernels/native-blas.test.ts checks NumPy's values.) Other dtypes,
  * incompatible shapes (tfjs's own error messages) and decoding's few-row products go to the wasm kernel it
  * replaced.
  */
