@@ -575,7 +575,7 @@ export { runBench, DEFAULT_BENCH } from "./bench/run";
 export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./bench/workloads";
 export { benchLines, formatTable, METRICS } from "./bench/report";
 export { machinePeak } from "./bench/peak";
-export { withTransposedWeights } from "./model/layers";
+export { withTransposedWeights } from "./kernels/linear";
 export { startThreadedWasm, WASM_THREADS_ENV } from "./kernels/wasm-threads";
 export {
   nativeBlasStatus,

@@ -27,6 +27,8 @@
  * replaced.
  */
 import * as tf from "@tensorflow/tfjs";
+import { noteNativeMatMul } from "./select";
+import { backendInternals } from "./tfjs-internals";
 import { heapView, soleOwner } from "./wasm-heap";
 
 /** Environment variable: `off` (or `0`) to keep the wasm matmul; a path or library name to choose a BLAS. */
@@ -389,10 +391,8 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
     if (!bcast) return fallback(args); // incompatible batch dims: tfjs's own error message
     const { outer, indexA, indexB } = bcast;
     const batch = sizeOf(outer);
-    const backend = args.backend as unknown as {
-      makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-      disposeData(id: object): void;
-    };
+    const backend = backendInternals(args.backend);
+    if (!backend.makeOutput || !backend.disposeData) return fallback(args);
     const out = backend.makeOutput([...outer, M, N], "float32");
     if (batch * M * N === 0) return out;
     const [A, B, c] = [a, b, out].map(heapView); // where the wasm backend keeps them (made after `out`: growth)
@@ -463,6 +463,7 @@ export function installNativeMatMul(threads: number): NativeBlasStatus {
     why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`,
     blas: loaded.blas,
   };
+  noteNativeMatMul(true);
   return status;
 }
 
@@ -473,6 +474,7 @@ export function uninstallNativeMatMul(): void {
   tf.registerKernel(original);
   original = undefined;
   status = { active: false, why: "switched off by uninstallNativeMatMul()" };
+  noteNativeMatMul(false);
 }
 
 /**

@@ -13,19 +13,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { nativeMatMulActive } from "../kernels/native-blas";
+import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm } from "../kernels";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
-import {
-  activation,
-  bmm,
-  embedding,
-  gradientDepth,
-  LayerNorm,
-  Linear,
-  type LinearLike,
-  shareClonesOnWasm,
-} from "./layers";
+import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
 import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
 import { loadPretrained, modelFromTensors, modelStateDict, saveModel, type SaveOptions } from "./load";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
@@ -65,21 +56,15 @@ export class GPTNeoXAttention {
     const H = this.nHead;
     const D = this.headDim;
     const qkv = tf.reshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
-    // split before transposing: on wasm this is ~10× faster than splitting the transposed tensor
+    // split before transposing: on wasm, splitting the transposed tensor is several times slower
     const [q0, k0, v0] = tf.split(qkv, 3, -1).map((t) => tf.transpose(t, [0, 2, 1, 3])); // [B, H, T, D] each
     const q = applyRotary(q0, ctx.rotary, this.rotDims); // [B, H, T, D]
     let k = applyRotary(k0, ctx.rotary, this.rotDims) as tf.Tensor4D; // [B, H, T, D]
     let v = v0 as tf.Tensor4D;
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.append(this.layerIndex, k, v)); // [B, H, past+T, D]
-    const Tk = k.shape[2];
-    const qs = tf.reshape(tf.mul(q, this.scale), [B * H, T, D]); // [BH, T, D]
-    let scores = nativeMatMulActive()
-      ? tf.matMul(qs, tf.reshape(k, [B * H, Tk, D]), false, true) // q·kᵀ with kᵀ as a BLAS flag (runtime/native-blas.ts)
-      : bmm(qs, tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, D, Tk])); // [BH, T, Tk]
-    scores = tf.reshape(scores, [B, H, T, Tk]); // [B, H, T, Tk]
+    let scores: tf.Tensor = attentionScores(tf.mul(q, this.scale), k); // [B, H, T, Tk]
     if (ctx.bias) scores = tf.add(scores, ctx.bias);
-    const probs = tf.reshape(tf.softmax(scores, -1), [B * H, T, Tk]); // [BH, T, Tk]
-    const out = tf.reshape(bmm(probs, tf.reshape(v, [B * H, Tk, D])), [B, H, T, D]); // [B, H, T, D]
+    const out = attentionValues(tf.softmax(scores, -1), v); // [B, H, T, D]
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, T, C]); // [B, T, C]
     return this.dense.apply(merged); // [B, T, C]
   }

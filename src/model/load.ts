@@ -18,7 +18,7 @@ import {
   type SafeTensorInfo,
   type SafetensorsDType,
 } from "./safetensors";
-import { heapView } from "../kernels/wasm-heap";
+import { fillableTensor } from "../kernels";
 import { writeFileAtomic } from "../runtime/atomic";
 import { FileAccessError, readRegularFileSync } from "../runtime/files";
 
@@ -76,22 +76,6 @@ function checkTensors<T extends { dtype: SafetensorsDType; shape: number[] }>(
     );
   }
   return expected;
-}
-
-/**
- * An uninitialised float32 tensor and a view of its storage to fill. On the wasm backend the buffer is allocated
- * on the wasm heap and filled there (`view` re-reads the heap each call: it may grow in between); elsewhere a
- * Float32Array that becomes the tensor on `finish`.
- */
-function fillableTensor(shape: number[]): { view: () => Float32Array; finish: () => tf.Tensor; dispose: () => void } {
-  if (tf.getBackend() === "wasm") {
-    const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo };
-    const t = tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, "float32"));
-    if (heapView(t)) return { view: () => heapView(t)!, finish: () => t, dispose: () => t.dispose() };
-    t.dispose();
-  }
-  const data = new Float32Array(tf.util.sizeFromShape(shape));
-  return { view: () => data, finish: () => tf.tensor(data, shape, "float32"), dispose: () => {} };
 }
 
 /**
