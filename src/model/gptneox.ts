@@ -5,7 +5,7 @@
  * GPTNeoXLayer, GPTNeoXModel, GPTNeoXForCausalLM); Black et al. 2022, "GPT-NeoX-20B".
  * Built bottom-up like nanoGPT's model.py: attention → MLP → block → model. The norms, dense layers and
  * embedding live in layers.ts, rotary in rotary.ts, input checks and the attention mask in inputs.ts, the
- * KV cache in kvcache.ts, loading and saving in load.ts.
+ * KV cache in kvcache.ts, the parameter names in parameters.ts, reading and saving weights in weights.ts.
  *
  * Every parameter is a `tf.Variable` keyed by its HF tensor name (`gpt_neox.embed_in.weight`, ...,
  * `embed_out.weight`). Dense layers are reached by HF module name through `getLinear`/`setLinear`, so LoRA can
@@ -18,10 +18,13 @@ import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./confi
 import type { KVCache } from "./kvcache";
 import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
 import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
-import { loadPretrained, modelFromTensors, modelStateDict, saveModel, type SaveOptions } from "./load";
+import { blockLinearNames, parameterShapes } from "./parameters";
+import { modelStateDict, paramsFromTensors, readPretrained, type SaveOptions, saveModel } from "./weights";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
 import { applyRotary, rotaryTables, type RotaryTables } from "./rotary";
 import type { SafeTensor } from "./safetensors";
+
+export { blockLinearNames, parameterShapes } from "./parameters";
 
 /** What the attention of every block shares in one forward pass. */
 interface AttentionContext {
@@ -152,47 +155,9 @@ export interface ForwardOutput {
   cache?: KVCache;
 }
 
-/** Names of the dense layers of block `i`. */
-export function blockLinearNames(i: number): string[] {
-  const p = `gpt_neox.layers.${i}`;
-  return [`${p}.attention.query_key_value`, `${p}.attention.dense`, `${p}.mlp.dense_h_to_4h`, `${p}.mlp.dense_4h_to_h`];
-}
-
-/**
- * Every parameter's HF name and shape for a config, in the order HF's `state_dict` lists them.
- *
- * @example
- * parameterShapes(getPreset("pythia-70m")).get("gpt_neox.layers.0.attention.query_key_value.weight"); // [1536, 512]
- */
-export function parameterShapes(cfg: GPTNeoXConfig): Map<string, number[]> {
-  const C = cfg.hiddenSize;
-  const M = cfg.intermediateSize;
-  const out = new Map<string, number[]>();
-  out.set("gpt_neox.embed_in.weight", [cfg.vocabSize, C]);
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const p = `gpt_neox.layers.${i}`;
-    out.set(`${p}.input_layernorm.weight`, [C]);
-    out.set(`${p}.input_layernorm.bias`, [C]);
-    out.set(`${p}.post_attention_layernorm.weight`, [C]);
-    out.set(`${p}.post_attention_layernorm.bias`, [C]);
-    out.set(`${p}.attention.query_key_value.weight`, [3 * C, C]);
-    if (cfg.attentionBias) out.set(`${p}.attention.query_key_value.bias`, [3 * C]);
-    out.set(`${p}.attention.dense.weight`, [C, C]);
-    if (cfg.attentionBias) out.set(`${p}.attention.dense.bias`, [C]);
-    out.set(`${p}.mlp.dense_h_to_4h.weight`, [M, C]);
-    out.set(`${p}.mlp.dense_h_to_4h.bias`, [M]);
-    out.set(`${p}.mlp.dense_4h_to_h.weight`, [C, M]);
-    out.set(`${p}.mlp.dense_4h_to_h.bias`, [C]);
-  }
-  out.set("gpt_neox.final_layer_norm.weight", [C]);
-  out.set("gpt_neox.final_layer_norm.bias", [C]);
-  if (!cfg.tieWordEmbeddings) out.set("embed_out.weight", [cfg.vocabSize, C]);
-  return out;
-}
-
 /**
  * GPT-NeoX with its language-model head. Create with `create` (fresh weights), `fromTensors`/`fromPretrained`
- * (load.ts), run with `forward`, score with `causalLMLoss` (loss.ts), sample with `generate` (generate.ts).
+ * (weights.ts), run with `forward`, score with `causalLMLoss` (loss.ts), sample with `generate` (generate.ts).
  *
  * @example
  * const model = GPTNeoXForCausalLM.create(getPreset("pythia-14m"), { seed: 0 });
@@ -271,14 +236,14 @@ export class GPTNeoXForCausalLM {
 
   /**
    * A model from HF-named tensors; missing, unexpected or mis-shaped tensors give one CheckpointError listing
-   * each (legacy buffers such as `attention.rotary_emb.inv_freq` are ignored). See `modelFromTensors`.
+   * each (legacy buffers such as `attention.rotary_emb.inv_freq` are ignored). See `paramsFromTensors`.
    *
    * @example
    * const { tensors } = await readSafetensorsFile("A/model.safetensors");
    * const model = GPTNeoXForCausalLM.fromTensors(readConfigFile("A/config.json"), tensors, "A/model.safetensors");
    */
   static fromTensors(config: GPTNeoXConfig, tensors: Map<string, SafeTensor>, source?: string): GPTNeoXForCausalLM {
-    return modelFromTensors(config, tensors, source);
+    return new GPTNeoXForCausalLM(config, paramsFromTensors(config, tensors, source));
   }
 
   /**
@@ -288,8 +253,9 @@ export class GPTNeoXForCausalLM {
    * @example
    * const model = await GPTNeoXForCausalLM.fromPretrained("/path/to/pythia-70m");
    */
-  static fromPretrained(dirOrFile: string): Promise<GPTNeoXForCausalLM> {
-    return loadPretrained(dirOrFile);
+  static async fromPretrained(dirOrFile: string): Promise<GPTNeoXForCausalLM> {
+    const { config, params } = await readPretrained(dirOrFile);
+    return new GPTNeoXForCausalLM(config, params);
   }
 
   /** The weights as F32 safetensors entries keyed by HF name (copies), ready for `writeSafetensorsFile`. */
