@@ -63,6 +63,11 @@ registerHeapKernel(adamwSlice);
  * of a matmul operand by buffer, so a weight's values must never change under the same buffer). One
  * parameter-sized temporary instead of the 12 element-wise ops of the tensor path. Returns false (nothing done)
  * off wasm, or when m or v shares its buffer with another tensor; the caller then runs the tensor path.
+ *
+ * @example
+ * if (!fusedAdamW(p, m, v, g, { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize, invSqrtBc2, decay: 1, gradScale: 1 })) {
+ *   // the tensor-op update
+ * }
  */
 export function fusedAdamW(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, k: FusedAdamWStep): boolean {
   if (tf.getBackend() !== "wasm" || !soleOwner(m) || !soleOwner(v) || g.size !== p.size) return false;

@@ -2,7 +2,7 @@
  * The two batched products of attention over `[B, H, ·, D]` heads: the scores `q·kᵀ` and the weighted values
  * `p·v`. On the `blas` set (select.ts) `kᵀ` is a BLAS flag; otherwise k is transposed explicitly, because
  * tfjs-wasm sends a transposed-operand batched product to a slow scalar loop. tfjs's own BatchMatMul (and its
- * gradient) is used as is for the plain products: splitting it into 2-D matmuls was no faster for attention-sized
+ * gradient) is used as is for the plain products: splitting it into 2-D matmuls is no faster for attention-sized
  * batches and much slower for one-token decoding steps.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,7 +2,8 @@
  * Next-token cross-entropy with Hugging Face's causal-LM semantics: `logits[:, :-1]` is scored against
  * `labels[:, 1:]`, averaged over the positions whose label is not -100. Numerically stable
  * (`logsumexp(z) − z[label]`), with a fused gradient `(softmax(z) − onehot(label)) · w` that needs no
- * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass.
+ * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass. For training,
+ * `causalLMLossFromHidden` fuses the output layer into the loss (the kernel is src/kernels/head-loss.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedHeadLoss } from "../kernels";

@@ -109,7 +109,7 @@ export class AdamW extends BaseOptimizer {
         )
           continue;
         // one parameter at a time, each temporary freed as soon as the next one exists: at most three
-        // parameter-sized temporaries are alive (was seven), which matters for the two [50304, 512] matrices
+        // parameter-sized temporaries are alive, which matters for the two [50304, 512] matrices
         tf.tidy(() => {
           const g = scale ? g0.mul(scale) : g0; // [...shape]
           const m = this.slot(name, "exp_avg")!;
