@@ -552,8 +552,8 @@ export { runBench, DEFAULT_BENCH } from "./tools/bench/run";
 export { runWorkload, DEFAULT_WORKLOAD, BENCH_MODES } from "./tools/bench/workloads";
 export { benchLines, formatTable, METRICS } from "./tools/bench/report";
 export { machinePeak } from "./tools/bench/peak";
-export { withTransposedWeights } from "./model/layers";
-export { startThreadedWasm, WASM_THREADS_ENV } from "./runtime/wasm-threads";
+export { withTransposedWeights } from "./kernels/linear";
+export { startThreadedWasm, WASM_THREADS_ENV } from "./kernels/wasm-threads";
 export {
   nativeBlasStatus,
   nativeMatMulActive,
@@ -561,9 +561,9 @@ export {
   installNativeMatMul,
   uninstallNativeMatMul,
   BLAS_ENV,
-} from "./runtime/native-blas";
-export type { NativeBlasStatus } from "./runtime/native-blas";
-export { heapWorkerStats, HEAP_WORKERS_ENV } from "./runtime/heap-workers";
+} from "./kernels/native-blas";
+export type { NativeBlasStatus } from "./kernels/native-blas";
+export { heapWorkerStats, HEAP_WORKERS_ENV } from "./kernels/heap-workers";
 
 // course (one module per notebook: its tables, figures, demos and measurements)
 export {

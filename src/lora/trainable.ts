@@ -8,8 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { type DenseWeights, gradientDepth, Linear, type LinearLike } from "../model/layers";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { frozenLinear, gradientDepth } from "../kernels";
+import { type DenseWeights, Linear, type LinearLike } from "../model/layers";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
 import { LoraModel } from "./model";
@@ -27,14 +27,9 @@ export class FrozenLinear implements LinearLike {
     if (inF !== this.base.inFeatures)
       throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
-    const W = this.base.weight; // [out, in]
-    const b = this.base.bias; // [out] | null
-    const op = tf.customGrad(((x2d: tf.Tensor) => {
-      const z = nativeMatMulActive() ? tf.matMul(x2d, W, false, true) : tf.transpose(tf.matMul(W, tf.transpose(x2d))); // x·Wᵀ = (W·xᵀ)ᵀ: [N, out]
-      return { value: b ? tf.add(z, b) : z, gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, W)] }; // dx: [N, out]·[out, in]
-    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
-    const y = op(tf.reshape(x, [n, inF])); // [N, out]
-    return tf.reshape(y, [...lead, this.base.outFeatures]);
+    const { weight, bias } = this.base.denseWeights();
+    const y = frozenLinear(tf.reshape(x, [n, inF]) as tf.Tensor2D, weight, bias); // [N, out]
+    return tf.reshape(y, [...lead, this.base.outFeatures]); // [..., out]
   }
 }
 

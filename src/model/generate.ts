@@ -9,7 +9,7 @@
 import { Rng } from "../runtime/seed";
 import type { GPTNeoXForCausalLM } from "./gptneox";
 import { KVCache } from "./kvcache";
-import { withTransposedWeights } from "./layers";
+import { withTransposedWeights } from "../kernels";
 import { DEFAULT_SAMPLING, nextToken, type SamplingOptions, validateSampling } from "./sampling";
 
 /** `maxNewTokens` does not fit in the model's context after the prompt; `limit` is what would. */

@@ -5,7 +5,7 @@
  * GPTNeoXLayer, GPTNeoXModel, GPTNeoXForCausalLM); Black et al. 2022, "GPT-NeoX-20B".
  * Built bottom-up like nanoGPT's model.py: attention → MLP → block → model. The norms, dense layers and
  * embedding live in layers.ts, rotary in rotary.ts, input checks and the attention mask in inputs.ts, the
- * KV cache in kvcache.ts, loading and saving in load.ts.
+ * KV cache in kvcache.ts, the parameter names in parameters.ts, reading and saving weights in weights.ts.
  *
  * Every parameter is a `tf.Variable` keyed by its HF tensor name (`gpt_neox.embed_in.weight`, ...,
  * `embed_out.weight`). Dense layers are reached by HF module name through `getLinear`/`setLinear`, so LoRA can
@@ -13,24 +13,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm } from "../kernels";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
-import {
-  activation,
-  bmm,
-  embedding,
-  gradientDepth,
-  LayerNorm,
-  Linear,
-  type LinearLike,
-  shareClonesOnWasm,
-} from "./layers";
+import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
 import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./loss";
-import { loadPretrained, modelFromTensors, modelStateDict, saveModel, type SaveOptions } from "./load";
+import { blockLinearNames, parameterShapes } from "./parameters";
+import { modelStateDict, paramsFromTensors, readPretrained, type SaveOptions, saveModel } from "./weights";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
 import { applyRotary, rotaryTables, type RotaryTables } from "./rotary";
 import type { SafeTensor } from "./safetensors";
+
+export { blockLinearNames, parameterShapes } from "./parameters";
 
 /** What the attention of every block shares in one forward pass. */
 interface AttentionContext {
@@ -65,21 +59,15 @@ export class GPTNeoXAttention {
     const H = this.nHead;
     const D = this.headDim;
     const qkv = tf.reshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
-    // split before transposing: on wasm this is ~10× faster than splitting the transposed tensor
+    // split before transposing: on wasm, splitting the transposed tensor is several times slower
     const [q0, k0, v0] = tf.split(qkv, 3, -1).map((t) => tf.transpose(t, [0, 2, 1, 3])); // [B, H, T, D] each
     const q = applyRotary(q0, ctx.rotary, this.rotDims); // [B, H, T, D]
     let k = applyRotary(k0, ctx.rotary, this.rotDims) as tf.Tensor4D; // [B, H, T, D]
     let v = v0 as tf.Tensor4D;
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.append(this.layerIndex, k, v)); // [B, H, past+T, D]
-    const Tk = k.shape[2];
-    const qs = tf.reshape(tf.mul(q, this.scale), [B * H, T, D]); // [BH, T, D]
-    let scores = nativeMatMulActive()
-      ? tf.matMul(qs, tf.reshape(k, [B * H, Tk, D]), false, true) // q·kᵀ with kᵀ as a BLAS flag (runtime/native-blas.ts)
-      : bmm(qs, tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, D, Tk])); // [BH, T, Tk]
-    scores = tf.reshape(scores, [B, H, T, Tk]); // [B, H, T, Tk]
+    let scores: tf.Tensor = attentionScores(tf.mul(q, this.scale), k); // [B, H, T, Tk]
     if (ctx.bias) scores = tf.add(scores, ctx.bias);
-    const probs = tf.reshape(tf.softmax(scores, -1), [B * H, T, Tk]); // [BH, T, Tk]
-    const out = tf.reshape(bmm(probs, tf.reshape(v, [B * H, Tk, D])), [B, H, T, D]); // [B, H, T, D]
+    const out = attentionValues(tf.softmax(scores, -1), v); // [B, H, T, D]
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, T, C]); // [B, T, C]
     return this.dense.apply(merged); // [B, T, C]
   }
@@ -167,47 +155,9 @@ export interface ForwardOutput {
   cache?: KVCache;
 }
 
-/** Names of the dense layers of block `i`. */
-export function blockLinearNames(i: number): string[] {
-  const p = `gpt_neox.layers.${i}`;
-  return [`${p}.attention.query_key_value`, `${p}.attention.dense`, `${p}.mlp.dense_h_to_4h`, `${p}.mlp.dense_4h_to_h`];
-}
-
-/**
- * Every parameter's HF name and shape for a config, in the order HF's `state_dict` lists them.
- *
- * @example
- * parameterShapes(getPreset("pythia-70m")).get("gpt_neox.layers.0.attention.query_key_value.weight"); // [1536, 512]
- */
-export function parameterShapes(cfg: GPTNeoXConfig): Map<string, number[]> {
-  const C = cfg.hiddenSize;
-  const M = cfg.intermediateSize;
-  const out = new Map<string, number[]>();
-  out.set("gpt_neox.embed_in.weight", [cfg.vocabSize, C]);
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const p = `gpt_neox.layers.${i}`;
-    out.set(`${p}.input_layernorm.weight`, [C]);
-    out.set(`${p}.input_layernorm.bias`, [C]);
-    out.set(`${p}.post_attention_layernorm.weight`, [C]);
-    out.set(`${p}.post_attention_layernorm.bias`, [C]);
-    out.set(`${p}.attention.query_key_value.weight`, [3 * C, C]);
-    if (cfg.attentionBias) out.set(`${p}.attention.query_key_value.bias`, [3 * C]);
-    out.set(`${p}.attention.dense.weight`, [C, C]);
-    if (cfg.attentionBias) out.set(`${p}.attention.dense.bias`, [C]);
-    out.set(`${p}.mlp.dense_h_to_4h.weight`, [M, C]);
-    out.set(`${p}.mlp.dense_h_to_4h.bias`, [M]);
-    out.set(`${p}.mlp.dense_4h_to_h.weight`, [C, M]);
-    out.set(`${p}.mlp.dense_4h_to_h.bias`, [C]);
-  }
-  out.set("gpt_neox.final_layer_norm.weight", [C]);
-  out.set("gpt_neox.final_layer_norm.bias", [C]);
-  if (!cfg.tieWordEmbeddings) out.set("embed_out.weight", [cfg.vocabSize, C]);
-  return out;
-}
-
 /**
  * GPT-NeoX with its language-model head. Create with `create` (fresh weights), `fromTensors`/`fromPretrained`
- * (load.ts), run with `forward`, score with `causalLMLoss` (loss.ts), sample with `generate` (generate.ts).
+ * (weights.ts), run with `forward`, score with `causalLMLoss` (loss.ts), sample with `generate` (generate.ts).
  *
  * @example
  * const model = GPTNeoXForCausalLM.create(getPreset("pythia-14m"), { seed: 0 });
@@ -286,14 +236,14 @@ export class GPTNeoXForCausalLM {
 
   /**
    * A model from HF-named tensors; missing, unexpected or mis-shaped tensors give one CheckpointError listing
-   * each (legacy buffers such as `attention.rotary_emb.inv_freq` are ignored). See `modelFromTensors`.
+   * each (legacy buffers such as `attention.rotary_emb.inv_freq` are ignored). See `paramsFromTensors`.
    *
    * @example
    * const { tensors } = await readSafetensorsFile("A/model.safetensors");
    * const model = GPTNeoXForCausalLM.fromTensors(readConfigFile("A/config.json"), tensors, "A/model.safetensors");
    */
   static fromTensors(config: GPTNeoXConfig, tensors: Map<string, SafeTensor>, source?: string): GPTNeoXForCausalLM {
-    return modelFromTensors(config, tensors, source);
+    return new GPTNeoXForCausalLM(config, paramsFromTensors(config, tensors, source));
   }
 
   /**
@@ -303,8 +253,9 @@ export class GPTNeoXForCausalLM {
    * @example
    * const model = await GPTNeoXForCausalLM.fromPretrained("/path/to/pythia-70m");
    */
-  static fromPretrained(dirOrFile: string): Promise<GPTNeoXForCausalLM> {
-    return loadPretrained(dirOrFile);
+  static async fromPretrained(dirOrFile: string): Promise<GPTNeoXForCausalLM> {
+    const { config, params } = await readPretrained(dirOrFile);
+    return new GPTNeoXForCausalLM(config, params);
   }
 
   /** The weights as F32 safetensors entries keyed by HF name (copies), ready for `writeSafetensorsFile`. */

@@ -2,12 +2,11 @@
  * Next-token cross-entropy with Hugging Face's causal-LM semantics: `logits[:, :-1]` is scored against
  * `labels[:, 1:]`, averaged over the positions whose label is not -100. Numerically stable
  * (`logsumexp(z) − z[label]`), with a fused gradient `(softmax(z) − onehot(label)) · w` that needs no
- * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass.
+ * `tf.gather` gradient (the wasm backend lacks it) and no `[N, V]` one-hot in the forward pass. For training,
+ * `causalLMLossFromHidden` fuses the output layer into the loss (the kernel is src/kernels/head-loss.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { gradientDepth } from "./layers";
-import { matMulAccumulate, nativeMatMulActive } from "../runtime/native-blas";
-import { heapView, soleOwner } from "../runtime/wasm-heap";
+import { fusedHeadLoss } from "../kernels";
 import { IGNORE_INDEX } from "../types/example";
 
 /** Shifted, flattened labels and their weights: what the loss and the log-probs both need. */
@@ -173,22 +172,6 @@ function scoredRows(
 }
 
 /**
- * `p − onehot(labels)` for a chunk's softmax `p` `[R, V]` (`pick` = (row, label) pairs): on the WebAssembly heap
- * the R entries are decremented in place when `p` owns its buffer (no `[R, V]` one-hot, no subtraction pass),
- * otherwise with tensor ops. Returns `p` itself in the first case, a new tensor in the second.
- */
-function softmaxMinusOneHot(p: tf.Tensor2D, pick: Int32Array, R: number, V: number): tf.Tensor2D {
-  const view = soleOwner(p) ? heapView(p) : null;
-  if (view) {
-    for (let r = 0; r < R; r++) view[r * V + pick[2 * r + 1]] -= 1;
-    return p;
-  }
-  return tf.tidy(() =>
-    tf.sub(p, tf.scatterND(tf.tensor2d(pick, [R, 2], "int32"), tf.fill([R], 1), [R, V])),
-  ) as tf.Tensor2D;
-}
-
-/**
  * Causal-LM loss straight from the final hidden states, for training: the output layer (`logits = h·Wᵀ`,
  * bias-free) and the loss fused into one custom op that never builds the `[B, T, V]` logits. Only the rows whose
  * shifted label is scored are computed, `chunkRows` at a time; each chunk's `[rows, V]` logits, softmax and
@@ -224,101 +207,9 @@ export function causalLMLossFromHidden(
     throw new Error(`causalLMLossFromHidden: chunkRows must be a positive integer, got ${chunk}`);
   const trainWeight = opts.trainWeight ?? true;
   const { rows, ids } = scoredRows(labels, B, T, V);
-  const M = rows.length;
   const N = B * T;
-  const withGrads = gradientDepth() > 0; // in the trainer's step: gradients in the same pass
-
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const h = args[0] as tf.Tensor2D; // [N, C]
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const w = (trainWeight ? args[1] : weight) as tf.Tensor2D; // [V, C]
-    const inv = 1 / Math.max(M, 1); // the mean's 1/M, folded into the small operands below
-    // With a native BLAS behind the wasm matmul, transposed operands are free: no transpose ops, and dW is
-    // accumulated directly in its [V, C] layout. Without it, plain matmuls with explicit transposes (layers.ts).
-    const native = nativeMatMulActive();
-    const parts: tf.Scalar[] = [];
-    const dHParts: tf.Tensor2D[] = [];
-    let dWacc: tf.Tensor2D | null = null; // Σ_chunks: dZᵀ·hc [V, C] (native) or hcᵀ·dZ [C, V] (transposed once at the end)
-    for (let s = 0; s < M; s += chunk) {
-      const R = Math.min(chunk, M - s);
-      const rowIdx = tf.tensor1d(rows.subarray(s, s + R), "int32");
-      const pick = new Int32Array(2 * R);
-      for (let r = 0; r < R; r++) {
-        pick[2 * r] = r;
-        pick[2 * r + 1] = ids[s + r];
-      }
-      const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
-      const hc = tf.gather(h, rowIdx); // [R, C]
-      const z = (
-        native ? tf.matMul(hc, w, false, true) : tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc))))
-      ) as tf.Tensor2D; // [R, V]
-      // The softmax kernel (XNNPACK's vectorised exp on wasm) gives p; the loss needs log Σ exp(z) per row, which
-      // is max(z) − log(max(p)) (max p = 1/Σ exp(z − max z) ≥ 1/V, so it never underflows). One pass of exp
-      // over [R, V] instead of two scalar ones (logSumExp, then exp(z − lse)).
-      const p = tf.softmax(z) as tf.Tensor2D; // [R, V]
-      parts.push(
-        tf.tidy(() =>
-          tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx))),
-        ) as tf.Scalar,
-      ); // Σ −log p(label)
-      z.dispose();
-      if (withGrads) {
-        const dz = softmaxMinusOneHot(p, pick, R, V); // softmax − onehot: [R, V] (p itself when it could be written in place)
-        if (dz !== p) p.dispose();
-        dHParts.push(tf.tidy(() => tf.mul(tf.matMul(dz, w), inv)) as tf.Tensor2D); // [R, C]
-        if (trainWeight && !(native && dWacc && matMulAccumulate(dWacc, dz, hc, true, false, inv))) {
-          // (native: later chunks are added into the accumulator by one sgemm with β = 1, no partial product)
-          const part = tf.tidy(() =>
-            native ? tf.matMul(dz, tf.mul(hc, inv), true, false) : tf.matMul(tf.transpose(tf.mul(hc, inv)), dz),
-          ) as tf.Tensor2D; // [V, R]·[R, C] = [V, C] (native) or [C, R]·[R, V] = [C, V]
-          if (dWacc) {
-            const prev: tf.Tensor2D = dWacc;
-            dWacc = tf.add(prev, part) as tf.Tensor2D;
-            prev.dispose();
-            part.dispose();
-          } else dWacc = part;
-        }
-        dz.dispose();
-      } else p.dispose();
-      tf.dispose([rowIdx, pickIdx, hc]);
-    }
-    const value = tf.tidy(() => tf.mul(parts.length ? tf.addN(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
-    tf.dispose(parts);
-    if (withGrads) {
-      const dH = tf.tidy(() => {
-        if (M === 0) return tf.zeros([N, C]);
-        const sel = dHParts.length === 1 ? dHParts[0] : tf.concat(dHParts, 0); // [M, C]
-        return tf.scatterND(tf.tensor2d(rows, [M, 1], "int32"), sel, [N, C]); // [N, C], 0 on unscored rows
-      });
-      tf.dispose(dHParts);
-      const saved: tf.Tensor[] = [dH];
-      if (trainWeight) {
-        const acc = dWacc as tf.Tensor2D | null;
-        if (!acc) saved.push(tf.zeros([V, C]));
-        else if (native)
-          saved.push(acc); // already [V, C]
-        else {
-          saved.push(tf.transpose(acc)); // [C, V] → [V, C]
-          acc.dispose();
-        }
-      }
-      save(saved);
-    }
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, grads: tf.Tensor[]) => {
-        if (grads.length === 0)
-          throw new Error(
-            "causalLMLossFromHidden: no gradients were computed in the forward pass (it ran outside tf.grads/variableGrads)",
-          );
-        const s = dy.dataSync()[0]; // 1 for a loss being minimised
-        return grads.map((g) => (s === 1 ? tf.clone(g) : tf.mul(g, dy))); // clones share the buffer of the saved gradient
-      },
-    };
-  });
-
   return tf.tidy(() => {
-    const h2 = tf.reshape(hidden, [N, C]); // [N, C], no copy
-    return (trainWeight ? op(h2, weight) : op(h2)) as tf.Scalar;
+    const h2 = tf.reshape(hidden, [N, C]) as tf.Tensor2D; // [N, C], no copy
+    return fusedHeadLoss(h2, weight as tf.Tensor2D, rows, ids, { trainWeight, chunkRows: chunk });
   });
 }

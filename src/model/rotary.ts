@@ -8,7 +8,7 @@
  * Reference: `GPTNeoXRotaryEmbedding` and `apply_rotary_pos_emb` in transformers' `modeling_gpt_neox.py`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeMatMulActive } from "../runtime/native-blas";
+import { rotate } from "../kernels";
 
 const f32 = Math.fround;
 
@@ -68,56 +68,5 @@ export function rotaryTables(
  * const q2 = applyRotary(q, tables, 16); // q: [B, H, T, 64]
  */
 export function applyRotary(x: tf.Tensor, tables: RotaryTables, rotaryDims: number): tf.Tensor {
-  if (rotaryDims === 0) return x;
-  if (nativeMatMulActive()) return applyRotaryMatmul(x, tables, rotaryDims);
-  const d = x.shape[x.rank - 1];
-  const half = rotaryDims / 2;
-  const parts = rotaryDims === d ? tf.split(x, [half, half], -1) : tf.split(x, [half, half, d - rotaryDims], -1);
-  const [x1, x2] = parts; // [B, H, T, R/2] each
-  const { cos, sin } = tables;
-  const r1 = tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)); // [B, H, T, R/2]
-  const r2 = tf.add(tf.mul(x2, cos), tf.mul(x1, sin)); // [B, H, T, R/2]
-  return tf.concat(rotaryDims === d ? [r1, r2] : [r1, r2, parts[2]], -1); // [B, H, T, D]
-}
-
-const rotateHalfMatrices = new Map<string, Float32Array>();
-
-/** `R` `[D, D]` with `x·R = [−x2, x1, 0]` (rotate_half on the first `rotaryDims` dims, zero on the rest). */
-function rotateHalfMatrix(d: number, rotaryDims: number): Float32Array {
-  const key = `${d}/${rotaryDims}`;
-  let m = rotateHalfMatrices.get(key);
-  if (!m) {
-    const half = rotaryDims / 2;
-    m = new Float32Array(d * d);
-    for (let i = 0; i < half; i++) {
-      m[(i + half) * d + i] = -1; // out[i] = −x[i + half]
-      m[i * d + i + half] = 1; // out[i + half] = x[i]
-    }
-    rotateHalfMatrices.set(key, m);
-  }
-  return m;
-}
-
-/**
- * The same rotation as one matmul and two products, for when matmuls run on a native BLAS
- * (src/runtime/native-blas.ts): `x·cos' + (x·R)·sin'` with `cos' = [cos, cos, 1]`, `sin' = [sin, sin, 0]` over
- * the head dims and `R` the rotate-half matrix. No split or concat of the `[B, H, T, D]` activations — tfjs-wasm's
- * SplitV/Concat on them cost ≈ 0.17 s of a pythia-70m training step at 8 × 128, the `[B·H·T, D]·[D, D]` product
- * ≈ 1 ms on the BLAS. Values equal the split form's up to float32 rounding of the added zeros.
- */
-function applyRotaryMatmul(x: tf.Tensor, tables: RotaryTables, rotaryDims: number): tf.Tensor {
-  const d = x.shape[x.rank - 1];
-  const rows = x.size / d;
-  return tf.tidy(() => {
-    const { cos, sin } = tables; // [B, 1, T, R/2]
-    const pass = d - rotaryDims;
-    const fill = (t: tf.Tensor, v: number) => (pass > 0 ? [t, t, tf.fill([...t.shape.slice(0, -1), pass], v)] : [t, t]);
-    const cosF = tf.concat(fill(cos, 1), -1); // [B, 1, T, D]
-    const sinF = tf.concat(fill(sin, 0), -1); // [B, 1, T, D]
-    const rotated = tf.reshape(
-      tf.matMul(tf.reshape(x, [rows, d]), tf.tensor2d(rotateHalfMatrix(d, rotaryDims), [d, d])),
-      x.shape,
-    ); // rotate_half(x)
-    return tf.add(tf.mul(x, cosF), tf.mul(rotated, sinF));
-  });
+  return rotate(x, tables.cos, tables.sin, rotaryDims); // [B, H, T, D]
 }

@@ -11,8 +11,9 @@
  * override aliases it), so a native backend counts only if it registered a `tensorflow` backend factory.
  */
 import * as tf from "@tensorflow/tfjs";
-import { defaultWasmThreads, startThreadedWasm } from "./wasm-threads";
-import { installNativeMatMul } from "./native-blas";
+import { defaultWasmThreads, startThreadedWasm } from "../kernels/wasm-threads";
+import { selectKernels } from "../kernels";
+import { installNativeMatMul } from "../kernels/native-blas";
 
 /** The backends tunebook knows, best first. */
 export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
@@ -249,6 +250,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   } finally {
     pending = undefined;
   }
+  selectKernels(); // the fast paths' implementation set for this backend, chosen once here
   if (opts.verbose ?? true) console.log(backendReport());
   return current;
 }

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
-import { activation, bmm, embedding, LayerNorm, Linear } from "../../src/model/layers";
+import { activation, embedding, LayerNorm, Linear } from "../../src/model/layers";
+import { bmm } from "../../src/kernels";
 import { Rng } from "../../src/runtime/seed";
 import { maxAbsDiff } from "./helpers/neox-fixtures";
 

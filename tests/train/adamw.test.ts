@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { shareClonesOnWasm } from "../../src/model/layers";
+import { shareClonesOnWasm } from "../../src/kernels";
 import { useTestBackend } from "../helpers/backend";
-import { heapWorkerStats } from "../../src/runtime/heap-workers";
+import { heapWorkerStats } from "../../src/kernels/heap-workers";
 import { AdamW } from "../../src/train/adamw";
 import { decays } from "../../src/train/optimizer";
 

@@ -3,11 +3,11 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { TinyLM, toyExamples } from "./helpers/tiny-lm";
+import { leanVariableGrads } from "../../src/kernels";
 import {
   accumulateGradients,
   clipByGlobalNorm,
   clipCoefficient,
-  leanVariableGrads,
   scaleGradients,
   stepNumbers,
 } from "../../src/train/grad";

@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { matmulEngine, nativeBlasStatus, nativeMatMulActive } from "../../runtime/native-blas";
+import { matmulEngine, nativeBlasStatus, nativeMatMulActive } from "../../kernels/native-blas";
 
 /** `[M, K, N]` of the timed products: a training-sized one (the issue's) and a larger one. */
 export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [

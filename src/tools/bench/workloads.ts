@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GPTNeoXForCausalLM } from "../../model/gptneox";
 import { generate } from "../../model/generate";
 import { getPreset } from "../../model/presets";
-import { matmulEngine } from "../../runtime/native-blas";
+import { matmulEngine } from "../../kernels/native-blas";
 import { Rng } from "../../runtime/seed";
 import { causalLMTrainable } from "../../train/causal-lm";
 import { Trainer } from "../../train/trainer";

@@ -2,12 +2,11 @@
  * Native matrix products for the WebAssembly backend: the wasm backend's `BatchMatMul` kernel runs on the
  * machine's BLAS (`cblas_sgemm`) when one is installed, straight on the backend's memory, no copies.
  *
- * Why: WebAssembly SIMD is 4 lanes wide with separate multiply and add; the best wasm matmul (XNNPACK) on
- * this machine kind reaches ≈ 31 GFLOP/s on 2 threads, while OpenBLAS (AVX-512 FMA, what Debian's PyTorch
- * itself calls) reaches ≈ 200 GFLOP/s on the same 2 cores; and tfjs-wasm sends every transposed or batched
- * product (attention, most gradients) to a scalar single-threaded loop (≈ 2 GFLOP/s). A training step is
- * matmul-bound, so this is the lever that moves it (docs/performance.md, version 7). Everything else —
- * element-wise ops, reductions, softmax, the optimizer — stays on wasm.
+ * Why: WebAssembly SIMD is 4 lanes wide with separate multiply and add, so the best wasm matmul (XNNPACK) runs
+ * at a fraction of what a native BLAS with wide FMA units (OpenBLAS, what Debian's PyTorch itself calls) reaches
+ * on the same cores; and tfjs-wasm sends every transposed or batched product (attention, most gradients) to a
+ * scalar single-threaded loop. A training step is matmul-bound, so this is the lever that moves it (figures in
+ * docs/performance.md). Everything else — element-wise ops, reductions, softmax, the optimizer — stays on wasm.
  *
  * How: the FFI is `koffi` (an optional npm dependency that ships prebuilt binaries for every common
  * platform, so nothing is compiled at install). The BLAS is found by name: `TUNEBOOK_BLAS` (a path or a
@@ -22,11 +21,13 @@
  * (no transpose op), batches are a loop of `sgemm` calls over the blocks, with NumPy-style broadcasting of
  * the batch dims. (tfjs 4.22's own cpu and wasm kernels index the batches modulo each operand's batch count,
  * which gives the right shape but wrong values for general broadcasting such as `[2,1,M,K]·[1,5,K,N]`; the
- * model never multiplies such shapes; tests/runtime/native-blas.test.ts checks NumPy's values.) Other dtypes,
+ * model never multiplies such shapes; tests/kernels/native-blas.test.ts checks NumPy's values.) Other dtypes,
  * incompatible shapes (tfjs's own error messages) and decoding's few-row products go to the wasm kernel it
  * replaced.
  */
 import * as tf from "@tensorflow/tfjs";
+import { noteNativeMatMul } from "./select";
+import { backendInternals } from "./tfjs-internals";
 import { heapView, soleOwner } from "./wasm-heap";
 
 /** Environment variable: `off` (or `0`) to keep the wasm matmul; a path or library name to choose a BLAS. */
@@ -383,16 +384,14 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
     const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
     if (K !== Kb) return fallback(args); // tfjs's own error message
     // Decoding's few-row products against a weight (one token through a layer): XNNPACK keeps the weight packed
-    // between calls and wakes no BLAS threads — measured faster than sgemm for these (bench --mode generate).
+    // between calls and wakes no BLAS threads, which makes it faster than sgemm for these (bench --mode generate).
     if (M <= SMALL_ROWS && K > 0 && N > 0 && !transposeA && !transposeB && ra === 2 && rb === 2) return fallback(args);
     const bcast = broadcastBatches(a.shape.slice(0, -2), b.shape.slice(0, -2));
     if (!bcast) return fallback(args); // incompatible batch dims: tfjs's own error message
     const { outer, indexA, indexB } = bcast;
     const batch = sizeOf(outer);
-    const backend = args.backend as unknown as {
-      makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-      disposeData(id: object): void;
-    };
+    const backend = backendInternals(args.backend);
+    if (!backend.makeOutput || !backend.disposeData) return fallback(args);
     const out = backend.makeOutput([...outer, M, N], "float32");
     if (batch * M * N === 0) return out;
     const [A, B, c] = [a, b, out].map(heapView); // where the wasm backend keeps them (made after `out`: growth)
@@ -463,6 +462,7 @@ export function installNativeMatMul(threads: number): NativeBlasStatus {
     why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`,
     blas: loaded.blas,
   };
+  noteNativeMatMul(true);
   return status;
 }
 
@@ -473,6 +473,7 @@ export function uninstallNativeMatMul(): void {
   tf.registerKernel(original);
   original = undefined;
   status = { active: false, why: "switched off by uninstallNativeMatMul()" };
+  noteNativeMatMul(false);
 }
 
 /**
@@ -525,8 +526,8 @@ export function matMulAccumulate(
 }
 
 /**
- * `Σ x²` of a float32 tensor on the native BLAS (`cblas_dsdot`, read in place), or null when it cannot. Measured
- * on 1,000 values: 4e-9 relative to a float64 sum (tf.sum of the squares: 5e-7).
+ * `Σ x²` of a float32 tensor on the native BLAS (`cblas_dsdot`, read in place, accumulated in double precision:
+ * closer to a float64 sum than tf.sum of the squares), or null when it cannot.
  */
 export function sumOfSquares(x: tf.Tensor): number | null {
   if (!nativeMatMulActive() || !status.blas?.dsdot) return null;

@@ -1,4 +1,4 @@
-// Matmuls on a native BLAS behind the wasm backend (src/runtime/native-blas.ts): the kernel against a plain
+// Matmuls on a native BLAS behind the wasm backend (src/kernels/native-blas.ts): the kernel against a plain
 // double-precision loop for every layout it handles (transposes, batches, broadcast batch, the fallbacks), and
 // the model's native code paths (Linear, fused loss, rotary, attention, LoRA, generation) against the pure-wasm
 // ones, value and every gradient. Where no BLAS is installed the native cases are skipped with the reason;
@@ -22,7 +22,7 @@ import {
   OPENBLAS_CORE_VARS,
   coreTypePlan,
   withEnv,
-} from "../../src/runtime/native-blas";
+} from "../../src/kernels/native-blas";
 import { globalNormSquared } from "../../src/train/grad";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";

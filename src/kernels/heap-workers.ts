@@ -1,11 +1,11 @@
 /**
  * Element-wise loops over the WebAssembly heap split across threads: the main thread runs one slice, worker
- * threads the others, all on the same memory. Used by AdamW's one-pass update (src/train/adamw.ts), a
- * JavaScript loop over every parameter that ran on one core (≈ 0.7 s of a 3.5 s pythia-70m step once the
- * matmuls moved to a native BLAS).
+ * threads the others, all on the same memory. Used by AdamW's one-pass update (adamw.ts), a JavaScript loop over
+ * every parameter that would otherwise run on one core (a large share of a step once the matmuls run on a native
+ * BLAS).
  *
  * Only with the threaded wasm build, whose memory is a shared `WebAssembly.Memory` that workers can see
- * (src/runtime/wasm-threads.ts); otherwise `runSplit` returns false and the caller loops alone. The workers are
+ * (src/kernels/wasm-threads.ts); otherwise `runSplit` returns false and the caller loops alone. The workers are
  * started once, synchronously (the main thread waits up to 5 s for them to report ready), `unref`'d so they
  * never keep a process alive, and driven through a small SharedArrayBuffer per worker with `Atomics.wait` /
  * `notify`: a job costs tens of microseconds, so only large arrays are split. The loop body is a plain function

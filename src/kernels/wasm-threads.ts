@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { backendInternals } from "./tfjs-internals";
 
 /** Environment variable: number of XNNPACK threads on the wasm backend (1 = single-threaded). */
 export const WASM_THREADS_ENV = "TUNEBOOK_WASM_THREADS";
@@ -153,8 +154,7 @@ export async function startThreadedWasm(threads: number): Promise<ThreadedWasmRe
     const ok = await tf.setBackend("wasm");
     if (!ok) throw new Error("the threaded wasm backend failed to start");
     await tf.ready();
-    const module = (tf.backend() as any).wasm;
-    const pthread = module?.PThread;
+    const pthread = backendInternals().wasm?.PThread;
     if (!pthread || !mainFile || !workerFile) throw new Error("the threaded build was not used");
     for (const w of pthread.unusedWorkers.splice(0)) w.terminate(); // idle pre-spawned workers: memory only
     for (const w of pthread.runningWorkers) w.unref(); // XNNPACK's pool must not keep the process alive

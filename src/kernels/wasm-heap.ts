@@ -1,21 +1,17 @@
 /**
  * Direct access to a tensor's data on the WebAssembly backend's heap, for the few places that write into a
- * buffer they own (AdamW's state, the fused loss's softmax) or hand it to native code (native-blas.ts).
+ * buffer they own (AdamW's state, the fused loss's softmax, a checkpoint streamed in) or hand it to native code
+ * (native-blas.ts).
  *
  * The heap is read from the module's `wasmMemory` when it is exposed: in the threaded build the memory is a
  * growable SharedArrayBuffer, and a view made from a stale `HEAPU8` would end at the old size.
  */
 import * as tf from "@tensorflow/tfjs";
-
-interface WasmBackendHeap {
-  dataIdMap?: { get(id: object): { memoryOffset?: number | null } | undefined };
-  wasm?: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
-  refCount?(id: object): number;
-}
+import { backendInternals } from "./tfjs-internals";
 
 /** The wasm backend's module memory, or undefined (another backend, or a build that does not expose it). */
 export function wasmMemory(): WebAssembly.Memory | undefined {
-  return tf.getBackend() === "wasm" ? (tf.backend() as unknown as WasmBackendHeap).wasm?.wasmMemory : undefined;
+  return tf.getBackend() === "wasm" ? backendInternals().wasm?.wasmMemory : undefined;
 }
 
 /**
@@ -24,7 +20,7 @@ export function wasmMemory(): WebAssembly.Memory | undefined {
  */
 export function heapView(t: { dataId: object; shape: readonly number[]; dtype: string }): Float32Array | null {
   if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
-  const backend = tf.backend() as unknown as WasmBackendHeap;
+  const backend = backendInternals();
   const info = backend.dataIdMap?.get(t.dataId);
   if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
   const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
@@ -33,6 +29,6 @@ export function heapView(t: { dataId: object; shape: readonly number[]; dtype: s
 
 /** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */
 export function soleOwner(t: tf.Tensor): boolean {
-  const backend = tf.backend() as unknown as WasmBackendHeap;
+  const backend = backendInternals();
   return typeof backend.refCount === "function" && backend.refCount(t.dataId) === 1;
 }

@@ -1,0 +1,18 @@
+/**
+ * The one seam for the fast paths: every kernel the model, LoRA and training code call, each one function that
+ * runs the implementation set chosen for the backend (select.ts: `blas` when the wasm backend's matmuls run on a
+ * native BLAS, `plain` otherwise), and every read of a tfjs internal (tfjs-internals.ts). Code outside this folder
+ * never branches on the backend or on BLAS.
+ */
+export { selectKernels, kernelSet, type KernelSetName } from "./select";
+export { customOp, type GradResult } from "./custom-op";
+export { linear, frozenLinear, colSum, withTransposedWeights, TRANSPOSED_MAX_ROWS } from "./linear";
+export { loraLinear, type LoraTerm } from "./lora-linear";
+export { bmm, attentionScores, attentionValues } from "./attention";
+export { rotate } from "./rotary";
+export { fusedHeadLoss, type FusedHeadLossOptions } from "./head-loss";
+export { fusedAdamW, type FusedAdamWStep } from "./adamw";
+export { leanVariableGrads, squaredNorm } from "./lean-grads";
+export { gradientDepth } from "./tfjs-internals";
+export { shareClonesOnWasm } from "./share-clones";
+export { fillableTensor, type FillableTensor } from "./heap-tensor";
