@@ -3,6 +3,8 @@
  * runs the implementation set chosen for the backend (select.ts: `blas` when the wasm backend's matmuls run on a
  * native BLAS, `plain` otherwise), and every read of a tfjs internal (tfjs-internals.ts). Code outside this folder
  * never branches on the backend or on BLAS.
+ *
+ * Published as `tunebook/kernels` for people who extend tunebook: internal, with no stability promise.
  */
 export { selectKernels, kernelSet, type KernelSetName } from "./select";
 export { customOp, type GradResult } from "./custom-op";
@@ -16,3 +18,14 @@ export { leanVariableGrads, squaredNorm } from "./lean-grads";
 export { gradientDepth } from "./tfjs-internals";
 export { shareClonesOnWasm } from "./share-clones";
 export { fillableTensor, type FillableTensor } from "./heap-tensor";
+export { startThreadedWasm, WASM_THREADS_ENV } from "./wasm-threads";
+export {
+  nativeBlasStatus,
+  nativeMatMulActive,
+  matmulEngine,
+  installNativeMatMul,
+  uninstallNativeMatMul,
+  BLAS_ENV,
+} from "./native-blas";
+export type { NativeBlasStatus } from "./native-blas";
+export { heapWorkerStats, HEAP_WORKERS_ENV } from "./heap-workers";

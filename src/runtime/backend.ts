@@ -260,7 +260,13 @@ export function currentBackend(): BackendChoice | undefined {
   return current;
 }
 
-/** One line: which backend and why, and what was passed over. */
+/**
+ * One line: which backend and why, and what was passed over.
+ *
+ * @example
+ * await initBackend();
+ * console.log(backendReport());   // e.g. "tunebook backend: wasm (…why…); skipped: …"
+ */
 export function backendReport(choice: BackendChoice | undefined = current): string {
   if (!choice) return "tunebook backend: not initialised (call initBackend())";
   const skipped = choice.skipped.length
