@@ -12,18 +12,17 @@ import { makeFifo } from "../helpers/fifo";
 
 const MSGS = [{ role: "user", content: "x" }];
 
-function bomb(jinja: string, limits = {}): { error: TemplateError; ms: number } {
+function bomb(jinja: string, limits = {}): { error: TemplateError } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-chat-"));
   const file = path.join(dir, "tokenizer_config.json");
   fs.writeFileSync(file, JSON.stringify({ chat_template: jinja }));
-  const t0 = Date.now();
   try {
     chatTemplate(file, { limits }).renderMessages(MSGS);
   } catch (e) {
     assert.ok(e instanceof TemplateError, String(e));
     assert.ok(!e.message.includes("\n"), "one line");
     assert.ok(e.message.startsWith(`${file}: the chat template exceeds the sandbox's limits: `), e.message);
-    return { error: e, ms: Date.now() - t0 };
+    return { error: e };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -31,12 +30,17 @@ function bomb(jinja: string, limits = {}): { error: TemplateError; ms: number } 
 }
 
 test("range(100000000) is refused before any number is made, naming the template file and the limit", () => {
-  const { error, ms } = bomb("{% for i in range(100000000) %}x{% endfor %}");
+  const { error } = bomb("{% for i in range(100000000) %}x{% endfor %}");
   assert.match(
     error.message,
     /range\(\) of 100000000 numbers is over the limit of 100000 \(jinja2\.sandbox's MAX_RANGE\)$/,
   );
-  assert.ok(ms < 500, `took ${ms} ms`);
+  // before any number is made: a range no array can hold (over 2**32 - 1 items) is refused with the same
+  // message; building its numbers first would throw "Invalid array length" (or run out of memory) instead
+  assert.match(
+    bomb("{{ range(10**12)|length }}").error.message,
+    /range\(\) of 1000000000000 numbers is over the limit/,
+  );
   assert.match(bomb("{{ range(0, 10**9, 2)|length }}").error.message, /range\(\) of 500000000 numbers/);
   assert.equal(DEFAULT_CHAT_TEMPLATE_LIMITS.maxRange, 100_000);
 });
@@ -46,7 +50,6 @@ test("nested loops, doubling strings and doubling lists stop at their limits", (
     maxSteps: 100_000,
   });
   assert.match(steps.error.message, /more than 100000 evaluation steps \(maxSteps\)/);
-  assert.ok(steps.ms < 5000, `took ${steps.ms} ms`);
   assert.match(
     bomb("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}")
       .error.message,
@@ -93,14 +96,13 @@ test("a tokenizer config that is a FIFO is refused at once", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunebook-chat-"));
   const fifo = makeFifo(path.join(dir, "tokenizer_config.json"));
   try {
-    const t0 = Date.now();
     assert.throws(
       () => chatTemplate(fifo.path),
       (e: unknown) =>
         e instanceof TemplateError &&
         e.message === `${fifo.path}: the tokenizer config is a FIFO (named pipe), not a regular file`,
     );
-    assert.ok(Date.now() - t0 < 2500);
+    assert.ok(!fifo.wasOpened(), "refused before opening the FIFO");
   } finally {
     fifo.close();
     fs.rmSync(dir, { recursive: true, force: true });

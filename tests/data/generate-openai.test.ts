@@ -22,7 +22,7 @@ function client(baseUrl: string, extra: Partial<ConstructorParameters<typeof Ope
     env,
     retry: fast,
     rateLimit: unlimited,
-    timeoutMs: 2000,
+    timeoutMs: 60_000, // generous: a loaded machine must not turn a slow local reply into a timeout and a retry
     onProgress: () => {},
     ...extra,
   });
@@ -134,13 +134,12 @@ test("a Retry-After longer than maxRetryAfterMs is an error, not a long sleep", 
   const s = await startOpenAIServer();
   try {
     s.plan({ status: 429, headers: { "retry-after": "3600" } });
-    const t0 = Date.now();
     await rejectsWith(
       client(s.baseUrl, { retry: { ...fast, maxRetryAfterMs: 1000 } }).generate(["x"]),
       "rate_limit",
       /asks to wait 3600 s/,
     );
-    assert.ok(Date.now() - t0 < 60_000, "an over-long Retry-After is refused, not slept");
+    assert.equal(s.requests.length, 1, "an over-long Retry-After is refused at the first reply, not slept and retried");
   } finally {
     await s.close();
   }
@@ -178,11 +177,14 @@ test("a server that never answers gives a timeout error within the configured ti
     );
     const took = Date.now() - t0;
     assert.ok(took >= 280, `gave up after ${took} ms, before the 300 ms timeout`);
-    // A timeout is retried like a transient failure: hang once, then answer.
+    // A timeout is retried like a transient failure: hang once, then answer. (The answer gets 1 s, and on a
+    // loaded machine may still miss it: the count is at least the hang and one more, each attempt one request.)
     s.plan({ hang: true });
-    const [g] = await client(s.baseUrl, { timeoutMs: 300 }).generate(["again"]);
+    const before = s.requests.length;
+    const [g] = await client(s.baseUrl, { timeoutMs: 1000 }).generate(["again"]);
     assert.equal(g.text, "echo: again");
-    assert.equal(g.attempts, 2);
+    assert.ok(g.attempts >= 2, `${g.attempts} attempts`);
+    assert.equal(s.requests.length - before, g.attempts);
   } finally {
     await s.close();
   }
@@ -207,18 +209,36 @@ test("a stalled server: a progress line names the URL while waiting, each retry 
     );
     assert.ok(!e.message.includes("\n"));
     const waiting = lines.filter((l) => l.startsWith(`${url}: waiting for a reply, `));
+    // The ticker's 100 ms comes due before the 450 ms timeout, so each attempt shows at least one line however
+    // late a loaded machine runs the timers (how many lines fit in 450 ms is the clock's business, not asserted).
+    assert.match(waiting[0], /waiting for a reply, \d+ s so far \(attempt 1 of 2; gives up on it after 0\.45 s\)$/);
     assert.ok(
-      waiting.length >= 4,
-      `expected a waiting line every 100 ms over two 450 ms attempts, got ${JSON.stringify(lines)}`,
+      waiting.some((l) => /attempt 2 of 2/.test(l)),
+      JSON.stringify(lines),
     );
-    assert.match(waiting[0], /waiting for a reply, 0 s so far \(attempt 1 of 2; gives up on it after 0\.45 s\)$/);
-    assert.ok(waiting.some((l) => /attempt 2 of 2/.test(l)));
     assert.ok(
       lines.some((l) => l.startsWith(`${url}: no reply within 450 ms; retrying in `) && /\(attempt 2 of 2\)$/.test(l)),
       JSON.stringify(lines),
     );
     for (const l of lines) assert.ok(!l.includes(KEY), `the API key leaked into a progress line: ${l}`);
     assert.equal(s.requests[0].authorization, `Bearer ${KEY}`, "the key was sent, so it was there to leak");
+    // The line repeats while the wait goes on: the server answers only after the third line (events, not a clock).
+    s.plan({ hang: true });
+    const seen: string[] = [];
+    const patient = client(s.baseUrl, {
+      progressEveryMs: 20,
+      onProgress: (l) => {
+        seen.push(l);
+        if (seen.length === 3) s.release("at last");
+      },
+    });
+    const [g] = await patient.generate(["y"]);
+    assert.equal(g.text, "at last");
+    assert.equal(g.attempts, 1);
+    assert.ok(
+      seen.length >= 3 && seen.every((l) => l.startsWith(`${url}: waiting for a reply, `)),
+      JSON.stringify(seen),
+    );
   } finally {
     await s.close();
   }

@@ -13,6 +13,7 @@ import {
   JsonlError,
 } from "../../src/data/jsonl";
 import { makeFifo } from "../helpers/fifo";
+import { findDuplicateKey, scanWork } from "../../src/runtime/json-keys";
 import { validateRecord, inferSchema } from "../../src/data/schema";
 
 const QA = (q: string, a: string) => JSON.stringify({ question: q, answer: a });
@@ -222,7 +223,7 @@ test("a key that appears twice in a record is an error naming FILE:LINE and the 
   );
 });
 
-test("the duplicate-key check keeps reading fast: 20,000 records in well under a second", () => {
+test("the duplicate-key check keeps reading fast: its work over 20,000 records is linear in the text", () => {
   const line = JSON.stringify({
     question: "What does the flag --max-new-tokens do? ".repeat(4),
     answer: "It caps the new tokens. ".repeat(10),
@@ -230,17 +231,28 @@ test("the duplicate-key check keeps reading fast: 20,000 records in well under a
     meta: { a: [1, 2, 3], b: "z" },
   });
   const text = Array.from({ length: 20_000 }, () => line).join("\n");
-  const t0 = performance.now();
+  // work counted, not timed (speed under load is the bench's business): every character looked at about once
+  const before = scanWork.chars;
   const r = parseJsonl(text, "big.jsonl");
   assert.equal(r.records.length, 20_000);
-  assert.ok(performance.now() - t0 < 2000, `took ${performance.now() - t0} ms`);
+  const work = scanWork.chars - before;
+  assert.ok(work >= text.length - 20_000 && work <= 2 * text.length, `${work} characters looked at for ${text.length}`);
+  // the worst cases for a scanner: long runs of backslashes before quotes, many keys, deep nesting
+  for (const hard of [
+    JSON.stringify({ a: `${"\\".repeat(5000)}"`.repeat(20), b: '\\"'.repeat(20000) }),
+    JSON.stringify(Object.fromEntries(Array.from({ length: 20000 }, (_, i) => [`k${i}`, i]))),
+    `${'{"a":['.repeat(5000)}1${"]}".repeat(5000)}`,
+  ]) {
+    const at = scanWork.chars;
+    assert.equal(findDuplicateKey(hard), undefined);
+    assert.ok(scanWork.chars - at <= 3 * hard.length, `${scanWork.chars - at} characters looked at for ${hard.length}`);
+  }
 });
 
 test("a data file that is a FIFO or a folder is refused at once, naming it (a FIFO would block the read)", async () => {
   const dir = tmpDir();
   const fifo = makeFifo(path.join(dir, "train.jsonl"));
   try {
-    const t0 = Date.now();
     await assert.rejects(
       readJsonl(fifo.path),
       (e: unknown) =>
@@ -253,7 +265,7 @@ test("a data file that is a FIFO or a folder is refused at once, naming it (a FI
       (e: unknown) =>
         e instanceof JsonlError && e.message === `${dir}: is a folder, not a regular file (expected a JSONL data file)`,
     );
-    assert.ok(Date.now() - t0 < 2500, "refused at once");
+    assert.ok(!fifo.wasOpened(), "refused at once, without opening the FIFO");
   } finally {
     fifo.close();
     fs.rmSync(dir, { recursive: true, force: true });

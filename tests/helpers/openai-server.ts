@@ -3,7 +3,7 @@
  * `POST /v1/chat/completions` and `GET /v1/models`. By default it answers each chat request with a reply that
  * echoes the last user message (`echo: <text>`). Tests queue special answers with `plan(...)`, consumed one per
  * chat request in order: a status with headers and a body (e.g. 429 + Retry-After, 500, bad JSON, JSON without
- * `choices`), or `hang` (never answers). When `apiKey` is set, a request without `Authorization: Bearer <key>`
+ * `choices`), or `hang` (answers only when the test calls `release()`). When `apiKey` is set, a request without `Authorization: Bearer <key>`
  * gets 401. Every request is recorded with its arrival time. `close()` ends open sockets too.
  */
 import * as http from "node:http";
@@ -29,6 +29,8 @@ export interface OpenAIServer {
   maxInFlight: number;
   /** Queue answers for the next chat requests. */
   plan(...answers: Planned[]): void;
+  /** Answer the hanging requests still open now with `chatReply(content)`. */
+  release(content: string): void;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,15 @@ export async function startOpenAIServer(opts: { apiKey?: string; models?: string
       return maxInFlight;
     },
     plan: (...answers) => queue.push(...answers),
+    release: (content) => {
+      for (const r of hanging) {
+        hanging.delete(r);
+        if (!r.destroyed) {
+          r.writeHead(200, { "content-type": "application/json" });
+          r.end(JSON.stringify(chatReply(content)));
+        }
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);

@@ -99,7 +99,7 @@ test("isHubReachable: true for a live server, false for a refused port or in off
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(s.address() as any).port}`;
   try {
-    assert.equal(await isHubReachable({ endpoint: url, offline: false }), true);
+    assert.equal(await isHubReachable({ endpoint: url, offline: false, timeoutMs: 60_000 }), true); // not about timeouts
     assert.equal(hits, 1);
     assert.equal(await isHubReachable({ endpoint: url, offline: true }), false);
     assert.equal(hits, 1, "offline mode makes no request");

@@ -188,6 +188,7 @@ test("config mismatches are clear errors naming the field or tensor", async () =
       fs.rmSync(path.join(d, "adapter_config.json"));
       fifo = makeFifo(path.join(d, "adapter_config.json"));
     }, /adapter_config\.json: the adapter config is a FIFO/);
+    assert.ok(!fifo?.wasOpened(), "refused before opening the FIFO");
   } finally {
     fifo?.close();
   }
