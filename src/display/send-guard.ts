@@ -8,9 +8,8 @@
  * operation may be in progress at any time"). Nothing handles it: thrown from a cell's display call, the
  * cell fails with no message (its error report is a send too); thrown from tslab's own status message,
  * the kernel process exits, Jupyter restarts it, and Run All loses every queued cell. A fine-tuning cell with a live
- * chart sends two display updates per step, so a few hundred steps reach the 513th message — found when
- * notebook 03 at 240 updates died at step 236 of 240 in the browser test (the server log had the EBUSY
- * stack), while shorter runs passed.
+ * chart sends two display updates per step, so a few hundred steps reach the 513th message and can stop
+ * a long training cell near its end (the Jupyter server's log then holds the EBUSY stack).
  *
  * `guardSocketSends` wraps a socket prototype's `send`: a send that would throw EBUSY waits for the
  * pending one instead, later sends queue behind it in order until the queue drains, and a queued send
