@@ -22,6 +22,8 @@ export const DEFAULT_SITE_MARKDOWN_OPTIONS: SiteMarkdownOptions = { pages: [] };
 export interface SiteMarkdown {
   block(src: string): string;
   inline(src: string): string;
+  /** A link to a course notebook as its page's link (`chapterHref` over this site's pages); others unchanged. */
+  href(href: string): string;
 }
 
 function loadMarked(): MarkedModule {
@@ -82,5 +84,6 @@ export function siteMarkdown(opts: Partial<SiteMarkdownOptions> = {}): SiteMarkd
   return {
     block: (src) => marked.parse(src, { async: false }) as string,
     inline: (src) => marked.parseInline(src, { async: false }) as string,
+    href: (href) => chapterHref(href, o.pages),
   };
 }

@@ -5,7 +5,7 @@
  * - the output that carried plotly.js into the notebook (4.7 MB of inline script) is dropped: the site
  *   loads plotly.js once from its own file;
  * - `text/html` (tables, markdown, progress) as is: the course's display code already escaped any text
- *   inside it; `text/markdown` through marked; PNG/JPEG/SVG images; `text/plain` and streams escaped.
+ *   inside it; only its links to course notebooks (`href="03_small_model_cpu.ipynb"`) become page links; `text/markdown` through marked; PNG/JPEG/SVG images; `text/plain` and streams escaped.
  * Outputs of kinds the site cannot show are skipped, never half-shown.
  */
 import { escapeHtml, scriptJson } from "../../display/escape";
@@ -77,7 +77,11 @@ export function renderOutput(o: NbOutput, md: SiteMarkdown, counts: OutputCounts
   const html = joinText(d["text/html"]);
   if (html) {
     if (/<table[\s>]/i.test(html)) counts.tables++;
-    return `<div class="output html">${html}</div>\n`;
+    const linked = html.replace(
+      /(<a\s[^>]*?href=")([^"]*)"/gi,
+      (_m, head: string, href: string) => `${head}${md.href(href)}"`,
+    );
+    return `<div class="output html">${linked}</div>\n`;
   }
   const markdown = joinText(d["text/markdown"]);
   if (markdown) return `<div class="output markdown">${md.block(markdown)}</div>\n`;

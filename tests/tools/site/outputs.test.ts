@@ -84,3 +84,17 @@ test("markdown and images; unknown outputs are skipped", () => {
   );
   assert.equal(counts.plots, 0);
 });
+
+test("HTML outputs: links to course notebooks become page links; other links and text are left alone", () => {
+  const md = siteMarkdown({ pages: ["03_small_model_cpu", "06_lora"] });
+  const counts = { plots: 0, tables: 0 };
+  const html =
+    '<svg><a href="03_small_model_cpu.ipynb"><text>03</text></a><a class="x" href="./06_lora.ipynb#merge">06</a>' +
+    '<a href="https://example.org/a.ipynb">ext</a><a href="99_missing.ipynb">?</a></svg><p>href="03_small_model_cpu.ipynb"</p>';
+  const out = renderOutput({ output_type: "display_data", data: { "text/html": html } }, md, counts, "h");
+  assert.ok(out.includes('<a href="03_small_model_cpu.html">'), out);
+  assert.ok(out.includes('<a class="x" href="06_lora.html#merge">'), out);
+  assert.ok(out.includes('href="https://example.org/a.ipynb"'), out);
+  assert.ok(out.includes('href="99_missing.ipynb"'), out);
+  assert.ok(out.includes('<p>href="03_small_model_cpu.ipynb"</p>'), "text outside an <a> tag is not rewritten");
+});
