@@ -18,7 +18,7 @@ export const METRICS = [
   "mfu",
 ] as const;
 /**
- * Added by issue 20: the machine's own limits measured in the same invocation (limits.ts) and tunebook against
+ * The machine's own limits measured in the same invocation (limits.ts) and tunebook against
  * them, and the training metrics again with the matmuls on pure WebAssembly (`TUNEBOOK_BLAS=off` in the child),
  * against the same PyTorch runs and the wasm kernel's own GEMM.
  *   train_full_gemm_fraction  = 6·N·tokens/s ÷ gemm_gflops (N = parameters except the input embedding)
