@@ -124,7 +124,7 @@ test("a cell that sends over a thousand display messages back to back does not c
   // next send throws EBUSY inside tslab: here the cell fails with no message (checked with the guard
   // disabled); when tslab's own status message hits it, the kernel dies (the browser test's failure).
   const dir = tmpdir();
-  const dist = JSON.stringify(path.join(projectRoot(), "dist", "index.js"));
+  const dist = JSON.stringify(path.join(projectRoot(), "dist", "display", "index.js"));
   const src = notebook(dir, "chatty.ipynb", [
     `const { sendBundle } = require(${dist});\n` +
       `for (let i = 0; i < 700; i++) {\n` +
