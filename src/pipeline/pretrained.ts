@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { resolveModelDir, resolveRepoFiles, isHubReachable, isOffline, parseModelSource } from "../hub";
 import { checkRevision } from "../hub/cache";
 import type { ProgressCallback } from "../hub";
-import { loadTokenizer } from "../tokenizer";
+import { loadTokenizer, TOKENIZER_FILE, TOKENIZER_FILES } from "../tokenizer";
 import type { Tokenizer } from "../tokenizer";
 import { type GPTNeoXConfig, configFromHF } from "../model/config";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
@@ -17,9 +17,7 @@ import { findPreset } from "../model/presets";
 import { loadPretrained } from "../model/load";
 import { assertRegularFile, describeFileKind, FileAccessError, readRegularFileSync } from "../runtime/files";
 
-/** The tokenizer files a model folder may hold; any that exists must be a regular file (a FIFO would block the read). */
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
-
+/** Any tokenizer file the model folder holds must be a regular file (a FIFO would block the read). */
 function checkTokenizerFiles(dir: string): void {
   for (const f of TOKENIZER_FILES) {
     const p = path.join(dir, f);
@@ -119,7 +117,7 @@ export async function loadModelMaybeTokenizer(
 ): Promise<Omit<LoadedModel, "tokenizer"> & { tokenizer?: Tokenizer }> {
   const dir = await resolveModel(idOrPath, opts);
   checkTokenizerFiles(dir);
-  const tokenizer = fs.existsSync(path.join(dir, "tokenizer.json")) ? await loadTokenizer(dir) : undefined;
+  const tokenizer = fs.existsSync(path.join(dir, TOKENIZER_FILE)) ? await loadTokenizer(dir) : undefined;
   const model = await loadPretrained(dir);
   return { model, tokenizer, dir, name: idOrPath };
 }
@@ -140,9 +138,9 @@ export async function loadTokenizerFrom(idOrPath: string, opts: LoadModelOptions
   }
   const src = parseModelSource(idOrPath);
   if (src.kind === "local") return loadTokenizer(src.dir);
-  const r = await resolveRepoFiles(idOrPath, ["tokenizer.json"], {
+  const r = await resolveRepoFiles(idOrPath, [TOKENIZER_FILE], {
     revision: opts.revision,
-    optional: ["tokenizer_config.json", "special_tokens_map.json"],
+    optional: TOKENIZER_FILES.slice(1),
     onProgress: opts.onProgress,
     offline: opts.offline,
   });

@@ -11,10 +11,10 @@ import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { saveModel, type SaveOptions } from "../model/load";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from "../lora/peft";
 import { fsyncPath, replaceDir, tempSibling, writeFileAtomic } from "../runtime/atomic";
-import { SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../tokenizer";
+import { TOKENIZER_FILES } from "../tokenizer";
 
-/** Tokenizer files copied when present (tokenizer.json is required by `saveFineTuned`). */
-export const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE] as const;
+/** The tokenizer files copied when present (tokenizer.json is required by `saveFineTuned`). */
+export { TOKENIZER_FILES };
 
 /** Options of `saveFineTuned`. */
 export interface SaveFineTunedOptions extends SaveOptions {

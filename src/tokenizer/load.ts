@@ -12,6 +12,8 @@ import { TokenizerError } from "./types";
 export const TOKENIZER_FILE = "tokenizer.json";
 export const TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
 export const SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json";
+/** Every file of a model folder's tokenizer, the required one first (the others are read when present). */
+export const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE] as const;
 
 async function readJson(file: string, what: string): Promise<unknown> {
   let text: string;
