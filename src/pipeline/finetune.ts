@@ -82,7 +82,7 @@ export async function fineTune(
     let evalLoss: number | undefined;
     if (evalSet) {
       const lastEval = summary.evals[summary.evals.length - 1];
-      evalLoss = lastEval && lastEval.step === summary.step ? lastEval.evalLoss : trainer.evaluate().loss;
+      evalLoss = lastEval && lastEval.step === summary.step ? lastEval.evalLoss : (await trainer.evaluateAsync()).loss;
     }
     const { evalData: _unused, ...rest } = trainer.config;
     return { summary, evalLoss, trainStats: train.stats, evalStats: evalSet?.stats, config: rest };
