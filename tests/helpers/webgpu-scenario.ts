@@ -9,7 +9,10 @@ import { QA_TEMPLATE, classificationTemplate } from "../../src/data/templates";
 import { tokenizeDataset } from "../../src/data/prepare";
 import { evaluateModel } from "../../src/eval/run";
 import { generate } from "../../src/model/generate";
-import { fineTune } from "../../src/pipeline/finetune";
+import { scoreExamplesAsync } from "../../src/eval/likelihood";
+import { loadPretrained, saveModel } from "../../src/model/load";
+import { applyLora, disposeModel } from "../../src/pipeline/adapters";
+import { cloneModel, fineTune } from "../../src/pipeline/finetune";
 import { loadModel } from "../../src/pipeline/pretrained";
 import { causalLMTrainable } from "../../src/train/causal-lm";
 import { Trainer } from "../../src/train/trainer";
@@ -35,6 +38,13 @@ export interface ScenarioResult {
   cls: { likelihoodLabels: string[]; generated: string[]; accuracy: number };
   /** Greedy ids for two prompts. */
   generated: number[][];
+  /** A LoRA fine-tune (r 4, dropout 0.1, 3 steps) and the files its saved adapter holds. */
+  loraLosses: number[];
+  loraSaved: string[];
+  /** The model cloneModel copied is untouched by the copy's training. */
+  baseKept: boolean;
+  /** max |Δ log p| between the tuned model and the same model saved (saveModel) and loaded again. */
+  savedReloadMaxDiff: number;
   /** tf.memory().numTensors after one trainStepAsync, after four more, and after an evaluateAsync + a generation. */
   tensors: { afterOne: number; afterMore: number; afterEvalAndGenerate: number };
   seconds: number;
@@ -46,8 +56,14 @@ export async function runScenario(modelDir: string, workDir: string): Promise<Sc
   const test = qaRecords(4, 100);
   const config = { ...SCENARIO_TRAIN, numSteps: SCENARIO_STEPS };
 
-  const tuned = await loadModel(modelDir);
+  const base = await loadModel(modelDir);
+  const tuned = { model: cloneModel(base.model), tokenizer: base.tokenizer }; // a copy made on the device
   const straight = await fineTune(tuned.model, tuned.tokenizer, QA_TEMPLATE, train, config, { evalRecords: test });
+  const baseUnchanged = (await base.model.parameters().get("gpt_neox.embed_in.weight")!.data())[0];
+  const baseAgain = await loadModel(modelDir);
+  const baseKept = baseUnchanged === (await baseAgain.model.parameters().get("gpt_neox.embed_in.weight")!.data())[0];
+  base.model.dispose();
+  baseAgain.model.dispose();
 
   const checkpointDir = path.join(workDir, "ckpt");
   fs.rmSync(checkpointDir, { recursive: true, force: true });
@@ -71,6 +87,23 @@ export async function runScenario(modelDir: string, workDir: string): Promise<Sc
   const resumed = await fineTune(b.model, b.tokenizer, QA_TEMPLATE, train, { ...config, checkpointDir, resume: true });
   b.model.dispose();
 
+  // LoRA (with dropout) on a fresh copy, its adapter saved with awaited reads
+  const l = await loadModel(modelDir);
+  const lora = applyLora(l.model, { r: 4, alpha: 8, dropout: 0.1 }, { seed: 1 });
+  const loraRun = await fineTune(
+    l.model,
+    l.tokenizer,
+    QA_TEMPLATE,
+    train,
+    { ...config, numSteps: 3 },
+    {
+      trainable: lora.trainable,
+    },
+  );
+  await lora.save(path.join(workDir, "adapter"));
+  const loraSaved = fs.readdirSync(path.join(workDir, "adapter")).sort();
+  disposeModel(l.model);
+
   const { model, tokenizer } = tuned;
   const qa = await evaluateModel(model, tokenizer, QA_TEMPLATE, test, { maxNewTokens: 6, batchSize: 4 });
   const labels = ["bad", "good"];
@@ -82,6 +115,15 @@ export async function runScenario(modelDir: string, workDir: string): Promise<Sc
   });
   const prompts = [tokenizer.encode("### Question:\nWhat color is the sky?"), tokenizer.encode("The")];
   const generated = (await generate(model, prompts, { maxNewTokens: 6 })) as number[][];
+
+  // the tuned model saved (awaited reads) and loaded again scores the same
+  const savedDir = path.join(workDir, "saved");
+  await saveModel(model, savedDir);
+  const reloaded = await loadPretrained(savedDir);
+  const probe = tokenizeDataset(QA_TEMPLATE, tokenizer, test, { maxLength: 64 }).examples;
+  const [before, after] = [await scoreExamplesAsync(model, probe), await scoreExamplesAsync(reloaded, probe)];
+  reloaded.dispose();
+  const savedReloadMaxDiff = Math.max(...before.map((b, i) => Math.abs(b.logProb - after[i].logProb)));
 
   // leaks: a trainer's steps, its evaluation and a generation leave the tensor count where it was
   const examples = tokenizeDataset(QA_TEMPLATE, tokenizer, train, { maxLength: 64 }).examples;
@@ -113,6 +155,10 @@ export async function runScenario(modelDir: string, workDir: string): Promise<Sc
       accuracy: cls.metrics.accuracy ?? Number.NaN,
     },
     generated,
+    baseKept,
+    savedReloadMaxDiff,
+    loraLosses: loraRun.summary.losses,
+    loraSaved,
     tensors: { afterOne, afterMore, afterEvalAndGenerate },
     seconds: (performance.now() - t0) / 1000,
   };

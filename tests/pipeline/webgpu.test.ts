@@ -130,6 +130,21 @@ if ("skip" in sw) {
     assert.ok(g.generated.every((ids) => ids.length > 0));
   });
 
+  test("LoRA (with dropout) trains on webgpu with wasm's losses, and its adapter saves", async () => {
+    const g = (await onWebgpu(sw.env)).scenario;
+    const w = await onWasm();
+    assert.equal(g.loraLosses.length, 3);
+    assert.ok(maxDiff(g.loraLosses, w.loraLosses) < LOSS_TOL, `LoRA losses ${g.loraLosses} vs ${w.loraLosses}`);
+    assert.deepEqual(g.loraSaved, w.loraSaved);
+    assert.ok(g.loraSaved.includes("adapter_model.safetensors"), String(g.loraSaved));
+  });
+
+  test("on webgpu cloneModel copies on the device, and a tuned model saved and loaded again scores the same", async () => {
+    const g = (await onWebgpu(sw.env)).scenario;
+    assert.equal(g.baseKept, true, "training the copy left the original alone");
+    assert.equal(g.savedReloadMaxDiff, 0);
+  });
+
   test("on webgpu training steps, evaluation and generation leak no tensor", async (t: TestContext) => {
     const r = await onWebgpu(sw.env);
     const { afterOne, afterMore, afterEvalAndGenerate } = r.scenario.tensors;
