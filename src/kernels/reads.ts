@@ -52,14 +52,16 @@ function maxAddN(): number {
 }
 
 /**
- * Σ xs (same shapes) with `tf.addN`, in groups the backend can bind (one `addN` over all of them where it can, so
- * the numbers are those of `tf.addN`). Call inside `tf.tidy`; throws on an empty list.
+ * Σ xs (same shapes) with `tf.addN`, in groups of at most `maxInputs` (default: what the active backend binds;
+ * one `addN` over all of them where it can, so the numbers are those of `tf.addN`). Call inside `tf.tidy`; throws
+ * on an empty list.
  * @example
  * sumTensors(parts); // one addN on wasm; groups of 7, then their sums, on webgpu
  */
-export function sumTensors<T extends tf.Tensor>(xs: T[]): T {
+export function sumTensors<T extends tf.Tensor>(xs: T[], maxInputs = maxAddN()): T {
   if (xs.length === 0) throw new Error("sumTensors: nothing to add");
-  const max = maxAddN();
+  if (!(maxInputs >= 2)) throw new Error(`sumTensors: maxInputs must be at least 2, found ${maxInputs}`);
+  const max = maxInputs;
   let level: tf.Tensor[] = xs;
   while (level.length > 1) {
     if (level.length <= max) return tf.addN(level) as T;
