@@ -7,8 +7,12 @@
 #   .device/node_modules/@tensorflow/tfjs-backend-webgpu/  package.json + stub (it is bundled; the stub lets
 #                                      initBackend's "is it installed?" check resolve it)
 # Needs: WGPU_DIR with `npm i webgpu@0.6.2 @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-webgpu@4.22.0`
-# (default /tmp/wgpu), and the repo's node_modules (esbuild comes with tsx). Run from the repo root.
+# (default: the repo itself, where both are devDependencies, else /tmp/wgpu), and the repo's node_modules
+# (esbuild comes with tsx). Run from the repo root.
 set -euo pipefail
+if [ -z "${WGPU_DIR:-}" ] && [ -f node_modules/webgpu/dist/linux-x64/dawn.node ] && [ -d node_modules/@tensorflow/tfjs-backend-webgpu ]; then
+  WGPU_DIR=$PWD
+fi
 WGPU_DIR=${WGPU_DIR:-/tmp/wgpu}
 OUTDIR=.device
 [ -f "$WGPU_DIR/node_modules/webgpu/dist/linux-x64/dawn.node" ] || { echo "no $WGPU_DIR/node_modules/webgpu: run: mkdir -p $WGPU_DIR && cd $WGPU_DIR && npm i webgpu@0.6.2 @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-webgpu@4.22.0" >&2; exit 1; }
@@ -22,7 +26,7 @@ rm -rf "$OUTDIR" && mkdir -p "$OUTDIR/node_modules/webgpu/dist/linux-x64" "$OUTD
 # node_modules first, and the WebGPU backend (not a repo dependency) from WGPU_DIR.
 NODE_PATH="$WGPU_DIR/node_modules" node_modules/.bin/esbuild scripts/device/tunebook-webgpu-entry.ts \
   --bundle --platform=node --format=cjs --target=node20 --minify --log-level=warning \
-  --external:webgpu --external:@tensorflow/tfjs-backend-wasm --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+  --external:webgpu --external:koffi --external:@tensorflow/tfjs-backend-wasm --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   --alias:@tensorflow/tfjs-core=./node_modules/@tensorflow/tfjs-core \
   --alias:@tensorflow/tfjs-backend-cpu=./node_modules/@tensorflow/tfjs-backend-cpu \
   --outfile="$OUTDIR/tunebook-webgpu.js"

@@ -16,9 +16,12 @@ export {
 export type { TokenScore } from "./metrics";
 export {
   scoreExamples,
+  scoreExamplesAsync,
   scoreCompletions,
+  scoreCompletionsAsync,
   completionExample,
   classifyByLikelihood,
+  classifyByLikelihoodAsync,
   DEFAULT_SCORE_OPTIONS,
 } from "./likelihood";
 export type { ScoreOptions, LikelihoodLabel } from "./likelihood";

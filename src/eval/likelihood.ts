@@ -17,6 +17,7 @@ import { tokenLogProbs } from "../model/loss";
 import { KVCache } from "../model/kvcache";
 import type { Tokenizer } from "../tokenizer/types";
 import { IGNORE_INDEX, type TokenizedExample } from "../types/example";
+import { type Reads, runReads, runReadsAsync } from "../kernels";
 import type { TokenScore } from "./metrics";
 
 /** Options of the scoring functions, merged over `DEFAULT_SCORE_OPTIONS`. */
@@ -41,6 +42,28 @@ export function scoreExamples(
   examples: readonly TokenizedExample[],
   options: Partial<ScoreOptions> = {},
 ): TokenScore[] {
+  return runReads(scoreReads(model, examples, options), "scoreExamples", "await scoreExamplesAsync(...)");
+}
+
+/**
+ * `scoreExamples` with awaited reads: the same scores on every backend (webgpu in Node included).
+ * @example
+ * const scores = await scoreExamplesAsync(model, examples);
+ */
+export function scoreExamplesAsync(
+  model: GPTNeoXForCausalLM,
+  examples: readonly TokenizedExample[],
+  options: Partial<ScoreOptions> = {},
+): Promise<TokenScore[]> {
+  return runReadsAsync(scoreReads(model, examples, options));
+}
+
+/** The body of `scoreExamples`: yields each batch's `[B]` sums to be read. */
+function* scoreReads(
+  model: GPTNeoXForCausalLM,
+  examples: readonly TokenizedExample[],
+  options: Partial<ScoreOptions>,
+): Reads<TokenScore[]> {
   const o = { ...DEFAULT_SCORE_OPTIONS, ...options };
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1))
     throw new Error(`scoreExamples: batchSize must be a positive integer, found ${o.batchSize}`);
@@ -68,10 +91,12 @@ export function scoreExamples(
   });
   for (let s = 0; s < scored.length; s += o.batchSize) {
     const idx = scored.slice(s, s + o.batchSize);
-    const sums = scoreBatch(
+    const batch = scoreBatch(
       model,
       idx.map((i) => examples[i]),
     );
+    const v = yield batch.sums; // [B]
+    const sums = batch.rows.map((r, b) => ({ logProb: v[b], tokens: r.tokens }));
     idx.forEach((i, k) => {
       if (!Number.isFinite(sums[k].logProb))
         throw new Error(
@@ -90,7 +115,10 @@ export function scoreExamples(
  * padded, as in generation) into a KV cache; pass 2 runs the rest (right padded) on top of it and reads the
  * log-probabilities of its labels. Equal to one full forward pass up to float rounding.
  */
-function scoreBatch(model: GPTNeoXForCausalLM, batch: readonly TokenizedExample[]): TokenScore[] {
+function scoreBatch(
+  model: GPTNeoXForCausalLM,
+  batch: readonly TokenizedExample[],
+): { sums: tf.Tensor1D; rows: { tokens: number }[] } {
   const rows = batch.map((e) => {
     const labels = e.labels ?? e.inputIds;
     let first = 1; // first scored target; its logits come from position first − 1
@@ -125,11 +153,9 @@ function scoreBatch(model: GPTNeoXForCausalLM, batch: readonly TokenizedExample[
       const mask = rows.map((_, b) => [...(prefixMask[b] ?? []), ...restMask[b]]); // [B, P + R]
       const positions = rows.map((r) => restIds[0].map((_, k) => r.prefix.length + k)); // [B, R]
       const { logits } = model.forward(restIds, { attentionMask: mask, positionIds: positions, cache }); // [B, R, V]
-      return tf.sum(tokenLogProbs(logits, restLabels), 1); // [B]
+      return tf.sum(tokenLogProbs(logits, restLabels), 1) as tf.Tensor1D; // [B]
     });
-    const v = sums.dataSync();
-    sums.dispose();
-    return rows.map((r, b) => ({ logProb: v[b], tokens: r.tokens }));
+    return { sums, rows }; // (the sums are read by the caller: synchronously or awaited)
   } finally {
     cache?.dispose();
   }
@@ -180,6 +206,26 @@ export function scoreCompletions(
   );
 }
 
+/**
+ * `scoreCompletions` with awaited reads (every backend).
+ * @example
+ * await scoreCompletionsAsync(model, tok, "### Answer:\n", ["ham", "spam"]);
+ */
+export function scoreCompletionsAsync(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  prompt: string,
+  completions: readonly string[],
+  options: Partial<ScoreOptions> = {},
+): Promise<TokenScore[]> {
+  const maxLength = model.config.maxPositionEmbeddings;
+  return scoreExamplesAsync(
+    model,
+    completions.map((c) => completionExample(tokenizer, prompt, c, { maxLength })),
+    options,
+  );
+}
+
 /** One likelihood-based classification. */
 export interface LikelihoodLabel {
   label: string;
@@ -200,14 +246,45 @@ export function classifyByLikelihood(
   labels: readonly string[],
   options: Partial<ScoreOptions> & { candidates?: readonly string[] } = {},
 ): LikelihoodLabel[] {
+  const examples = labelExamples(model, tokenizer, prompts, labels, options);
+  return pickLabels(prompts, labels, scoreExamples(model, examples, options));
+}
+
+/**
+ * `classifyByLikelihood` with awaited reads (every backend); what `evaluateModel` runs.
+ * @example
+ * (await classifyByLikelihoodAsync(model, tok, prompts, ["ham", "spam"])).map((r) => r.label);
+ */
+export async function classifyByLikelihoodAsync(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  labels: readonly string[],
+  options: Partial<ScoreOptions> & { candidates?: readonly string[] } = {},
+): Promise<LikelihoodLabel[]> {
+  const examples = labelExamples(model, tokenizer, prompts, labels, options);
+  return pickLabels(prompts, labels, await scoreExamplesAsync(model, examples, options));
+}
+
+/** Every prompt followed by every candidate, prompt-major. */
+function labelExamples(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  labels: readonly string[],
+  options: { candidates?: readonly string[] },
+): TokenizedExample[] {
   const cands = options.candidates ?? labels;
   if (labels.length < 2)
     throw new Error(`classifyByLikelihood: need at least two labels, found ${JSON.stringify(labels)}`);
   if (cands.length !== labels.length)
     throw new Error(`classifyByLikelihood: ${cands.length} candidates for ${labels.length} labels`);
   const maxLength = model.config.maxPositionEmbeddings;
-  const examples = prompts.flatMap((p) => cands.map((c) => completionExample(tokenizer, p, c, { maxLength })));
-  const scores = scoreExamples(model, examples, options);
+  return prompts.flatMap((p) => cands.map((c) => completionExample(tokenizer, p, c, { maxLength })));
+}
+
+/** The best-scoring label of each prompt (the first on a tie). */
+function pickLabels(prompts: readonly string[], labels: readonly string[], scores: TokenScore[]): LikelihoodLabel[] {
   return prompts.map((_, i) => {
     const lp = labels.map((_, j) => scores[i * labels.length + j].logProb);
     let best = 0;

@@ -15,7 +15,7 @@ import { SCHEMAS } from "../data/schema";
 import type { PromptTemplate } from "../data/templates";
 import type { Tokenizer } from "../tokenizer/types";
 import { categorize, errorCounts, DEFAULT_ERROR_OPTIONS, type ErrorCategory, type ErrorOptions } from "./errors";
-import { classifyByLikelihood, scoreExamples } from "./likelihood";
+import { classifyByLikelihoodAsync, scoreExamplesAsync } from "./likelihood";
 import { accuracy, exactMatch, labelFromGeneration, majorityBaseline, mean, perplexity, tokenF1 } from "./metrics";
 
 /** Options of `evaluateModel`, merged over `DEFAULT_EVAL_OPTIONS`. */
@@ -222,15 +222,17 @@ export async function evaluateModel(
   if (o.labels) {
     const labels = o.labels;
     const gold = recs.map((r) => String(r[field]));
-    const byLikelihood = classifyByLikelihood(
-      model,
-      tokenizer,
-      rendered.map((x) => x.prompt),
-      labels,
-      {
-        batchSize: o.batchSize,
-        candidates: labels.map((l) => template.render({ ...recs[0], [field]: l }).completion),
-      },
+    const byLikelihood = (
+      await classifyByLikelihoodAsync(
+        model,
+        tokenizer,
+        rendered.map((x) => x.prompt),
+        labels,
+        {
+          batchSize: o.batchSize,
+          candidates: labels.map((l) => template.render({ ...recs[0], [field]: l }).completion),
+        },
+      )
     ).map((x) => x.label);
     const byGeneration = records_.map((r) => labelFromGeneration(r.prediction, labels));
     records_.forEach((r, i) => {
@@ -253,7 +255,7 @@ export async function evaluateModel(
       maxLength: ctx,
       addEos: tokenizer.eosTokenId !== undefined,
     });
-    const ppl = perplexity(scoreExamples(model, examples, { batchSize: o.batchSize }));
+    const ppl = perplexity(await scoreExamplesAsync(model, examples, { batchSize: o.batchSize }));
     metrics.perplexity = ppl;
     metrics.evalLoss = Math.log(ppl);
   }

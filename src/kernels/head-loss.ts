@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { matMulAccumulate } from "./native-blas";
+import { sumTensors, syncReads } from "./reads";
 import { kernelSet } from "./select";
 import { gradientDepth } from "./tfjs-internals";
 import { heapView, soleOwner } from "./wasm-heap";
@@ -114,7 +115,7 @@ export function fusedHeadLoss(
       } else p.dispose();
       tf.dispose([rowIdx, pickIdx, hc]);
     }
-    const value = tf.tidy(() => tf.mul(parts.length ? tf.addN(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
+    const value = tf.tidy(() => tf.mul(parts.length ? sumTensors(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
     tf.dispose(parts);
     if (withGrads) {
       const dH = tf.tidy(() => {
@@ -143,8 +144,10 @@ export function fusedHeadLoss(
           throw new Error(
             "causalLMLossFromHidden: no gradients were computed in the forward pass (it ran outside tf.grads/variableGrads)",
           );
-        const s = dy.dataSync()[0]; // 1 for a loss being minimised
-        return grads.map((g) => (s === 1 ? tf.clone(g) : tf.mul(g, dy))); // clones share the buffer of the saved gradient
+        // dy is 1 for a loss being minimised: clones share the saved gradient's buffer. Without synchronous reads
+        // (webgpu in Node) dy cannot be looked at, so it is multiplied in (by 1: the same numbers).
+        const s = syncReads() ? dy.dataSync()[0] : Number.NaN;
+        return grads.map((g) => (s === 1 ? tf.clone(g) : tf.mul(g, dy)));
       },
     };
   });

@@ -7,6 +7,16 @@
  * Published as `tunebook/kernels` for people who extend tunebook: internal, with no stability promise.
  */
 export { selectKernels, kernelSet, type KernelSetName } from "./select";
+export {
+  syncReads,
+  readSync,
+  runReads,
+  runReadsAsync,
+  sumTensors,
+  SyncReadError,
+  WEBGPU_MAX_KERNEL_INPUTS,
+  type Reads,
+} from "./reads";
 export { customOp, type GradResult } from "./custom-op";
 export { linear, frozenLinear, colSum, withTransposedWeights, TRANSPOSED_MAX_ROWS } from "./linear";
 export { loraLinear, type LoraTerm } from "./lora-linear";

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { sumOfSquares } from "./native-blas";
+import { sumTensors } from "./reads";
 import { type TapeNode, tapeEngine } from "./tfjs-internals";
 
 /** The tape nodes on a path from `xs` to `y`, in recording order, with each node's inputs that `xs` reach. */
@@ -141,6 +142,6 @@ export function squaredNorm(xs: tf.Tensor[]): tf.Scalar {
     const native = xs.map(sumOfSquares);
     if (native.every((x): x is number => x !== null)) return tf.scalar(native.reduce((a, b) => a + b, 0));
     const parts = xs.map((g) => tf.tidy(() => g.square().sum())); // no full-size squares kept
-    return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+    return sumTensors(parts) as tf.Scalar; // (addN in groups where the backend binds few inputs: webgpu)
   });
 }

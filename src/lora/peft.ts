@@ -197,7 +197,7 @@ export async function saveAdapter(
   }
   const tensors = new Map<string, SafeTensor>();
   for (const [key, v] of lora.adapterVariables(name))
-    tensors.set(key, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
+    tensors.set(key, { dtype: "F32", shape: [...v.shape], data: Float32Array.from((await v.data()) as Float32Array) });
   fs.mkdirSync(dir, { recursive: true });
   await writeSafetensorsFile(path.join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: "pt" }, { dtype: "F32" });
   writeFileAtomic(path.join(dir, ADAPTER_CONFIG_FILE), peftConfigText(cfg));

@@ -30,6 +30,7 @@ export {
   saveModel,
   modelFromTensors,
   modelStateDict,
+  modelStateDictAsync,
   readConfigFile,
   CheckpointError,
 } from "./load";

@@ -12,6 +12,7 @@ export {
   LEGACY_BUFFER_SUFFIXES,
   type ModelWeights,
   modelStateDict,
+  modelStateDictAsync,
   type NonFiniteWeight,
   paramsFromTensors,
   readConfigFile,

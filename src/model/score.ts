@@ -1,6 +1,7 @@
 /** Scoring a sequence as next-token prediction (HF `labels=input_ids`): loss, perplexity, token count. */
 import * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "./gptneox";
+import { readSync } from "../kernels";
 import { tokenLogProbs } from "./loss";
 
 export interface SequenceScore {
@@ -32,8 +33,12 @@ export function scoreSequence(model: GPTNeoXForCausalLM, ids: number[]): Sequenc
     const { logits } = model.forward([ids]); // [1, T, V]
     return tf.sum(tokenLogProbs(logits, [ids])); // log-likelihood of tokens 2..n
   });
-  const ll = sum.dataSync()[0];
-  sum.dispose();
+  let ll: number;
+  try {
+    ll = readSync(sum, "scoreSequence", "scoreExamplesAsync from tunebook/eval")[0];
+  } finally {
+    sum.dispose();
+  }
   const loss = -ll / (ids.length - 1);
   return { loss, perplexity: Math.exp(loss), tokens: ids.length, scoredTokens: ids.length - 1 };
 }

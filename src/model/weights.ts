@@ -19,7 +19,7 @@ import {
   type SafeTensorInfo,
   type SafetensorsDType,
 } from "./safetensors";
-import { fillableTensor } from "../kernels";
+import { fillableTensor, readSync } from "../kernels";
 import { writeFileAtomic } from "../runtime/atomic";
 import { FileAccessError, readRegularFileSync } from "../runtime/files";
 
@@ -215,7 +215,7 @@ export interface NonFiniteWeight {
  */
 export function findNonFinite(tensors: Iterable<[string, tf.Tensor]>): NonFiniteWeight | undefined {
   for (const [name, t] of tensors) {
-    const data = t.dataSync() as Float32Array;
+    const data = readSync(t, "findNonFinite", "a check on `await t.data()`") as Float32Array;
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (v - v !== 0) return { name, index: i, value: v }; // NaN - NaN and Inf - Inf are NaN
@@ -233,7 +233,22 @@ export function findNonFinite(tensors: Iterable<[string, tf.Tensor]>): NonFinite
 export function modelStateDict(model: ModelWeights): Map<string, SafeTensor> {
   const out = new Map<string, SafeTensor>();
   for (const [name, v] of model.parameters()) {
-    out.set(name, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
+    const data = readSync(v, "modelStateDict", "await modelStateDictAsync(model)") as Float32Array;
+    out.set(name, { dtype: "F32", shape: [...v.shape], data: Float32Array.from(data) });
+  }
+  return out;
+}
+
+/**
+ * `modelStateDict` with awaited reads (every backend, webgpu in Node included); what `saveModel` uses.
+ *
+ * @example
+ * await writeSafetensorsFile("out/model.safetensors", await modelStateDictAsync(model));
+ */
+export async function modelStateDictAsync(model: ModelWeights): Promise<Map<string, SafeTensor>> {
+  const out = new Map<string, SafeTensor>();
+  for (const [name, v] of model.parameters()) {
+    out.set(name, { dtype: "F32", shape: [...v.shape], data: Float32Array.from((await v.data()) as Float32Array) });
   }
   return out;
 }
@@ -272,7 +287,19 @@ export function rotaryInvFreq(config: GPTNeoXConfig): Float32Array {
  * omitting it is not. F32 even in an F16 file: the value is used as stored, and F16 would move the angles.
  */
 export function savedTensors(model: ModelWeights, dtype: "F32" | "F16" | "BF16" = "F32"): Map<string, SafeTensor> {
-  const out = modelStateDict(model);
+  return withInvFreq(model, modelStateDict(model), dtype);
+}
+
+/** `savedTensors` with awaited reads (every backend); what `saveModel` writes. */
+async function savedTensorsAsync(model: ModelWeights, dtype: "F32" | "F16" | "BF16"): Promise<Map<string, SafeTensor>> {
+  return withInvFreq(model, await modelStateDictAsync(model), dtype);
+}
+
+function withInvFreq(
+  model: ModelWeights,
+  out: Map<string, SafeTensor>,
+  dtype: "F32" | "F16" | "BF16",
+): Map<string, SafeTensor> {
   for (const t of out.values()) t.dtype = dtype;
   const invFreq = rotaryInvFreq(model.config);
   for (let i = 0; i < model.config.numHiddenLayers; i++) {
@@ -296,7 +323,9 @@ export function savedTensors(model: ModelWeights, dtype: "F32" | "F16" | "BF16" 
 export async function saveModel(model: ModelWeights, dir: string, opts: SaveOptions = {}): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const dtype = opts.dtype ?? "F32";
-  await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), savedTensors(model, dtype), { format: "pt" });
+  await writeSafetensorsFile(path.join(dir, SAFETENSORS_FILE), await savedTensorsAsync(model, dtype), {
+    format: "pt",
+  });
   const torchDtype = { F32: "float32", F16: "float16", BF16: "bfloat16" }[dtype];
   writeFileAtomic(
     path.join(dir, "config.json"),

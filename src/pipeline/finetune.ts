@@ -3,8 +3,8 @@
  * src/data/prepare.ts), train with the trainer (src/train/), and report the held-out loss. What the data-size
  * sweep runs once per subset and what `tunebook train` runs once. The model's weights are updated in place.
  */
-import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { modelFromTensors, modelStateDict } from "../model/load";
+import * as tf from "@tensorflow/tfjs";
+import { GPTNeoXForCausalLM } from "../model/gptneox";
 import { tokenizeDataset, type PrepareOptions, type PrepareStats } from "../data/prepare";
 import type { PromptTemplate } from "../data/templates";
 import type { Tokenizer } from "../tokenizer/types";
@@ -82,7 +82,7 @@ export async function fineTune(
     let evalLoss: number | undefined;
     if (evalSet) {
       const lastEval = summary.evals[summary.evals.length - 1];
-      evalLoss = lastEval && lastEval.step === summary.step ? lastEval.evalLoss : trainer.evaluate().loss;
+      evalLoss = lastEval && lastEval.step === summary.step ? lastEval.evalLoss : (await trainer.evaluateAsync()).loss;
     }
     const { evalData: _unused, ...rest } = trainer.config;
     return { summary, evalLoss, trainStats: train.stats, evalStats: evalSet?.stats, config: rest };
@@ -98,5 +98,13 @@ export async function fineTune(
  * const copy = cloneModel(base); await fineTune(copy, tok, t, train); copy.dispose();
  */
 export function cloneModel(model: GPTNeoXForCausalLM): GPTNeoXForCausalLM {
-  return modelFromTensors(model.config, modelStateDict(model), "clone");
+  // each weight copied on the device (× 1 is exact): no read back to the CPU, so it works where reads must be
+  // awaited (webgpu in Node), and the copy owns its buffers (the optimizers may update them in place)
+  const params = new Map<string, tf.Variable>();
+  for (const [name, v] of model.parameters())
+    params.set(
+      name,
+      tf.tidy(() => tf.variable(tf.mul(v, 1), true)),
+    );
+  return new GPTNeoXForCausalLM(model.config, params);
 }

@@ -3,7 +3,8 @@
  *
  * Order tried by default: `tensorflow` (the native `@tensorflow/tfjs-node-gpu` / `@tensorflow/tfjs-node`
  * bindings, only when they drive a GPU: `nativeVerdict`), `webgpu` (only when both `webgpu` (Dawn) and
- * `@tensorflow/tfjs-backend-webgpu` are installed and an adapter exists), `wasm` (always shipped: the
+ * `@tensorflow/tfjs-backend-webgpu` are installed and a hardware adapter exists: a software one such as Mesa's
+ * lavapipe is taken only when forced, `softwareAdapter`), `wasm` (always shipped: the
  * WebAssembly build with SIMD, multi-threaded through wasm-threads.ts), `cpu` (plain JavaScript). `TUNEBOOK_BACKEND` or `initBackend({backend})`
  * forces one. One line says which was chosen and why (`backendReport()`).
  *
@@ -140,7 +141,27 @@ async function loadDawn(): Promise<any> {
  * Windows) installed as `navigator.gpu`, then `@tensorflow/tfjs-backend-webgpu`. Order matters: that
  * package registers its backend at load time only if `navigator.gpu` already exists.
  */
-async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
+/**
+ * Whether a WebGPU adapter is a GPU emulated on the CPU (Mesa's llvmpipe/lavapipe, SwiftShader, WARP): WebGPU's
+ * fallback-adapter flag, the `software` architecture Dawn reports, or a known software renderer's name.
+ *
+ * @example
+ * softwareAdapter({ vendor: "mesa", architecture: "software", description: "llvmpipe: Mesa 25.0.7" }); // true
+ */
+export function softwareAdapter(info: {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}): boolean {
+  if (info.isFallbackAdapter === true || info.architecture === "software") return true;
+  return /llvmpipe|lavapipe|swiftshader|microsoft basic render|\bwarp\b/i.test(
+    [info.vendor, info.device, info.description].filter(Boolean).join(" "),
+  );
+}
+
+async function tryWebgpu(forced: boolean): Promise<{ ok: boolean; why: string }> {
   if (!isInstalled("webgpu")) return { ok: false, why: "the `webgpu` package is not installed (opt-in)" };
   if (!isInstalled("@tensorflow/tfjs-backend-webgpu"))
     return { ok: false, why: "@tensorflow/tfjs-backend-webgpu is not installed (opt-in)" };
@@ -156,13 +177,23 @@ async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
     }
     const adapter = await g.navigator.gpu.requestAdapter();
     if (!adapter) return { ok: false, why: "no WebGPU adapter found (Dawn found no usable Vulkan/Metal/D3D12 device)" };
+    const info = adapter.info ?? {};
+    const desc = [info.vendor, info.description || info.device].filter(Boolean).join(" ");
+    const software = softwareAdapter({
+      ...info,
+      isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter,
+    });
+    if (software && !forced)
+      return {
+        ok: false,
+        why: `the WebGPU adapter is software/CPU${desc ? ` (${desc})` : ""}: slower than wasm on the same cores, so it is used only when forced (TUNEBOOK_BACKEND=webgpu)`,
+      };
     require("@tensorflow/tfjs-backend-webgpu");
     if (!tf.findBackendFactory("webgpu"))
       return { ok: false, why: "@tensorflow/tfjs-backend-webgpu did not register a backend" };
     if (await tf.setBackend("webgpu")) {
-      const info = adapter.info ?? {};
-      const desc = [info.vendor, info.description || info.device].filter(Boolean).join(" ");
-      return { ok: true, why: `WebGPU adapter found${desc ? `: ${desc}` : ""}` };
+      const kind = software ? "software (CPU) WebGPU adapter" : "WebGPU adapter";
+      return { ok: true, why: `${kind} found${desc ? `: ${desc}` : ""}` };
     }
     return { ok: false, why: "the webgpu backend failed to start" };
   } catch (e: any) {
@@ -216,7 +247,7 @@ async function choose(opts: InitBackendOptions): Promise<BackendChoice> {
   for (const name of order) {
     let r: { ok: boolean; why: string; gpu?: boolean };
     if (name === "tensorflow") r = await tryNative(forced === "tensorflow");
-    else if (name === "webgpu") r = await tryWebgpu();
+    else if (name === "webgpu") r = await tryWebgpu(forced === "webgpu");
     else if (name === "wasm") r = await tryWasm(opts.wasmThreads ?? defaultWasmThreads());
     else r = { ok: await tf.setBackend("cpu"), why: "plain JavaScript" };
     if (r.ok) {

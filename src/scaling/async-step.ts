@@ -1,13 +1,14 @@
 /**
- * The trainer's update for backends that cannot read GPU memory synchronously.
+ * One update of a trainer for measuring, with an awaited read, that leaves the trainer's step and history alone.
  *
- * `Trainer.trainStep()` reads the loss and gradient norm with `dataSync()` inside one `tf.tidy`. On the
- * WebGPU backend in Node that read fails (tfjs-backend-webgpu 4.22 reads synchronously through an
- * `OffscreenCanvas`, which Node lacks), and `tf.addN` over more than `maxStorageBuffersPerShaderStage`
- * (8 by default) tensors — the trainer's global gradient norm over every parameter — fails to compile.
- * This step does the same work with the same pieces (the trainer's data stream, gradient accumulation,
- * clipping rule and optimizer): gradients and the two numbers inside a tidy, one awaited read, then the
- * optimizer update; the squared norms are summed pairwise instead of with one `addN`.
+ * Written when `Trainer.trainStep()` was the trainer's only update: it reads the loss and gradient norm
+ * synchronously, which the WebGPU backend in Node cannot do (tfjs-backend-webgpu 4.22 reads synchronously through
+ * an `OffscreenCanvas`, which Node lacks), and `tf.addN` over more than 7 tensors (Dawn's default of 8 storage
+ * buffers per kernel, the output included) fails to compile there. Training runs now use
+ * `Trainer.trainStepAsync()` (what `train()` runs; kernels/reads.ts adds in groups); this step does the same work
+ * with the same pieces (the trainer's data stream, gradient accumulation, clipping rule and optimizer) without
+ * advancing the trainer, so a measurement's schedule does not move: gradients and the two numbers inside a tidy,
+ * one awaited read, then the optimizer update; the squared norms are summed pairwise instead of with one `addN`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { collate } from "../train/data";

@@ -13,7 +13,7 @@
  * coefficient = min(1, maxNorm / (total + 1e-6)); the reported norm is the one before clipping.
  */
 import * as tf from "@tensorflow/tfjs";
-import { leanVariableGrads, shareClonesOnWasm, squaredNorm } from "../kernels";
+import { leanVariableGrads, readSync, shareClonesOnWasm, squaredNorm } from "../kernels";
 import type { Batch, TrainableModel } from "./types";
 
 /** Raw accumulation result (tensors live in the caller's tidy). */
@@ -137,7 +137,9 @@ export function clipByGlobalNorm(
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
 ): { grads: Map<string, tf.Tensor>; norm: number } {
-  const norm = Math.sqrt(globalNormSquared(grads).dataSync()[0]);
+  const norm = Math.sqrt(
+    readSync(globalNormSquared(grads), "clipByGlobalNorm", "clipCoefficient with an awaited read")[0],
+  );
   const c = clipCoefficient(norm, maxNorm);
   if (c === 1) return { grads, norm };
   const cs = tf.scalar(c);
@@ -153,17 +155,41 @@ export interface StepNumbers {
 }
 
 /**
- * Read the step's loss and gradient norm with one device sync, and work out the single scale factor.
- * Call inside `tf.tidy`.
+ * The step's two raw numbers as one `[2]` tensor, `[Σ (n_i/n_1) L_i, Σ‖g‖²]`: what one device read turns into
+ * `StepNumbers` (`stepNumbersFrom`). Call inside `tf.tidy`.
  * @example
- * const { loss, gradNorm, scale } = stepNumbers(acc, 1.0); // then optimizer.apply(acc.gradSums, lr, scale)
+ * const both = stepNumbersTensor(acc); const n = stepNumbersFrom(await both.data(), acc, 1.0);
  */
-export function stepNumbers(acc: AccumulatedGradients, maxGradNorm: number): StepNumbers {
-  const both = tf.stack([acc.lossSum, globalNormSquared(acc.gradSums)]).dataSync(); // [2]
+export function stepNumbersTensor(acc: AccumulatedGradients): tf.Tensor1D {
+  return tf.stack([acc.lossSum, globalNormSquared(acc.gradSums)]) as tf.Tensor1D;
+}
+
+/**
+ * `StepNumbers` from the two values of `stepNumbersTensor` (read synchronously or awaited).
+ * @example
+ * stepNumbersFrom([2.5, 16], { unit: 8, numTokens: 8 }, 1.0); // { loss: 2.5, gradNorm: 4, scale: ≈ 0.25 }
+ */
+export function stepNumbersFrom(
+  both: ArrayLike<number>,
+  acc: Pick<AccumulatedGradients, "unit" | "numTokens">,
+  maxGradNorm: number,
+): StepNumbers {
   const toMean = acc.unit / acc.numTokens; // exactly 1 for a single micro-batch
   const loss = both[0] * toMean;
   const gradNorm = Math.sqrt(both[1]) * toMean;
   return { loss, gradNorm, scale: clipCoefficient(gradNorm, maxGradNorm) * toMean };
+}
+
+/**
+ * Read the step's loss and gradient norm with one synchronous device read, and work out the single scale
+ * factor. Call inside `tf.tidy`. (Without synchronous reads, e.g. webgpu in Node: `stepNumbersTensor`, an awaited
+ * read, then `stepNumbersFrom`.)
+ * @example
+ * const { loss, gradNorm, scale } = stepNumbers(acc, 1.0); // then optimizer.apply(acc.gradSums, lr, scale)
+ */
+export function stepNumbers(acc: AccumulatedGradients, maxGradNorm: number): StepNumbers {
+  const both = readSync(stepNumbersTensor(acc), "stepNumbers", "stepNumbersTensor, an awaited read, stepNumbersFrom");
+  return stepNumbersFrom(both, acc, maxGradNorm);
 }
 
 /**

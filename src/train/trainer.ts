@@ -2,9 +2,11 @@
  * The trainer: seeded batches → token-weighted gradient accumulation → global-norm clipping → AdamW or
  * Adafactor at the scheduled learning rate, with evaluation, callbacks, atomic checkpoints and exact resume.
  *
- * One optimizer update (`trainStep`) runs in ONE `tf.tidy`: forward/backward per micro-batch, one device read
- * (loss and gradient norm together), then the update in place on the variables and the optimizer's state
- * variables — nothing outlives the step, so `tf.memory().numTensors` is the same after every step.
+ * One optimizer update: forward/backward per micro-batch in one `tf.tidy`, one device read (loss and gradient
+ * norm together), then the update in place on the variables and the optimizer's state variables — nothing
+ * outlives the step, so `tf.memory().numTensors` is the same after every step. `train()` awaits that read
+ * (`trainStepAsync`, `evaluateAsync`), so it runs on every backend, WebGPU in Node included (which has no
+ * synchronous reads); `trainStep()` and `evaluate()` read synchronously, for the backends that can.
  *
  * Determinism: the data order comes from `seed` alone, the model's own random draws (LoRA dropout) from
  * generators it exposes as `rngState()`, and every operation is deterministic on a given backend, so the same
@@ -55,7 +57,8 @@ import {
 import { createOptimizer } from "./create-optimizer";
 import { DivergenceMonitor } from "./divergence";
 import { BatchStream, collate, lossTokenCount, prepareExamples, sequentialBatches, type PreparedExample } from "./data";
-import { accumulateGradients, stepNumbers } from "./grad";
+import { readSync } from "../kernels";
+import { accumulateGradients, stepNumbersFrom, stepNumbersTensor } from "./grad";
 import type { Optimizer } from "./optimizer";
 import { lrAt, type ScheduleConfig } from "./schedule";
 import type { TokenizedExample } from "../types/example";
@@ -75,6 +78,19 @@ export interface StepResult {
 export interface TrainerHooks {
   /** Called at each stage of every checkpoint save; throwing simulates a crash mid-save. */
   faultInjection?: (stage: SaveStage, tmpDir: string) => void;
+}
+
+/** An update between its device work and its read: gradients and the step's two numbers, kept (see beginStep). */
+interface PendingStep {
+  lr: number;
+  stepNo: number;
+  kept: {
+    both: tf.Tensor1D;
+    grads: Record<string, tf.Tensor>;
+    unit: number;
+    numTokens: number;
+    numInputTokens: number;
+  };
 }
 
 const now = () => performance.now();
@@ -186,33 +202,77 @@ export class Trainer {
   }
 
   /**
-   * One optimizer update over `gradAccumSteps` micro-batches. Throws `TrainingDivergedError` on a non-finite
-   * loss or gradient norm (without updating), and when the loss has been above the divergence bar for
-   * `divergence.patience` updates (after updating: `step` and `lossHistory` include that update).
+   * One optimizer update over `gradAccumSteps` micro-batches, reading the loss and gradient norm synchronously
+   * (wasm, cpu, tensorflow; on webgpu in Node it throws a `SyncReadError`: use `trainStepAsync`). Throws
+   * `TrainingDivergedError` on a non-finite loss or gradient norm (without updating), and when the loss has been
+   * above the divergence bar for `divergence.patience` updates (after updating: `step` and `lossHistory` include
+   * that update).
    */
   trainStep(): StepResult {
+    const pending = this.beginStep();
+    try {
+      return this.endStep(pending, readSync(pending.kept.both, "Trainer.trainStep", "await trainer.trainStepAsync()"));
+    } finally {
+      tf.dispose(pending.kept);
+    }
+  }
+
+  /**
+   * `trainStep` with an awaited read: the same update with the same numbers, on every backend (webgpu included).
+   * What `train()` runs.
+   * @example
+   * const { loss, gradNorm } = await trainer.trainStepAsync();
+   */
+  async trainStepAsync(): Promise<StepResult> {
+    const pending = this.beginStep();
+    try {
+      return this.endStep(pending, await pending.kept.both.data());
+    } finally {
+      tf.dispose(pending.kept);
+    }
+  }
+
+  /**
+   * First half of an update: forward/backward per micro-batch in one tidy; keeps the gradients and the step's two
+   * numbers as one `[2]` tensor for a single device read (the caller disposes `kept`).
+   */
+  private beginStep(): PendingStep {
     const c = this.config;
     const lr = lrAt(this.step, this.schedule);
     const micro = Array.from({ length: c.gradAccumSteps }, () => this.stream.nextExamples());
     const pad = this.padLength();
-    const stepNo = this.step + 1;
-    const r = tf.tidy(() => {
+    const kept = tf.tidy(() => {
       const acc = accumulateGradients(
         this.model,
         this.vars,
         micro.map((exs) => () => collate(exs, c.padId, pad)),
       );
-      const n = stepNumbers(acc, c.maxGradNorm);
-      if (!Number.isFinite(n.loss) || !Number.isFinite(n.gradNorm))
-        throw this.diverged({
-          reason: Number.isFinite(n.loss) ? "non-finite-grad-norm" : "non-finite-loss",
-          step: stepNo,
-          loss: n.loss,
-          gradNorm: n.gradNorm,
-        });
-      this.optimizer.apply(acc.gradSums, lr, n.scale);
-      return { loss: n.loss, gradNorm: n.gradNorm, numTokens: acc.numTokens, numInputTokens: acc.numInputTokens };
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [k, g] of acc.gradSums) grads[k] = g;
+      return {
+        both: stepNumbersTensor(acc),
+        grads,
+        unit: acc.unit,
+        numTokens: acc.numTokens,
+        numInputTokens: acc.numInputTokens,
+      };
     });
+    return { lr, stepNo: this.step + 1, kept };
+  }
+
+  /** Second half: the numbers read, the divergence checks, the optimizer update and the bookkeeping. */
+  private endStep(pending: PendingStep, both: ArrayLike<number>): StepResult {
+    const { lr, stepNo, kept } = pending;
+    const n = stepNumbersFrom(both, kept, this.config.maxGradNorm);
+    if (!Number.isFinite(n.loss) || !Number.isFinite(n.gradNorm))
+      throw this.diverged({
+        reason: Number.isFinite(n.loss) ? "non-finite-grad-norm" : "non-finite-loss",
+        step: stepNo,
+        loss: n.loss,
+        gradNorm: n.gradNorm,
+      });
+    tf.tidy(() => this.optimizer.apply(new Map(Object.entries(kept.grads)), lr, n.scale));
+    const r = { loss: n.loss, gradNorm: n.gradNorm, numTokens: kept.numTokens, numInputTokens: kept.numInputTokens };
     this.step = stepNo;
     this.lossHistory.push(r.loss);
     this.tokensSeen += r.numInputTokens;
@@ -243,23 +303,55 @@ export class Trainer {
   }
 
   /**
-   * Token-weighted mean loss over examples (default: `evalData`), without gradients.
+   * Token-weighted mean loss over examples (default: `evalData`), without gradients, read synchronously (on
+   * webgpu in Node: `evaluateAsync`).
    * @example
    * const { loss } = trainer.evaluate();  // Math.exp(loss) is the perplexity
    */
   evaluate(data?: readonly TokenizedExample[]): { loss: number; numTokens: number } {
-    const c = this.config;
-    const examples = data ? prepareExamples(data, c.maxLength, "evaluate data").examples : this.evalExamples;
-    if (examples.length === 0) throw new Error("evaluate: no eval data (set evalData or pass examples)");
     let sum = 0;
     let n = 0;
-    for (const exs of sequentialBatches(examples, c.evalBatchSize || c.batchSize)) {
-      const tokens = exs.reduce((s, e) => s + lossTokenCount(e.labels), 0);
-      const value = tf.tidy(() => this.model.loss(collate(exs, c.padId, this.padLength())).dataSync()[0]);
-      sum += value * tokens;
+    for (const { tokens, loss } of this.evalBatches(data)) {
+      const t = loss();
+      try {
+        sum += readSync(t, "Trainer.evaluate", "await trainer.evaluateAsync()")[0] * tokens;
+      } finally {
+        t.dispose();
+      }
       n += tokens;
     }
     return { loss: sum / n, numTokens: n };
+  }
+
+  /**
+   * `evaluate` with awaited reads (every backend, webgpu included); what `train()` runs.
+   * @example
+   * const { loss } = await trainer.evaluateAsync();
+   */
+  async evaluateAsync(data?: readonly TokenizedExample[]): Promise<{ loss: number; numTokens: number }> {
+    let sum = 0;
+    let n = 0;
+    for (const { tokens, loss } of this.evalBatches(data)) {
+      const t = loss();
+      try {
+        sum += (await t.data())[0] * tokens;
+      } finally {
+        t.dispose();
+      }
+      n += tokens;
+    }
+    return { loss: sum / n, numTokens: n };
+  }
+
+  /** Evaluation batches: each one's loss-token count and a function computing its mean loss (a scalar to read). */
+  private *evalBatches(data?: readonly TokenizedExample[]): Generator<{ tokens: number; loss: () => tf.Tensor }> {
+    const c = this.config;
+    const examples = data ? prepareExamples(data, c.maxLength, "evaluate data").examples : this.evalExamples;
+    if (examples.length === 0) throw new Error("evaluate: no eval data (set evalData or pass examples)");
+    for (const exs of sequentialBatches(examples, c.evalBatchSize || c.batchSize)) {
+      const tokens = exs.reduce((s, e) => s + lossTokenCount(e.labels), 0);
+      yield { tokens, loss: () => tf.tidy(() => this.model.loss(collate(exs, c.padId, this.padLength()))) };
+    }
   }
 
   /** The JSON written as `trainer_state.json`. */
@@ -324,13 +416,19 @@ export class Trainer {
     return this.diverged({ reason: "non-finite-weights", step: this.step, loss, gradNorm: NaN, tensor });
   }
 
-  /** Throw if a trainable weight holds NaN or Infinity (one device read; for runs that end without a save). */
-  private checkWeightsFinite(): void {
+  /** Throw if a trainable weight holds NaN or Infinity (one awaited read; for runs that end without a save). */
+  private async checkWeightsFinite(): Promise<void> {
     const names = [...this.vars.keys()];
-    const bad = tf.tidy(() =>
-      tf.stack(names.map((k) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(this.vars.get(k)!)), "float32")))).dataSync(),
+    const counts = tf.tidy(() =>
+      tf.stack(names.map((k) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(this.vars.get(k)!)), "float32")))),
     );
-    const i = bad.findIndex((x) => x !== 0);
+    let bad: ArrayLike<number>;
+    try {
+      bad = await counts.data();
+    } finally {
+      counts.dispose();
+    }
+    const i = Array.prototype.findIndex.call(bad, (x: number) => x !== 0);
     if (i >= 0) throw this.nonFiniteWeights(names[i]);
   }
 
@@ -376,7 +474,7 @@ export class Trainer {
     this.stopRequested = false;
     while (this.step < this.numSteps && !this.stopRequested) {
       const ts = now();
-      const r = this.trainStep();
+      const r = await this.trainStepAsync();
       stepTime += (now() - ts) / 1000;
       tokens += r.numInputTokens;
       const step = r.step;
@@ -396,7 +494,7 @@ export class Trainer {
         });
       }
       if (c.evalEvery > 0 && (step % c.evalEvery === 0 || last)) {
-        const ev = this.evaluate();
+        const ev = await this.evaluateAsync();
         const info: EvalInfo = { step, evalLoss: ev.loss, numTokens: ev.numTokens };
         this.evalHistory.push(info);
         await cb.onEval?.(info);
@@ -419,7 +517,7 @@ export class Trainer {
       savedAt = this.step;
       await cb.onCheckpoint?.({ step: this.step, path: saved });
     }
-    if (savedAt !== this.step && this.step > startStep) this.checkWeightsFinite();
+    if (savedAt !== this.step && this.step > startStep) await this.checkWeightsFinite();
     const elapsed = (now() - t0) / 1000;
     const summary: TrainSummary = {
       step: this.step,
