@@ -1,6 +1,6 @@
 // Child process of the WebGPU tests (tests/helpers/webgpu.ts starts it with the software Vulkan driver's
 // environment, which Dawn reads at load). Prints one line "WEBGPU-RESULT <json>":
-//   choice: what initBackend() picks by itself (wasm: the adapter is software), then the forced webgpu choice;
+//   choice: what initBackend() picks by itself (wasm: WebGPU is opt-in), then the forced webgpu choice;
 //   syncError: what a synchronous API says on webgpu; scenario: webgpu-scenario.ts on webgpu.
 // Usage: node --import tsx tests/helpers/webgpu-child.ts MODEL_DIR WORK_DIR
 import * as tf from "@tensorflow/tfjs";
