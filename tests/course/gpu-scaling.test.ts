@@ -13,3 +13,58 @@ test("task placement: reading < writing < composed, bands well-formed, figure ma
   assert.equal((fig.layout.shapes as unknown[]).length, 1);
   assert.match(JSON.stringify(fig.layout), /not a measurement/);
 });
+
+test("throughput figure: one labelled trace per series, step spread as error bars, fit and extrapolation", async () => {
+  const { throughputChart, throughputTableRows, fitResidualRows, extrapolationRows } = await import(
+    "../../src/course/gpu-scaling"
+  );
+  const { throughputPoint } = await import("../../src/scaling/throughput");
+  const { fitPowerLawQuality } = await import("../../src/scaling/fit");
+  const about = (series: string, source: "recorded" | "estimate") => ({
+    series,
+    source,
+    machine: "m",
+    backend: "b",
+    dtype: "fp32",
+  });
+  const pts = [
+    throughputPoint(
+      { model: "pythia-14m", params: 1e7, flopParams: 5e6, batch: 8, seq: 512, stepSeconds: [2, 1, 4] },
+      about("cpu", "recorded"),
+    ),
+    throughputPoint(
+      { model: "pythia-31m", params: 3e7, flopParams: 2e7, batch: 8, seq: 512, stepSeconds: [3, 3, 3] },
+      about("cpu", "recorded"),
+    ),
+    throughputPoint(
+      { model: "pythia-70m", params: 7e7, flopParams: 4e7, batch: 8, seq: 512, stepSeconds: [9, 8, 10] },
+      about("cpu", "recorded"),
+    ),
+    throughputPoint(
+      { model: "pythia-70m", params: 7e7, flopParams: 4e7, batch: 8, seq: 512, stepSeconds: [0.01] },
+      about("gpu", "estimate"),
+    ),
+  ];
+  const q = fitPowerLawQuality(pts.slice(0, 3).map((p) => ({ x: p.params, y: p.tokensPerSecond })));
+  const fig = throughputChart(pts, { fits: [{ label: "cpu", quality: q, extrapolateTo: [4e8] }] });
+  const names = fig.data.map((d) => d.name as string);
+  assert.deepEqual(names.slice(0, 2), ["cpu", "gpu"]);
+  assert.match(names[2], /^fit cpu: tokens\/s ∝ P\^-?\d\.\d\d \(R² \d\.\d{3}, n 3\)$/);
+  assert.match(names[3], /extrapolated \(not measured; bars: 95% prediction interval\)/);
+  const cpu = fig.data[0] as any;
+  assert.deepEqual(cpu.y, [4096 / 2, 4096 / 3, 4096 / 9]);
+  assert.deepEqual(cpu.error_y.array, [4096 - 2048, 0, 4096 / 8 - 4096 / 9]); // up to the fastest step
+  assert.deepEqual(cpu.error_y.arrayminus, [2048 - 1024, 0, 4096 / 9 - 4096 / 10]); // down to the slowest
+  assert.equal((fig.data[1] as any).marker.symbol, "diamond-open");
+  const flops = throughputChart(pts, { metric: "flopsPerSecond", fits: [{ label: "cpu", quality: q }] });
+  assert.equal(flops.data.length, 2, "no tokens/s fit drawn on a FLOP/s figure");
+  assert.deepEqual((flops.data[0] as any).y[0], (6 * 5e6 * 4096) / 2);
+  assert.throws(() => throughputChart(pts, { metric: "x" as "flopsPerSecond" }), /metric must be/);
+  const rows = throughputTableRows(pts);
+  assert.equal(rows[0]["step s (min / median / max)"], "1 / 2 / 4");
+  assert.equal(rows[3]["step s (min / median / max)"], "0.01 (estimate)");
+  assert.equal(fitResidualRows(q, pts)[1].model, "pythia-31m");
+  const ext = extrapolationRows(q, [{ model: "pythia-410m", params: 4e8 }]);
+  assert.match(String(ext[0].kind), /extrapolated 5\.7× past the largest measured size/);
+  assert.match(String(ext[0]["95% interval"]), /^\S+ – \S+$/);
+});
