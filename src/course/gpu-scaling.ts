@@ -9,6 +9,8 @@
  */
 import type { PlotlyFigure } from "../types/figure";
 import { predictPowerLaw, predictWithInterval, type PowerLawQuality } from "../scaling/fit";
+import type { RecordedVsEstimate } from "../scaling/fit";
+import type { CpuRecord } from "../scaling/cpu-records";
 import type { PointSource, ThroughputPoint } from "../scaling/throughput";
 
 export type TaskKind = "reading" | "writing" | "composed";
@@ -356,4 +358,158 @@ export function extrapolationRows(
       ? `extrapolated ${sig(m.params / q.xMax, 2)}× past the largest measured size`
       : "inside the measured range",
   }));
+}
+
+/**
+ * One model at several batch shapes (same machine): rows of tokens per step and tokens/s, smallest shape first,
+ * and a sentence with the ratio of the largest shape's tokens/s to the smallest's (fastest steps).
+ *
+ * @example
+ * const s = shapeEffect(points.filter((p) => p.model === "pythia-14m")); show(table(s.rows)); show(markdown(s.text));
+ */
+export function shapeEffect(points: readonly ThroughputPoint[]): {
+  rows: Record<string, string | number>[];
+  text: string;
+} {
+  const ps = [...points].sort((a, b) => a.tokensPerStep - b.tokensPerStep);
+  if (ps.length < 2 || new Set(ps.map((p) => p.model)).size !== 1)
+    throw new Error(
+      `shapeEffect: need one model at ≥ 2 shapes, got ${ps.map((p) => `${p.model} ${p.batch}×${p.seq}`).join(", ")}`,
+    );
+  const rows = ps.map((p) => ({
+    "B × T": `${p.batch} × ${p.seq}`,
+    "tokens per step": p.tokensPerStep,
+    "tokens/s (fastest step)": Math.round(p.tokensPerSecondBest),
+    "tokens/s (median)": Math.round(p.tokensPerSecond),
+  }));
+  const [a, b] = [ps[0], ps[ps.length - 1]];
+  const text =
+    `On this machine ${a.model} trains **${(b.tokensPerSecondBest / a.tokensPerSecondBest).toFixed(1)}×** as many ` +
+    `tokens per second at ${b.batch} × ${b.seq} as at ${a.batch} × ${a.seq} (fastest steps). A small step pays fixed ` +
+    "costs (launching every operation, the optimizer update over all weights, the read back) that a big one " +
+    `spreads over more tokens: seconds per step at ${a.batch} × ${a.seq} on one machine cannot be put next to ` +
+    `seconds per step at ${b.batch} × ${b.seq} on another.`;
+  return { rows, text };
+}
+
+/**
+ * How a CPU record was made, in one paragraph: label, matmul engine, date, file, the load average during its
+ * timed steps, and its notes.
+ *
+ * @example
+ * show(markdown(cpuRecordSummary(loadCpuRecords()[0])));
+ */
+export function cpuRecordSummary(rec: CpuRecord): string {
+  const loads = rec.rows.flatMap((r) => r.loadAverage1m);
+  const load = loads.length
+    ? ` 1-minute load average during its timed steps: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${rec.machine.cores} cores.`
+    : "";
+  const file = rec.file ? ` (\`${rec.file.split(/[\\/]/).slice(-4).join("/")}\`)` : "";
+  const missing = rec.rows
+    .filter((r) => r.error)
+    .map((r) => ` ${r.model} at ${r.batch} × ${r.seq} is missing: ${r.error}.`)
+    .join("");
+  return `**${rec.label}**, ${rec.matmul}, recorded ${rec.date.slice(0, 10)}${file}.${load} ${rec.notes ?? ""}${missing}`;
+}
+
+/**
+ * GPU series against a CPU series at the same shape for one model: how many times the GPU's tokens/s (median)
+ * the CPU's fastest step is, as a sentence; null when either side lacks the model at that shape.
+ *
+ * @example
+ * sameShapeComparison(cpuPoints, gpuPoints, "pythia-70m");
+ */
+export function sameShapeComparison(
+  cpu: readonly ThroughputPoint[],
+  gpu: readonly ThroughputPoint[],
+  model: string,
+): string | null {
+  const c = cpu.find((p) => p.model === model);
+  if (!c) return null;
+  const g = gpu.filter((p) => p.model === model && p.batch === c.batch && p.seq === c.seq);
+  if (!g.length) return null;
+  const parts = g.map(
+    (p) => `${Math.round(p.tokensPerSecond / c.tokensPerSecondBest)}× with ${p.backend} in ${p.dtype} (${p.machine})`,
+  );
+  return (
+    `**Same shape (${c.batch} × ${c.seq}), ${model}:** against the CPU's fastest step (${c.machine}, ${c.backend}, ` +
+    `${Math.round(c.tokensPerSecondBest)} tokens/s), the GPU trains ${parts.join(", ")}.`
+  );
+}
+
+/**
+ * A fit's quality in one sentence: exponent with its 95% interval, R², the leave-one-out range of the exponent
+ * and the worst leave-one-out miss.
+ *
+ * @example
+ * show(markdown(fitSummary("CPU record, 8 × 512", q)));
+ */
+export function fitSummary(name: string, q: PowerLawQuality): string {
+  const ci = q.exponentInterval
+    ? ` (95% interval ${q.exponentInterval[0].toFixed(2)} to ${q.exponentInterval[1].toFixed(2)})`
+    : "";
+  const loo = q.leaveOneOutExponents
+    ? `; leaving one size out moves the exponent between ${q.leaveOneOutExponents[0].toFixed(2)} and ` +
+      `${q.leaveOneOutExponents[1].toFixed(2)}, and predicts the left-out size within a factor of ` +
+      `${(q.leaveOneOutWorstFactor as number).toFixed(2)}`
+    : "";
+  return `**${name}:** tokens/s ∝ P^${q.exponent.toFixed(2)}${ci}, R² ${q.r2.toFixed(3)} over ${q.n} sizes${loo}.`;
+}
+
+/**
+ * How far an extrapolation can be trusted, in one sentence: each size's distance past the measured range and
+ * its 95% prediction interval as a factor.
+ *
+ * @example
+ * show(markdown(extrapolationTrust(q, [{ model: "pythia-410m", params: 405334016 }])));
+ */
+export function extrapolationTrust(q: PowerLawQuality, models: readonly { model: string; params: number }[]): string {
+  const pred = predictWithInterval(
+    q,
+    models.map((m) => m.params),
+  );
+  const parts = models.map((m, i) =>
+    pred[i].factor === null
+      ? `${m.model}: no interval (the fit has no degrees of freedom left)`
+      : `${m.model} (${(m.params / q.xMax).toFixed(1)}× past the largest measured size): ×/÷ ${pred[i].factor?.toFixed(2)}`,
+  );
+  return `95% prediction intervals of the fit: ${parts.join("; ")}.`;
+}
+
+/**
+ * Recorded GPU steps against the calculator in tokens/s: measured, estimated at `mfu`, their ratio and the MFU
+ * the measurement implies.
+ *
+ * @example
+ * show(table(calculatorRows(recordedVsEstimate(rec.rows, "h200-141gb"))));
+ */
+export function calculatorRows(rows: readonly RecordedVsEstimate[], mfu = 0.4): Record<string, string | number>[] {
+  return rows.map((r) => ({
+    model: r.model,
+    precision: r.precision,
+    "tokens/s measured": Math.round(r.tokens / r.measuredSeconds),
+    [`tokens/s estimate at MFU ${mfu}`]: r.estimatedSeconds === null ? "" : Math.round(r.tokens / r.estimatedSeconds),
+    "measured / estimate": r.ratio === null ? "" : Number((1 / r.ratio).toFixed(2)),
+    "implied MFU": r.impliedMfu === null ? "" : Number(r.impliedMfu.toFixed(3)),
+  }));
+}
+
+/**
+ * The implied MFU of the smallest and the best recorded row, as a sentence (null without rows).
+ *
+ * @example
+ * mfuSummary(recordedVsEstimate(bf16Rows, "h200-141gb"), 0.4);
+ */
+export function mfuSummary(rows: readonly RecordedVsEstimate[], mfu = 0.4): string | null {
+  const rs = rows.filter((r) => r.impliedMfu !== null);
+  if (!rs.length) return null;
+  const best = rs.reduce((a, b) => ((b.impliedMfu as number) > (a.impliedMfu as number) ? b : a));
+  const pct = (v: number | null) => `${(100 * (v as number)).toFixed(0)}%`;
+  return (
+    `The recorded ${[...new Set(rs.map((r) => r.precision))].join(" and ")} steps reached an implied MFU of ` +
+    `${pct(rs[0].impliedMfu)} at ${rs[0].model} and ` +
+    `${pct(best.impliedMfu)} at best (${best.model}): the estimate at MFU ${mfu} is ` +
+    `${(best.impliedMfu as number) < mfu ? "optimistic for every recorded size" : "optimistic for the small sizes"}; ` +
+    "small models spend their time launching kernels and in the vocabulary-sized layers rather than multiplying."
+  );
 }

@@ -35,6 +35,13 @@ export {
   throughputTableRows,
   fitResidualRows,
   extrapolationRows,
+  shapeEffect,
+  cpuRecordSummary,
+  sameShapeComparison,
+  fitSummary,
+  extrapolationTrust,
+  calculatorRows,
+  mfuSummary,
 } from "./gpu-scaling";
 export type {
   TaskKind,

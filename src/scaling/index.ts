@@ -40,7 +40,7 @@ export { flopParamCount, stepSpread, throughputPoint } from "./throughput";
 export type { StepSpread, PointSource, ThroughputPoint, ThroughputInput } from "./throughput";
 export { fitPowerLawQuality, predictWithInterval, t95 } from "./fit";
 export type { PowerLawQuality, PowerLawPrediction, FitResidual } from "./fit";
-export { livePoints, gpuRecordPoints, estimatePoints, fitThroughput } from "./points";
+export { thisMachine, livePoints, gpuRecordPoints, estimatePoints, fitThroughput } from "./points";
 export type { ThroughputStat } from "./points";
 export {
   loadCpuRecords,

@@ -4,7 +4,9 @@
  * records have their own (src/scaling/cpu-records.ts `cpuRecordPoints`). The fit of tokens/s against parameters
  * with its quality (`fitThroughput`) works on any one series.
  */
+import * as os from "node:os";
 import { findPreset } from "../model/presets";
+import { matmulEngine, nativeMatMulActive } from "../kernels/native-blas";
 import type { ScalingResult } from "./measure";
 import type { Recording } from "./recorded";
 import type { GpuStepEstimate } from "./fit";
@@ -16,6 +18,21 @@ function presetFlopParams(model: string, where: string): number {
   const cfg = findPreset(model);
   if (!cfg) throw new Error(`${where}: model ${JSON.stringify(model)} is not a Pythia preset, so its N is unknown`);
   return flopParamCount(cfg);
+}
+
+/**
+ * How this machine's live series is labelled: its CPU model and core count, and the backend with what runs its
+ * matmuls (e.g. "wasm + OpenBLAS 0.3.21 (Cooperlake)").
+ *
+ * @example
+ * const { machine, backend } = thisMachine("wasm"); // "AMD EPYC, 2 cores", "wasm + OpenBLAS 0.3.21 (Cooperlake)"
+ */
+export function thisMachine(backend: string): { machine: string; backend: string } {
+  const cpus = os.cpus();
+  return {
+    machine: `${cpus[0]?.model?.trim() || "unknown CPU"}, ${cpus.length} cores`,
+    backend: nativeMatMulActive() ? `${backend} + ${matmulEngine().split(",")[0]}` : backend,
+  };
 }
 
 /**

@@ -68,3 +68,66 @@ test("throughput figure: one labelled trace per series, step spread as error bar
   assert.match(String(ext[0].kind), /extrapolated 5\.7× past the largest measured size/);
   assert.match(String(ext[0]["95% interval"]), /^\S+ – \S+$/);
 });
+
+test("course sentences: shape effect, same-shape comparison, fit summary, trust, calculator rows, MFU", async () => {
+  const c = await import("../../src/course/gpu-scaling");
+  const { throughputPoint } = await import("../../src/scaling/throughput");
+  const { fitPowerLawQuality } = await import("../../src/scaling/fit");
+  const pt = (model: string, params: number, batch: number, seq: number, steps: number[], machine = "cpu") =>
+    throughputPoint(
+      { model, params, flopParams: params / 2, batch, seq, stepSeconds: steps },
+      { series: machine, source: "recorded", machine, backend: machine === "cpu" ? "wasm" : "PyTorch", dtype: "fp32" },
+    );
+  const s = c.shapeEffect([pt("m", 1e7, 8, 512, [8]), pt("m", 1e7, 2, 32, [1])]);
+  assert.deepEqual(
+    s.rows.map((r) => r["B × T"]),
+    ["2 × 32", "8 × 512"],
+  );
+  assert.match(s.text, /trains \*\*8\.0×\*\* as many tokens per second at 8 × 512 as at 2 × 32/);
+  assert.throws(() => c.shapeEffect([pt("m", 1e7, 8, 512, [8])]), /need one model at ≥ 2 shapes/);
+  assert.throws(() => c.shapeEffect([pt("a", 1e7, 8, 512, [8]), pt("b", 1e7, 2, 32, [1])]), /one model/);
+
+  const line = c.sameShapeComparison([pt("m", 1e7, 8, 512, [10, 8])], [pt("m", 1e7, 8, 512, [0.01], "gpu")], "m");
+  assert.match(line!, /CPU's fastest step \(cpu, wasm, 512 tokens\/s\), the GPU trains 800× with PyTorch in fp32/);
+  assert.equal(c.sameShapeComparison([pt("m", 1e7, 8, 512, [1])], [pt("m", 1e7, 4, 512, [1], "gpu")], "m"), null);
+
+  const q = fitPowerLawQuality([1e7, 2e7, 4e7, 8e7].map((x, i) => ({ x, y: 1e4 * x ** -0.5 * (1 + 0.01 * i) })));
+  assert.match(
+    c.fitSummary("cpu", q),
+    /^\*\*cpu:\*\* tokens\/s ∝ P\^-0\.\d\d \(95% interval -0\.\d+ to -0\.\d+\), R² \d\.\d{3} over 4 sizes; leaving one size out/,
+  );
+  assert.match(
+    c.extrapolationTrust(q, [{ model: "big", params: 8e8 }]),
+    /big \(10\.0× past the largest measured size\): ×\/÷ \d+\.\d\d/,
+  );
+
+  const rv = [
+    {
+      model: "a",
+      precision: "bf16-amp",
+      tokens: 4096,
+      measuredSeconds: 0.02,
+      estimatedSeconds: 0.001,
+      ratio: 20,
+      impliedMfu: 0.02,
+    },
+    {
+      model: "b",
+      precision: "bf16-amp",
+      tokens: 4096,
+      measuredSeconds: 0.1,
+      estimatedSeconds: 0.05,
+      ratio: 2,
+      impliedMfu: 0.2,
+    },
+  ];
+  const rows = c.calculatorRows(rv, 0.4);
+  assert.equal(rows[0]["tokens/s measured"], 204800);
+  assert.equal(rows[0]["tokens/s estimate at MFU 0.4"], 4096000);
+  assert.equal(rows[0]["measured / estimate"], 0.05);
+  assert.match(
+    c.mfuSummary(rv, 0.4)!,
+    /bf16-amp steps reached an implied MFU of 2% at a and 20% at best \(b\).*optimistic for every recorded size/,
+  );
+  assert.equal(c.mfuSummary([], 0.4), null);
+});
