@@ -110,7 +110,15 @@ async function main(): Promise<void> {
     ? { backend: old.backend, matmul: old.matmul, tfjs: old.software.tfjs }
     : undefined;
   const started = Date.now();
+  const baseNotes =
+    arg("notes", "") ||
+    old?.notes?.replace(/ Load average \(1 min\) during the timed steps:.*$/, "") ||
+    "Recorded on a 2-core machine shared with other jobs: the 1-minute load average at every timed step is kept per row (2.0 = both cores busy). Other jobs slow some steps and speed up none; the minimum of the timed steps is the least disturbed estimate.";
   const write = () => {
+    const loads = rows.flatMap((r) => r.loadAverage1m);
+    const loadNote = loads.length
+      ? ` Load average (1 min) during the timed steps: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${cpu.cpus} CPUs.`
+      : "";
     const rec: CpuRecord = {
       format: CPU_RECORD_FORMAT,
       version: CPU_RECORD_VERSION,
@@ -129,10 +137,7 @@ async function main(): Promise<void> {
       method:
         "scripts/record/cpu-scaling.ts: measureScaling (Trainer.trainStep: forward, loss, backward, clip 1.0, AdamW, one read) on random-init Pythia shapes and random tokens; one child process per row; 1 warm-up step, then every timed step kept",
       loadAverage: { before: loadBefore, after: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-      notes:
-        arg("notes", "") ||
-        old?.notes ||
-        "Recorded on a 2-core machine shared with other jobs: the 1-minute load average at every timed step is kept per row (2.0 = both cores busy). Other jobs slow some steps; the minimum of the timed steps is the least disturbed estimate.",
+      notes: baseNotes + loadNote,
       rows,
     };
     validateCpuRecord(rec, file);
@@ -186,7 +191,9 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${file} in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
