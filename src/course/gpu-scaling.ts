@@ -438,6 +438,27 @@ export function sameShapeComparison(
 }
 
 /**
+ * Whether a fit is worth extrapolating from, in words: too few points, an exponent interval wider than 0.5
+ * (the sign or the size of the trend is not known), R² below 0.9, or a leave-one-out miss over 1.5×, each
+ * named; otherwise that the points lie close to one line.
+ *
+ * @example
+ * fitVerdict(q); // "Too uncertain to extrapolate from: the exponent's 95% interval is 4.43 wide; R² is 0.52."
+ */
+export function fitVerdict(q: PowerLawQuality): string {
+  const why: string[] = [];
+  if (q.exponentInterval === null) why.push(`${q.n} sizes leave no degrees of freedom to judge the fit`);
+  else if (q.exponentInterval[1] - q.exponentInterval[0] > 0.5)
+    why.push(`the exponent's 95% interval is ${(q.exponentInterval[1] - q.exponentInterval[0]).toFixed(2)} wide`);
+  if (q.r2 < 0.9) why.push(`R² is ${q.r2.toFixed(2)}`);
+  if (q.leaveOneOutWorstFactor !== null && q.leaveOneOutWorstFactor > 1.5)
+    why.push(`a left-out size is missed by ${q.leaveOneOutWorstFactor.toFixed(2)}×`);
+  return why.length
+    ? `**Too uncertain to extrapolate from:** ${why.join("; ")}.`
+    : "The points lie close to one line: extrapolation is reasonable a little beyond the measured range.";
+}
+
+/**
  * A fit's quality in one sentence: exponent with its 95% interval, R², the leave-one-out range of the exponent
  * and the worst leave-one-out miss.
  *
@@ -453,7 +474,7 @@ export function fitSummary(name: string, q: PowerLawQuality): string {
       `${q.leaveOneOutExponents[1].toFixed(2)}, and predicts the left-out size within a factor of ` +
       `${(q.leaveOneOutWorstFactor as number).toFixed(2)}`
     : "";
-  return `**${name}:** tokens/s ∝ P^${q.exponent.toFixed(2)}${ci}, R² ${q.r2.toFixed(3)} over ${q.n} sizes${loo}.`;
+  return `**${name}:** tokens/s ∝ P^${q.exponent.toFixed(2)}${ci}, R² ${q.r2.toFixed(3)} over ${q.n} sizes${loo}. ${fitVerdict(q)}`;
 }
 
 /**

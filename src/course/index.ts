@@ -39,6 +39,7 @@ export {
   cpuRecordSummary,
   sameShapeComparison,
   fitSummary,
+  fitVerdict,
   extrapolationTrust,
   calculatorRows,
   mfuSummary,

@@ -131,3 +131,18 @@ test("course sentences: shape effect, same-shape comparison, fit summary, trust,
   );
   assert.equal(c.mfuSummary([], 0.4), null);
 });
+
+test("fitVerdict: a clean fit is called usable; a noisy or too-short one is named as too uncertain, with why", async () => {
+  const { fitVerdict } = await import("../../src/course/gpu-scaling");
+  const { fitPowerLawQuality } = await import("../../src/scaling/fit");
+  const xs = [1e7, 2e7, 4e7, 8e7];
+  const clean = fitPowerLawQuality(xs.map((x, i) => ({ x, y: x ** -0.3 * (1 + 0.005 * (i % 2)) })));
+  assert.match(fitVerdict(clean), /^The points lie close to one line/);
+  const noisy = fitPowerLawQuality(xs.map((x, i) => ({ x, y: x ** -0.3 * [1, 3, 0.5, 2][i] })));
+  assert.match(
+    fitVerdict(noisy),
+    /^\*\*Too uncertain to extrapolate from:\*\* the exponent's 95% interval is \d+\.\d\d wide; R² is 0\.\d\d/,
+  );
+  const two = fitPowerLawQuality(xs.slice(0, 2).map((x) => ({ x, y: x ** -0.3 })));
+  assert.match(fitVerdict(two), /2 sizes leave no degrees of freedom/);
+});
