@@ -2,7 +2,7 @@
  * The course layer: one module per notebook, holding what exists only for the course so that the notebooks'
  * cells only configure, call and show. 03 `small-model.ts` (parameter tables, the Pythia family chart);
  * 03 and 04 `monitor.ts` (the live training monitor) and `rows.ts` (before/after and metric rows); 04
- * `evaluate/` (figures, held-out text perplexity); 05 `gpu-scaling.ts` (which tasks want which size); 06 `lora/`
+ * `evaluate/` (figures, held-out text perplexity); 05 `gpu-scaling.ts` (which tasks want which size; the tokens/s figure and fit tables); 06 `lora/`
  * (the customer demo, figures, memory and latency measurements); 07 `sizing.ts` (the course's compute table).
  * Helpers the course notebooks call so that their cells only configure, call and show: parameter tables and
  * the Pythia family chart (03), the live training monitor (03, 04), before/after and metric rows (03, 04),
@@ -27,8 +27,30 @@ export { sweepFigure, errorFigure, comparisonFigure, tasksFigure } from "./evalu
 export type { EvalFigure, SweepMetric } from "./evaluate/figures";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./evaluate/heldout";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./evaluate/heldout";
-export { TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart } from "./gpu-scaling";
-export type { TaskKind, TaskPlacement } from "./gpu-scaling";
+export {
+  TASK_PLACEMENT,
+  TASK_SOURCE,
+  taskPlacementChart,
+  throughputChart,
+  throughputTableRows,
+  fitResidualRows,
+  extrapolationRows,
+  shapeEffect,
+  cpuRecordSummary,
+  sameShapeComparison,
+  fitSummary,
+  fitVerdict,
+  extrapolationTrust,
+  calculatorRows,
+  mfuSummary,
+} from "./gpu-scaling";
+export type {
+  TaskKind,
+  TaskPlacement,
+  ThroughputMetric,
+  ThroughputFitLine,
+  ThroughputChartOptions,
+} from "./gpu-scaling";
 export { measureStepMemory, measureStepMemoryInChild, compareWithSizing, DEFAULT_STEP_MEMORY } from "./lora/memory";
 export type { StepMemory, StepMemoryOptions, ChildSpec, MemoryComparisonRow } from "./lora/memory";
 export { benchLoraLatency, DEFAULT_LORA_LATENCY } from "./lora/bench";

@@ -233,3 +233,126 @@ export function recordedVsEstimate(
       };
     });
 }
+
+/** Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom (beyond: the normal's 1.96). */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/**
+ * The two-sided 95% quantile of Student's t with `df` degrees of freedom (df ≥ 1).
+ *
+ * @example
+ * t95(2); // 4.303: with 4 points a line has 2 degrees of freedom left, and its interval is wide
+ */
+export function t95(df: number): number {
+  if (!Number.isInteger(df) || df < 1) throw new Error(`t95: df must be an integer ≥ 1, got ${df}`);
+  return df <= T95.length ? T95[df - 1] : 1.96;
+}
+
+/** One point against the fit: measured / fitted, and the fit without it predicting it. */
+export interface FitResidual {
+  x: number;
+  y: number;
+  fitted: number;
+  /** y / fitted (1 = on the line). */
+  ratio: number;
+  /** The fit on the other points: its exponent and its prediction of this point (null with < 3 points). */
+  leaveOneOut: { exponent: number; predicted: number; ratio: number } | null;
+}
+
+/** A power-law fit with what says how far to trust it. */
+export interface PowerLawQuality extends PowerLawFit {
+  /** Residual standard deviation in natural-log units (null with 2 points: no degrees of freedom left). */
+  sigma: number | null;
+  /** Standard error of the exponent and its 95% interval (null with 2 points). */
+  exponentSE: number | null;
+  exponentInterval: [number, number] | null;
+  residuals: FitResidual[];
+  /** Smallest and largest exponent over the leave-one-out fits (null with < 3 points). */
+  leaveOneOutExponents: [number, number] | null;
+  /** Largest |log| miss of a leave-one-out prediction, as a factor ≥ 1 (null with < 3 points). */
+  leaveOneOutWorstFactor: number | null;
+  /** Mean and sum of squares of log x, for prediction intervals. */
+  meanLogX: number;
+  sxx: number;
+}
+
+/**
+ * `fitPowerLaw` plus its quality: residuals, R², the exponent's standard error and 95% interval, and a
+ * leave-one-out check (each point predicted by the fit on the others).
+ *
+ * @example
+ * const q = fitPowerLawQuality(points);
+ * q.exponentInterval;        // e.g. [-0.91, -0.62]
+ * q.leaveOneOutWorstFactor;  // e.g. 1.3: the worst point was missed by 30% when left out
+ */
+export function fitPowerLawQuality(points: readonly { x: number; y: number }[]): PowerLawQuality {
+  const fit = fitPowerLaw(points);
+  const lx = points.map((p) => Math.log(p.x));
+  const n = points.length;
+  const meanLogX = lx.reduce((a, b) => a + b, 0) / n;
+  const sxx = lx.reduce((s, v) => s + (v - meanLogX) ** 2, 0);
+  const ssRes = points.reduce((s, p) => s + Math.log(p.y / predictPowerLaw(fit, p.x)) ** 2, 0);
+  const sigma = n > 2 ? Math.sqrt(ssRes / (n - 2)) : null;
+  const exponentSE = sigma === null ? null : sigma / Math.sqrt(sxx);
+  const half = exponentSE === null ? null : t95(n - 2) * exponentSE;
+  const residuals: FitResidual[] = points.map((p, i) => {
+    const fitted = predictPowerLaw(fit, p.x);
+    let leaveOneOut: FitResidual["leaveOneOut"] = null;
+    const rest = points.filter((_, j) => j !== i);
+    if (n >= 3 && new Set(rest.map((r) => r.x)).size >= 2) {
+      const f = fitPowerLaw(rest);
+      const predicted = predictPowerLaw(f, p.x);
+      leaveOneOut = { exponent: f.exponent, predicted, ratio: p.y / predicted };
+    }
+    return { x: p.x, y: p.y, fitted, ratio: p.y / fitted, leaveOneOut };
+  });
+  const loo = residuals.flatMap((r) => (r.leaveOneOut ? [r.leaveOneOut] : []));
+  return {
+    ...fit,
+    sigma,
+    exponentSE,
+    exponentInterval: half === null ? null : [fit.exponent - half, fit.exponent + half],
+    residuals,
+    leaveOneOutExponents: loo.length
+      ? [Math.min(...loo.map((l) => l.exponent)), Math.max(...loo.map((l) => l.exponent))]
+      : null,
+    leaveOneOutWorstFactor: loo.length ? Math.exp(Math.max(...loo.map((l) => Math.abs(Math.log(l.ratio))))) : null,
+    meanLogX,
+    sxx,
+  };
+}
+
+/** A fitted value with its 95% prediction interval. */
+export interface PowerLawPrediction {
+  x: number;
+  y: number;
+  /** 95% prediction interval for a new measurement at x (null when the fit has no degrees of freedom left). */
+  low: number | null;
+  high: number | null;
+  /** high / y: the interval as a multiplicative factor (null likewise). */
+  factor: number | null;
+  /** Outside the measured range of x. */
+  extrapolated: boolean;
+}
+
+/**
+ * The fit at `xs` with 95% prediction intervals (log space: σ·t·√(1 + 1/n + (ln x − mean)²/Sxx)), which widen
+ * fast outside the measured range: the honest answer to "how far can I extrapolate".
+ *
+ * @example
+ * predictWithInterval(q, [4.05e8]).map((p) => [p.y, p.low, p.high]);
+ */
+export function predictWithInterval(q: PowerLawQuality, xs: readonly number[]): PowerLawPrediction[] {
+  return xs.map((x) => {
+    if (!(Number.isFinite(x) && x > 0)) throw new Error(`predictWithInterval: x must be a number > 0, got ${x}`);
+    const y = predictPowerLaw(q, x);
+    const extrapolated = x < q.xMin * 0.999 || x > q.xMax * 1.001;
+    if (q.sigma === null) return { x, y, low: null, high: null, factor: null, extrapolated };
+    const se = q.sigma * Math.sqrt(1 + 1 / q.n + (Math.log(x) - q.meanLogX) ** 2 / q.sxx);
+    const factor = Math.exp(t95(q.n - 2) * se);
+    return { x, y, low: y / factor, high: y * factor, factor, extrapolated };
+  });
+}

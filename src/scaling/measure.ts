@@ -19,6 +19,7 @@ import { Rng } from "../runtime/seed";
 import { currentBackend, initBackend } from "../runtime/backend";
 import { estimateMemory } from "../sizing/estimate";
 import { asyncTrainStep } from "./async-step";
+import { flopParamCount } from "./throughput";
 
 /** One model size to measure: a Pythia preset name (`"70m"`, `"pythia-70m"`) or a named config. */
 export type ScalingModel = string | { name: string; config: GPTNeoXConfig };
@@ -99,7 +100,9 @@ export interface ScalingRow {
   /** Every timed step, in order. */
   stepSecondsAll: number[];
   tokensPerSecond: number | null;
-  /** Achieved model FLOP/s: 6·P·tokens / step time (the calculator's training FLOPs). */
+  /** N of 6·N: all parameters except the input embedding (a lookup), the project's MFU convention. */
+  flopParams: number;
+  /** Achieved model FLOP/s: 6·N·tokens / median step time. */
   flopsPerSecond: number | null;
   /** tfjs tensor bytes held between steps: weights + AdamW states. */
   persistentBytes: number | null;
@@ -218,6 +221,7 @@ export async function measureScaling(opts: Partial<ScalingOptions> = {}): Promis
       stepSeconds: null,
       stepSecondsAll: [],
       tokensPerSecond: null,
+      flopParams: flopParamCount(config),
       flopsPerSecond: null,
       persistentBytes: null,
       peakBytes: null,
@@ -274,7 +278,7 @@ export async function measureScaling(opts: Partial<ScalingOptions> = {}): Promis
       row.rssBytes = process.memoryUsage().rss;
       row.stepSeconds = median(row.stepSecondsAll);
       row.tokensPerSecond = row.tokensPerStep / row.stepSeconds;
-      row.flopsPerSecond = (6 * params * row.tokensPerStep) / row.stepSeconds;
+      row.flopsPerSecond = (6 * row.flopParams * row.tokensPerStep) / row.stepSeconds;
     } finally {
       trainer.dispose();
       model.dispose();

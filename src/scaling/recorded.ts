@@ -21,6 +21,8 @@ export interface RecordedRow {
   stepSeconds: number | null;
   tokensPerSecond: number | null;
   peakMemoryBytes: number | null;
+  /** Every timed step (seconds), where the recorder kept them. */
+  stepSecondsAll?: number[];
   error?: string;
 }
 
@@ -97,6 +99,12 @@ export function validateRecording(x: any, source = "recording"): Recording {
     for (const f of ["batch", "seq"]) need(Number.isInteger(r[f]) && r[f] >= 1, `${w}.${f}`, "an integer ≥ 1", r[f]);
     for (const f of ["params", "stepSeconds", "tokensPerSecond", "peakMemoryBytes"])
       need(numOrNull(r[f]), `${w}.${f}`, "a number ≥ 0 or null", r[f]);
+    if (r.stepSecondsAll !== undefined) {
+      need(Array.isArray(r.stepSecondsAll), `${w}.stepSecondsAll`, "an array of seconds", r.stepSecondsAll);
+      r.stepSecondsAll.forEach((s: unknown, j: number) =>
+        need(typeof s === "number" && Number.isFinite(s) && s > 0, `${w}.stepSecondsAll[${j}]`, "a number > 0", s),
+      );
+    }
     if (r.error === undefined) {
       for (const f of ["params", "stepSeconds", "tokensPerSecond"])
         need(typeof r[f] === "number" && r[f] > 0, `${w}.${f}`, "a number > 0 (or an `error` saying why not)", r[f]);

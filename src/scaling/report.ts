@@ -48,7 +48,7 @@ export function scalingTableRows(rows: readonly ScalingRow[]): Record<string, st
     "B × T": `${r.batchSize} × ${r.seqLen}`,
     "step (s)": r.stepSeconds === null ? "skipped" : +r.stepSeconds.toFixed(3),
     "tokens/s": r.tokensPerSecond === null ? "" : +r.tokensPerSecond.toFixed(1),
-    "GFLOP/s (6·P·tokens)": r.flopsPerSecond === null ? "" : +(r.flopsPerSecond / 1e9).toFixed(2),
+    "GFLOP/s (6·N·tokens)": r.flopsPerSecond === null ? "" : +(r.flopsPerSecond / 1e9).toFixed(2),
     "tfjs held (MiB)": mib(r.persistentBytes),
     "tfjs peak (MiB)": mib(r.peakBytes),
     "calculator (MiB)": mib(r.estimatedBytes),

@@ -7,6 +7,9 @@ import {
   gpuStepEstimates,
   measuredMfu,
   predictPowerLaw,
+  fitPowerLawQuality,
+  predictWithInterval,
+  t95,
 } from "../../src/scaling/fit";
 import { getPreset } from "../../src/model/presets";
 import { Rng } from "../../src/runtime/seed";
@@ -87,4 +90,54 @@ test("gpuStepEstimates follow 6·P·tokens / (TFLOPS × MFU) and are labelled es
     /unknown GPU id "gtx-9000"; known: .*h100-80gb/,
   );
   assert.ok(Math.abs(measuredMfu(1e9, 1000, 1, 6) - 1) < 1e-12);
+});
+
+test("fitPowerLawQuality recovers the exponent of synthetic power-law data inside its 95% interval", () => {
+  const rng = new Rng(11);
+  const xs = [1.4e7, 3e7, 7e7, 1.6e8];
+  for (const k of [-0.8, -0.5]) {
+    const q = fitPowerLawQuality(xs.map((x) => ({ x, y: 5e7 * x ** k * Math.exp(0.03 * rng.normal()) })));
+    assert.ok(Math.abs(q.exponent - k) < 0.1, `k=${k}: fitted ${q.exponent}`);
+    const [lo, hi] = q.exponentInterval!;
+    assert.ok(lo < k && k < hi, `k=${k} outside [${lo}, ${hi}]`);
+    assert.ok(q.exponentSE! > 0 && q.sigma! > 0);
+    assert.equal(q.residuals.length, 4);
+    for (const r of q.residuals) assert.ok(Math.abs(Math.log(r.ratio)) < 0.15 && r.leaveOneOut !== null);
+    assert.ok(q.leaveOneOutWorstFactor! >= 1 && q.leaveOneOutWorstFactor! < 1.3);
+    const [a, b] = q.leaveOneOutExponents!;
+    assert.ok(a <= b && Math.abs(a - k) < 0.2 && Math.abs(b - k) < 0.2, `leave-one-out exponents ${a}, ${b}`);
+  }
+});
+
+test("fitPowerLawQuality: goodness of fit falls, and the interval widens, as noise grows", () => {
+  const xs = [1e7, 2e7, 4e7, 8e7, 1.6e8, 3.2e8];
+  const fits = [0.01, 0.1, 0.5].map((noise) => {
+    const rng = new Rng(5); // the same draws, scaled: only the noise level changes
+    return fitPowerLawQuality(xs.map((x) => ({ x, y: 1e6 * x ** -0.7 * Math.exp(noise * rng.normal()) })));
+  });
+  assert.ok(fits[0].r2 > fits[1].r2 && fits[1].r2 > fits[2].r2, fits.map((f) => f.r2).join(" "));
+  const width = (f: (typeof fits)[number]) => f.exponentInterval![1] - f.exponentInterval![0];
+  assert.ok(width(fits[0]) < width(fits[1]) && width(fits[1]) < width(fits[2]));
+  assert.ok(fits[0].leaveOneOutWorstFactor! < fits[2].leaveOneOutWorstFactor!);
+});
+
+test("predictWithInterval: exact inside the data, wider the further it extrapolates; 2 points give no interval", () => {
+  const rng = new Rng(2);
+  const q = fitPowerLawQuality([1e7, 3e7, 1e8, 3e8].map((x) => ({ x, y: x ** -0.5 * Math.exp(0.05 * rng.normal()) })));
+  const [inside, near, far] = predictWithInterval(q, [5e7, 1e9, 1e11]);
+  assert.equal(inside.extrapolated, false);
+  assert.ok(near.extrapolated && far.extrapolated);
+  assert.ok(inside.factor! < near.factor! && near.factor! < far.factor!);
+  assert.ok(near.low! < near.y && near.y < near.high!);
+  const two = fitPowerLawQuality([
+    { x: 1, y: 1 },
+    { x: 10, y: 5 },
+  ]);
+  assert.equal(two.sigma, null);
+  assert.equal(two.exponentInterval, null);
+  assert.equal(predictWithInterval(two, [100])[0].factor, null);
+  assert.throws(() => predictWithInterval(q, [0]), /x must be a number > 0/);
+  assert.equal(t95(2), 4.303);
+  assert.equal(t95(100), 1.96);
+  assert.throws(() => t95(0), /df must be an integer ≥ 1/);
 });

@@ -88,3 +88,31 @@ test("a size over the memory limit is skipped with the reason, not run", async (
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
 });
+
+test("no measured step leaks a tensor (counted after every timed step); FLOP/s uses N = params − input embedding", async () => {
+  await useTestBackend();
+  for (const stepMethod of ["trainer", "async"] as const) {
+    const counts: number[] = [];
+    const r = await measureScaling({
+      sizes: [{ name: "t", config: tiny(16) }],
+      batchSize: 2,
+      seqLen: 8,
+      warmupSteps: 1,
+      timedSteps: 3,
+      profileMemory: false,
+      stepMethod,
+      onProgress: (p) => {
+        if (p.phase === "warmup" || p.phase === "step") counts.push(tf.memory().numTensors);
+      },
+    });
+    assert.equal(counts.length, 4);
+    assert.ok(
+      counts.every((c) => c === counts[0]),
+      `${stepMethod}: tensors after each step ${counts.join(", ")}`,
+    );
+    const row = r.rows[0];
+    const c = countParameters(tiny(16));
+    assert.equal(row.flopParams, c.total - c.embedIn);
+    assert.ok(Math.abs(row.flopsPerSecond! - (6 * row.flopParams * 16) / row.stepSeconds!) < 1e-6);
+  }
+});
