@@ -78,6 +78,8 @@ export {
   DEFAULT_PASSAGE_OPTIONS,
   extractiveAnswers,
   compareTrainingSets,
+  usableCount,
+  reportRows,
 } from "./data-generation";
 export type {
   PassageQuestion,
@@ -87,4 +89,5 @@ export type {
   ExtractiveAnswer,
   TrainingSetRow,
   CompareSetsOptions,
+  UsableCount,
 } from "./data-generation";

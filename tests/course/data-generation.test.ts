@@ -206,3 +206,35 @@ test("compareTrainingSets: base row plus one row per set, same updates, no tenso
     model.dispose();
   }
 });
+
+test("usableCount and reportRows: labels by id and text, filters on all pairs", async () => {
+  const { usableCount, reportRows } = await import("../../src/course/data-generation");
+  const { filterReport } = await import("../../src/data/filter-report");
+  const pairs = [
+    { id: "a", question: "What is a unit?", answer: "A value with a name." },
+    { id: "b", question: "What is a unit?", answer: "the the the the the the the the the" },
+    { id: "c", question: "What is a unit?", answer: "Not labelled at all." },
+  ];
+  const labels = [
+    { id: "a", question: "What is a unit?", answer: "A value with a name.", usable: true },
+    { id: "b", question: "What is a unit?", answer: "the the the the the the the the the", usable: false },
+    { id: "c", question: "What is a unit?", answer: "Another text.", usable: true },
+  ];
+  assert.deepEqual(usableCount("m", pairs, labels), {
+    method: "m",
+    pairs: 3,
+    labelled: 2,
+    usable: 1,
+    keptByFilters: 2,
+    usableAndKept: 1,
+  });
+  const rows = reportRows(filterReport(labels));
+  assert.deepEqual(rows[rows.length - 1], {
+    check: "all checks",
+    dropped: 1,
+    "of them unusable": 1,
+    precision: "100 %",
+    recall: "100 %",
+  });
+  assert.ok(rows.every((r) => r.check === "all checks" || (r.dropped as number) > 0));
+});

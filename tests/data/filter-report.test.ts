@@ -83,3 +83,27 @@ test("matchLabels: by id and exact answer; a different text is unlabelled", () =
   );
   assert.throws(() => matchLabels(pairs, [{ id: "a", answer: "x" } as any]), /label 0 needs/);
 });
+
+test("the committed labelled sample: every pair labelled with a reason, all five sources present", () => {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const path = require("node:path") as typeof import("node:path");
+  const file = path.resolve(__dirname, "..", "..", "data", "docs-qa", "filter-labels.jsonl");
+  const rows = fs
+    .readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l: string) => JSON.parse(l));
+  assert.ok(rows.length >= 60, `${rows.length} labelled pairs`);
+  for (const r of rows) {
+    assert.equal(typeof r.usable, "boolean", r.id);
+    assert.ok(typeof r.reason === "string" && r.reason.length > 0, `${r.id} has a reason`);
+    assert.equal(typeof r.question, "string");
+    assert.equal(typeof r.answer, "string");
+  }
+  const kinds = new Set(rows.map((r: { kind: string }) => r.kind));
+  for (const k of ["docs", "template", "model-free", "model-extractive", "bad"]) assert.ok(kinds.has(k), k);
+  assert.equal(new Set(rows.map((r: { id: string }) => r.id)).size, rows.length, "ids are unique");
+  // the whole sample goes through the report without an error
+  const r = filterReport(rows, { language: "en", grounding: true });
+  assert.equal(r.total, rows.length);
+});

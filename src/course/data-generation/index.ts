@@ -9,3 +9,5 @@ export { extractiveAnswers } from "./extractive";
 export type { ExtractiveOptions, ExtractiveAnswer } from "./extractive";
 export { compareTrainingSets } from "./downstream";
 export type { TrainingSetRow, CompareSetsOptions } from "./downstream";
+export { usableCount, reportRows } from "./summary";
+export type { UsableCount } from "./summary";
