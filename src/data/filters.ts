@@ -8,7 +8,7 @@
  * repeated word n-grams, or one character other than a digit repeated many times), truncated (the answer stops on
  * an article, a preposition or a conjunction: "… wrapping a value into a"), not-english (opt-in: few English
  * function words among the answer's prose words), garbled (opt-in with the language check: many "words" that no
- * language spells, such as `bxq` or `cv`, or brackets outside code that do not pair up), ungrounded (opt-in: a pair with a `context` whose
+ * language spells, such as `bxq` or `cv`, or two or more brackets outside code without a partner), ungrounded (opt-in: a pair with a `context` whose
  * answer takes few of its content words from that context), then any custom checks.
  *
  * The language and garbled checks read only the answer's prose: code spans (`` `math.abs(x)` ``), type unions
@@ -144,15 +144,22 @@ function isGarbled(word: string): boolean {
   return word.length >= 2 && !/[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]/.test(word);
 }
 
-/** Brackets outside code spans that do not pair up: "]-O]-)]" (code spans are skipped, a stray one is fine in code). */
-function unbalancedBrackets(text: string): boolean {
+/**
+ * Brackets outside code spans that find no partner. One is common in real text (a passage cut inside a
+ * parenthesis, "etc.) by overriding …"); generated gibberish ("]-O]-)]-O]") has several.
+ */
+export function unmatchedBrackets(text: string): number {
   const close: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
   const stack: string[] = [];
+  let unmatched = 0;
   for (const c of text.replace(/`[^`]*`/g, "")) {
     if (c === "(" || c === "[" || c === "{") stack.push(c);
-    else if (c in close && stack.pop() !== close[c]) return true;
+    else if (c in close) {
+      if (stack.length && stack[stack.length - 1] === close[c]) stack.pop();
+      else unmatched++;
+    }
   }
-  return stack.length > 0;
+  return unmatched + stack.length;
 }
 
 /** An answer that stops on a word that cannot end an English sentence. */
@@ -266,7 +273,8 @@ const CHECKS: Check[] = [
   },
   (_q, a, o) => {
     if (o.language !== "en") return null;
-    if (unbalancedBrackets(a)) return { reason: "garbled", detail: "brackets outside code do not pair up" };
+    const unpaired = unmatchedBrackets(a);
+    if (unpaired >= 2) return { reason: "garbled", detail: `${unpaired} brackets outside code have no partner` };
     const w = proseWords(a);
     const bad = w.filter(isGarbled);
     if (w.length < 4 || bad.length / w.length <= o.maxGarbledShare) return null;

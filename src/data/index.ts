@@ -129,6 +129,7 @@ export {
   readPair,
   proseWords,
   groundedShare,
+  unmatchedBrackets,
   repeatedNgramShare,
   FILTER_REASONS,
   DEFAULT_FILTERS,

@@ -8,6 +8,7 @@ import {
   checkPairAll,
   proseWords,
   groundedShare,
+  unmatchedBrackets,
   repeatedNgramShare,
   FILTER_REASONS,
 } from "../../src/data/filters";
@@ -177,4 +178,9 @@ test("truncated answers and unpaired brackets outside code", () => {
   const code = "`math.diag([1, 2, 3], -1)` returns [[0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 3]].";
   assert.equal(checkPair("What does it return?", code, { language: "en" }), null, "paired brackets are fine");
   assert.equal(checkPair("Q?", "`f(x]` is what the docs print, unpaired inside code.", { language: "en" }), null);
+  const cut =
+    "alphabet, cyrillic alphabet, any Unicode symbols, etc.) by overriding the Unit.isValidAlpha static method.";
+  assert.equal(checkPair("How does it continue?", cut, { language: "en" }), null, "one stray bracket is fine");
+  assert.equal(unmatchedBrackets(cut), 1);
+  assert.equal(unmatchedBrackets("]. We were via, 1892]- -r]-[ bo"), 4);
 });
