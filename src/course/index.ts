@@ -7,7 +7,8 @@
  * Helpers the course notebooks call so that their cells only configure, call and show: parameter tables and
  * the Pythia family chart (03), the live training monitor (03, 04), before/after and metric rows (03, 04),
  * saving a fine-tuned model with its tokenizer (03), and notebook 00's loop figure, prompting-vs-fine-tuning
- * comparison, data samples and model-size table.
+ * comparison, data samples and model-size table; 02 `data-generation/` (passages, retrieval-augmented
+ * prompts, extractive answers picked by the model, training on generated data vs seeds only).
  */
 export { parameterRows, familyPoints, familyFigure } from "./small-model";
 export type { ParameterRow, FamilyPoint } from "./small-model";
@@ -93,3 +94,22 @@ export {
 export type { PassageRow, PairRow, FineTuningSize, PretrainingRecord, DataSizeRow } from "./why-fine-tune/data";
 export { modelSizeRows, ADVICE_SIZES, DEFAULT_MODEL_SIZE_OPTIONS } from "./why-fine-tune/sizes";
 export type { ModelSizeOptions, ModelSizeRow } from "./why-fine-tune/sizes";
+export {
+  passagesFor,
+  passageTemplate,
+  DEFAULT_PASSAGE_OPTIONS,
+  extractiveAnswers,
+  compareTrainingSets,
+  usableCount,
+  reportRows,
+} from "./data-generation";
+export type {
+  PassageQuestion,
+  PassageOptions,
+  PassageDemo,
+  ExtractiveOptions,
+  ExtractiveAnswer,
+  TrainingSetRow,
+  CompareSetsOptions,
+  UsableCount,
+} from "./data-generation";

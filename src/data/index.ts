@@ -1,7 +1,8 @@
 /**
  * Data: JSONL I/O with validation, record schemas, prompt templates (plain and chat), preparing examples for
  * training, seeded splits and subsets, dataset statistics, and the course's shipped datasets.
- * (Generation, dedup and filters live in generate/, dedup.ts and filters.ts.)
+ * (Generation, dedup and filters live in generate/, dedup.ts and filters.ts; filter-report.ts scores the filters
+ * against labelled pairs.)
  *
  * @example
  * import { loadDataset, tokenizeDataset } from "tunebook";
@@ -121,6 +122,19 @@ export type {
 } from "./generate";
 export { dedup, normalizeText, shingles, jaccard, DEFAULT_DEDUP } from "./dedup";
 export type { DedupOptions, DedupResult, DuplicateRecord } from "./dedup";
-export { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS, DEFAULT_FILTERS } from "./filters";
+export {
+  filterPairs,
+  checkPair,
+  checkPairAll,
+  readPair,
+  proseWords,
+  groundedShare,
+  unmatchedBrackets,
+  repeatedNgramShare,
+  FILTER_REASONS,
+  DEFAULT_FILTERS,
+} from "./filters";
+export { filterReport, matchLabels } from "./filter-report";
+export type { LabelledPair, FilterReport, FilterReportRow } from "./filter-report";
 export type { FilterOptions, FilterResult, DroppedItem, FilterReason, CustomFilter } from "./filters";
 export type { TokenizedExample } from "../types/example";

@@ -2,7 +2,16 @@
 // nothing is dropped without a reason; custom checks and field accessors.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { filterPairs, checkPair, repeatedNgramShare, FILTER_REASONS } from "../../src/data/filters";
+import {
+  filterPairs,
+  checkPair,
+  checkPairAll,
+  proseWords,
+  groundedShare,
+  unmatchedBrackets,
+  repeatedNgramShare,
+  FILTER_REASONS,
+} from "../../src/data/filters";
 
 const good = {
   question: "What does the learning rate control?",
@@ -89,4 +98,89 @@ test("instruction records, custom accessors and custom checks", () => {
   const t = filterPairs([{ q: "Q?", a: "" }], { question: (x) => x.q, answer: (x) => x.a });
   assert.equal(t.dropped[0].reason, "empty-answer");
   assert.throws(() => filterPairs([{ foo: "x" }] as any[]), /item 0 has no string question/);
+});
+
+// Issue 18: the language check dropped real documentation answers made mostly of code, the repetition check
+// dropped a number with a repeating decimal, and gibberish written in English function words passed.
+test("documentation answers made of code are judged by their prose, not dropped as not English", () => {
+  const docs = [
+    ["What does `math.abs(3.5)` return?", "`math.abs(3.5)` returns number 3.5."],
+    [
+      "What parameters does `math.equal` take?",
+      "`math.equal` takes 2 parameters: `x` (number | BigNumber | boolean | Complex | Unit | string | Array | Matrix): First value to compare; `y` (number | BigNumber | boolean | Complex | Unit | string | Array | Matrix): Second value to compare.",
+    ],
+    ["In mathjs, what does `math.divide(2, 3)` return?", "`math.divide(2, 3)` returns number 0.6666666666666666."],
+    [
+      "What parameters does `math.lsolveAll` take?",
+      "`math.lsolveAll` takes 2 parameters: `L` (Matrix, Array): A N x N matrix or array (L); `b` (Matrix, Array): A column vector with the b values.",
+    ],
+  ];
+  for (const [q, a] of docs) assert.equal(checkPair(q, a, { language: "en" }), null, a);
+  assert.deepEqual(proseWords("`math.abs(3.5)` returns number 3.5."), ["returns", "number"]);
+  assert.deepEqual(proseWords("Types: number | BigNumber | Complex, see f(x) and x_1."), ["Types", "see", "and"]);
+});
+
+test("prose in another language or with unspellable words is still dropped", () => {
+  const de = "Die Funktion berechnet den Betrag einer Zahl und gibt ihn zurück, auch für Matrizen elementweise.";
+  assert.equal(checkPair("Q?", de, { language: "en" })?.reason, "not-english");
+  const garbled = "The bxq of vrt tsk the nmp of grl is the psst of cv.";
+  assert.equal(checkPair("Q?", garbled, { language: "en" })?.reason, "garbled");
+  assert.equal(checkPair("Q?", garbled), null, "the garbled check is opt-in with the language check");
+});
+
+test("ungrounded: an answer made from a passage must take its content words from it", () => {
+  const context = "Math.js supports units. Units can be used to do calculations and to perform conversions.";
+  const item = (answer: string) => ({ question: "What does the documentation say about units?", answer, context });
+  const off = item("The bureau of the United States has been the last year of the present bureau.");
+  const on = item("Units can be used to do calculations and to perform conversions.");
+  const r = filterPairs([off, on], { grounding: true });
+  assert.deepEqual(
+    r.dropped.map((d) => d.reason),
+    ["ungrounded"],
+  );
+  assert.match(r.dropped[0].detail, /content words occur in the context/);
+  assert.equal(filterPairs([off]).dropped.length, 0, "grounding is opt-in");
+  assert.equal(
+    filterPairs([{ question: "Q?", answer: off.answer }], { grounding: true }).dropped.length,
+    0,
+    "no context: not judged",
+  );
+  assert.deepEqual(groundedShare("Units can be converted.", context), { share: 0.5, words: 2 });
+});
+
+test("checkPairAll lists every failing check; checkPair is its first; bad options are named", () => {
+  const all = checkPairAll("Q?", "bureau bureau bureau bureau bureau bureau bureau bureau bureau bureau bureau", {
+    language: "en",
+  });
+  assert.deepEqual(
+    all.map((f) => f.reason),
+    ["repetitive", "not-english"],
+  );
+  assert.equal(
+    checkPair("Q?", "bureau bureau bureau bureau bureau bureau bureau bureau bureau", { language: "en" })?.reason,
+    "repetitive",
+  );
+  assert.throws(() => filterPairs([good], { minGroundedShare: 2 }), /option minGroundedShare must be in \[0, 1\]/);
+  assert.throws(() => filterPairs([good], { language: "fr" as any }), /option language must be "en" or null/);
+});
+
+test("truncated answers and unpaired brackets outside code", () => {
+  assert.equal(
+    checkPair("What is chaining?", "Math.js supports chaining operations by wrapping a value into a")?.reason,
+    "truncated",
+  );
+  assert.equal(checkPair("What does cot do?", "Calculate the")?.reason, "truncated");
+  assert.equal(checkPair("Which section?", "Unit reference"), null, "a title without a full stop is not truncated");
+  assert.equal(
+    checkPair("Q?", "s)]-O]-)]-O]. This is ax spiran])]), and the bin.", { language: "en" })?.reason,
+    "garbled",
+  );
+  const code = "`math.diag([1, 2, 3], -1)` returns [[0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 3]].";
+  assert.equal(checkPair("What does it return?", code, { language: "en" }), null, "paired brackets are fine");
+  assert.equal(checkPair("Q?", "`f(x]` is what the docs print, unpaired inside code.", { language: "en" }), null);
+  const cut =
+    "alphabet, cyrillic alphabet, any Unicode symbols, etc.) by overriding the Unit.isValidAlpha static method.";
+  assert.equal(checkPair("How does it continue?", cut, { language: "en" }), null, "one stray bracket is fine");
+  assert.equal(unmatchedBrackets(cut), 1);
+  assert.equal(unmatchedBrackets("]. We were via, 1892]- -r]-[ bo"), 4);
 });

@@ -26,6 +26,11 @@ export interface ModelProvenance {
   seed: number;
   /** Id of the seed pair or section the prompt was built from, when there was one. */
   sourceId?: string;
+  /**
+   * How the answer was chosen when the model did not write it freely: "sentence-likelihood" = the model scored
+   * each sentence of the pair's context as the answer and the likeliest was kept. Absent for free generation.
+   */
+  selection?: string;
 }
 
 /** A pair written by a person or taken from a corpus as it is. */
