@@ -50,6 +50,7 @@ export {
   askHeldOut,
   heldOutVerdict,
   heldOutScore,
+  heldOutSummary,
   fullVsLora,
   verifyMerge,
   isPlainModel,

@@ -144,6 +144,37 @@ export function heldOutScore(rows: readonly HeldOutRow[]): Record<string, string
   });
 }
 
+/**
+ * The held-out result in words: per adapter, right facts on the trained wording vs on the reworded questions,
+ * and which reworded questions carried over (numbers from the rows).
+ *
+ * @example
+ * show(markdown(heldOutSummary(trainedRows, heldOutRows)));
+ */
+export function heldOutSummary(trained: readonly HeldOutRow[], reworded: readonly HeldOutRow[]): string {
+  const adapters = [...new Set(reworded.map((r) => r.adapter))];
+  const part = (rows: readonly HeldOutRow[], a: string) => {
+    const rs = rows.filter((r) => r.adapter === a);
+    return `${rs.filter((r) => r.right).length} of ${rs.length}`;
+  };
+  const lines = adapters.map(
+    (a) =>
+      `- **${a}**: its own customer's fact for ${part(trained, a)} trained questions and ${part(reworded, a)} reworded ones.`,
+  );
+  const carried = [...new Set(reworded.filter((r) => r.right).map((r) => `"${r.question}"`))];
+  const mixed = reworded.filter((r) => r.verdict === "other customer's answer").length;
+  const wrongTopic = reworded.filter((r) => r.verdict === "own customer, other topic").length;
+  return [
+    ...lines,
+    "",
+    carried.length
+      ? `Reworded questions answered right by at least one adapter: ${carried.join(", ")}.`
+      : "No reworded question got its customer's right fact.",
+    `Of the ${reworded.length} reworded answers, ${wrongTopic} were the right customer's answer to another question and ` +
+      `${mixed} were the other customer's answer.`,
+  ].join("\n");
+}
+
 /** The prompt the demo's pairs use. */
 export function qaPrompt(q: string): string {
   return `Q: ${q}\nA:`;

@@ -18,6 +18,7 @@ export {
   askHeldOut,
   heldOutVerdict,
   heldOutScore,
+  heldOutSummary,
   fullVsLora,
   verifyMerge,
   isPlainModel,

@@ -105,7 +105,8 @@ export function validatePeftRecord(x: unknown, source = "peft record"): PeftReco
   need(isObj(r), `${source}: recipe`, "{ numSteps, batchSize, ... }", r);
   for (const f of ["numSteps", "batchSize", "maxLength", "testExamples"])
     need(posInt(r[f]), `${source}: recipe.${f}`, "a positive integer", r[f]);
-  need(nonNegInt(r.warmupSteps), `${source}: recipe.warmupSteps`, "an integer ≥ 0", r.warmupSteps);
+  for (const f of ["warmupSteps", "textTokens"])
+    need(nonNegInt(r[f]), `${source}: recipe.${f}`, "an integer ≥ 0", r[f]);
   need(text(r.schedule), `${source}: recipe.schedule`, "a schedule name", r.schedule);
   need(text(r.lrChoice), `${source}: recipe.lrChoice`, "a sentence on how each lr was chosen", r.lrChoice);
   need(

@@ -127,6 +127,7 @@ function record(rows: PeftRow[]): Record<string, unknown> {
       warmupSteps: 0,
       schedule: "linear",
       testExamples: 100,
+      textTokens: 0,
       seeds: [0, 1],
       lrChoice: "fixed",
     },
@@ -153,6 +154,11 @@ test("peft records: a valid record loads; a malformed one is one error naming th
   fs.writeFileSync(path.join(tmp, "b.json"), "{");
   assert.throws(() => loadPeftRecords(tmp), /b\.json: not valid JSON/);
   assert.deepEqual(loadPeftRecords(path.join(tmp, "absent")), []);
+  assert.throws(() => validatePeftRecord({ ...record(rows), format: "x" }, "f.json"), /f\.json: format: expected/);
+  assert.throws(
+    () => validatePeftRecord({ ...record(rows), rows: [{ ...rows[0], correct: 3 }] }, "f.json"),
+    /f\.json: rows\[0\]\.correct: expected an integer ≤ count with correct \/ count = accuracy/,
+  );
   fs.rmSync(tmp, { recursive: true });
 });
 
