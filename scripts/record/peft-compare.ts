@@ -50,6 +50,19 @@ function nums(name: string, def: string): number[] {
   return v;
 }
 
+/** The CPU model, with /proc/cpuinfo's family and model where the name alone is vague ("AMD EPYC"). */
+function cpuModel(): string {
+  const name = os.cpus()[0]?.model?.trim() || "unknown";
+  try {
+    const info = fs.readFileSync("/proc/cpuinfo", "utf8");
+    const fam = /^cpu family\s*:\s*(\d+)/m.exec(info)?.[1];
+    const model = /^model\s*:\s*(\d+)/m.exec(info)?.[1];
+    return fam && model ? `${name} (family ${fam} model ${model})` : name;
+  } catch {
+    return name;
+  }
+}
+
 const TARGETS = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"];
 
 async function main(): Promise<void> {
@@ -92,7 +105,7 @@ async function main(): Promise<void> {
     version: PEFT_RECORD_VERSION,
     label,
     date,
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${os.type()} ${os.arch()}` },
+    machine: { cpu: cpuModel(), cores: os.cpus().length, platform: `${os.type()} ${os.arch()}` },
     backend: choice.name,
     software: {
       node: process.versions.node,
