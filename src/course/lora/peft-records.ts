@@ -193,8 +193,10 @@ export interface PeftGroup {
   tokensPerSec: number;
 }
 
+const METHOD_ORDER: Record<PeftRow["method"], number> = { full: 0, lora: 1, bitfit: 2 };
+
 /**
- * Group rows by configuration (label), in first-seen order.
+ * Group rows by configuration (label): full fine-tuning, LoRA by rank, BitFit.
  *
  * @example
  * peftGroups(record.rows).map((g) => [g.label, g.mean]);
@@ -202,7 +204,7 @@ export interface PeftGroup {
 export function peftGroups(rows: readonly PeftRow[]): PeftGroup[] {
   const by = new Map<string, PeftRow[]>();
   for (const r of rows) by.set(r.label, [...(by.get(r.label) ?? []), r]);
-  return [...by].map(([label, rs]) => {
+  const groups = [...by].map(([label, rs]) => {
     const acc = rs.map((r) => r.accuracy);
     return {
       label,
@@ -218,6 +220,7 @@ export function peftGroups(rows: readonly PeftRow[]): PeftGroup[] {
       tokensPerSec: rs.reduce((a, r) => a + r.tokensPerSec, 0) / rs.length,
     };
   });
+  return groups.sort((a, b) => METHOD_ORDER[a.method] - METHOD_ORDER[b.method] || (a.r ?? 0) - (b.r ?? 0));
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
