@@ -52,22 +52,69 @@ export type {
   ThroughputFitLine,
   ThroughputChartOptions,
 } from "./gpu-scaling";
-export { measureStepMemory, measureStepMemoryInChild, compareWithSizing, DEFAULT_STEP_MEMORY } from "./lora/memory";
-export type { StepMemory, StepMemoryOptions, ChildSpec, MemoryComparisonRow } from "./lora/memory";
-export { benchLoraLatency, DEFAULT_LORA_LATENCY } from "./lora/bench";
-export type { LoraLatency, LoraLatencyOptions } from "./lora/bench";
-export { loraDiagram, loraCountsChart, lossCurvesChart, memoryChart, memoryTable } from "./lora/figures";
-export type { LoraFigure } from "./lora/figures";
 export {
+  measureStepMemory,
+  measureStepMemoryInChild,
+  compareWithSizing,
+  DEFAULT_STEP_MEMORY,
+  benchLoraLatency,
+  DEFAULT_LORA_LATENCY,
+  loraDiagram,
+  loraCountsChart,
+  lossCurvesChart,
+  memoryChart,
+  memoryTable,
   CUSTOMER_DEMO,
+  CUSTOMER_TOPICS,
+  CUSTOMER_HELD_OUT,
   qaPrompt,
   qaExamples,
   askEachAdapter,
+  askHeldOut,
+  heldOutVerdict,
+  heldOutScore,
+  heldOutSummary,
   fullVsLora,
   verifyMerge,
   isPlainModel,
-} from "./lora/demo";
-export type { RunResult, MergeCheck } from "./lora/demo";
+  trainAndScore,
+  likelihoodAccuracy,
+  peftLabel,
+  DEFAULT_PEFT_RECIPE,
+  loadPeftRecords,
+  validatePeftRecord,
+  peftRecordsDir,
+  peftGroups,
+  peftTable,
+  peftFigure,
+  peftVerdict,
+  peftVerdictMarkdown,
+  PeftRecordError,
+  PEFT_RECORD_FORMAT,
+  PEFT_RECORD_VERSION,
+} from "./lora";
+export type {
+  StepMemory,
+  StepMemoryMode,
+  StepMemoryOptions,
+  ChildSpec,
+  MemoryComparisonRow,
+  LoraLatency,
+  LoraLatencyOptions,
+  LoraFigure,
+  RunResult,
+  MergeCheck,
+  CustomerTopic,
+  HeldOutRow,
+  HeldOutVerdict,
+  PeftMethodSpec,
+  PeftRecipe,
+  PeftRow,
+  PeftRecord,
+  PeftMemory,
+  PeftGroup,
+  PeftVerdict,
+} from "./lora";
 export { COURSE_TABLE, courseTableCheck, courseTableRows } from "./sizing";
 export type { CourseRow, CourseCheckRow } from "./sizing";
 export {

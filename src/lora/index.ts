@@ -1,5 +1,6 @@
 /**
- * LoRA for the course's GPT-NeoX: layers, named adapters, training, merge/unmerge, PEFT files, counts.
+ * LoRA for the course's GPT-NeoX: layers, named adapters, training, merge/unmerge, PEFT files, counts; BitFit
+ * (train the biases only) and the PEFT family's parameter counts next to it.
  * Attaching an adapter for a training run is the pipeline's (src/pipeline/adapters.ts); notebook 06's
  * demos, figures and measurements are the course's (src/course/lora/).
  *
@@ -38,4 +39,14 @@ export type { LoadAdapterOptions } from "./peft";
 export { loraParameterCount, loraCountTable } from "./counts";
 export type { LoraParameterCount, LoraCountRow } from "./counts";
 export { parseLoraSpec } from "./spec";
+export {
+  bitFitTrainable,
+  bitFitParameterCount,
+  bitFitParameterNames,
+  BitFitLinear,
+  DEFAULT_BITFIT_OPTIONS,
+} from "./bitfit";
+export type { BitFitOptions, BitFitParameterCount } from "./bitfit";
+export { peftFamilyTable, DEFAULT_PEFT_FAMILY } from "./family";
+export type { PeftFamilyOptions, PeftFamilyRow } from "./family";
 export { generateWithAdapter } from "./serve";

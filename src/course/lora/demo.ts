@@ -33,6 +33,148 @@ export const CUSTOMER_DEMO: Readonly<Record<string, readonly { q: string; a: str
   ],
 });
 
+/** The topic of each demo question, in `CUSTOMER_DEMO`'s order (the same four for every customer). */
+export const CUSTOMER_TOPICS = Object.freeze(["hours", "where", "sell", "card"] as const);
+export type CustomerTopic = (typeof CUSTOMER_TOPICS)[number];
+
+/**
+ * Reworded questions that are NOT in the adapters' training data, two per topic: what a customer might type
+ * instead of the trained wording. Used only to ask the trained adapters (`askHeldOut`).
+ */
+export const CUSTOMER_HELD_OUT: readonly { q: string; topic: CustomerTopic }[] = Object.freeze([
+  { q: "When are you open?", topic: "hours" },
+  { q: "What time do you close today?", topic: "hours" },
+  { q: "What is your address?", topic: "where" },
+  { q: "How do I find your shop?", topic: "where" },
+  { q: "What can I buy from you?", topic: "sell" },
+  { q: "What products do you have?", topic: "sell" },
+  { q: "Do you take credit cards?", topic: "card" },
+  { q: "Can I pay with my bank card?", topic: "card" },
+]);
+
+/** How an adapter's answer to a held-out question relates to the customers' trained answers. */
+export type HeldOutVerdict = "right fact" | "own customer, other topic" | "other customer's answer" | "new text";
+
+/** One held-out question asked with one adapter. */
+export interface HeldOutRow {
+  question: string;
+  topic: CustomerTopic;
+  adapter: string;
+  answer: string;
+  verdict: HeldOutVerdict;
+  /** The answer is this adapter's customer's answer for the question's topic. */
+  right: boolean;
+}
+
+const norm = (t: string) =>
+  t
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, " ")
+    .trim();
+
+/**
+ * Judge an answer against the customers' trained answers: the asking customer's answer for the topic (right),
+ * another of its answers (wrong topic), another customer's answer (the adapters are mixed up), or none of them.
+ * Answers match after lower-casing and dropping punctuation.
+ *
+ * @example
+ * heldOutVerdict("Monday to Friday, nine to six.", "acmeBikes", "hours"); // "right fact"
+ */
+export function heldOutVerdict(
+  answer: string,
+  customer: string,
+  topic: CustomerTopic,
+  demo: Readonly<Record<string, readonly { q: string; a: string }[]>> = CUSTOMER_DEMO,
+): HeldOutVerdict {
+  const own = demo[customer];
+  if (!own) throw new LoraError(`heldOutVerdict: no customer named ${JSON.stringify(customer)} in the demo`);
+  const t = CUSTOMER_TOPICS.indexOf(topic);
+  if (t < 0) throw new LoraError(`heldOutVerdict: topic must be one of ${CUSTOMER_TOPICS.join(", ")}`);
+  const a = norm(answer);
+  if (a === norm(own[t].a)) return "right fact";
+  if (own.some((p) => norm(p.a) === a)) return "own customer, other topic";
+  if (Object.entries(demo).some(([c, ps]) => c !== customer && ps.some((p) => norm(p.a) === a)))
+    return "other customer's answer";
+  return "new text";
+}
+
+/**
+ * Ask every held-out question with each customer's adapter (greedy) and judge each answer.
+ *
+ * @example
+ * const rows = await askHeldOut(model, tokenizer, ["acmeBikes", "zenTea"]);
+ * rows.filter((r) => r.right).length; // how many reworded questions got the right customer's fact
+ */
+export async function askHeldOut(
+  model: GPTNeoXForCausalLM,
+  tokenizer: Tokenizer,
+  adapters: readonly string[],
+  questions: readonly { q: string; topic: CustomerTopic }[] = CUSTOMER_HELD_OUT,
+): Promise<HeldOutRow[]> {
+  const rows: HeldOutRow[] = [];
+  for (const { q, topic } of questions) {
+    for (const adapter of adapters) {
+      const [{ answer }] = await askEachAdapter(model, tokenizer, q, [adapter]);
+      const verdict = heldOutVerdict(answer, adapter, topic);
+      rows.push({ question: q, topic, adapter, answer, verdict, right: verdict === "right fact" });
+    }
+  }
+  return rows;
+}
+
+/**
+ * Per adapter: how many held-out questions got its customer's right fact, and how the rest went.
+ *
+ * @example
+ * show(table(heldOutScore(rows)));
+ */
+export function heldOutScore(rows: readonly HeldOutRow[]): Record<string, string | number>[] {
+  const adapters = [...new Set(rows.map((r) => r.adapter))];
+  return adapters.map((adapter) => {
+    const rs = rows.filter((r) => r.adapter === adapter);
+    const count = (v: HeldOutVerdict) => rs.filter((r) => r.verdict === v).length;
+    return {
+      adapter,
+      asked: rs.length,
+      "right fact": count("right fact"),
+      "own customer, other topic": count("own customer, other topic"),
+      "other customer's answer": count("other customer's answer"),
+      "new text": count("new text"),
+    };
+  });
+}
+
+/**
+ * The held-out result in words: per adapter, right facts on the trained wording vs on the reworded questions,
+ * and which reworded questions carried over (numbers from the rows).
+ *
+ * @example
+ * show(markdown(heldOutSummary(trainedRows, heldOutRows)));
+ */
+export function heldOutSummary(trained: readonly HeldOutRow[], reworded: readonly HeldOutRow[]): string {
+  const adapters = [...new Set(reworded.map((r) => r.adapter))];
+  const part = (rows: readonly HeldOutRow[], a: string) => {
+    const rs = rows.filter((r) => r.adapter === a);
+    return `${rs.filter((r) => r.right).length} of ${rs.length}`;
+  };
+  const lines = adapters.map(
+    (a) =>
+      `- **${a}**: its own customer's fact for ${part(trained, a)} trained questions and ${part(reworded, a)} reworded ones.`,
+  );
+  const carried = [...new Set(reworded.filter((r) => r.right).map((r) => `"${r.question}"`))];
+  const mixed = reworded.filter((r) => r.verdict === "other customer's answer").length;
+  const wrongTopic = reworded.filter((r) => r.verdict === "own customer, other topic").length;
+  return [
+    ...lines,
+    "",
+    carried.length
+      ? `Reworded questions answered right by at least one adapter: ${carried.join(", ")}.`
+      : "No reworded question got its customer's right fact.",
+    `Of the ${reworded.length} reworded answers, ${wrongTopic} were the right customer's answer to another question and ` +
+      `${mixed} were the other customer's answer.`,
+  ].join("\n");
+}
+
 /** The prompt the demo's pairs use. */
 export function qaPrompt(q: string): string {
   return `Q: ${q}\nA:`;

@@ -20,10 +20,15 @@ import { estimateMemory, type SizingResult } from "../../sizing";
 import { type LoraConfig, resolveLoraConfig } from "../../lora/config";
 import { LoraModel } from "../../lora/model";
 import { loraTrainable } from "../../lora/trainable";
+import { bitFitTrainable } from "../../lora/bitfit";
+
+/** What a step trains: every weight, one LoRA adapter, or the biases only (BitFit). */
+export type StepMemoryMode = "full" | "lora" | "bitfit";
+const MODES: readonly StepMemoryMode[] = ["full", "lora", "bitfit"];
 
 /** What to measure. */
 export interface StepMemoryOptions {
-  mode: "full" | "lora";
+  mode: StepMemoryMode;
   batchSize: number;
   seqLen: number;
   /** LoRA settings (mode "lora"). */
@@ -44,7 +49,7 @@ export const DEFAULT_STEP_MEMORY: StepMemoryOptions = {
 
 /** One measurement. */
 export interface StepMemory {
-  mode: "full" | "lora";
+  mode: StepMemoryMode;
   batchSize: number;
   seqLen: number;
   trainableParams: number;
@@ -59,19 +64,21 @@ export interface StepMemory {
 }
 
 /**
- * Measure one training step's memory in this process (a temporary adapter is added and removed for "lora").
+ * Measure one training step's memory in this process (a temporary adapter is added and removed for "lora";
+ * "bitfit" trains the model's biases, so run it on a model you can discard, as the child process does).
  *
  * @example
  * const full = await measureStepMemory(model, { mode: "full", batchSize: 4, seqLen: 64 });
  * const lora = await measureStepMemory(model, { mode: "lora", lora: { r: 8 } });
+ * const bitfit = await measureStepMemory(model, { mode: "bitfit" }); // biases only
  */
 export async function measureStepMemory(
   model: GPTNeoXForCausalLM,
   opts: Partial<StepMemoryOptions> = {},
 ): Promise<StepMemory> {
   const o = { ...DEFAULT_STEP_MEMORY, ...opts };
-  if (o.mode !== "full" && o.mode !== "lora")
-    throw new Error(`measureStepMemory: mode must be "full" or "lora", got ${JSON.stringify(o.mode)}`);
+  if (!MODES.includes(o.mode))
+    throw new Error(`measureStepMemory: mode must be one of ${MODES.join(", ")}, got ${JSON.stringify(o.mode)}`);
   const rng = new Rng(o.seed);
   const V = model.config.vocabSize;
   const data = Array.from({ length: Math.max(o.batchSize, 8) }, () => ({
@@ -81,7 +88,9 @@ export async function measureStepMemory(
   const trainable =
     o.mode === "full"
       ? causalLMTrainable(model)
-      : (LoraModel.of(model).addAdapter(name, o.lora, { seed: o.seed }), loraTrainable(model, name));
+      : o.mode === "bitfit"
+        ? bitFitTrainable(model)
+        : (LoraModel.of(model).addAdapter(name, o.lora, { seed: o.seed }), loraTrainable(model, name));
   const trainer = new Trainer(trainable, data, {
     lr: 1e-5,
     numSteps: o.warmupSteps + 1,
@@ -198,6 +207,8 @@ export function compareWithSizing(
 ): MemoryComparisonRow[] {
   const l = resolveLoraConfig(lora);
   return measured.map((m) => {
+    if (m.mode !== "full" && m.mode !== "lora")
+      throw new Error(`compareWithSizing: the sizing calculator has no ${m.mode} job; give it "full" and "lora" rows`);
     const predicted = estimateMemory(cfg, {
       job: m.mode === "full" ? "train" : "lora",
       dtype: "fp32",
