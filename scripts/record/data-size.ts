@@ -5,7 +5,7 @@
  * docs/recorded/data-size/README.md). Notebook 04 plots the file and runs a small live slice of it.
  *
  *   nice -n 5 node --import tsx scripts/record/data-size.ts --label spam-zen5-2core \
- *     [--task spam] [--sizes 16,32,64,160] [--seeds 0,1,2] [--test 96] [--epochs 3] [--min-steps 30]
+ *     [--task spam] [--sizes 16,32,64,160] [--seeds 0,1,2] [--test 64] [--epochs 3] [--min-steps 30]
  *
  * The rows are rewritten to the output file after every run (a run cut short leaves a valid file of the runs
  * done so far, which the notes say).
@@ -66,6 +66,13 @@ const recipe = {
   ...(a["min-steps"] ? { minSteps: ints(a["min-steps"], "min-steps")[0] } : {}),
 };
 const seeds = ints(a.seeds!, "seeds");
+/** The majority-class rate of the test labels: what always answering the commonest label scores. */
+function majority(labels: string[]): { name: string; value: number } {
+  const n = new Map<string, number>();
+  for (const l of labels) n.set(l, (n.get(l) ?? 0) + 1);
+  const [label, count] = [...n.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0];
+  return { name: `majority class (${label})`, value: count / labels.length };
+}
 const out = a.out ?? path.join(dataSizeRecordsDir(), `${a.date}-${a.label}.json`);
 
 (async () => {
@@ -76,12 +83,14 @@ const out = a.out ?? path.join(dataSizeRecordsDir(), `${a.date}-${a.label}.json`
   const test = sampleItems(ds.test, recipe.testItems, 0);
   const labels = ds.info.labels ? [...ds.info.labels] : undefined;
   const evalOpts = { ...recipe.eval, ...(labels ? { labels } : {}) };
-  const base = await evaluateModel(model, tokenizer, ds.template, test, evalOpts);
   const metric = recipe.metric;
   const baseline =
     metric === "accuracy"
-      ? { name: `majority class (${base.metrics.majorityLabel})`, value: base.metrics.majorityRate! }
-      : { name: "base model, not fine-tuned", value: base.metrics[metric] };
+      ? majority(test.map((r) => String(r.label)))
+      : {
+          name: "base model, not fine-tuned",
+          value: (await evaluateModel(model, tokenizer, ds.template, test, evalOpts)).metrics[metric],
+        };
   const rows: DataSizeRecord["rows"] = [];
   const t0 = performance.now();
   const write = (done: boolean) => {

@@ -8,6 +8,8 @@ import { classRecords, qaRecords, useTinyTask } from "../eval/helpers/tiny-task"
 import { QA_TEMPLATE, classificationTemplate } from "../../src/data/templates";
 import { curveSteps, curveSubset, dataSizeCurve, type CurveRow } from "../../src/pipeline/sweep";
 import { trainVariants } from "../../src/pipeline/variants";
+import { liveDataSizeSlice } from "../../src/course/evaluate/data-size";
+import { validateDataSizeRecord } from "../../src/eval/data-size-records";
 
 const t = useTinyTask();
 
@@ -121,4 +123,53 @@ test("trainVariants: same updates and seed per variant, validation pass, no leak
     trainVariants(base, tpl, { a: [] }, recs, { seeds: [0], train: { numSteps: 1 }, eval: {} }),
     /variants\["a"\]/,
   );
+});
+
+test("liveDataSizeSlice: the record's smallest and largest size, its recipe, value = the record's metric", async () => {
+  const recs = classRecords(30);
+  const rec = validateDataSizeRecord({
+    format: "tunebook-data-size-record",
+    version: 1,
+    label: "synthetic",
+    date: "2026-12-05",
+    machine: { cpu: "Test CPU", cpus: 2, backend: "wasm", matmul: "wasm" },
+    software: { node: "20", tfjs: "4", tunebook: "0" },
+    method: "a test",
+    task: "tiny",
+    model: "tiny",
+    metric: "accuracy",
+    testItems: 4,
+    baseline: null,
+    recipe: { lr: 0.01, batchSize: 2, maxLength: 64, warmupSteps: 0, epochs: 1, minSteps: 2, maxSteps: 4 },
+    rows: [2, 6, 10].map((examples) => ({
+      examples,
+      seed: 0,
+      steps: 2,
+      value: 0.5,
+      trainLoss: 1,
+      evalLoss: null,
+      seconds: 1,
+    })),
+  });
+  const before = tf.memory().numTensors;
+  const starts: number[] = [];
+  const live = await liveDataSizeSlice(
+    { model: t.model, tokenizer: t.tokenizer },
+    classificationTemplate(["bad", "good"]),
+    recs.slice(0, 20),
+    recs.slice(20),
+    rec,
+    ["bad", "good"],
+    { onRunStart: (i) => starts.push(i.steps) },
+  );
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(
+    live.map((r) => [r.examples, r.steps, r.seed]),
+    [
+      [2, 2, 0],
+      [10, 4, 0], // 1 pass of 10 in batches of 2 = 5, capped at 4
+    ],
+  );
+  assert.deepEqual(starts, [2, 4]);
+  assert.ok(live.every((r) => r.value === r.accuracy && r.value >= 0 && r.value <= 1));
 });

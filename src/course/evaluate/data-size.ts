@@ -26,7 +26,7 @@ export interface DataSizeRecipe {
  * 16 to 160 (10×). A run makes 3 passes over its e-mails with a floor of 30 updates: the floor fits a small set
  * (a probe on 32 e-mails had a training loss under 1e-4 after 60 updates; the record keeps every run's last
  * training loss to check it), and the passes keep the largest set from being cut short (160 e-mails: 60 updates,
- * half of what notebook 04's full-data run makes). The test items are notebook 04's (`sampleItems(test, 96, 0)`);
+ * half of what notebook 04's full-data run makes). The test items are the first 64 of notebook 04's 96 (`sampleItems(test, 64, 0)`);
  * accuracy is read by label likelihood, so the eval generates 1 token and skips the references' perplexity.
  */
 export const DATA_SIZE_RECIPES: Record<"spam", DataSizeRecipe> = {
@@ -36,7 +36,7 @@ export const DATA_SIZE_RECIPES: Record<"spam", DataSizeRecipe> = {
     epochs: 3,
     minSteps: 30,
     maxSteps: 400,
-    testItems: 96,
+    testItems: 64,
     train: { lr: 2e-3, batchSize: 8, maxLength: 128, warmupSteps: 6 },
     eval: { maxNewTokens: 1, batchSize: 8, perplexity: false },
   },
@@ -58,7 +58,7 @@ export async function liveDataSizeSlice(
   opts: {
     sizes?: number[];
     seed?: number;
-    onRunStart?: (info: { examples: number; run: number; runs: number }) => void;
+    onRunStart?: (info: { examples: number; steps: number; run: number; runs: number }) => void;
   } = {},
 ): Promise<(CurveRow & { value: number })[]> {
   const sizes = opts.sizes ?? [
