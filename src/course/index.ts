@@ -27,7 +27,7 @@ export { sweepFigure, errorFigure, comparisonFigure, tasksFigure } from "./evalu
 export type { EvalFigure, SweepMetric } from "./evaluate/figures";
 export { DATA_SIZE_RECIPES, liveDataSizeSlice } from "./evaluate/data-size";
 export type { DataSizeRecipe } from "./evaluate/data-size";
-export { variantTable, iterationSummary, curveSummary } from "./evaluate/iterate";
+export { variantTable, iterationSummary, curveSummary, UNFITTED_LOSS } from "./evaluate/iterate";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./evaluate/heldout";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./evaluate/heldout";
 export { TASK_PLACEMENT, TASK_SOURCE, taskPlacementChart } from "./gpu-scaling";

@@ -8,6 +8,9 @@ import type { VariantRow } from "../../eval/targeted";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
+/** A run whose last training loss is above this has not fitted its examples (a fitted run ends near 0). */
+export const UNFITTED_LOSS = 0.05;
+
 /**
  * Table rows of `variantRows`: accuracy as mean and range, each kind of mistake as a mean count.
  * @example
@@ -81,6 +84,18 @@ export function curveSummary(rec: DataSizeRecord, live: readonly { examples: num
       st.map((p) => `${p.examples} examples ${fmt(p.mean)} (${fmt(p.min)}–${fmt(p.max)})`).join(", ") +
       (rec.baseline ? `; ${rec.baseline.name} ${fmt(rec.baseline.value)}.` : "."),
   ];
+  const loss = st.map((p) => {
+    const mine = rec.rows.filter((r) => r.examples === p.examples);
+    return { examples: p.examples, loss: mine.reduce((a, r) => a + r.trainLoss, 0) / mine.length };
+  });
+  const unfit = loss.filter((l) => l.loss > UNFITTED_LOSS);
+  if (unfit.length && unfit.length < loss.length)
+    lines.push(
+      `Mean final training loss per size: ${loss.map((l) => `${l.examples}: ${l.loss.toFixed(3)}`).join(", ")}. ` +
+        `The runs on ${unfit.map((l) => l.examples).join(" and ")} examples ended above ${UNFITTED_LOSS} (the others ` +
+        `below): they were not fitted under this rule, so ${unfit.length > 1 ? "those points understate" : "that point understates"} ` +
+        "what that much data can do.",
+    );
   if (live.length) {
     const where = live.map((l) => {
       const p = st.find((s) => s.examples === l.examples);

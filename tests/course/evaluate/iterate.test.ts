@@ -68,7 +68,7 @@ test("curveSummary: recorded mean and range per size; live points placed against
       seed: i % 2,
       steps: 30,
       value: [0.5, 0.6, 0.8, 0.9][i],
-      trainLoss: 0.01,
+      trainLoss: [0.001, 0.003, 0.2, 0.1][i],
       evalLoss: null,
       seconds: 1,
     })),
@@ -87,4 +87,11 @@ test("curveSummary: recorded mean and range per size; live points placed against
     s,
     /This run: 16 examples 70\.0 % \(above the recorded range\), 160 examples 85\.0 % \(inside the recorded range\), 50 examples 70\.0 % \(no recorded size/,
   );
+  assert.match(
+    s,
+    /Mean final training loss per size: 16: 0\.002, 160: 0\.150\. The runs on 160 examples ended above 0\.05/,
+  );
+  assert.match(s, /that point understates what that much data can do/);
+  const fitted = curveSummary({ ...rec, rows: rec.rows.map((r) => ({ ...r, trainLoss: 0.001 })) });
+  assert.doesNotMatch(fitted, /training loss/); // every size fitted: nothing to flag
 });
