@@ -26,6 +26,9 @@ export {
 export type { BeforeAfterRow, PredictionRow, MetricRow, RowOptions } from "./rows";
 export { sweepFigure, errorFigure, comparisonFigure, tasksFigure } from "./evaluate/figures";
 export type { EvalFigure, SweepMetric } from "./evaluate/figures";
+export { DATA_SIZE_RECIPES, liveDataSizeSlice } from "./evaluate/data-size";
+export type { DataSizeRecipe } from "./evaluate/data-size";
+export { variantTable, iterationSummary, curveSummary, UNFITTED_LOSS } from "./evaluate/iterate";
 export { heldOutText, textPerplexity, DEFAULT_TEXT_PERPLEXITY_OPTIONS } from "./evaluate/heldout";
 export type { HeldOutPassage, TextPerplexity, TextPerplexityOptions } from "./evaluate/heldout";
 export {

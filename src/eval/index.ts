@@ -41,3 +41,24 @@ export { compareModels } from "./compare";
 export type { Comparison, ComparisonRow, MetricComparison } from "./compare";
 export { confusionMatrix, confusionFromRecords, confusionFigure } from "./confusion";
 export type { ConfusionMatrix } from "./confusion";
+export {
+  validateDataSizeRecord,
+  loadDataSizeRecords,
+  dataSizeRecordsDir,
+  curveStats,
+  dataSizeFigure,
+  DataSizeRecordError,
+  DATA_SIZE_FORMAT,
+  DATA_SIZE_VERSION,
+  DATA_SIZE_METRICS,
+} from "./data-size-records";
+export type { DataSizeRecord, DataSizeRow, DataSizeMetric, CurvePoint } from "./data-size-records";
+export {
+  wordCounts,
+  wrongExamples,
+  worstMistake,
+  selectByError,
+  variantRows,
+  variantFigure,
+} from "./targeted";
+export type { SelectOptions, VariantRun, VariantRow } from "./targeted";

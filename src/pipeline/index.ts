@@ -36,7 +36,16 @@ export {
   AdapterSupportError,
 } from "./adapters";
 export type { ApplyLoraSpec, LoraSpec, LoraAttachment } from "./adapters";
-export { dataSizeSweep, DEFAULT_SWEEP_OPTIONS } from "./sweep";
-export type { SweepOptions, SweepRow } from "./sweep";
+export {
+  dataSizeSweep,
+  DEFAULT_SWEEP_OPTIONS,
+  dataSizeCurve,
+  curveSteps,
+  curveSubset,
+  DEFAULT_CURVE_OPTIONS,
+} from "./sweep";
+export type { SweepOptions, SweepRow, CurveOptions, CurveRow } from "./sweep";
+export { trainVariants } from "./variants";
+export type { VariantOptions, VariantResult } from "./variants";
 export { saveFineTuned, saveTrained, copyTokenizerFiles, SaveWriteError, TOKENIZER_FILES } from "./save";
 export type { SaveFineTunedOptions, SavedFile } from "./save";

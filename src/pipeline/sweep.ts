@@ -8,8 +8,8 @@
  * compute grows with the data instead.
  */
 import type { PromptTemplate } from "../data/templates";
-import { DEFAULT_SUBSET_FRACTIONS, nestedSubsets } from "../data/split";
-import type { StepInfo, TrainConfig } from "../train/config";
+import { DEFAULT_SUBSET_FRACTIONS, nestedSubsets, sampleItems } from "../data/split";
+import { resolveTrainConfig, type StepInfo, type TrainConfig } from "../train/config";
 import { cloneModel, fineTune } from "./finetune";
 import { evaluateModel, type EvalOptions, type ModelUnderTest } from "../eval/run";
 
@@ -131,6 +131,173 @@ export async function dataSizeSweep(
       o.onRow?.(row);
     } finally {
       model.dispose();
+    }
+  }
+  return rows;
+}
+
+/** Options of `dataSizeCurve`, merged over `DEFAULT_CURVE_OPTIONS`. */
+export interface CurveOptions {
+  /** Training examples per point (each a prefix of one seeded order of the pool, so the sizes are nested). */
+  sizes: number[];
+  /** One run per size and seed; the seed draws the subset AND orders the training (`train.seed`). */
+  seeds: number[];
+  /**
+   * How many updates a run makes: `ceil(epochs × examples / batchSize)`, at least `minSteps` and at most
+   * `maxSteps`. Passes over the data give a large set the updates it needs; the floor lets a small set be fitted
+   * (its training loss flattens) instead of stopping after a handful of updates.
+   */
+  epochs: number;
+  minSteps: number;
+  maxSteps: number;
+  /** Class of a record (e.g. `(r) => r.label`): each subset then takes the classes in turn (balanced). */
+  stratify?: (record: Record<string, unknown>) => string;
+  /** The trainer config of every run (`numSteps`, `numEpochs` and `seed` are set per run). */
+  train: Partial<TrainConfig>;
+  /** Evaluation options (e.g. `labels`, `maxNewTokens`). */
+  eval: Partial<EvalOptions>;
+  onRunStart?: (info: { examples: number; seed: number; steps: number; run: number; runs: number }) => void;
+  onRow?: (row: CurveRow) => void;
+}
+
+export const DEFAULT_CURVE_OPTIONS: CurveOptions = {
+  sizes: [16, 32, 64, 128, 256],
+  seeds: [0, 1, 2],
+  epochs: 4,
+  minSteps: 60,
+  maxSteps: 1000,
+  train: {},
+  eval: {},
+};
+
+/** One run of `dataSizeCurve`: one size, one seed. */
+export interface CurveRow {
+  examples: number;
+  seed: number;
+  steps: number;
+  /** Passes over the subset the run made (steps × batch / examples). */
+  epochs: number;
+  trainLoss: number;
+  /** Loss on the test answers; NaN when the eval options turn `perplexity` off. */
+  evalLoss: number;
+  exactMatch: number;
+  f1: number;
+  accuracy?: number;
+  seconds: number;
+}
+
+/**
+ * Updates for a run of `examples` examples: `ceil(epochs × examples / batchSize)` clamped to [minSteps, maxSteps].
+ * @example
+ * curveSteps(16, 8, { epochs: 4, minSteps: 60, maxSteps: 1000 });  // 60 (the floor)
+ * curveSteps(512, 8, { epochs: 4, minSteps: 60, maxSteps: 1000 }); // 256
+ */
+export function curveSteps(
+  examples: number,
+  batchSize: number,
+  o: Pick<CurveOptions, "epochs" | "minSteps" | "maxSteps">,
+): number {
+  if (!(Number.isInteger(examples) && examples > 0))
+    throw new Error(`curveSteps: examples must be an integer > 0, found ${examples}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new Error(`curveSteps: batchSize must be an integer > 0, found ${batchSize}`);
+  if (!(o.epochs > 0)) throw new Error(`curveSteps: epochs must be > 0, found ${o.epochs}`);
+  if (!(Number.isInteger(o.minSteps) && o.minSteps >= 1 && Number.isInteger(o.maxSteps) && o.maxSteps >= o.minSteps))
+    throw new Error(`curveSteps: need integers 1 ≤ minSteps ≤ maxSteps, found ${o.minSteps} and ${o.maxSteps}`);
+  return Math.min(o.maxSteps, Math.max(o.minSteps, Math.ceil((o.epochs * examples) / batchSize)));
+}
+
+/**
+ * The `n` first records of one seeded order of `pool`. With `stratify`, each class is shuffled on its own and
+ * the classes are taken in turn, so every prefix is as balanced as the pool allows. Prefixes of the same seed
+ * are nested.
+ * @example
+ * curveSubset(spam.train, 16, 0, (r) => String(r.label)); // 8 ham, 8 spam
+ */
+export function curveSubset<T extends Record<string, unknown>>(
+  pool: readonly T[],
+  n: number,
+  seed: number,
+  stratify?: (record: T) => string,
+): T[] {
+  if (!(Number.isInteger(n) && n > 0 && n <= pool.length))
+    throw new Error(`curveSubset: size must be an integer in [1, ${pool.length}] (the pool), found ${n}`);
+  if (!stratify) return sampleItems(pool, n, seed);
+  const groups = new Map<string, T[]>();
+  for (const r of pool) {
+    const k = stratify(r);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const lists = [...groups.keys()].sort().map((k, i) => sampleItems(groups.get(k)!, groups.get(k)!.length, seed + i));
+  const out: T[] = [];
+  for (let i = 0; out.length < n; i++) for (const l of lists) if (i < l.length && out.length < n) out.push(l[i]);
+  return out;
+}
+
+/**
+ * A data-size curve with error bars: for every size and seed, fine-tune a fresh copy of the base model on the
+ * seed's subset for `curveSteps` updates, evaluate it on the same test records, and return one row per run.
+ * Summarise with `curveStats` (src/eval/data-size-records.ts) and plot with `dataSizeFigure`.
+ * @example
+ * const rows = await dataSizeCurve(base, spam.template, spam.train, test, { sizes: [16, 256], seeds: [0],
+ *   train: { lr: 2e-3, batchSize: 8, maxLength: 128 }, eval: { labels: ["ham", "spam"], maxNewTokens: 2 } });
+ */
+export async function dataSizeCurve(
+  base: ModelUnderTest,
+  template: PromptTemplate,
+  pool: readonly Record<string, unknown>[],
+  testRecords: readonly Record<string, unknown>[],
+  options: Partial<CurveOptions> = {},
+): Promise<CurveRow[]> {
+  const o: CurveOptions = { ...DEFAULT_CURVE_OPTIONS, ...options };
+  if (!Array.isArray(o.sizes) || o.sizes.length === 0 || !o.sizes.every((n) => Number.isInteger(n) && n > 0))
+    throw new Error(`dataSizeCurve: sizes must be a non-empty array of integers > 0, found ${JSON.stringify(o.sizes)}`);
+  if (Math.max(...o.sizes) > pool.length)
+    throw new Error(
+      `dataSizeCurve: sizes must be at most the pool's ${pool.length} records, found ${Math.max(...o.sizes)}`,
+    );
+  if (!Array.isArray(o.seeds) || o.seeds.length === 0 || !o.seeds.every(Number.isInteger))
+    throw new Error(`dataSizeCurve: seeds must be a non-empty array of integers, found ${JSON.stringify(o.seeds)}`);
+  if (testRecords.length === 0) throw new Error("dataSizeCurve: no test records");
+  const batchSize = resolveTrainConfig(o.train).batchSize;
+  const sizes = [...o.sizes].sort((a, b) => a - b);
+  const runs = sizes.length * o.seeds.length;
+  const rows: CurveRow[] = [];
+  for (const seed of o.seeds) {
+    const order = curveSubset(pool, sizes[sizes.length - 1], seed, o.stratify);
+    for (const examples of sizes) {
+      const steps = curveSteps(examples, batchSize, o);
+      o.onRunStart?.({ examples, seed, steps, run: rows.length + 1, runs });
+      const t0 = performance.now();
+      const model = cloneModel(base.model);
+      try {
+        const { summary } = await fineTune(model, base.tokenizer, template, order.slice(0, examples), {
+          ...o.train,
+          numSteps: steps,
+          numEpochs: 0,
+          seed,
+          checkpointDir: "",
+          resume: false,
+        });
+        const ev = await evaluateModel(model, base.tokenizer, template, testRecords, o.eval);
+        const row: CurveRow = {
+          examples,
+          seed,
+          steps: summary.step,
+          epochs: (summary.step * batchSize) / examples,
+          trainLoss: summary.finalLoss,
+          evalLoss: ev.metrics.evalLoss ?? NaN,
+          exactMatch: ev.metrics.exactMatch,
+          f1: ev.metrics.f1,
+          ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
+          seconds: (performance.now() - t0) / 1000,
+        };
+        rows.push(row);
+        o.onRow?.(row);
+      } finally {
+        model.dispose();
+      }
     }
   }
   return rows;
