@@ -12,6 +12,7 @@ import { causalLMTrainable } from "../train/causal-lm";
 import { resolveTrainConfig, type TrainCallbacks, type TrainConfig, type TrainSummary } from "../train/config";
 import { Trainer } from "../train/trainer";
 import type { TrainableModel } from "../train/types";
+import { evaluateModel, type EvalOptions, type EvalResult, type ModelUnderTest } from "../eval/run";
 
 /** Options of `fineTune`. */
 export interface FineTuneOptions {
@@ -107,4 +108,52 @@ export function cloneModel(model: GPTNeoXForCausalLM): GPTNeoXForCausalLM {
       tf.tidy(() => tf.variable(tf.mul(v, 1), true)),
     );
   return new GPTNeoXForCausalLM(model.config, params);
+}
+
+/** What `fineTuneAndEvaluate` returns. */
+export interface TrialResult {
+  summary: TrainSummary;
+  /** One evaluation per record set given, in that order. */
+  results: EvalResult[];
+  /** Wall seconds of the whole trial (training and every evaluation). */
+  seconds: number;
+}
+
+/**
+ * One throwaway trial of an experiment (a size of a data-size curve, a data variant, a seed): fine-tune a fresh
+ * copy of the base model on `records`, evaluate the copy on each record set with the same options, and dispose
+ * the copy, the base untouched. The run writes no checkpoint and resumes none (`checkpointDir: ""`), so trials
+ * never meet each other's files.
+ * @example
+ * const { summary, results: [test] } = await fineTuneAndEvaluate(base, spam.template, subset,
+ *   { lr: 2e-3, numSteps: 60, batchSize: 8, seed: 1 }, [testRecords], { labels: ["ham", "spam"] });
+ */
+export async function fineTuneAndEvaluate(
+  base: ModelUnderTest,
+  template: PromptTemplate,
+  records: readonly Record<string, unknown>[],
+  config: Partial<TrainConfig>,
+  evalSets: readonly (readonly Record<string, unknown>[])[],
+  evalOptions: Partial<EvalOptions> = {},
+  options: Pick<FineTuneOptions, "callbacks"> = {},
+): Promise<TrialResult> {
+  if (!Array.isArray(evalSets) || evalSets.length === 0 || evalSets.some((s) => !Array.isArray(s) || s.length === 0))
+    throw new Error("fineTuneAndEvaluate: evalSets must be a non-empty list of non-empty record arrays");
+  const t0 = performance.now();
+  const model = cloneModel(base.model);
+  try {
+    const { summary } = await fineTune(
+      model,
+      base.tokenizer,
+      template,
+      records,
+      { ...config, checkpointDir: "", resume: false },
+      options,
+    );
+    const results: EvalResult[] = [];
+    for (const set of evalSets) results.push(await evaluateModel(model, base.tokenizer, template, set, evalOptions));
+    return { summary, results, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    model.dispose();
+  }
 }

@@ -25,8 +25,8 @@ export {
 export type { LoadModelOptions, LoadedModel } from "./pretrained";
 export { loadTask, TaskError, TEMPLATE_NAMES } from "./task";
 export type { TaskSpec, Task } from "./task";
-export { fineTune, cloneModel } from "./finetune";
-export type { FineTuneOptions, FineTuneResult } from "./finetune";
+export { fineTune, cloneModel, fineTuneAndEvaluate } from "./finetune";
+export type { FineTuneOptions, FineTuneResult, TrialResult } from "./finetune";
 export {
   applyLora,
   parseLoraOption,

@@ -10,7 +10,7 @@
 import type { PromptTemplate } from "../data/templates";
 import { DEFAULT_SUBSET_FRACTIONS, nestedSubsets, sampleItems } from "../data/split";
 import { resolveTrainConfig, type StepInfo, type TrainConfig } from "../train/config";
-import { cloneModel, fineTune } from "./finetune";
+import { fineTuneAndEvaluate, type TrialResult } from "./finetune";
 import { evaluateModel, type EvalOptions, type ModelUnderTest } from "../eval/run";
 
 /** Options of `dataSizeSweep`, merged over `DEFAULT_SWEEP_OPTIONS`. */
@@ -101,39 +101,33 @@ export async function dataSizeSweep(
 
   for (const [k, subset] of subsets.entries()) {
     o.onRunStart?.({ fraction: subset.fraction, examples: subset.size, run: k + 1 + (o.includeBase ? 1 : 0), runs });
-    const t0 = performance.now();
-    const model = cloneModel(base.model);
-    try {
-      const { summary } = await fineTune(
-        model,
-        base.tokenizer,
-        template,
-        subset.items,
-        { ...o.train, checkpointDir: "", resume: false },
-        {
-          callbacks: o.onStep ? { onStep: (s) => o.onStep!(subset.fraction, s) } : {},
-        },
-      );
-      const ev = await evaluateModel(model, base.tokenizer, template, testRecords, evalOpts);
-      const row: SweepRow = {
-        fraction: subset.fraction,
-        examples: subset.size,
-        steps: summary.step,
-        trainLoss: summary.finalLoss,
-        evalLoss: ev.metrics.evalLoss!,
-        perplexity: ev.metrics.perplexity!,
-        exactMatch: ev.metrics.exactMatch,
-        f1: ev.metrics.f1,
-        ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
-        seconds: (performance.now() - t0) / 1000,
-      };
-      rows.push(row);
-      o.onRow?.(row);
-    } finally {
-      model.dispose();
-    }
+    const trial = await fineTuneAndEvaluate(base, template, subset.items, o.train, [testRecords], evalOpts, {
+      callbacks: o.onStep ? { onStep: (s) => o.onStep!(subset.fraction, s) } : {},
+    });
+    const { metrics } = trial.results[0];
+    const row: SweepRow = {
+      fraction: subset.fraction,
+      examples: subset.size,
+      ...trialFields(trial),
+      evalLoss: metrics.evalLoss!,
+      perplexity: metrics.perplexity!,
+    };
+    rows.push(row);
+    o.onRow?.(row);
   }
   return rows;
+}
+
+/** What a sweep's or a curve's row takes from its trial (scored on its first record set). */
+function trialFields({ summary, results: [{ metrics }], seconds }: TrialResult) {
+  return {
+    steps: summary.step,
+    trainLoss: summary.finalLoss,
+    exactMatch: metrics.exactMatch,
+    f1: metrics.f1,
+    ...(metrics.accuracy !== undefined ? { accuracy: metrics.accuracy } : {}),
+    seconds,
+  };
 }
 
 /** Options of `dataSizeCurve`, merged over `DEFAULT_CURVE_OPTIONS`. */
@@ -269,35 +263,23 @@ export async function dataSizeCurve(
     for (const examples of sizes) {
       const steps = curveSteps(examples, batchSize, o);
       o.onRunStart?.({ examples, seed, steps, run: rows.length + 1, runs });
-      const t0 = performance.now();
-      const model = cloneModel(base.model);
-      try {
-        const { summary } = await fineTune(model, base.tokenizer, template, order.slice(0, examples), {
-          ...o.train,
-          numSteps: steps,
-          numEpochs: 0,
-          seed,
-          checkpointDir: "",
-          resume: false,
-        });
-        const ev = await evaluateModel(model, base.tokenizer, template, testRecords, o.eval);
-        const row: CurveRow = {
-          examples,
-          seed,
-          steps: summary.step,
-          epochs: (summary.step * batchSize) / examples,
-          trainLoss: summary.finalLoss,
-          evalLoss: ev.metrics.evalLoss ?? NaN,
-          exactMatch: ev.metrics.exactMatch,
-          f1: ev.metrics.f1,
-          ...(ev.metrics.accuracy !== undefined ? { accuracy: ev.metrics.accuracy } : {}),
-          seconds: (performance.now() - t0) / 1000,
-        };
-        rows.push(row);
-        o.onRow?.(row);
-      } finally {
-        model.dispose();
-      }
+      const trial = await fineTuneAndEvaluate(
+        base,
+        template,
+        order.slice(0, examples),
+        { ...o.train, numSteps: steps, numEpochs: 0, seed },
+        [testRecords],
+        o.eval,
+      );
+      const row: CurveRow = {
+        examples,
+        seed,
+        ...trialFields(trial),
+        epochs: (trial.summary.step * batchSize) / examples,
+        evalLoss: trial.results[0].metrics.evalLoss ?? NaN,
+      };
+      rows.push(row);
+      o.onRow?.(row);
     }
   }
   return rows;

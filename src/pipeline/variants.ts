@@ -7,8 +7,8 @@
  */
 import type { PromptTemplate } from "../data/templates";
 import type { TrainConfig } from "../train/config";
-import { cloneModel, fineTune } from "./finetune";
-import { evaluateModel, type EvalOptions, type EvalResult, type ModelUnderTest } from "../eval/run";
+import { fineTuneAndEvaluate } from "./finetune";
+import type { EvalOptions, EvalResult, ModelUnderTest } from "../eval/run";
 
 /** Options of `trainVariants`. */
 export interface VariantOptions {
@@ -65,30 +65,26 @@ export async function trainVariants(
   for (const seed of options.seeds)
     for (const variant of names) {
       options.onRunStart?.({ variant, seed, run: out.length + 1, runs });
-      const model = cloneModel(base.model);
-      try {
-        const { summary } = await fineTune(model, base.tokenizer, template, variants[variant], {
-          ...options.train,
-          numEpochs: 0,
-          seed,
-          checkpointDir: "",
-          resume: false,
-        });
-        const result = await evaluateModel(model, base.tokenizer, template, testRecords, options.eval);
-        const validation = options.validation?.length
-          ? await evaluateModel(model, base.tokenizer, template, options.validation, options.eval)
-          : undefined;
-        out.push({
-          variant,
-          seed,
-          examples: variants[variant].length,
-          steps: summary.step,
-          result,
-          ...(validation ? { validation } : {}),
-        });
-      } finally {
-        model.dispose();
-      }
+      const sets = options.validation?.length ? [testRecords, options.validation] : [testRecords];
+      const {
+        summary,
+        results: [result, validation],
+      } = await fineTuneAndEvaluate(
+        base,
+        template,
+        variants[variant],
+        { ...options.train, numEpochs: 0, seed },
+        sets,
+        options.eval,
+      );
+      out.push({
+        variant,
+        seed,
+        examples: variants[variant].length,
+        steps: summary.step,
+        result,
+        ...(validation ? { validation } : {}),
+      });
     }
   return out;
 }

@@ -8,6 +8,7 @@ import { classRecords, qaRecords, useTinyTask } from "../eval/helpers/tiny-task"
 import { QA_TEMPLATE, classificationTemplate } from "../../src/data/templates";
 import { curveSteps, curveSubset, dataSizeCurve, type CurveRow } from "../../src/pipeline/sweep";
 import { trainVariants } from "../../src/pipeline/variants";
+import { fineTuneAndEvaluate } from "../../src/pipeline/finetune";
 import { liveDataSizeSlice } from "../../src/course/evaluate/data-size";
 import { validateDataSizeRecord } from "../../src/eval/data-size-records";
 
@@ -84,6 +85,35 @@ test("dataSizeCurve: one row per size × seed, steps by the rule, base untouched
     /seeds/,
   );
   await assert.rejects(dataSizeCurve(base, QA_TEMPLATE, qaRecords(4), [], { sizes: [2] }), /no test records/);
+});
+
+test("fineTuneAndEvaluate: trains a copy, one result per record set, base untouched, no leaked tensors", async () => {
+  const base = { model: t.model, tokenizer: t.tokenizer };
+  const w0 = t.model.parameters().get("gpt_neox.embed_in.weight")!.dataSync().slice();
+  const before = tf.memory().numTensors;
+  const steps: number[] = [];
+  const trial = await fineTuneAndEvaluate(
+    base,
+    QA_TEMPLATE,
+    qaRecords(8),
+    { lr: 1e-2, batchSize: 4, numSteps: 3, seed: 2 },
+    [qaRecords(3, 100), qaRecords(2, 200)],
+    { maxNewTokens: 2 },
+    { callbacks: { onStep: (s) => steps.push(s.step) } },
+  );
+  assert.equal(trial.summary.step, 3);
+  assert.deepEqual(steps, [1, 2, 3]);
+  assert.deepEqual(
+    trial.results.map((r) => r.records.length),
+    [3, 2],
+  );
+  assert.ok(trial.seconds > 0);
+  assert.deepEqual(t.model.parameters().get("gpt_neox.embed_in.weight")!.dataSync(), w0);
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(
+    fineTuneAndEvaluate(base, QA_TEMPLATE, qaRecords(8), { numSteps: 1 }, []),
+    /evalSets must be a non-empty list of non-empty record arrays/,
+  );
 });
 
 test("trainVariants: same updates and seed per variant, validation pass, no leaked tensors", async () => {
