@@ -9,7 +9,14 @@
  */
 import * as path from "node:path";
 import type { PlotlyFigure } from "../types/figure";
-import { readJsonRecords } from "../runtime/json-records";
+import {
+  readJsonRecords,
+  type FieldCheck,
+  fieldChecker,
+  isObject,
+  isText,
+  isPositiveInt,
+} from "../runtime/json-records";
 
 export const DATA_SIZE_FORMAT = "tunebook-data-size-record";
 export const DATA_SIZE_VERSION = 1;
@@ -74,65 +81,58 @@ export class DataSizeRecordError extends Error {
   override name = "DataSizeRecordError";
 }
 
-function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond)
-    throw new DataSizeRecordError(
-      `${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`,
-    );
-}
+const need: FieldCheck = fieldChecker((m) => new DataSizeRecordError(m));
 
-const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-const text = (v: unknown) => typeof v === "string" && v.trim() !== "";
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
 const unit = (v: unknown) => finite(v) && (v as number) >= 0 && (v as number) <= 1;
 
 /**
  * Check a parsed data-size record; `source` names it in errors.
  * @example
- * validateDataSizeRecord(JSON.parse(text), "x.json"); // throws "x.json: rows[3].value: expected a number in [0, 1], ..."
+ * validateDataSizeRecord(JSON.parse(isText), "x.json"); // throws "x.json: rows[3].value: expected a number in [0, 1], ..."
  */
 export function validateDataSizeRecord(x: unknown, source = "data-size record"): DataSizeRecord {
-  need(isObj(x), source, "a JSON object", x);
+  need(isObject(x), source, "a JSON object", x);
   need(x.format === DATA_SIZE_FORMAT, `${source}: format`, `"${DATA_SIZE_FORMAT}"`, x.format);
   need(x.version === DATA_SIZE_VERSION, `${source}: version`, String(DATA_SIZE_VERSION), x.version);
-  for (const f of ["label", "method", "task", "model"]) need(text(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
+  for (const f of ["label", "method", "task", "model"])
+    need(isText(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
   need(
     typeof x.date === "string" && /^\d{4}-\d{2}-\d{2}/.test(x.date) && !Number.isNaN(Date.parse(x.date)),
     `${source}: date`,
     "an ISO date string",
     x.date,
   );
-  need(isObj(x.machine), `${source}: machine`, "{ cpu, cpus, backend, matmul }", x.machine);
+  need(isObject(x.machine), `${source}: machine`, "{ cpu, cpus, backend, matmul }", x.machine);
   for (const f of ["cpu", "backend", "matmul"])
-    need(text(x.machine[f]), `${source}: machine.${f}`, "a non-empty string", x.machine[f]);
-  need(posInt(x.machine.cpus), `${source}: machine.cpus`, "an integer > 0", x.machine.cpus);
+    need(isText(x.machine[f]), `${source}: machine.${f}`, "a non-empty string", x.machine[f]);
+  need(isPositiveInt(x.machine.cpus), `${source}: machine.cpus`, "an integer > 0", x.machine.cpus);
   need(
-    isObj(x.software) && Object.values(x.software).every(text),
+    isObject(x.software) && Object.values(x.software).every(isText),
     `${source}: software`,
     "an object of version strings",
     x.software,
   );
   for (const k of ["node", "tfjs", "tunebook"])
-    need(text(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
+    need(isText(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
   need(
     (DATA_SIZE_METRICS as readonly string[]).includes(x.metric),
     `${source}: metric`,
     `one of ${DATA_SIZE_METRICS.join(", ")}`,
     x.metric,
   );
-  need(posInt(x.testItems), `${source}: testItems`, "an integer > 0", x.testItems);
+  need(isPositiveInt(x.testItems), `${source}: testItems`, "an integer > 0", x.testItems);
   need(
-    x.baseline === null || (isObj(x.baseline) && text(x.baseline.name) && unit(x.baseline.value)),
+    x.baseline === null || (isObject(x.baseline) && isText(x.baseline.name) && unit(x.baseline.value)),
     `${source}: baseline`,
     "null or { name, value in [0, 1] }",
     x.baseline,
   );
   const r = x.recipe;
-  need(isObj(r), `${source}: recipe`, "{ lr, batchSize, maxLength, warmupSteps, epochs, minSteps, maxSteps }", r);
+  need(isObject(r), `${source}: recipe`, "{ lr, batchSize, maxLength, warmupSteps, epochs, minSteps, maxSteps }", r);
   need(finite(r.lr) && r.lr > 0 && r.lr < 1, `${source}: recipe.lr`, "a learning rate in (0, 1)", r.lr);
   for (const f of ["batchSize", "maxLength", "minSteps", "maxSteps"])
-    need(posInt(r[f]), `${source}: recipe.${f}`, "an integer > 0", r[f]);
+    need(isPositiveInt(r[f]), `${source}: recipe.${f}`, "an integer > 0", r[f]);
   need(
     Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0,
     `${source}: recipe.warmupSteps`,
@@ -145,8 +145,8 @@ export function validateDataSizeRecord(x: unknown, source = "data-size record"):
   const seen = new Set<string>();
   x.rows.forEach((e: any, i: number) => {
     const w = `${source}: rows[${i}]`;
-    need(isObj(e), w, "an object", e);
-    for (const f of ["examples", "steps"]) need(posInt(e[f]), `${w}.${f}`, "an integer > 0", e[f]);
+    need(isObject(e), w, "an object", e);
+    for (const f of ["examples", "steps"]) need(isPositiveInt(e[f]), `${w}.${f}`, "an integer > 0", e[f]);
     need(Number.isInteger(e.seed), `${w}.seed`, "an integer", e.seed);
     need(
       !seen.has(`${e.examples}/${e.seed}`),

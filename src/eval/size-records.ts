@@ -8,7 +8,14 @@
  */
 import * as path from "node:path";
 import type { PlotlyFigure } from "../types/figure";
-import { readJsonRecords } from "../runtime/json-records";
+import {
+  readJsonRecords,
+  type FieldCheck,
+  fieldChecker,
+  isObject,
+  isText,
+  isPositiveInt,
+} from "../runtime/json-records";
 
 export const SIZE_RECORD_FORMAT = "tunebook-size-record";
 export const SIZE_RECORD_VERSION = 1;
@@ -75,27 +82,21 @@ export class SizeRecordError extends Error {
   override name = "SizeRecordError";
 }
 
-function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond)
-    throw new SizeRecordError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
-}
+const need: FieldCheck = fieldChecker((m) => new SizeRecordError(m));
 
-const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-const text = (v: unknown) => typeof v === "string" && v.trim() !== "";
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const unitOrNull = (v: unknown) => v === null || (typeof v === "number" && v >= 0 && v <= 1);
 
 /**
  * Check a parsed size record; `source` names it in errors.
  *
  * @example
- * validateSizeRecord(JSON.parse(text), "docs/recorded/size-sweep/x.json"); // throws "x.json: results[3].f1: ..."
+ * validateSizeRecord(JSON.parse(isText), "docs/recorded/size-sweep/x.json"); // throws "x.json: results[3].f1: ..."
  */
 export function validateSizeRecord(x: unknown, source = "size record"): SizeRecord {
-  need(isObj(x), source, "a JSON object", x);
+  need(isObject(x), source, "a JSON object", x);
   need(x.format === SIZE_RECORD_FORMAT, `${source}: format`, `"${SIZE_RECORD_FORMAT}"`, x.format);
   need(x.version === SIZE_RECORD_VERSION, `${source}: version`, String(SIZE_RECORD_VERSION), x.version);
-  for (const f of ["label", "method"]) need(text(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
+  for (const f of ["label", "method"]) need(isText(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
   need(
     typeof x.date === "string" && /^\d{4}-\d{2}-\d{2}/.test(x.date) && !Number.isNaN(Date.parse(x.date)),
     `${source}: date`,
@@ -103,23 +104,24 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
     x.date,
   );
   need(
-    isObj(x.machine) && text(x.machine.gpu),
+    isObject(x.machine) && isText(x.machine.gpu),
     `${source}: machine.gpu`,
     "a non-empty string naming the accelerator",
     x.machine?.gpu,
   );
   need(
-    isObj(x.software) && Object.keys(x.software).length > 0 && Object.values(x.software).every(text),
+    isObject(x.software) && Object.keys(x.software).length > 0 && Object.values(x.software).every(isText),
     `${source}: software`,
     "an object of version strings",
     x.software,
   );
   for (const k of ["torch", "transformers", "tunebook"])
-    need(text(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
+    need(isText(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
   const r = x.recipe;
-  need(isObj(r), `${source}: recipe`, "{ lr, numSteps, batchSize, ... }", r);
+  need(isObject(r), `${source}: recipe`, "{ lr, numSteps, batchSize, ... }", r);
   need(typeof r.lr === "number" && r.lr > 0 && r.lr < 1, `${source}: recipe.lr`, "a learning rate in (0, 1)", r.lr);
-  for (const f of ["numSteps", "batchSize"]) need(posInt(r[f]), `${source}: recipe.${f}`, "an integer > 0", r[f]);
+  for (const f of ["numSteps", "batchSize"])
+    need(isPositiveInt(r[f]), `${source}: recipe.${f}`, "an integer > 0", r[f]);
   if (r.maxLength !== undefined)
     need(
       Number.isInteger(r.maxLength) && r.maxLength >= 2,
@@ -128,20 +130,20 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
       r.maxLength,
     );
   if (r.lora !== undefined)
-    need(r.lora === null || text(r.lora), `${source}: recipe.lora`, "a LoRA spec string or null", r.lora);
+    need(r.lora === null || isText(r.lora), `${source}: recipe.lora`, "a LoRA spec string or null", r.lora);
   need(Array.isArray(x.models) && x.models.length > 0, `${source}: models`, "a non-empty array", x.models);
   const names = new Set<string>();
   x.models.forEach((m: any, i: number) => {
-    need(isObj(m) && text(m.name), `${source}: models[${i}].name`, "a model name", m?.name);
+    need(isObject(m) && isText(m.name), `${source}: models[${i}].name`, "a model name", m?.name);
     need(!names.has(m.name), `${source}: models[${i}].name`, "a name not listed before", m.name);
-    need(posInt(m.parameters), `${source}: models[${i}].parameters`, "an integer > 0", m.parameters);
+    need(isPositiveInt(m.parameters), `${source}: models[${i}].parameters`, "an integer > 0", m.parameters);
     names.add(m.name);
   });
   need(Array.isArray(x.results) && x.results.length > 0, `${source}: results`, "a non-empty array", x.results);
   const seen = new Set<string>();
   x.results.forEach((e: any, i: number) => {
     const w = `${source}: results[${i}]`;
-    need(isObj(e), w, "an object", e);
+    need(isObject(e), w, "an object", e);
     need(names.has(e.model), `${w}.model`, `one of models[].name (${[...names].join(", ")})`, e.model);
     need(Object.hasOwn(SIZE_TASKS, e.task), `${w}.task`, `one of ${Object.keys(SIZE_TASKS).join(", ")}`, e.task);
     need(
@@ -151,7 +153,7 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
       e.task,
     );
     seen.add(`${e.model}\u0000${e.task}`);
-    need(posInt(e.testItems), `${w}.testItems`, "an integer > 0", e.testItems);
+    need(isPositiveInt(e.testItems), `${w}.testItems`, "an integer > 0", e.testItems);
     for (const f of ["exactMatch", "f1", "accuracy"])
       need(unitOrNull(e[f]), `${w}.${f}`, "a number in [0, 1] or null", e[f]);
     need(
@@ -169,7 +171,7 @@ export function validateSizeRecord(x: unknown, source = "size record"): SizeReco
       e.samples?.length ?? e.samples,
     );
     e.samples.forEach((s: any, k: number) => {
-      need(isObj(s), `${w}.samples[${k}]`, "{ input, expected, output }", s);
+      need(isObject(s), `${w}.samples[${k}]`, "{ input, expected, output }", s);
       for (const f of ["input", "expected", "output"])
         need(typeof s[f] === "string", `${w}.samples[${k}].${f}`, "a string", s[f]);
     });

@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { type FieldCheck, fieldChecker, isObject, isText, isPositiveInt } from "../runtime/json-records";
 
 export const CARD_FILE = "model-card.json";
 export const DATASHEET_FILE = "datasheet.md";
@@ -82,15 +83,9 @@ export class ModelCardError extends Error {
   override name = "ModelCardError";
 }
 
-function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond)
-    throw new ModelCardError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
-}
+const need: FieldCheck = fieldChecker((m) => new ModelCardError(m));
 
-const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
 const posNum = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-const text = (v: unknown) => typeof v === "string" && v.trim() !== "";
 const isoDate = (v: unknown) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
 
 export interface ValidateCardOptions {
@@ -105,14 +100,14 @@ export interface ValidateCardOptions {
  * Check a parsed card; `file` names it in errors.
  *
  * @example
- * validateModelCard(JSON.parse(text), "data/tunebook-20m/model-card.json", { shipped: true });
+ * validateModelCard(JSON.parse(isText), "data/tunebook-20m/model-card.json", { shipped: true });
  * // throws ModelCardError "data/tunebook-20m/model-card.json: parity.maxAbsDiff: expected ..."
  */
 export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCardOptions = {}): ModelCard {
-  need(isObj(x), file, "a JSON object", x);
+  need(isObject(x), file, "a JSON object", x);
   need(x.format === CARD_FORMAT, `${file}: format`, `"${CARD_FORMAT}"`, x.format);
   need(x.version === CARD_VERSION, `${file}: version`, String(CARD_VERSION), x.version);
-  need(text(x.name), `${file}: name`, "a non-empty string", x.name);
+  need(isText(x.name), `${file}: name`, "a non-empty string", x.name);
   const known = new Set([
     "format",
     "version",
@@ -128,34 +123,35 @@ export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCa
   const required = (k: string) =>
     need(!opts.shipped || x[k] !== undefined, `${file}: ${k}`, "present (a shipped model's card is complete)", x[k]);
   ["parameters", "training", "heldOut", "parity"].forEach(required);
-  if (x.parameters !== undefined) need(posInt(x.parameters), `${file}: parameters`, "an integer > 0", x.parameters);
+  if (x.parameters !== undefined)
+    need(isPositiveInt(x.parameters), `${file}: parameters`, "an integer > 0", x.parameters);
   if (x.notes !== undefined) need(typeof x.notes === "string", `${file}: notes`, "a string", x.notes);
   if (x.training !== undefined) {
     const t = x.training;
-    need(isObj(t), `${file}: training`, "an object", t);
+    need(isObject(t), `${file}: training`, "an object", t);
     for (const f of ["builtBy", "recipe", "device"])
-      need(text(t[f]), `${file}: training.${f}`, "a non-empty string", t[f]);
+      need(isText(t[f]), `${file}: training.${f}`, "a non-empty string", t[f]);
     for (const f of ["steps", "tokens", "batch", "seq"])
-      need(posInt(t[f]), `${file}: training.${f}`, "an integer > 0", t[f]);
+      need(isPositiveInt(t[f]), `${file}: training.${f}`, "an integer > 0", t[f]);
     need(posNum(t.lr), `${file}: training.lr`, "a number > 0", t.lr);
     need(isoDate(t.date), `${file}: training.date`, "an ISO date (YYYY-MM-DD)", t.date);
   }
   if (x.heldOut !== undefined) {
     need(
-      isObj(x.heldOut) && Object.keys(x.heldOut).length > 0,
+      isObject(x.heldOut) && Object.keys(x.heldOut).length > 0,
       `${file}: heldOut`,
       "an object of corpus sources",
       x.heldOut,
     );
     for (const [src, h] of Object.entries(x.heldOut as Record<string, any>)) {
-      need(isObj(h), `${file}: heldOut.${src}`, "{ loss, tokens }", h);
+      need(isObject(h), `${file}: heldOut.${src}`, "{ loss, tokens }", h);
       need(posNum(h.loss), `${file}: heldOut.${src}.loss`, "a number > 0 (nats per token)", h.loss);
-      need(posInt(h.tokens), `${file}: heldOut.${src}.tokens`, "an integer > 0", h.tokens);
+      need(isPositiveInt(h.tokens), `${file}: heldOut.${src}.tokens`, "an integer > 0", h.tokens);
     }
   }
   if (x.parity !== undefined) {
     const p = x.parity;
-    need(isObj(p), `${file}: parity`, "an object", p);
+    need(isObject(p), `${file}: parity`, "an object", p);
     need(
       typeof p.maxAbsDiff === "number" && p.maxAbsDiff >= 0,
       `${file}: parity.maxAbsDiff`,
@@ -170,24 +166,24 @@ export function validateModelCard(x: unknown, file = CARD_FILE, opts: ValidateCa
       p.maxAbsDiff,
     );
     for (const f of ["transformers", "tunebookBackend"])
-      need(text(p[f]), `${file}: parity.${f}`, "a non-empty string", p[f]);
-    if (p.torch !== undefined) need(text(p.torch), `${file}: parity.torch`, "a non-empty string", p.torch);
+      need(isText(p[f]), `${file}: parity.${f}`, "a non-empty string", p[f]);
+    if (p.torch !== undefined) need(isText(p.torch), `${file}: parity.torch`, "a non-empty string", p.torch);
     need(isoDate(p.date), `${file}: parity.date`, "an ISO date (YYYY-MM-DD)", p.date);
   }
-  need(isObj(x.recipes), `${file}: recipes`, "an object keyed by dataset name ({} for none)", x.recipes);
+  need(isObject(x.recipes), `${file}: recipes`, "an object keyed by dataset name ({} for none)", x.recipes);
   for (const [ds, r] of Object.entries(x.recipes as Record<string, any>)) {
     const w = `${file}: recipes.${ds}`;
-    need(isObj(r), w, "an object", r);
+    need(isObject(r), w, "an object", r);
     const fields = new Set<string>([...RECIPE_FIELDS, "source", "result"]);
     for (const k of Object.keys(r)) need(fields.has(k), `${w}.${k}`, `a recipe field (${[...fields].join(", ")})`, k);
     need(posNum(r.lr) && r.lr < 1, `${w}.lr`, "a learning rate in (0, 1)", r.lr);
-    for (const f of ["numSteps", "batchSize"]) need(posInt(r[f]), `${w}.${f}`, "an integer > 0", r[f]);
+    for (const f of ["numSteps", "batchSize"]) need(isPositiveInt(r[f]), `${w}.${f}`, "an integer > 0", r[f]);
     if (r.warmupSteps !== undefined)
       need(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0, `${w}.warmupSteps`, "an integer ≥ 0", r.warmupSteps);
     if (r.maxLength !== undefined)
       need(Number.isInteger(r.maxLength) && r.maxLength >= 2, `${w}.maxLength`, "an integer ≥ 2", r.maxLength);
-    need(text(r.source), `${w}.source`, "a non-empty string saying where the recipe was measured", r.source);
-    if (r.result !== undefined) need(text(r.result), `${w}.result`, "a non-empty string", r.result);
+    need(isText(r.source), `${w}.source`, "a non-empty string saying where the recipe was measured", r.source);
+    if (r.result !== undefined) need(isText(r.result), `${w}.result`, "a non-empty string", r.result);
   }
   return x as unknown as ModelCard;
 }

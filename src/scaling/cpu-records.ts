@@ -7,7 +7,14 @@
  * every field and names the file and the field that is wrong.
  */
 import * as path from "node:path";
-import { readJsonRecords } from "../runtime/json-records";
+import {
+  readJsonRecords,
+  type FieldCheck,
+  fieldChecker,
+  isObject,
+  isText,
+  isPositiveInt,
+} from "../runtime/json-records";
 import { throughputPoint, type ThroughputPoint } from "./throughput";
 
 export const CPU_RECORD_FORMAT = "tunebook-cpu-scaling-record";
@@ -62,13 +69,8 @@ export class CpuRecordError extends Error {
   override name = "CpuRecordError";
 }
 
-function need(cond: unknown, where: string, what: string, got: unknown): void {
-  if (!cond) throw new CpuRecordError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80)}`);
-}
+const need: FieldCheck = fieldChecker((m) => new CpuRecordError(m));
 
-const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-const text = (v: unknown) => typeof v === "string" && v.trim() !== "";
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
 const nonNeg = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
 const loads = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every(nonNeg);
 
@@ -76,33 +78,39 @@ const loads = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every(nonN
  * Check a parsed CPU record; `source` names it in errors.
  *
  * @example
- * validateCpuRecord(JSON.parse(text), "x.json"); // throws CpuRecordError "x.json: rows[1].stepSecondsAll[2]: ..."
+ * validateCpuRecord(JSON.parse(isText), "x.json"); // throws CpuRecordError "x.json: rows[1].stepSecondsAll[2]: ..."
  */
 export function validateCpuRecord(x: any, source = "cpu record"): CpuRecord {
-  need(isObj(x), source, "a JSON object", Array.isArray(x) ? "an array" : x);
+  need(isObject(x), source, "a JSON object", Array.isArray(x) ? "an array" : x);
   need(x.format === CPU_RECORD_FORMAT, `${source}: format`, `"${CPU_RECORD_FORMAT}"`, x.format);
   need(x.version === CPU_RECORD_VERSION, `${source}: version`, `${CPU_RECORD_VERSION}`, x.version);
   for (const f of ["label", "backend", "matmul", "precision", "method"])
-    need(text(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
-  need(text(x.date) && !Number.isNaN(Date.parse(x.date)), `${source}: date`, "an ISO date string", x.date);
-  need(isObj(x.machine) && text(x.machine.cpu), `${source}: machine.cpu`, "a string naming the CPU", x.machine?.cpu);
-  need(posInt(x.machine.cores), `${source}: machine.cores`, "an integer ≥ 1", x.machine.cores);
+    need(isText(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
+  need(isText(x.date) && !Number.isNaN(Date.parse(x.date)), `${source}: date`, "an ISO date string", x.date);
   need(
-    isObj(x.software) && Object.values(x.software).every((v) => typeof v === "string"),
+    isObject(x.machine) && isText(x.machine.cpu),
+    `${source}: machine.cpu`,
+    "a string naming the CPU",
+    x.machine?.cpu,
+  );
+  need(isPositiveInt(x.machine.cores), `${source}: machine.cores`, "an integer ≥ 1", x.machine.cores);
+  need(
+    isObject(x.software) && Object.values(x.software).every((v) => typeof v === "string"),
     `${source}: software`,
     "an object of version strings",
     x.software,
   );
-  need(isObj(x.loadAverage), `${source}: loadAverage`, "an object {before, after}", x.loadAverage);
+  need(isObject(x.loadAverage), `${source}: loadAverage`, "an object {before, after}", x.loadAverage);
   for (const f of ["before", "after"])
     need(loads(x.loadAverage[f]), `${source}: loadAverage.${f}`, "three numbers ≥ 0 (1, 5, 15 min)", x.loadAverage[f]);
   need(x.notes === undefined || typeof x.notes === "string", `${source}: notes`, "a string", x.notes);
   need(Array.isArray(x.rows) && x.rows.length > 0, `${source}: rows`, "a non-empty array", x.rows);
   x.rows.forEach((r: any, i: number) => {
     const w = `${source}: rows[${i}]`;
-    need(isObj(r), w, "an object", r);
-    need(text(r.model), `${w}.model`, "a model name", r.model);
-    for (const f of ["params", "flopParams", "batch", "seq"]) need(posInt(r[f]), `${w}.${f}`, "an integer ≥ 1", r[f]);
+    need(isObject(r), w, "an object", r);
+    need(isText(r.model), `${w}.model`, "a model name", r.model);
+    for (const f of ["params", "flopParams", "batch", "seq"])
+      need(isPositiveInt(r[f]), `${w}.${f}`, "an integer ≥ 1", r[f]);
     need(r.flopParams <= r.params, `${w}.flopParams`, `at most params (${r.params})`, r.flopParams);
     need(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0, `${w}.warmupSteps`, "an integer ≥ 0", r.warmupSteps);
     need(Array.isArray(r.stepSecondsAll), `${w}.stepSecondsAll`, "an array of seconds", r.stepSecondsAll);
@@ -124,7 +132,7 @@ export function validateCpuRecord(x: any, source = "cpu record"): CpuRecord {
     );
     if (r.error === undefined)
       need(r.stepSecondsAll.length > 0, `${w}.stepSecondsAll`, "at least one step (or an `error` saying why not)", []);
-    else need(text(r.error), `${w}.error`, "a non-empty string", r.error);
+    else need(isText(r.error), `${w}.error`, "a non-empty string", r.error);
   });
   return x as CpuRecord;
 }

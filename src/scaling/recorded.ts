@@ -5,7 +5,7 @@
  * Files come from scripts/device/gpu-scaling.sh (PyTorch, and tunebook itself on WebGPU).
  */
 import * as path from "node:path";
-import { readJsonRecords } from "../runtime/json-records";
+import { readJsonRecords, type FieldCheck, fieldChecker } from "../runtime/json-records";
 
 export const RECORD_FORMAT = "tunebook-scaling-record";
 export const RECORD_VERSION = 1;
@@ -49,9 +49,7 @@ export class RecordingError extends Error {
   override name = "RecordingError";
 }
 
-function need(cond: boolean, where: string, what: string, got: unknown): void {
-  if (!cond) throw new RecordingError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80)}`);
-}
+const need: FieldCheck = fieldChecker((m) => new RecordingError(m));
 
 const numOrNull = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0);
 

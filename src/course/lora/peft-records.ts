@@ -6,7 +6,14 @@
  * and names the file and the field that is wrong; notebook 06 plots the record and states what it shows.
  */
 import * as path from "node:path";
-import { readJsonRecords } from "../../runtime/json-records";
+import {
+  readJsonRecords,
+  type FieldCheck,
+  fieldChecker,
+  isObject,
+  isText,
+  isPositiveInt,
+} from "../../runtime/json-records";
 import type { PlotlyFigure } from "../../types/figure";
 import type { StepMemory } from "./memory";
 import type { PeftRecipe, PeftRow } from "./peft-compare";
@@ -54,14 +61,8 @@ export class PeftRecordError extends Error {
   override name = "PeftRecordError";
 }
 
-function need(cond: unknown, where: string, what: string, got: unknown): asserts cond {
-  if (!cond)
-    throw new PeftRecordError(`${where}: expected ${what}, found ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}`);
-}
+const need: FieldCheck = fieldChecker((m) => new PeftRecordError(m));
 
-const isObj = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-const text = (v: unknown) => typeof v === "string" && v.trim() !== "";
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 const pos = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
 const unit = (v: unknown) => typeof v === "number" && v >= 0 && v <= 1;
@@ -71,44 +72,44 @@ const METHODS = ["full", "lora", "bitfit"];
  * Check a parsed PEFT record; `source` names it in errors.
  *
  * @example
- * validatePeftRecord(JSON.parse(text), "docs/recorded/peft-compare/x.json"); // throws "x.json: rows[3].accuracy: ..."
+ * validatePeftRecord(JSON.parse(isText), "docs/recorded/peft-compare/x.json"); // throws "x.json: rows[3].accuracy: ..."
  */
 export function validatePeftRecord(x: unknown, source = "peft record"): PeftRecord {
-  need(isObj(x), source, "a JSON object", x);
+  need(isObject(x), source, "a JSON object", x);
   need(x.format === PEFT_RECORD_FORMAT, `${source}: format`, `"${PEFT_RECORD_FORMAT}"`, x.format);
   need(x.version === PEFT_RECORD_VERSION, `${source}: version`, String(PEFT_RECORD_VERSION), x.version);
-  for (const f of ["label", "method", "backend"]) need(text(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
+  for (const f of ["label", "method", "backend"]) need(isText(x[f]), `${source}: ${f}`, "a non-empty string", x[f]);
   need(
     typeof x.date === "string" && /^\d{4}-\d{2}-\d{2}/.test(x.date) && !Number.isNaN(Date.parse(x.date)),
     `${source}: date`,
     "an ISO date string",
     x.date,
   );
-  need(isObj(x.machine) && text(x.machine.cpu), `${source}: machine.cpu`, "the CPU model", x.machine?.cpu);
-  need(posInt(x.machine.cores), `${source}: machine.cores`, "a positive integer", x.machine.cores);
+  need(isObject(x.machine) && isText(x.machine.cpu), `${source}: machine.cpu`, "the CPU model", x.machine?.cpu);
+  need(isPositiveInt(x.machine.cores), `${source}: machine.cores`, "a positive integer", x.machine.cores);
   need(
-    isObj(x.software) && Object.values(x.software).every(text),
+    isObject(x.software) && Object.values(x.software).every(isText),
     `${source}: software`,
     "an object of version strings",
     x.software,
   );
   for (const k of ["node", "tfjs", "tunebook"])
-    need(text(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
-  need(isObj(x.model) && text(x.model.name), `${source}: model.name`, "a non-empty string", x.model?.name);
-  need(posInt(x.model.parameters), `${source}: model.parameters`, "a positive integer", x.model.parameters);
+    need(isText(x.software[k]), `${source}: software.${k}`, "a version string", x.software[k]);
+  need(isObject(x.model) && isText(x.model.name), `${source}: model.name`, "a non-empty string", x.model?.name);
+  need(isPositiveInt(x.model.parameters), `${source}: model.parameters`, "a positive integer", x.model.parameters);
   const t = x.task;
-  need(isObj(t), `${source}: task`, "{ dataset, metric, trainRecords, testRecords }", t);
-  for (const f of ["dataset", "metric"]) need(text(t[f]), `${source}: task.${f}`, "a non-empty string", t[f]);
+  need(isObject(t), `${source}: task`, "{ dataset, metric, trainRecords, testRecords }", t);
+  for (const f of ["dataset", "metric"]) need(isText(t[f]), `${source}: task.${f}`, "a non-empty string", t[f]);
   for (const f of ["trainRecords", "testRecords"])
-    need(posInt(t[f]), `${source}: task.${f}`, "a positive integer", t[f]);
+    need(isPositiveInt(t[f]), `${source}: task.${f}`, "a positive integer", t[f]);
   const r = x.recipe;
-  need(isObj(r), `${source}: recipe`, "{ numSteps, batchSize, ... }", r);
+  need(isObject(r), `${source}: recipe`, "{ numSteps, batchSize, ... }", r);
   for (const f of ["numSteps", "batchSize", "maxLength", "testExamples"])
-    need(posInt(r[f]), `${source}: recipe.${f}`, "a positive integer", r[f]);
+    need(isPositiveInt(r[f]), `${source}: recipe.${f}`, "a positive integer", r[f]);
   for (const f of ["warmupSteps", "textTokens"])
     need(nonNegInt(r[f]), `${source}: recipe.${f}`, "an integer ≥ 0", r[f]);
-  need(text(r.schedule), `${source}: recipe.schedule`, "a schedule name", r.schedule);
-  need(text(r.lrChoice), `${source}: recipe.lrChoice`, "a sentence on how each lr was chosen", r.lrChoice);
+  need(isText(r.schedule), `${source}: recipe.schedule`, "a schedule name", r.schedule);
+  need(isText(r.lrChoice), `${source}: recipe.lrChoice`, "a sentence on how each lr was chosen", r.lrChoice);
   need(
     Array.isArray(r.seeds) && r.seeds.length > 0 && r.seeds.every(nonNegInt),
     `${source}: recipe.seeds`,
@@ -119,38 +120,38 @@ export function validatePeftRecord(x: unknown, source = "peft record"): PeftReco
   need(Array.isArray(x.rows) && x.rows.length > 0, `${source}: rows`, "a non-empty list", x.rows);
   x.rows.forEach((row: any, i: number) => {
     const w = `${source}: rows[${i}]`;
-    need(isObj(row), w, "an object", row);
-    need(text(row.label), `${w}.label`, "a non-empty string", row.label);
+    need(isObject(row), w, "an object", row);
+    need(isText(row.label), `${w}.label`, "a non-empty string", row.label);
     need(METHODS.includes(row.method), `${w}.method`, METHODS.join(" | "), row.method);
     if (row.method === "lora") {
-      need(posInt(row.r), `${w}.r`, "a positive integer (LoRA rank)", row.r);
+      need(isPositiveInt(row.r), `${w}.r`, "a positive integer (LoRA rank)", row.r);
       need(pos(row.alpha), `${w}.alpha`, "a positive number", row.alpha);
-      need(text(row.targets), `${w}.targets`, "the target modules", row.targets);
+      need(isText(row.targets), `${w}.targets`, "the target modules", row.targets);
     } else for (const f of ["r", "alpha", "targets"]) need(row[f] === null, `${w}.${f}`, "null (not LoRA)", row[f]);
     need(pos(row.lr), `${w}.lr`, "a positive number", row.lr);
     need(nonNegInt(row.seed), `${w}.seed`, "an integer ≥ 0", row.seed);
     need(unit(row.accuracy), `${w}.accuracy`, "a number in 0..1", row.accuracy);
-    need(posInt(row.count), `${w}.count`, "a positive integer", row.count);
+    need(isPositiveInt(row.count), `${w}.count`, "a positive integer", row.count);
     need(
       nonNegInt(row.correct) && row.correct <= row.count && Math.abs(row.correct / row.count - row.accuracy) < 1e-9,
       `${w}.correct`,
       "an integer ≤ count with correct / count = accuracy",
       row.correct,
     );
-    need(posInt(row.trainableParams), `${w}.trainableParams`, "a positive integer", row.trainableParams);
+    need(isPositiveInt(row.trainableParams), `${w}.trainableParams`, "a positive integer", row.trainableParams);
     for (const f of ["tokensPerSec", "stepMs", "finalLoss"])
       need(pos(row[f]), `${w}.${f}`, "a positive number", row[f]);
   });
   need(Array.isArray(x.memory), `${source}: memory`, "a list (possibly empty)", x.memory);
   x.memory.forEach((m: any, i: number) => {
     const w = `${source}: memory[${i}]`;
-    need(isObj(m) && text(m.label), `${w}.label`, "a non-empty string", m?.label);
+    need(isObject(m) && isText(m.label), `${w}.label`, "a non-empty string", m?.label);
     need(METHODS.includes(m.mode), `${w}.mode`, METHODS.join(" | "), m.mode);
     for (const f of ["batchSize", "seqLen", "trainableParams", "tensorBytesBetweenSteps", "tensorPeakBytes"])
-      need(posInt(m[f]), `${w}.${f}`, "a positive integer", m[f]);
+      need(isPositiveInt(m[f]), `${w}.${f}`, "a positive integer", m[f]);
     need(pos(m.stepMs), `${w}.stepMs`, "a positive number", m.stepMs);
     need(
-      m.rssPeakBytes === undefined || posInt(m.rssPeakBytes),
+      m.rssPeakBytes === undefined || isPositiveInt(m.rssPeakBytes),
       `${w}.rssPeakBytes`,
       "a positive integer",
       m.rssPeakBytes,
