@@ -20,7 +20,9 @@ import { accuracy, exactMatch, labelFromGeneration, majorityBaseline, mean, perp
 
 /** Options of `evaluateModel`, merged over `DEFAULT_EVAL_OPTIONS`. */
 export interface EvalOptions {
-  /** New tokens per answer at most. */
+  /** New tokens per answer at most. 0: generate nothing and only score the `labels` by likelihood (the cheapest
+   * classification eval: one pass per label instead of generating too); each record's prediction is then the
+   * likeliest label's answer text, and `accuracyGeneration` is absent. */
   maxNewTokens: number;
   /** Prompts per generation batch (and sequences per scoring pass). */
   batchSize: number;
@@ -39,7 +41,7 @@ export interface EvalOptions {
   answerField?: string;
   /** Thresholds of the error categories. */
   errorOptions: Partial<ErrorOptions>;
-  /** Called after each generation batch. */
+  /** Called after each generation batch (once, at the end, when nothing is generated). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -136,8 +138,13 @@ export async function evaluateModel(
   options: Partial<EvalOptions> = {},
 ): Promise<EvalResult> {
   const o: EvalOptions = { ...DEFAULT_EVAL_OPTIONS, ...options };
-  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
-    throw new Error(`evaluateModel: maxNewTokens must be a positive integer, found ${o.maxNewTokens}`);
+  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0))
+    throw new Error(`evaluateModel: maxNewTokens must be an integer ≥ 0, found ${o.maxNewTokens}`);
+  const scoreOnly = o.maxNewTokens === 0;
+  if (scoreOnly && (!o.labels || o.labelMethod !== "likelihood"))
+    throw new Error(
+      'evaluateModel: maxNewTokens 0 (no generation) needs labels and labelMethod "likelihood": only labels can be scored without generating',
+    );
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1))
     throw new Error(`evaluateModel: batchSize must be a positive integer, found ${o.batchSize}`);
   if (!(Number.isInteger(o.limit) && o.limit >= 0))
@@ -164,13 +171,31 @@ export async function evaluateModel(
     }
   });
 
+  // Classification by likelihood: each label's answer text scored after the prompt.
+  const gold = o.labels ? recs.map((r) => String(r[field])) : [];
+  const candidates = o.labels?.map((l) => template.render({ ...recs[0], [field]: l }).completion) ?? [];
+  const byLikelihood = o.labels
+    ? (
+        await classifyByLikelihoodAsync(
+          model,
+          tokenizer,
+          rendered.map((x) => x.prompt),
+          o.labels,
+          { batchSize: o.batchSize, candidates },
+        )
+      ).map((x) => x.label)
+    : [];
+
   // Greedy generation in batches; prompts keep their end when too long for the context.
   const cfgEos = model.config.eosTokenId;
   const eos = tokenizer.eosTokenId ?? cfgEos; // the tokenizer's EOS is what training appended
   const padId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? (Array.isArray(cfgEos) ? cfgEos[0] : cfgEos) ?? 0;
   const maxPrompt = ctx - o.maxNewTokens;
-  const predictions: { text: string; reason: FinishReason; tokens: number }[] = [];
-  for (let s = 0; s < rendered.length; s += o.batchSize) {
+  const predictions: { text: string; reason: FinishReason; tokens: number }[] = scoreOnly
+    ? byLikelihood.map((l) => ({ text: candidates[o.labels!.indexOf(l)].trim(), reason: "eos", tokens: 0 }))
+    : [];
+  if (scoreOnly) o.onProgress?.(rendered.length, rendered.length);
+  for (let s = 0; !scoreOnly && s < rendered.length; s += o.batchSize) {
     const chunk = rendered.slice(s, s + o.batchSize);
     const ids = chunk.map(({ prompt }) => {
       const p = tokenizer.encode(prompt);
@@ -221,29 +246,16 @@ export async function evaluateModel(
 
   if (o.labels) {
     const labels = o.labels;
-    const gold = recs.map((r) => String(r[field]));
-    const byLikelihood = (
-      await classifyByLikelihoodAsync(
-        model,
-        tokenizer,
-        rendered.map((x) => x.prompt),
-        labels,
-        {
-          batchSize: o.batchSize,
-          candidates: labels.map((l) => template.render({ ...recs[0], [field]: l }).completion),
-        },
-      )
-    ).map((x) => x.label);
-    const byGeneration = records_.map((r) => labelFromGeneration(r.prediction, labels));
+    const byGeneration = scoreOnly ? undefined : records_.map((r) => labelFromGeneration(r.prediction, labels));
     records_.forEach((r, i) => {
       r.label = gold[i];
       r.likelihoodLabel = byLikelihood[i];
-      r.generatedLabel = byGeneration[i];
-      r.predictedLabel = o.labelMethod === "likelihood" ? byLikelihood[i] : byGeneration[i];
+      if (byGeneration) r.generatedLabel = byGeneration[i];
+      r.predictedLabel = o.labelMethod === "likelihood" ? byLikelihood[i] : byGeneration![i];
       r.labelCorrect = r.predictedLabel === gold[i];
     });
     metrics.accuracyLikelihood = accuracy(byLikelihood, gold);
-    metrics.accuracyGeneration = accuracy(byGeneration, gold);
+    if (byGeneration) metrics.accuracyGeneration = accuracy(byGeneration, gold);
     metrics.accuracy = o.labelMethod === "likelihood" ? metrics.accuracyLikelihood : metrics.accuracyGeneration;
     const maj = majorityBaseline(gold);
     metrics.majorityRate = maj.rate;

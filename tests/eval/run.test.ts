@@ -154,6 +154,46 @@ test("evaluateModel on classification reports accuracy by both methods and the m
   assert.equal(g.metrics.accuracy, g.metrics.accuracyGeneration);
 });
 
+test("evaluateModel with maxNewTokens 0 scores the labels only: the same likelihood labels, no generation, no leaks", async () => {
+  const template = classificationTemplate(["bad", "good"]);
+  const recs = classRecords(7);
+  const opts = { labels: ["bad", "good"], batchSize: 3, perplexity: false };
+  const full = await evaluateModel(t.model, t.tokenizer, template, recs, { ...opts, maxNewTokens: 2 });
+  const before = tf.memory().numTensors;
+  let progress = "";
+  const r = await evaluateModel(t.model, t.tokenizer, template, recs, {
+    ...opts,
+    maxNewTokens: 0,
+    onProgress: (d, n) => (progress += `${d}/${n} `),
+  });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(progress, "7/7 ");
+  assert.deepEqual(
+    r.records.map((x) => x.likelihoodLabel),
+    full.records.map((x) => x.likelihoodLabel),
+  );
+  assert.equal(r.metrics.accuracy, full.metrics.accuracy);
+  assert.equal(r.metrics.accuracyGeneration, undefined);
+  for (const x of r.records) {
+    assert.equal(x.prediction, x.likelihoodLabel); // the likeliest label's answer text
+    assert.equal(x.em, x.labelCorrect ? 1 : 0);
+    assert.equal(x.newTokens, 0);
+    assert.equal(x.generatedLabel, undefined);
+  }
+  await assert.rejects(
+    evaluateModel(t.model, t.tokenizer, template, recs, { maxNewTokens: 0 }),
+    /maxNewTokens 0 \(no generation\) needs labels and labelMethod "likelihood"/,
+  );
+  await assert.rejects(
+    evaluateModel(t.model, t.tokenizer, template, recs, { ...opts, maxNewTokens: 0, labelMethod: "generation" }),
+    /needs labels and labelMethod "likelihood"/,
+  );
+  await assert.rejects(
+    evaluateModel(t.model, t.tokenizer, template, recs, { ...opts, maxNewTokens: -1 }),
+    /maxNewTokens must be an integer ≥ 0, found -1/,
+  );
+});
+
 test("fine-tuning a copy raises exact match on what it learned; compareModels lines both up; the base is untouched", async () => {
   const recs = qaRecords(6);
   const tuned = cloneModel(t.model);
