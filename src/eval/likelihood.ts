@@ -82,65 +82,88 @@ function* scoreReads(
     if (e.labels && e.labels.length !== e.inputIds.length)
       throw new Error(`scoreExamples: example ${i} has ${e.labels.length} labels for ${e.inputIds.length} inputIds`);
   });
-  const order = examples.map((_, i) => i).sort((a, b) => examples[a].inputIds.length - examples[b].inputIds.length);
   const out: TokenScore[] = new Array(examples.length);
-  const scored = order.filter((i) => {
-    const n = (examples[i].labels ?? examples[i].inputIds).slice(1).filter((l) => l !== IGNORE_INDEX).length;
-    if (n === 0) out[i] = { logProb: 0, tokens: 0 }; // nothing to predict
-    return n > 0;
+  const parts = examples.map(splitAtFirstScored);
+  // Examples that share their unscored prefix (a prompt with each of its candidate labels) go in one batch, and
+  // the prefix runs once for all of them; groups are ordered by length (less padding).
+  const groups = new Map<string, number[]>();
+  parts.forEach((p, i) => {
+    if (p.tokens === 0)
+      out[i] = { logProb: 0, tokens: 0 }; // nothing to predict
+    else {
+      const key = p.prefix.join(",");
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    }
   });
-  for (let s = 0; s < scored.length; s += o.batchSize) {
-    const idx = scored.slice(s, s + o.batchSize);
+  const restLength = (g: number[]) => Math.max(...g.map((i) => parts[i].rest.length));
+  const ordered = [...groups.values()].sort(
+    (x, y) => parts[x[0]].prefix.length - parts[y[0]].prefix.length || restLength(x) - restLength(y) || x[0] - y[0],
+  );
+  for (let s = 0; s < ordered.length; ) {
+    const idx = [...ordered[s++]];
+    while (s < ordered.length && idx.length + ordered[s].length <= o.batchSize) idx.push(...ordered[s++]);
     const batch = scoreBatch(
       model,
-      idx.map((i) => examples[i]),
+      idx.map((i) => parts[i]),
     );
-    const v = yield batch.sums; // [B]
-    const sums = batch.rows.map((r, b) => ({ logProb: v[b], tokens: r.tokens }));
+    const v = yield batch; // [B]
     idx.forEach((i, k) => {
-      if (!Number.isFinite(sums[k].logProb))
+      if (!Number.isFinite(v[k]))
         throw new Error(
-          `scoreExamples: example ${i}'s log-likelihood is ${sums[k].logProb}: the model's outputs are not finite (NaN or Infinity in its weights?)`,
+          `scoreExamples: example ${i}'s log-likelihood is ${v[k]}: the model's outputs are not finite (NaN or Infinity in its weights?)`,
         );
-      out[i] = sums[k];
+      out[i] = { logProb: v[k], tokens: parts[i].tokens };
     });
   }
   return out;
 }
 
+/** An example cut where scoring starts: the unscored prefix, the rest (inputs and labels), tokens scored. */
+interface ScoredParts {
+  prefix: number[];
+  rest: number[];
+  restLabels: number[];
+  tokens: number;
+}
+
+function splitAtFirstScored(e: TokenizedExample): ScoredParts {
+  const labels = e.labels ?? e.inputIds;
+  let first = 1; // first scored target; its logits come from position first − 1
+  while (first < labels.length && labels[first] === IGNORE_INDEX) first++;
+  const cut = Math.min(first, labels.length) - 1;
+  return {
+    prefix: e.inputIds.slice(0, cut),
+    rest: e.inputIds.slice(cut),
+    restLabels: labels.slice(cut),
+    tokens: labels.slice(1).filter((l) => l !== IGNORE_INDEX).length,
+  };
+}
+
 /**
  * One batch, in two passes so that the `[B, T, V]` logits are computed only where a token is scored (the
  * vocabulary projection dominates a small model's cost: a 150-token e-mail with a 1-token label would
- * otherwise pay for 150 rows of 50k logits to use one). Pass 1 runs each example's unscored prefix (left
- * padded, as in generation) into a KV cache; pass 2 runs the rest (right padded) on top of it and reads the
- * log-probabilities of its labels. Equal to one full forward pass up to float rounding.
+ * otherwise pay for 150 rows of 50k logits to use one). Pass 1 runs each DISTINCT unscored prefix (left padded,
+ * as in generation) into a KV cache, whose rows are then repeated for every example of that prefix; pass 2 runs
+ * the rest (right padded) on top of it and reads the log-probabilities of its labels. Equal to one full forward
+ * pass per example up to float rounding. Returns the `[B]` sums, to be read by the caller.
  */
-function scoreBatch(
-  model: GPTNeoXForCausalLM,
-  batch: readonly TokenizedExample[],
-): { sums: tf.Tensor1D; rows: { tokens: number }[] } {
-  const rows = batch.map((e) => {
-    const labels = e.labels ?? e.inputIds;
-    let first = 1; // first scored target; its logits come from position first − 1
-    while (labels[first] === IGNORE_INDEX) first++;
-    const cut = first - 1;
-    return {
-      prefix: e.inputIds.slice(0, cut),
-      rest: e.inputIds.slice(cut),
-      restLabels: labels.slice(cut),
-      tokens: labels.slice(1).filter((l) => l !== IGNORE_INDEX).length,
-    };
-  });
-  const P = Math.max(...rows.map((r) => r.prefix.length));
+function scoreBatch(model: GPTNeoXForCausalLM, rows: readonly ScoredParts[]): tf.Tensor1D {
+  const keys = rows.map((r) => r.prefix.join(","));
+  const distinct = [...new Set(keys)];
+  const rowOf = keys.map((k) => distinct.indexOf(k)); // example → its prefix's row in pass 1
+  const prefixes = distinct.map((k) => rows[keys.indexOf(k)].prefix);
+  const P = Math.max(...prefixes.map((p) => p.length));
   const R = Math.max(...rows.map((r) => r.rest.length));
-  const prefixMask = rows.map((r) => [...new Array(P - r.prefix.length).fill(0), ...r.prefix.map(() => 1)]);
+  const prefixMask = prefixes.map((p) => [...new Array(P - p.length).fill(0), ...p.map(() => 1)]);
   const restIds = rows.map((r) => [...r.rest, ...new Array(R - r.rest.length).fill(0)]);
   const restLabels = rows.map((r) => [...r.restLabels, ...new Array(R - r.rest.length).fill(IGNORE_INDEX)]);
   const restMask = rows.map((r) => [...r.rest.map(() => 1), ...new Array(R - r.rest.length).fill(0)]);
   const cache = P > 0 ? new KVCache(model.config.numHiddenLayers) : undefined;
   try {
     if (cache) {
-      const prefixIds = rows.map((r) => [...new Array(P - r.prefix.length).fill(0), ...r.prefix]);
+      const prefixIds = prefixes.map((p) => [...new Array(P - p.length).fill(0), ...p]);
       const positions = prefixMask.map((m) => {
         let c = 0;
         return m.map((x) => ((c += x), x === 0 ? 1 : c - 1)); // pads at 1, as generate.ts
@@ -148,14 +171,14 @@ function scoreBatch(
       tf.dispose(
         model.forward(prefixIds, { attentionMask: prefixMask, positionIds: positions, cache, lastOnly: true }).logits,
       );
+      if (distinct.length < rows.length || rowOf.some((r, b) => r !== b)) cache.selectRows(rowOf);
     }
-    const sums = tf.tidy(() => {
-      const mask = rows.map((_, b) => [...(prefixMask[b] ?? []), ...restMask[b]]); // [B, P + R]
+    return tf.tidy(() => {
+      const mask = rows.map((_, b) => [...(cache ? prefixMask[rowOf[b]] : []), ...restMask[b]]); // [B, P + R]
       const positions = rows.map((r) => restIds[0].map((_, k) => r.prefix.length + k)); // [B, R]
       const { logits } = model.forward(restIds, { attentionMask: mask, positionIds: positions, cache }); // [B, R, V]
       return tf.sum(tokenLogProbs(logits, restLabels), 1) as tf.Tensor1D; // [B]
     });
-    return { sums, rows }; // (the sums are read by the caller: synchronously or awaited)
   } finally {
     cache?.dispose();
   }

@@ -69,6 +69,37 @@ export class KVCache {
     return next;
   }
 
+  /**
+   * Re-order the cached batch: row `b` becomes the old row `rows[b]` (a row may be taken several times, e.g. one
+   * prompt's cache for each of its candidate answers). Every layer's keys and values are gathered, the old ones freed.
+   * @example
+   * cache.selectRows([0, 0, 1, 1]); // two prompts' prefixes, each for two labels
+   */
+  selectRows(rows: readonly number[]): void {
+    this.check();
+    const B = this.batchSize;
+    if (B === undefined) throw new Error("KVCache.selectRows: the cache is empty");
+    if (rows.length === 0 || !rows.every((r) => Number.isInteger(r) && r >= 0 && r < B))
+      throw new Error(
+        `KVCache.selectRows: rows must be a non-empty list of integers in [0, ${B}), found ${JSON.stringify(rows)}`,
+      );
+    const idx = tf.tensor1d(rows as number[], "int32");
+    try {
+      this.layers.forEach((l, i) => {
+        if (!l) return;
+        const next: LayerKV = {
+          key: tf.keep(tf.gather(l.key, idx, 0)) as tf.Tensor4D,
+          value: tf.keep(tf.gather(l.value, idx, 0)) as tf.Tensor4D,
+        };
+        l.key.dispose();
+        l.value.dispose();
+        this.layers[i] = next;
+      });
+    } finally {
+      idx.dispose();
+    }
+  }
+
   /** Free the cached tensors; the cache cannot be used afterwards. */
   dispose(): void {
     for (const l of this.layers) {

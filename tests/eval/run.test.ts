@@ -13,7 +13,7 @@ import { Trainer } from "../../src/train/trainer";
 import { evaluateModel } from "../../src/eval/run";
 import { compareModels } from "../../src/eval/compare";
 import { cloneModel, fineTune } from "../../src/pipeline/finetune";
-import { classifyByLikelihood, scoreCompletions, scoreExamples } from "../../src/eval/likelihood";
+import { classifyByLikelihood, completionExample, scoreCompletions, scoreExamples } from "../../src/eval/likelihood";
 import { exactMatch, perplexity, tokenF1 } from "../../src/eval/metrics";
 
 const t = useTinyTask();
@@ -75,6 +75,50 @@ function mixedBatchCheck(model: GPTNeoXForCausalLM) {
   );
   assert.throws(() => scoreExamples(t.model, [{ inputIds: [1, 999] }]), /id 999, outside/);
 }
+
+test("scoreExamples: examples sharing a prompt run it once (cache rows repeated) and match the full forward pass", () => {
+  const model = GPTNeoXForCausalLM.create(makeConfig({ ...t.model.config, initializerRange: 0.5, rotaryPct: 1 }), {
+    seed: 4,
+  });
+  const prompts = ["### Text:\nThe cup was fine.\n\n### Answer:\n", "### Text:\nNo.\n\n### Answer:\n"];
+  const labels = ["bad", "good", "quite good"];
+  // prompt-major with the two prompts interleaved in the input order; one label scored alone
+  const exs = [
+    ...prompts.flatMap((p) => labels.map((l) => completionExample(t.tokenizer, p, l))),
+    completionExample(t.tokenizer, "### Text:\nA different one.\n\n### Answer:\n", "bad"),
+  ];
+  const order = [0, 3, 1, 4, 2, 5, 6];
+  const shapes: number[] = [];
+  const forward = model.forward.bind(model);
+  model.forward = ((ids: number[][], o: any) => (shapes.push(ids.length), forward(ids, o))) as typeof model.forward;
+  try {
+    const before = tf.memory().numTensors;
+    const got = scoreExamples(
+      model,
+      order.map((i) => exs[i]),
+      { batchSize: 6 },
+    );
+    assert.equal(tf.memory().numTensors, before);
+    // the 2-token-longer prompt's 3 labels and the other's 3 fill a batch of 6 (prefix pass: 2 rows, rest: 6);
+    // the lone example is its own batch (1 and 1)
+    assert.deepEqual(shapes.sort(), [1, 1, 2, 6].sort());
+    shapes.length = 0;
+    order.forEach((i, k) => {
+      const ex = exs[i];
+      const full = tf.tidy(() => tf.sum(tokenLogProbs(forward([ex.inputIds]).logits, [ex.labels!])).dataSync()[0]);
+      assert.ok(Math.abs(got[k].logProb - full) < 1e-3, `example ${i}: ${got[k].logProb} vs ${full}`);
+    });
+    // batches smaller than a group keep every example right (the group is scored alone, not split)
+    const small = scoreExamples(
+      model,
+      order.map((i) => exs[i]),
+      { batchSize: 2 },
+    );
+    small.forEach((x, k) => assert.ok(Math.abs(x.logProb - got[k].logProb) < 1e-4));
+  } finally {
+    model.dispose();
+  }
+});
 
 test("classifyByLikelihood picks the label with the highest completion log-likelihood", () => {
   const prompts = ["### Text:\nThe cup was fine.\n\n### Answer:\n", "### Text:\nThe box was awful.\n\n### Answer:\n"];

@@ -238,3 +238,22 @@ test("bad inputs are named: ids outside the vocabulary, mask and position shapes
     model.dispose();
   }
 });
+
+test("KVCache.selectRows repeats and reorders the cached rows; bad rows are one clear error", () => {
+  const cache = new KVCache(2);
+  assert.throws(() => cache.selectRows([0]), /the cache is empty/);
+  const k = tf.tensor4d([1, 2, 3, 4], [2, 1, 2, 1]);
+  const v = tf.tensor4d([5, 6, 7, 8], [2, 1, 2, 1]);
+  cache.append(0, k, v);
+  cache.append(1, k, v);
+  k.dispose();
+  v.dispose();
+  const before = tf.memory().numTensors;
+  cache.selectRows([1, 0, 1]);
+  assert.equal(tf.memory().numTensors, before); // the old tensors freed, the index too
+  assert.equal(cache.batchSize, 3);
+  assert.deepEqual(Array.from(cache.get(1)!.key.dataSync()), [3, 4, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(cache.get(0)!.value.dataSync()), [7, 8, 5, 6, 7, 8]);
+  assert.throws(() => cache.selectRows([3]), /rows must be a non-empty list of integers in \[0, 3\), found \[3\]/);
+  cache.dispose();
+});
