@@ -27,7 +27,8 @@ export interface DataSizeRecipe {
  * (a probe on 32 e-mails had a training loss under 1e-4 after 60 updates; the record keeps every run's last
  * training loss to check it), and the passes keep the largest set from being cut short (160 e-mails: 60 updates,
  * half of what notebook 04's full-data run makes). The test items are the first 64 of notebook 04's 96 (`sampleItems(test, 64, 0)`);
- * accuracy is read by label likelihood, so the eval generates 1 token and skips the references' perplexity.
+ * accuracy is read by label likelihood, so the eval generates nothing (`maxNewTokens: 0`) and skips the references'
+ * perplexity.
  */
 export const DATA_SIZE_RECIPES: Record<"spam", DataSizeRecipe> = {
   spam: {
@@ -38,7 +39,7 @@ export const DATA_SIZE_RECIPES: Record<"spam", DataSizeRecipe> = {
     maxSteps: 400,
     testItems: 64,
     train: { lr: 2e-3, batchSize: 8, maxLength: 128, warmupSteps: 6 },
-    eval: { maxNewTokens: 1, batchSize: 8, perplexity: false },
+    eval: { maxNewTokens: 0, batchSize: 8, perplexity: false },
   },
 };
 
@@ -75,7 +76,7 @@ export async function liveDataSizeSlice(
     ...(labels ? { stratify: (x: Record<string, unknown>) => String(x.label) } : {}),
     train: { lr: r.lr, batchSize: r.batchSize, maxLength: r.maxLength, warmupSteps: r.warmupSteps },
     eval: {
-      maxNewTokens: rec.metric === "accuracy" ? 2 : 32,
+      maxNewTokens: labels ? 0 : 32, // labels: scored by likelihood, nothing generated
       batchSize: 8,
       ...(labels ? { labels: [...labels] } : {}),
     },
