@@ -143,6 +143,9 @@ export interface NativeBlas {
   sgemm: Sgemm;
   /** `Σ x[i]·y[i]` of float32 vectors with a double result (null when the library lacks `cblas_dsdot`). */
   dsdot: ((n: number, x: Float32Array, incx: number, y: Float32Array, incy: number) => number) | null;
+  /** Whether the library exports a bfloat16 GEMM (`cblas_sbgemm`: OpenBLAS built with BUILD_BFLOAT16), which a
+   * bf16 mixed-precision mode would call. Debian's OpenBLAS 0.3.21 (bookworm) and 0.3.29 (trixie) do not. */
+  bf16Gemm: boolean;
 }
 
 export interface NativeBlasStatus {
@@ -262,11 +265,21 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     } catch {
       // optional
     }
+    let bf16Gemm = false;
+    try {
+      lib.func(
+        "void cblas_sbgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const uint16_t *a, int lda, const uint16_t *b, int ldb, float beta, float *c, int ldc)",
+      );
+      bf16Gemm = true;
+    } catch {
+      // optional: only probed, reported by the bench
+    }
     const blas: NativeBlas = {
       library: name,
       describe,
       sgemm,
       dsdot,
+      bf16Gemm,
       threads,
       ...(coreType ? { coreType } : {}),
       ...(coreWhy ? { coreWhy } : {}),

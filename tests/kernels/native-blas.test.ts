@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { assertGradsClose, lossAndGrads } from "../helpers/grads";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import {
   installNativeMatMul,
   loadNativeBlas,
@@ -432,4 +433,19 @@ test("the loaded OpenBLAS names its core and why; the process environment is as 
     OPENBLAS_CORE_VARS.map((k) => process.env[k]),
     before,
   );
+});
+
+test("the bf16 GEMM probe agrees with the loaded library's exported names", async (t) => {
+  if (!(await needNative(t))) return;
+  const blas = nativeBlasStatus().blas!;
+  assert.equal(typeof blas.bf16Gemm, "boolean");
+  // the library file this process mapped: its dynamic string table names every exported symbol
+  const maps = fs.readFileSync("/proc/self/maps", "utf8");
+  const file = maps
+    .split("\n")
+    .map((l) => l.split(/\s+/)[5])
+    .find((p) => p && /openblas/i.test(p) && /\.so/.test(p));
+  if (!file) return t.skip("no OpenBLAS file in /proc/self/maps");
+  const exported = fs.readFileSync(file).includes(Buffer.from("\0cblas_sbgemm\0"));
+  assert.equal(blas.bf16Gemm, exported, `${file}: cblas_sbgemm ${exported ? "exported" : "absent"}`);
 });

@@ -53,6 +53,8 @@ export interface MachineLimits {
   /** OpenBLAS's core type and why, when the matmuls run on OpenBLAS. */
   blasCore?: string;
   blasCoreWhy?: string;
+  /** Whether the BLAS running the matmuls exports a bfloat16 GEMM (`cblas_sbgemm`); absent off a BLAS. */
+  blasBf16Gemm?: boolean;
 }
 
 /**
@@ -223,5 +225,6 @@ export function measureLimits(): MachineLimits {
     cpu: machineCpu(),
     ...(blas?.coreType ? { blasCore: blas.coreType } : {}),
     ...(blas?.coreWhy ? { blasCoreWhy: blas.coreWhy } : {}),
+    ...(blas ? { blasBf16Gemm: blas.bf16Gemm } : {}),
   };
 }

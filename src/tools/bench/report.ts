@@ -240,6 +240,7 @@ export function machineLines(
         method: L.gemm.method,
         shapes: L.gemm.shapes.map((x) => ({ ...x, gflops: round(x.gflops) })),
         ...(L.blasCoreWhy ? { blas_core_why: L.blasCoreWhy } : {}),
+        ...(L.blasBf16Gemm !== undefined ? { blas_bf16_gemm: L.blasBf16Gemm } : {}),
         isa: L.cpu.isa,
       },
     });

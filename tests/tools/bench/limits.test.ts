@@ -96,7 +96,7 @@ function limits(gemm: number, bw: number, engine: string, core?: string): Machin
     membwGbps: bw,
     membw: { method: "libc memcpy", bytes: MEMBW_BYTES },
     cpu: cpuFromCpuinfo(ZEN5),
-    ...(core ? { blasCore: core, blasCoreWhy: "detected by OpenBLAS for this CPU" } : {}),
+    ...(core ? { blasCore: core, blasCoreWhy: "detected by OpenBLAS for this CPU", blasBf16Gemm: false } : {}),
   };
 }
 const torch = (mode: BenchMode, value: number): TorchResult => ({
@@ -139,6 +139,7 @@ test("machine lines: limits with CPU and BLAS core, fractions computed from the 
   assert.equal(by.gemm_gflops.value, 300);
   assert.equal(by.gemm_gflops.cpu, "AMD EPYC (AuthenticAMD family 26 model 2, Zen 5), 2 CPUs");
   assert.equal(by.gemm_gflops.blas_core, "Cooperlake");
+  assert.equal(by.gemm_gflops.details!.blas_bf16_gemm, false); // what a bf16 mode would need: no cblas_sbgemm
   assert.equal(by.gemm_gflops.matmul, blas);
   assert.equal(by.membw_gbps.value, 40);
   // full: 6·N·tokens/s ÷ GEMM; LoRA: 4·N·tokens/s ÷ GEMM; generation: 4·N bytes per token · tokens/s ÷ bandwidth
