@@ -5,7 +5,7 @@
  * docs/recorded/data-size/README.md). Notebook 04 plots the file and runs a small live slice of it.
  *
  *   nice -n 5 node --import tsx scripts/record/data-size.ts --label spam-zen5-2core \
- *     [--task spam] [--sizes 16,32,64,160] [--seeds 0,1,2] [--test 64] [--epochs 3] [--min-steps 30]
+ *     [--task spam] [--sizes 16,32,64,160] [--seeds 0,1,2,3,4] [--test 64] [--epochs 8] [--min-steps 30]
  *
  * The rows are rewritten to the output file after every run (a run cut short leaves a valid file of the runs
  * done so far, which the notes say).
@@ -37,7 +37,7 @@ const { values: a } = parseArgs({
     label: { type: "string" },
     task: { type: "string", default: "spam" },
     sizes: { type: "string" },
-    seeds: { type: "string", default: "0,1,2" },
+    seeds: { type: "string", default: "0,1,2,3,4" },
     test: { type: "string" },
     epochs: { type: "string" },
     "min-steps": { type: "string" },
