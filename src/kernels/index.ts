@@ -24,6 +24,7 @@ export { bmm, attentionScores, attentionValues } from "./attention";
 export { rotate } from "./rotary";
 export { fusedHeadLoss, type FusedHeadLossOptions } from "./head-loss";
 export { fusedAdamW, type FusedAdamWStep } from "./adamw";
+export { gelu, geluPlain } from "./gelu";
 export { leanVariableGrads, squaredNorm } from "./lean-grads";
 export { gradientDepth } from "./tfjs-internals";
 export { shareClonesOnWasm } from "./share-clones";
