@@ -181,7 +181,8 @@ function exportsOn(id: number, memory: WebAssembly.Memory): HeapKernelExports | 
 
 /**
  * Run `kernel` over [0, n) of the heap `memory`: split across the workers when `runSplit` can, otherwise on this
- * thread alone. `memory` defaults to the wasm backend's; a kernel with a module needs a shared memory.
+ * thread alone. `memory` defaults to the wasm backend's; a kernel with a module needs a shared memory. `perItem`:
+ * elements per index (a row's length for a kernel over rows).
  */
 export function runOnHeap(
   kernel: HeapKernel,
@@ -189,9 +190,10 @@ export function runOnHeap(
   n: number,
   args: readonly number[],
   memory: WebAssembly.Memory | undefined = wasmMemory(),
+  perItem = 1,
 ): void {
   if (!memory) throw new Error("runOnHeap: no WebAssembly memory (not on the wasm backend)");
-  if (memory === wasmMemory() && runSplit(kernel, offsets, n, args)) return;
+  if (memory === wasmMemory() && runSplit(kernel, offsets, n, args, perItem)) return;
   const id = indexOfKernel(kernel);
   if (id < 0) throw new Error("runOnHeap: the kernel is not registered (registerHeapKernel)");
   kernel(memory.buffer, offsets, 0, n, args, exportsOn(id, memory));
@@ -205,11 +207,18 @@ function workerSource(): string {
 
 /**
  * Run `kernel` over [0, n) split across the main thread and the workers. Returns false (nothing done) when there
- * is no pool or n is below `MIN_SPLIT`; the caller then runs `kernel(heap, offsets, 0, n, args)` itself. Throws
- * if a worker fails (the arrays may then be partly updated: the caller's state is not trustworthy).
+ * is no pool or n·perItem (the elements touched; `perItem` is a row's length for a kernel over rows) is below
+ * `MIN_SPLIT`; the caller then runs `kernel(heap, offsets, 0, n, args)` itself. Throws if a worker fails (the
+ * arrays may then be partly updated: the caller's state is not trustworthy).
  */
-export function runSplit(kernel: HeapKernel, offsets: readonly number[], n: number, args: readonly number[]): boolean {
-  if (n < MIN_SPLIT || offsets.length > MAX_OFFSETS || args.length > MAX_ARGS) return false;
+export function runSplit(
+  kernel: HeapKernel,
+  offsets: readonly number[],
+  n: number,
+  args: readonly number[],
+  perItem = 1,
+): boolean {
+  if (n * perItem < MIN_SPLIT || offsets.length > MAX_OFFSETS || args.length > MAX_ARGS) return false;
   const id = indexOfKernel(kernel);
   if (id < 0) return false;
   const p = getPool();

@@ -25,6 +25,7 @@ export { rotate } from "./rotary";
 export { fusedHeadLoss, type FusedHeadLossOptions } from "./head-loss";
 export { fusedAdamW, type FusedAdamWStep } from "./adamw";
 export { gelu, geluPlain } from "./gelu";
+export { layerNorm, layerNormPlain } from "./layer-norm";
 export { leanVariableGrads, squaredNorm } from "./lean-grads";
 export { gradientDepth } from "./tfjs-internals";
 export { shareClonesOnWasm } from "./share-clones";
