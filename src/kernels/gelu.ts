@@ -5,9 +5,10 @@
  * Why a kernel: on the wasm backend the formula is ≈ 5 element-wise ops forward and ≈ 12 backward over the MLP's
  * widest tensors (`[B·T, 4C]`), each its own pass, Erf and Exp scalar and single-threaded (≈ 0.2 s of a pythia-70m
  * step at 8 × 128). Here forward and backward are each ONE pass over the wasm heap: a small WebAssembly module
- * (wasm-module.ts) that imports the backend's shared memory, run on slices by the heap workers (heap-workers.ts),
- * and registered as the wasm kernels `GeluExact` / `GeluExactGrad` so that `tf.profile` names them. The same loop
- * written in JavaScript ran ≈ 3× slower than this module (no faster than tfjs's own ops). Used when the heap is a
+ * (wasm-module.ts) that imports the backend's shared memory, two float64 lanes per SIMD step, run on slices by the
+ * heap workers (heap-workers.ts), and registered as the wasm kernels `GeluExact` / `GeluExactGrad` so that
+ * `tf.profile` names them. The same loop in JavaScript ran ≈ 3× slower than the scalar module, which runs ≈ 2×
+ * slower than the SIMD one (2M values, one thread: ≈ 40 / 25 / 12 ms on a loaded machine). Used when the heap is a
  * SharedArrayBuffer (the threaded build); otherwise, and off wasm, the tfjs formula runs.
  *
  * The arithmetic is float64 with one float32 rounding at the store: erf from Abramowitz & Stegun 7.1.26
@@ -22,8 +23,84 @@ import { backendInternals } from "./tfjs-internals";
 import { heapView, wasmMemory } from "./wasm-heap";
 import { op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
-/** Computes z = |v|/√2, e = e^{−z²}, t and q = erfc(z)/2 = Φ(−|v|) into locals from the local holding v. */
-function phiParts(L: {
+/** The arithmetic of one lane width: scalar f64, or SIMD f64x2 (two elements per step, the same operations). */
+interface Arith {
+  c: (v: number) => number[];
+  abs: number[];
+  add: number[];
+  sub: number[];
+  mul: number[];
+  div: number[];
+  min: number[];
+  nearest: number[];
+  /** 2^−k from the local `kf` (a float holding an integer in [0, 1022]): the bit pattern (1023 − k) << 52. */
+  pow2neg: (kf: number) => number[];
+  /** (a, b) on the stack → v ≥ 0 ? a : b, v a local (NaN: b). */
+  selectNonNegative: (v: number) => number[];
+  /** The address on the stack → x[j] (and x[j+1]) as float64. */
+  load: number[];
+  /** (address, value) on the stack → stored as float32. */
+  store: number[];
+  /** The loop's bound in bytes from the element count on the stack (whole steps only). */
+  endBytes: number[];
+  step: number;
+  type: ValType;
+}
+
+const SCALAR: Arith = {
+  c: (v) => op.f64Const(v),
+  abs: op.f64Abs,
+  add: op.f64Add,
+  sub: op.f64Sub,
+  mul: op.f64Mul,
+  div: op.f64Div,
+  min: op.f64Min,
+  nearest: op.f64Nearest,
+  pow2neg: (kf) => [
+    ...op.i64Const(1023),
+    ...op.localGet(kf),
+    ...op.i64TruncSatF64S,
+    ...op.i64Sub,
+    ...op.i64Const(52),
+    ...op.i64Shl,
+    ...op.f64ReinterpretI64,
+  ],
+  selectNonNegative: (v) => [...op.localGet(v), ...op.f64Const(0), ...op.f64Ge, ...op.select],
+  load: [...op.f32Load, ...op.f64PromoteF32],
+  store: [...op.f32DemoteF64, ...op.f32Store],
+  endBytes: [...op.i32Const(4), ...op.i32Mul],
+  step: 4,
+  type: "f64",
+};
+
+const SIMD: Arith = {
+  c: (v) => op.v128Const(v, v),
+  abs: op.f64x2Abs,
+  add: op.f64x2Add,
+  sub: op.f64x2Sub,
+  mul: op.f64x2Mul,
+  div: op.f64x2Div,
+  min: op.f64x2Min,
+  nearest: op.f64x2Nearest,
+  pow2neg: (kf) => [
+    ...op.v128ConstI64(1023n),
+    ...op.localGet(kf),
+    ...op.i32x4TruncSatF64x2SZero,
+    ...op.i64x2ExtendLowI32x4S,
+    ...op.i64x2Sub,
+    ...op.i32Const(52),
+    ...op.i64x2Shl,
+  ],
+  selectNonNegative: (v) => [...op.localGet(v), ...op.v128Const(0, 0), ...op.f64x2Ge, ...op.v128Bitselect],
+  load: [...op.v128Load64Zero, ...op.f64x2PromoteLowF32x4],
+  store: [...op.f32x4DemoteF64x2Zero, ...op.v128Store64Lane0],
+  endBytes: [...op.i32Const(4), ...op.i32Mul, ...op.i32Const(-8), ...op.i32And], // pairs only: the caller does the last odd one
+  step: 8,
+  type: "v128",
+};
+
+/** Locals of the shared part (after the parameters and the two i32 loop locals). */
+interface PhiLocals {
   v: number;
   z: number;
   zz: number;
@@ -32,85 +109,74 @@ function phiParts(L: {
   e: number;
   t: number;
   q: number;
-}): number[] {
+}
+
+/** Computes z = |v|/√2, e = e^{−z²}, t and q = erfc(z)/2 = Φ(−|v|) into locals from the local holding v. */
+function phiParts(A: Arith, L: PhiLocals): number[] {
   const horner = (local: number, coeffs: number[]) => [
-    ...op.f64Const(coeffs[0]),
-    ...coeffs.slice(1).flatMap((c) => [...op.localGet(local), ...op.f64Mul, ...op.f64Const(c), ...op.f64Add]),
+    ...A.c(coeffs[0]),
+    ...coeffs.slice(1).flatMap((c) => [...op.localGet(local), ...A.mul, ...A.c(c), ...A.add]),
   ];
   return [
+    // z = |v|/√2
     ...op.localGet(L.v),
-    ...op.f64Abs,
-    ...op.f64Const(Math.SQRT1_2),
-    ...op.f64Mul,
-    ...op.localTee(L.z), // z = |v|/√2
+    ...A.abs,
+    ...A.c(Math.SQRT1_2),
+    ...A.mul,
+    ...op.localTee(L.z),
+    // z², capped where 2^−k is still a normal float64 (e^{−708} ≈ 3e-308)
     ...op.localGet(L.z),
-    ...op.f64Mul,
-    ...op.f64Const(708),
-    ...op.f64Min,
-    ...op.localSet(L.zz), // z², kept where 2^−k is normal
+    ...A.mul,
+    ...A.c(708),
+    ...A.min,
+    ...op.localSet(L.zz),
+    // k = round(z²/ln2), r = k·ln2 − z² (so −z² = −k·ln2 + r, |r| ≤ ln2/2)
     ...op.localGet(L.zz),
-    ...op.f64Const(Math.LOG2E),
-    ...op.f64Mul,
-    ...op.f64Nearest,
-    ...op.localSet(L.kf), // k = round(z²/ln2)
-    ...op.localGet(L.kf),
-    ...op.f64Const(Math.LN2),
-    ...op.f64Mul,
+    ...A.c(Math.LOG2E),
+    ...A.mul,
+    ...A.nearest,
+    ...op.localTee(L.kf),
+    ...A.c(Math.LN2),
+    ...A.mul,
     ...op.localGet(L.zz),
-    ...op.f64Sub,
-    ...op.localSet(L.r), // r = k·ln2 − z²
-    // e = 2^−k · (1 + r + r²/2 + … + r⁷/5040), 2^−k built from its exponent bits
-    ...op.i64Const(1023),
-    ...op.localGet(L.kf),
-    ...op.i64TruncSatF64S,
-    ...op.i64Sub,
-    ...op.i64Const(52),
-    ...op.i64Shl,
-    ...op.f64ReinterpretI64,
+    ...A.sub,
+    ...op.localSet(L.r),
+    // e = 2^−k · (1 + r + r²/2 + … + r⁷/5040)
+    ...A.pow2neg(L.kf),
     ...horner(L.r, [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1]),
-    ...op.f64Mul,
+    ...A.mul,
     ...op.localSet(L.e),
     // t = 1 / (1 + p·z)
-    ...op.f64Const(1),
-    ...op.f64Const(1),
-    ...op.f64Const(0.3275911),
+    ...A.c(1),
+    ...A.c(1),
+    ...A.c(0.3275911),
     ...op.localGet(L.z),
-    ...op.f64Mul,
-    ...op.f64Add,
-    ...op.f64Div,
+    ...A.mul,
+    ...A.add,
+    ...A.div,
     ...op.localSet(L.t),
     // q = e·t·(a1 + a2 t + a3 t² + a4 t³ + a5 t⁴) / 2
     ...horner(L.t, [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592]),
     ...op.localGet(L.t),
-    ...op.f64Mul,
+    ...A.mul,
     ...op.localGet(L.e),
-    ...op.f64Mul,
-    ...op.f64Const(0.5),
-    ...op.f64Mul,
+    ...A.mul,
+    ...A.c(0.5),
+    ...A.mul,
     ...op.localSet(L.q),
   ];
 }
 
 /** Φ(v) = v ≥ 0 ? 1 − q : q (NaN stays NaN through q). */
-function phiOf(v: number, q: number): number[] {
-  return [
-    ...op.f64Const(1),
-    ...op.localGet(q),
-    ...op.f64Sub,
-    ...op.localGet(q),
-    ...op.localGet(v),
-    ...op.f64Const(0),
-    ...op.f64Ge,
-    ...op.select,
-  ];
+function phiOf(A: Arith, v: number, q: number): number[] {
+  return [...A.c(1), ...op.localGet(q), ...A.sub, ...op.localGet(q), ...A.selectNonNegative(v)];
 }
 
-/** A loop over element byte offsets i = 0, 4, …, 4n − 4 (local `i`, bound in local `end`; n in local `n`). */
-function loop(n: number, i: number, end: number, body: number[]): number[] {
+/** A loop over byte offsets i = 0, step, … below the bound (local `end`) from the count in local `n`. */
+function loop(A: Arith, n: number, i: number, end: number, body: number[]): number[] {
   return [
     ...op.localGet(n),
-    ...op.i32Const(4),
-    ...op.i32Mul,
+    ...A.endBytes,
     ...op.localSet(end),
     ...op.block,
     ...op.loop,
@@ -120,7 +186,7 @@ function loop(n: number, i: number, end: number, body: number[]): number[] {
     ...op.brIf(1),
     ...body,
     ...op.localGet(i),
-    ...op.i32Const(4),
+    ...op.i32Const(A.step),
     ...op.i32Add,
     ...op.localSet(i),
     ...op.br(0),
@@ -129,78 +195,78 @@ function loop(n: number, i: number, end: number, body: number[]): number[] {
   ];
 }
 
-const F64_LOCALS: ValType[] = ["f64", "f64", "f64", "f64", "f64", "f64", "f64", "f64"];
-
-/** `geluForward(x, y, n)`: y[j] = x[j]·Φ(x[j]) for n floats at byte addresses x, y. */
-function forwardFunction(): WasmFunction {
+/** `geluForward(x, y, n)` (scalar) / `geluForward2` (pairs; n even): y[j] = x[j]·Φ(x[j]) at byte addresses x, y. */
+function forwardFunction(A: Arith, name: string): WasmFunction {
   const [x, y, n, i, end] = [0, 1, 2, 3, 4];
   const L = { v: 5, z: 6, zz: 7, kf: 8, r: 9, e: 10, t: 11, q: 12 };
   return {
-    name: "geluForward",
+    name,
     params: ["i32", "i32", "i32"],
-    locals: ["i32", "i32", ...F64_LOCALS],
-    body: loop(n, i, end, [
+    locals: ["i32", "i32", ...Array<ValType>(8).fill(A.type)],
+    body: loop(A, n, i, end, [
       ...op.localGet(x),
       ...op.localGet(i),
       ...op.i32Add,
-      ...op.f32Load,
-      ...op.f64PromoteF32,
+      ...A.load,
       ...op.localSet(L.v),
-      ...phiParts(L),
-      ...op.localGet(y),
+      ...phiParts(A, L),
+      ...op.localGet(y), // the store's address
       ...op.localGet(i),
-      ...op.i32Add, // the store's address
-      ...op.localGet(L.v),
-      ...phiOf(L.v, L.q),
-      ...op.f64Mul,
-      ...op.f32DemoteF64,
-      ...op.f32Store, // y = v·Φ(v)
+      ...op.i32Add,
+      ...op.localGet(L.v), // y = v·Φ(v)
+      ...phiOf(A, L.v, L.q),
+      ...A.mul,
+      ...A.store,
     ]),
   };
 }
 
-/** `geluBackward(x, dy, dx, n)`: dx[j] = dy[j]·(Φ(x[j]) + x[j]·φ(x[j])). */
-function backwardFunction(): WasmFunction {
+/** `geluBackward(x, dy, dx, n)` / `geluBackward2` (pairs): dx[j] = dy[j]·(Φ(x[j]) + x[j]·φ(x[j])). */
+function backwardFunction(A: Arith, name: string): WasmFunction {
   const [x, dy, dx, n, i, end] = [0, 1, 2, 3, 4, 5];
   const L = { v: 6, z: 7, zz: 8, kf: 9, r: 10, e: 11, t: 12, q: 13 };
   return {
-    name: "geluBackward",
+    name,
     params: ["i32", "i32", "i32", "i32"],
-    locals: ["i32", "i32", ...F64_LOCALS],
-    body: loop(n, i, end, [
+    locals: ["i32", "i32", ...Array<ValType>(8).fill(A.type)],
+    body: loop(A, n, i, end, [
       ...op.localGet(x),
       ...op.localGet(i),
       ...op.i32Add,
-      ...op.f32Load,
-      ...op.f64PromoteF32,
+      ...A.load,
       ...op.localSet(L.v),
-      ...phiParts(L),
-      ...op.localGet(dx),
-      ...op.localGet(i),
-      ...op.i32Add, // the store's address
-      ...op.localGet(dy),
+      ...phiParts(A, L),
+      ...op.localGet(dx), // the store's address
       ...op.localGet(i),
       ...op.i32Add,
-      ...op.f32Load,
-      ...op.f64PromoteF32, // dy
-      ...phiOf(L.v, L.q),
+      ...op.localGet(dy), // dy
+      ...op.localGet(i),
+      ...op.i32Add,
+      ...A.load,
+      ...phiOf(A, L.v, L.q), // Φ(x) + x·φ(x), φ = e^{−x²/2}/√(2π) = e/√(2π)
       ...op.localGet(L.v),
       ...op.localGet(L.e),
-      ...op.f64Mul,
-      ...op.f64Const(1 / Math.sqrt(2 * Math.PI)),
-      ...op.f64Mul, // x·φ(x)
-      ...op.f64Add,
-      ...op.f64Mul,
-      ...op.f32DemoteF64,
-      ...op.f32Store,
+      ...A.mul,
+      ...A.c(1 / Math.sqrt(2 * Math.PI)),
+      ...A.mul,
+      ...A.add,
+      ...A.mul,
+      ...A.store,
     ]),
   };
 }
 
 /** The compiled module (undefined if this engine cannot compile it: then the tfjs formula runs). */
-const geluModule: WebAssembly.Module | undefined = (() => {
+export const geluModule: WebAssembly.Module | undefined = (() => {
   try {
-    return new WebAssembly.Module(wasmModuleBytes([forwardFunction(), backwardFunction()]));
+    return new WebAssembly.Module(
+      wasmModuleBytes([
+        forwardFunction(SCALAR, "geluForward"),
+        forwardFunction(SIMD, "geluForward2"),
+        backwardFunction(SCALAR, "geluBackward"),
+        backwardFunction(SIMD, "geluBackward2"),
+      ]),
+    );
   } catch {
     return undefined;
   }
@@ -215,7 +281,11 @@ export function geluForwardSlice(
   _a: readonly number[],
   wasm?: HeapKernelExports,
 ): void {
-  wasm!.geluForward(o[0] + 4 * start, o[1] + 4 * start, end - start);
+  const n = end - start,
+    x = o[0] + 4 * start,
+    y = o[1] + 4 * start;
+  wasm!.geluForward2(x, y, n); // pairs, two float64 lanes at a time
+  if (n % 2 === 1) wasm!.geluForward(x + 4 * (n - 1), y + 4 * (n - 1), 1); // the odd last element
 }
 registerHeapKernel(geluForwardSlice, geluModule);
 
@@ -228,7 +298,12 @@ export function geluBackwardSlice(
   _a: readonly number[],
   wasm?: HeapKernelExports,
 ): void {
-  wasm!.geluBackward(o[0] + 4 * start, o[1] + 4 * start, o[2] + 4 * start, end - start);
+  const n = end - start,
+    x = o[0] + 4 * start,
+    dy = o[1] + 4 * start,
+    dx = o[2] + 4 * start;
+  wasm!.geluBackward2(x, dy, dx, n);
+  if (n % 2 === 1) wasm!.geluBackward(x + 4 * (n - 1), dy + 4 * (n - 1), dx + 4 * (n - 1), 1);
 }
 registerHeapKernel(geluBackwardSlice, geluModule);
 

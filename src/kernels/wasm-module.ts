@@ -5,13 +5,14 @@
  * element) ≈ 3× slower than the same arithmetic compiled to wasm; why not a toolchain: tunebook ships no build
  * step, and a few dozen instructions per kernel do not need one.
  *
- * Only what the kernels use is here: i32/i64/f64 arithmetic, f32 loads and stores, locals, block/loop/branch.
+ * Only what the kernels use is here: i32/i64/f64 arithmetic, f32 loads and stores, locals, block/loop/branch, and
+ * the 128-bit SIMD forms of the same for two float64 lanes (`f64x2`).
  * The binary format: https://webassembly.github.io/spec/core/binary/.
  */
 
 /** A function's parameters and locals are all of these types. */
-export type ValType = "i32" | "i64" | "f64";
-const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c };
+export type ValType = "i32" | "i64" | "f64" | "v128";
+const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c, v128: 0x7b };
 
 /** One exported function: parameters, extra locals, and its body as bytes (see `op`). */
 export interface WasmFunction {
@@ -92,12 +93,57 @@ export const op = {
   i64TruncSatF64S: [0xfc, 0x06],
   /** select: (a, b, cond) → cond ? a : b. */
   select: [0x1b],
+  i32And: [0x71],
+  i32Sub: [0x6b],
+  i32ShrU: [0x76],
+  if: [0x04, 0x40],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   end: [0x0b],
+  // SIMD (0xfd prefix): two float32 values widened to an f64x2 and back, f64x2 arithmetic, the i64x2 exponent trick
+  /** v128.load64_zero: two floats (8 bytes) into the low half. */
+  v128Load64Zero: simd(0x5d, 3, 0),
+  /** v128.store64_lane 0: the low 8 bytes (two floats). */
+  v128Store64Lane0: [...simd(0x5b, 3, 0), 0],
+  v128Const: (lo: number, hi: number) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setFloat64(0, lo, true);
+    dv.setFloat64(8, hi, true);
+    return [...simd(0x0c), ...b];
+  },
+  /** Both i64 lanes set to v. */
+  v128ConstI64: (v: bigint) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, v, true);
+    dv.setBigInt64(8, v, true);
+    return [...simd(0x0c), ...b];
+  },
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  f64x2Abs: simd(0xec),
+  f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
+  f64x2Mul: simd(0xf2),
+  f64x2Div: simd(0xf3),
+  f64x2Min: simd(0xf4),
+  f64x2Nearest: simd(0x94),
+  f64x2Ge: simd(0x4c),
+  /** v128.bitselect: (a, b, mask) → a where mask bits are set, else b. */
+  v128Bitselect: simd(0x52),
+  i32x4TruncSatF64x2SZero: simd(0xfc),
+  i64x2ExtendLowI32x4S: simd(0xc7),
+  i64x2Sub: simd(0xd1),
+  i64x2Shl: simd(0xcb),
 };
+
+/** A SIMD instruction: the 0xfd prefix, its opcode as LEB128, then immediates. */
+function simd(code: number, ...imm: number[]): number[] {
+  return [0xfd, ...uleb(code), ...imm.flatMap((v) => uleb(v))];
+}
 
 /**
  * The bytes of a module importing `env.memory` (shared, up to 4 GiB) and exporting `fns`.

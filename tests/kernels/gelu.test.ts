@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { gelu, geluPlain } from "../../src/kernels";
-import { geluBackwardSlice, geluForwardSlice } from "../../src/kernels/gelu";
+import { geluBackwardSlice, geluForwardSlice, geluModule } from "../../src/kernels/gelu";
 import { heapWorkerStats, MIN_SPLIT, runOnHeap } from "../../src/kernels/heap-workers";
 import { wasmMemory } from "../../src/kernels/wasm-heap";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
@@ -82,6 +82,33 @@ test("backward: dy·(Φ(x) + x·φ(x)) within the same bound of a float64 refere
     const tol = Math.abs(dy[i]) * (0.5 * 1.5e-7 + Math.abs(v) * phi64(v) * 1e-8) + halfUlp32(ref) + 1e-12;
     assert.ok(Math.abs(dx[i] - ref) <= tol, `x=${v} dy=${dy[i]}: dx=${dx[i]} ref=${ref}`);
   }
+});
+
+test("the SIMD loop (two float64 lanes) gives the scalar loop's bits exactly", () => {
+  assert.ok(geluModule, "the module compiles here");
+  const n = 100_001;
+  const rng = new Rng(21);
+  const x = Float32Array.from({ length: n }, () => rng.normal() * 4);
+  const dy = Float32Array.from({ length: n }, () => rng.normal());
+  x.set([0, -0, Infinity, -Infinity, Number.NaN, 3e38, -3e38, 1e-30, -1e-30, 38, -38], 0);
+  const pages = Math.ceil((4 * n * 5) / 65536) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const f = new Float32Array(memory.buffer);
+  f.set(x, 0);
+  f.set(dy, n);
+  const wasm = new WebAssembly.Instance(geluModule!, { env: { memory } }).exports as Record<
+    string,
+    (...a: number[]) => void
+  >;
+  const [X, DY, A, B] = [0, 4 * n, 8 * n, 12 * n];
+  wasm.geluForward(X, A, n); // scalar, all n
+  wasm.geluForward2(X, B, n); // pairs: the first n − 1
+  wasm.geluForward(X + 4 * (n - 1), B + 4 * (n - 1), 1);
+  assert.deepEqual(f.subarray(2 * n, 3 * n), f.subarray(3 * n, 4 * n), "forward");
+  wasm.geluBackward(X, DY, A, n);
+  wasm.geluBackward2(X, DY, B, n);
+  wasm.geluBackward(X + 4 * (n - 1), DY + 4 * (n - 1), B + 4 * (n - 1), 1);
+  assert.deepEqual(f.subarray(2 * n, 3 * n), f.subarray(3 * n, 4 * n), "backward");
 });
 
 test("special values: 0, −0, ±Infinity, NaN and huge inputs", () => {
