@@ -6,7 +6,12 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
 import { layerNorm, layerNormPlain } from "../../src/kernels";
-import { layerNormBackwardSlice, layerNormForwardSlice } from "../../src/kernels/layer-norm";
+import {
+  layerNormBackwardJs,
+  layerNormBackwardSlice,
+  layerNormForwardJs,
+  layerNormForwardSlice,
+} from "../../src/kernels/layer-norm";
 import { heapWorkerStats, MIN_SPLIT, runOnHeap } from "../../src/kernels/heap-workers";
 import { wasmMemory } from "../../src/kernels/wasm-heap";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
@@ -46,7 +51,8 @@ function rowsOnce(
   const pages = Math.ceil(at / 65536) + 1;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   arrays.forEach((a, i) => new Float32Array(memory.buffer, offsets[i], a.length).set(a));
-  runOnHeap(slice, offsets, rows, args, memory, args[0]);
+  if (slice === layerNormForwardJs || slice === layerNormBackwardJs) slice(memory.buffer, offsets, 0, rows, args);
+  else runOnHeap(slice, offsets, rows, args, memory, args[0]);
   return outSizes.map((s, i) => new Float32Array(memory.buffer, offsets[arrays.length + i], s).slice());
 }
 
@@ -74,6 +80,27 @@ test("forward: within a few float32 roundings of a float64 LayerNorm", () => {
         `y[${r}, ${j}]: ${y[r * C + j]} vs ${ref}`,
       );
     }
+  }
+});
+
+test("the WebAssembly loops give the JavaScript reference loops' bits exactly (odd C, odd rows)", () => {
+  const rng = new Rng(6);
+  for (const [rows, C] of [
+    [1, 1],
+    [7, 13],
+    [129, 512],
+  ]) {
+    const x = randArray(rows * C, rng, 3, -1);
+    const w = randArray(C, rng, 0.5, 1);
+    const b = randArray(C, rng, 0.1);
+    const dy = randArray(rows * C, rng);
+    const sizes = [rows * C, rows * C, rows];
+    const fw = rowsOnce(layerNormForwardSlice, [x, w, b], sizes, rows, [C, EPS]);
+    const fj = rowsOnce(layerNormForwardJs, [x, w, b], sizes, rows, [C, EPS]);
+    fw.forEach((a, i) => assert.deepEqual(a, fj[i], `forward output ${i}, [${rows}, ${C}]`));
+    const bw = rowsOnce(layerNormBackwardSlice, [dy, fw[1], fw[2], w], [rows * C, rows * C], rows, [C]);
+    const bj = rowsOnce(layerNormBackwardJs, [dy, fw[1], fw[2], w], [rows * C, rows * C], rows, [C]);
+    bw.forEach((a, i) => assert.deepEqual(a, bj[i], `backward output ${i}, [${rows}, ${C}]`));
   }
 });
 
