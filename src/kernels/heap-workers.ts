@@ -10,7 +10,9 @@
  * never keep a process alive, and driven through a small SharedArrayBuffer per worker with `Atomics.wait` /
  * `notify`: a job costs tens of microseconds, so only large arrays are split. The loop body is a plain function
  * whose source is sent to the workers, so every thread does exactly the same float arithmetic (the result is
- * identical to a one-thread run: tests/train/adamw.test.ts).
+ * identical to a one-thread run: tests/train/adamw.test.ts). A kernel may come with a compiled WebAssembly module
+ * that imports the heap as `env.memory` (wasm-module.ts): every thread instantiates it once on the shared memory
+ * and hands its exports to the loop body, which then only calls them (gelu.ts).
  *
  * `TUNEBOOK_HEAP_WORKERS=0` turns the split off.
  */
@@ -21,9 +23,13 @@ import { wasmMemory } from "./wasm-heap";
 /** Environment variable: `0` to keep the loops on the main thread. */
 export const HEAP_WORKERS_ENV = "TUNEBOOK_HEAP_WORKERS";
 
+/** The exports of a kernel's WebAssembly module, instantiated on the heap (functions of numbers). */
+export type HeapKernelExports = Record<string, (...args: number[]) => unknown>;
+
 /**
- * A loop body: `(heap, offsets, start, end, args)` over elements [start, end) of arrays at byte `offsets` of the
- * heap. Must not reference anything outside itself (its source text is what the workers run).
+ * A loop body: `(heap, offsets, start, end, args, wasm)` over elements [start, end) of arrays at byte `offsets` of
+ * the heap; `wasm` holds the exports of the module registered with it (if any), instantiated on the same memory.
+ * Must not reference anything outside itself (its source text is what the workers run).
  */
 export type HeapKernel = (
   heap: ArrayBufferLike,
@@ -31,6 +37,7 @@ export type HeapKernel = (
   start: number,
   end: number,
   args: readonly number[],
+  wasm?: HeapKernelExports,
 ) => void;
 
 /** Arrays smaller than this run on the main thread alone (the hand-off costs more than it saves). */
@@ -69,7 +76,8 @@ export function heapWorkerStats(): { workers: number; splits: number } {
 const WORKER_SOURCE = `
 "use strict";
 const { workerData } = require("worker_threads");
-const { memory, ctrlBuffer } = workerData;
+const { memory, ctrlBuffer, modules } = workerData;
+const instances = [];
 const ctrl = new Int32Array(ctrlBuffer, 0, 8);
 const nums = new Float64Array(ctrlBuffer, 32, ${MAX_OFFSETS + MAX_ARGS});
 const kernels = [];
@@ -84,7 +92,8 @@ for (;;) {
     const nOff = ctrl[4], nArgs = ctrl[5];
     const offsets = Array.from(nums.subarray(0, nOff));
     const args = Array.from(nums.subarray(${MAX_OFFSETS}, ${MAX_OFFSETS} + nArgs));
-    kernels[id](memory.buffer, offsets, ctrl[2], ctrl[3], args);
+    if (modules[id] && !instances[id]) instances[id] = new WebAssembly.Instance(modules[id], { env: { memory } }).exports;
+    kernels[id](memory.buffer, offsets, ctrl[2], ctrl[3], args, instances[id]);
     Atomics.store(ctrl, 0, ${DONE});
   } catch (e) {
     Atomics.store(ctrl, 0, ${FAILED});
@@ -116,7 +125,10 @@ function getPool(): Pool | null {
   try {
     for (let i = 0; i < n; i++) {
       const ctrlBuffer = new SharedArrayBuffer(32 + 8 * (MAX_OFFSETS + MAX_ARGS));
-      const worker = new Worker(workerSource(), { eval: true, workerData: { memory, ctrlBuffer } });
+      const worker = new Worker(workerSource(), {
+        eval: true,
+        workerData: { memory, ctrlBuffer, modules: registered.map((r) => r.module) },
+      });
       worker.unref();
       // a worker that dies is noticed by its control block (it never reports ready, or never finishes a slice);
       // without a listener its 'error' event would crash the process
@@ -135,34 +147,79 @@ function getPool(): Pool | null {
   return pool;
 }
 
-/** Kernels known to the workers, by id (their source is part of the worker script). */
-const registered: HeapKernel[] = [];
+/** Kernels known to the workers, by id (their source is part of the worker script), with their modules. */
+const registered: { kernel: HeapKernel; module?: WebAssembly.Module }[] = [];
+/** This thread's instances of the registered modules, for the memory they were made on. */
+const instances = new Map<number, { memory: WebAssembly.Memory; exports: HeapKernelExports }>();
+
+function indexOfKernel(kernel: HeapKernel): number {
+  return registered.findIndex((r) => r.kernel === kernel);
+}
 
 /**
  * Make a kernel known to the workers: call at module load, for each kernel a module splits, so that it is
- * registered before the workers start (they are started by the first split). Returns its id.
+ * registered before the workers start (they are started by the first split). `module` (optional) is compiled
+ * WebAssembly importing `env.memory`; each thread instantiates it on the heap. Returns its id.
  */
-export function registerHeapKernel(kernel: HeapKernel): number {
-  const known = registered.indexOf(kernel);
+export function registerHeapKernel(kernel: HeapKernel, module?: WebAssembly.Module): number {
+  const known = indexOfKernel(kernel);
   if (known >= 0) return known;
-  registered.push(kernel);
+  registered.push({ kernel, module });
   return registered.length - 1;
+}
+
+/** The main thread's instance of kernel `id`'s module on `memory` (undefined for a kernel without one). */
+function exportsOn(id: number, memory: WebAssembly.Memory): HeapKernelExports | undefined {
+  const module = registered[id]?.module;
+  if (!module) return undefined;
+  const known = instances.get(id);
+  if (known && known.memory === memory) return known.exports;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as HeapKernelExports;
+  instances.set(id, { memory, exports });
+  return exports;
+}
+
+/**
+ * Run `kernel` over [0, n) of the heap `memory`: split across the workers when `runSplit` can, otherwise on this
+ * thread alone. `memory` defaults to the wasm backend's; a kernel with a module needs a shared memory. `perItem`:
+ * elements per index (a row's length for a kernel over rows).
+ */
+export function runOnHeap(
+  kernel: HeapKernel,
+  offsets: readonly number[],
+  n: number,
+  args: readonly number[],
+  memory: WebAssembly.Memory | undefined = wasmMemory(),
+  perItem = 1,
+): void {
+  if (!memory) throw new Error("runOnHeap: no WebAssembly memory (not on the wasm backend)");
+  if (memory === wasmMemory() && runSplit(kernel, offsets, n, args, perItem)) return;
+  const id = indexOfKernel(kernel);
+  if (id < 0) throw new Error("runOnHeap: the kernel is not registered (registerHeapKernel)");
+  kernel(memory.buffer, offsets, 0, n, args, exportsOn(id, memory));
 }
 
 /** The worker script with every registered kernel defined up front. */
 function workerSource(): string {
-  const defs = registered.map((k, i) => `kernels[${i}] = (${k.toString()});`).join("\n");
+  const defs = registered.map((r, i) => `kernels[${i}] = (${r.kernel.toString()});`).join("\n");
   return WORKER_SOURCE.replace("const kernels = [];", `const kernels = [];\n${defs}`);
 }
 
 /**
  * Run `kernel` over [0, n) split across the main thread and the workers. Returns false (nothing done) when there
- * is no pool or n is below `MIN_SPLIT`; the caller then runs `kernel(heap, offsets, 0, n, args)` itself. Throws
- * if a worker fails (the arrays may then be partly updated: the caller's state is not trustworthy).
+ * is no pool or n·perItem (the elements touched; `perItem` is a row's length for a kernel over rows) is below
+ * `MIN_SPLIT`; the caller then runs `kernel(heap, offsets, 0, n, args)` itself. Throws if a worker fails (the
+ * arrays may then be partly updated: the caller's state is not trustworthy).
  */
-export function runSplit(kernel: HeapKernel, offsets: readonly number[], n: number, args: readonly number[]): boolean {
-  if (n < MIN_SPLIT || offsets.length > MAX_OFFSETS || args.length > MAX_ARGS) return false;
-  const id = registered.indexOf(kernel);
+export function runSplit(
+  kernel: HeapKernel,
+  offsets: readonly number[],
+  n: number,
+  args: readonly number[],
+  perItem = 1,
+): boolean {
+  if (n * perItem < MIN_SPLIT || offsets.length > MAX_OFFSETS || args.length > MAX_ARGS) return false;
+  const id = indexOfKernel(kernel);
   if (id < 0) return false;
   const p = getPool();
   if (!p || id >= p.kernelCount) return false;
@@ -185,7 +242,7 @@ export function runSplit(kernel: HeapKernel, offsets: readonly number[], n: numb
     Atomics.notify(pw.ctrl, 0);
     started.push(pw);
   }
-  kernel(p.memory.buffer, offsets, 0, Math.min(n, per), args);
+  kernel(p.memory.buffer, offsets, 0, Math.min(n, per), args, exportsOn(id, p.memory));
   let failed = false;
   for (const pw of started) {
     let st: number;

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm } from "../kernels";
+import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm, splitHeads } from "../kernels";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
 import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
@@ -59,8 +59,7 @@ export class GPTNeoXAttention {
     const H = this.nHead;
     const D = this.headDim;
     const qkv = tf.reshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
-    // split before transposing: on wasm, splitting the transposed tensor is several times slower
-    const [q0, k0, v0] = tf.split(qkv, 3, -1).map((t) => tf.transpose(t, [0, 2, 1, 3])); // [B, H, T, D] each
+    const [q0, k0, v0] = splitHeads(qkv as tf.Tensor4D); // [B, H, T, D] each
     const q = applyRotary(q0, ctx.rotary, this.rotDims); // [B, H, T, D]
     let k = applyRotary(k0, ctx.rotary, this.rotDims) as tf.Tensor4D; // [B, H, T, D]
     let v = v0 as tf.Tensor4D;

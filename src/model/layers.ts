@@ -2,13 +2,13 @@
  * The building blocks of GPT-NeoX in TensorFlow.js: `Linear` (HF layout `[out, in]`), `LayerNorm`, the
  * token embedding, the activations of `hidden_act`, and a shape-checked batched matmul.
  *
- * The dense products themselves are kernels (src/kernels/linear.ts), picked once for the backend. LayerNorm and
- * exact GELU are custom ops that save less for their backward pass than autodiff would; the embedding's weight
- * gradient is a `tf.scatterND` (which sums the rows of repeated ids) because `tf.gather`'s gradient needs
- * `UnsortedSegmentSum`, which the wasm backend lacks.
+ * The dense products themselves are kernels (src/kernels/linear.ts), picked once for the backend, and so are exact
+ * GELU and LayerNorm (src/kernels/gelu.ts, layer-norm.ts). LayerNorm and GELU are custom ops that save less for their backward pass than
+ * autodiff would; the embedding's weight gradient is a `tf.scatterND` (which sums the rows of repeated ids)
+ * because `tf.gather`'s gradient needs `UnsortedSegmentSum`, which the wasm backend lacks.
  */
 import * as tf from "@tensorflow/tfjs";
-import { colSum, customOp, linear } from "../kernels";
+import { customOp, gelu, layerNorm, linear } from "../kernels";
 import { ConfigError, HIDDEN_ACTS, type HiddenAct } from "./config";
 
 /** What a block calls on a dense layer: LoRA wraps a `Linear` by putting another `LinearLike` in its place. */
@@ -93,48 +93,9 @@ export class LayerNorm {
     readonly eps: number,
   ) {}
   apply(x: tf.Tensor): tf.Tensor {
-    return layerNormOp(this.eps)(x, this.weight, this.bias);
+    return layerNorm(x, this.weight, this.bias, this.eps); // one custom op (src/kernels/layer-norm.ts): saves x̂ and 1/σ
   }
 }
-
-/**
- * LayerNorm as one custom op that saves only `x̂` and `1/σ` for its gradient (autodiff through the formula kept
- * `x − μ` twice, `x̂` and `x̂·w` alive per call: four `[B, T, C]` tensors instead of one). Backward, per row:
- * `dx̂ = dy·w`, `dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) / σ`, `dw = Σ dy·x̂`, `db = Σ dy`.
- */
-function layerNormOp(eps: number): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor {
-  return customOp<tf.Tensor>(([x, w, b], save) => {
-    const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
-    const rstd = tf.rsqrt(tf.add(variance, eps)); // [B, T, 1]
-    const xhat = tf.mul(tf.sub(x, mean), rstd); // [B, T, C]
-    save([xhat, rstd]);
-    return {
-      value: tf.add(tf.mul(xhat, w), b), // [B, T, C]
-      gradFunc: (dy, [sxhat, srstd]) => {
-        const C = dy.shape[dy.rank - 1];
-        const dxhat = tf.mul(dy, w); // [B, T, C]
-        const meanD = tf.mean(dxhat, -1, true); // [B, T, 1]
-        const meanDX = tf.mean(tf.mul(dxhat, sxhat), -1, true); // [B, T, 1]
-        const dx = tf.mul(tf.sub(tf.sub(dxhat, meanD), tf.mul(sxhat, meanDX)), srstd); // [B, T, C]
-        const dy2 = tf.reshape(dy, [-1, C]); // [N, C]
-        return [dx, colSum(tf.mul(dy2, tf.reshape(sxhat, [-1, C]))), colSum(dy2)]; // dx, dw [C], db [C]
-      },
-    };
-  });
-}
-
-/** The exact GELU `x·Φ(x)`, `Φ(x) = (1 + erf(x/√2))/2`, saving only x; gradient `Φ(x) + x·φ(x)`, φ the normal pdf. */
-const geluExact = customOp<tf.Tensor>(([x], save) => {
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), // the formula autodiff used: same values
-    gradFunc: (dy, [sx]) => {
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, Math.SQRT1_2)), 1), 0.5); // Φ(x)
-      const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // φ(x)
-      return [tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)))];
-    },
-  };
-});
 
 /**
  * Token embedding lookup `W[ids]`, differentiable on every backend: the weight gradient is a
@@ -172,7 +133,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 export function activation(name: HiddenAct | string): (x: tf.Tensor) => tf.Tensor {
   switch (name) {
     case "gelu":
-      return (x) => geluExact(x); // one custom op: only x is kept for the backward pass (the MLP's widest tensors)
+      return (x) => gelu(x); // one custom op (src/kernels/gelu.ts): only x is kept for the backward pass
     case "gelu_new":
     case "gelu_pytorch_tanh":
       return (x) => {

@@ -229,12 +229,13 @@ test("LayerNorm and exact GELU: their custom gradients equal autodiff through th
         .dataSync(),
     );
   assert.ok(maxAbsDiff(gx(gelu), gx(geluFormula)) < 1e-5, "GELU gradient");
+  // the fused wasm kernel (src/kernels/gelu.ts) rounds once from float64, the formula after each float32 op
   assert.ok(
     maxAbsDiff(
       tf.tidy(() => gelu(x).dataSync()),
       tf.tidy(() => geluFormula(x).dataSync()),
-    ) === 0,
-    "GELU values unchanged",
+    ) < 1e-6,
+    "GELU values",
   );
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, w, b, dy]);

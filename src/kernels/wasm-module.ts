@@ -1,0 +1,184 @@
+/**
+ * A tiny WebAssembly emitter for the element-wise kernels that run on the wasm backend's heap (gelu.ts): a module
+ * that imports the heap as `env.memory` (shared, as the threaded build's) and exports functions written as
+ * readable instruction lists. Why not JavaScript loops: V8 runs such a loop (float64, an exp and a division per
+ * element) ≈ 3× slower than the same arithmetic compiled to wasm; why not a toolchain: tunebook ships no build
+ * step, and a few dozen instructions per kernel do not need one.
+ *
+ * Only what the kernels use is here: i32/i64/f64 arithmetic, f32 loads and stores, locals, block/loop/branch, and
+ * the 128-bit SIMD forms of the same for two float64 lanes (`f64x2`).
+ * The binary format: https://webassembly.github.io/spec/core/binary/.
+ */
+
+/** A function's parameters and locals are all of these types. */
+export type ValType = "i32" | "i64" | "f64" | "v128";
+const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c, v128: 0x7b };
+
+/** One exported function: parameters, extra locals, and its body as bytes (see `op`). */
+export interface WasmFunction {
+  name: string;
+  params: ValType[];
+  locals: ValType[];
+  body: number[];
+}
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number | bigint): number[] {
+  let v = BigInt(n);
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(s: string): number[] {
+  const bytes = [...Buffer.from(s, "utf8")];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** Instructions (each returns its bytes; spread them into a body). */
+export const op = {
+  localGet: (i: number) => [0x20, ...uleb(i)],
+  localSet: (i: number) => [0x21, ...uleb(i)],
+  localTee: (i: number) => [0x22, ...uleb(i)],
+  i32Const: (v: number) => [0x41, ...sleb(v)],
+  i64Const: (v: number | bigint) => [0x42, ...sleb(v)],
+  f64Const: (v: number) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v, true);
+    return [0x44, ...b];
+  },
+  /** f32 load/store at the address on the stack (natural alignment, offset 0). */
+  f32Load: [0x2a, 2, 0],
+  f32Store: [0x38, 2, 0],
+  i32Add: [0x6a],
+  i32Mul: [0x6c],
+  i32GeU: [0x4f],
+  i64Sub: [0x7d],
+  i64Shl: [0x86],
+  f64Abs: [0x99],
+  f64Nearest: [0x9e],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  f64Min: [0xa4],
+  f64Ge: [0x66],
+  f64Sqrt: [0x9f],
+  f64ConvertI32S: [0xb7],
+  i32LtU: [0x49],
+  f32DemoteF64: [0xb6],
+  f64PromoteF32: [0xbb],
+  f64ReinterpretI64: [0xbf],
+  /** i64.trunc_sat_f64_s: saturating (no trap; NaN gives 0). */
+  i64TruncSatF64S: [0xfc, 0x06],
+  /** select: (a, b, cond) → cond ? a : b. */
+  select: [0x1b],
+  i32And: [0x71],
+  i32Sub: [0x6b],
+  i32ShrU: [0x76],
+  if: [0x04, 0x40],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  end: [0x0b],
+  // SIMD (0xfd prefix): two float32 values widened to an f64x2 and back, f64x2 arithmetic, the i64x2 exponent trick
+  /** v128.load64_zero: two floats (8 bytes) into the low half. */
+  v128Load64Zero: simd(0x5d, 3, 0),
+  /** v128.store64_lane 0: the low 8 bytes (two floats). */
+  v128Store64Lane0: [...simd(0x5b, 3, 0), 0],
+  v128Const: (lo: number, hi: number) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setFloat64(0, lo, true);
+    dv.setFloat64(8, hi, true);
+    return [...simd(0x0c), ...b];
+  },
+  /** Both i64 lanes set to v. */
+  v128ConstI64: (v: bigint) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, v, true);
+    dv.setBigInt64(8, v, true);
+    return [...simd(0x0c), ...b];
+  },
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  f64x2Abs: simd(0xec),
+  f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
+  f64x2Mul: simd(0xf2),
+  f64x2Div: simd(0xf3),
+  f64x2Min: simd(0xf4),
+  f64x2Nearest: simd(0x94),
+  f64x2Ge: simd(0x4c),
+  /** v128.bitselect: (a, b, mask) → a where mask bits are set, else b. */
+  v128Bitselect: simd(0x52),
+  i32x4TruncSatF64x2SZero: simd(0xfc),
+  i64x2ExtendLowI32x4S: simd(0xc7),
+  i64x2Sub: simd(0xd1),
+  i64x2Shl: simd(0xcb),
+};
+
+/** A SIMD instruction: the 0xfd prefix, its opcode as LEB128, then immediates. */
+function simd(code: number, ...imm: number[]): number[] {
+  return [0xfd, ...uleb(code), ...imm.flatMap((v) => uleb(v))];
+}
+
+/**
+ * The bytes of a module importing `env.memory` (shared, up to 4 GiB) and exporting `fns`.
+ *
+ * @example
+ * const bytes = wasmModuleBytes([{ name: "nop", params: [], locals: [], body: [] }]);
+ */
+export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
+  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [TYPE_CODE[p]])), 0x00]); // (params) → ()
+  const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]); // shared, min 1, max 65536
+  const funcs = vec(fns.map((_, i) => uleb(i)));
+  const exports = vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
+  const codes = vec(
+    fns.map((f) => {
+      const locals = vec(f.locals.map((t) => [...uleb(1), TYPE_CODE[t]]));
+      const body = [...locals, ...f.body, ...op.end];
+      return [...uleb(body.length), ...body];
+    }),
+  );
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, vec(types)),
+    ...section(2, imports),
+    ...section(3, funcs),
+    ...section(7, exports),
+    ...section(10, codes),
+  ]);
+}
