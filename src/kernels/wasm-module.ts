@@ -154,7 +154,7 @@ function simd(code: number, ...imm: number[]): number[] {
  * @example
  * const bytes = wasmModuleBytes([{ name: "nop", params: [], locals: [], body: [] }]);
  */
-export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
+export function wasmModuleBytes(fns: WasmFunction[]): ArrayBuffer {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [TYPE_CODE[p]])), 0x00]); // (params) → ()
   const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]); // shared, min 1, max 65536
   const funcs = vec(fns.map((_, i) => uleb(i)));
@@ -166,6 +166,8 @@ export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
       return [...uleb(body.length), ...body];
     }),
   );
+  // an ArrayBuffer (not a typed array): `WebAssembly.Module` takes it under every TypeScript version tslab and the
+  // build use (their Uint8Array types differ)
   return Uint8Array.from([
     0x00,
     0x61,
@@ -180,5 +182,5 @@ export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
     ...section(3, funcs),
     ...section(7, exports),
     ...section(10, codes),
-  ]);
+  ]).buffer as ArrayBuffer;
 }
