@@ -154,7 +154,7 @@ function simd(code: number, ...imm: number[]): number[] {
  * @example
  * const bytes = wasmModuleBytes([{ name: "nop", params: [], locals: [], body: [] }]);
  */
-export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
+export function wasmModuleBytes(fns: WasmFunction[]): BufferSource {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [TYPE_CODE[p]])), 0x00]); // (params) → ()
   const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]); // shared, min 1, max 65536
   const funcs = vec(fns.map((_, i) => uleb(i)));
@@ -166,7 +166,7 @@ export function wasmModuleBytes(fns: WasmFunction[]): Uint8Array {
       return [...uleb(body.length), ...body];
     }),
   );
-  return Uint8Array.from([
+  return new Uint8Array([
     0x00,
     0x61,
     0x73,
