@@ -1,6 +1,6 @@
 // One full training step of a seeded random pythia-70m at batch 8 x 128 under tf.profile: kernel time by
 // kernel name (ms), the profiled step's wall time, and the wall time of unprofiled steps around it.
-// Usage: node --import tsx scripts/experiments/profile-step.ts [--steps N] [--json]
+// Usage: node --import tsx scripts/experiments/profile-step.ts [--warmup N] [--steps N] [--json]
 // Quick A/B tool for issue 20 (not a benchmark: see src/tools/bench for the protocol).
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
@@ -16,12 +16,14 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const stepsArg = argv.indexOf("--steps");
   const timed = stepsArg >= 0 ? Number(argv[stepsArg + 1]) : 3;
+  const warmArg = argv.indexOf("--warmup");
+  const warmup = warmArg >= 0 ? Number(argv[warmArg + 1]) : 2; // the first steps grow the heap (first-touch page faults)
   await initBackend({ backend: "wasm", verbose: !argv.includes("--json") });
   const cfg = getPreset("pythia-70m");
   const model = GPTNeoXForCausalLM.create(cfg, { seed: 0 });
   const rng = new Rng(1);
   const [B, T] = [8, 128];
-  const steps = 2 + 1 + timed;
+  const steps = warmup + 1 + timed;
   const examples = Array.from({ length: B * steps }, () => ({
     inputIds: Array.from({ length: T }, () => Math.floor(rng.next() * cfg.vocabSize)),
   }));
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     logEvery: steps,
   });
   const losses: number[] = [];
-  for (let i = 0; i < 2; i++) losses.push(trainer.trainStep().loss);
+  for (let i = 0; i < warmup; i++) losses.push(trainer.trainStep().loss);
   const byKernel = new Map<string, { calls: number; ms: number }>();
   let wallProfiled = 0;
   const info = await tf.profile(() => {

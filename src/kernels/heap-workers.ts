@@ -2,7 +2,7 @@
  * Element-wise loops over the WebAssembly heap split across threads: the main thread runs one slice, worker
  * threads the others, all on the same memory. Used by AdamW's one-pass update (adamw.ts), a JavaScript loop over
  * every parameter that would otherwise run on one core (a large share of a step once the matmuls run on a native
- * BLAS).
+ * BLAS), and by the fused exact GELU and LayerNorm (gelu.ts, layer-norm.ts: WebAssembly loops, over values or rows).
  *
  * Only with the threaded wasm build, whose memory is a shared `WebAssembly.Memory` that workers can see
  * (src/kernels/wasm-threads.ts); otherwise `runSplit` returns false and the caller loops alone. The workers are
