@@ -70,7 +70,7 @@ interface MetricSpec {
   metric: MetricName;
   mode: BenchMode;
   unit: string;
-  ours: (r: WorkloadResult) => number | undefined;
+  ours: (r: WorkloadResult, peak: number) => number | undefined;
   theirs?: (t: TorchResult, peak: number) => number | undefined;
   /** Passes when ... (on ratio if `onRatio`, else on value). */
   target: { onRatio: boolean; min?: number; max?: number };
@@ -135,7 +135,7 @@ const SPECS: MetricSpec[] = [
     metric: "mfu",
     mode: "full",
     unit: "fraction of fp32 peak",
-    ours: (r) => r.mfu,
+    ours: (r, peak) => (r.modelFlopsPerS === undefined ? r.mfu : r.modelFlopsPerS / peak),
     theirs: (t, peak) => (t.modelFlopsPerS === undefined ? undefined : t.modelFlopsPerS / peak),
     target: { onRatio: true, min: 0.5 },
     withRuns: false,
@@ -165,7 +165,7 @@ export function benchLines(
   const lines: BenchLine[] = [];
   for (const s of SPECS) {
     const r = ours.get(s.mode);
-    const v = r ? s.ours(r) : undefined;
+    const v = r ? s.ours(r, peakFlopsPerS) : undefined;
     if (!r || v === undefined || !Number.isFinite(v)) continue;
     const line: BenchLine = {
       metric: s.metric,

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { machinePeak } from "./peak";
+import { effectivePeak, machinePeak } from "./peak";
 import { describeCpu, type MachineLimits } from "./limits";
 import { benchLines, machineLines, type BenchLine } from "./report";
 import { findTorch, runTorch, type TorchResult } from "./torch";
@@ -238,12 +238,12 @@ export async function runBench(opts: Partial<BenchOptions> = {}): Promise<BenchR
       }
     }
   }
-  const peak = machinePeak();
+  const peak = effectivePeak(machinePeak(), limits ? limits.gemmGflops * 1e9 : undefined);
+  const lines = benchLines(o.model, ours, theirs, peak.flopsPerS).map((l) =>
+    l.metric === "mfu" ? { ...l, details: { peak_flops_per_s: peak.flopsPerS, peak: peak.method } } : l,
+  );
   return {
-    lines: [
-      ...benchLines(o.model, ours, theirs, peak.flopsPerS),
-      ...machineLines(o.model, ours, theirs, { limits, pureWasm }),
-    ],
+    lines: [...lines, ...machineLines(o.model, ours, theirs, { limits, pureWasm })],
     ours,
     theirs,
     torchSkipped: torch.ok ? undefined : torch.why,

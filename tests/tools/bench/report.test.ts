@@ -6,7 +6,7 @@ import { median, summarize, timeRuns } from "../../../src/tools/bench/stats";
 import { benchLines, formatTable, METRICS } from "../../../src/tools/bench/report";
 import { parseTorchOutput } from "../../../src/tools/bench/torch";
 import { childArgs, parseChildOutput, RESULT_PREFIX } from "../../../src/tools/bench/run";
-import { peakFromCpuinfo, flopParams } from "../../../src/tools/bench/peak";
+import { effectivePeak, peakFromCpuinfo, flopParams } from "../../../src/tools/bench/peak";
 import { DEFAULT_WORKLOAD, type BenchMode, type WorkloadResult } from "../../../src/tools/bench/workloads";
 import type { TorchResult } from "../../../src/tools/bench/torch";
 import { getPreset } from "../../../src/model/presets";
@@ -63,6 +63,11 @@ test("benchLines: one line per metric, ratio = tunebook / PyTorch, targets judge
   assert.equal(by.peak_rss_full_mib.meets_target, true); // memory: lower is better
   assert.equal(by.mfu.torch, 0.5); // 50 GFLOP/s of a 100 GFLOP/s peak
   assert.equal(by.mfu.ratio, 0.2);
+  // with the workload's model FLOP/s, MFU is read against the peak passed in (the bench's effective peak)
+  const withFlops = new Map<BenchMode, WorkloadResult>([
+    ["full", result("full", 100, 1000, { mfu: 0.9, modelFlopsPerS: 20e9 })],
+  ]);
+  assert.equal(benchLines("pythia-70m", withFlops, theirs, 100e9).find((l) => l.metric === "mfu")!.value, 0.2);
   assert.equal(by.load_seconds.torch, undefined); // the reference has no load mode
   assert.equal(by.load_seconds.meets_target, true);
   for (const l of lines) {
@@ -112,9 +117,22 @@ test("child protocol: arguments carry the workload, the result line is found amo
 });
 
 test("peak estimate from /proc/cpuinfo text; FLOP parameters exclude the input embedding", () => {
-  const p = peakFromCpuinfo("processor : 0\ncpu MHz\t\t: 2600.000\nflags\t\t: fpu sse avx avx2 fma avx512f\n", 2)!;
-  assert.equal(p.isa, "AVX-512");
-  assert.ok(Math.abs(p.flopsPerS - 2 * 32 * 2.6e9) < 1);
+  const info = (vendor: string, family: number) =>
+    `processor : 0\nvendor_id\t: ${vendor}\ncpu family\t: ${family}\ncpu MHz\t\t: 2600.000\nflags\t\t: fpu sse avx avx2 fma avx512f\n`;
+  const zen5 = peakFromCpuinfo(info("AuthenticAMD", 26), 2)!;
+  assert.equal(zen5.isa, "AVX-512");
+  assert.ok(Math.abs(zen5.flopsPerS - 2 * 64 * 2.6e9) < 1); // two full-width 512-bit FMA pipes
+  assert.equal(peakFromCpuinfo(info("GenuineIntel", 6), 2)!.flopsPerCycle, 64);
+  const zen4 = peakFromCpuinfo(info("AuthenticAMD", 25), 2)!; // 512-bit ops as two 256-bit halves
+  assert.equal(zen4.flopsPerCycle, 32);
+  assert.equal(zen4.isa, "AVX-512 (256-bit halves)");
+  assert.equal(peakFromCpuinfo("cpu MHz : 2000\nflags : fpu avx avx2 fma\n", 1)!.flopsPerCycle, 32);
+  // a GEMM measured above the clock estimate becomes the peak (MFU stays ≤ 1); below it, the estimate stays
+  const up = effectivePeak(zen5, 365.8e9);
+  assert.equal(up.flopsPerS, 365.8e9);
+  assert.match(up.method, /^the measured GEMM, 365\.8 GFLOP\/s, above the clock estimate \(estimated: 2 cores × 64/);
+  assert.deepEqual(effectivePeak(zen5, 100e9), { flopsPerS: zen5.flopsPerS, method: zen5.method });
+  assert.equal(effectivePeak(zen5).flopsPerS, zen5.flopsPerS);
   assert.equal(peakFromCpuinfo("cpu MHz : 1000\nflags : fpu sse\n", 1)!.flopsPerCycle, 8);
   assert.equal(peakFromCpuinfo("no cpu here", 2), undefined);
   assert.equal(flopParams(getPreset("pythia-70m")), 70426624 - 50304 * 512);
