@@ -3,8 +3,8 @@
  * token embedding, the activations of `hidden_act`, and a shape-checked batched matmul.
  *
  * The dense products themselves are kernels (src/kernels/linear.ts), picked once for the backend, and so are exact
- * GELU and LayerNorm (src/kernels/gelu.ts, layer-norm.ts). LayerNorm and GELU are custom ops that save less for their backward pass than
- * autodiff would; the embedding's weight gradient is a `tf.scatterND` (which sums the rows of repeated ids)
+ * GELU and LayerNorm (src/kernels/gelu.ts, layer-norm.ts): custom ops that save less for their backward pass than
+ * autodiff would. The embedding's weight gradient is a `tf.scatterND` (which sums the rows of repeated ids)
  * because `tf.gather`'s gradient needs `UnsortedSegmentSum`, which the wasm backend lacks.
  */
 import * as tf from "@tensorflow/tfjs";
