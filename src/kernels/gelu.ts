@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { customOp } from "./custom-op";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap } from "./heap-workers";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, wasmMemory } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, sharedHeap } from "./wasm-heap";
 import { geluModule } from "./gelu-wasm";
 
 /** Loop body for the heap workers: the module's forward over [start, end) of x at `o[0]`, y at `o[1]`. */
@@ -84,20 +84,14 @@ function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-for (const [kernelName, kernelFunc] of [
+registerWasmKernels([
   [FORWARD, forwardKernel],
   [BACKWARD, backwardKernel],
-] as const) {
-  if (!tf.getKernel(kernelName, "wasm"))
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-}
+]);
 
 /** Whether the fused kernels run for these tensors: wasm with a shared heap, float32, data on the heap. */
 function fusedFor(...ts: tf.Tensor[]): boolean {
-  const memory = wasmMemory();
-  if (!geluModule || !memory || !(memory.buffer instanceof SharedArrayBuffer) || !backendInternals().makeOutput)
-    return false;
-  return ts.every((t) => t.dtype === "float32" && t.size > 0 && heapView(t) !== null);
+  return geluModule !== undefined && sharedHeap() && onWasmHeap(...ts);
 }
 
 /** The tfjs formula: the same op on every backend (the fallback, and the reference in tests). */

@@ -16,7 +16,7 @@ import { customOp } from "./custom-op";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap } from "./heap-workers";
 import { colSum } from "./linear";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, wasmMemory } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, sharedHeap } from "./wasm-heap";
 import { layerNormModule } from "./layer-norm-wasm";
 
 /**
@@ -158,20 +158,14 @@ function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   return [dx, dyxh];
 }
 
-for (const [kernelName, kernelFunc] of [
+registerWasmKernels([
   [FORWARD, forwardKernel],
   [BACKWARD, backwardKernel],
-] as const) {
-  if (!tf.getKernel(kernelName, "wasm"))
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-}
+]);
 
 /** Whether the fused kernels run for these tensors: wasm with a shared heap, float32, data on the heap. */
 function fusedFor(...ts: tf.Tensor[]): boolean {
-  const memory = wasmMemory();
-  if (!layerNormModule || !memory || !(memory.buffer instanceof SharedArrayBuffer) || !backendInternals().makeOutput)
-    return false;
-  return ts.every((t) => t.dtype === "float32" && t.size > 0 && heapView(t) !== null);
+  return layerNormModule !== undefined && sharedHeap() && onWasmHeap(...ts);
 }
 
 /** The gradient from `dx̂`'s formula by tfjs ops (the fallback). */

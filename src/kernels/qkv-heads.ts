@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, wasmMemory } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, wasmMemory } from "./wasm-heap";
 
 const FORWARD = "QkvHeads";
 const BACKWARD = "QkvHeadsGrad";
@@ -67,16 +67,10 @@ function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 if (!tf.getKernel(FORWARD, "wasm")) {
-  tf.registerKernel({
-    kernelName: FORWARD,
-    backendName: "wasm",
-    kernelFunc: forwardKernel as unknown as tf.KernelFunc,
-  });
-  tf.registerKernel({
-    kernelName: BACKWARD,
-    backendName: "wasm",
-    kernelFunc: backwardKernel as unknown as tf.KernelFunc,
-  });
+  registerWasmKernels([
+    [FORWARD, forwardKernel],
+    [BACKWARD, backwardKernel],
+  ]);
   tf.registerGradient({
     kernelName: FORWARD,
     // the engine passes zeros for an output that no gradient reached
@@ -88,9 +82,7 @@ if (!tf.getKernel(FORWARD, "wasm")) {
 }
 
 function fusedFor(x: tf.Tensor): boolean {
-  const memory = wasmMemory();
-  if (!memory || !backendInternals().makeOutput) return false;
-  return x.dtype === "float32" && x.size > 0 && heapView(x) !== null;
+  return onWasmHeap(x);
 }
 
 /**

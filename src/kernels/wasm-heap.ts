@@ -32,3 +32,29 @@ export function soleOwner(t: tf.Tensor): boolean {
   const backend = backendInternals();
   return typeof backend.refCount === "function" && backend.refCount(t.dataId) === 1;
 }
+
+/**
+ * Whether a kernel can read these tensors on the heap and write its outputs there: the wasm backend makes its
+ * outputs on the heap (`makeOutput`), and every tensor is float32, non-empty and on the heap. What tunebook's own
+ * heap kernels (gelu.ts, layer-norm.ts, qkv-heads.ts) check before they run.
+ */
+export function onWasmHeap(...ts: tf.Tensor[]): boolean {
+  if (!wasmMemory() || !backendInternals().makeOutput) return false;
+  return ts.every((t) => t.dtype === "float32" && t.size > 0 && heapView(t) !== null);
+}
+
+/** Whether the heap is shared memory (the threaded build): what a WebAssembly module importing it needs. */
+export function sharedHeap(): boolean {
+  return wasmMemory()?.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Register kernels on the wasm backend by name, each once (a module loaded twice keeps the first registration).
+ * @example
+ * registerWasmKernels([["GeluExact", forwardKernel], ["GeluExactGrad", backwardKernel]]);
+ */
+export function registerWasmKernels(kernels: readonly (readonly [string, unknown])[]): void {
+  for (const [kernelName, kernelFunc] of kernels)
+    if (!tf.getKernel(kernelName, "wasm"))
+      tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tf.KernelFunc });
+}
