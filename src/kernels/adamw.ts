@@ -1,11 +1,14 @@
 /**
  * The fused AdamW update (PyTorch's `torch.optim.AdamW` arithmetic; train/adamw.ts holds the optimizer and its
  * tensor-op path): one pass over the WebAssembly heap per parameter, split across the heap workers when the
- * threaded build runs.
+ * threaded build runs. With a shared heap the pass is the WebAssembly module of adamw-wasm.ts (two float64 lanes
+ * per step, the wasm kernel `FusedAdamW`); otherwise the JavaScript loop `adamwSlice`. Both give the same bits.
  */
 import * as tf from "@tensorflow/tfjs";
-import { registerHeapKernel, runSplit } from "./heap-workers";
-import { heapView, soleOwner } from "./wasm-heap";
+import { adamwModule } from "./adamw-wasm";
+import { type HeapKernelExports, registerHeapKernel, runOnHeap, runSplit } from "./heap-workers";
+import { backendInternals } from "./tfjs-internals";
+import { heapView, registerWasmKernels, sharedHeap, soleOwner } from "./wasm-heap";
 
 /** The numbers of one AdamW update (bias corrections folded in). */
 export interface FusedAdamWStep {
@@ -56,6 +59,46 @@ function adamwSlice(
 }
 registerHeapKernel(adamwSlice);
 
+/** Loop body for the heap workers: `adamwSlice`'s update by the module's `adamw2` (pairs) and `adamw` (an odd last one). */
+export function adamwWasmSlice(
+  _heap: ArrayBufferLike,
+  o: readonly number[],
+  start: number,
+  end: number,
+  a: readonly number[],
+  wasm?: HeapKernelExports,
+): void {
+  const n = end - start;
+  const pairs = n - (n % 2);
+  const b = 4 * start;
+  wasm!.adamw2(o[0] + b, o[1] + b, o[2] + b, o[3] + b, o[4] + b, pairs, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  if (pairs < n) {
+    const l = 4 * (start + pairs);
+    wasm!.adamw(o[0] + l, o[1] + l, o[2] + l, o[3] + l, o[4] + l, 1, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  }
+}
+registerHeapKernel(adamwWasmSlice, adamwModule);
+
+const KERNEL = "FusedAdamW";
+
+/** The wasm kernel `FusedAdamW`: `{p, m, v, g}` → the new parameter; m and v are updated in place. */
+function adamwKernel({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}): tf.TensorInfo {
+  const { p, m, v, g } = inputs;
+  const out = backendInternals(backend).makeOutput!(p.shape, "float32"); // before the views: allocation may grow the heap
+  const offsets = [p, m, v, g, out].map((t) => heapView(t)!.byteOffset);
+  runOnHeap(adamwWasmSlice, offsets, tf.util.sizeFromShape(p.shape), attrs!.args as number[]);
+  return out;
+}
+registerWasmKernels([[KERNEL, adamwKernel]]);
+
 /**
  * The whole AdamW update of one parameter in ONE pass on the WebAssembly heap: m and v are updated in place (no
  * new buffers: the optimizer state stays where it is, so the heap does not fragment step after step) and the
@@ -71,15 +114,21 @@ registerHeapKernel(adamwSlice);
  */
 export function fusedAdamW(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, k: FusedAdamWStep): boolean {
   if (tf.getBackend() !== "wasm" || !soleOwner(m) || !soleOwner(v) || g.size !== p.size) return false;
+  const { beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale } = k;
+  const args = [beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale];
+  if (adamwModule && sharedHeap() && [p, m, v, g].every((t) => t.dtype === "float32" && heapView(t))) {
+    const next = tf.engine().runKernel(KERNEL, { p, m, v, g }, { args } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    p.assign(next);
+    next.dispose(); // the variable holds the buffer now
+    return true;
+  }
   const next = tf.fill(p.shape, 0, "float32"); // allocated on the heap before the views are taken (growth would move it)
   const [pv, mv, vv, gv, nv] = [p, m, v, g, next].map(heapView);
   if (!pv || !mv || !vv || !gv || !nv) {
     next.dispose();
     return false;
   }
-  const { beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale } = k;
   const offsets = [pv, mv, vv, gv, nv].map((a) => a.byteOffset);
-  const args = [beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale];
   if (!runSplit(adamwSlice, offsets, pv.length, args)) adamwSlice(pv.buffer, offsets, 0, pv.length, args);
   p.assign(next);
   next.dispose(); // the variable holds the buffer now

@@ -134,6 +134,9 @@ export const op = {
   f64x2Div: simd(0xf3),
   f64x2Min: simd(0xf4),
   f64x2Nearest: simd(0x94),
+  f64x2Sqrt: simd(0xef),
+  /** f64x2.splat: the f64 on the stack in both lanes. */
+  f64x2Splat: simd(0x14),
   f64x2Ge: simd(0x4c),
   /** v128.bitselect: (a, b, mask) → a where mask bits are set, else b. */
   v128Bitselect: simd(0x52),
