@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { defaultWasmThreads, startThreadedWasm } from "../kernels/wasm-threads";
 import { selectKernels } from "../kernels";
+import { installRowGather } from "../kernels/gather-rows";
 import { installNativeMatMul } from "../kernels/native-blas";
 
 /** The backends tunebook knows, best first. */
@@ -208,8 +209,12 @@ async function tryWebgpu(): Promise<{ ok: boolean; why: string }> {
 
 let wasmStarted = false;
 
-/** Route the wasm backend's matmuls to a native BLAS when one is installed (native-blas.ts); the report's tail. */
+/**
+ * Put the wasm backend's replaced kernels in place: the row gather (gather-rows.ts), and the matmuls on a native
+ * BLAS when one is installed (native-blas.ts). Returns the report's tail.
+ */
 function blasNote(threads: number): string {
+  installRowGather();
   const s = installNativeMatMul(threads);
   return s.active ? `; ${s.why}` : `; matmuls on wasm (${s.why})`;
 }
