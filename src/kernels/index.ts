@@ -26,7 +26,7 @@ export { fusedHeadLoss, type FusedHeadLossOptions } from "./head-loss";
 export { fusedAdamW, type FusedAdamWStep } from "./adamw";
 export { gelu, geluPlain } from "./gelu";
 export { layerNorm, layerNormPlain } from "./layer-norm";
-export { splitHeads } from "./qkv-heads";
+export { splitHeads, splitHeadsRotary } from "./qkv-heads";
 export { leanVariableGrads, squaredNorm } from "./lean-grads";
 export { gradientDepth } from "./tfjs-internals";
 export { shareClonesOnWasm } from "./share-clones";

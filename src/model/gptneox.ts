@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm, splitHeads } from "../kernels";
+import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm, splitHeadsRotary } from "../kernels";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
 import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
@@ -21,7 +21,7 @@ import { causalLMLoss, causalLMLossFromHidden, type FusedLossOptions } from "./l
 import { blockLinearNames, parameterShapes } from "./parameters";
 import { modelStateDict, paramsFromTensors, readPretrained, type SaveOptions, saveModel } from "./weights";
 import { attentionBias, maskValues, positionValues, toIdTensor } from "./inputs";
-import { applyRotary, rotaryTables, type RotaryTables } from "./rotary";
+import { rotaryTables, type RotaryTables } from "./rotary";
 import type { SafeTensor } from "./safetensors";
 
 export { blockLinearNames, parameterShapes } from "./parameters";
@@ -59,10 +59,10 @@ export class GPTNeoXAttention {
     const H = this.nHead;
     const D = this.headDim;
     const qkv = tf.reshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
-    const [q0, k0, v0] = splitHeads(qkv as tf.Tensor4D); // [B, H, T, D] each
-    const q = applyRotary(q0, ctx.rotary, this.rotDims); // [B, H, T, D]
-    let k = applyRotary(k0, ctx.rotary, this.rotDims) as tf.Tensor4D; // [B, H, T, D]
-    let v = v0 as tf.Tensor4D;
+    // [B, H, T, D] each; q and k rotated (rotary position embedding on their first rotDims values)
+    const [q, k0, v0] = splitHeadsRotary(qkv as tf.Tensor4D, ctx.rotary.cos, ctx.rotary.sin, this.rotDims);
+    let k = k0;
+    let v = v0;
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.append(this.layerIndex, k, v)); // [B, H, past+T, D]
     let scores: tf.Tensor = attentionScores(tf.mul(q, this.scale), k); // [B, H, T, Tk]
     if (ctx.bias) scores = tf.add(scores, ctx.bias);
