@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp } from "./custom-op";
+import { matMulBias } from "./native-blas";
 import { kernelSet } from "./select";
 
 /** `x2d · Wᵀ (+ b)` with W `[out, in]`; forward and backward use plain matmuls only. */
@@ -65,7 +66,8 @@ const linearNoBiasBlas = customOp<tf.Tensor2D>(([x, w], save) => {
 const linearBiasBlas = customOp<tf.Tensor2D>(([x, w, b], save) => {
   save([x, w]);
   return {
-    value: tf.add(tf.matMul(x, w, false, true), b) as tf.Tensor2D, // [N, out]
+    value: (matMulBias(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D) ??
+      tf.add(tf.matMul(x, w, false, true), b)) as tf.Tensor2D, // x·Wᵀ + b: [N, out], one sgemm over rows holding b
     gradFunc: (dy, [sx, sw]) => [
       tf.matMul(dy, sw), // dx: [N, in]
       tf.matMul(dy, sx, true, false), // dW: [out, in]
@@ -146,8 +148,9 @@ export function linear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D 
 export function frozenLinear(x2d: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
   const blas = kernelSet() === "blas";
   const op = tf.customGrad(((x: tf.Tensor) => {
-    const z = blas ? tf.matMul(x, weight, false, true) : tf.transpose(tf.matMul(weight, tf.transpose(x))); // x·Wᵀ = (W·xᵀ)ᵀ: [N, out]
-    return { value: bias ? tf.add(z, bias) : z, gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, weight)] }; // dx: [N, out]·[out, in]
+    const fused = blas && bias ? matMulBias(x as tf.Tensor2D, weight, bias) : null; // x·Wᵀ + b in one sgemm
+    const z = fused ?? (blas ? tf.matMul(x, weight, false, true) : tf.transpose(tf.matMul(weight, tf.transpose(x)))); // x·Wᵀ = (W·xᵀ)ᵀ: [N, out]
+    return { value: fused ?? (bias ? tf.add(z, bias) : z), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, weight)] }; // dx: [N, out]·[out, in]
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor2D;
   return op(x2d);
 }

@@ -14,6 +14,7 @@ import {
   installNativeMatMul,
   loadNativeBlas,
   matMulAccumulate,
+  matMulBias,
   nativeBlasStatus,
   nativeMatMulActive,
   sumOfSquares,
@@ -323,6 +324,41 @@ test("matMulAccumulate adds op(a)·op(b)·alpha into the accumulator's own buffe
   assert.deepEqual([...shared.dataSync()], [...kept]);
   assert.throws(() => matMulAccumulate(acc, a, b, false, false), /\[3,4\] \+= \[5,3\]·\[5,4\] do not fit/);
   tf.dispose([acc, a, b, shared]);
+});
+
+test("matMulBias: x·Wᵀ + b in one sgemm equals the product plus the bias (odd sizes, K past a BLAS block), or null", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(8);
+  for (const [N, K, out] of [
+    [1, 1, 1],
+    [7, 5, 3],
+    [33, 700, 19],
+  ]) {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(randn(rng, N * K), [N, K]);
+    const w = tf.tensor2d(randn(rng, out * K), [out, K]);
+    const b = tf.tensor1d(randn(rng, out));
+    const y = matMulBias(x, w, b);
+    assert.ok(y, "runs on the native BLAS");
+    assert.deepEqual(y.shape, [N, out]);
+    const [xs, ws, bs, got] = [x, w, b, y].map((t) => t.dataSync());
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < out; j++) {
+        let want = bs[j];
+        for (let k = 0; k < K; k++) want += xs[i * K + k] * ws[j * K + k]; // float64
+        const tol = 1e-6 * (K + 1);
+        assert.ok(
+          Math.abs(got[i * out + j] - want) <= tol,
+          `[${N},${K},${out}] (${i}, ${j}): ${got[i * out + j]} vs ${want}`,
+        );
+      }
+    tf.dispose([x, w, b, y]);
+    assert.equal(tf.memory().numTensors, before, "no tensor leaks");
+  }
+  const x = tf.ones([2, 3]) as tf.Tensor2D;
+  assert.equal(matMulBias(x, tf.ones([4, 5]) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D), null, "K does not fit");
+  assert.equal(matMulBias(x, tf.ones([4, 3]) as tf.Tensor2D, tf.ones([5]) as tf.Tensor1D), null, "bias does not fit");
+  tf.dispose(x);
 });
 
 test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum", async (t) => {
