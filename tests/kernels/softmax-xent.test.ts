@@ -1,15 +1,20 @@
-// The softmax cross-entropy heap kernel (src/kernels/softmax-xent.ts): its float32 exp against Math.exp over a dense
-// range, the rows' losses and softmax − onehot against float64 references (extreme, −∞ and NaN logits included), and
-// the split across the heap workers against one thread bit for bit.
+// The softmax cross-entropy heap kernel (src/kernels/softmax-xent.ts) and the fused output layer + loss that calls it
+// (src/kernels/head-loss.ts): its float32 exp against Math.exp over a dense range, the rows' losses and
+// softmax − onehot against float64 references (extreme, −∞ and NaN logits included), the split across the heap
+// workers against one thread bit for bit, and fusedHeadLoss's loss and gradients through the kernel against the
+// tfjs-ops path, with and without gradients, leaking no tensor; and the model's fused loss against Hugging Face's.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useTestBackend } from "../helpers/backend";
+import { fusedHeadLoss } from "../../src/kernels";
 import { heapWorkerStats, MIN_SPLIT, runOnHeap } from "../../src/kernels/heap-workers";
 import { softmaxCrossEntropyRows, softmaxXentSlice } from "../../src/kernels/softmax-xent";
 import { softmaxXentModule } from "../../src/kernels/softmax-xent-wasm";
 import { wasmMemory } from "../../src/kernels/wasm-heap";
+import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { Rng } from "../../src/runtime/seed";
+import { loadCases, maxAbsDiff, modelDir, tensorOf } from "../model/helpers/neox-fixtures";
 
 /** Whether the kernel runs here (wasm with a shared heap); elsewhere the callers run the tfjs ops. */
 function kernelHere(): boolean {
@@ -190,3 +195,114 @@ test("the kernel refuses to write over logits whose buffer is shared, and checks
   assert.throws(() => softmaxCrossEntropyRows(z, Int32Array.of(0), false), /1 labels for 2 rows/);
   tf.dispose([z, alias, nll]);
 });
+
+/** A head case: hidden states h `[N, C]`, weight W `[V, C]` (unit scale), scored rows and their labels. */
+function headCase(N: number, C: number, V: number, seed: number) {
+  const rng = new Rng(seed);
+  const hs = Float32Array.from({ length: N * C }, () => rng.normal());
+  const ws = Float32Array.from({ length: V * C }, () => rng.normal());
+  // two rows scaled so that their logits reach about ±80
+  for (const r of [1, 4]) {
+    let big = 0;
+    for (let v = 0; v < V; v++) {
+      let d = 0;
+      for (let c = 0; c < C; c++) d += hs[r * C + c] * ws[v * C + c];
+      big = Math.max(big, Math.abs(d));
+    }
+    for (let c = 0; c < C; c++) hs[r * C + c] *= 80 / big;
+  }
+  const rows = Int32Array.from({ length: N }, (_, i) => i).filter((i) => i % 5 !== 3); // some rows not scored
+  const ids = Int32Array.from(rows, () => Math.floor(rng.next() * V));
+  return { h: tf.variable(tf.tensor2d(hs, [N, C])), w: tf.variable(tf.tensor2d(ws, [V, C])), rows, ids };
+}
+
+test("fusedHeadLoss through the kernel equals the tfjs-ops path: loss, dH and dW (several chunks, odd V, ±80)", async () => {
+  await useTestBackend();
+  for (const [N, C, V, chunkRows] of [
+    [12, 8, 101, 3],
+    [10, 16, 37, 256],
+    [30, 8, 2053, 7], // chunks of 7 × 2053 values: below MIN_SPLIT; [24, 2053] in one chunk: above
+    [30, 8, 2053, 40],
+  ]) {
+    const { h, w, rows, ids } = headCase(N, C, V, N + V);
+    const run = (softmaxKernel: boolean, trainWeight: boolean) => {
+      const before = tf.memory().numTensors;
+      const f = () => fusedHeadLoss(h, w, rows, ids, { trainWeight, chunkRows, softmaxKernel });
+      const { value, grads } = tf.variableGrads(f, trainWeight ? [h, w] : [h]);
+      const out = {
+        loss: value.dataSync()[0],
+        dH: grads[h.name].dataSync() as Float32Array,
+        dW: trainWeight ? (grads[w.name].dataSync() as Float32Array) : null,
+      };
+      tf.dispose([value, ...Object.values(grads)]);
+      const evalLoss = tf.tidy(() => f().dataSync()[0]); // no gradients: only the losses
+      assert.equal(tf.memory().numTensors, before, `no tensor leaks (kernel ${softmaxKernel})`);
+      return { ...out, evalLoss };
+    };
+    for (const trainWeight of [true, false]) {
+      const what = `[N ${N}, C ${C}, V ${V}, chunkRows ${chunkRows}, trainWeight ${trainWeight}]`;
+      const got = run(true, trainWeight);
+      const want = run(false, trainWeight);
+      assert.ok(Math.abs(got.loss - want.loss) <= 1e-6 * want.loss, `${what} loss ${got.loss} vs ${want.loss}`);
+      assert.ok(Math.abs(got.evalLoss - want.evalLoss) <= 1e-6 * want.evalLoss, `${what} evaluation loss`);
+      assert.equal(got.evalLoss, got.loss, `${what} the same loss with and without gradients`);
+      for (const [name, a, b] of [
+        ["dH", got.dH, want.dH],
+        ["dW", got.dW, want.dW],
+      ] as const) {
+        if (!a || !b) continue;
+        let worst = 0;
+        for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        assert.ok(worst <= 1e-6, `${what} ${name}: max difference ${worst}`);
+      }
+    }
+    tf.dispose([h, w]);
+  }
+});
+
+test("on the shared wasm heap fusedHeadLoss runs SoftmaxCrossEntropy instead of Softmax, Max and GatherNd", async () => {
+  await useTestBackend();
+  if (!kernelHere()) return;
+  const { h, w, rows, ids } = headCase(12, 8, 101, 9);
+  for (const withGrads of [false, true]) {
+    const prof = await tf.profile(() => {
+      const f = () => fusedHeadLoss(h, w, rows, ids, { trainWeight: true, chunkRows: 4 });
+      if (!withGrads) return f();
+      const { value, grads } = tf.variableGrads(f, [h, w]);
+      tf.dispose(Object.values(grads));
+      return value;
+    });
+    const names = prof.kernels.map((k) => k.name);
+    assert.equal(names.filter((n) => n === "SoftmaxCrossEntropy").length, 3, `3 chunks: ${names.join(", ")}`);
+    for (const n of ["Softmax", "Max", "GatherNd", "Log"]) assert.ok(!names.includes(n), `no ${n}`);
+    (prof.result as tf.Tensor).dispose();
+  }
+  tf.dispose([h, w]);
+});
+
+for (const name of ["A", "B"] as const) {
+  test(`model ${name}: the fused loss (the kernel where it runs) matches HF's losses and seq1's embed_out gradient`, async () => {
+    await useTestBackend();
+    const fx = loadCases(name);
+    const model = await GPTNeoXForCausalLM.fromPretrained(modelDir(name));
+    try {
+      const before = tf.memory().numTensors;
+      for (const c of fx.cases) {
+        const opts = { attentionMask: c.attention_mask ?? undefined, positionIds: c.position_ids ?? undefined };
+        const l = tf.tidy(() => model.causalLMLoss(c.input_ids, c.labels, opts).dataSync()[0]);
+        assert.ok(Math.abs(l - c.loss) <= 1e-5 * Math.abs(c.loss), `${c.name}: loss ${l} vs HF ${c.loss}`);
+      }
+      const c = fx.cases.find((x) => x.name === fx.grads.case)!;
+      const w = model.parameters().get("embed_out.weight")!;
+      const { value, grads } = tf.variableGrads(() => model.causalLMLoss(c.input_ids, c.labels), [w]);
+      const loss = value.dataSync()[0];
+      assert.ok(Math.abs(loss - Math.fround(fx.grads.loss)) <= 1e-5 * fx.grads.loss, `seq1 loss ${loss}`);
+      const d = maxAbsDiff(grads[w.name].dataSync(), tensorOf(fx.grads["embed_out.weight"]).data);
+      assert.ok(d <= 1e-4, `embed_out.weight: max |grad − HF| = ${d}`);
+      tf.dispose([value, ...Object.values(grads)]);
+      assert.equal(tf.memory().numTensors, before, "no tensor leaks");
+    } finally {
+      model.dispose();
+    }
+  });
+}
