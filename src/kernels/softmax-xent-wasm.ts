@@ -17,8 +17,8 @@
  *
  * Why four float32 lanes and pmax (one [256, 50304] chunk on one thread, loaded 2-core machine): with two float64
  * lanes (as gelu-wasm.ts; a degree-7 polynomial, relative error 7e-9) the loss pass took ≈ 47 ms, more than the
- * tfjs ops it replaces (≈ 25–34 ms); four float32 lanes ≈ 28 ms, of which ≈ 12 ms were the maximum: V8 makes the
- * NaN-propagating `f32x4.max` a chain of several instructions that each step waits on; with pmax ≈ 16.5 ms.
+ * tfjs ops it replaces (≈ 25–40 ms); four float32 lanes ≈ 28 ms, the maximum alone ≈ 15 ms of it: V8 makes the
+ * NaN-propagating `f32x4.max` a chain of several instructions that each step waits on; with pmax ≈ 16.5 ms in all.
  */
 import { op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
@@ -47,10 +47,7 @@ function localsAfter(nParams: number) {
 }
 type Locals = ReturnType<typeof localsAfter>;
 
-/**
- * float32 constants splatted into v128 locals once, at the function's entry (`init`): V8 builds a `v128.const` anew
- * at each use, several instructions each.
- */
+/** float32 constants splatted into v128 locals once, at the function's entry (`init`), each declared on first use. */
 function constPool(l: Locals) {
   const at = new Map<number, number>();
   return {
