@@ -6,13 +6,16 @@
  * While gradients are being recorded they are computed in the same pass as the loss (the softmax is at hand
  * there), so the backward pass does not recompute the logits: a third of the output layer's products saved, for
  * the memory of `dW` (`[V, C]`, which the step keeps anyway) and `dH` (`[N, C]`). Outside a gradient pass
- * (evaluation) only the loss is computed. On the wasm heap, `softmax − onehot` is written into the softmax's own
- * buffer, and on the `blas` set later chunks are added into `dW` by one sgemm with β = 1.
+ * (evaluation) only the loss is computed. On the threaded wasm build the softmax, the loss and `softmax − onehot`
+ * are one heap kernel that writes the gradient over the chunk's logits (softmax-xent.ts); elsewhere tfjs ops, with
+ * `softmax − onehot` written into the softmax's own buffer on the wasm heap. On the `blas` set later chunks are
+ * added into `dW` by one sgemm with β = 1.
  */
 import * as tf from "@tensorflow/tfjs";
 import { matMulAccumulate } from "./native-blas";
 import { sumTensors, syncReads } from "./reads";
 import { kernelSet } from "./select";
+import { softmaxCrossEntropyRows } from "./softmax-xent";
 import { gradientDepth } from "./tfjs-internals";
 import { heapView, soleOwner } from "./wasm-heap";
 
@@ -22,6 +25,8 @@ export interface FusedHeadLossOptions {
   trainWeight: boolean;
   /** Logit rows per chunk. */
   chunkRows: number;
+  /** false: the tfjs ops even where the softmax cross-entropy heap kernel could run (the reference in tests). */
+  softmaxKernel?: boolean;
 }
 
 /**
@@ -59,6 +64,7 @@ export function fusedHeadLoss(
   const M = rows.length;
   const chunk = opts.chunkRows;
   const trainWeight = opts.trainWeight;
+  const heapKernel = opts.softmaxKernel ?? true;
   const withGrads = gradientDepth() > 0; // in the trainer's step: gradients in the same pass
 
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -75,29 +81,43 @@ export function fusedHeadLoss(
     for (let s = 0; s < M; s += chunk) {
       const R = Math.min(chunk, M - s);
       const rowIdx = tf.tensor1d(rows.subarray(s, s + R), "int32");
-      const pick = new Int32Array(2 * R);
-      for (let r = 0; r < R; r++) {
-        pick[2 * r] = r;
-        pick[2 * r + 1] = ids[s + r];
-      }
-      const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
       const hc = tf.gather(h, rowIdx); // [R, C]
       const z = (
         native ? tf.matMul(hc, w, false, true) : tf.tidy(() => tf.transpose(tf.matMul(w, tf.transpose(hc))))
       ) as tf.Tensor2D; // [R, V]
-      // The softmax kernel (XNNPACK's vectorised exp on wasm) gives p; the loss needs log Σ exp(z) per row, which
-      // is max(z) − log(max(p)) (max p = 1/Σ exp(z − max z) ≥ 1/V, so it never underflows). One pass of exp
-      // over [R, V] instead of two scalar ones (logSumExp, then exp(z − lse)).
-      const p = tf.softmax(z) as tf.Tensor2D; // [R, V]
-      parts.push(
-        tf.tidy(() =>
-          tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx))),
-        ) as tf.Scalar,
-      ); // Σ −log p(label)
-      z.dispose();
-      if (withGrads) {
-        const dz = softmaxMinusOneHot(p, pick, R, V); // softmax − onehot: [R, V] (p itself when it could be written in place)
-        if (dz !== p) p.dispose();
+      // One heap kernel: each row's −log p(label), and with gradients softmax − onehot written over z (null: it
+      // cannot run here, and z is untouched)
+      const nll = heapKernel ? softmaxCrossEntropyRows(z, ids.subarray(s, s + R), withGrads) : null; // [R]
+      let grad: tf.Tensor2D | null = null; // softmax − onehot [R, V]
+      if (nll) {
+        parts.push(tf.sum(nll)); // Σ −log p(label)
+        nll.dispose();
+        if (withGrads) grad = z;
+        else z.dispose();
+      } else {
+        const pick = new Int32Array(2 * R);
+        for (let r = 0; r < R; r++) {
+          pick[2 * r] = r;
+          pick[2 * r + 1] = ids[s + r];
+        }
+        const pickIdx = tf.tensor2d(pick, [R, 2], "int32"); // (row in chunk, label)
+        // The softmax kernel (XNNPACK's vectorised exp on wasm) gives p; the loss needs log Σ exp(z) per row, which
+        // is max(z) − log(max(p)) (max p = 1/Σ exp(z − max z) ≥ 1/V, so it never underflows). One pass of exp
+        // over [R, V] instead of two scalar ones (logSumExp, then exp(z − lse)).
+        const p = tf.softmax(z) as tf.Tensor2D; // [R, V]
+        parts.push(
+          tf.tidy(() =>
+            tf.sum(tf.sub(tf.sub(tf.max(z, -1), tf.log(tf.max(p, -1))), tf.gatherND(z, pickIdx))),
+          ) as tf.Scalar,
+        ); // Σ −log p(label)
+        tf.dispose([z, pickIdx]);
+        if (withGrads) {
+          grad = softmaxMinusOneHot(p, pick, R, V); // p itself when it could be written in place
+          if (grad !== p) p.dispose();
+        } else p.dispose();
+      }
+      if (grad) {
+        const dz = grad;
         dHParts.push(tf.tidy(() => tf.mul(tf.matMul(dz, w), inv)) as tf.Tensor2D); // [R, C]
         if (trainWeight && !(native && dWacc && matMulAccumulate(dWacc, dz, hc, true, false, inv))) {
           // (native: later chunks are added into the accumulator by one sgemm with β = 1, no partial product)
@@ -112,8 +132,8 @@ export function fusedHeadLoss(
           } else dWacc = part;
         }
         dz.dispose();
-      } else p.dispose();
-      tf.dispose([rowIdx, pickIdx, hc]);
+      }
+      tf.dispose([rowIdx, hc]);
     }
     const value = tf.tidy(() => tf.mul(parts.length ? sumTensors(parts) : tf.scalar(0), inv)) as tf.Scalar; // mean over scored rows
     tf.dispose(parts);

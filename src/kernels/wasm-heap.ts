@@ -19,12 +19,21 @@ export function wasmMemory(): WebAssembly.Memory | undefined {
  * a kernel's `TensorInfo` (dataId, shape, dtype).
  */
 export function heapView(t: { dataId: object; shape: readonly number[]; dtype: string }): Float32Array | null {
-  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
+  if (t.dtype !== "float32") return null;
+  const offset = heapOffset(t);
+  if (offset === null) return null;
+  const wasm = backendInternals().wasm!;
+  const buffer = wasm.wasmMemory?.buffer ?? wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, offset, tf.util.sizeFromShape(t.shape as number[]));
+}
+
+/** Byte offset of a tensor's data (any dtype: an int32 tensor's too) on the WebAssembly heap, or null. */
+export function heapOffset(t: { dataId: object }): number | null {
+  if (tf.getBackend() !== "wasm") return null;
   const backend = backendInternals();
   const info = backend.dataIdMap?.get(t.dataId);
   if (!info || typeof info.memoryOffset !== "number" || !backend.wasm) return null;
-  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, info.memoryOffset, tf.util.sizeFromShape(t.shape as number[]));
+  return info.memoryOffset;
 }
 
 /** Whether this tensor is the only holder of its buffer (so writing into it changes nothing else). */

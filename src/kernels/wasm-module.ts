@@ -6,7 +6,7 @@
  * step, and a few dozen instructions per kernel do not need one.
  *
  * Only what the kernels use is here: i32/i64/f64 arithmetic, f32 loads and stores, locals, block/loop/branch, and
- * the 128-bit SIMD forms of the same for two float64 lanes (`f64x2`).
+ * the 128-bit SIMD forms of the same for two float64 lanes (`f64x2`) and four float32 lanes (`f32x4`).
  * The binary format: https://webassembly.github.io/spec/core/binary/.
  */
 
@@ -144,6 +144,27 @@ export const op = {
   i64x2ExtendLowI32x4S: simd(0xc7),
   i64x2Sub: simd(0xd1),
   i64x2Shl: simd(0xcb),
+  // softmax-xent-wasm.ts: four float32 lanes (a row's maximum, exp), float64 sums and stores, an i32 load
+  f64Max: [0xa5],
+  i32Load: [0x28, 2, 0],
+  f64Store: [0x39, 3, 0],
+  /** v128.load / v128.store of 16 bytes at the address on the stack (any alignment). */
+  v128Load: simd(0x00, 0, 0),
+  v128Store: simd(0x0b, 0, 0),
+  f32x4Splat: simd(0x13),
+  f32x4ExtractLane: (lane: number) => [...simd(0x1f), lane],
+  f64x2ExtractLane: (lane: number) => [...simd(0x21), lane],
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  /** f32x4.pmax: (a, b) → a < b ? b : a, lane-wise (one maxps; a NaN in b is passed over). */
+  f32x4Pmax: simd(0xeb),
+  f32x4Lt: simd(0x43),
+  i32x4Shl: simd(0xab),
+  /** v128.andnot: (a, b) → a & ~b. */
+  v128AndNot: simd(0x4f),
+  /** i8x16.shuffle of two vectors by 16 byte indices (0–15 the first, 16–31 the second). */
+  i8x16Shuffle: (lanes: number[]) => [...simd(0x0d), ...lanes],
 };
 
 /** A SIMD instruction: the 0xfd prefix, its opcode as LEB128, then immediates. */
