@@ -130,6 +130,18 @@ type Sgemm = (
   ldc: number,
 ) => void;
 
+type Somatcopy = (
+  order: number,
+  trans: number,
+  rows: number,
+  cols: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+) => void;
+
 export interface NativeBlas {
   /** Library as loaded (path or name). */
   library: string;
@@ -142,6 +154,8 @@ export interface NativeBlas {
   /** Threads the library was told to use. */
   threads: number;
   sgemm: Sgemm;
+  /** `B ← α·Aᵀ` out of place (OpenBLAS's `cblas_somatcopy`; null elsewhere): 2-D float32 transposes. */
+  somatcopy: Somatcopy | null;
   /** `Σ x[i]·y[i]` of float32 vectors with a double result (null when the library lacks `cblas_dsdot`). */
   dsdot: ((n: number, x: Float32Array, incx: number, y: Float32Array, incy: number) => number) | null;
   /** Whether the library exports a bfloat16 GEMM (`cblas_sbgemm`: OpenBLAS built with BUILD_BFLOAT16), which a
@@ -260,6 +274,14 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     } catch {
       // not OpenBLAS: it manages its own threads
     }
+    let somatcopy: Somatcopy | null = null;
+    try {
+      somatcopy = lib.func(
+        "void cblas_somatcopy(int order, int trans, int rows, int cols, float alpha, const float *a, int lda, float *b, int ldb)",
+      );
+    } catch {
+      // an OpenBLAS extension: other libraries keep tfjs's Transpose
+    }
     let dsdot: NativeBlas["dsdot"] = null;
     try {
       dsdot = lib.func("double cblas_dsdot(int n, const float *x, int incx, const float *y, int incy)");
@@ -279,6 +301,7 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
       library: name,
       describe,
       sgemm,
+      somatcopy,
       dsdot,
       bf16Gemm,
       threads,
@@ -450,7 +473,35 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
   };
 }
 
+/**
+ * The Transpose kernel for 2-D float32 tensors on `cblas_somatcopy` (a blocked out-of-place transpose): a dense
+ * layer's weight kept transposed for decoding (linear.ts's `withTransposedWeights`, once per `generate` call) is
+ * 8–30× faster than tfjs-wasm's element-by-element loop (measured on a 2-core Zen 5 with OpenBLAS 0.3.21:
+ * [50304, 512] 81 → 9.9 ms, [2048, 512] 9.3 → 0.45 ms). α = 1 multiplies each value by one, so only float32 data
+ * goes this way (int32 bits must not pass through a float multiply); other ranks and permutations go to `fallback`.
+ */
+function blasTranspose(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const perm = ((args.attrs as { perm?: number[] } | undefined)?.perm ?? []).join();
+    if (!blas.somatcopy || x.dtype !== "float32" || x.shape.length !== 2 || perm !== "1,0") return fallback(args);
+    const backend = backendInternals(args.backend);
+    if (!backend.makeOutput || !backend.disposeData) return fallback(args);
+    const [R, C] = x.shape;
+    const out = backend.makeOutput([C, R], "float32");
+    if (R * C === 0) return out;
+    const [a, b] = [x, out].map(heapView);
+    if (!a || !b) {
+      backend.disposeData(out.dataId);
+      return fallback(args);
+    }
+    blas.somatcopy(ROW_MAJOR, TRANS, R, C, 1, a, C, b, R);
+    return out;
+  };
+}
+
 let original: tf.KernelConfig | undefined;
+let originalTranspose: tf.KernelConfig | undefined;
 
 /**
  * Route the wasm backend's BatchMatMul to a native BLAS (once per process; call after the wasm backend has
@@ -471,6 +522,12 @@ export function installNativeMatMul(threads: number): NativeBlasStatus {
   original = current;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({ ...current, kernelFunc: blasBatchMatMul(loaded.blas, current.kernelFunc) });
+  const transpose = tf.getKernel("Transpose", "wasm");
+  if (transpose && loaded.blas.somatcopy) {
+    originalTranspose = transpose;
+    tf.unregisterKernel("Transpose", "wasm");
+    tf.registerKernel({ ...transpose, kernelFunc: blasTranspose(loaded.blas, transpose.kernelFunc) });
+  }
   status = {
     active: true,
     why: `matmuls on ${loaded.blas.describe}${loaded.blas.coreWhy ? ` (core: ${loaded.blas.coreWhy})` : ""}`,
@@ -486,6 +543,11 @@ export function uninstallNativeMatMul(): void {
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel(original);
   original = undefined;
+  if (originalTranspose) {
+    tf.unregisterKernel("Transpose", "wasm");
+    tf.registerKernel(originalTranspose);
+    originalTranspose = undefined;
+  }
   status = { active: false, why: "switched off by uninstallNativeMatMul()" };
   noteNativeMatMul(false);
 }

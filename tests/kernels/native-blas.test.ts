@@ -361,6 +361,49 @@ test("matMulBias: x·Wᵀ + b in one sgemm equals the product plus the bias (odd
   tf.dispose(x);
 });
 
+test("2-D float32 transposes run on cblas_somatcopy and equal the element-by-element transpose; other cases keep tfjs's kernel", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(9);
+  const before = tf.memory().numTensors;
+  const blas = nativeBlasStatus().blas!;
+  const somatcopy = blas.somatcopy;
+  if (!somatcopy) return t.skip(`${blas.describe} has no cblas_somatcopy (not OpenBLAS)`);
+  let calls = 0;
+  blas.somatcopy = (...a) => {
+    calls++;
+    somatcopy(...a);
+  };
+  for (const [R, C] of [
+    [1, 1],
+    [3, 5],
+    [257, 129],
+    [2048, 512],
+  ]) {
+    const x = tf.tensor2d(randn(rng, R * C), [R, C]);
+    const xs = x.dataSync();
+    const y = tf.transpose(x);
+    assert.deepEqual(y.shape, [C, R]);
+    const ys = y.dataSync();
+    for (let i = 0; i < R; i++)
+      for (let j = 0; j < C; j++) assert.equal(ys[j * R + i], xs[i * C + j], `[${R},${C}] (${i}, ${j})`);
+    tf.dispose([x, y]);
+  }
+  // int32 bits must not pass through a float multiply: tfjs's own kernel, exact values
+  const big = Int32Array.from([2147483647, -2147483648, 16777217, -1, 0, 123456789]);
+  const xi = tf.tensor2d(big, [2, 3], "int32");
+  const xit = tf.tidy(() => [...tf.transpose(xi).dataSync()]);
+  assert.deepEqual(xit, [2147483647, -1, -2147483648, 0, 16777217, 123456789]);
+  const x3 = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+  assert.deepEqual(
+    tf.tidy(() => [...tf.transpose(x3, [2, 0, 1]).dataSync()]),
+    [1, 3, 5, 7, 2, 4, 6, 8],
+  );
+  tf.dispose([xi, x3]);
+  blas.somatcopy = somatcopy;
+  assert.equal(calls, 4, "each float32 2-D transpose ran on somatcopy, nothing else did");
+  assert.equal(tf.memory().numTensors, before, "no tensor leaks");
+});
+
 test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum", async (t) => {
   if (!(await needNative(t))) return;
   const rng = new Rng(6);
