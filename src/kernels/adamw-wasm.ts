@@ -1,22 +1,22 @@
 /**
  * AdamW's update loop as a WebAssembly module (see adamw.ts for the op and wasm-module.ts for the emitter):
  * `adamw(p, m, v, g, next, n, β1, β2, ε, stepSize, 1/√(1 − β2^t), decay, gradScale)` one value at a time and
- * `adamw2` two float64 lanes per step (SIMD, n even). Both run the float64 operations of adamw.ts's JavaScript loop
- * (`adamwSlice`) in the same order, with m and v rounded to float32 where the loop stores them before using them,
- * so every variant gives the same bits (tests/train/adamw.test.ts).
+ * `adamw4` four float32 lanes per step (SIMD, n a multiple of 4). Float32 arithmetic throughout, as PyTorch's own
+ * AdamW on float32 parameters: every product, sum, quotient and square root rounded to float32, in the order of
+ * adamw.ts's JavaScript loop (`adamwSlice`, which rounds with `Math.fround`), so every variant gives the same bits
+ * (tests/train/adamw.test.ts). The constants are rounded to float32 once.
  *
- * Why: the JavaScript loop (a square root and a division per value in float64) ran ≈ 150 ms per [50304, 512]
- * matrix on two threads, several times what its memory traffic (7 float32 per value) costs.
+ * Why: the update is one pass over 7 float32 values per parameter (p, m, v, g read; m, v, next written). The
+ * JavaScript loop in float64 ran ≈ 150 ms per [50304, 512] matrix on two threads; two float64 lanes, with their
+ * square root and division, still ≈ 45 ms; four float32 lanes are limited by the memory traffic.
  */
 import { op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
-/** One lane width's loads, stores and arithmetic (scalar f64, or f64x2 over two floats). */
+/** One lane width's loads, stores and arithmetic (scalar f32, or f32x4). */
 interface Lanes {
   load: number[];
   store: number[];
-  /** A value stored as float32 and read back: float64 → float32 → float64. */
-  round: number[];
-  /** The f64 on the stack in every lane. */
+  /** The f32 on the stack in every lane. */
   splat: number[];
   add: number[];
   sub: number[];
@@ -30,32 +30,30 @@ interface Lanes {
 }
 
 const SCALAR: Lanes = {
-  load: [...op.f32Load, ...op.f64PromoteF32],
-  store: [...op.f32DemoteF64, ...op.f32Store],
-  round: [...op.f32DemoteF64, ...op.f64PromoteF32],
+  load: op.f32Load,
+  store: op.f32Store,
   splat: [],
-  add: op.f64Add,
-  sub: op.f64Sub,
-  mul: op.f64Mul,
-  div: op.f64Div,
-  sqrt: op.f64Sqrt,
+  add: op.f32Add,
+  sub: op.f32Sub,
+  mul: op.f32Mul,
+  div: op.f32Div,
+  sqrt: op.f32Sqrt,
   step: 4,
   endBytes: [...op.i32Const(4), ...op.i32Mul],
-  type: "f64",
+  type: "f32",
 };
 
-const PAIRS: Lanes = {
-  load: [...op.v128Load64Zero, ...op.f64x2PromoteLowF32x4],
-  store: [...op.f32x4DemoteF64x2Zero, ...op.v128Store64Lane0],
-  round: [...op.f32x4DemoteF64x2Zero, ...op.f64x2PromoteLowF32x4],
-  splat: op.f64x2Splat,
-  add: op.f64x2Add,
-  sub: op.f64x2Sub,
-  mul: op.f64x2Mul,
-  div: op.f64x2Div,
-  sqrt: op.f64x2Sqrt,
-  step: 8,
-  endBytes: [...op.i32Const(4), ...op.i32Mul, ...op.i32Const(-8), ...op.i32And], // pairs only: the caller does an odd last one
+const QUADS: Lanes = {
+  load: op.v128Load,
+  store: op.v128Store,
+  splat: op.f32x4Splat,
+  add: op.f32x4Add,
+  sub: op.f32x4Sub,
+  mul: op.f32x4Mul,
+  div: op.f32x4Div,
+  sqrt: op.f32x4Sqrt,
+  step: 16,
+  endBytes: [...op.i32Const(4), ...op.i32Mul, ...op.i32Const(-16), ...op.i32And], // quads only: the caller does the rest
   type: "v128",
 };
 
@@ -63,25 +61,26 @@ function updateFunction(L: Lanes, name: string): WasmFunction {
   const [p, m, v, g, nx, n] = [0, 1, 2, 3, 4, 5];
   const [beta1, beta2, eps, stepSize, invSqrtBc2, decay, gradScale] = [6, 7, 8, 9, 10, 11, 12];
   const [i, end] = [13, 14];
-  // lanes of the constants, then per-step values
+  // the constants in every lane, then per-step values
   const [B1, B2, EPS, STEP, INV, DEC, SCALE, C1, C2, gi, mi, vi] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
   const at = (base: number) => [...op.localGet(base), ...op.localGet(i), ...op.i32Add];
   const get = (l: number) => op.localGet(l);
-  const splatInto = (from: number[], to: number) => [...from, ...L.splat, ...op.localSet(to)];
+  /** A float64 on the stack, rounded to float32, in every lane of local `to`. */
+  const constant = (from: number[], to: number) => [...from, ...op.f32DemoteF64, ...L.splat, ...op.localSet(to)];
   return {
     name,
     params: ["i32", "i32", "i32", "i32", "i32", "i32", "f64", "f64", "f64", "f64", "f64", "f64", "f64"],
     locals: ["i32", "i32", ...Array<ValType>(12).fill(L.type)],
     body: [
-      ...splatInto(get(beta1), B1),
-      ...splatInto(get(beta2), B2),
-      ...splatInto(get(eps), EPS),
-      ...splatInto(get(stepSize), STEP),
-      ...splatInto(get(invSqrtBc2), INV),
-      ...splatInto(get(decay), DEC),
-      ...splatInto(get(gradScale), SCALE),
-      ...splatInto([...op.f64Const(1), ...get(beta1), ...op.f64Sub], C1), // 1 − β1
-      ...splatInto([...op.f64Const(1), ...get(beta2), ...op.f64Sub], C2), // 1 − β2
+      ...constant(get(beta1), B1),
+      ...constant(get(beta2), B2),
+      ...constant(get(eps), EPS),
+      ...constant(get(stepSize), STEP),
+      ...constant(get(invSqrtBc2), INV),
+      ...constant(get(decay), DEC),
+      ...constant(get(gradScale), SCALE),
+      ...constant([...op.f64Const(1), ...get(beta1), ...op.f64Sub], C1), // 1 − β1
+      ...constant([...op.f64Const(1), ...get(beta2), ...op.f64Sub], C2), // 1 − β2
       ...get(n),
       ...L.endBytes,
       ...op.localSet(end),
@@ -97,7 +96,7 @@ function updateFunction(L: Lanes, name: string): WasmFunction {
       ...get(SCALE),
       ...L.mul,
       ...op.localSet(gi),
-      // m ← β1·m + (1 − β1)·gi, stored as float32; mi is what was stored
+      // m ← β1·m + (1 − β1)·gi
       ...at(m),
       ...get(B1),
       ...at(m),
@@ -107,10 +106,9 @@ function updateFunction(L: Lanes, name: string): WasmFunction {
       ...get(gi),
       ...L.mul,
       ...L.add,
-      ...L.round,
       ...op.localTee(mi),
       ...L.store,
-      // v ← β2·v + ((1 − β2)·gi)·gi, stored as float32; vi is what was stored
+      // v ← β2·v + ((1 − β2)·gi)·gi
       ...at(v),
       ...get(B2),
       ...at(v),
@@ -122,10 +120,9 @@ function updateFunction(L: Lanes, name: string): WasmFunction {
       ...get(gi),
       ...L.mul,
       ...L.add,
-      ...L.round,
       ...op.localTee(vi),
       ...L.store,
-      // next = p·decay − (stepSize·mi)/(√vi·invSqrtBc2 + ε)
+      // next = p·decay − (stepSize·m)/(√v·invSqrtBc2 + ε)
       ...at(nx),
       ...at(p),
       ...L.load,
@@ -157,7 +154,7 @@ function updateFunction(L: Lanes, name: string): WasmFunction {
 /** The compiled module (undefined if this engine cannot compile it: then the JavaScript loop runs). */
 export const adamwModule: WebAssembly.Module | undefined = (() => {
   try {
-    return new WebAssembly.Module(wasmModuleBytes([updateFunction(SCALAR, "adamw"), updateFunction(PAIRS, "adamw2")]));
+    return new WebAssembly.Module(wasmModuleBytes([updateFunction(SCALAR, "adamw"), updateFunction(QUADS, "adamw4")]));
   } catch {
     return undefined;
   }

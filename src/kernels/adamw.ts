@@ -1,7 +1,7 @@
 /**
  * The fused AdamW update (PyTorch's `torch.optim.AdamW` arithmetic; train/adamw.ts holds the optimizer and its
  * tensor-op path): one pass over the WebAssembly heap per parameter, split across the heap workers when the
- * threaded build runs. With a shared heap the pass is the WebAssembly module of adamw-wasm.ts (two float64 lanes
+ * threaded build runs. With a shared heap the pass is the WebAssembly module of adamw-wasm.ts (four float32 lanes
  * per step, the wasm kernel `FusedAdamW`); otherwise the JavaScript loop `adamwSlice`. Both give the same bits.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -41,25 +41,28 @@ function adamwSlice(
     vv = new Float32Array(heap, o[2], end);
   const gv = new Float32Array(heap, o[3], end),
     nv = new Float32Array(heap, o[4], end);
-  const beta1 = a[0],
-    beta2 = a[1],
-    eps = a[2],
-    stepSize = a[3],
-    invSqrtBc2 = a[4],
-    decay = a[5],
-    gradScale = a[6];
-  const c1 = 1 - beta1;
-  const c2 = 1 - beta2;
+  const f = Math.fround; // float32 arithmetic, as PyTorch's AdamW on float32 parameters (and adamw-wasm.ts)
+  const beta1 = f(a[0]),
+    beta2 = f(a[1]),
+    eps = f(a[2]),
+    stepSize = f(a[3]),
+    invSqrtBc2 = f(a[4]),
+    decay = f(a[5]),
+    gradScale = f(a[6]);
+  const c1 = f(1 - a[0]);
+  const c2 = f(1 - a[1]);
   for (let i = start; i < end; i++) {
-    const gi = gv[i] * gradScale;
-    mv[i] = beta1 * mv[i] + c1 * gi; // m ← β1 m + (1-β1) g   (stored as float32)
-    vv[i] = beta2 * vv[i] + c2 * gi * gi; // v ← β2 v + (1-β2) g²
-    nv[i] = pv[i] * decay - (stepSize * mv[i]) / (Math.sqrt(vv[i]) * invSqrtBc2 + eps); // p(1 - lr·wd) - step·m/(√v̂ + ε)
+    const gi = f(gv[i] * gradScale);
+    const mi = f(f(beta1 * mv[i]) + f(c1 * gi)); // m ← β1 m + (1-β1) g
+    const vi = f(f(beta2 * vv[i]) + f(f(c2 * gi) * gi)); // v ← β2 v + (1-β2) g²
+    mv[i] = mi;
+    vv[i] = vi;
+    nv[i] = f(f(pv[i] * decay) - f(f(stepSize * mi) / f(f(f(Math.sqrt(vi)) * invSqrtBc2) + eps))); // p(1 - lr·wd) - step·m/(√v̂ + ε)
   }
 }
 registerHeapKernel(adamwSlice);
 
-/** Loop body for the heap workers: `adamwSlice`'s update by the module's `adamw2` (pairs) and `adamw` (an odd last one). */
+/** Loop body for the heap workers: `adamwSlice`'s update by the module's `adamw4` (quads) and `adamw` (the rest). */
 export function adamwWasmSlice(
   _heap: ArrayBufferLike,
   o: readonly number[],
@@ -69,12 +72,12 @@ export function adamwWasmSlice(
   wasm?: HeapKernelExports,
 ): void {
   const n = end - start;
-  const pairs = n - (n % 2);
+  const quads = n - (n % 4);
   const b = 4 * start;
-  wasm!.adamw2(o[0] + b, o[1] + b, o[2] + b, o[3] + b, o[4] + b, pairs, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-  if (pairs < n) {
-    const l = 4 * (start + pairs);
-    wasm!.adamw(o[0] + l, o[1] + l, o[2] + l, o[3] + l, o[4] + l, 1, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  wasm!.adamw4(o[0] + b, o[1] + b, o[2] + b, o[3] + b, o[4] + b, quads, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  if (quads < n) {
+    const l = 4 * (start + quads);
+    wasm!.adamw(o[0] + l, o[1] + l, o[2] + l, o[3] + l, o[4] + l, n - quads, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
   }
 }
 registerHeapKernel(adamwWasmSlice, adamwModule);

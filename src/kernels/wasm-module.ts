@@ -11,8 +11,8 @@
  */
 
 /** A function's parameters and locals are all of these types. */
-export type ValType = "i32" | "i64" | "f64" | "v128";
-const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f64: 0x7c, v128: 0x7b };
+export type ValType = "i32" | "i64" | "f32" | "f64" | "v128";
+const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** One exported function: parameters, extra locals, and its body as bytes (see `op`). */
 export interface WasmFunction {
@@ -165,6 +165,14 @@ export const op = {
   v128AndNot: simd(0x4f),
   /** i8x16.shuffle of two vectors by 16 byte indices (0–15 the first, 16–31 the second). */
   i8x16Shuffle: (lanes: number[]) => [...simd(0x0d), ...lanes],
+  // adamw-wasm.ts: float32 arithmetic, scalar and four lanes
+  f32Add: [0x92],
+  f32Sub: [0x93],
+  f32Mul: [0x94],
+  f32Div: [0x95],
+  f32Sqrt: [0x91],
+  f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
 };
 
 /** A SIMD instruction: the 0xfd prefix, its opcode as LEB128, then immediates. */

@@ -219,7 +219,7 @@ test("a large parameter's update is split across the heap workers and equals the
   const W = tf.variable(tf.tensor2d(init, [rows, cols]));
   const opt = new AdamW(new Map([["w.weight", W]]), { weightDecay: 0.1 });
   const before = heapWorkerStats().splits;
-  // the same arithmetic, one thread, float32 stores: what every slice must produce
+  // the same arithmetic, one thread: what every slice must produce
   const p = init.slice(),
     m = new Float32Array(p.length),
     v = new Float32Array(p.length);
@@ -231,10 +231,15 @@ test("a large parameter's update is split across the heap workers and equals the
     const stepSize = lr / (1 - b1 ** t),
       invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t),
       decay = 1 - lr * wd;
+    // float32 arithmetic: every product, sum, quotient and square root rounded to float32 (Math.fround), in PyTorch's
+    // order of operations for AdamW; the constants rounded once
+    const f = Math.fround;
+    const [fb1, fb2, fc1, fc2, fe, fs, fi, fd] = [b1, b2, 1 - b1, 1 - b2, eps, stepSize, invSqrtBc2, decay].map(f);
     for (let i = 0; i < p.length; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      p[i] = p[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) * invSqrtBc2 + eps);
+      const gi = f(g[i]);
+      m[i] = f(f(fb1 * m[i]) + f(fc1 * gi));
+      v[i] = f(f(fb2 * v[i]) + f(f(fc2 * gi) * gi));
+      p[i] = f(f(p[i] * fd) - f(f(fs * m[i]) / f(f(f(Math.sqrt(v[i])) * fi) + fe)));
     }
   }
   const got = W.dataSync();
