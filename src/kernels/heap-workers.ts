@@ -174,9 +174,10 @@ function exportsOn(id: number, memory: WebAssembly.Memory): HeapKernelExports | 
   if (!module) return undefined;
   const known = instances.get(id);
   if (known && known.memory === memory) return known.exports;
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as HeapKernelExports;
-  instances.set(id, { memory, exports });
-  return exports;
+  // (not named `exports`: in the CommonJS build that would shadow the module's own exports object)
+  const made = new WebAssembly.Instance(module, { env: { memory } }).exports as HeapKernelExports;
+  instances.set(id, { memory, exports: made });
+  return made;
 }
 
 /**

@@ -190,7 +190,9 @@ export function wasmModuleBytes(fns: WasmFunction[]): ArrayBuffer {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [TYPE_CODE[p]])), 0x00]); // (params) → ()
   const imports = vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]); // shared, min 1, max 65536
   const funcs = vec(fns.map((_, i) => uleb(i)));
-  const exports = vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
+  // not named `exports`: in the CommonJS build that name is the module's own exports object (tsc rewrites `op` to
+  // `exports.op`, which a local `exports` would shadow)
+  const exportSection = vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
   const codes = vec(
     fns.map((f) => {
       const locals = vec(f.locals.map((t) => [...uleb(1), TYPE_CODE[t]]));
@@ -212,7 +214,7 @@ export function wasmModuleBytes(fns: WasmFunction[]): ArrayBuffer {
     ...section(1, vec(types)),
     ...section(2, imports),
     ...section(3, funcs),
-    ...section(7, exports),
+    ...section(7, exportSection),
     ...section(10, codes),
   ]).buffer as ArrayBuffer;
 }
