@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { adamwModule } from "./adamw-wasm";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap, runSplit } from "./heap-workers";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, registerWasmKernels, sharedHeap, soleOwner } from "./wasm-heap";
+import { heapView, registerWasmKernels, sharedHeap, soleOwner, type WasmKernelArgs } from "./wasm-heap";
 
 /** The numbers of one AdamW update (bias corrections folded in). */
 export interface FusedAdamWStep {
@@ -85,15 +85,7 @@ registerHeapKernel(adamwWasmSlice, adamwModule);
 const KERNEL = "FusedAdamW";
 
 /** The wasm kernel `FusedAdamW`: `{p, m, v, g}` → the new parameter; m and v are updated in place. */
-function adamwKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: Record<string, tf.TensorInfo>;
-  backend: unknown;
-  attrs?: Record<string, unknown>;
-}): tf.TensorInfo {
+function adamwKernel({ inputs, backend, attrs }: WasmKernelArgs): tf.TensorInfo {
   const { p, m, v, g } = inputs;
   const out = backendInternals(backend).makeOutput!(p.shape, "float32"); // before the views: allocation may grow the heap
   const offsets = [p, m, v, g, out].map((t) => heapView(t)!.byteOffset);

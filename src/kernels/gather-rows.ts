@@ -10,20 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { backendInternals } from "./tfjs-internals";
+import { heapBuffer, heapOffset } from "./wasm-heap";
 
 let original: tf.KernelConfig | undefined;
-
-/** The heap's buffer now (the threaded build's shared memory, or the module's `HEAPU8`; re-read after growth). */
-function heapBuffer(backend: unknown): ArrayBufferLike | undefined {
-  const wasm = backendInternals(backend).wasm;
-  return wasm?.wasmMemory?.buffer ?? wasm?.HEAPU8.buffer;
-}
-
-/** Byte offset of a kernel input's data on the heap, or null. */
-function offsetOf(backend: unknown, t: tf.TensorInfo): number | null {
-  const o = backendInternals(backend).dataIdMap?.get(t.dataId)?.memoryOffset;
-  return typeof o === "number" ? o : null;
-}
 
 function rowGather(fallback: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
@@ -44,17 +33,17 @@ function rowGather(fallback: tf.KernelFunc): tf.KernelFunc {
     const rows = x.shape[0];
     const rowLen = x.shape.slice(1).reduce((a, b) => a * b, 1);
     const n = tf.util.sizeFromShape(indices.shape as number[]);
-    const ix = offsetOf(args.backend, indices);
-    if (ix === null || offsetOf(args.backend, x) === null) return fallback(args);
-    const before = heapBuffer(args.backend);
+    const ix = heapOffset(indices);
+    if (ix === null || heapOffset(x) === null) return fallback(args);
+    const before = heapBuffer();
     if (!before) return fallback(args);
     const idx = new Int32Array(before, ix, n);
     for (let i = 0; i < n; i++) if (!(idx[i] >= 0 && idx[i] < rows)) return fallback(args); // tfjs's error message
     const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
     if (n * rowLen === 0) return out;
-    const heap = new Int32Array(heapBuffer(args.backend)!); // after makeOutput (it may grow the heap); 4-byte elements either dtype
-    const src = offsetOf(args.backend, x)! / 4,
-      dst = offsetOf(args.backend, out)! / 4,
+    const heap = new Int32Array(heapBuffer()!); // after makeOutput (it may grow the heap); 4-byte elements either dtype
+    const src = heapOffset(x)! / 4,
+      dst = heapOffset(out)! / 4,
       at = ix / 4;
     for (let i = 0; i < n; i++) {
       const s = src + heap[at + i] * rowLen;
@@ -71,7 +60,7 @@ function rowGather(fallback: tf.KernelFunc): tf.KernelFunc {
 export function installRowGather(): boolean {
   if (original) return true;
   const current = tf.getKernel("GatherV2", "wasm");
-  if (!current || tf.getBackend() !== "wasm" || !heapBuffer(tf.backend())) return false;
+  if (!current || tf.getBackend() !== "wasm" || !heapBuffer()) return false;
   original = current;
   tf.unregisterKernel("GatherV2", "wasm");
   tf.registerKernel({ ...current, kernelFunc: rowGather(current.kernelFunc) });

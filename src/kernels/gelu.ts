@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { customOp } from "./custom-op";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap } from "./heap-workers";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, onWasmHeap, registerWasmKernels, sharedHeap } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, sharedHeap, type WasmKernelArgs } from "./wasm-heap";
 import { geluModule } from "./gelu-wasm";
 
 /** Loop body for the heap workers: the module's forward over [start, end) of x at `o[0]`, y at `o[1]`. */
@@ -61,10 +61,8 @@ registerHeapKernel(geluBackwardSlice, geluModule);
 const FORWARD = "GeluExact";
 const BACKWARD = "GeluExactGrad";
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown };
-
 /** The wasm kernel `GeluExact`: `{x}` → y. */
-function forwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+function forwardKernel({ inputs, backend }: WasmKernelArgs): tf.TensorInfo {
   const { x } = inputs;
   const out = backendInternals(backend).makeOutput!(x.shape, "float32"); // before the views: allocation may grow the heap
   const xv = heapView(x)!,
@@ -74,7 +72,7 @@ function forwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** The wasm kernel `GeluExactGrad`: `{x, dy}` → dx. */
-function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+function backwardKernel({ inputs, backend }: WasmKernelArgs): tf.TensorInfo {
   const { x, dy } = inputs;
   const out = backendInternals(backend).makeOutput!(x.shape, "float32");
   const xv = heapView(x)!,

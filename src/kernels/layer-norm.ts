@@ -16,7 +16,7 @@ import { customOp } from "./custom-op";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap } from "./heap-workers";
 import { colSum } from "./linear";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, onWasmHeap, registerWasmKernels, sharedHeap } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, sharedHeap, type WasmKernelArgs } from "./wasm-heap";
 import { layerNormModule } from "./layer-norm-wasm";
 
 /**
@@ -129,10 +129,8 @@ registerHeapKernel(layerNormBackwardSlice, layerNormModule);
 const FORWARD = "LayerNormFused";
 const BACKWARD = "LayerNormFusedGrad";
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, unknown>; backend: unknown };
-
 /** The wasm kernel `LayerNormFused`: `{x, w, b}`, attrs `{eps}` → [y, x̂, 1/σ]. */
-function forwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo[] {
+function forwardKernel({ inputs, attrs, backend }: WasmKernelArgs): tf.TensorInfo[] {
   const { x, w, b } = inputs;
   const C = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / C;
@@ -141,12 +139,12 @@ function forwardKernel({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo[] 
     xh = be.makeOutput!(x.shape, "float32"),
     rs = be.makeOutput!([...x.shape.slice(0, -1), 1], "float32"); // all allocated before the views are taken
   const offsets = [x, w, b, y, xh, rs].map((t) => heapView(t)!.byteOffset);
-  runOnHeap(layerNormForwardSlice, offsets, rows, [C, attrs.eps as number], undefined, C);
+  runOnHeap(layerNormForwardSlice, offsets, rows, [C, attrs!.eps as number], undefined, C);
   return [y, xh, rs];
 }
 
 /** The wasm kernel `LayerNormFusedGrad`: `{dy, xhat, rstd, w}` → [dx, dy·x̂]. */
-function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+function backwardKernel({ inputs, backend }: WasmKernelArgs): tf.TensorInfo[] {
   const { dy, xhat, rstd, w } = inputs;
   const C = dy.shape[dy.shape.length - 1];
   const rows = tf.util.sizeFromShape(dy.shape) / C;

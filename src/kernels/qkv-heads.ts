@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { rotate } from "./rotary";
 import { backendInternals } from "./tfjs-internals";
-import { heapView, onWasmHeap, registerWasmKernels, wasmMemory } from "./wasm-heap";
+import { heapView, onWasmHeap, registerWasmKernels, wasmMemory, type WasmKernelArgs } from "./wasm-heap";
 
 const FORWARD = "QkvHeads";
 const BACKWARD = "QkvHeadsGrad";
@@ -83,10 +83,8 @@ function rotateRows(
         }
 }
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
-
 /** `{x}` `[B, T, H, 3D]` → q, k, v `[B, H, T, D]`. */
-function forwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+function forwardKernel({ inputs, backend }: WasmKernelArgs): tf.TensorInfo[] {
   const { x } = inputs;
   const [B, T, H, D3] = x.shape;
   const D = D3 / 3;
@@ -99,7 +97,7 @@ function forwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
 }
 
 /** `{dq, dk, dv}` `[B, H, T, D]` → dx `[B, T, H, 3D]`. */
-function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+function backwardKernel({ inputs, backend }: WasmKernelArgs): tf.TensorInfo {
   const { dq, dk, dv } = inputs;
   const [B, H, T, D] = dq.shape;
   const out = backendInternals(backend).makeOutput!([B, T, H, 3 * D], "float32");
@@ -110,7 +108,7 @@ function backwardKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** `{x, cos, sin}` → q, k (rotated), v `[B, H, T, D]`; attribute `rotaryDims`. */
-function rotaryForwardKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+function rotaryForwardKernel({ inputs, backend, attrs }: WasmKernelArgs): tf.TensorInfo[] {
   const { x, cos, sin } = inputs;
   const [B, T, H, D3] = x.shape;
   const D = D3 / 3;
@@ -125,7 +123,7 @@ function rotaryForwardKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
 }
 
 /** `{dq, dk, dv, cos, sin}` → dx `[B, T, H, 3D]`: dq and dk rotated back, then copied as `QkvHeadsGrad` does. */
-function rotaryBackwardKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+function rotaryBackwardKernel({ inputs, backend, attrs }: WasmKernelArgs): tf.TensorInfo {
   const { dq, dk, dv, cos, sin } = inputs;
   const [B, H, T, D] = dq.shape;
   const be = backendInternals(backend);

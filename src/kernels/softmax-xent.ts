@@ -18,7 +18,15 @@ import * as tf from "@tensorflow/tfjs";
 import { type HeapKernelExports, registerHeapKernel, runOnHeap } from "./heap-workers";
 import { softmaxXentModule } from "./softmax-xent-wasm";
 import { backendInternals } from "./tfjs-internals";
-import { heapOffset, heapView, onWasmHeap, registerWasmKernels, sharedHeap, soleOwner } from "./wasm-heap";
+import {
+  heapOffset,
+  heapView,
+  onWasmHeap,
+  registerWasmKernels,
+  sharedHeap,
+  soleOwner,
+  type WasmKernelArgs,
+} from "./wasm-heap";
 
 /**
  * Loop body for the heap workers: rows [start, end) of z `[R, V]` at `o[0]`, labels (int32) at `o[1]`, 32 bytes a
@@ -41,22 +49,14 @@ registerHeapKernel(softmaxXentSlice, softmaxXentModule);
 const KERNEL = "SoftmaxCrossEntropy";
 
 /** The wasm kernel `SoftmaxCrossEntropy`: `{z [R, V], labels [R] int32}`, attrs `{grads}` → the rows' losses `[R]`. */
-function xentKernel({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: Record<string, tf.TensorInfo>;
-  attrs: Record<string, unknown>;
-  backend: unknown;
-}): tf.TensorInfo {
+function xentKernel({ inputs, attrs, backend }: WasmKernelArgs): tf.TensorInfo {
   const { z, labels } = inputs;
   const [R, V] = z.shape;
   const be = backendInternals(backend);
   const loss = be.makeOutput!([R], "float32");
   const stats = be.makeOutput!([8 * R], "float32"); // 32 bytes a row (s, m − z[label], the tail): a scratch, freed below
   const o = [z, labels, stats].map((t) => heapOffset(t)!);
-  runOnHeap(softmaxXentSlice, o, R, [V, attrs.grads ? 1 : 0], undefined, V);
+  runOnHeap(softmaxXentSlice, o, R, [V, attrs!.grads ? 1 : 0], undefined, V);
   const out = heapView(loss)!; // taken after the run: nothing allocates meanwhile
   const st = new DataView(out.buffer, o[2], 32 * R);
   for (let r = 0; r < R; r++) out[r] = Math.log(st.getFloat64(32 * r, true)) + st.getFloat64(32 * r + 8, true);

@@ -22,9 +22,16 @@ export function heapView(t: { dataId: object; shape: readonly number[]; dtype: s
   if (t.dtype !== "float32") return null;
   const offset = heapOffset(t);
   if (offset === null) return null;
-  const wasm = backendInternals().wasm!;
-  const buffer = wasm.wasmMemory?.buffer ?? wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, offset, tf.util.sizeFromShape(t.shape as number[]));
+  return new Float32Array(heapBuffer()!, offset, tf.util.sizeFromShape(t.shape as number[]));
+}
+
+/**
+ * The wasm heap's buffer now: the threaded build's shared memory, or the module's `HEAPU8` (re-read it after an
+ * allocation: growth replaces the buffer); undefined off the wasm backend.
+ */
+export function heapBuffer(): ArrayBufferLike | undefined {
+  const wasm = backendInternals().wasm;
+  return wasm?.wasmMemory?.buffer ?? wasm?.HEAPU8.buffer;
 }
 
 /** Byte offset of a tensor's data (any dtype: an int32 tensor's too) on the WebAssembly heap, or null. */
@@ -56,6 +63,13 @@ export function onWasmHeap(...ts: tf.Tensor[]): boolean {
 export function sharedHeap(): boolean {
   return wasmMemory()?.buffer instanceof SharedArrayBuffer;
 }
+
+/** What a kernel registered with `registerWasmKernels` receives. */
+export type WasmKernelArgs = {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+};
 
 /**
  * Register kernels on the wasm backend by name, each once (a module loaded twice keeps the first registration).
