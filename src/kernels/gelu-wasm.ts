@@ -7,7 +7,7 @@
  * Per value: z = |x|/√2; `e^{−z²}` as `2^−k·e^r` (k = round(z²/ln2), |r| ≤ ln2/2, `e^r` by its degree-7 Taylor
  * polynomial, `2^−k` from its exponent bits); `erfc(z)/2 = Φ(−|x|)` by Abramowitz & Stegun 7.1.26; Φ(x) by the sign.
  */
-import { op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
+import { forBytes, op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
 /** The arithmetic of one lane width: scalar f64, or SIMD f64x2 (two elements per step, the same operations). */
 interface Arith {
@@ -160,25 +160,7 @@ function phiOf(A: Arith, v: number, q: number): number[] {
 
 /** A loop over byte offsets i = 0, step, … below the bound (local `end`) from the count in local `n`. */
 function loop(A: Arith, n: number, i: number, end: number, body: number[]): number[] {
-  return [
-    ...op.localGet(n),
-    ...A.endBytes,
-    ...op.localSet(end),
-    ...op.block,
-    ...op.loop,
-    ...op.localGet(i),
-    ...op.localGet(end),
-    ...op.i32GeU,
-    ...op.brIf(1),
-    ...body,
-    ...op.localGet(i),
-    ...op.i32Const(A.step),
-    ...op.i32Add,
-    ...op.localSet(i),
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
-  ];
+  return [...op.localGet(n), ...A.endBytes, ...op.localSet(end), ...forBytes(i, op.i32Const(0), end, A.step, body)];
 }
 
 /** `geluForward(x, y, n)` (scalar) / `geluForward2` (pairs; n even): y[j] = x[j]·Φ(x[j]) at byte addresses x, y. */

@@ -4,7 +4,7 @@
  * layer-norm.ts's JavaScript loops (`layerNormForwardJs`, `layerNormBackwardJs`), so the same bits
  * (tests/kernels/layer-norm.test.ts).
  */
-import { op, type WasmFunction, wasmModuleBytes } from "./wasm-module";
+import { forBytes, op, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
 const f32At = (...addends: number[]) => [
   ...op.localGet(addends[0]),
@@ -16,25 +16,8 @@ const addrOf = (...addends: number[]) => [
   ...op.localGet(addends[0]),
   ...addends.slice(1).flatMap((l) => [...op.localGet(l), ...op.i32Add]),
 ];
-/** `for (j = 0; j < bound; j += 4) body` over byte offsets. */
-const forBytes = (j: number, bound: number, body: number[]) => [
-  ...op.i32Const(0),
-  ...op.localSet(j),
-  ...op.block,
-  ...op.loop,
-  ...op.localGet(j),
-  ...op.localGet(bound),
-  ...op.i32GeU,
-  ...op.brIf(1),
-  ...body,
-  ...op.localGet(j),
-  ...op.i32Const(4),
-  ...op.i32Add,
-  ...op.localSet(j),
-  ...op.br(0),
-  ...op.end,
-  ...op.end,
-];
+/** `for (j = 0; j < bound; j += 4) body` over byte offsets: one float at a time along a row. */
+const eachFloat = (j: number, bound: number, body: number[]) => forBytes(j, op.i32Const(0), bound, 4, body);
 
 /** `layerNormForward(x, w, b, y, xh, rs, rows, C, eps)`: `layerNormForwardJs` over rows [0, rows) at those addresses. */
 function forwardFunction(): WasmFunction {
@@ -59,7 +42,7 @@ function forwardFunction(): WasmFunction {
       // mean
       ...op.f64Const(0),
       ...op.localSet(s),
-      ...forBytes(j, rowBytes, [...op.localGet(s), ...f32At(x, o, j), ...op.f64Add, ...op.localSet(s)]),
+      ...eachFloat(j, rowBytes, [...op.localGet(s), ...f32At(x, o, j), ...op.f64Add, ...op.localSet(s)]),
       ...op.localGet(s),
       ...Cf,
       ...op.f64Div,
@@ -67,7 +50,7 @@ function forwardFunction(): WasmFunction {
       // biased variance, 1/σ
       ...op.f64Const(0),
       ...op.localSet(v),
-      ...forBytes(j, rowBytes, [
+      ...eachFloat(j, rowBytes, [
         ...f32At(x, o, j),
         ...op.localGet(mean),
         ...op.f64Sub,
@@ -96,7 +79,7 @@ function forwardFunction(): WasmFunction {
       ...op.f32DemoteF64,
       ...op.f32Store,
       // x̂ and y
-      ...forBytes(j, rowBytes, [
+      ...eachFloat(j, rowBytes, [
         ...f32At(x, o, j),
         ...op.localGet(mean),
         ...op.f64Sub,
@@ -156,7 +139,7 @@ function backwardFunction(): WasmFunction {
       ...op.localSet(sd),
       ...op.f64Const(0),
       ...op.localSet(sdx),
-      ...forBytes(j, rowBytes, [
+      ...eachFloat(j, rowBytes, [
         ...dxhat,
         ...op.localTee(g),
         ...op.localGet(sd),
@@ -185,7 +168,7 @@ function backwardFunction(): WasmFunction {
       ...op.f32Load,
       ...op.f64PromoteF32,
       ...op.localSet(rstd),
-      ...forBytes(j, rowBytes, [
+      ...eachFloat(j, rowBytes, [
         ...addrOf(dx, o, j), // dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))·(1/σ)
         ...dxhat,
         ...op.localGet(meanD),

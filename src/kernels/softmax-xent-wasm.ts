@@ -20,7 +20,7 @@
  * tfjs ops it replaces (≈ 25–40 ms); four float32 lanes ≈ 28 ms, the maximum alone ≈ 15 ms of it: V8 makes the
  * NaN-propagating `f32x4.max` a chain of several instructions that each step waits on; with pmax ≈ 16.5 ms in all.
  */
-import { op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
+import { forBytes, op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
 const f32 = Math.fround;
 /** 1.5·2^23 + 127: x/ln2 + MAGIC rounds x/ln2 to an integer k (to nearest) and holds k + 127 in its low bits. */
@@ -112,28 +112,6 @@ function exp4(e: ExpLocals, K: ConstPool): number[] {
     ...K.get(CUTOFF),
     ...op.f32x4Lt,
     ...op.v128AndNot,
-  ];
-}
-
-/** `for (j = from; j < bound; j += step) body`, j and bound locals (byte offsets). */
-function forBytes(j: number, from: number[], bound: number, step: number, body: number[]): number[] {
-  return [
-    ...from,
-    ...op.localSet(j),
-    ...op.block,
-    ...op.loop,
-    ...op.localGet(j),
-    ...op.localGet(bound),
-    ...op.i32GeU,
-    ...op.brIf(1),
-    ...body,
-    ...op.localGet(j),
-    ...op.i32Const(step),
-    ...op.i32Add,
-    ...op.localSet(j),
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
   ];
 }
 

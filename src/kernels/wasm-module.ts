@@ -181,6 +181,34 @@ function simd(code: number, ...imm: number[]): number[] {
 }
 
 /**
+ * `for (j = from; j < bound; j += step) body`: the kernels' loop over byte offsets, `j` and `bound` i32 locals,
+ * `from` the instructions that push the start.
+ *
+ * @example
+ * forBytes(i, op.i32Const(0), end, 16, body); // four floats per step
+ */
+export function forBytes(j: number, from: number[], bound: number, step: number, body: number[]): number[] {
+  return [
+    ...from,
+    ...op.localSet(j),
+    ...op.block,
+    ...op.loop,
+    ...op.localGet(j),
+    ...op.localGet(bound),
+    ...op.i32GeU,
+    ...op.brIf(1),
+    ...body,
+    ...op.localGet(j),
+    ...op.i32Const(step),
+    ...op.i32Add,
+    ...op.localSet(j),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/**
  * The bytes of a module importing `env.memory` (shared, up to 4 GiB) and exporting `fns`.
  *
  * @example
