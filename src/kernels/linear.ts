@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp } from "./custom-op";
-import { matMulBias } from "./native-blas";
+import { columnSums, matMulBias } from "./native-blas";
 import { kernelSet } from "./select";
 
 /** `x2d · Wᵀ (+ b)` with W `[out, in]`; forward and backward use plain matmuls only. */
@@ -39,8 +39,8 @@ const linearBias = customOp<tf.Tensor2D>(([x, w, b], save) => {
 });
 
 /**
- * Column sums of a `[N, C]` tensor (bias and LayerNorm gradients). On the `blas` set this is `1ᵀ·x`, a BLAS
- * product at memory speed (tfjs-wasm's `Sum` over axis 0 transposes first); otherwise `tf.sum(x, 0)`.
+ * Column sums of a `[N, C]` tensor (bias and LayerNorm gradients). On the `blas` set this is `1ᵀ·x`, one BLAS
+ * `sgemv` at memory speed (`columnSums`; tfjs-wasm's `Sum` over axis 0 transposes first); otherwise `tf.sum(x, 0)`.
  *
  * @example
  * colSum(tf.ones([4, 3])); // [4, 4, 4]
@@ -48,7 +48,7 @@ const linearBias = customOp<tf.Tensor2D>(([x, w, b], save) => {
 export function colSum(x: tf.Tensor): tf.Tensor1D {
   if (x.rank !== 2 || kernelSet() !== "blas") return tf.sum(x, 0) as tf.Tensor1D;
   const [n, c] = x.shape as [number, number];
-  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c])) as tf.Tensor1D;
+  return columnSums(x as tf.Tensor2D) ?? (tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c])) as tf.Tensor1D);
 }
 
 /** The same two layers on the `blas` set: `x·Wᵀ` forward, `dyᵀ·x` for dW, no transpose op. */

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import {
   installNativeMatMul,
   loadNativeBlas,
+  columnSums,
   matMulAccumulate,
   matMulBias,
   nativeBlasStatus,
@@ -26,6 +27,7 @@ import {
   withEnv,
 } from "../../src/kernels/native-blas";
 import { globalNormSquared } from "../../src/train/grad";
+import { colSum } from "../../src/kernels/linear";
 import { GPTNeoXForCausalLM } from "../../src/model/gptneox";
 import { makeConfig } from "../../src/model/config";
 import { generate } from "../../src/model/generate";
@@ -432,6 +434,49 @@ test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum",
   }
   native.dispose();
   tf.dispose([...grads.values()]);
+});
+
+test("column sums on the native BLAS (cblas_sgemv) equal a float64 sum and run no matmul kernel", async (t) => {
+  if (!(await needNative(t))) return;
+  const rng = new Rng(8);
+  const before = tf.memory().numTensors;
+  for (const [N, C] of [
+    [37, 5],
+    [300, 129],
+    [1, 4],
+    [0, 3],
+  ]) {
+    const x = tf.tensor(randn(rng, N * C), [N, C]) as tf.Tensor2D;
+    const v = x.dataSync();
+    const want = Array.from({ length: C }, (_, c) => {
+      let s = 0;
+      for (let r = 0; r < N; r++) s += v[r * C + c];
+      return s;
+    });
+    const info = await tf.profile(() => colSum(x));
+    const got = info.result as tf.Tensor;
+    assert.deepEqual(got.shape, [C]);
+    const g = got.dataSync();
+    for (let c = 0; c < C; c++)
+      assert.ok(Math.abs(g[c] - want[c]) < 1e-5 * (1 + Math.abs(want[c])), `[${N}, ${C}] col ${c}`);
+    assert.deepEqual(
+      info.kernels.map((k) => k.name),
+      [],
+      `[${N}, ${C}]: one sgemv, no tfjs kernel (a [1, N]·[N, C] BatchMatMul would go to XNNPACK, which packs x per call)`,
+    );
+    tf.dispose([x, got]);
+  }
+  uninstallNativeMatMul();
+  try {
+    const x = tf.ones([4, 3]) as tf.Tensor2D;
+    assert.equal(columnSums(x), null, "off without the native BLAS");
+    const s = colSum(x);
+    assert.deepEqual(Array.from(s.dataSync()), [4, 4, 4]);
+    tf.dispose([x, s]);
+  } finally {
+    installNativeMatMul(2);
+  }
+  assert.equal(tf.memory().numTensors, before, "no tensor leaks");
 });
 
 test("OpenBLAS core choice: the CPU's own by default, the environment's on request, a forced name as given", () => {
