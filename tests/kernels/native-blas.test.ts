@@ -24,6 +24,8 @@ import {
   CORETYPE_ENV,
   OPENBLAS_CORE_VARS,
   coreTypePlan,
+  loadOverrides,
+  OPENBLAS_THREAD_TIMEOUT,
   withEnv,
 } from "../../src/kernels/native-blas";
 import { globalNormSquared } from "../../src/train/grad";
@@ -544,9 +546,22 @@ test("withEnv: the override holds inside (native code sees it too) and the envir
   }
 });
 
+test("OpenBLAS's idle threads sleep after ~2^16 cycles unless the environment sets OPENBLAS_THREAD_TIMEOUT", () => {
+  assert.equal(OPENBLAS_THREAD_TIMEOUT, "16");
+  assert.deepEqual(loadOverrides({}), { OPENBLAS_THREAD_TIMEOUT: "16" });
+  assert.deepEqual(loadOverrides({ OPENBLAS_THREAD_TIMEOUT: "" }), { OPENBLAS_THREAD_TIMEOUT: "16" });
+  assert.deepEqual(loadOverrides({ OPENBLAS_THREAD_TIMEOUT: "24" }), {}, "the user's value stands");
+  assert.deepEqual(
+    loadOverrides({ OPENBLAS_CORETYPE: "Haswell" }),
+    { OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined, OPENBLAS_THREAD_TIMEOUT: "16" },
+    "with the core plan's",
+  );
+});
+
 test("the loaded OpenBLAS names its core and why; the process environment is as it was", async (t) => {
   if (!(await needNative(t))) return;
-  const before = OPENBLAS_CORE_VARS.map((k) => process.env[k]);
+  const vars = [...OPENBLAS_CORE_VARS, "OPENBLAS_THREAD_TIMEOUT"];
+  const before = vars.map((k) => process.env[k]);
   const blas = nativeBlasStatus().blas!;
   assert.equal(typeof blas.threads, "number");
   if (!/OpenBLAS/.test(blas.describe)) return t.skip(`not OpenBLAS: ${blas.describe}`);
@@ -554,7 +569,7 @@ test("the loaded OpenBLAS names its core and why; the process environment is as 
   assert.ok(blas.describe.includes(`(${blas.coreType})`), blas.describe);
   assert.match(nativeBlasStatus().why, /\(core: .+\)$/);
   assert.deepEqual(
-    OPENBLAS_CORE_VARS.map((k) => process.env[k]),
+    vars.map((k) => process.env[k]),
     before,
   );
 });
