@@ -6,6 +6,7 @@
  * batches and much slower for one-token decoding steps.
  */
 import * as tf from "@tensorflow/tfjs";
+import { leanReshape } from "./lean-ops";
 import { kernelSet } from "./select";
 
 /**
@@ -35,7 +36,7 @@ export function attentionScores(q: tf.Tensor, k: tf.Tensor): tf.Tensor4D {
     kernelSet() === "blas"
       ? tf.matMul(qs, tf.reshape(k, [B * H, Tk, D]), false, true) // q·kᵀ with kᵀ as a BLAS flag
       : bmm(qs, tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * H, D, Tk])); // [BH, T, Tk]
-  return tf.reshape(scores, [B, H, T, Tk]) as tf.Tensor4D; // [B, H, T, Tk]
+  return leanReshape(scores, [B, H, T, Tk]) as tf.Tensor4D; // [B, H, T, Tk]
 }
 
 /**
@@ -48,5 +49,5 @@ export function attentionValues(p: tf.Tensor, v: tf.Tensor): tf.Tensor4D {
   const [B, H, T, Tk] = p.shape as [number, number, number, number];
   const D = v.shape[3] as number;
   const out = bmm(tf.reshape(p, [B * H, T, Tk]), tf.reshape(v, [B * H, Tk, D])); // [BH, T, D]
-  return tf.reshape(out, [B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
+  return leanReshape(out, [B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
 }

@@ -18,6 +18,7 @@ export {
   type Reads,
 } from "./reads";
 export { customOp, type GradResult } from "./custom-op";
+export { leanReshape, leanAdd, leanScale, addMask } from "./lean-ops";
 export { linear, frozenLinear, colSum, withTransposedWeights, TRANSPOSED_MAX_ROWS } from "./linear";
 export { loraLinear, type LoraTerm } from "./lora-linear";
 export { bmm, attentionScores, attentionValues } from "./attention";

@@ -13,7 +13,7 @@
  * merge, no extra cost at inference.
  */
 import * as tf from "@tensorflow/tfjs";
-import { frozenLinear } from "../kernels";
+import { frozenLinear, leanReshape } from "../kernels";
 import type { GPTNeoXConfig } from "../model/config";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
 import { Linear, type LinearLike } from "../model/layers";
@@ -104,8 +104,8 @@ export class BitFitLinear implements LinearLike {
       throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const { weight } = this.base.denseWeights();
-    const z = frozenLinear(tf.reshape(x, [n, inF]) as tf.Tensor2D, weight, null); // [N, out], no weight gradient
-    return tf.reshape(tf.add(z, this.base.bias!), [...lead, this.base.outFeatures]); // [..., out]; db = Σ_N dy
+    const z = frozenLinear(leanReshape(x, [n, inF]) as tf.Tensor2D, weight, null); // [N, out], no weight gradient
+    return leanReshape(tf.add(z, this.base.bias!), [...lead, this.base.outFeatures]); // [..., out]; db = Σ_N dy
   }
 }
 

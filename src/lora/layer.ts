@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Linear, LinearLike } from "../model/layers";
-import { loraLinear } from "../kernels";
+import { leanReshape, loraLinear } from "../kernels";
 import { Rng, deriveSeed } from "../runtime/seed";
 import { type LoraConfig, LoraError, loraScaling } from "./config";
 
@@ -221,8 +221,8 @@ export class LoraLinear implements LinearLike {
       scale: t.adapter.scaling * t.weight,
       mask: masks[i],
     }));
-    const y = loraLinear(tf.reshape(x, [n, inF]) as tf.Tensor2D, weight, bias, adapters); // [N, out]
-    return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+    const y = loraLinear(leanReshape(x, [n, inF]) as tf.Tensor2D, weight, bias, adapters); // [N, out]
+    return leanReshape(y, [...lead, this.outFeatures]); // [..., out]
   }
 
   /** Inverted-dropout mask `[N, in]`: 0 with probability p, else 1/(1−p); one seed per call from the adapter's generator. */

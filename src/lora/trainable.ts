@@ -6,9 +6,9 @@
  * frozen base (tfjs's custom ops compute all their input gradients eagerly). The layers are put back after
  * each call. Its `rngState()` is the adapter's dropout generators, which the trainer checkpoints.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { GPTNeoXForCausalLM } from "../model/gptneox";
-import { frozenLinear, gradientDepth } from "../kernels";
+import { frozenLinear, gradientDepth, leanReshape } from "../kernels";
 import { type DenseWeights, Linear, type LinearLike } from "../model/layers";
 import type { Batch, TrainableModel } from "../train/types";
 import { LoraError } from "./config";
@@ -28,8 +28,8 @@ export class FrozenLinear implements LinearLike {
       throw new Error(`${this.base.name}: input has ${inF} features, expected ${this.base.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const { weight, bias } = this.base.denseWeights();
-    const y = frozenLinear(tf.reshape(x, [n, inF]) as tf.Tensor2D, weight, bias); // [N, out]
-    return tf.reshape(y, [...lead, this.base.outFeatures]); // [..., out]
+    const y = frozenLinear(leanReshape(x, [n, inF]) as tf.Tensor2D, weight, bias); // [N, out]
+    return leanReshape(y, [...lead, this.base.outFeatures]); // [..., out]
   }
 }
 

@@ -13,7 +13,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../runtime/seed";
-import { attentionScores, attentionValues, gradientDepth, shareClonesOnWasm, splitHeadsRotary } from "../kernels";
+import {
+  addMask,
+  attentionScores,
+  fillableTensor,
+  attentionValues,
+  gradientDepth,
+  leanAdd,
+  leanReshape,
+  leanScale,
+  shareClonesOnWasm,
+  splitHeadsRotary,
+} from "../kernels";
 import { type GPTNeoXConfig, headDim, rotaryDims, validateConfig } from "./config";
 import type { KVCache } from "./kvcache";
 import { activation, embedding, LayerNorm, Linear, type LinearLike } from "./layers";
@@ -58,14 +69,14 @@ export class GPTNeoXAttention {
     const [B, T, C] = x.shape;
     const H = this.nHead;
     const D = this.headDim;
-    const qkv = tf.reshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
+    const qkv = leanReshape(this.qkv.apply(x), [B, T, H, 3 * D]); // [B, T, H, 3D]: q, k, v interleaved per head
     // [B, H, T, D] each; q and k rotated (rotary position embedding on their first rotDims values)
     const [q, k0, v0] = splitHeadsRotary(qkv as tf.Tensor4D, ctx.rotary.cos, ctx.rotary.sin, this.rotDims);
     let k = k0;
     let v = v0;
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.append(this.layerIndex, k, v)); // [B, H, past+T, D]
-    let scores: tf.Tensor = attentionScores(tf.mul(q, this.scale), k); // [B, H, T, Tk]
-    if (ctx.bias) scores = tf.add(scores, ctx.bias);
+    let scores: tf.Tensor = attentionScores(leanScale(q, this.scale), k); // [B, H, T, Tk]
+    if (ctx.bias) scores = addMask(scores, ctx.bias);
     const out = attentionValues(tf.softmax(scores, -1), v); // [B, H, T, D]
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, T, C]); // [B, T, C]
     return this.dense.apply(merged); // [B, T, C]
@@ -100,10 +111,10 @@ export class GPTNeoXBlock {
     const attn = this.attention.apply(this.inputLayerNorm.apply(x), ctx); // [B, T, C]
     if (this.parallel) {
       const mlp = this.mlp.apply(this.postAttentionLayerNorm.apply(x)); // [B, T, C]
-      return tf.add(tf.add(mlp, attn), x); // x + attn(ln1(x)) + mlp(ln2(x))
+      return leanAdd(leanAdd(mlp, attn), x); // x + attn(ln1(x)) + mlp(ln2(x))
     }
-    const h = tf.add(attn, x); // h = x + attn(ln1(x))
-    return tf.add(this.mlp.apply(this.postAttentionLayerNorm.apply(h)), h); // h + mlp(ln2(h))
+    const h = leanAdd(attn, x); // h = x + attn(ln1(x))
+    return leanAdd(this.mlp.apply(this.postAttentionLayerNorm.apply(h)), h); // h + mlp(ln2(h))
   }
 }
 
@@ -222,13 +233,16 @@ export class GPTNeoXForCausalLM {
     const params = new Map<string, tf.Variable>();
     for (const [name, shape] of parameterShapes(config)) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(n);
+      // written where the backend keeps it (the wasm heap): no JavaScript copy of the embeddings (≈ 100 MiB for
+      // pythia-70m) left for the garbage collector, which can add it to the peak RSS of the training that follows
+      const t = fillableTensor(shape);
+      const data = t.view();
       if (name.endsWith("layernorm.weight") || name.endsWith("final_layer_norm.weight")) data.fill(1);
       else if (name.endsWith(".weight")) for (let i = 0; i < n; i++) data[i] = rng.normal() * config.initializerRange;
-      params.set(
-        name,
-        tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true)),
-      );
+      else data.fill(0);
+      const init = t.finish();
+      params.set(name, tf.variable(init, true)); // shares init's buffer...
+      init.dispose(); // ...so drop this handle, or the buffer would outlive the first assign
     }
     return new GPTNeoXForCausalLM(config, params);
   }

@@ -8,7 +8,7 @@
  * because `tf.gather`'s gradient needs `UnsortedSegmentSum`, which the wasm backend lacks.
  */
 import * as tf from "@tensorflow/tfjs";
-import { customOp, gelu, layerNorm, linear } from "../kernels";
+import { customOp, gelu, layerNorm, leanReshape, linear } from "../kernels";
 import { ConfigError, HIDDEN_ACTS, type HiddenAct } from "./config";
 
 /** What a block calls on a dense layer: LoRA wraps a `Linear` by putting another `LinearLike` in its place. */
@@ -74,8 +74,8 @@ export class Linear implements LinearLike {
       throw new Error(`${this.name}: input has ${inF} features, expected ${this.inFeatures}`);
     const n = lead.reduce((a, b) => a * b, 1);
     const { weight, bias } = this.denseWeights();
-    const y = linear(tf.reshape(x, [n, inF]) as tf.Tensor2D, weight, bias); // [N, out]
-    return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+    const y = linear(leanReshape(x, [n, inF]) as tf.Tensor2D, weight, bias); // [N, out]
+    return leanReshape(y, [...lead, this.outFeatures]); // [..., out]
   }
 }
 

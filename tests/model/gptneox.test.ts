@@ -162,11 +162,17 @@ test("create: seeded HF-style init, parameter count equals countParameters", asy
     intermediateSize: 128,
     initializerRange: 0.02,
   });
+  const before = tf.memory();
   const a = GPTNeoXForCausalLM.create(cfg, { seed: 5 });
   const b = GPTNeoXForCausalLM.create(cfg, { seed: 5 });
   const c = GPTNeoXForCausalLM.create(cfg, { seed: 6 });
   try {
     assert.equal(a.numParameters(), countParameters(cfg).total);
+    assert.equal(
+      tf.memory().numBytes - before.numBytes,
+      3 * 4 * countParameters(cfg).total,
+      "one buffer per parameter",
+    );
     const w = (m: GPTNeoXForCausalLM, n: string) => m.parameters().get(n)!.dataSync();
     assert.deepEqual(w(a, "embed_out.weight"), w(b, "embed_out.weight"));
     assert.notDeepEqual(w(a, "embed_out.weight"), w(c, "embed_out.weight"));
@@ -180,6 +186,8 @@ test("create: seeded HF-style init, parameter count equals countParameters", asy
     b.dispose();
     c.dispose();
   }
+  assert.equal(tf.memory().numTensors, before.numTensors, "create leaves nothing behind its parameters");
+  assert.equal(tf.memory().numBytes, before.numBytes);
 });
 
 test("rotary: HF's inverse frequencies and x·cos + rotate_half(x)·sin", async () => {
