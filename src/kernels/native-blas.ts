@@ -188,6 +188,8 @@ export interface NativeBlas {
   coreWhy?: string;
   /** Threads the library was told to use. */
   threads: number;
+  /** Change the library's thread count (OpenBLAS's `openblas_set_num_threads`; null elsewhere). */
+  setThreads: ((n: number) => void) | null;
   sgemm: Sgemm;
   /** `B ← α·Aᵀ` out of place (OpenBLAS's `cblas_somatcopy`; null elsewhere): 2-D float32 transposes. */
   somatcopy: Somatcopy | null;
@@ -210,6 +212,15 @@ export interface NativeBlasStatus {
 
 /** Plain 2-D products with at most this many rows stay on the wasm kernel (see the kernel). */
 const SMALL_ROWS = 8;
+
+/**
+ * Products with fewer multiply-adds than this (M·N·K) run on ONE OpenBLAS thread. Measured on 2 Zen 5 cores with
+ * OpenBLAS 0.3.21, one thread against two: 128×128×64 (attention at 128 tokens and head size 64) 150 vs 95 GFLOP/s,
+ * 256×256×64 174 vs 142, 512×512×64 189 vs 169, 1024×1024×64 177 vs 182: below ~2^24 the second thread's hand-off
+ * costs more than it brings (OpenBLAS itself splits from 2^18). A pythia-70m step at 8 × 128 makes 3 × 768 such
+ * products (one per sequence and head).
+ */
+const ONE_THREAD_BELOW = 1 << 24;
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -287,9 +298,10 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
     let describe = /Accelerate/.test(name) ? "Apple Accelerate" : name;
     let coreType: string | undefined;
     let coreWhy: string | undefined;
+    let setThreads: NativeBlas["setThreads"] = null;
     try {
       const config = lib.func("const char *openblas_get_config()")() as string;
-      const setThreads = lib.func("void openblas_set_num_threads(int)");
+      setThreads = lib.func("void openblas_set_num_threads(int)") as (n: number) => void;
       setThreads(Math.max(1, threads));
       const m = /OpenBLAS\s+(\S+).*?\b(\w+)\s+MAX_THREADS/.exec(config);
       try {
@@ -351,6 +363,7 @@ export function loadNativeBlas(threads: number): { ok: true; blas: NativeBlas } 
       dsdot,
       bf16Gemm,
       threads,
+      setThreads,
       ...(coreType ? { coreType } : {}),
       ...(coreWhy ? { coreWhy } : {}),
     };
@@ -491,32 +504,58 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
       tb = transposeB ? TRANS : NO_TRANS;
     const lda = transposeA ? M : K,
       ldb = transposeB ? K : N;
-    if (batch === 1) {
-      blas.sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, A, lda, B, ldb, 0, c, N);
-      return out;
-    }
-    for (let i = 0; i < batch; i++) {
-      const ia = indexA(i),
-        ib = indexB(i);
-      blas.sgemm(
-        ROW_MAJOR,
-        ta,
-        tb,
-        M,
-        N,
-        K,
-        1,
-        A.subarray(ia * M * K, (ia + 1) * M * K),
-        lda,
-        B.subarray(ib * K * N, (ib + 1) * K * N),
-        ldb,
-        0,
-        c.subarray(i * M * N, (i + 1) * M * N),
-        N,
-      );
+    const oneThread = blas.setThreads !== null && blas.threads > 1 && M * N * K < ONE_THREAD_BELOW;
+    if (oneThread) blas.setThreads!(1);
+    try {
+      products(blas, batch, indexA, indexB, M, N, K, ta, tb, A, lda, B, ldb, c);
+    } finally {
+      if (oneThread) blas.setThreads!(blas.threads);
     }
     return out;
   };
+}
+
+/** `batch` products `c[i] = op(A[ia])·op(B[ib])` (row-major, β = 0), one sgemm each. */
+function products(
+  blas: NativeBlas,
+  batch: number,
+  indexA: (i: number) => number,
+  indexB: (i: number) => number,
+  M: number,
+  N: number,
+  K: number,
+  ta: number,
+  tb: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  c: Float32Array,
+): void {
+  if (batch === 1) {
+    blas.sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, A, lda, B, ldb, 0, c, N);
+    return;
+  }
+  for (let i = 0; i < batch; i++) {
+    const ia = indexA(i),
+      ib = indexB(i);
+    blas.sgemm(
+      ROW_MAJOR,
+      ta,
+      tb,
+      M,
+      N,
+      K,
+      1,
+      A.subarray(ia * M * K, (ia + 1) * M * K),
+      lda,
+      B.subarray(ib * K * N, (ib + 1) * K * N),
+      ldb,
+      0,
+      c.subarray(i * M * N, (i + 1) * M * N),
+      N,
+    );
+  }
 }
 
 /**

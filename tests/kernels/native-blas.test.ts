@@ -438,6 +438,37 @@ test("the gradient norm on the native BLAS (cblas_dsdot) equals square-and-sum",
   tf.dispose([...grads.values()]);
 });
 
+test("small products run on one OpenBLAS thread, the thread count is restored, large ones keep every thread", async (t) => {
+  if (!(await needNative(t))) return;
+  const blas = nativeBlasStatus().blas!;
+  if (!blas.setThreads) return t.skip(`not OpenBLAS: ${blas.describe}`);
+  if (blas.threads < 2) return t.skip("one thread already");
+  const set = blas.setThreads;
+  const calls: number[] = [];
+  blas.setThreads = (n) => {
+    calls.push(n);
+    set(n);
+  };
+  try {
+    const rng = new Rng(9);
+    const a = tf.tensor(randn(rng, 4 * 16 * 8), [4, 16, 8]);
+    const b = tf.tensor(randn(rng, 4 * 8 * 16), [4, 8, 16]);
+    const small = tf.matMul(a, b); // 4 products of 16·16·8 multiply-adds
+    const want = reference(a, b, false, false);
+    const got = small.dataSync();
+    for (let i = 0; i < want.values.length; i++) assert.ok(Math.abs(got[i] - want.values[i]) < 1e-5, `[${i}]`);
+    assert.deepEqual(calls, [1, blas.threads], "one thread for the loop, then back");
+    calls.length = 0;
+    const x = tf.ones([256, 256]);
+    const big = tf.matMul(x, x); // 2^24 multiply-adds: every thread
+    assert.equal(big.dataSync()[0], 256);
+    assert.deepEqual(calls, []);
+    tf.dispose([a, b, small, x, big]);
+  } finally {
+    blas.setThreads = set;
+  }
+});
+
 test("column sums on the native BLAS (cblas_sgemv) equal a float64 sum and run no matmul kernel", async (t) => {
   if (!(await needNative(t))) return;
   const rng = new Rng(8);
