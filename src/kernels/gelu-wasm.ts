@@ -1,15 +1,15 @@
 /**
  * The exact GELU's loops as a WebAssembly module (see gelu.ts for the op and wasm-module.ts for the emitter):
- * `geluForward(x, y, n)` / `geluBackward(x, dy, dx, n)` one value at a time, `geluForward2` / `geluBackward2` two
- * float64 lanes per step (SIMD) for an even n; both run the same float64 operations, so their results are the same
- * bits (tests/kernels/gelu.test.ts).
+ * `geluForward(x, y, n)` / `geluBackward(x, dy, dx, n)` one value at a time, `geluForward4` / `geluBackward4` four
+ * float32 lanes per step (SIMD) for n a multiple of 4; both run the same float32 operations in the same order, so
+ * their results are the same bits (tests/kernels/gelu.test.ts).
  *
  * Per value: z = |x|/√2; `e^{−z²}` as `2^−k·e^r` (k = round(z²/ln2), |r| ≤ ln2/2, `e^r` by its degree-7 Taylor
  * polynomial, `2^−k` from its exponent bits); `erfc(z)/2 = Φ(−|x|)` by Abramowitz & Stegun 7.1.26; Φ(x) by the sign.
  */
 import { forBytes, op, type ValType, type WasmFunction, wasmModuleBytes } from "./wasm-module";
 
-/** The arithmetic of one lane width: scalar f64, or SIMD f64x2 (two elements per step, the same operations). */
+/** The arithmetic of one lane width: scalar f32, or SIMD f32x4 (four elements per step, the same operations). */
 interface Arith {
   c: (v: number) => number[];
   abs: number[];
@@ -19,13 +19,15 @@ interface Arith {
   div: number[];
   min: number[];
   nearest: number[];
-  /** 2^−k from the local `kf` (a float holding an integer in [0, 1022]): the bit pattern (1023 − k) << 52. */
+  /** 2^−k from the local `kf` (a float holding an integer in [0, 126]): the bit pattern (127 − k) << 23. */
   pow2neg: (kf: number) => number[];
   /** (a, b) on the stack → v ≥ 0 ? a : b, v a local (NaN: b). */
   selectNonNegative: (v: number) => number[];
-  /** The address on the stack → x[j] (and x[j+1]) as float64. */
+  /** a on the stack → v ≤ limit ? a : 0, v a local (NaN: 0). */
+  zeroAbove: (v: number, limit: number) => number[];
+  /** The address on the stack → x[j] (or x[j..j+3]). */
   load: number[];
-  /** (address, value) on the stack → stored as float32. */
+  /** (address, value) on the stack → stored. */
   store: number[];
   /** The loop's bound in bytes from the element count on the stack (whole steps only). */
   endBytes: number[];
@@ -33,55 +35,68 @@ interface Arith {
   type: ValType;
 }
 
+/**
+ * z² is capped here, where 2^−k is still a normal float32 (k ≤ 126; e^{−87} ≈ 1.6e-38); beyond it (|x| > 13.2, and
+ * NaN) `e^{−z²}` is set to 0, as the float32 result rounds to anyway.
+ */
+const MAX_ZZ = 87;
+
 const SCALAR: Arith = {
-  c: (v) => op.f64Const(v),
-  abs: op.f64Abs,
-  add: op.f64Add,
-  sub: op.f64Sub,
-  mul: op.f64Mul,
-  div: op.f64Div,
-  min: op.f64Min,
-  nearest: op.f64Nearest,
+  c: (v) => op.f32Const(v),
+  abs: op.f32Abs,
+  add: op.f32Add,
+  sub: op.f32Sub,
+  mul: op.f32Mul,
+  div: op.f32Div,
+  min: op.f32Min,
+  nearest: op.f32Nearest,
   pow2neg: (kf) => [
-    ...op.i64Const(1023),
+    ...op.i32Const(127),
     ...op.localGet(kf),
-    ...op.i64TruncSatF64S,
-    ...op.i64Sub,
-    ...op.i64Const(52),
-    ...op.i64Shl,
-    ...op.f64ReinterpretI64,
+    ...op.i32TruncSatF32S,
+    ...op.i32Sub,
+    ...op.i32Const(23),
+    ...op.i32Shl,
+    ...op.f32ReinterpretI32,
   ],
-  selectNonNegative: (v) => [...op.localGet(v), ...op.f64Const(0), ...op.f64Ge, ...op.select],
-  load: [...op.f32Load, ...op.f64PromoteF32],
-  store: [...op.f32DemoteF64, ...op.f32Store],
+  selectNonNegative: (v) => [...op.localGet(v), ...op.f32Const(0), ...op.f32Ge, ...op.select],
+  zeroAbove: (v, limit) => [...op.f32Const(0), ...op.localGet(v), ...op.f32Const(limit), ...op.f32Le, ...op.select],
+  load: op.f32Load,
+  store: op.f32Store,
   endBytes: [...op.i32Const(4), ...op.i32Mul],
   step: 4,
-  type: "f64",
+  type: "f32",
 };
 
 const SIMD: Arith = {
-  c: (v) => op.v128Const(v, v),
-  abs: op.f64x2Abs,
-  add: op.f64x2Add,
-  sub: op.f64x2Sub,
-  mul: op.f64x2Mul,
-  div: op.f64x2Div,
-  min: op.f64x2Min,
-  nearest: op.f64x2Nearest,
+  c: (v) => op.v128ConstF32x4(v),
+  abs: op.f32x4Abs,
+  add: op.f32x4Add,
+  sub: op.f32x4Sub,
+  mul: op.f32x4Mul,
+  div: op.f32x4Div,
+  min: op.f32x4Min,
+  nearest: op.f32x4Nearest,
   pow2neg: (kf) => [
-    ...op.v128ConstI64(1023n),
+    ...op.v128ConstI32x4(127),
     ...op.localGet(kf),
-    ...op.i32x4TruncSatF64x2SZero,
-    ...op.i64x2ExtendLowI32x4S,
-    ...op.i64x2Sub,
-    ...op.i32Const(52),
-    ...op.i64x2Shl,
+    ...op.i32x4TruncSatF32x4S,
+    ...op.i32x4Sub,
+    ...op.i32Const(23),
+    ...op.i32x4Shl,
   ],
-  selectNonNegative: (v) => [...op.localGet(v), ...op.v128Const(0, 0), ...op.f64x2Ge, ...op.v128Bitselect],
-  load: [...op.v128Load64Zero, ...op.f64x2PromoteLowF32x4],
-  store: [...op.f32x4DemoteF64x2Zero, ...op.v128Store64Lane0],
-  endBytes: [...op.i32Const(4), ...op.i32Mul, ...op.i32Const(-8), ...op.i32And], // pairs only: the caller does the last odd one
-  step: 8,
+  selectNonNegative: (v) => [...op.localGet(v), ...op.v128ConstF32x4(0), ...op.f32x4Ge, ...op.v128Bitselect],
+  zeroAbove: (v, limit) => [
+    ...op.v128ConstF32x4(0),
+    ...op.localGet(v),
+    ...op.v128ConstF32x4(limit),
+    ...op.f32x4Le,
+    ...op.v128Bitselect,
+  ],
+  load: op.v128Load,
+  store: op.v128Store,
+  endBytes: [...op.i32Const(4), ...op.i32Mul, ...op.i32Const(-16), ...op.i32And], // quads only: the caller does the last 1–3
+  step: 16,
   type: "v128",
 };
 
@@ -110,10 +125,10 @@ function phiParts(A: Arith, L: PhiLocals): number[] {
     ...A.c(Math.SQRT1_2),
     ...A.mul,
     ...op.localTee(L.z),
-    // z², capped where 2^−k is still a normal float64 (e^{−708} ≈ 3e-308)
+    // z², capped where 2^−k is still a normal float32
     ...op.localGet(L.z),
     ...A.mul,
-    ...A.c(708),
+    ...A.c(MAX_ZZ),
     ...A.min,
     ...op.localSet(L.zz),
     // k = round(z²/ln2), r = k·ln2 − z² (so −z² = −k·ln2 + r, |r| ≤ ln2/2)
@@ -127,10 +142,11 @@ function phiParts(A: Arith, L: PhiLocals): number[] {
     ...op.localGet(L.zz),
     ...A.sub,
     ...op.localSet(L.r),
-    // e = 2^−k · (1 + r + r²/2 + … + r⁷/5040)
+    // e = 2^−k · (1 + r + r²/2 + … + r⁷/5040), 0 past the cap
     ...A.pow2neg(L.kf),
     ...horner(L.r, [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1]),
     ...A.mul,
+    ...A.zeroAbove(L.z, Math.sqrt(MAX_ZZ)),
     ...op.localSet(L.e),
     // t = 1 / (1 + p·z)
     ...A.c(1),
@@ -163,7 +179,7 @@ function loop(A: Arith, n: number, i: number, end: number, body: number[]): numb
   return [...op.localGet(n), ...A.endBytes, ...op.localSet(end), ...forBytes(i, op.i32Const(0), end, A.step, body)];
 }
 
-/** `geluForward(x, y, n)` (scalar) / `geluForward2` (pairs; n even): y[j] = x[j]·Φ(x[j]) at byte addresses x, y. */
+/** `geluForward(x, y, n)` (scalar) / `geluForward4` (quads; n a multiple of 4): y[j] = x[j]·Φ(x[j]) at byte addresses x, y. */
 function forwardFunction(A: Arith, name: string): WasmFunction {
   const [x, y, n, i, end] = [0, 1, 2, 3, 4];
   const L = { v: 5, z: 6, zz: 7, kf: 8, r: 9, e: 10, t: 11, q: 12 };
@@ -189,7 +205,7 @@ function forwardFunction(A: Arith, name: string): WasmFunction {
   };
 }
 
-/** `geluBackward(x, dy, dx, n)` / `geluBackward2` (pairs): dx[j] = dy[j]·(Φ(x[j]) + x[j]·φ(x[j])). */
+/** `geluBackward(x, dy, dx, n)` / `geluBackward4` (quads): dx[j] = dy[j]·(Φ(x[j]) + x[j]·φ(x[j])). */
 function backwardFunction(A: Arith, name: string): WasmFunction {
   const [x, dy, dx, n, i, end] = [0, 1, 2, 3, 4, 5];
   const L = { v: 6, z: 7, zz: 8, kf: 9, r: 10, e: 11, t: 12, q: 13 };
@@ -230,9 +246,9 @@ export const geluModule: WebAssembly.Module | undefined = (() => {
     return new WebAssembly.Module(
       wasmModuleBytes([
         forwardFunction(SCALAR, "geluForward"),
-        forwardFunction(SIMD, "geluForward2"),
+        forwardFunction(SIMD, "geluForward4"),
         backwardFunction(SCALAR, "geluBackward"),
-        backwardFunction(SIMD, "geluBackward2"),
+        backwardFunction(SIMD, "geluBackward4"),
       ]),
     );
   } catch {

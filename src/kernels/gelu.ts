@@ -5,16 +5,17 @@
  * Why a kernel: on the wasm backend the formula is ≈ 5 element-wise ops forward and ≈ 12 backward over the MLP's
  * widest tensors (`[B·T, 4C]`), each its own pass, Erf and Exp scalar and single-threaded (≈ 0.2 s of a pythia-70m
  * step at 8 × 128). Here forward and backward are each ONE pass over the wasm heap: a small WebAssembly module
- * (wasm-module.ts) that imports the backend's shared memory, two float64 lanes per SIMD step, run on slices by the
+ * (wasm-module.ts) that imports the backend's shared memory, four float32 lanes per SIMD step, run on slices by the
  * heap workers (heap-workers.ts), and registered as the wasm kernels `GeluExact` / `GeluExactGrad` so that
- * `tf.profile` names them. The same loop in JavaScript ran ≈ 3× slower than the scalar module, which runs ≈ 2×
- * slower than the SIMD one (2M values, one thread: ≈ 40 / 25 / 12 ms on a loaded machine). Used when the heap is a
- * SharedArrayBuffer (the threaded build); otherwise, and off wasm, the tfjs formula runs.
+ * `tf.profile` names them. Used when the heap is a SharedArrayBuffer (the threaded build); otherwise, and off wasm,
+ * the tfjs formula runs.
  *
- * The arithmetic is float64 with one float32 rounding at the store: erf from Abramowitz & Stegun 7.1.26
+ * The arithmetic is float32, as PyTorch's GELU on float32 tensors: erf from Abramowitz & Stegun 7.1.26
  * (`erfc(z) ≈ t·(a1 + a2 t + … + a5 t⁴)·e^{−z²}`, t = 1/(1 + p z), |error| ≤ 1.5e-7 for z ≥ 0), and `e^{−z²}`
- * (shared with φ in the backward pass) as `2^−k · e^r`, |r| ≤ ln2/2, by a degree-7 Taylor polynomial (relative
- * error < 1e-8). tests/kernels/gelu.test.ts checks both against float64 references over a dense range.
+ * (shared with φ in the backward pass) as `2^−k · e^r`, |r| ≤ ln2/2, by a degree-7 Taylor polynomial. float32
+ * rather than float64 lanes: twice the values per SIMD step, for ≈ 1e-6 relative error on Φ(−|x|) on top of A&S's.
+ * tests/kernels/gelu.test.ts checks both against float64 references over a dense range, with the float32 share
+ * bounded operation by operation.
  */
 import * as tf from "@tensorflow/tfjs";
 import { customOp } from "./custom-op";
@@ -35,8 +36,9 @@ export function geluForwardSlice(
   const n = end - start,
     x = o[0] + 4 * start,
     y = o[1] + 4 * start;
-  wasm!.geluForward2(x, y, n); // pairs, two float64 lanes at a time
-  if (n % 2 === 1) wasm!.geluForward(x + 4 * (n - 1), y + 4 * (n - 1), 1); // the odd last element
+  const quads = n - (n % 4);
+  wasm!.geluForward4(x, y, quads); // four float32 lanes at a time
+  if (quads < n) wasm!.geluForward(x + 4 * quads, y + 4 * quads, n - quads); // the last 1–3
 }
 registerHeapKernel(geluForwardSlice, geluModule);
 
@@ -53,8 +55,9 @@ export function geluBackwardSlice(
     x = o[0] + 4 * start,
     dy = o[1] + 4 * start,
     dx = o[2] + 4 * start;
-  wasm!.geluBackward2(x, dy, dx, n);
-  if (n % 2 === 1) wasm!.geluBackward(x + 4 * (n - 1), dy + 4 * (n - 1), dx + 4 * (n - 1), 1);
+  const quads = n - (n % 4);
+  wasm!.geluBackward4(x, dy, dx, quads);
+  if (quads < n) wasm!.geluBackward(x + 4 * quads, dy + 4 * quads, dx + 4 * quads, n - quads);
 }
 registerHeapKernel(geluBackwardSlice, geluModule);
 

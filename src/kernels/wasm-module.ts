@@ -173,6 +173,42 @@ export const op = {
   f32Sqrt: [0x91],
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),
+  // gelu-wasm.ts: its float32 loops, scalar and four lanes
+  f32Const: (v: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    return [0x43, ...b];
+  },
+  f32Abs: [0x8b],
+  f32Min: [0x96],
+  f32Nearest: [0x90],
+  f32Ge: [0x60],
+  f32Le: [0x5f],
+  i32Shl: [0x74],
+  f32ReinterpretI32: [0xbe],
+  /** i32.trunc_sat_f32_s: saturating (no trap; NaN gives 0). */
+  i32TruncSatF32S: [0xfc, 0x00],
+  /** All four f32 lanes set to v. */
+  v128ConstF32x4: (v: number) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < 4; i++) dv.setFloat32(4 * i, v, true);
+    return [...simd(0x0c), ...b];
+  },
+  /** All four i32 lanes set to v. */
+  v128ConstI32x4: (v: number) => {
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < 4; i++) dv.setInt32(4 * i, v, true);
+    return [...simd(0x0c), ...b];
+  },
+  f32x4Abs: simd(0xe0),
+  f32x4Min: simd(0xe8),
+  f32x4Nearest: simd(0x6a),
+  f32x4Ge: simd(0x46),
+  f32x4Le: simd(0x45),
+  i32x4TruncSatF32x4S: simd(0xf8),
+  i32x4Sub: simd(0xb1),
 };
 
 /** A SIMD instruction: the 0xfd prefix, its opcode as LEB128, then immediates. */
