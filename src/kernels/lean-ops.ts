@@ -5,7 +5,7 @@
  * read their shapes, and a saved tensor keeps its whole buffer until the backward pass reaches it. In a transformer
  * block that holds, per layer, the q/k/v projection (`[N, 3C]`, kept by the reshape to heads), the attention scores
  * before the mask, the unscaled queries (kept by `Multiply`), each dense layer's output (kept by the reshape back to
- * `[B, T, out]`) and the residual stream (kept by the residual `Add`): about 140 MiB of a pythia-70m step at 8 × 128,
+ * `[B, T, out]`) and the residual stream (kept by the residual `Add`): ≈ 130 MiB of a pythia-70m step at 8 × 128,
  * none of it read again. These ops record one custom op that saves nothing; the shape they need is a closure.
  *
  * They do so only while a first-order gradient is recorded (the trainer's step). In a plain forward pass

@@ -5,8 +5,8 @@
  * element) ≈ 3× slower than the same arithmetic compiled to wasm; why not a toolchain: tunebook ships no build
  * step, and a few dozen instructions per kernel do not need one.
  *
- * Only what the kernels use is here: i32/i64/f64 arithmetic, f32 loads and stores, locals, block/loop/branch, and
- * the 128-bit SIMD forms of the same for two float64 lanes (`f64x2`) and four float32 lanes (`f32x4`).
+ * Only what the kernels use is here: i32, f32 and f64 arithmetic, loads and stores, locals, block/loop/branch, and
+ * the 128-bit SIMD forms of some of them for two float64 lanes (`f64x2`) and four float32 lanes (`f32x4`).
  * The binary format: https://webassembly.github.io/spec/core/binary/.
  */
 
@@ -64,7 +64,6 @@ export const op = {
   localSet: (i: number) => [0x21, ...uleb(i)],
   localTee: (i: number) => [0x22, ...uleb(i)],
   i32Const: (v: number) => [0x41, ...sleb(v)],
-  i64Const: (v: number | bigint) => [0x42, ...sleb(v)],
   f64Const: (v: number) => {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, v, true);
@@ -76,40 +75,24 @@ export const op = {
   i32Add: [0x6a],
   i32Mul: [0x6c],
   i32GeU: [0x4f],
-  i64Sub: [0x7d],
-  i64Shl: [0x86],
-  f64Abs: [0x99],
-  f64Nearest: [0x9e],
   f64Add: [0xa0],
   f64Sub: [0xa1],
   f64Mul: [0xa2],
   f64Div: [0xa3],
-  f64Min: [0xa4],
-  f64Ge: [0x66],
   f64Sqrt: [0x9f],
   f64ConvertI32S: [0xb7],
-  i32LtU: [0x49],
   f32DemoteF64: [0xb6],
   f64PromoteF32: [0xbb],
-  f64ReinterpretI64: [0xbf],
-  /** i64.trunc_sat_f64_s: saturating (no trap; NaN gives 0). */
-  i64TruncSatF64S: [0xfc, 0x06],
   /** select: (a, b, cond) → cond ? a : b. */
   select: [0x1b],
   i32And: [0x71],
   i32Sub: [0x6b],
-  i32ShrU: [0x76],
-  if: [0x04, 0x40],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   end: [0x0b],
-  // SIMD (0xfd prefix): two float32 values widened to an f64x2 and back, f64x2 arithmetic, the i64x2 exponent trick
-  /** v128.load64_zero: two floats (8 bytes) into the low half. */
-  v128Load64Zero: simd(0x5d, 3, 0),
-  /** v128.store64_lane 0: the low 8 bytes (two floats). */
-  v128Store64Lane0: [...simd(0x5b, 3, 0), 0],
+  // SIMD (0xfd prefix): float64 pairs (two float32 values widened, added) and a lane-wise select
   v128Const: (lo: number, hi: number) => {
     const b = new Uint8Array(16);
     const dv = new DataView(b.buffer);
@@ -117,33 +100,10 @@ export const op = {
     dv.setFloat64(8, hi, true);
     return [...simd(0x0c), ...b];
   },
-  /** Both i64 lanes set to v. */
-  v128ConstI64: (v: bigint) => {
-    const b = new Uint8Array(16);
-    const dv = new DataView(b.buffer);
-    dv.setBigInt64(0, v, true);
-    dv.setBigInt64(8, v, true);
-    return [...simd(0x0c), ...b];
-  },
   f64x2PromoteLowF32x4: simd(0x5f),
-  f32x4DemoteF64x2Zero: simd(0x5e),
-  f64x2Abs: simd(0xec),
   f64x2Add: simd(0xf0),
-  f64x2Sub: simd(0xf1),
-  f64x2Mul: simd(0xf2),
-  f64x2Div: simd(0xf3),
-  f64x2Min: simd(0xf4),
-  f64x2Nearest: simd(0x94),
-  f64x2Sqrt: simd(0xef),
-  /** f64x2.splat: the f64 on the stack in both lanes. */
-  f64x2Splat: simd(0x14),
-  f64x2Ge: simd(0x4c),
   /** v128.bitselect: (a, b, mask) → a where mask bits are set, else b. */
   v128Bitselect: simd(0x52),
-  i32x4TruncSatF64x2SZero: simd(0xfc),
-  i64x2ExtendLowI32x4S: simd(0xc7),
-  i64x2Sub: simd(0xd1),
-  i64x2Shl: simd(0xcb),
   // softmax-xent-wasm.ts: four float32 lanes (a row's maximum, exp), float64 sums and stores, an i32 load
   f64Max: [0xa5],
   i32Load: [0x28, 2, 0],

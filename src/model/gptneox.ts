@@ -16,8 +16,8 @@ import { Rng } from "../runtime/seed";
 import {
   addMask,
   attentionScores,
-  fillableTensor,
   attentionValues,
+  fillableTensor,
   gradientDepth,
   leanAdd,
   leanReshape,
