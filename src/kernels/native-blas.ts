@@ -92,10 +92,9 @@ export function coreTypePlan(env: Record<string, string | undefined>): CoreTypeP
  * Why: OpenBLAS's default, 2^28 cycles (≈ 0.07 s), keeps its worker spinning long after each product. A training
  * step alternates products with element-wise kernels that split across their own worker threads (heap-workers.ts);
  * on a 2-core machine the spinning BLAS thread takes the core one of them needs, and the main thread waits for it.
- * 2^16 still covers the gap between back-to-back products (attention's per-head loop). Measured with pythia-70m
- * at 8 × 128 on 2 Zen 5 cores, 3 alternated runs each: full step 668 → 742 tokens/s (medians' mean), LoRA 991 →
- * 1083; generation unchanged (its products stay on XNNPACK). Like the core variables, it holds only while the
- * library loads (`withEnv`).
+ * 2^16 still covers the gap between back-to-back products (attention's per-head loop); decoding does not feel it
+ * (its products stay on XNNPACK). The runs that chose 16 are in docs/performance.md ("Measurements behind the
+ * kernels' choices"). Like the core variables, it holds only while the library loads (`withEnv`).
  */
 export const OPENBLAS_THREAD_TIMEOUT = "16";
 
@@ -214,11 +213,10 @@ export interface NativeBlasStatus {
 const SMALL_ROWS = 8;
 
 /**
- * Products with fewer multiply-adds than this (M·N·K) run on ONE OpenBLAS thread. Measured on 2 Zen 5 cores with
- * OpenBLAS 0.3.21, one thread against two: 128×128×64 (attention at 128 tokens and head size 64) 150 vs 95 GFLOP/s,
- * 256×256×64 174 vs 142, 512×512×64 189 vs 169, 1024×1024×64 177 vs 182: below ~2^24 the second thread's hand-off
- * costs more than it brings (OpenBLAS itself splits from 2^18). A pythia-70m step at 8 × 128 makes 3 × 768 such
- * products (one per sequence and head).
+ * Products with fewer multiply-adds than this (M·N·K) run on ONE OpenBLAS thread: below ~2^24 the second thread's
+ * hand-off costs more than it brings (OpenBLAS itself splits from 2^18; the one- vs two-thread speeds per shape are in
+ * docs/performance.md). A pythia-70m step at 8 × 128 makes 3 × 768 such products (attention's, one per sequence and
+ * head, 128 × 128 × 64).
  */
 const ONE_THREAD_BELOW = 1 << 24;
 
@@ -703,9 +701,8 @@ let ones = new Float32Array(0);
 /**
  * Column sums `1ᵀ·x` `[C]` of a float32 `[N, C]` tensor as one `cblas_sgemv` reading x in place (bias and
  * LayerNorm gradients). Through the BatchMatMul kernel, a `[1, N]·[N, C]` product has one row and so goes to
- * XNNPACK (the decoding rule), which packs the whole activation as its weight on every call: ≈ 200 ms of a
- * pythia-70m step at 8 × 128 on 2 Zen 5 cores. Returns null when the native BLAS is not active, lacks sgemv, or
- * x is not on the heap.
+ * XNNPACK (the decoding rule), which packs the whole activation as its weight on every call, 50 times a pythia-70m
+ * step. Returns null when the native BLAS is not active, lacks sgemv, or x is not on the heap.
  *
  * @example
  * const db = columnSums(dy) ?? tf.sum(dy, 0);
