@@ -30,7 +30,12 @@ function locate(): HfStack | string {
     return `${PY} has no torch (apt-get install python3-torch): ${(torch.stderr || "").trim().split("\n").pop()}`;
   if (!fs.existsSync(SETUP))
     return `${SETUP} is missing (the Hugging Face stack next to the fixtures; TUNEBOOK_FIXTURES or TUNEBOOK_HF_PYTHON_SETUP)`;
-  const setup = spawnSync("bash", [SETUP], { encoding: "utf8" });
+  // one extraction at a time: setup.sh swaps the folder in when it finds no stamp, and two test processes that both
+  // started before the first stamp would otherwise swap it under each other's running python (ModuleNotFoundError)
+  const dir = process.env.HF_PYTHON_DIR || path.join(process.env.TMPDIR || "/tmp", "tunebook-hf-python");
+  const setup = fs.existsSync("/usr/bin/flock")
+    ? spawnSync("/usr/bin/flock", [`${dir}.lock`, "bash", SETUP], { encoding: "utf8" })
+    : spawnSync("bash", [SETUP], { encoding: "utf8" });
   if (setup.status !== 0) return `${SETUP} failed: ${setup.stderr.trim()}`;
   const pythonPath = setup.stdout.trim();
   const env = {
